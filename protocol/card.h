@@ -1,0 +1,65 @@
+/*  card: the identity card of a cdx node, as text a person can read.
+
+    A card names a node (ODS org code, role, display name, endpoint) and
+    carries its three public keys; it is signed by the node's own signing
+    key. Layout (SPEC.md "Identity card"):
+
+        cdx-card: 1
+        org: 0DF
+        role: csu
+        name: Example CSU
+        endpoint: tcp://127.0.0.1:7101
+        sign-key: <base64, 32 bytes>
+        box-key: <base64, 32 bytes>
+        curve-key: <base64, 32 bytes>
+        created: 2026-11-25T21:00:00Z
+        signature: <base64, 64 bytes>
+
+    Lines end with "\n"; no other lines, no repeats, in this order. The
+    signature covers every byte before the "signature: " line. This module
+    formats and parses; checking the signature is the caller's job (with
+    cx_verify over card_signed_part()).  Not for: trust decisions.
+*/
+#ifndef CARD_H_INCLUDED
+#define CARD_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CARD_MAX_BYTES  2048u
+#define CARD_ORG_MAX    16u
+#define CARD_NAME_MAX   120u
+#define CARD_ENDPOINT_MAX 200u
+
+typedef struct {
+    char     org[CARD_ORG_MAX + 1];         /* 3 or 5 upper-case letters/digits */
+    char     role[8];                       /* csu | ccg */
+    char     name[CARD_NAME_MAX + 1];       /* printable, no newline */
+    char     endpoint[CARD_ENDPOINT_MAX + 1]; /* tcp://HOST:PORT */
+    uint8_t  sign_pk[32];
+    uint8_t  box_pk[32];
+    uint8_t  curve_pk[32];
+    char     created[32];                   /* YYYY-MM-DDTHH:MM:SSZ */
+    uint8_t  sig[64];
+} card_t;
+
+/* Writes the signed part (everything before "signature: ") into BUF;
+   *LEN receives its length. -1 if a field is invalid (reason: card_error). */
+int card_format_body (const card_t *c, char *buf, size_t cap, size_t *len);
+
+/* Writes the whole card, signature line included. */
+int card_format (const card_t *c, char *buf, size_t cap, size_t *len);
+
+/* Parses a whole card from outside bytes; on success *SIGNED_LEN is the
+   length of the signed prefix of BUF. -1 on any deviation from the layout
+   (reason: card_error). A fuzz target. */
+int card_parse (const char *buf, size_t len, card_t *c, size_t *signed_len);
+
+/* Validators shared with the CLI. 0 if valid, -1 if not. */
+int card_valid_org (const char *org);
+int card_valid_role (const char *role);
+int card_valid_endpoint (const char *endpoint);
+
+const char *card_error (void);
+
+#endif

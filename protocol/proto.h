@@ -1,0 +1,147 @@
+/*  proto: the cdx wire codec (protocol/SPEC.md is the authority; this code
+    follows it).
+
+    One table lists every message, its fields, their msgpack types and their
+    bounds; proto_encode and proto_decode walk that table, so adding a message
+    is adding a row. The same file encodes the two signed documents that
+    travel inside messages: the dataset manifest and the delivery receipt.
+
+    Decoding checks every type, length and bound before use and never asserts
+    on input: anything malformed is refused through one path with an error
+    code (proto_err_t) and a reason. Not for: sockets, crypto, storage.
+
+    A message on the wire is one ZeroMQ frame holding a msgpack array
+        [ version, message-id, field1, field2, ... ]
+    optionally followed by one payload frame (only CHUNK has one).
+*/
+#ifndef PROTO_H_INCLUDED
+#define PROTO_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_VERSION          1u
+#define PROTO_HEADER_MAX       8192u         /* largest header frame */
+#define PROTO_TOPIC_MAX        128u          /* bytes, excluding NUL */
+#define PROTO_ORG_MAX          16u
+#define PROTO_REASON_MAX       256u
+#define PROTO_ID_BYTES         16u           /* dataset id */
+#define PROTO_SIG_BYTES        64u
+#define PROTO_WRAPPED_BYTES    80u
+#define PROTO_HASH_BYTES       32u
+#define PROTO_DOC_MAX          4096u         /* signed manifest / receipt */
+#define PROTO_CHUNK_MAX        (1u << 20)    /* plaintext bytes per chunk */
+#define PROTO_PAYLOAD_MAX      (PROTO_CHUNK_MAX + 16u) /* sealed chunk */
+#define PROTO_CREDIT_MAX       64u           /* chunks granted at once */
+
+typedef enum {
+    PROTO_SUBSCRIBE  = 1,   /* subscriber -> publisher */
+    PROTO_SUBSCRIBED = 2,   /* publisher -> subscriber */
+    PROTO_OFFER      = 3,   /* publisher -> subscriber: manifest + key */
+    PROTO_ACCEPT     = 4,   /* subscriber -> publisher: resume point + credit */
+    PROTO_CHUNK      = 5,   /* publisher -> subscriber, payload frame follows */
+    PROTO_CREDIT     = 6,   /* subscriber -> publisher: more credit */
+    PROTO_RECEIPT    = 7,   /* subscriber -> publisher: signed receipt */
+    PROTO_ERROR      = 8,   /* either way */
+    PROTO_MSG_MAX    = 8
+} proto_id_t;
+
+/* Error codes carried by ERROR and returned by proto_decode. */
+typedef enum {
+    PROTO_OK              = 0,
+    PROTO_E_MALFORMED     = 1,   /* not msgpack, wrong type, out of bounds */
+    PROTO_E_VERSION       = 2,   /* protocol version not supported */
+    PROTO_E_UNKNOWN       = 3,   /* unknown message id */
+    PROTO_E_STATE         = 4,   /* valid message, wrong time */
+    PROTO_E_DENIED        = 5,   /* refused by policy (not subscribed, ...) */
+    PROTO_E_SIGNATURE     = 6,   /* manifest or receipt signature invalid */
+    PROTO_E_CHUNK         = 7,   /* chunk failed authentication */
+    PROTO_E_HASH          = 8,   /* content hash differs from manifest */
+    PROTO_E_UNKNOWN_DATASET = 9, /* dataset id not known here */
+    PROTO_E_INTERNAL      = 10,  /* receiver cannot proceed now; retry later */
+    PROTO_E_MAX           = 10
+} proto_err_t;
+
+/* A decoded message. Only the fields listed for ID in the table are
+   meaningful; proto_decode zeroes the rest. Fixed-size: no ownership. */
+typedef struct {
+    uint8_t  id;                                /* proto_id_t */
+    uint32_t version;                           /* as received */
+    char     topic[PROTO_TOPIC_MAX + 1];        /* SUBSCRIBE, SUBSCRIBED */
+    uint64_t number;                            /* from-version / next chunk / index */
+    uint8_t  dataset[PROTO_ID_BYTES];           /* OFFER .. RECEIPT, ERROR */
+    uint32_t credit;                            /* ACCEPT, CREDIT */
+    uint32_t code;                              /* ERROR */
+    char     reason[PROTO_REASON_MAX + 1];      /* SUBSCRIBED status, ERROR */
+    uint8_t  doc[PROTO_DOC_MAX];                /* OFFER manifest, RECEIPT body */
+    size_t   doc_len;
+    uint8_t  sig[PROTO_SIG_BYTES];              /* OFFER, RECEIPT */
+    uint8_t  wrapped[PROTO_WRAPPED_BYTES];      /* OFFER */
+} proto_msg_t;
+
+/* Field use per message (SPEC.md section "Messages" is the same table):
+   SUBSCRIBE  topic, number(=from version, 0 = latest only)
+   SUBSCRIBED topic, reason(=status text)
+   OFFER      dataset, doc(=manifest), sig, wrapped
+   ACCEPT     dataset, number(=next chunk wanted), credit
+   CHUNK      dataset, number(=chunk index)  + payload frame
+   CREDIT     dataset, credit
+   RECEIPT    dataset, doc(=receipt body), sig
+   ERROR      code, reason, dataset (zero if none) */
+
+/* Encodes M into BUF (capacity CAP); *LEN receives the size. -1 if a field
+   is out of bounds or CAP is too small (a programmer error: reason in
+   proto_error()). */
+int proto_encode (const proto_msg_t *m, uint8_t *buf, size_t cap, size_t *len);
+
+/* Decodes one header frame. Returns PROTO_OK (0) or the error code that
+   the receiver should send back; proto_error() says why in words. */
+proto_err_t proto_decode (const uint8_t *buf, size_t len, proto_msg_t *m);
+
+/* 1 if messages with this id are followed by a payload frame. */
+int proto_has_payload (uint8_t id);
+
+/* "SUBSCRIBE" ..., or "UNKNOWN". */
+const char *proto_name (uint8_t id);
+/* "MALFORMED" ..., or "UNKNOWN". */
+const char *proto_err_name (uint32_t code);
+/* The reason for the last failure in this thread. */
+const char *proto_error (void);
+
+/* ---- the manifest: what a publisher signs about a dataset --------------
+   Encoded as a msgpack map with string keys (SPEC.md "Manifest"); the
+   signature is over the exact encoded bytes, which travel as they are. */
+typedef struct {
+    uint32_t format;                           /* =1 */
+    uint8_t  dataset[PROTO_ID_BYTES];
+    char     publisher[PROTO_ORG_MAX + 1];     /* ODS code */
+    char     topic[PROTO_TOPIC_MAX + 1];
+    uint64_t version;                          /* >= 1 */
+    char     class_[16];                       /* aggregate|pseudonymised|identifiable */
+    char     purpose[64];
+    char     filename[128];                    /* base name, informational */
+    uint64_t bytes;                            /* plaintext size */
+    uint32_t chunk_size;                       /* 1 .. PROTO_CHUNK_MAX */
+    uint64_t chunks;                           /* = ceil(bytes / chunk_size), 0 if empty */
+    uint8_t  hash[PROTO_HASH_BYTES];           /* BLAKE2b-256 of plaintext */
+    int64_t  created;                          /* unix seconds, UTC */
+} proto_manifest_t;
+
+int proto_manifest_encode (const proto_manifest_t *m, uint8_t *buf, size_t cap, size_t *len);
+/* Checks every field and the consistency of bytes/chunk_size/chunks. */
+proto_err_t proto_manifest_decode (const uint8_t *buf, size_t len, proto_manifest_t *m);
+
+/* ---- the receipt: what a subscriber signs on completion ---------------- */
+typedef struct {
+    uint32_t format;                           /* =1 */
+    uint8_t  dataset[PROTO_ID_BYTES];
+    uint8_t  hash[PROTO_HASH_BYTES];           /* content hash it verified */
+    char     recipient[PROTO_ORG_MAX + 1];     /* its ODS code */
+    uint8_t  recipient_key[32];                /* its signing public key */
+    int64_t  received;                         /* unix seconds, UTC */
+} proto_receipt_t;
+
+int proto_receipt_encode (const proto_receipt_t *r, uint8_t *buf, size_t cap, size_t *len);
+proto_err_t proto_receipt_decode (const uint8_t *buf, size_t len, proto_receipt_t *r);
+
+#endif

@@ -1,0 +1,171 @@
+/*  store: the node's durable state in one SQLite file.
+
+    Identity, peers, datasets and their versions, subscriptions, deliveries
+    and the audit log. WAL mode, synchronous=NORMAL, foreign keys on; the
+    schema is created and upgraded by numbered migrations recorded in
+    PRAGMA user_version; every statement is prepared once at open and reused.
+
+    Dataset content does not live here: the node keeps sealed chunks in
+    files next to the database (large blobs are faster as files); the store
+    records how far each is durable.
+
+    Not for: cryptography, the wire, policy. Strings passed in are copied.
+    Functions return 0 on success, -1 on error (reason: store_error()), and
+    lookups return STORE_NOTFOUND (1) when there is no such row.
+*/
+#ifndef STORE_H_INCLUDED
+#define STORE_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_NOTFOUND 1
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct store store_t;
+
+/* Opens (creating if CREATE is non-zero) the database at PATH and runs any
+   pending migrations. NULL on failure, with the reason in ERR. */
+store_t *store_open (const char *path, int create, char *err, size_t errlen);
+void store_close (store_t **s_p);
+const char *store_error (const store_t *s);
+int store_schema_version (store_t *s);
+
+/* Transactions (BEGIN IMMEDIATE). Nested calls are not allowed. */
+int store_begin (store_t *s);
+int store_commit (store_t *s);
+int store_rollback (store_t *s);
+
+/* "PRAGMA integrity_check" says ok: 0, else -1 with the first problem. */
+int store_check (store_t *s);
+
+/* ---- this node ------------------------------------------------------ */
+typedef struct {
+    char org[17];
+    char role[8];
+    char name[121];
+    char endpoint[201];
+    char card[2048];         /* our signed card, as text */
+    int64_t created;
+} store_self_t;
+
+int store_self_set (store_t *s, const store_self_t *self);  /* once */
+int store_self_get (store_t *s, store_self_t *out);         /* or NOTFOUND */
+
+/* ---- peers (nodes whose cards this node has added) ------------------ */
+typedef struct {
+    char org[17];
+    char role[8];
+    char name[121];
+    char endpoint[201];
+    uint8_t sign_pk[32];
+    uint8_t box_pk[32];
+    uint8_t curve_pk[32];
+    char card[2048];         /* the card as added, text */
+    char trust[16];          /* how it was trusted: "pinned" */
+    int64_t added;
+} store_peer_t;
+
+/* Adds or replaces the peer with this org code. */
+int store_peer_put (store_t *s, const store_peer_t *p);
+int store_peer_get (store_t *s, const char *org, store_peer_t *out);
+int store_peer_by_curve (store_t *s, const uint8_t curve_pk[32], store_peer_t *out);
+/* Calls FN for each peer ordered by org; stops early if FN returns non-zero
+   and returns that value. */
+int store_peer_each (store_t *s, int (*fn) (const store_peer_t *, void *), void *arg);
+
+/* ---- datasets ------------------------------------------------------- */
+typedef struct {
+    char id[33];             /* hex of the 16-byte id */
+    char publisher[17];
+    char topic[129];
+    int64_t version;
+    char class_[16];
+    char purpose[64];
+    char filename[128];
+    int64_t bytes;
+    int64_t chunk_size;
+    int64_t chunks;
+    uint8_t hash[32];
+    uint8_t manifest[4096];  /* signed manifest bytes */
+    size_t manifest_len;
+    uint8_t sig[64];
+    uint8_t wrapped[80];     /* content key wrapped for this node */
+    char state[16];          /* published | receiving | available | failed */
+    int64_t next_chunk;      /* chunks durable so far (receiving) */
+    int64_t created;
+    int64_t updated;
+} store_dataset_t;
+
+int store_dataset_put (store_t *s, const store_dataset_t *d);        /* insert */
+int store_dataset_get (store_t *s, const char *id, store_dataset_t *out);
+/* Updates state and next_chunk (and updated time). */
+int store_dataset_progress (store_t *s, const char *id, const char *state, int64_t next_chunk);
+/* Highest version of TOPIC by PUBLISHER, 0 if none. -1 on error. */
+int64_t store_dataset_last_version (store_t *s, const char *publisher, const char *topic);
+/* Ordered by publisher, topic, version. */
+int store_dataset_each (store_t *s, int (*fn) (const store_dataset_t *, void *), void *arg);
+
+/* ---- subscriptions -------------------------------------------------- */
+typedef struct {
+    char publisher[17];
+    char subscriber[17];
+    char topic[129];
+    char state[16];          /* requested | active | refused */
+    int64_t from_version;    /* 0: latest only */
+    int64_t created;
+    int64_t updated;
+} store_sub_t;
+
+/* Inserts, or updates state/from_version of the existing row. */
+int store_sub_put (store_t *s, const store_sub_t *sub);
+int store_sub_get (store_t *s, const char *publisher, const char *subscriber,
+                   const char *topic, store_sub_t *out);
+int store_sub_each (store_t *s, int (*fn) (const store_sub_t *, void *), void *arg);
+
+/* ---- deliveries (publisher side: one row per dataset and subscriber) -- */
+typedef struct {
+    char dataset[33];
+    char subscriber[17];
+    char state[16];          /* queued | sending | delivered | failed */
+    int64_t next_chunk;      /* acknowledged resume point */
+    int64_t attempts;
+    char error[257];         /* why the last attempt failed, or "" */
+    uint8_t receipt[4096];   /* signed receipt bytes, when delivered */
+    size_t receipt_len;
+    uint8_t receipt_sig[64];
+    int64_t created;
+    int64_t updated;
+} store_delivery_t;
+
+/* Inserts a queued delivery; does nothing if it exists. */
+int store_delivery_add (store_t *s, const char *dataset, const char *subscriber);
+int store_delivery_get (store_t *s, const char *dataset, const char *subscriber,
+                        store_delivery_t *out);
+/* Updates state, next_chunk, attempts and error. */
+int store_delivery_update (store_t *s, const store_delivery_t *d);
+/* Records the receipt and sets state to delivered. */
+int store_delivery_receipt (store_t *s, const char *dataset, const char *subscriber,
+                            const uint8_t *receipt, size_t len, const uint8_t sig[64]);
+/* Deliveries not yet delivered or failed, oldest first. */
+int store_delivery_each_pending (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
+int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
+
+/* ---- audit log (append only) ---------------------------------------- */
+typedef struct {
+    int64_t seq;
+    int64_t at;              /* unix seconds UTC */
+    char actor[129];         /* "user:alice" or "peer:04V:<fingerprint>" or "node" */
+    char action[24];         /* publish, send, receive, refuse, export, ... */
+    char object[129];        /* dataset id, topic, card, ... */
+    char peer[17];           /* org on the other side, or "" */
+    char decision[8];        /* allow | refuse */
+    char rule[48];           /* the rule that decided */
+    char detail[513];        /* reason in words */
+} store_audit_t;
+
+/* Appends one entry (seq and at are assigned; the values in E are ignored). */
+int store_audit_append (store_t *s, const store_audit_t *e);
+int store_audit_each (store_t *s, int (*fn) (const store_audit_t *, void *), void *arg);
+
+#endif

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs the Debian 12 packages cdx needs to build, test and run its demo,
+# but only those that are missing. Needs root (or sudo) when anything is missing.
+set -eu
+
+PKGS="build-essential cmake pkg-config libzmq3-dev libsodium-dev libsqlite3-dev \
+libmsgpack-dev check python3 sqlite3"
+[ $# -gt 0 ] && PKGS="$PKGS $*"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "cdx: installing missing packages:$missing" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+        echo "cdx: need root to install:$missing (run as root, or install them yourself)" >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing
