@@ -1,0 +1,830 @@
+/*  node.c: a node's home and the operations a local user runs on it.
+
+    Creating and opening a home (keys, store, data directory), the identity
+    card, adding peers, publishing (seal, sign, store, queue), subscribing,
+    exporting and the audit helper. Everything here works whether or not the
+    node's event loop (run.c) is running; when it is, node_kick() tells it to
+    look at the store again.
+
+    Not for: sockets to peers (run.c), parsing the command line (tools/).
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "node_internal.h"
+
+static const char *const s_classes[] = {"aggregate", "pseudonymised", "identifiable", NULL};
+static const char *const s_purposes[] = {"commissioning", "invoice-validation",
+                                         "risk-stratification", NULL};
+
+int node_fail (node_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (n->err, sizeof n->err, fmt, ap);
+    va_end (ap);
+    return -1;
+}
+
+static int s_err (char *err, size_t errlen, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static int s_err (char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start (ap, fmt);
+        vsnprintf (err, errlen, fmt, ap);
+        va_end (ap);
+    }
+    return -1;
+}
+
+const char *node_error (const node_t *n)
+{
+    return n->err;
+}
+
+store_t *node_store (node_t *n)
+{
+    return n->store;
+}
+
+const char *node_org (const node_t *n)
+{
+    return n->self.org;
+}
+
+const char *node_home (const node_t *n)
+{
+    return n->home;
+}
+
+const char *node_user (void)
+{
+    static char user[64];
+    if (!user[0]) {
+        struct passwd *pw = getpwuid (geteuid ());
+        if (pw && pw->pw_name)
+            snprintf (user, sizeof user, "%s", pw->pw_name);
+        else
+            snprintf (user, sizeof user, "uid%ld", (long) geteuid ());
+    }
+    return user;
+}
+
+void node_log (const node_t *n, const char *level, const char *fmt, ...)
+{
+    char stamp[32];
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char line[1024];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (line, sizeof line, fmt, ap);
+    va_end (ap);
+    fprintf (stderr, "%s cdx[%s] %s: %s\n", stamp, n->self.org, level, line);
+}
+
+void node_data_path (const node_t *n, const char *id, char *buf, size_t cap)
+{
+    snprintf (buf, cap, "%s/data/%s.sealed", n->home, id);
+}
+
+static int s_path (char *buf, size_t cap, const char *home, const char *rel)
+{
+    int len = snprintf (buf, cap, "%s/%s", home, rel);
+    return (len < 0 || (size_t) len >= cap) ? -1 : 0;
+}
+
+static int s_one_of (const char *value, const char *const *set)
+{
+    for (; *set; set++)
+        if (strcmp (value, *set) == 0)
+            return 1;
+    return 0;
+}
+
+/* Fsyncs a directory so that a rename or create in it is durable. */
+static void s_sync_dir (const char *dir)
+{
+    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void) fsync (fd);
+        close (fd);
+    }
+}
+
+/* ---- init / open ------------------------------------------------------ */
+
+static int s_sign_card (cx_keypair_t *sign, card_t *card, char *out, size_t cap)
+{
+    char body[CARD_MAX_BYTES];
+    size_t body_len;
+    if (card_format_body (card, body, sizeof body, &body_len) != 0)
+        return -1;
+    if (cx_sign (sign, (const uint8_t *) body, body_len, card->sig) != 0)
+        return -1;
+    size_t len;
+    return card_format (card, out, cap, &len);
+}
+
+int node_init (const node_init_t *o, char *err, size_t errlen)
+{
+    if (!o->home || !*o->home)
+        return s_err (err, errlen, "no home directory given: use --home DIR or set CDX_HOME");
+    if (card_valid_org (o->org) != 0)
+        return s_err (err, errlen, "--org %s: an ODS code is 3 to 5 upper-case letters or digits (e.g. 0DF, 04V)",
+                      o->org ? o->org : "(none)");
+    if (!o->role || (strcmp (o->role, "csu") != 0 && strcmp (o->role, "ccg") != 0))
+        return s_err (err, errlen, "--role must be csu or ccg");
+    if (card_valid_endpoint (o->endpoint) != 0)
+        return s_err (err, errlen, "--endpoint %s: expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:7101",
+                      o->endpoint ? o->endpoint : "(none)");
+    if (!o->name || !*o->name || strlen (o->name) > CARD_NAME_MAX)
+        return s_err (err, errlen, "--name is required (at most %u characters)", CARD_NAME_MAX);
+
+    char path[NODE_PATH_MAX];
+    if (s_path (path, sizeof path, o->home, "store.db") != 0)
+        return s_err (err, errlen, "home path too long");
+    if (access (path, F_OK) == 0)
+        return s_err (err, errlen, "%s already holds a node; refusing to overwrite it (choose another --home)",
+                      o->home);
+    if (mkdir (o->home, 0700) != 0 && errno != EEXIST)
+        return s_err (err, errlen, "cannot create %s: %s", o->home, strerror (errno));
+    char keys[NODE_PATH_MAX], data[NODE_PATH_MAX];
+    if (s_path (keys, sizeof keys, o->home, "keys") != 0 || s_path (data, sizeof data, o->home, "data") != 0)
+        return s_err (err, errlen, "home path too long");
+    if (mkdir (keys, 0700) != 0 && errno != EEXIST)
+        return s_err (err, errlen, "cannot create %s: %s", keys, strerror (errno));
+    if (mkdir (data, 0700) != 0 && errno != EEXIST)
+        return s_err (err, errlen, "cannot create %s: %s", data, strerror (errno));
+
+    int rc = -1;
+    cx_keypair_t *kp[3] = {NULL, NULL, NULL};
+    static const cx_keytype_t types[3] = {CX_KEY_SIGN, CX_KEY_BOX, CX_KEY_CURVE};
+    static const char *const names[3] = {"keys/sign.key", "keys/box.key", "keys/curve.key"};
+    store_t *store = NULL;
+    for (int i = 0; i < 3; i++) {
+        kp[i] = cx_keypair_new (types[i]);
+        if (!kp[i] || s_path (path, sizeof path, o->home, names[i]) != 0) {
+            s_err (err, errlen, "cannot make keys: %s", cx_error ());
+            goto out;
+        }
+        if (cx_keypair_save (kp[i], path) != 0) {
+            s_err (err, errlen, "%s", cx_error ());
+            goto out;
+        }
+    }
+    s_sync_dir (keys);
+
+    card_t card;
+    memset (&card, 0, sizeof card);
+    snprintf (card.org, sizeof card.org, "%s", o->org);
+    snprintf (card.role, sizeof card.role, "%s", o->role);
+    snprintf (card.name, sizeof card.name, "%s", o->name);
+    snprintf (card.endpoint, sizeof card.endpoint, "%s", o->endpoint);
+    memcpy (card.sign_pk, cx_keypair_public (kp[0]), 32);
+    memcpy (card.box_pk, cx_keypair_public (kp[1]), 32);
+    memcpy (card.curve_pk, cx_keypair_public (kp[2]), 32);
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (card.created, sizeof card.created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    store_self_t self;
+    memset (&self, 0, sizeof self);
+    snprintf (self.org, sizeof self.org, "%s", o->org);
+    snprintf (self.role, sizeof self.role, "%s", o->role);
+    snprintf (self.name, sizeof self.name, "%s", o->name);
+    snprintf (self.endpoint, sizeof self.endpoint, "%s", o->endpoint);
+    if (s_sign_card (kp[0], &card, self.card, sizeof self.card) != 0) {
+        s_err (err, errlen, "cannot sign the card: %s", card_error ());
+        goto out;
+    }
+
+    if (s_path (path, sizeof path, o->home, "store.db") != 0)
+        goto out;
+    char serr[256];
+    store = store_open (path, 1, serr, sizeof serr);
+    if (!store) {
+        s_err (err, errlen, "%s", serr);
+        goto out;
+    }
+    if (store_self_set (store, &self) != 0) {
+        s_err (err, errlen, "%s", store_error (store));
+        goto out;
+    }
+    store_audit_t e;
+    memset (&e, 0, sizeof e);
+    snprintf (e.actor, sizeof e.actor, "user:%s", node_user ());
+    snprintf (e.action, sizeof e.action, "init");
+    snprintf (e.object, sizeof e.object, "node:%s", o->org);
+    snprintf (e.decision, sizeof e.decision, "allow");
+    snprintf (e.rule, sizeof e.rule, "local.admin");
+    char fpr[CX_FINGERPRINT_HEXLEN];
+    cx_fingerprint (cx_keypair_public (kp[0]), fpr);
+    snprintf (e.detail, sizeof e.detail, "node created as %s (%s), signing key %s", o->role, o->name, fpr);
+    if (store_audit_append (store, &e) != 0) {
+        s_err (err, errlen, "%s", store_error (store));
+        goto out;
+    }
+    rc = 0;
+out:
+    store_close (&store);
+    for (int i = 0; i < 3; i++)
+        cx_keypair_destroy (&kp[i]);
+    return rc;
+}
+
+node_t *node_open (const char *home, char *err, size_t errlen)
+{
+    if (!home || !*home) {
+        s_err (err, errlen, "no home directory given: use --home DIR or set CDX_HOME");
+        return NULL;
+    }
+    node_t *n = calloc (1, sizeof *n);
+    if (!n) {
+        s_err (err, errlen, "out of memory");
+        return NULL;
+    }
+    n->lock_fd = -1;
+    snprintf (n->home, sizeof n->home, "%s", home);
+    char path[NODE_PATH_MAX];
+    if (s_path (path, sizeof path, home, "store.db") != 0 || access (path, F_OK) != 0) {
+        s_err (err, errlen, "no node at %s: run cdx init --home %s first", home, home);
+        goto fail;
+    }
+    char serr[256];
+    n->store = store_open (path, 0, serr, sizeof serr);
+    if (!n->store) {
+        s_err (err, errlen, "%s", serr);
+        goto fail;
+    }
+    if (store_self_get (n->store, &n->self) != 0) {
+        s_err (err, errlen, "store at %s has no identity: %s", path, store_error (n->store));
+        goto fail;
+    }
+    static const cx_keytype_t types[3] = {CX_KEY_SIGN, CX_KEY_BOX, CX_KEY_CURVE};
+    static const char *const names[3] = {"keys/sign.key", "keys/box.key", "keys/curve.key"};
+    cx_keypair_t **slots[3] = {&n->sign, &n->box, &n->curve};
+    for (int i = 0; i < 3; i++) {
+        if (s_path (path, sizeof path, home, names[i]) != 0)
+            goto fail;
+        *slots[i] = cx_keypair_load (path, types[i]);
+        if (!*slots[i]) {
+            s_err (err, errlen, "%s", cx_error ());
+            goto fail;
+        }
+    }
+    return n;
+fail:
+    node_close (&n);
+    return NULL;
+}
+
+void node_close (node_t **n_p)
+{
+    if (!n_p || !*n_p)
+        return;
+    node_t *n = *n_p;
+    store_close (&n->store);
+    cx_keypair_destroy (&n->sign);
+    cx_keypair_destroy (&n->box);
+    cx_keypair_destroy (&n->curve);
+    if (n->lock_fd >= 0)
+        close (n->lock_fd);
+    free (n);
+    *n_p = NULL;
+}
+
+int node_audit (node_t *n, const char *actor, const char *action, const char *object,
+                const char *peer, const char *decision, const char *rule, const char *fmt, ...)
+{
+    store_audit_t e;
+    memset (&e, 0, sizeof e);
+    snprintf (e.actor, sizeof e.actor, "%s", actor ? actor : "node");
+    snprintf (e.action, sizeof e.action, "%s", action);
+    snprintf (e.object, sizeof e.object, "%s", object ? object : "");
+    snprintf (e.peer, sizeof e.peer, "%s", peer ? peer : "");
+    snprintf (e.decision, sizeof e.decision, "%s", decision);
+    snprintf (e.rule, sizeof e.rule, "%s", rule ? rule : "");
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (e.detail, sizeof e.detail, fmt, ap);
+    va_end (ap);
+    if (store_audit_append (n->store, &e) != 0)
+        return node_fail (n, "cannot write the audit log: %s", store_error (n->store));
+    return 0;
+}
+
+/* ---- card and peers ---------------------------------------------------- */
+
+int node_card (node_t *n, char *buf, size_t cap)
+{
+    size_t len = strlen (n->self.card);
+    if (len + 1 > cap)
+        return node_fail (n, "card buffer too small");
+    memcpy (buf, n->self.card, len + 1);
+    return 0;
+}
+
+int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
+{
+    char actor[80];
+    snprintf (actor, sizeof actor, "user:%s", node_user ());
+    card_t card;
+    size_t signed_len;
+    if (card_parse (text, len, &card, &signed_len) != 0) {
+        node_fail (n, "not a valid cdx card: %s", card_error ());
+        node_audit (n, actor, "peer-add", "card", "", "refuse", "card.format", "%s", n->err);
+        return -1;
+    }
+    if (cx_verify (card.sign_pk, (const uint8_t *) text, signed_len, card.sig) != 0) {
+        node_fail (n, "card for %s: the signature does not match its signing key (altered card?)", card.org);
+        node_audit (n, actor, "peer-add", "card", card.org, "refuse", "card.signature", "%s", n->err);
+        return -1;
+    }
+    if (strcmp (card.org, n->self.org) == 0)
+        return node_fail (n, "card is for %s, which is this node", card.org);
+    store_peer_t p;
+    memset (&p, 0, sizeof p);
+    snprintf (p.org, sizeof p.org, "%s", card.org);
+    snprintf (p.role, sizeof p.role, "%s", card.role);
+    snprintf (p.name, sizeof p.name, "%s", card.name);
+    snprintf (p.endpoint, sizeof p.endpoint, "%s", card.endpoint);
+    memcpy (p.sign_pk, card.sign_pk, 32);
+    memcpy (p.box_pk, card.box_pk, 32);
+    memcpy (p.curve_pk, card.curve_pk, 32);
+    if (len >= sizeof p.card)
+        return node_fail (n, "card too long");
+    memcpy (p.card, text, len);
+    p.card[len] = 0;
+    snprintf (p.trust, sizeof p.trust, "pinned");
+    if (store_peer_put (n->store, &p) != 0)
+        return node_fail (n, "cannot store peer %s: %s", p.org, store_error (n->store));
+    char fpr[CX_FINGERPRINT_HEXLEN];
+    cx_fingerprint (card.sign_pk, fpr);
+    node_audit (n, actor, "peer-add", "card", card.org, "allow", "trust.pinned",
+                "pinned by hand: %s (%s) at %s, signing key %s", card.name, card.role, card.endpoint, fpr);
+    if (out)
+        *out = p;
+    return 0;
+}
+
+/* ---- publish ------------------------------------------------------------ */
+
+static int s_write_all (int fd, const uint8_t *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write (fd, buf, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        buf += w;
+        len -= (size_t) w;
+    }
+    return 0;
+}
+
+static ssize_t s_read_full (int fd, uint8_t *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = read (fd, buf + got, len - got);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        got += (size_t) r;
+    }
+    return (ssize_t) got;
+}
+
+typedef struct {
+    node_t *n;
+    const char *topic;
+    const char *id;
+    int count;
+    int rc;
+} s_queue_ctx_t;
+
+static int s_queue_sub (const store_sub_t *sub, void *arg)
+{
+    s_queue_ctx_t *q = arg;
+    if (strcmp (sub->publisher, q->n->self.org) != 0 || strcmp (sub->topic, q->topic) != 0 ||
+        strcmp (sub->state, "active") != 0)
+        return 0;
+    if (store_delivery_add (q->n->store, q->id, sub->subscriber) != 0) {
+        q->rc = -1;
+        return 1;
+    }
+    q->count++;
+    return 0;
+}
+
+int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *version)
+{
+    char actor[80];
+    snprintf (actor, sizeof actor, "user:%s", node_user ());
+    if (!p->topic || strlen (p->topic) == 0 || strlen (p->topic) > PROTO_TOPIC_MAX)
+        return node_fail (n, "--topic is required (1 to %u characters of A-Z a-z 0-9 . _ / -)",
+                          PROTO_TOPIC_MAX);
+    if (!p->class_ || !s_one_of (p->class_, s_classes))
+        return node_fail (n, "--class must be one of aggregate, pseudonymised, identifiable");
+    if (!p->purpose || !s_one_of (p->purpose, s_purposes))
+        return node_fail (n, "--purpose must be one of commissioning, invoice-validation, risk-stratification");
+
+    int rc = -1, in = -1, out = -1;
+    uint8_t *plain = NULL, *sealed = NULL;
+    cx_content_t *key = NULL;
+    cx_hash_t *hash = NULL;
+    char tmp[NODE_PATH_MAX], final[NODE_PATH_MAX];
+    tmp[0] = 0;
+
+    in = open (p->path, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return node_fail (n, "cannot open %s: %s", p->path, strerror (errno));
+    struct stat st;
+    if (fstat (in, &st) != 0 || !S_ISREG (st.st_mode)) {
+        node_fail (n, "%s is not a regular file", p->path);
+        goto out;
+    }
+
+    proto_manifest_t m;
+    memset (&m, 0, sizeof m);
+    m.format = 1;
+    cx_random (m.dataset, sizeof m.dataset);
+    snprintf (m.publisher, sizeof m.publisher, "%s", n->self.org);
+    snprintf (m.topic, sizeof m.topic, "%s", p->topic);
+    snprintf (m.class_, sizeof m.class_, "%s", p->class_);
+    snprintf (m.purpose, sizeof m.purpose, "%s", p->purpose);
+    const char *base = strrchr (p->path, '/');
+    base = base ? base + 1 : p->path;
+    snprintf (m.filename, sizeof m.filename, "%s", base);
+    m.chunk_size = NODE_CHUNK_SIZE;
+    m.created = (int64_t) time (NULL);
+    char id[33];
+    cx_hex (m.dataset, sizeof m.dataset, id);
+
+    node_data_path (n, id, final, sizeof final);
+    snprintf (tmp, sizeof tmp, "%s.tmp", final);
+    out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out < 0) {
+        node_fail (n, "cannot create %s: %s", tmp, strerror (errno));
+        tmp[0] = 0;
+        goto out;
+    }
+    plain = malloc (NODE_CHUNK_SIZE);
+    sealed = malloc (NODE_CHUNK_SIZE + CX_CHUNK_ABYTES);
+    key = cx_content_new ();
+    hash = cx_hash_new ();
+    if (!plain || !sealed || !key || !hash) {
+        node_fail (n, "out of memory");
+        goto out;
+    }
+    uint64_t total = 0, index = 0;
+    for (;;) {
+        ssize_t r = s_read_full (in, plain, NODE_CHUNK_SIZE);
+        if (r < 0) {
+            node_fail (n, "cannot read %s: %s", p->path, strerror (errno));
+            goto out;
+        }
+        if (r == 0)
+            break;
+        cx_hash_update (hash, plain, (size_t) r);
+        if (cx_chunk_seal (key, m.dataset, index, plain, (size_t) r, sealed) != 0) {
+            node_fail (n, "cannot seal chunk %llu: %s", (unsigned long long) index, cx_error ());
+            goto out;
+        }
+        if (s_write_all (out, sealed, (size_t) r + CX_CHUNK_ABYTES) != 0) {
+            node_fail (n, "cannot write %s: %s (is the disk full?)", tmp, strerror (errno));
+            goto out;
+        }
+        total += (uint64_t) r;
+        index++;
+        if (p->progress)
+            p->progress (total, (uint64_t) st.st_size, p->progress_arg);
+        if ((size_t) r < NODE_CHUNK_SIZE)
+            break;
+    }
+    cx_hash_final (hash, m.hash);
+    m.bytes = total;
+    m.chunks = index;
+    if (fsync (out) != 0) {
+        node_fail (n, "cannot sync %s: %s (is the disk full?)", tmp, strerror (errno));
+        goto out;
+    }
+    close (out);
+    out = -1;
+
+    store_dataset_t d;
+    memset (&d, 0, sizeof d);
+    if (store_begin (n->store) != 0) {
+        node_fail (n, "%s", store_error (n->store));
+        goto out;
+    }
+    int64_t last = store_dataset_last_version (n->store, n->self.org, p->topic);
+    if (last < 0) {
+        node_fail (n, "%s", store_error (n->store));
+        store_rollback (n->store);
+        goto out;
+    }
+    m.version = (uint64_t) last + 1;
+    if (proto_manifest_encode (&m, d.manifest, sizeof d.manifest, &d.manifest_len) != 0) {
+        node_fail (n, "invalid dataset metadata: %s", proto_error ());
+        store_rollback (n->store);
+        goto out;
+    }
+    if (cx_sign (n->sign, d.manifest, d.manifest_len, d.sig) != 0 ||
+        cx_content_wrap (key, cx_keypair_public (n->box), d.wrapped) != 0) {
+        node_fail (n, "cannot sign: %s", cx_error ());
+        store_rollback (n->store);
+        goto out;
+    }
+    memcpy (d.id, id, sizeof d.id);
+    snprintf (d.publisher, sizeof d.publisher, "%s", m.publisher);
+    snprintf (d.topic, sizeof d.topic, "%s", m.topic);
+    d.version = (int64_t) m.version;
+    snprintf (d.class_, sizeof d.class_, "%s", m.class_);
+    snprintf (d.purpose, sizeof d.purpose, "%s", m.purpose);
+    snprintf (d.filename, sizeof d.filename, "%s", m.filename);
+    d.bytes = (int64_t) m.bytes;
+    d.chunk_size = m.chunk_size;
+    d.chunks = (int64_t) m.chunks;
+    memcpy (d.hash, m.hash, sizeof d.hash);
+    snprintf (d.state, sizeof d.state, "published");
+    d.next_chunk = d.chunks;
+    s_queue_ctx_t q = {n, p->topic, id, 0, 0};
+    /* The file is renamed into place before the row commits, so a stored
+       dataset always has its content; a crash in between leaves an
+       unreferenced file, never a dangling row. */
+    if (rename (tmp, final) != 0) {
+        node_fail (n, "cannot rename %s: %s", tmp, strerror (errno));
+        store_rollback (n->store);
+        goto out;
+    }
+    tmp[0] = 0;
+    char datadir[NODE_PATH_MAX];
+    snprintf (datadir, sizeof datadir, "%s/data", n->home);
+    s_sync_dir (datadir);
+    if (store_dataset_put (n->store, &d) != 0 || store_sub_each (n->store, s_queue_sub, &q) != 0 ||
+        q.rc != 0) {
+        node_fail (n, "cannot record the dataset: %s", store_error (n->store));
+        store_rollback (n->store);
+        unlink (final);
+        goto out;
+    }
+    char hashhex[65];
+    cx_hex (m.hash, sizeof m.hash, hashhex);
+    char object[129];
+    snprintf (object, sizeof object, "%s v%lld %s", m.topic, (long long) m.version, id);
+    if (node_audit (n, actor, "publish", object, "", "allow", "local.publish",
+                    "%s, %llu bytes, class %s, purpose %s, blake2b %s, queued for %d subscriber(s)",
+                    m.filename, (unsigned long long) m.bytes, m.class_, m.purpose, hashhex, q.count) != 0 ||
+        store_commit (n->store) != 0) {
+        node_fail (n, "cannot record the dataset: %s", store_error (n->store));
+        store_rollback (n->store);
+        unlink (final);
+        goto out;
+    }
+    memcpy (id_out, id, 33);
+    if (version)
+        *version = (int64_t) m.version;
+    rc = 0;
+    node_kick (n);
+out:
+    if (in >= 0)
+        close (in);
+    if (out >= 0)
+        close (out);
+    if (tmp[0])
+        unlink (tmp);
+    if (plain) {
+        cx_wipe (plain, NODE_CHUNK_SIZE);
+        free (plain);
+    }
+    free (sealed);
+    cx_content_destroy (&key);
+    cx_hash_destroy (&hash);
+    return rc;
+}
+
+/* ---- subscribe ---------------------------------------------------------- */
+
+int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_version)
+{
+    store_peer_t peer;
+    int r = store_peer_get (n->store, org, &peer);
+    if (r == STORE_NOTFOUND)
+        return node_fail (n, "%s is not a known peer: add its card first with cdx peer add FILE", org);
+    if (r != 0)
+        return node_fail (n, "%s", store_error (n->store));
+    if (!topic || !*topic || strlen (topic) > PROTO_TOPIC_MAX)
+        return node_fail (n, "--topic is required");
+    store_sub_t sub;
+    memset (&sub, 0, sizeof sub);
+    snprintf (sub.publisher, sizeof sub.publisher, "%s", org);
+    snprintf (sub.subscriber, sizeof sub.subscriber, "%s", n->self.org);
+    snprintf (sub.topic, sizeof sub.topic, "%s", topic);
+    snprintf (sub.state, sizeof sub.state, "requested");
+    sub.from_version = from_version;
+    if (store_sub_put (n->store, &sub) != 0)
+        return node_fail (n, "%s", store_error (n->store));
+    char actor[80];
+    snprintf (actor, sizeof actor, "user:%s", node_user ());
+    node_audit (n, actor, "subscribe", topic, org, "allow", "local.subscribe",
+                "subscription to %s from %s requested", topic, org);
+    node_kick (n);
+    return 0;
+}
+
+/* ---- export ------------------------------------------------------------- */
+
+cx_content_t *node_content_key (node_t *n, const store_dataset_t *d)
+{
+    cx_content_t *k = cx_content_unwrap (d->wrapped, n->box);
+    if (!k)
+        node_fail (n, "dataset %s: the content key does not open with this node's key", d->id);
+    return k;
+}
+
+int node_export (node_t *n, const char *id, const char *out_path, node_progress_fn *progress,
+                 void *arg)
+{
+    char actor[80];
+    snprintf (actor, sizeof actor, "user:%s", node_user ());
+    store_dataset_t *d = malloc (sizeof *d);
+    if (!d)
+        return node_fail (n, "out of memory");
+    int rc = -1, in = -1, out = -1;
+    uint8_t *sealed = NULL, *plain = NULL;
+    cx_content_t *key = NULL;
+    cx_hash_t *hash = NULL;
+    char tmp[NODE_PATH_MAX];
+    tmp[0] = 0;
+    int r = store_dataset_get (n->store, id, d);
+    if (r == STORE_NOTFOUND) {
+        node_fail (n, "no dataset %s here: cdx datasets lists what this node holds", id);
+        goto out;
+    }
+    if (r != 0) {
+        node_fail (n, "%s", store_error (n->store));
+        goto out;
+    }
+    if (strcmp (d->state, "available") != 0 && strcmp (d->state, "published") != 0) {
+        node_fail (n, "dataset %s is %s, not available: wait for it to arrive", id, d->state);
+        goto out;
+    }
+    char path[NODE_PATH_MAX];
+    node_data_path (n, d->id, path, sizeof path);
+    in = open (path, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        node_fail (n, "cannot open %s: %s", path, strerror (errno));
+        goto out;
+    }
+    key = node_content_key (n, d);
+    if (!key)
+        goto out;
+    snprintf (tmp, sizeof tmp, "%s.part", out_path);
+    out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out < 0) {
+        node_fail (n, "cannot create %s: %s", tmp, strerror (errno));
+        tmp[0] = 0;
+        goto out;
+    }
+    sealed = malloc ((size_t) d->chunk_size + CX_CHUNK_ABYTES);
+    plain = malloc ((size_t) d->chunk_size);
+    hash = cx_hash_new ();
+    if (!sealed || !plain || !hash) {
+        node_fail (n, "out of memory");
+        goto out;
+    }
+    uint8_t dsid[16];
+    if (cx_unhex (d->id, dsid, sizeof dsid) != 0) {
+        node_fail (n, "corrupt dataset id %s", d->id);
+        goto out;
+    }
+    uint64_t done = 0;
+    for (int64_t i = 0; i < d->chunks; i++) {
+        int64_t want = d->chunk_size;
+        if (i == d->chunks - 1)
+            want = d->bytes - d->chunk_size * (d->chunks - 1);
+        size_t slen = (size_t) want + CX_CHUNK_ABYTES;
+        ssize_t got = pread (in, sealed, slen, node_chunk_offset (d->chunk_size, i));
+        if (got != (ssize_t) slen) {
+            node_fail (n, "dataset %s: chunk %lld is missing from %s", id, (long long) i, path);
+            goto out;
+        }
+        if (cx_chunk_open (key, dsid, (uint64_t) i, sealed, slen, plain) != 0) {
+            node_fail (n, "dataset %s: chunk %lld fails authentication (altered on disk?)", id, (long long) i);
+            goto out;
+        }
+        cx_hash_update (hash, plain, (size_t) want);
+        if (s_write_all (out, plain, (size_t) want) != 0) {
+            node_fail (n, "cannot write %s: %s", tmp, strerror (errno));
+            goto out;
+        }
+        done += (uint64_t) want;
+        if (progress)
+            progress (done, (uint64_t) d->bytes, arg);
+    }
+    uint8_t digest[32];
+    cx_hash_final (hash, digest);
+    if (memcmp (digest, d->hash, 32) != 0) {
+        node_fail (n, "dataset %s: content hash differs from the signed manifest", id);
+        goto out;
+    }
+    if (fsync (out) != 0 || close (out) != 0) {
+        out = -1;
+        node_fail (n, "cannot write %s: %s", tmp, strerror (errno));
+        goto out;
+    }
+    out = -1;
+    if (rename (tmp, out_path) != 0) {
+        node_fail (n, "cannot create %s: %s", out_path, strerror (errno));
+        goto out;
+    }
+    tmp[0] = 0;
+    rc = 0;
+out:
+    if (r == 0) {
+        char object[129];
+        snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
+        if (rc == 0)
+            node_audit (n, actor, "export", object, d->publisher, "allow", "local.export",
+                        "%lld bytes decrypted to %s", (long long) d->bytes, out_path);
+        else
+            node_audit (n, actor, "export", object, d->publisher, "refuse", "local.export",
+                        "%s", n->err);
+    }
+    if (in >= 0)
+        close (in);
+    if (out >= 0)
+        close (out);
+    if (tmp[0])
+        unlink (tmp);
+    if (plain) {
+        cx_wipe (plain, (size_t) d->chunk_size);
+        free (plain);
+    }
+    free (sealed);
+    free (d);
+    cx_content_destroy (&key);
+    cx_hash_destroy (&hash);
+    return rc;
+}
+
+/* ---- kick and liveness --------------------------------------------------- */
+
+int node_running (node_t *n)
+{
+    char path[NODE_PATH_MAX];
+    if (s_path (path, sizeof path, n->home, NODE_LOCK_FILE) != 0)
+        return 0;
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int running = 0;
+    if (flock (fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+        running = 1;
+    close (fd);
+    return running;
+}
+
+void node_kick (node_t *n)
+{
+    if (n->lock_fd >= 0 || !node_running (n))
+        return;
+    char endpoint[NODE_PATH_MAX + 8];
+    snprintf (endpoint, sizeof endpoint, "ipc://%s/%s", n->home, NODE_KICK_FILE);
+    void *ctx = zmq_ctx_new ();
+    if (!ctx)
+        return;
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    if (push) {
+        int linger = 1000;
+        zmq_setsockopt (push, ZMQ_LINGER, &linger, sizeof linger);
+        if (zmq_connect (push, endpoint) == 0)
+            zmq_send (push, "kick", 4, ZMQ_DONTWAIT);
+        zmq_close (push);
+    }
+    zmq_ctx_term (ctx);
+}

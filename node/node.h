@@ -1,0 +1,107 @@
+/*  node: a cdx node, composed of its keys (crypto), its store and the wire
+    (protocol over ZeroMQ).
+
+    This is the library the command line drives: create a node's home, open
+    it, manage peers, publish, subscribe, export, and run the node's event
+    loop (node_run) that exchanges datasets with peers.
+
+    Not for: argument parsing or printing (tools/), and it never calls exit().
+    Errors: 0 / -1 (or NULL) with the reason in node_error() or ERR.
+*/
+#ifndef NODE_H_INCLUDED
+#define NODE_H_INCLUDED
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define NODE_ERR_MAX 512
+
+typedef struct node node_t;
+
+typedef struct {
+    const char *home;        /* directory to create (must not hold a node) */
+    const char *org;         /* ODS code */
+    const char *role;        /* csu | ccg */
+    const char *name;        /* display name */
+    const char *endpoint;    /* tcp://HOST:PORT the node binds and peers reach */
+} node_init_t;
+
+/* Creates a node's home: keys/ (three key files, 0600), store.db, data/.
+   Refuses if HOME already holds a node. */
+int node_init (const node_init_t *opts, char *err, size_t errlen);
+
+/* Opens an existing node home (keys and store). NULL on failure. */
+node_t *node_open (const char *home, char *err, size_t errlen);
+void node_close (node_t **n_p);
+const char *node_error (const node_t *n);
+store_t *node_store (node_t *n);          /* for read-only listings */
+const char *node_org (const node_t *n);
+const char *node_home (const node_t *n);
+
+/* The local account running this process, as recorded in the audit log. */
+const char *node_user (void);
+
+/* Writes this node's signed identity card (text) into BUF. */
+int node_card (node_t *n, char *buf, size_t cap);
+
+/* Verifies a card (layout and self-signature) and stores the peer as
+   pinned. OUT (may be NULL) receives the stored peer. */
+int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out);
+
+/* Progress callback for long operations: done and total bytes. */
+typedef void (node_progress_fn) (uint64_t done, uint64_t total, void *arg);
+
+typedef struct {
+    const char *path;        /* plaintext file to publish */
+    const char *topic;
+    const char *class_;      /* aggregate | pseudonymised | identifiable */
+    const char *purpose;     /* commissioning | invoice-validation | risk-stratification */
+    node_progress_fn *progress;
+    void *progress_arg;
+} node_publish_t;
+
+/* Seals and signs a new version of TOPIC, stores it and queues it for
+   every active subscriber. ID_OUT receives the dataset id (hex), VERSION
+   (may be NULL) its version. Works whether or not the node is running. */
+int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *version);
+
+/* Records a subscription request to TOPIC at the peer ORG; the running node
+   sends it. FROM_VERSION 0 asks for the latest version only. */
+int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_version);
+
+/* Decrypts and verifies dataset ID into OUT_PATH (created exclusively,
+   0600). Recorded in the audit log. */
+int node_export (node_t *n, const char *id, const char *out_path,
+                 node_progress_fn *progress, void *arg);
+
+/* Appends an audit entry. */
+int node_audit (node_t *n, const char *actor, const char *action, const char *object,
+                const char *peer, const char *decision, const char *rule,
+                const char *fmt, ...) __attribute__ ((format (printf, 8, 9)));
+
+/* Asks a running node on this home to look at the store again (new peers,
+   publishes, subscriptions). Does nothing if no node is running. */
+void node_kick (node_t *n);
+
+/* 1 if a node process is running on this home. */
+int node_running (node_t *n);
+
+/* Runs the node until *STOP becomes non-zero (set it from a signal
+   handler). Binds the endpoint, answers ZAP, delivers and receives.
+   0 on a clean stop, -1 if it could not start. */
+int node_run (node_t *n, volatile sig_atomic_t *stop);
+
+/* Exit codes of the cdx command (documented in cdx --help). */
+enum {
+    NODE_EXIT_OK = 0,
+    NODE_EXIT_FAIL = 1,      /* the operation failed; reason on stderr */
+    NODE_EXIT_USAGE = 2,     /* bad command line */
+    NODE_EXIT_NOHOME = 3,    /* no node at --home: run cdx init */
+    NODE_EXIT_REFUSED = 4,   /* refused by a rule (verification, policy) */
+    NODE_EXIT_TIMEOUT = 5
+};
+
+#endif

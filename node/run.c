@@ -1,0 +1,1465 @@
+/*  run.c: the node's event loop (cdx run).
+
+    One thread, one zmq_poll over: the ROUTER socket peers connect to (CURVE
+    server), the ZAP handler that admits them, a local "kick" socket that CLI
+    commands use to say the store changed, and per peer one DEALER (CURVE
+    client) with a monitor socket that reports connects and disconnects.
+
+    Outgoing deliveries (publisher side) follow an explicit state machine,
+    s_out_table below: QUEUED -> OFFERED -> SENDING -> AWAIT_RECEIPT ->
+    DELIVERED, with credit-based flow control and timeouts. Incoming
+    transfers (subscriber side) verify every chunk as it arrives, write it to
+    the dataset's file and record progress durably every few chunks, so a
+    transfer resumes from the last durable chunk after a crash.
+    protocol/SPEC.md describes all of this for other implementers.
+
+    Not for: local operations (node.c), or anything that blocks on a peer.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "node_internal.h"
+
+#define RUN_WINDOW          8u        /* chunks in flight per transfer */
+#define RUN_SYNC_EVERY      8         /* receiver makes chunks durable every N */
+#define RUN_TIMEOUT_MS      15000     /* no answer from a peer in a session */
+#define RUN_IDLE_MS         60000     /* an incoming transfer is dropped after */
+#define RUN_BACKOFF_MIN_MS  1000
+#define RUN_BACKOFF_MAX_MS  300000
+#define RUN_HEARTBEAT_MS    5000
+#define RUN_MAX_IN          64        /* concurrent incoming transfers */
+#define RUN_ZAP_ENDPOINT    "inproc://zeromq.zap.01"
+
+/* ---- types ---------------------------------------------------------------- */
+
+typedef enum { OUT_QUEUED, OUT_OFFERED, OUT_SENDING, OUT_AWAIT_RECEIPT, OUT_STATES } out_state_t;
+typedef enum { EV_START, EV_ACCEPT, EV_CREDIT, EV_RECEIPT, EV_ERROR, EV_TIMEOUT } out_event_t;
+
+static const char *const s_out_state_names[] = {"QUEUED", "OFFERED", "SENDING", "AWAIT_RECEIPT"};
+static const char *const s_event_names[] = {"start", "ACCEPT", "CREDIT", "RECEIPT", "ERROR", "timeout"};
+
+typedef struct {
+    out_state_t state;
+    char dataset[33];
+    uint8_t dsid[16];
+    uint8_t hash[32];
+    char topic[129];
+    int64_t version;
+    int64_t chunks, chunk_size, bytes;
+    int64_t next;              /* next chunk to send */
+    uint32_t credit;
+    int fd;
+    int64_t deadline;          /* ms, monotonic */
+} out_xfer_t;
+
+typedef struct {
+    store_peer_t info;
+    void *dealer;
+    void *monitor;
+    int connected;
+    int64_t retry_at;          /* earliest next attempt, ms */
+    int64_t backoff_ms;
+    out_xfer_t out;            /* one outgoing transfer per peer at a time */
+    int64_t sub_retry_at;      /* resend requested SUBSCRIBEs after */
+    uint64_t sub_scan;         /* the scan that last sent them */
+} peer_t;
+
+typedef struct {
+    int active;
+    char dataset[33];
+    uint8_t dsid[16];
+    char publisher[17];
+    char topic[129];
+    int64_t version;
+    uint8_t routing[256];
+    size_t routing_len;
+    int fd;
+    cx_content_t *key;
+    cx_hash_t *hash;
+    uint8_t want[32];
+    int64_t next, durable, chunks, chunk_size, bytes;
+    uint32_t owed;
+    int64_t last_activity;
+} in_xfer_t;
+
+typedef struct {
+    node_t *n;
+    void *ctx, *router, *zap, *kick;
+    peer_t **peers;
+    size_t npeers;
+    in_xfer_t in[RUN_MAX_IN];
+    uint8_t *scratch;          /* one plaintext chunk */
+    int64_t scan_at;           /* next time to look at pending work, ms */
+    char actor[80];
+} run_t;
+
+typedef struct {
+    uint8_t routing[256];
+    size_t routing_len;
+    char org[17];              /* authenticated by ZAP */
+    peer_t *peer;
+} origin_t;
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static int64_t s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void s_schedule (run_t *r, int64_t at)
+{
+    if (r->scan_at == 0 || at < r->scan_at)
+        r->scan_at = at;
+}
+
+static peer_t *s_peer (run_t *r, const char *org)
+{
+    for (size_t i = 0; i < r->npeers; i++)
+        if (strcmp (r->peers[i]->info.org, org) == 0)
+            return r->peers[i];
+    return NULL;
+}
+
+static void s_peer_actor (const peer_t *p, char *buf, size_t cap)
+{
+    char fpr[CX_FINGERPRINT_HEXLEN];
+    cx_fingerprint (p->info.curve_pk, fpr);
+    snprintf (buf, cap, "peer:%s:%s", p->info.org, fpr);
+}
+
+static void s_backoff (run_t *r, peer_t *p)
+{
+    if (p->backoff_ms < RUN_BACKOFF_MIN_MS)
+        p->backoff_ms = RUN_BACKOFF_MIN_MS;
+    else
+        p->backoff_ms *= 2;
+    if (p->backoff_ms > RUN_BACKOFF_MAX_MS)
+        p->backoff_ms = RUN_BACKOFF_MAX_MS;
+    uint32_t rnd;
+    cx_random (&rnd, sizeof rnd);
+    int64_t jitter = (int64_t) (rnd % (uint32_t) (p->backoff_ms / 4 + 1));
+    p->retry_at = s_now_ms () + p->backoff_ms + jitter;
+    s_schedule (r, p->retry_at);
+}
+
+/* Encodes M and sends it on SOCK, after ROUTING (if any) and before PAYLOAD
+   (if any; the zmq message is consumed). 0 or -1 (peer not reachable). */
+static int s_send (run_t *r, void *sock, const uint8_t *routing, size_t routing_len,
+                   const proto_msg_t *m, zmq_msg_t *payload)
+{
+    uint8_t buf[PROTO_HEADER_MAX];
+    size_t len;
+    if (proto_encode (m, buf, sizeof buf, &len) != 0) {
+        node_log (r->n, "error", "cannot encode %s: %s", proto_name (m->id), proto_error ());
+        if (payload)
+            zmq_msg_close (payload);
+        return -1;
+    }
+    if (routing && zmq_send (sock, routing, routing_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        goto fail;
+    if (zmq_send (sock, buf, len, ZMQ_DONTWAIT | (payload ? ZMQ_SNDMORE : 0)) < 0)
+        goto fail;
+    if (payload && zmq_msg_send (payload, sock, ZMQ_DONTWAIT) < 0)
+        goto fail;
+    return 0;
+fail:
+    if (payload)
+        zmq_msg_close (payload);
+    return -1;
+}
+
+static int s_reply_error (run_t *r, const origin_t *o, proto_err_t code, const uint8_t *dsid,
+                          const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+static int s_reply_error (run_t *r, const origin_t *o, proto_err_t code, const uint8_t *dsid,
+                          const char *fmt, ...)
+{
+    proto_msg_t m;
+    memset (&m, 0, sizeof m);
+    m.id = PROTO_ERROR;
+    m.code = code;
+    if (dsid)
+        memcpy (m.dataset, dsid, sizeof m.dataset);
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (m.reason, sizeof m.reason, fmt, ap);
+    va_end (ap);
+    return s_send (r, r->router, o->routing, o->routing_len, &m, NULL);
+}
+
+/* ---- peers and their DEALER sockets ------------------------------------ */
+
+static int s_peer_connect (run_t *r, peer_t *p)
+{
+    p->dealer = zmq_socket (r->ctx, ZMQ_DEALER);
+    if (!p->dealer)
+        return -1;
+    int one = 1, zero = 0, hb = RUN_HEARTBEAT_MS, hbt = RUN_HEARTBEAT_MS * 3, ivl = 100,
+        ivlmax = 5000;
+    int64_t maxmsg = PROTO_HEADER_MAX;
+    zmq_setsockopt (p->dealer, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt (p->dealer, ZMQ_IMMEDIATE, &one, sizeof one);
+    zmq_setsockopt (p->dealer, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
+    zmq_setsockopt (p->dealer, ZMQ_HEARTBEAT_TIMEOUT, &hbt, sizeof hbt);
+    zmq_setsockopt (p->dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt (p->dealer, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof ivlmax);
+    zmq_setsockopt (p->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt (p->dealer, ZMQ_CURVE_SERVERKEY, p->info.curve_pk, 32);
+    zmq_setsockopt (p->dealer, ZMQ_CURVE_PUBLICKEY, cx_keypair_public (r->n->curve), 32);
+    zmq_setsockopt (p->dealer, ZMQ_CURVE_SECRETKEY, cx_keypair_secret (r->n->curve), 32);
+    char mon[64];
+    static unsigned s_mon_seq;
+    snprintf (mon, sizeof mon, "inproc://cdx-monitor-%u", ++s_mon_seq);
+    if (zmq_socket_monitor (p->dealer, mon,
+                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
+        return -1;
+    p->monitor = zmq_socket (r->ctx, ZMQ_PAIR);
+    if (!p->monitor || zmq_connect (p->monitor, mon) != 0)
+        return -1;
+    zmq_setsockopt (p->monitor, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect (p->dealer, p->info.endpoint) != 0) {
+        node_log (r->n, "error", "peer %s: cannot connect to %s: %s", p->info.org, p->info.endpoint,
+                  zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    return 0;
+}
+
+static void s_out_release (out_xfer_t *x)
+{
+    if (x->fd >= 0)
+        close (x->fd);
+    memset (x, 0, sizeof *x);
+    x->fd = -1;
+    x->state = OUT_QUEUED;
+}
+
+static void s_peer_close (peer_t *p)
+{
+    if (p->monitor)
+        zmq_close (p->monitor);
+    if (p->dealer)
+        zmq_close (p->dealer);
+    p->monitor = p->dealer = NULL;
+    s_out_release (&p->out);
+}
+
+static int s_load_peer (const store_peer_t *info, void *arg)
+{
+    run_t *r = arg;
+    peer_t *p = s_peer (r, info->org);
+    if (p && memcmp (p->info.curve_pk, info->curve_pk, 32) == 0 &&
+        strcmp (p->info.endpoint, info->endpoint) == 0) {
+        p->info = *info;
+        return 0;
+    }
+    if (p) {                                  /* card replaced: reconnect */
+        s_peer_close (p);
+    } else {
+        peer_t **grown = realloc (r->peers, (r->npeers + 1) * sizeof *grown);
+        if (!grown)
+            return -1;
+        r->peers = grown;
+        p = calloc (1, sizeof *p);
+        if (!p)
+            return -1;
+        r->peers[r->npeers++] = p;
+    }
+    p->info = *info;
+    p->out.fd = -1;
+    p->connected = 0;
+    p->retry_at = 0;
+    p->backoff_ms = 0;
+    if (s_peer_connect (r, p) != 0)
+        node_log (r->n, "error", "peer %s: cannot set up its socket", info->org);
+    else
+        node_log (r->n, "info", "peer %s (%s) at %s", info->org, info->name, info->endpoint);
+    return 0;
+}
+
+static void s_reload_peers (run_t *r)
+{
+    if (store_peer_each (r->n->store, s_load_peer, r) < 0)
+        node_log (r->n, "error", "cannot load peers: %s", store_error (r->n->store));
+}
+
+/* ---- ZAP: who may connect ------------------------------------------------ */
+
+static void s_zap_reply (void *zap, const char *request_id, size_t idlen, const char *status,
+                         const char *text, const char *user)
+{
+    zmq_send (zap, "1.0", 3, ZMQ_SNDMORE);
+    zmq_send (zap, request_id, idlen, ZMQ_SNDMORE);
+    zmq_send (zap, status, strlen (status), ZMQ_SNDMORE);
+    zmq_send (zap, text, strlen (text), ZMQ_SNDMORE);
+    zmq_send (zap, user, strlen (user), ZMQ_SNDMORE);
+    zmq_send (zap, "", 0, 0);
+}
+
+static void s_handle_zap (run_t *r)
+{
+    /* Frames: version, request id, domain, address, routing id, mechanism,
+       credentials (the client's CURVE public key). */
+    char frames[7][256];
+    int sizes[7] = {0};
+    int count = 0, more = 1;
+    while (more) {
+        char buf[256];
+        int size = zmq_recv (r->zap, buf, sizeof buf, 0);
+        if (size < 0)
+            return;
+        if (count < 7) {
+            int keep = size < (int) sizeof buf ? size : (int) sizeof buf;
+            memcpy (frames[count], buf, (size_t) keep);
+            sizes[count] = keep;
+        }
+        count++;
+        size_t optlen = sizeof more;
+        zmq_getsockopt (r->zap, ZMQ_RCVMORE, &more, &optlen);
+    }
+    if (count < 2)
+        return;
+    char address[64] = "";
+    if (count > 3)
+        snprintf (address, sizeof address, "%.*s", sizes[3] < 63 ? sizes[3] : 63, frames[3]);
+    if (count != 7 || sizes[0] != 3 || memcmp (frames[0], "1.0", 3) != 0 || sizes[5] != 5 ||
+        memcmp (frames[5], "CURVE", 5) != 0 || sizes[6] != 32) {
+        s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "400", "CURVE required", "");
+        node_audit (r->n, "node", "connect", "transport", "", "refuse", "zap.mechanism",
+                    "connection from %s without CURVE refused", address);
+        return;
+    }
+    store_peer_t peer;
+    int found = store_peer_by_curve (r->n->store, (const uint8_t *) frames[6], &peer);
+    if (found == 0) {
+        s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "200", "OK", peer.org);
+        return;
+    }
+    char fpr[CX_FINGERPRINT_HEXLEN];
+    cx_fingerprint ((const uint8_t *) frames[6], fpr);
+    s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "400", "unknown key", "");
+    node_log (r->n, "warn", "refused connection from %s: CURVE key %s is not a known peer", address, fpr);
+    char actor[64];
+    snprintf (actor, sizeof actor, "key:%s", fpr);
+    node_audit (r->n, actor, "connect", "transport", "", "refuse", "zap.unknown-key",
+                "connection from %s refused: CURVE key %s belongs to no added peer", address, fpr);
+}
+
+/* ---- outgoing deliveries: the state machine ----------------------------- */
+
+typedef out_state_t (out_action_fn) (run_t *r, peer_t *p, const proto_msg_t *m);
+
+static void s_delivery_note (run_t *r, peer_t *p, const char *state, const char *error,
+                             int count_attempt)
+{
+    store_delivery_t d;
+    if (store_delivery_get (r->n->store, p->out.dataset, p->info.org, &d) != 0)
+        return;
+    snprintf (d.state, sizeof d.state, "%s", state);
+    snprintf (d.error, sizeof d.error, "%s", error ? error : "");
+    d.next_chunk = p->out.next;
+    if (count_attempt)
+        d.attempts++;
+    if (store_delivery_update (r->n->store, &d) != 0)
+        node_log (r->n, "error", "cannot record delivery: %s", store_error (r->n->store));
+}
+
+static out_state_t s_out_fail (run_t *r, peer_t *p, const char *rule, int fatal, const char *why)
+{
+    char object[129], actor[80];
+    snprintf (object, sizeof object, "%s v%lld %s", p->out.topic, (long long) p->out.version,
+              p->out.dataset);
+    s_peer_actor (p, actor, sizeof actor);
+    node_log (r->n, "warn", "delivery of %s to %s %s: %s", p->out.dataset, p->info.org,
+              fatal ? "failed" : "interrupted", why);
+    node_audit (r->n, actor, "send", object, p->info.org, "refuse", rule, "%s%s", why,
+                fatal ? "" : "; will retry");
+    s_delivery_note (r, p, fatal ? "failed" : "queued", why, 0);
+    s_out_release (&p->out);
+    s_backoff (r, p);
+    return OUT_QUEUED;
+}
+
+static out_state_t s_out_pump (run_t *r, peer_t *p)
+{
+    out_xfer_t *x = &p->out;
+    while (x->credit > 0 && x->next < x->chunks) {
+        int64_t want = x->chunk_size;
+        if (x->next == x->chunks - 1)
+            want = x->bytes - x->chunk_size * (x->chunks - 1);
+        size_t slen = (size_t) want + CX_CHUNK_ABYTES;
+        zmq_msg_t payload;
+        if (zmq_msg_init_size (&payload, slen) != 0)
+            return s_out_fail (r, p, "node.memory", 0, "out of memory");
+        ssize_t got = pread (x->fd, zmq_msg_data (&payload), slen, node_chunk_offset (x->chunk_size, x->next));
+        if (got != (ssize_t) slen) {
+            zmq_msg_close (&payload);
+            return s_out_fail (r, p, "store.content", 1, "stored content is missing or short");
+        }
+        proto_msg_t m;
+        memset (&m, 0, sizeof m);
+        m.id = PROTO_CHUNK;
+        memcpy (m.dataset, x->dsid, 16);
+        m.number = (uint64_t) x->next;
+        if (s_send (r, p->dealer, NULL, 0, &m, &payload) != 0)
+            return s_out_fail (r, p, "transport.send", 0, "peer not reachable");
+        x->next++;
+        x->credit--;
+    }
+    x->deadline = s_now_ms () + RUN_TIMEOUT_MS;
+    return x->next >= x->chunks ? OUT_AWAIT_RECEIPT : OUT_SENDING;
+}
+
+static out_state_t s_out_offer (run_t *r, peer_t *p, const proto_msg_t *unused)
+{
+    (void) unused;
+    out_xfer_t *x = &p->out;
+    store_dataset_t *d = malloc (sizeof *d);
+    if (!d)
+        return s_out_fail (r, p, "node.memory", 0, "out of memory");
+    out_state_t next = OUT_OFFERED;
+    if (store_dataset_get (r->n->store, x->dataset, d) != 0) {
+        next = s_out_fail (r, p, "store.dataset", 1, "dataset not found in the store");
+        goto out;
+    }
+    memcpy (x->hash, d->hash, 32);
+    snprintf (x->topic, sizeof x->topic, "%s", d->topic);
+    x->version = d->version;
+    x->chunks = d->chunks;
+    x->chunk_size = d->chunk_size;
+    x->bytes = d->bytes;
+    x->next = 0;
+    x->credit = 0;
+    if (cx_unhex (d->id, x->dsid, 16) != 0) {
+        next = s_out_fail (r, p, "store.dataset", 1, "corrupt dataset id");
+        goto out;
+    }
+    char path[NODE_PATH_MAX];
+    node_data_path (r->n, d->id, path, sizeof path);
+    x->fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (x->fd < 0) {
+        next = s_out_fail (r, p, "store.content", 1, "stored content is missing");
+        goto out;
+    }
+    cx_content_t *key = node_content_key (r->n, d);
+    proto_msg_t m;
+    memset (&m, 0, sizeof m);
+    m.id = PROTO_OFFER;
+    memcpy (m.dataset, x->dsid, 16);
+    memcpy (m.doc, d->manifest, d->manifest_len);
+    m.doc_len = d->manifest_len;
+    memcpy (m.sig, d->sig, 64);
+    int wrapped = key ? cx_content_wrap (key, p->info.box_pk, m.wrapped) : -1;
+    cx_content_destroy (&key);
+    if (wrapped != 0) {
+        next = s_out_fail (r, p, "crypto.wrap", 1, "cannot wrap the content key for the recipient");
+        goto out;
+    }
+    if (s_send (r, p->dealer, NULL, 0, &m, NULL) != 0) {
+        next = s_out_fail (r, p, "transport.send", 0, "peer not reachable");
+        goto out;
+    }
+    x->deadline = s_now_ms () + RUN_TIMEOUT_MS;
+    s_delivery_note (r, p, "sending", NULL, 1);
+    node_log (r->n, "info", "offered %s v%lld (%s, %lld bytes) to %s", d->topic, (long long) d->version,
+              d->id, (long long) d->bytes, p->info.org);
+out:
+    free (d);
+    return next;
+}
+
+static out_state_t s_out_accept (run_t *r, peer_t *p, const proto_msg_t *m)
+{
+    out_xfer_t *x = &p->out;
+    if (m->number > (uint64_t) x->chunks)
+        return s_out_fail (r, p, "protocol.accept", 0, "ACCEPT asks for a chunk past the end");
+    if (x->next == 0 && m->number > 0)
+        node_log (r->n, "info", "%s resumes %s from chunk %" PRIu64 " of %lld", p->info.org, x->dataset,
+                  m->number, (long long) x->chunks);
+    x->next = (int64_t) m->number;
+    x->credit = m->credit;
+    return s_out_pump (r, p);
+}
+
+static out_state_t s_out_credit (run_t *r, peer_t *p, const proto_msg_t *m)
+{
+    out_xfer_t *x = &p->out;
+    x->credit += m->credit;
+    if (x->credit > 2 * PROTO_CREDIT_MAX)
+        x->credit = 2 * PROTO_CREDIT_MAX;
+    return s_out_pump (r, p);
+}
+
+static out_state_t s_out_ignore (run_t *r, peer_t *p, const proto_msg_t *m)
+{
+    (void) r;
+    (void) m;
+    return p->out.state;
+}
+
+static out_state_t s_out_receipt (run_t *r, peer_t *p, const proto_msg_t *m)
+{
+    out_xfer_t *x = &p->out;
+    proto_receipt_t rc;
+    if (proto_receipt_decode (m->doc, m->doc_len, &rc) != PROTO_OK)
+        return s_out_fail (r, p, "receipt.format", 0, proto_error ());
+    if (memcmp (rc.dataset, x->dsid, 16) != 0 || memcmp (rc.hash, x->hash, 32) != 0 ||
+        strcmp (rc.recipient, p->info.org) != 0 || memcmp (rc.recipient_key, p->info.sign_pk, 32) != 0)
+        return s_out_fail (r, p, "receipt.content", 0,
+                           "receipt names another dataset, hash or recipient");
+    if (cx_verify (p->info.sign_pk, m->doc, m->doc_len, m->sig) != 0)
+        return s_out_fail (r, p, "receipt.signature", 0, "receipt signature does not verify");
+    if (store_delivery_receipt (r->n->store, x->dataset, p->info.org, m->doc, m->doc_len, m->sig) != 0) {
+        node_log (r->n, "error", "cannot store receipt: %s", store_error (r->n->store));
+        return s_out_fail (r, p, "store.write", 0, "cannot store the receipt");
+    }
+    char object[129], actor[80];
+    snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
+    s_peer_actor (p, actor, sizeof actor);
+    node_audit (r->n, actor, "deliver", object, p->info.org, "allow", "receipt.verified",
+                "%lld bytes delivered; receipt signed by %s", (long long) x->bytes, p->info.org);
+    node_log (r->n, "info", "delivered %s v%lld to %s (signed receipt stored)", x->topic,
+              (long long) x->version, p->info.org);
+    s_out_release (x);
+    p->backoff_ms = 0;
+    p->retry_at = 0;
+    s_schedule (r, s_now_ms ());
+    return OUT_QUEUED;
+}
+
+static out_state_t s_out_error (run_t *r, peer_t *p, const proto_msg_t *m)
+{
+    char why[400];
+    snprintf (why, sizeof why, "%s refused with %s: %s", p->info.org, proto_err_name (m->code), m->reason);
+    int fatal = m->code == PROTO_E_DENIED || m->code == PROTO_E_SIGNATURE || m->code == PROTO_E_HASH;
+    return s_out_fail (r, p, "peer.error", fatal, why);
+}
+
+static out_state_t s_out_timeout (run_t *r, peer_t *p, const proto_msg_t *m)
+{
+    (void) m;
+    return s_out_fail (r, p, "transport.timeout", 0, "no answer from the peer in time");
+}
+
+#define ANY OUT_STATES
+static const struct {
+    out_state_t state;
+    out_event_t event;
+    out_action_fn *action;
+} s_out_table[] = {
+    {OUT_QUEUED, EV_START, s_out_offer},
+    {OUT_OFFERED, EV_ACCEPT, s_out_accept},
+    {OUT_SENDING, EV_ACCEPT, s_out_accept},         /* receiver restarted its side */
+    {OUT_AWAIT_RECEIPT, EV_ACCEPT, s_out_accept},
+    {OUT_SENDING, EV_CREDIT, s_out_credit},
+    {OUT_AWAIT_RECEIPT, EV_CREDIT, s_out_ignore},   /* credit for chunks already sent */
+    {OUT_OFFERED, EV_RECEIPT, s_out_receipt},       /* it already had the dataset */
+    {OUT_SENDING, EV_RECEIPT, s_out_receipt},
+    {OUT_AWAIT_RECEIPT, EV_RECEIPT, s_out_receipt},
+    {ANY, EV_ERROR, s_out_error},
+    {ANY, EV_TIMEOUT, s_out_timeout},
+};
+
+static void s_out_event (run_t *r, peer_t *p, out_event_t ev, const proto_msg_t *m)
+{
+    out_state_t state = p->out.state;
+    if (ev != EV_START && !p->out.dataset[0]) {
+        node_log (r->n, "warn", "%s from %s with no delivery in progress: ignored", s_event_names[ev],
+                  p->info.org);
+        return;
+    }
+    for (size_t i = 0; i < sizeof s_out_table / sizeof s_out_table[0]; i++) {
+        if ((s_out_table[i].state == state || s_out_table[i].state == ANY) && s_out_table[i].event == ev) {
+            out_state_t next = s_out_table[i].action (r, p, m);
+            if (p->out.dataset[0])
+                p->out.state = next;
+            return;
+        }
+    }
+    node_log (r->n, "warn", "%s from %s in state %s: ignored", s_event_names[ev], p->info.org,
+              s_out_state_names[state]);
+}
+
+/* ---- pending work: what to send or ask for next --------------------------- */
+
+typedef struct {
+    run_t *r;
+    int64_t now;
+    uint64_t id;
+} scan_t;
+
+static int s_scan_delivery (const store_delivery_t *d, void *arg)
+{
+    scan_t *s = arg;
+    peer_t *p = s_peer (s->r, d->subscriber);
+    if (!p || p->out.dataset[0])
+        return 0;                                /* unknown peer, or busy */
+    if (!p->connected) {
+        return 0;                                /* the connect event reschedules */
+    }
+    if (p->retry_at > s->now) {
+        s_schedule (s->r, p->retry_at);
+        return 0;
+    }
+    snprintf (p->out.dataset, sizeof p->out.dataset, "%s", d->dataset);
+    p->out.state = OUT_QUEUED;
+    p->out.fd = -1;
+    s_out_event (s->r, p, EV_START, NULL);
+    return 0;
+}
+
+static int s_scan_sub (const store_sub_t *sub, void *arg)
+{
+    scan_t *s = arg;
+    if (strcmp (sub->subscriber, s->r->n->self.org) != 0 || strcmp (sub->state, "requested") != 0)
+        return 0;
+    peer_t *p = s_peer (s->r, sub->publisher);
+    if (!p || !p->connected)
+        return 0;                                /* the connect event rescans */
+    if (p->sub_retry_at > s->now && p->sub_scan != s->id) {
+        s_schedule (s->r, p->sub_retry_at);
+        return 0;
+    }
+    proto_msg_t m;
+    memset (&m, 0, sizeof m);
+    m.id = PROTO_SUBSCRIBE;
+    snprintf (m.topic, sizeof m.topic, "%s", sub->topic);
+    m.number = (uint64_t) sub->from_version;
+    if (s_send (s->r, p->dealer, NULL, 0, &m, NULL) == 0)
+        node_log (s->r->n, "info", "asked %s for topic %s", p->info.org, sub->topic);
+    p->sub_retry_at = s->now + RUN_TIMEOUT_MS;
+    p->sub_scan = s->id;
+    s_schedule (s->r, p->sub_retry_at);
+    return 0;
+}
+
+static void s_scan (run_t *r)
+{
+    static uint64_t s_scan_id;
+    scan_t s = {r, s_now_ms (), ++s_scan_id};
+    r->scan_at = 0;
+    if (store_delivery_each_pending (r->n->store, s_scan_delivery, &s) < 0 ||
+        store_sub_each (r->n->store, s_scan_sub, &s) < 0)
+        node_log (r->n, "error", "cannot read pending work: %s", store_error (r->n->store));
+}
+
+/* ---- publisher side: SUBSCRIBE -------------------------------------------- */
+
+typedef struct {
+    run_t *r;
+    const char *subscriber;
+    const char *topic;
+    int64_t from_version;
+    int64_t latest;
+    char latest_id[33];
+    int queued;
+} sub_queue_t;
+
+static int s_queue_versions (const store_dataset_t *d, void *arg)
+{
+    sub_queue_t *q = arg;
+    if (strcmp (d->publisher, q->r->n->self.org) != 0 || strcmp (d->topic, q->topic) != 0 ||
+        strcmp (d->state, "published") != 0)
+        return 0;
+    if (q->from_version > 0) {
+        if (d->version >= q->from_version && store_delivery_add (q->r->n->store, d->id, q->subscriber) == 0)
+            q->queued++;
+    } else if (d->version > q->latest) {
+        q->latest = d->version;
+        memcpy (q->latest_id, d->id, sizeof q->latest_id);
+    }
+    return 0;
+}
+
+static void s_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
+{
+    store_sub_t sub;
+    memset (&sub, 0, sizeof sub);
+    snprintf (sub.publisher, sizeof sub.publisher, "%s", r->n->self.org);
+    snprintf (sub.subscriber, sizeof sub.subscriber, "%s", o->org);
+    snprintf (sub.topic, sizeof sub.topic, "%s", m->topic);
+    snprintf (sub.state, sizeof sub.state, "active");
+    sub.from_version = (int64_t) m->number;
+    store_sub_t old;
+    int existed = store_sub_get (r->n->store, sub.publisher, sub.subscriber, sub.topic, &old) == 0 &&
+                  strcmp (old.state, "active") == 0;
+    char actor[80];
+    s_peer_actor (o->peer, actor, sizeof actor);
+    if (store_sub_put (r->n->store, &sub) != 0) {
+        s_reply_error (r, o, PROTO_E_INTERNAL, NULL, "cannot record the subscription now");
+        return;
+    }
+    proto_msg_t reply;
+    memset (&reply, 0, sizeof reply);
+    reply.id = PROTO_SUBSCRIBED;
+    snprintf (reply.topic, sizeof reply.topic, "%s", m->topic);
+    snprintf (reply.reason, sizeof reply.reason, "active");
+    s_send (r, r->router, o->routing, o->routing_len, &reply, NULL);
+    if (existed)
+        return;
+    sub_queue_t q = {r, o->org, m->topic, (int64_t) m->number, 0, "", 0};
+    store_dataset_each (r->n->store, s_queue_versions, &q);
+    if (q.latest > 0 && store_delivery_add (r->n->store, q.latest_id, o->org) == 0)
+        q.queued++;
+    node_audit (r->n, actor, "subscribe", m->topic, o->org, "allow", "subscription.recorded",
+                "%s subscribed to %s (%s); %d existing version(s) queued", o->org, m->topic,
+                m->number ? "history" : "latest only", q.queued);
+    node_log (r->n, "info", "%s subscribed to %s", o->org, m->topic);
+    s_schedule (r, s_now_ms ());
+}
+
+/* ---- subscriber side: incoming transfers ---------------------------------- */
+
+static in_xfer_t *s_in_find (run_t *r, const uint8_t dsid[16])
+{
+    for (int i = 0; i < RUN_MAX_IN; i++)
+        if (r->in[i].active && memcmp (r->in[i].dsid, dsid, 16) == 0)
+            return &r->in[i];
+    return NULL;
+}
+
+static void s_in_release (in_xfer_t *x)
+{
+    if (x->fd >= 0)
+        close (x->fd);
+    cx_content_destroy (&x->key);
+    cx_hash_destroy (&x->hash);
+    memset (x, 0, sizeof *x);
+    x->fd = -1;
+}
+
+static void s_in_refuse (run_t *r, const origin_t *o, const char *object, proto_err_t code,
+                         const uint8_t *dsid, const char *rule, const char *why)
+{
+    char actor[80];
+    s_peer_actor (o->peer, actor, sizeof actor);
+    node_log (r->n, "warn", "refused %s from %s: %s", object, o->org, why);
+    node_audit (r->n, actor, "receive", object, o->org, "refuse", rule, "%s", why);
+    s_reply_error (r, o, code, dsid, "%s", why);
+}
+
+static int64_t s_chunk_len (int64_t bytes, int64_t chunk_size, int64_t chunks, int64_t index)
+{
+    return index == chunks - 1 ? bytes - chunk_size * (chunks - 1) : chunk_size;
+}
+
+/* Reads back chunks 0..durable-1 to rebuild the running hash after a
+   restart. Returns how many chunks verified (a shorter prefix means the
+   rest must be fetched again). */
+static int64_t s_in_rehash (run_t *r, in_xfer_t *x)
+{
+    uint8_t *sealed = malloc ((size_t) x->chunk_size + CX_CHUNK_ABYTES);
+    if (!sealed)
+        return 0;
+    int64_t i;
+    for (i = 0; i < x->durable; i++) {
+        size_t plen = (size_t) s_chunk_len (x->bytes, x->chunk_size, x->chunks, i);
+        size_t slen = plen + CX_CHUNK_ABYTES;
+        if (pread (x->fd, sealed, slen, node_chunk_offset (x->chunk_size, i)) != (ssize_t) slen ||
+            cx_chunk_open (x->key, x->dsid, (uint64_t) i, sealed, slen, r->scratch) != 0)
+            break;
+        cx_hash_update (x->hash, r->scratch, plen);
+    }
+    free (sealed);
+    return i;
+}
+
+static void s_send_receipt (run_t *r, const origin_t *o, const uint8_t dsid[16], const uint8_t hash[32])
+{
+    proto_receipt_t rc;
+    memset (&rc, 0, sizeof rc);
+    rc.format = 1;
+    memcpy (rc.dataset, dsid, 16);
+    memcpy (rc.hash, hash, 32);
+    snprintf (rc.recipient, sizeof rc.recipient, "%s", r->n->self.org);
+    memcpy (rc.recipient_key, cx_keypair_public (r->n->sign), 32);
+    rc.received = (int64_t) time (NULL);
+    proto_msg_t m;
+    memset (&m, 0, sizeof m);
+    m.id = PROTO_RECEIPT;
+    memcpy (m.dataset, dsid, 16);
+    if (proto_receipt_encode (&rc, m.doc, sizeof m.doc, &m.doc_len) != 0 ||
+        cx_sign (r->n->sign, m.doc, m.doc_len, m.sig) != 0) {
+        node_log (r->n, "error", "cannot make a receipt");
+        return;
+    }
+    s_send (r, r->router, o->routing, o->routing_len, &m, NULL);
+}
+
+/* The last chunk is in: check the whole content against the manifest. */
+static void s_in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
+{
+    char object[129], actor[80];
+    snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
+    s_peer_actor (o->peer, actor, sizeof actor);
+    uint8_t got[32];
+    cx_hash_final (x->hash, got);
+    if (memcmp (got, x->want, 32) != 0) {
+        store_dataset_progress (r->n->store, x->dataset, "failed", 0);
+        s_in_refuse (r, o, object, PROTO_E_HASH, x->dsid, "content.hash",
+                     "content hash differs from the signed manifest");
+        s_in_release (x);
+        return;
+    }
+    if (x->fd >= 0 && fdatasync (x->fd) != 0) {
+        s_in_refuse (r, o, object, PROTO_E_INTERNAL, x->dsid, "store.write", "cannot make the data durable");
+        s_in_release (x);
+        return;
+    }
+    char hashhex[65];
+    cx_hex (got, 32, hashhex);
+    if (store_begin (r->n->store) != 0 ||
+        store_dataset_progress (r->n->store, x->dataset, "available", x->chunks) != 0 ||
+        node_audit (r->n, actor, "receive", object, o->org, "allow", "signature.verified",
+                    "%lld bytes received, publisher signature and blake2b %s verified", (long long) x->bytes,
+                    hashhex) != 0 ||
+        store_commit (r->n->store) != 0) {
+        store_rollback (r->n->store);
+        s_in_refuse (r, o, object, PROTO_E_INTERNAL, x->dsid, "store.write", "cannot record the dataset now");
+        s_in_release (x);
+        return;
+    }
+    node_log (r->n, "info", "received %s v%lld from %s: %lld bytes, verified", x->topic, (long long) x->version,
+              o->org, (long long) x->bytes);
+    s_send_receipt (r, o, x->dsid, got);
+    s_in_release (x);
+}
+
+static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
+{
+    char id[33];
+    cx_hex (m->dataset, 16, id);
+    proto_manifest_t man;
+    if (proto_manifest_decode (m->doc, m->doc_len, &man) != PROTO_OK) {
+        char why[300];
+        snprintf (why, sizeof why, "manifest: %s", proto_error ());
+        s_in_refuse (r, o, id, PROTO_E_MALFORMED, m->dataset, "offer.manifest", why);
+        return;
+    }
+    char object[129];
+    snprintf (object, sizeof object, "%s v%llu %s", man.topic, (unsigned long long) man.version, id);
+    if (memcmp (man.dataset, m->dataset, 16) != 0) {
+        s_in_refuse (r, o, object, PROTO_E_MALFORMED, m->dataset, "offer.manifest",
+                     "manifest names another dataset");
+        return;
+    }
+    if (strcmp (man.publisher, o->org) != 0) {
+        char why[128];
+        snprintf (why, sizeof why, "manifest says publisher %s but the sender is %s", man.publisher, o->org);
+        s_in_refuse (r, o, object, PROTO_E_DENIED, m->dataset, "offer.publisher", why);
+        return;
+    }
+    if (cx_verify (o->peer->info.sign_pk, m->doc, m->doc_len, m->sig) != 0) {
+        s_in_refuse (r, o, object, PROTO_E_SIGNATURE, m->dataset, "offer.signature",
+                     "manifest signature does not verify with the publisher's signing key");
+        return;
+    }
+    store_sub_t sub;
+    if (store_sub_get (r->n->store, o->org, r->n->self.org, man.topic, &sub) != 0 ||
+        strcmp (sub.state, "refused") == 0) {
+        char why[256];
+        snprintf (why, sizeof why, "this node has no subscription to %s from %s", man.topic, o->org);
+        s_in_refuse (r, o, object, PROTO_E_DENIED, m->dataset, "subscription.none", why);
+        return;
+    }
+    if (strcmp (sub.state, "requested") == 0) {       /* the offer proves it was recorded */
+        snprintf (sub.state, sizeof sub.state, "active");
+        store_sub_put (r->n->store, &sub);
+    }
+    store_dataset_t *d = malloc (sizeof *d);
+    if (!d) {
+        s_reply_error (r, o, PROTO_E_INTERNAL, m->dataset, "out of memory");
+        return;
+    }
+    int found = store_dataset_get (r->n->store, id, d);
+    if (found == 0 && strcmp (d->state, "available") == 0) {
+        s_send_receipt (r, o, m->dataset, d->hash);    /* idempotent */
+        free (d);
+        return;
+    }
+    cx_content_t *key = cx_content_unwrap (m->wrapped, r->n->box);
+    if (!key) {
+        free (d);
+        s_in_refuse (r, o, object, PROTO_E_DENIED, m->dataset, "offer.key",
+                     "the content key is not wrapped for this node");
+        return;
+    }
+    in_xfer_t *x = s_in_find (r, m->dataset);
+    if (x)
+        s_in_release (x);                               /* restart from what is durable */
+    for (int i = 0; i < RUN_MAX_IN && !x; i++)
+        if (!r->in[i].active)
+            x = &r->in[i];
+    if (!x) {
+        cx_content_destroy (&key);
+        free (d);
+        s_reply_error (r, o, PROTO_E_INTERNAL, m->dataset, "too many transfers in progress; retry later");
+        return;
+    }
+    int64_t durable = 0;
+    if (found == 0 && strcmp (d->state, "receiving") == 0)
+        durable = d->next_chunk;
+    if (found != 0) {
+        memset (d, 0, sizeof *d);
+        memcpy (d->id, id, sizeof d->id);
+        snprintf (d->publisher, sizeof d->publisher, "%s", man.publisher);
+        snprintf (d->topic, sizeof d->topic, "%s", man.topic);
+        d->version = (int64_t) man.version;
+        snprintf (d->class_, sizeof d->class_, "%s", man.class_);
+        snprintf (d->purpose, sizeof d->purpose, "%s", man.purpose);
+        snprintf (d->filename, sizeof d->filename, "%s", man.filename);
+        d->bytes = (int64_t) man.bytes;
+        d->chunk_size = man.chunk_size;
+        d->chunks = (int64_t) man.chunks;
+        memcpy (d->hash, man.hash, 32);
+        memcpy (d->manifest, m->doc, m->doc_len);
+        d->manifest_len = m->doc_len;
+        memcpy (d->sig, m->sig, 64);
+        memcpy (d->wrapped, m->wrapped, 80);
+        snprintf (d->state, sizeof d->state, "receiving");
+        if (store_dataset_put (r->n->store, d) != 0) {
+            cx_content_destroy (&key);
+            free (d);
+            s_in_refuse (r, o, object, PROTO_E_INTERNAL, m->dataset, "store.write",
+                         "cannot record the dataset (a version clash or a full disk)");
+            return;
+        }
+        char actor[80];
+        s_peer_actor (o->peer, actor, sizeof actor);
+        node_audit (r->n, actor, "accept", object, o->org, "allow", "subscription.active",
+                    "offer of %llu bytes (%s, purpose %s) accepted under subscription to %s",
+                    (unsigned long long) man.bytes, man.class_, man.purpose, man.topic);
+    } else if (strcmp (d->state, "failed") == 0) {
+        store_dataset_progress (r->n->store, id, "receiving", 0);
+    }
+    free (d);
+
+    memset (x, 0, sizeof *x);
+    x->active = 1;
+    memcpy (x->dataset, id, sizeof x->dataset);
+    memcpy (x->dsid, m->dataset, 16);
+    snprintf (x->publisher, sizeof x->publisher, "%s", o->org);
+    snprintf (x->topic, sizeof x->topic, "%s", man.topic);
+    x->version = (int64_t) man.version;
+    memcpy (x->want, man.hash, 32);
+    x->bytes = (int64_t) man.bytes;
+    x->chunk_size = man.chunk_size;
+    x->chunks = (int64_t) man.chunks;
+    x->key = key;
+    x->hash = cx_hash_new ();
+    x->durable = durable;
+    x->last_activity = s_now_ms ();
+    char path[NODE_PATH_MAX];
+    node_data_path (r->n, id, path, sizeof path);
+    x->fd = open (path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (x->fd < 0 || !x->hash) {
+        s_in_release (x);
+        s_in_refuse (r, o, object, PROTO_E_INTERNAL, m->dataset, "store.write", "cannot open the data file");
+        return;
+    }
+    if (durable > 0) {
+        int64_t ok = s_in_rehash (r, x);
+        if (ok != durable) {
+            node_log (r->n, "warn", "%s: only %lld of %lld durable chunks verify; refetching the rest", id,
+                      (long long) ok, (long long) durable);
+            cx_hash_destroy (&x->hash);
+            x->hash = cx_hash_new ();
+            ok = s_in_rehash (r, x);           /* same prefix again, into a clean hash */
+        }
+        x->durable = ok;
+        node_log (r->n, "info", "resuming %s from chunk %lld of %lld", id, (long long) ok, (long long) x->chunks);
+    }
+    x->next = x->durable;
+    memcpy (x->routing, o->routing, o->routing_len);
+    x->routing_len = o->routing_len;
+    if (x->chunks == 0 || x->next == x->chunks) {
+        s_in_complete (r, o, x);
+        return;
+    }
+    proto_msg_t reply;
+    memset (&reply, 0, sizeof reply);
+    reply.id = PROTO_ACCEPT;
+    memcpy (reply.dataset, m->dataset, 16);
+    reply.number = (uint64_t) x->next;
+    reply.credit = RUN_WINDOW;
+    s_send (r, r->router, o->routing, o->routing_len, &reply, NULL);
+}
+
+static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_msg_t *payload)
+{
+    char id[33];
+    cx_hex (m->dataset, 16, id);
+    in_xfer_t *x = s_in_find (r, m->dataset);
+    if (!x || strcmp (x->publisher, o->org) != 0) {
+        s_reply_error (r, o, PROTO_E_STATE, m->dataset, "no transfer of %s in progress: send OFFER first", id);
+        return;
+    }
+    char object[129];
+    snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
+    x->last_activity = s_now_ms ();
+    if (m->number < (uint64_t) x->next) {
+        proto_msg_t credit;                            /* a duplicate: give its credit back */
+        memset (&credit, 0, sizeof credit);
+        credit.id = PROTO_CREDIT;
+        memcpy (credit.dataset, m->dataset, 16);
+        credit.credit = 1;
+        s_send (r, r->router, o->routing, o->routing_len, &credit, NULL);
+        return;
+    }
+    if (m->number != (uint64_t) x->next) {
+        s_reply_error (r, o, PROTO_E_STATE, m->dataset, "expected chunk %lld, got %" PRIu64, (long long) x->next,
+                       m->number);
+        s_in_release (x);
+        return;
+    }
+    size_t plen = (size_t) s_chunk_len (x->bytes, x->chunk_size, x->chunks, x->next);
+    size_t slen = zmq_msg_size (payload);
+    if (slen != plen + CX_CHUNK_ABYTES ||
+        cx_chunk_open (x->key, x->dsid, m->number, zmq_msg_data (payload), slen, r->scratch) != 0) {
+        char why[160];
+        snprintf (why, sizeof why, "chunk %" PRIu64 " fails authentication (altered or corrupted in transit)",
+                  m->number);
+        s_in_refuse (r, o, object, PROTO_E_CHUNK, m->dataset, "chunk.authentication", why);
+        s_in_release (x);
+        return;
+    }
+    cx_hash_update (x->hash, r->scratch, plen);
+    const uint8_t *data = zmq_msg_data (payload);
+    size_t left = slen;
+    off_t off = node_chunk_offset (x->chunk_size, x->next);
+    while (left > 0) {
+        ssize_t w = pwrite (x->fd, data, left, off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            char why[160];
+            snprintf (why, sizeof why, "cannot store chunk: %s", strerror (errno));
+            s_in_refuse (r, o, object, PROTO_E_INTERNAL, m->dataset, "store.write", why);
+            s_in_release (x);
+            return;
+        }
+        data += w;
+        left -= (size_t) w;
+        off += w;
+    }
+    x->next++;
+    x->owed++;
+    if (x->next == x->chunks) {
+        s_in_complete (r, o, x);
+        return;
+    }
+    if (x->next - x->durable >= RUN_SYNC_EVERY) {
+        if (fdatasync (x->fd) != 0 || store_dataset_progress (r->n->store, x->dataset, "receiving", x->next) != 0) {
+            s_in_refuse (r, o, object, PROTO_E_INTERNAL, m->dataset, "store.write", "cannot make chunks durable");
+            s_in_release (x);
+            return;
+        }
+        x->durable = x->next;
+    }
+    if (x->owed >= RUN_WINDOW / 2) {
+        proto_msg_t credit;
+        memset (&credit, 0, sizeof credit);
+        credit.id = PROTO_CREDIT;
+        memcpy (credit.dataset, m->dataset, 16);
+        credit.credit = x->owed;
+        x->owed = 0;
+        s_send (r, r->router, o->routing, o->routing_len, &credit, NULL);
+    }
+}
+
+/* ---- dispatch ------------------------------------------------------------- */
+
+/* Receives one whole message from SOCK: optional routing frame, header
+   frame, optional payload frame. Extra frames are drained and make it
+   malformed. Returns frames read, or -1. */
+static int s_recv (void *sock, int routed, origin_t *o, zmq_msg_t *header, zmq_msg_t *payload,
+                   int *extra)
+{
+    int frames = 0, more = 1;
+    *extra = 0;
+    while (more) {
+        zmq_msg_t part;
+        zmq_msg_init (&part);
+        if (zmq_msg_recv (&part, sock, frames == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            zmq_msg_close (&part);
+            return frames ? frames : -1;
+        }
+        more = zmq_msg_more (&part);
+        int slot = routed ? frames : frames + 1;
+        if (slot == 0) {
+            size_t len = zmq_msg_size (&part);
+            o->routing_len = len < sizeof o->routing ? len : sizeof o->routing;
+            memcpy (o->routing, zmq_msg_data (&part), o->routing_len);
+            zmq_msg_close (&part);
+        } else if (slot == 1) {
+            zmq_msg_move (header, &part);
+            zmq_msg_close (&part);
+        } else if (slot == 2) {
+            zmq_msg_move (payload, &part);
+            zmq_msg_close (&part);
+        } else {
+            (*extra)++;
+            zmq_msg_close (&part);
+        }
+        frames++;
+    }
+    return frames;
+}
+
+static void s_handle_router (run_t *r)
+{
+    origin_t o;
+    memset (&o, 0, sizeof o);
+    zmq_msg_t header, payload;
+    zmq_msg_init (&header);
+    zmq_msg_init (&payload);
+    int extra = 0;
+    int frames = s_recv (r->router, 1, &o, &header, &payload, &extra);
+    if (frames < 2)
+        goto out;
+    const char *user = zmq_msg_gets (&header, "User-Id");
+    if (!user || !(o.peer = s_peer (r, user))) {
+        s_reload_peers (r);                 /* admitted by ZAP: maybe just added */
+        if (!user || !(o.peer = s_peer (r, user)))
+            goto out;
+    }
+    snprintf (o.org, sizeof o.org, "%s", user);
+    proto_msg_t *m = malloc (sizeof *m);
+    if (!m)
+        goto out;
+    proto_err_t err = proto_decode (zmq_msg_data (&header), zmq_msg_size (&header), m);
+    int has_payload = frames == 3 + extra ? 1 : 0;
+    if (err == PROTO_OK && (extra || proto_has_payload (m->id) != has_payload)) {
+        err = PROTO_E_MALFORMED;
+    }
+    if (err != PROTO_OK) {
+        char why[400];
+        snprintf (why, sizeof why, "%s message: %s", proto_err_name (err),
+                  extra || (err == PROTO_E_MALFORMED && proto_error ()[0] == 0) ? "wrong number of frames"
+                                                                              : proto_error ());
+        s_in_refuse (r, &o, "message", err, NULL, "protocol.decode", why);
+        free (m);
+        goto out;
+    }
+    switch (m->id) {
+    case PROTO_SUBSCRIBE: s_on_subscribe (r, &o, m); break;
+    case PROTO_OFFER:     s_on_offer (r, &o, m); break;
+    case PROTO_CHUNK:     s_on_chunk (r, &o, m, &payload); break;
+    default:
+        s_reply_error (r, &o, PROTO_E_STATE, NULL, "%s is not sent to a node's ROUTER socket", proto_name (m->id));
+        break;
+    }
+    free (m);
+out:
+    zmq_msg_close (&header);
+    zmq_msg_close (&payload);
+}
+
+static void s_handle_dealer (run_t *r, peer_t *p)
+{
+    origin_t o;
+    memset (&o, 0, sizeof o);
+    zmq_msg_t header, payload;
+    zmq_msg_init (&header);
+    zmq_msg_init (&payload);
+    int extra = 0;
+    int frames = s_recv (p->dealer, 0, &o, &header, &payload, &extra);
+    if (frames < 1)
+        goto out;
+    proto_msg_t *m = malloc (sizeof *m);
+    if (!m)
+        goto out;
+    proto_err_t err = proto_decode (zmq_msg_data (&header), zmq_msg_size (&header), m);
+    if (err == PROTO_OK && frames != 1)
+        err = PROTO_E_MALFORMED;
+    if (err != PROTO_OK) {
+        char actor[80];
+        s_peer_actor (p, actor, sizeof actor);
+        node_log (r->n, "warn", "malformed reply from %s: %s", p->info.org, proto_error ());
+        node_audit (r->n, actor, "receive", "message", p->info.org, "refuse", "protocol.decode",
+                    "%s reply: %s", proto_err_name (err), proto_error ());
+        free (m);
+        goto out;
+    }
+    int ours = p->out.dataset[0] && memcmp (m->dataset, p->out.dsid, 16) == 0;
+    switch (m->id) {
+    case PROTO_SUBSCRIBED: {
+        store_sub_t sub;
+        if (store_sub_get (r->n->store, p->info.org, r->n->self.org, m->topic, &sub) == 0 &&
+            strcmp (sub.state, "active") != 0) {
+            snprintf (sub.state, sizeof sub.state, "active");
+            store_sub_put (r->n->store, &sub);
+            node_log (r->n, "info", "%s confirmed subscription to %s", p->info.org, m->topic);
+        }
+        break;
+    }
+    case PROTO_ACCEPT:  if (ours) s_out_event (r, p, EV_ACCEPT, m); break;
+    case PROTO_CREDIT:  if (ours) s_out_event (r, p, EV_CREDIT, m); break;
+    case PROTO_RECEIPT: if (ours) s_out_event (r, p, EV_RECEIPT, m); break;
+    case PROTO_ERROR:
+        if (ours)
+            s_out_event (r, p, EV_ERROR, m);
+        else
+            node_log (r->n, "warn", "%s says %s: %s", p->info.org, proto_err_name (m->code), m->reason);
+        break;
+    default:
+        node_log (r->n, "warn", "%s sent %s on our connection: ignored", p->info.org, proto_name (m->id));
+        break;
+    }
+    free (m);
+out:
+    zmq_msg_close (&header);
+    zmq_msg_close (&payload);
+}
+
+static void s_handle_monitor (run_t *r, peer_t *p)
+{
+    zmq_msg_t ev, addr;
+    zmq_msg_init (&ev);
+    zmq_msg_init (&addr);
+    if (zmq_msg_recv (&ev, p->monitor, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&ev);
+        return;
+    }
+    if (zmq_msg_more (&ev))
+        zmq_msg_recv (&addr, p->monitor, 0);
+    uint16_t event = 0;
+    if (zmq_msg_size (&ev) >= 2)
+        memcpy (&event, zmq_msg_data (&ev), 2);
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        p->connected = 1;
+        p->retry_at = 0;
+        p->sub_retry_at = 0;
+        node_log (r->n, "info", "connected to %s", p->info.org);
+        s_schedule (r, s_now_ms ());
+    } else if (event == ZMQ_EVENT_DISCONNECTED) {
+        if (p->connected)
+            node_log (r->n, "info", "lost connection to %s", p->info.org);
+        p->connected = 0;
+    } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+        node_log (r->n, "warn", "%s refused our connection (does it have our card?)", p->info.org);
+    }
+    zmq_msg_close (&ev);
+    zmq_msg_close (&addr);
+}
+
+/* ---- the loop ---------------------------------------------------------------- */
+
+static int s_setup (run_t *r)
+{
+    node_t *n = r->n;
+    r->ctx = zmq_ctx_new ();
+    if (!r->ctx)
+        return node_fail (n, "cannot start ZeroMQ");
+    if (!zmq_has ("curve"))
+        return node_fail (n, "this libzmq has no CURVE support: install libzmq5 built with libsodium");
+    r->zap = zmq_socket (r->ctx, ZMQ_REP);
+    if (!r->zap || zmq_bind (r->zap, RUN_ZAP_ENDPOINT) != 0)
+        return node_fail (n, "cannot start the ZAP handler: %s", zmq_strerror (zmq_errno ()));
+    int zero = 0, one = 1, hb = RUN_HEARTBEAT_MS, hbt = RUN_HEARTBEAT_MS * 3, hwm = 4 * RUN_WINDOW;
+    int64_t maxmsg = PROTO_PAYLOAD_MAX;
+    r->router = zmq_socket (r->ctx, ZMQ_ROUTER);
+    if (!r->router)
+        return node_fail (n, "cannot make a socket");
+    zmq_setsockopt (r->router, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt (r->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    zmq_setsockopt (r->router, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
+    zmq_setsockopt (r->router, ZMQ_HEARTBEAT_TIMEOUT, &hbt, sizeof hbt);
+    zmq_setsockopt (r->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (r->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt (r->router, ZMQ_CURVE_SERVER, &one, sizeof one);
+    zmq_setsockopt (r->router, ZMQ_CURVE_SECRETKEY, cx_keypair_secret (n->curve), 32);
+    zmq_setsockopt (r->router, ZMQ_ZAP_DOMAIN, "cdx", 3);
+    const char *endpoint = n->self.endpoint;
+    if (zmq_bind (r->router, endpoint) != 0)
+        return node_fail (n, "cannot listen on %s: %s (is another node using that port?)", endpoint,
+                          zmq_strerror (zmq_errno ()));
+    char kick[NODE_PATH_MAX + 16];
+    snprintf (kick, sizeof kick, "ipc://%s/%s", n->home, NODE_KICK_FILE);
+    r->kick = zmq_socket (r->ctx, ZMQ_PULL);
+    if (!r->kick || zmq_bind (r->kick, kick) != 0)
+        return node_fail (n, "cannot bind %s: %s", kick, zmq_strerror (zmq_errno ()));
+    r->scratch = malloc (PROTO_CHUNK_MAX);
+    if (!r->scratch)
+        return node_fail (n, "out of memory");
+    for (int i = 0; i < RUN_MAX_IN; i++)
+        r->in[i].fd = -1;
+    return 0;
+}
+
+static void s_teardown (run_t *r)
+{
+    for (int i = 0; i < RUN_MAX_IN; i++)
+        if (r->in[i].active)
+            s_in_release (&r->in[i]);
+    for (size_t i = 0; i < r->npeers; i++) {
+        if (r->peers[i]->out.dataset[0])
+            s_delivery_note (r, r->peers[i], "queued", "node stopped", 0);
+        s_peer_close (r->peers[i]);
+        free (r->peers[i]);
+    }
+    free (r->peers);
+    if (r->router)
+        zmq_close (r->router);
+    if (r->zap)
+        zmq_close (r->zap);
+    if (r->kick)
+        zmq_close (r->kick);
+    if (r->ctx)
+        zmq_ctx_term (r->ctx);
+    if (r->scratch) {
+        cx_wipe (r->scratch, PROTO_CHUNK_MAX);
+        free (r->scratch);
+    }
+}
+
+/* Deliveries left "sending" by a stopped or killed node go back in line. */
+static int s_requeue (const store_delivery_t *d, void *arg)
+{
+    run_t *r = arg;
+    if (strcmp (d->state, "sending") == 0) {
+        store_delivery_t copy = *d;
+        snprintf (copy.state, sizeof copy.state, "queued");
+        store_delivery_update (r->n->store, &copy);
+    }
+    return 0;
+}
+
+static void s_timers (run_t *r)
+{
+    int64_t now = s_now_ms ();
+    for (size_t i = 0; i < r->npeers; i++) {
+        peer_t *p = r->peers[i];
+        if (p->out.dataset[0] && p->out.state != OUT_QUEUED && p->out.deadline <= now)
+            s_out_event (r, p, EV_TIMEOUT, NULL);
+    }
+    for (int i = 0; i < RUN_MAX_IN; i++)
+        if (r->in[i].active && r->in[i].last_activity + RUN_IDLE_MS <= now) {
+            node_log (r->n, "info", "transfer of %s idle; keeping %lld durable chunks for later", r->in[i].dataset,
+                      (long long) r->in[i].durable);
+            s_in_release (&r->in[i]);
+        }
+    if (r->scan_at && r->scan_at <= now)
+        s_scan (r);
+}
+
+static long s_poll_timeout (run_t *r)
+{
+    int64_t next = r->scan_at;
+    for (size_t i = 0; i < r->npeers; i++) {
+        peer_t *p = r->peers[i];
+        if (p->out.dataset[0] && p->out.state != OUT_QUEUED && (!next || p->out.deadline < next))
+            next = p->out.deadline;
+    }
+    for (int i = 0; i < RUN_MAX_IN; i++)
+        if (r->in[i].active && (!next || r->in[i].last_activity + RUN_IDLE_MS < next))
+            next = r->in[i].last_activity + RUN_IDLE_MS;
+    if (!next)
+        return -1;                            /* nothing to wait for: sleep */
+    int64_t wait = next - s_now_ms ();
+    return wait < 0 ? 0 : (long) wait;
+}
+
+int node_run (node_t *n, volatile sig_atomic_t *stop)
+{
+    char lock[NODE_PATH_MAX];
+    snprintf (lock, sizeof lock, "%s/%s", n->home, NODE_LOCK_FILE);
+    n->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (n->lock_fd < 0 || flock (n->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return node_fail (n, "another cdx run is using %s (stop it first)", n->home);
+
+    run_t *r = calloc (1, sizeof *r);
+    if (!r)
+        return node_fail (n, "out of memory");
+    r->n = n;
+    int rc = -1;
+    if (s_setup (r) != 0)
+        goto out;
+    store_delivery_each_pending (n->store, s_requeue, r);
+    s_reload_peers (r);
+    node_audit (n, "node", "start", "node", "", "allow", "local.run", "listening on %s", n->self.endpoint);
+    node_log (n, "info", "listening on %s as %s (%s)", n->self.endpoint, n->self.org, n->self.name);
+    s_schedule (r, s_now_ms ());
+
+    zmq_pollitem_t *items = NULL;
+    while (!*stop) {
+        size_t count = 3 + 2 * r->npeers;
+        zmq_pollitem_t *grown = realloc (items, count * sizeof *items);
+        if (!grown)
+            break;
+        items = grown;
+        items[0] = (zmq_pollitem_t){r->router, 0, ZMQ_POLLIN, 0};
+        items[1] = (zmq_pollitem_t){r->zap, 0, ZMQ_POLLIN, 0};
+        items[2] = (zmq_pollitem_t){r->kick, 0, ZMQ_POLLIN, 0};
+        size_t npeers = r->npeers;
+        for (size_t i = 0; i < npeers; i++) {
+            items[3 + 2 * i] = (zmq_pollitem_t){r->peers[i]->dealer, 0, ZMQ_POLLIN, 0};
+            items[4 + 2 * i] = (zmq_pollitem_t){r->peers[i]->monitor, 0, ZMQ_POLLIN, 0};
+        }
+        int ready = zmq_poll (items, (int) count, s_poll_timeout (r));
+        if (ready < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            node_fail (n, "poll failed: %s", zmq_strerror (zmq_errno ()));
+            break;
+        }
+        if (items[1].revents & ZMQ_POLLIN)
+            s_handle_zap (r);
+        /* A burst of up to a window of messages per socket per turn keeps
+           every peer served fairly. */
+        for (unsigned k = 0; k < RUN_WINDOW && (items[0].revents & ZMQ_POLLIN); k++) {
+            int events = 0;
+            size_t len = sizeof events;
+            zmq_getsockopt (r->router, ZMQ_EVENTS, &events, &len);
+            if (!(events & ZMQ_POLLIN))
+                break;
+            s_handle_router (r);
+        }
+        if (items[2].revents & ZMQ_POLLIN) {
+            char buf[16];
+            while (zmq_recv (r->kick, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
+                ;
+            s_reload_peers (r);
+            s_schedule (r, s_now_ms ());
+        }
+        for (size_t i = 0; i < npeers && i < r->npeers; i++) {
+            peer_t *p = r->peers[i];
+            if (items[4 + 2 * i].revents & ZMQ_POLLIN)
+                s_handle_monitor (r, p);
+            if (items[3 + 2 * i].revents & ZMQ_POLLIN) {
+                for (unsigned k = 0; k < RUN_WINDOW; k++) {
+                    int events = 0;
+                    size_t len = sizeof events;
+                    zmq_getsockopt (p->dealer, ZMQ_EVENTS, &events, &len);
+                    if (!(events & ZMQ_POLLIN))
+                        break;
+                    s_handle_dealer (r, p);
+                }
+            }
+        }
+        s_timers (r);
+    }
+    free (items);
+    node_audit (n, "node", "stop", "node", "", "allow", "local.run", "stopped");
+    node_log (n, "info", "stopped");
+    rc = 0;
+out:
+    s_teardown (r);
+    free (r);
+    close (n->lock_fd);
+    n->lock_fd = -1;
+    return rc;
+}

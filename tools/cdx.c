@@ -1,0 +1,772 @@
+/*  cdx: the command line of a cdx node.
+
+    One cmd_<verb> function per subcommand, dispatched from s_commands[],
+    whose help strings also make `cdx --help`. This file parses arguments
+    and prints; everything else is the node library's (node/node.h).
+    Human output by default, --json for scripts, errors on stderr naming
+    the fix. Exit codes are listed in s_exit_help.
+*/
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cx.h"
+#include "node.h"
+
+typedef struct {
+    const char *home;
+    int json;
+} cli_t;
+
+typedef int (cmd_fn) (cli_t *cli, int argc, char **argv);
+
+typedef struct {
+    const char *name;
+    cmd_fn *fn;
+    const char *usage;
+    const char *summary;
+    const char *help;
+} command_t;
+
+static const command_t *s_find (const char *name);
+
+static const char *s_exit_help =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  the operation failed (the reason is on stderr)\n"
+    "  2  bad command line (see cdx VERB --help)\n"
+    "  3  no node at the home directory (run cdx init)\n"
+    "  4  refused by a rule (a signature, a key, a policy)\n"
+    "  5  timed out\n";
+
+/* ---- output helpers --------------------------------------------------------- */
+
+static void s_json_str (FILE *f, const char *s)
+{
+    fputc ('"', f);
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+        switch (*p) {
+        case '"': fputs ("\\\"", f); break;
+        case '\\': fputs ("\\\\", f); break;
+        case '\n': fputs ("\\n", f); break;
+        case '\r': fputs ("\\r", f); break;
+        case '\t': fputs ("\\t", f); break;
+        default:
+            if (*p < 0x20)
+                fprintf (f, "\\u%04x", *p);
+            else
+                fputc (*p, f);
+        }
+    }
+    fputc ('"', f);
+}
+
+static void s_utc (int64_t t, char *buf, size_t cap)
+{
+    time_t tt = (time_t) t;
+    struct tm tm;
+    gmtime_r (&tt, &tm);
+    strftime (buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int s_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+static int s_fail (const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    fputs ("cdx: ", stderr);
+    vfprintf (stderr, fmt, ap);
+    fputc ('\n', stderr);
+    va_end (ap);
+    return NODE_EXIT_FAIL;
+}
+
+static int s_usage (const char *verb)
+{
+    const command_t *c = s_find (verb);
+    if (c)
+        fprintf (stderr, "usage: cdx %s\nTry: cdx %s --help\n", c->usage, verb);
+    return NODE_EXIT_USAGE;
+}
+
+static int s_open (cli_t *cli, node_t **n)
+{
+    char err[NODE_ERR_MAX];
+    *n = node_open (cli->home, err, sizeof err);
+    if (!*n) {
+        fprintf (stderr, "cdx: %s\n", err);
+        return strstr (err, "cdx init") ? NODE_EXIT_NOHOME : NODE_EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* Progress on a terminal only: bytes, rate, ETA. */
+typedef struct {
+    struct timespec start;
+    const char *what;
+    int shown;
+} progress_t;
+
+static void s_progress (uint64_t done, uint64_t total, void *arg)
+{
+    progress_t *p = arg;
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    double secs = (double) (now.tv_sec - p->start.tv_sec) + (double) (now.tv_nsec - p->start.tv_nsec) / 1e9;
+    if (secs < 0.5 && done < total)
+        return;
+    double rate = secs > 0 ? (double) done / secs : 0;
+    double eta = rate > 0 && total > done ? (double) (total - done) / rate : 0;
+    fprintf (stderr, "\r%s: %.1f / %.1f MiB, %.0f MiB/s, ETA %.0f s   ", p->what, (double) done / 1048576.0,
+             (double) total / 1048576.0, rate / 1048576.0, eta);
+    p->shown = 1;
+}
+
+static node_progress_fn *s_progress_fn (progress_t *p, const char *what)
+{
+    memset (p, 0, sizeof *p);
+    clock_gettime (CLOCK_MONOTONIC, &p->start);
+    p->what = what;
+    return isatty (STDERR_FILENO) ? s_progress : NULL;
+}
+
+static void s_progress_end (progress_t *p)
+{
+    if (p->shown)
+        fputc ('\n', stderr);
+}
+
+/* Options: every command takes --home and --help; a command parses the
+   rest with getopt_long. */
+#define COMMON_OPTS {"home", required_argument, 0, 'H'}, {"help", no_argument, 0, 'h'}, {"json", no_argument, 0, 'j'}
+
+static int s_common (cli_t *cli, int c, const char *verb, int *rc)
+{
+    switch (c) {
+    case 'H': cli->home = optarg; return 1;
+    case 'j': cli->json = 1; return 1;
+    case 'h': {
+        const command_t *cmd = s_find (verb);
+        printf ("usage: cdx %s\n\n%s\n\n%s", cmd->usage, cmd->summary, cmd->help);
+        printf ("\nCommon options:\n  --home DIR   the node's home (default: $CDX_HOME, else "
+                "$XDG_DATA_HOME/cdx or ~/.local/share/cdx)\n  --help       this text\n");
+        *rc = NODE_EXIT_OK;
+        return -1;
+    }
+    default: *rc = s_usage (verb); return -1;
+    }
+}
+
+/* ---- commands --------------------------------------------------------------- */
+
+static int cmd_init (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {"org", required_argument, 0, 'o'},
+                                         {"role", required_argument, 0, 'r'}, {"name", required_argument, 0, 'n'},
+                                         {"endpoint", required_argument, 0, 'e'}, {0, 0, 0, 0}};
+    node_init_t o = {0};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o.org = optarg; break;
+        case 'r': o.role = optarg; break;
+        case 'n': o.name = optarg; break;
+        case 'e': o.endpoint = optarg; break;
+        default: if (s_common (cli, c, "init", &rc) < 0) return rc;
+        }
+    }
+    if (optind != argc || !o.org || !o.role || !o.name || !o.endpoint) {
+        fprintf (stderr, "cdx init: --org, --role, --name and --endpoint are all required\n");
+        return s_usage ("init");
+    }
+    o.home = cli->home;
+    char err[NODE_ERR_MAX];
+    if (node_init (&o, err, sizeof err) != 0)
+        return s_fail ("%s", err);
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    if (cli->json) {
+        printf ("{\"home\":");
+        s_json_str (stdout, cli->home);
+        printf (",\"org\":");
+        s_json_str (stdout, o.org);
+        printf ("}\n");
+    } else {
+        printf ("created node %s (%s) in %s\n", o.org, o.role, cli->home);
+        printf ("next: cdx card --home %s > %s.card   and give that card to your peers\n", cli->home, o.org);
+    }
+    node_close (&n);
+    return NODE_EXIT_OK;
+}
+
+static int cmd_card (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {0, 0, 0, 0}};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+        if (s_common (cli, c, "card", &rc) < 0)
+            return rc;
+    if (optind != argc)
+        return s_usage ("card");
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    char card[4096];
+    if (node_card (n, card, sizeof card) != 0)
+        rc = s_fail ("%s", node_error (n));
+    else
+        fputs (card, stdout);
+    node_close (&n);
+    return rc;
+}
+
+static int cmd_peer (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {0, 0, 0, 0}};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+        if (s_common (cli, c, "peer", &rc) < 0)
+            return rc;
+    if (argc - optind != 2 || strcmp (argv[optind], "add") != 0)
+        return s_usage ("peer");
+    const char *file = argv[optind + 1];
+    FILE *f = strcmp (file, "-") == 0 ? stdin : fopen (file, "rb");
+    if (!f)
+        return s_fail ("cannot open %s: %s", file, strerror (errno));
+    char text[4096];
+    size_t len = fread (text, 1, sizeof text - 1, f);
+    int toolong = !feof (f);
+    if (f != stdin)
+        fclose (f);
+    if (toolong)
+        return s_fail ("%s is too large to be a cdx card", file);
+    text[len] = 0;
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    store_peer_t p;
+    if (node_peer_add (n, text, len, &p) != 0) {
+        fprintf (stderr, "cdx: %s\n", node_error (n));
+        rc = NODE_EXIT_REFUSED;
+    } else {
+        char fpr[CX_FINGERPRINT_HEXLEN];
+        cx_fingerprint (p.sign_pk, fpr);
+        printf ("added peer %s (%s, %s) at %s, signing key %s\n", p.org, p.role, p.name, p.endpoint, fpr);
+        node_kick (n);
+    }
+    node_close (&n);
+    return rc;
+}
+
+static int s_print_peer (const store_peer_t *p, void *arg)
+{
+    cli_t *cli = arg;
+    char fpr[CX_FINGERPRINT_HEXLEN], when[32];
+    cx_fingerprint (p->sign_pk, fpr);
+    s_utc (p->added, when, sizeof when);
+    if (cli->json) {
+        static int first;
+        printf ("%s{\"org\":", first++ ? "," : "");
+        s_json_str (stdout, p->org);
+        printf (",\"role\":\"%s\",\"name\":", p->role);
+        s_json_str (stdout, p->name);
+        printf (",\"endpoint\":");
+        s_json_str (stdout, p->endpoint);
+        printf (",\"fingerprint\":\"%s\",\"trust\":\"%s\",\"added\":\"%s\"}", fpr, p->trust, when);
+    } else {
+        printf ("%-6s %-4s %-32s %-28s %s %s\n", p->org, p->role, p->name, p->endpoint, fpr, p->trust);
+    }
+    return 0;
+}
+
+static int cmd_peers (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {0, 0, 0, 0}};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+        if (s_common (cli, c, "peers", &rc) < 0)
+            return rc;
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    if (cli->json)
+        printf ("[");
+    else
+        printf ("%-6s %-4s %-32s %-28s %-16s %s\n", "ORG", "ROLE", "NAME", "ENDPOINT", "SIGNING KEY", "TRUST");
+    if (store_peer_each (node_store (n), s_print_peer, cli) < 0)
+        rc = s_fail ("%s", store_error (node_store (n)));
+    if (cli->json)
+        printf ("]\n");
+    node_close (&n);
+    return rc;
+}
+
+static volatile sig_atomic_t s_stop;
+
+static void s_on_signal (int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
+
+static int cmd_run (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {0, 0, 0, 0}};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+        if (s_common (cli, c, "run", &rc) < 0)
+            return rc;
+    if (optind != argc)
+        return s_usage ("run");
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    if (node_run (n, &s_stop) != 0)
+        rc = s_fail ("%s", node_error (n));
+    node_close (&n);
+    return rc;
+}
+
+static int cmd_publish (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {"topic", required_argument, 0, 't'},
+                                         {"class", required_argument, 0, 'c'},
+                                         {"purpose", required_argument, 0, 'p'}, {0, 0, 0, 0}};
+    node_publish_t p = {0};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': p.topic = optarg; break;
+        case 'c': p.class_ = optarg; break;
+        case 'p': p.purpose = optarg; break;
+        default: if (s_common (cli, c, "publish", &rc) < 0) return rc;
+        }
+    }
+    if (argc - optind != 1 || !p.topic || !p.class_ || !p.purpose) {
+        fprintf (stderr, "cdx publish: --topic, --class, --purpose and one FILE are required\n");
+        return s_usage ("publish");
+    }
+    p.path = argv[optind];
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    progress_t prog;
+    p.progress = s_progress_fn (&prog, "sealing");
+    p.progress_arg = &prog;
+    char id[33];
+    int64_t version;
+    if (node_publish (n, &p, id, &version) != 0) {
+        s_progress_end (&prog);
+        rc = s_fail ("%s", node_error (n));
+    } else {
+        s_progress_end (&prog);
+        if (cli->json)
+            printf ("{\"id\":\"%s\",\"topic\":\"%s\",\"version\":%" PRId64 "}\n", id, p.topic, version);
+        else
+            printf ("%s\n", id);
+        if (!cli->json && isatty (STDERR_FILENO))
+            fprintf (stderr, "published %s version %" PRId64 "%s\n", p.topic, version,
+                     node_running (n) ? "" : " (no node running here: it is sent when cdx run starts)");
+    }
+    node_close (&n);
+    return rc;
+}
+
+static int cmd_subscribe (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {"from", required_argument, 0, 'f'},
+                                         {"topic", required_argument, 0, 't'},
+                                         {"history", required_argument, 0, 'v'}, {0, 0, 0, 0}};
+    const char *from = NULL, *topic = NULL;
+    int64_t since = 0;
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f': from = optarg; break;
+        case 't': topic = optarg; break;
+        case 'v': since = strtoll (optarg, NULL, 10); if (since < 1) return s_usage ("subscribe"); break;
+        default: if (s_common (cli, c, "subscribe", &rc) < 0) return rc;
+        }
+    }
+    if (optind != argc || !from || !topic)
+        return s_usage ("subscribe");
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    if (node_subscribe (n, from, topic, since) != 0)
+        rc = s_fail ("%s", node_error (n));
+    else
+        printf ("subscription to %s from %s requested%s\n", topic, from,
+                node_running (n) ? "" : " (sent when cdx run starts)");
+    node_close (&n);
+    return rc;
+}
+
+static int s_print_sub (const store_sub_t *s, void *arg)
+{
+    cli_t *cli = arg;
+    char when[32];
+    s_utc (s->updated, when, sizeof when);
+    if (cli->json) {
+        static int first;
+        printf ("%s{\"publisher\":\"%s\",\"subscriber\":\"%s\",\"topic\":", first++ ? "," : "", s->publisher,
+                s->subscriber);
+        s_json_str (stdout, s->topic);
+        printf (",\"state\":\"%s\",\"from_version\":%" PRId64 ",\"updated\":\"%s\"}", s->state, s->from_version,
+                when);
+    } else {
+        printf ("%-9s %-10s %-32s %-9s %s\n", s->publisher, s->subscriber, s->topic, s->state, when);
+    }
+    return 0;
+}
+
+static int cmd_subscriptions (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {0, 0, 0, 0}};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+        if (s_common (cli, c, "subscriptions", &rc) < 0)
+            return rc;
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    if (cli->json)
+        printf ("[");
+    else
+        printf ("%-9s %-10s %-32s %-9s %s\n", "PUBLISHER", "SUBSCRIBER", "TOPIC", "STATE", "UPDATED");
+    if (store_sub_each (node_store (n), s_print_sub, cli) < 0)
+        rc = s_fail ("%s", store_error (node_store (n)));
+    if (cli->json)
+        printf ("]\n");
+    node_close (&n);
+    return rc;
+}
+
+static int s_print_dataset (const store_dataset_t *d, void *arg)
+{
+    cli_t *cli = arg;
+    /* A publisher's own dataset is as available as a received one. */
+    const char *state = strcmp (d->state, "published") == 0 ? "available" : d->state;
+    char when[32], hash[65];
+    s_utc (d->created, when, sizeof when);
+    cx_hex (d->hash, 32, hash);
+    if (cli->json) {
+        static int first;
+        printf ("%s{\"id\":\"%s\",\"topic\":", first++ ? "," : "", d->id);
+        s_json_str (stdout, d->topic);
+        printf (",\"version\":%" PRId64 ",\"publisher\":\"%s\",\"bytes\":%" PRId64
+                ",\"class\":\"%s\",\"purpose\":\"%s\",\"state\":\"%s\",\"origin\":\"%s\",\"chunks\":%" PRId64
+                ",\"chunks_held\":%" PRId64 ",\"blake2b\":\"%s\",\"filename\":",
+                d->version, d->publisher, d->bytes, d->class_, d->purpose, state,
+                strcmp (d->state, "published") == 0 ? "published" : "received", d->chunks, d->next_chunk, hash);
+        s_json_str (stdout, d->filename);
+        printf (",\"created\":\"%s\"}", when);
+    } else {
+        printf ("%s  %-28s v%-3" PRId64 " %-6s %12" PRId64 "  %-13s %s\n", d->id, d->topic, d->version, d->publisher,
+                d->bytes, d->class_, state);
+    }
+    return 0;
+}
+
+static int cmd_datasets (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {0, 0, 0, 0}};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+        if (s_common (cli, c, "datasets", &rc) < 0)
+            return rc;
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    if (cli->json)
+        printf ("[");
+    else
+        printf ("%-32s  %-28s %-4s %-6s %12s  %-13s %s\n", "ID", "TOPIC", "VER", "FROM", "BYTES", "CLASS", "STATE");
+    if (store_dataset_each (node_store (n), s_print_dataset, cli) < 0)
+        rc = s_fail ("%s", store_error (node_store (n)));
+    if (cli->json)
+        printf ("]\n");
+    node_close (&n);
+    return rc;
+}
+
+static int s_print_delivery (const store_delivery_t *d, void *arg)
+{
+    cli_t *cli = arg;
+    char when[32];
+    s_utc (d->updated, when, sizeof when);
+    if (cli->json) {
+        static int first;
+        printf ("%s{\"dataset\":\"%s\",\"subscriber\":\"%s\",\"state\":\"%s\",\"next_chunk\":%" PRId64
+                ",\"attempts\":%" PRId64 ",\"receipt\":%s,\"error\":",
+                first++ ? "," : "", d->dataset, d->subscriber, d->state, d->next_chunk, d->attempts,
+                d->receipt_len ? "true" : "false");
+        s_json_str (stdout, d->error);
+        printf (",\"updated\":\"%s\"}", when);
+    } else {
+        printf ("%s  %-10s %-10s %-8s %s%s\n", d->dataset, d->subscriber, d->state,
+                d->receipt_len ? "signed" : "-", when, d->error[0] ? "  " : "");
+        if (d->error[0])
+            printf ("    last error: %s\n", d->error);
+    }
+    return 0;
+}
+
+static int cmd_deliveries (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {0, 0, 0, 0}};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+        if (s_common (cli, c, "deliveries", &rc) < 0)
+            return rc;
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    if (cli->json)
+        printf ("[");
+    else
+        printf ("%-32s  %-10s %-10s %-8s %s\n", "DATASET", "SUBSCRIBER", "STATE", "RECEIPT", "UPDATED");
+    if (store_delivery_each (node_store (n), s_print_delivery, cli) < 0)
+        rc = s_fail ("%s", store_error (node_store (n)));
+    if (cli->json)
+        printf ("]\n");
+    node_close (&n);
+    return rc;
+}
+
+static int cmd_export (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+    const char *out = NULL;
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "o:", opts, NULL)) != -1) {
+        if (c == 'o')
+            out = optarg;
+        else if (s_common (cli, c, "export", &rc) < 0)
+            return rc;
+    }
+    if (argc - optind != 1 || !out)
+        return s_usage ("export");
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    progress_t prog;
+    node_progress_fn *fn = s_progress_fn (&prog, "decrypting");
+    if (node_export (n, argv[optind], out, fn, &prog) != 0) {
+        s_progress_end (&prog);
+        rc = s_fail ("%s", node_error (n));
+    } else {
+        s_progress_end (&prog);
+        printf ("wrote %s (content hash verified)\n", out);
+    }
+    node_close (&n);
+    return rc;
+}
+
+static int s_print_audit (const store_audit_t *e, void *arg)
+{
+    cli_t *cli = arg;
+    char when[32];
+    s_utc (e->at, when, sizeof when);
+    if (cli->json) {
+        static int first;
+        printf ("%s{\"seq\":%" PRId64 ",\"at\":\"%s\",\"actor\":", first++ ? "," : "", e->seq, when);
+        s_json_str (stdout, e->actor);
+        printf (",\"action\":\"%s\",\"object\":", e->action);
+        s_json_str (stdout, e->object);
+        printf (",\"peer\":\"%s\",\"decision\":\"%s\",\"rule\":\"%s\",\"detail\":", e->peer, e->decision, e->rule);
+        s_json_str (stdout, e->detail);
+        printf ("}");
+    } else {
+        printf ("%5" PRId64 " %s %-7s %-9s %-28s %-5s %-22s %s\n", e->seq, when, e->decision, e->action, e->actor,
+                e->peer[0] ? e->peer : "-", e->rule, e->detail);
+    }
+    return 0;
+}
+
+static int cmd_audit (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {0, 0, 0, 0}};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+        if (s_common (cli, c, "audit", &rc) < 0)
+            return rc;
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    if (cli->json)
+        printf ("[");
+    if (store_audit_each (node_store (n), s_print_audit, cli) < 0)
+        rc = s_fail ("%s", store_error (node_store (n)));
+    if (cli->json)
+        printf ("]\n");
+    node_close (&n);
+    return rc;
+}
+
+static const command_t s_commands[] = {
+    {"init", cmd_init, "init --org CODE --role csu|ccg --name NAME --endpoint tcp://HOST:PORT",
+     "Create a node: its keys (0600 files) and its store, in --home.",
+     "  --org CODE        the organisation's ODS code, e.g. 0DF (a CSU) or 04V (a CCG)\n"
+     "  --role ROLE       csu or ccg\n"
+     "  --name NAME       display name, e.g. \"NHS Arden and GEM CSU\"\n"
+     "  --endpoint URL    where peers reach this node, tcp://HOST:PORT\n"
+     "Refuses to overwrite an existing node.\n"
+     "Example: cdx init --home /srv/cdx --org 0DF --role csu --name \"Example CSU\" --endpoint tcp://10.0.0.5:7101\n"},
+    {"card", cmd_card, "card", "Print this node's signed identity card.",
+     "The card names the node and carries its public keys, signed by the node.\n"
+     "Give it to each peer (cdx peer add on their side), and check its fingerprint with them by phone.\n"},
+    {"peer", cmd_peer, "peer add FILE", "Verify another node's card and trust it (pinning).",
+     "  FILE   a card printed by cdx card on the other node (- for stdin)\n"
+     "The card's self-signature is verified; the peer may then connect (CURVE + ZAP) and exchange data.\n"
+     "Exit code 4 if the card is altered or malformed.\n"},
+    {"peers", cmd_peers, "peers [--json]", "List the peers this node trusts.", "  --json   a JSON array\n"},
+    {"run", cmd_run, "run", "Run the node in the foreground until SIGINT or SIGTERM.",
+     "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
+     "and verifies incoming ones. Logs to stderr. Commands run meanwhile (publish, subscribe,\n"
+     "peer add) take effect at once.\n"},
+    {"publish", cmd_publish, "publish --topic TOPIC --class CLASS --purpose PURPOSE FILE",
+     "Seal, sign and store a new version of a dataset; queue it for every subscriber.",
+     "  --topic TOPIC      e.g. sus/apc/monthly (letters, digits, . _ / -)\n"
+     "  --class CLASS      aggregate | pseudonymised | identifiable\n"
+     "  --purpose PURPOSE  commissioning | invoice-validation | risk-stratification\n"
+     "Prints the dataset id. Works whether or not cdx run is running.\n"},
+    {"subscribe", cmd_subscribe, "subscribe --from ORG --topic TOPIC [--history VERSION]",
+     "Ask a publisher for a topic.",
+     "  --from ORG          the publisher's ODS code (an added peer)\n"
+     "  --topic TOPIC       the topic to receive\n"
+     "  --history VERSION   also receive every version from VERSION on (default: the latest only)\n"},
+    {"subscriptions", cmd_subscriptions, "subscriptions [--json]",
+     "List subscriptions, as subscriber and as publisher.", "  --json   a JSON array\n"},
+    {"datasets", cmd_datasets, "datasets [--json]", "List the datasets this node holds.",
+     "One line per dataset: id, topic, version, publisher, bytes, class, state.\n"
+     "state is available once a received dataset is complete and verified.\n"
+     "  --json   a JSON array of objects (id, topic, version, publisher, bytes, class, state, ...)\n"},
+    {"deliveries", cmd_deliveries, "deliveries [--json]",
+     "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed.",
+     "  --json   a JSON array\n"},
+    {"export", cmd_export, "export ID -o FILE", "Decrypt a dataset this node holds into FILE.",
+     "  -o, --output FILE   where to write the plaintext (must not exist; mode 0600)\n"
+     "The content is verified against the publisher's signed hash; the export is audited.\n"},
+    {"audit", cmd_audit, "audit [--json]", "Print the audit log.",
+     "Every publish, send, receive, refusal and export, with who, what, when, the decision and the rule.\n"
+     "  --json   a JSON array\n"},
+};
+
+static const command_t *s_find (const char *name)
+{
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (strcmp (s_commands[i].name, name) == 0)
+            return &s_commands[i];
+    return NULL;
+}
+
+static void s_help (FILE *f)
+{
+    fprintf (f, "cdx: exchange encrypted, signed datasets between NHS organisations.\n\n"
+                "usage: cdx [--home DIR] COMMAND [OPTIONS]\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        fprintf (f, "  %-14s %s\n", s_commands[i].name, s_commands[i].summary);
+    fprintf (f, "\nEach command takes --home DIR (default: $CDX_HOME, else $XDG_DATA_HOME/cdx or\n"
+                "~/.local/share/cdx) and --help.\n\n"
+                "A first exchange:\n"
+                "  cdx init --home csu --org 0DF --role csu --name \"Example CSU\" --endpoint tcp://127.0.0.1:7101\n"
+                "  cdx init --home ccg --org 04V --role ccg --name \"Example CCG\" --endpoint tcp://127.0.0.1:7102\n"
+                "  cdx card --home csu > 0DF.card; cdx card --home ccg > 04V.card\n"
+                "  cdx peer add --home csu 04V.card; cdx peer add --home ccg 0DF.card\n"
+                "  cdx run --home csu &  cdx run --home ccg &\n"
+                "  cdx subscribe --home ccg --from 0DF --topic sus/apc\n"
+                "  cdx publish --home csu --topic sus/apc --class pseudonymised --purpose commissioning apc.csv\n"
+                "  cdx datasets --home ccg\n\n%s",
+             s_exit_help);
+}
+
+static char s_default_home[4096];
+
+static const char *s_home_default (void)
+{
+    const char *env = getenv ("CDX_HOME");
+    if (env && *env)
+        return env;
+    const char *xdg = getenv ("XDG_DATA_HOME");
+    if (xdg && *xdg) {
+        snprintf (s_default_home, sizeof s_default_home, "%s/cdx", xdg);
+        return s_default_home;
+    }
+    const char *home = getenv ("HOME");
+    if (!home || !*home)
+        return NULL;
+    char base[4096];
+    snprintf (base, sizeof base, "%s/.local/share", home);
+    snprintf (s_default_home, sizeof s_default_home, "%s/cdx", base);
+    return s_default_home;
+}
+
+int main (int argc, char **argv)
+{
+    cli_t cli = {s_home_default (), 0};
+    int i = 1;
+    /* Options before the verb: --home DIR, --help, --version. */
+    while (i < argc && argv[i][0] == '-') {
+        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
+            s_help (stdout);
+            return NODE_EXIT_OK;
+        } else if (strcmp (argv[i], "--version") == 0) {
+            printf ("cdx 0.1.0\n");
+            return NODE_EXIT_OK;
+        } else if (strcmp (argv[i], "--home") == 0 && i + 1 < argc) {
+            cli.home = argv[i + 1];
+            i += 2;
+        } else if (strncmp (argv[i], "--home=", 7) == 0) {
+            cli.home = argv[i] + 7;
+            i++;
+        } else {
+            fprintf (stderr, "cdx: unknown option %s\n", argv[i]);
+            s_help (stderr);
+            return NODE_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        s_help (stderr);
+        return NODE_EXIT_USAGE;
+    }
+    if (strcmp (argv[i], "help") == 0) {
+        if (i + 1 < argc && s_find (argv[i + 1])) {
+            char *args[] = {argv[i + 1], "--help", NULL};
+            optind = 1;
+            return s_find (argv[i + 1])->fn (&cli, 2, args);
+        }
+        s_help (stdout);
+        return NODE_EXIT_OK;
+    }
+    const command_t *c = s_find (argv[i]);
+    if (!c) {
+        fprintf (stderr, "cdx: unknown command '%s'\n\n", argv[i]);
+        s_help (stderr);
+        return NODE_EXIT_USAGE;
+    }
+    if (cx_init () != 0) {
+        fprintf (stderr, "cdx: cannot initialise libsodium\n");
+        return NODE_EXIT_FAIL;
+    }
+    optind = 1;
+    int rc = c->fn (&cli, argc - i, argv + i);
+    if (rc == NODE_EXIT_FAIL && !cli.home)
+        fprintf (stderr, "cdx: no home directory: set CDX_HOME or pass --home DIR\n");
+    return rc;
+}
