@@ -1,1 +1,1322 @@
-/* placeholder */
+/*  store.c: the node's durable state in one SQLite file (see store.h).
+
+    What is here: opening the file with the settings several processes need
+    to share it (the running node and CLI commands), the numbered schema
+    migrations, one prepared statement per operation, reused for the life
+    of the handle, and the copying between rows and the fixed-size structs
+    of store.h. A value that does not fit its field is refused, never
+    truncated; a blob of the wrong size is refused, never padded.
+
+    Not for: deciding what the rows mean. The store does no policy, checks
+    no signature and knows nothing of the wire; it keeps what it is given
+    and gives back exactly that, or says why not. It includes nothing from
+    crypto/, protocol/ or node/.
+
+    All SQL is constant text; every value reaches SQLite as a bound
+    parameter. A handle is for one thread at a time (SQLITE_OPEN_NOMUTEX).
+*/
+#include "store.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+/* Several processes share the file; a writer waits this long for another
+   one's transaction to finish before giving up with "database is locked". */
+#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_ERR_MAX 512
+
+/* Sizes written into the schema's CHECK constraints below, tied to the
+   structs so that changing one without the other fails to compile. */
+#define FIELD_SIZE(type, field) sizeof (((type *)0)->field)
+_Static_assert(FIELD_SIZE (store_peer_t, sign_pk) == 32, "schema says 32");
+_Static_assert(FIELD_SIZE (store_peer_t, box_pk) == 32, "schema says 32");
+_Static_assert(FIELD_SIZE (store_peer_t, curve_pk) == 32, "schema says 32");
+_Static_assert(FIELD_SIZE (store_dataset_t, hash) == 32, "schema says 32");
+_Static_assert(FIELD_SIZE (store_dataset_t, manifest) == 4096, "schema says 4096");
+_Static_assert(FIELD_SIZE (store_dataset_t, sig) == 64, "schema says 64");
+_Static_assert(FIELD_SIZE (store_dataset_t, wrapped) == 80, "schema says 80");
+_Static_assert(FIELD_SIZE (store_delivery_t, receipt) == 4096, "schema says 4096");
+_Static_assert(FIELD_SIZE (store_delivery_t, receipt_sig) == 64, "schema says 64");
+
+/* ---- schema ----------------------------------------------------------
+
+   Migration i takes PRAGMA user_version from i to i+1 and runs in its own
+   transaction with the version bump. Never edit a migration that has
+   shipped: add one. Datasets by publisher/topic are served by the index
+   of UNIQUE (publisher, topic, version); deliveries by state have their
+   own. The audit table refuses UPDATE and DELETE by trigger, so that not
+   even another program on the file edits history through SQL by mistake.
+*/
+static const char *const s_migrations[] = {
+    /* 0 -> 1: initial schema */
+    "CREATE TABLE self ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  org TEXT NOT NULL CHECK (org <> ''),"
+    "  role TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  endpoint TEXT NOT NULL,"
+    "  card TEXT NOT NULL,"
+    "  created INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE peers ("
+    "  org TEXT PRIMARY KEY NOT NULL CHECK (org <> ''),"
+    "  role TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  endpoint TEXT NOT NULL,"
+    "  sign_pk BLOB NOT NULL CHECK (typeof (sign_pk) = 'blob' AND length (sign_pk) = 32),"
+    "  box_pk BLOB NOT NULL CHECK (typeof (box_pk) = 'blob' AND length (box_pk) = 32),"
+    "  curve_pk BLOB NOT NULL UNIQUE"
+    "    CHECK (typeof (curve_pk) = 'blob' AND length (curve_pk) = 32),"
+    "  card TEXT NOT NULL,"
+    "  trust TEXT NOT NULL,"
+    "  added INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE datasets ("
+    "  id TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),"
+    "  publisher TEXT NOT NULL,"
+    "  topic TEXT NOT NULL,"
+    "  version INTEGER NOT NULL CHECK (version >= 1),"
+    "  class TEXT NOT NULL,"
+    "  purpose TEXT NOT NULL,"
+    "  filename TEXT NOT NULL,"
+    "  bytes INTEGER NOT NULL CHECK (bytes >= 0),"
+    "  chunk_size INTEGER NOT NULL CHECK (chunk_size >= 0),"
+    "  chunks INTEGER NOT NULL CHECK (chunks >= 0),"
+    "  hash BLOB NOT NULL CHECK (typeof (hash) = 'blob' AND length (hash) = 32),"
+    "  manifest BLOB NOT NULL"
+    "    CHECK (typeof (manifest) = 'blob' AND length (manifest) <= 4096),"
+    "  sig BLOB NOT NULL CHECK (typeof (sig) = 'blob' AND length (sig) = 64),"
+    "  wrapped BLOB NOT NULL CHECK (typeof (wrapped) = 'blob' AND length (wrapped) = 80),"
+    "  state TEXT NOT NULL"
+    "    CHECK (state IN ('published', 'receiving', 'available', 'failed')),"
+    "  next_chunk INTEGER NOT NULL CHECK (next_chunk >= 0 AND next_chunk <= chunks),"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  UNIQUE (publisher, topic, version)"
+    ");"
+    "CREATE TABLE subscriptions ("
+    "  publisher TEXT NOT NULL,"
+    "  subscriber TEXT NOT NULL,"
+    "  topic TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('requested', 'active', 'refused')),"
+    "  from_version INTEGER NOT NULL CHECK (from_version >= 0),"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  PRIMARY KEY (publisher, subscriber, topic)"
+    ");"
+    "CREATE TABLE deliveries ("
+    "  dataset TEXT NOT NULL REFERENCES datasets (id),"
+    "  subscriber TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'delivered', 'failed')),"
+    "  next_chunk INTEGER NOT NULL DEFAULT 0 CHECK (next_chunk >= 0),"
+    "  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+    "  error TEXT NOT NULL DEFAULT '',"
+    "  receipt BLOB CHECK (receipt IS NULL OR (typeof (receipt) = 'blob'"
+    "                      AND length (receipt) BETWEEN 1 AND 4096)),"
+    "  receipt_sig BLOB CHECK (receipt_sig IS NULL OR (typeof (receipt_sig) = 'blob'"
+    "                          AND length (receipt_sig) = 64)),"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  PRIMARY KEY (dataset, subscriber),"
+    "  CHECK ((receipt IS NULL) = (receipt_sig IS NULL)),"
+    "  CHECK (state <> 'delivered' OR receipt IS NOT NULL)"
+    ");"
+    "CREATE INDEX deliveries_by_state ON deliveries (state);"
+    "CREATE TABLE audit ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL CHECK (actor <> ''),"
+    "  action TEXT NOT NULL CHECK (action <> ''),"
+    "  object TEXT NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  decision TEXT NOT NULL CHECK (decision IN ('allow', 'refuse')),"
+    "  rule TEXT NOT NULL,"
+    "  detail TEXT NOT NULL"
+    ");"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    "  BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    "  BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;",
+};
+_Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERSION,
+               "one migration per schema version");
+
+/* ---- statements ------------------------------------------------------
+
+   Column lists are shared by the statements that read a table and the
+   function that copies one of its rows, so their order is in one place. */
+#define SELF_COLS "org, role, name, endpoint, card, created"
+#define PEER_COLS "org, role, name, endpoint, sign_pk, box_pk, curve_pk, card, trust, added"
+#define DATASET_COLS                                                                               \
+    "id, publisher, topic, version, class, purpose, filename, bytes, chunk_size, chunks, hash, "   \
+    "manifest, sig, wrapped, state, next_chunk, created, updated"
+#define SUB_COLS "publisher, subscriber, topic, state, from_version, created, updated"
+#define DELIVERY_COLS                                                                              \
+    "dataset, subscriber, state, next_chunk, attempts, error, receipt, receipt_sig, created, "     \
+    "updated"
+#define AUDIT_COLS "seq, at, actor, action, object, peer, decision, rule, detail"
+
+typedef enum {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_INTEGRITY,
+    ST_USER_VERSION,
+    ST_SELF_SET,
+    ST_SELF_GET,
+    ST_PEER_PUT,
+    ST_PEER_GET,
+    ST_PEER_BY_CURVE,
+    ST_PEER_EACH,
+    ST_DATASET_PUT,
+    ST_DATASET_GET,
+    ST_DATASET_PROGRESS,
+    ST_DATASET_LAST,
+    ST_DATASET_EACH,
+    ST_SUB_PUT,
+    ST_SUB_GET,
+    ST_SUB_EACH,
+    ST_DELIVERY_ADD,
+    ST_DELIVERY_GET,
+    ST_DELIVERY_UPDATE,
+    ST_DELIVERY_RECEIPT,
+    ST_DELIVERY_PENDING,
+    ST_DELIVERY_EACH,
+    ST_AUDIT_APPEND,
+    ST_AUDIT_EACH,
+    ST__COUNT
+} s_stmt_id_t;
+
+static const char *const s_sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_INTEGRITY] = "PRAGMA integrity_check",
+    [ST_USER_VERSION] = "PRAGMA user_version",
+
+    [ST_SELF_SET] = "INSERT INTO self (id, " SELF_COLS ") VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_SELF_GET] = "SELECT " SELF_COLS " FROM self WHERE id = 1",
+
+    [ST_PEER_PUT] = "INSERT INTO peers (" PEER_COLS ")"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                    " ON CONFLICT (org) DO UPDATE SET role = excluded.role,"
+                    " name = excluded.name, endpoint = excluded.endpoint,"
+                    " sign_pk = excluded.sign_pk, box_pk = excluded.box_pk,"
+                    " curve_pk = excluded.curve_pk, card = excluded.card,"
+                    " trust = excluded.trust, added = excluded.added",
+    [ST_PEER_GET] = "SELECT " PEER_COLS " FROM peers WHERE org = ?1",
+    [ST_PEER_BY_CURVE] = "SELECT " PEER_COLS " FROM peers WHERE curve_pk = ?1",
+    [ST_PEER_EACH] = "SELECT " PEER_COLS " FROM peers ORDER BY org",
+
+    [ST_DATASET_PUT] = "INSERT INTO datasets (" DATASET_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+                       " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    [ST_DATASET_GET] = "SELECT " DATASET_COLS " FROM datasets WHERE id = ?1",
+    [ST_DATASET_PROGRESS] = "UPDATE datasets SET state = ?2, next_chunk = ?3, updated = ?4"
+                            " WHERE id = ?1",
+    [ST_DATASET_LAST] = "SELECT COALESCE (MAX (version), 0) FROM datasets"
+                        " WHERE publisher = ?1 AND topic = ?2",
+    [ST_DATASET_EACH] = "SELECT " DATASET_COLS " FROM datasets ORDER BY publisher, topic, version",
+
+    [ST_SUB_PUT] = "INSERT INTO subscriptions (" SUB_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
+                   " ON CONFLICT (publisher, subscriber, topic) DO UPDATE SET"
+                   " state = excluded.state, from_version = excluded.from_version,"
+                   " updated = excluded.updated",
+    [ST_SUB_GET] = "SELECT " SUB_COLS " FROM subscriptions"
+                   " WHERE publisher = ?1 AND subscriber = ?2 AND topic = ?3",
+    [ST_SUB_EACH] = "SELECT " SUB_COLS " FROM subscriptions ORDER BY publisher, subscriber, topic",
+
+    /* DO NOTHING on the key only: INSERT OR IGNORE would also swallow a
+       CHECK or NOT NULL failure. A missing dataset still fails (foreign
+       key), which conflict clauses never cover. */
+    [ST_DELIVERY_ADD] = "INSERT INTO deliveries (dataset, subscriber, state, next_chunk,"
+                        " attempts, error, created, updated)"
+                        " VALUES (?1, ?2, 'queued', 0, 0, '', ?3, ?3)"
+                        " ON CONFLICT (dataset, subscriber) DO NOTHING",
+    [ST_DELIVERY_GET] = "SELECT " DELIVERY_COLS " FROM deliveries"
+                        " WHERE dataset = ?1 AND subscriber = ?2",
+    [ST_DELIVERY_UPDATE] = "UPDATE deliveries SET state = ?3, next_chunk = ?4, attempts = ?5,"
+                           " error = ?6, updated = ?7 WHERE dataset = ?1 AND subscriber = ?2",
+    [ST_DELIVERY_RECEIPT] = "UPDATE deliveries SET receipt = ?3, receipt_sig = ?4,"
+                            " state = 'delivered', error = '', updated = ?5"
+                            " WHERE dataset = ?1 AND subscriber = ?2",
+    /* No index starts with "created", so SQLite sorts the whole result
+       before the first row: FN may update the row it is given (to
+       'sending', say) without it coming round again. */
+    [ST_DELIVERY_PENDING] = "SELECT " DELIVERY_COLS " FROM deliveries"
+                            " WHERE state IN ('queued', 'sending')"
+                            " ORDER BY created, dataset, subscriber",
+    [ST_DELIVERY_EACH] = "SELECT " DELIVERY_COLS " FROM deliveries"
+                         " ORDER BY created, dataset, subscriber",
+
+    [ST_AUDIT_APPEND] = "INSERT INTO audit (at, actor, action, object, peer, decision, rule,"
+                        " detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    /* Bounded by the last seq when the listing starts (the subquery runs
+       once), so an FN that itself appends an entry does not loop. */
+    [ST_AUDIT_EACH] = "SELECT " AUDIT_COLS " FROM audit"
+                      " WHERE seq <= (SELECT COALESCE (MAX (seq), 0) FROM audit) ORDER BY seq",
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST__COUNT];
+    char err[STORE_ERR_MAX];
+};
+
+/* ---- errors ---------------------------------------------------------- */
+
+static int s_fail (store_t *s, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static int s_fail (store_t *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (s->err, sizeof s->err, fmt, ap);
+    va_end (ap);
+    return -1;
+}
+
+/* As s_fail, then ": " and SQLite's message. Call before sqlite3_reset,
+   which may replace it. */
+static int s_dbfail (store_t *s, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static int s_dbfail (store_t *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (s->err, sizeof s->err, fmt, ap);
+    va_end (ap);
+    size_t len = strlen (s->err);
+    snprintf (s->err + len, sizeof s->err - len, ": %s", sqlite3_errmsg (s->db));
+    return -1;
+}
+
+/* Sets the reason for a lookup that found nothing; returns STORE_NOTFOUND. */
+static int s_notfound (store_t *s, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static int s_notfound (store_t *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (s->err, sizeof s->err, fmt, ap);
+    va_end (ap);
+    return STORE_NOTFOUND;
+}
+
+/* ---- binding values -------------------------------------------------
+
+   SQLITE_STATIC is safe: every function steps and resets its statement
+   (and clears the bindings) before it returns. Results are OR-ed by the
+   callers: SQLITE_OK is 0, so any failure leaves the total non-zero. */
+
+static int s_bind_text (sqlite3_stmt *st, int i, const char *v)
+{
+    return sqlite3_bind_text (st, i, v, -1, SQLITE_STATIC);
+}
+
+static int s_bind_blob (sqlite3_stmt *st, int i, const void *v, size_t n)
+{
+    if (n > INT_MAX) return SQLITE_TOOBIG;
+    return sqlite3_bind_blob (st, i, v, (int)n, SQLITE_STATIC);
+}
+
+static int s_bind_int (sqlite3_stmt *st, int i, int64_t v)
+{
+    return sqlite3_bind_int64 (st, i, v);
+}
+
+static void s_end (sqlite3_stmt *st)
+{
+    sqlite3_reset (st);
+    sqlite3_clear_bindings (st);
+}
+
+static int64_t s_now (void)
+{
+    return (int64_t)time (NULL);
+}
+
+/* A struct's string field must be terminated inside the field; anything
+   else would be read past its end. 0, or -1 naming the field. */
+static int s_field (store_t *s, const char *name, const char *v, size_t cap)
+{
+    if (memchr (v, '\0', cap) == NULL)
+        return s_fail (s, "%s is not a terminated string of at most %zu bytes", name, cap - 1);
+    return 0;
+}
+#define S_FIELD(s, rec, field) s_field ((s), #field, (rec)->field, sizeof (rec)->field)
+
+/* A string argument stored as-is must fit the field it is read back into. */
+static int s_arg (store_t *s, const char *name, const char *v, size_t cap)
+{
+    if (!v) return s_fail (s, "no %s given", name);
+    if (strnlen (v, cap) >= cap) return s_fail (s, "%s is longer than %zu bytes", name, cap - 1);
+    return 0;
+}
+
+/* ---- reading columns -------------------------------------------------
+
+   Each returns 0, or -1 with a reason naming TABLE and the column. The
+   file is shared with other processes and may have been written by
+   another program or version, so nothing read is trusted to fit. */
+
+static const char *s_colname (sqlite3_stmt *st, int col)
+{
+    const char *name = sqlite3_column_name (st, col);
+    return name ? name : "?";
+}
+
+static int s_col_text (store_t *s, const char *table, sqlite3_stmt *st, int col, char *dst,
+                       size_t cap)
+{
+    int type = sqlite3_column_type (st, col);
+    if (type == SQLITE_NULL) {
+        dst[0] = '\0';
+        return 0;
+    }
+    if (type != SQLITE_TEXT)
+        return s_fail (s, "stored %s.%s is not text", table, s_colname (st, col));
+    const unsigned char *t = sqlite3_column_text (st, col);
+    int n = sqlite3_column_bytes (st, col);
+    if (!t) return s_dbfail (s, "cannot read %s.%s", table, s_colname (st, col));
+    if (n < 0 || (size_t)n >= cap)
+        return s_fail (s,
+                       "stored %s.%s is %d bytes, longer than the %zu this cdx holds: "
+                       "refusing to truncate it",
+                       table, s_colname (st, col), n, cap - 1);
+    if (memchr (t, '\0', (size_t)n))
+        return s_fail (s, "stored %s.%s contains a NUL byte", table, s_colname (st, col));
+    memcpy (dst, t, (size_t)n);
+    dst[n] = '\0';
+    return 0;
+}
+
+/* A blob of up to CAP bytes into DST, its size into *LEN. NULL reads as
+   empty only when NULLABLE. */
+static int s_col_blob (store_t *s, const char *table, sqlite3_stmt *st, int col, uint8_t *dst,
+                       size_t cap, size_t *len, int nullable)
+{
+    int type = sqlite3_column_type (st, col);
+    if (type == SQLITE_NULL && nullable) {
+        *len = 0;
+        return 0;
+    }
+    if (type != SQLITE_BLOB)
+        return s_fail (s, "stored %s.%s is not a blob", table, s_colname (st, col));
+    const void *b = sqlite3_column_blob (st, col);
+    int n = sqlite3_column_bytes (st, col);
+    if (n < 0 || (size_t)n > cap)
+        return s_fail (s, "stored %s.%s is %d bytes, more than the %zu this cdx holds", table,
+                       s_colname (st, col), n, cap);
+    if (n > 0 && !b) return s_dbfail (s, "cannot read %s.%s", table, s_colname (st, col));
+    if (n > 0) memcpy (dst, b, (size_t)n);
+    *len = (size_t)n;
+    return 0;
+}
+
+/* A blob of exactly N bytes (a key, hash or signature). NULL reads as all
+   zero only when NULLABLE. */
+static int s_col_exact (store_t *s, const char *table, sqlite3_stmt *st, int col, uint8_t *dst,
+                        size_t n, int nullable)
+{
+    size_t len = 0;
+    if (s_col_blob (s, table, st, col, dst, n, &len, nullable) != 0) return -1;
+    if (len == 0 && nullable && sqlite3_column_type (st, col) == SQLITE_NULL) {
+        memset (dst, 0, n);
+        return 0;
+    }
+    if (len != n)
+        return s_fail (s, "stored %s.%s is %zu bytes, expected exactly %zu", table,
+                       s_colname (st, col), len, n);
+    return 0;
+}
+
+static int s_col_int (store_t *s, const char *table, sqlite3_stmt *st, int col, int64_t *out)
+{
+    if (sqlite3_column_type (st, col) != SQLITE_INTEGER)
+        return s_fail (s, "stored %s.%s is not an integer", table, s_colname (st, col));
+    *out = sqlite3_column_int64 (st, col);
+    return 0;
+}
+
+/* ---- reading rows ------------------------------------------------------
+
+   One per table, in the order of its *_COLS. OUT is zeroed first; on
+   failure (-1) its content is unspecified. */
+
+#define TEXT(i, f) s_col_text (s, T, st, (i), out->f, sizeof out->f)
+#define EXACT(i, f, nul) s_col_exact (s, T, st, (i), out->f, sizeof out->f, (nul))
+#define INT(i, f) s_col_int (s, T, st, (i), &out->f)
+
+static int s_row_self (store_t *s, sqlite3_stmt *st, void *row)
+{
+    static const char T[] = "self";
+    store_self_t *out = row;
+    memset (out, 0, sizeof *out);
+    if (TEXT (0, org) || TEXT (1, role) || TEXT (2, name) || TEXT (3, endpoint) || TEXT (4, card) ||
+        INT (5, created))
+        return -1;
+    return 0;
+}
+
+static int s_row_peer (store_t *s, sqlite3_stmt *st, void *row)
+{
+    static const char T[] = "peers";
+    store_peer_t *out = row;
+    memset (out, 0, sizeof *out);
+    if (TEXT (0, org) || TEXT (1, role) || TEXT (2, name) || TEXT (3, endpoint) ||
+        EXACT (4, sign_pk, 0) || EXACT (5, box_pk, 0) || EXACT (6, curve_pk, 0) || TEXT (7, card) ||
+        TEXT (8, trust) || INT (9, added))
+        return -1;
+    return 0;
+}
+
+static int s_row_dataset (store_t *s, sqlite3_stmt *st, void *row)
+{
+    static const char T[] = "datasets";
+    store_dataset_t *out = row;
+    memset (out, 0, sizeof *out);
+    if (TEXT (0, id) || TEXT (1, publisher) || TEXT (2, topic) || INT (3, version) ||
+        TEXT (4, class_) || TEXT (5, purpose) || TEXT (6, filename) || INT (7, bytes) ||
+        INT (8, chunk_size) || INT (9, chunks) || EXACT (10, hash, 0) ||
+        s_col_blob (s, T, st, 11, out->manifest, sizeof out->manifest, &out->manifest_len, 0) ||
+        EXACT (12, sig, 0) || EXACT (13, wrapped, 0) || TEXT (14, state) || INT (15, next_chunk) ||
+        INT (16, created) || INT (17, updated))
+        return -1;
+    return 0;
+}
+
+static int s_row_sub (store_t *s, sqlite3_stmt *st, void *row)
+{
+    static const char T[] = "subscriptions";
+    store_sub_t *out = row;
+    memset (out, 0, sizeof *out);
+    if (TEXT (0, publisher) || TEXT (1, subscriber) || TEXT (2, topic) || TEXT (3, state) ||
+        INT (4, from_version) || INT (5, created) || INT (6, updated))
+        return -1;
+    return 0;
+}
+
+static int s_row_delivery (store_t *s, sqlite3_stmt *st, void *row)
+{
+    static const char T[] = "deliveries";
+    store_delivery_t *out = row;
+    memset (out, 0, sizeof *out);
+    if (TEXT (0, dataset) || TEXT (1, subscriber) || TEXT (2, state) || INT (3, next_chunk) ||
+        INT (4, attempts) || TEXT (5, error) ||
+        s_col_blob (s, T, st, 6, out->receipt, sizeof out->receipt, &out->receipt_len, 1) ||
+        EXACT (7, receipt_sig, 1) || INT (8, created) || INT (9, updated))
+        return -1;
+    return 0;
+}
+
+static int s_row_audit (store_t *s, sqlite3_stmt *st, void *row)
+{
+    static const char T[] = "audit";
+    store_audit_t *out = row;
+    memset (out, 0, sizeof *out);
+    if (INT (0, seq) || INT (1, at) || TEXT (2, actor) || TEXT (3, action) || TEXT (4, object) ||
+        TEXT (5, peer) || TEXT (6, decision) || TEXT (7, rule) || TEXT (8, detail))
+        return -1;
+    return 0;
+}
+
+#undef TEXT
+#undef EXACT
+#undef INT
+
+typedef int (*s_row_fn) (store_t *s, sqlite3_stmt *st, void *row);
+
+/* Steps ST, whose parameters are bound, for at most one row and copies it
+   with READ. 0, STORE_NOTFOUND (reason left to the caller) or -1. Always
+   resets ST. */
+static int s_one (store_t *s, sqlite3_stmt *st, s_row_fn read, void *out, const char *what)
+{
+    int ret;
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW)
+        ret = read (s, st, out);
+    else if (rc == SQLITE_DONE)
+        ret = STORE_NOTFOUND;
+    else
+        ret = s_dbfail (s, "cannot read %s", what);
+    s_end (st);
+    return ret;
+}
+
+/* The loop behind every _each: copies each row with READ into ROW and
+   hands it to EMIT, which calls the user's function. Stops at the first
+   non-zero EMIT and returns it; -1 on a store error. ST is reset on every
+   path, so that FN may use any other statement; a call of the same _each
+   from its own FN would reset the outer loop, so it is refused. */
+static int s_each (store_t *s, s_stmt_id_t id, const char *what, void *row, s_row_fn read,
+                   int (*emit) (const void *row, void *ctx), void *ctx)
+{
+    sqlite3_stmt *st = s->st[id];
+    if (sqlite3_stmt_busy (st))
+        return s_fail (s, "listing %s from inside the same listing's callback is not supported",
+                       what);
+    int ret = 0;
+    for (;;) {
+        int rc = sqlite3_step (st);
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) {
+            ret = s_dbfail (s, "cannot list %s", what);
+            break;
+        }
+        if (read (s, st, row) != 0) {
+            ret = -1;
+            break;
+        }
+        ret = emit (row, ctx);
+        if (ret != 0) break;
+    }
+    s_end (st);
+    return ret;
+}
+
+/* Steps a statement that returns no rows. 0, or -1 with WHAT as the
+   reason's prefix. Always resets ST. */
+static int s_run (store_t *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step (st);
+    int ret = 0;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) ret = s_dbfail (s, "%s", what);
+    s_end (st);
+    return ret;
+}
+
+/* ---- opening ---------------------------------------------------------- */
+
+/* One-off statement during open (pragmas, migrations). */
+static int s_exec (store_t *s, const char *sql, const char *what)
+{
+    char *msg = NULL;
+    if (sqlite3_exec (s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        s_fail (s, "%s: %s", what, msg ? msg : sqlite3_errmsg (s->db));
+        sqlite3_free (msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs a one-row query during open and gives its first column as text
+   (into BUF) or as an integer. -1 if it returns no row. */
+static int s_query (store_t *s, const char *sql, char *buf, size_t cap, int64_t *num)
+{
+    sqlite3_stmt *st = NULL;
+    int ret = -1;
+    if (sqlite3_prepare_v2 (s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        s_dbfail (s, "cannot run %s", sql);
+        goto out;
+    }
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_DONE) {
+        s_fail (s, "%s returned nothing", sql);
+        goto out;
+    }
+    if (rc != SQLITE_ROW) {
+        s_dbfail (s, "cannot run %s", sql);
+        goto out;
+    }
+    if (buf) {
+        const unsigned char *t = sqlite3_column_text (st, 0);
+        snprintf (buf, cap, "%s", t ? (const char *)t : "");
+    }
+    if (num) *num = sqlite3_column_int64 (st, 0);
+    ret = 0;
+out:
+    sqlite3_finalize (st);
+    return ret;
+}
+
+/* Brings the schema to STORE_SCHEMA_VERSION, one migration per
+   transaction. The version is read again under the write lock, so two
+   processes opening a new file at once migrate it once. */
+static int s_migrate (store_t *s, const char *path, int create)
+{
+    int64_t v;
+    if (s_query (s, "PRAGMA user_version", NULL, 0, &v) != 0) return -1;
+    if (v == STORE_SCHEMA_VERSION) return 0;
+    for (;;) {
+        if (s_exec (s, "BEGIN IMMEDIATE", "cannot lock the store to upgrade it") != 0) return -1;
+        if (s_query (s, "PRAGMA user_version", NULL, 0, &v) != 0) goto fail;
+        if (v == STORE_SCHEMA_VERSION) break;
+        if (v > STORE_SCHEMA_VERSION) {
+            s_fail (s,
+                    "store at %s has schema version %lld, newer than the %d this cdx knows: "
+                    "upgrade cdx",
+                    path, (long long)v, STORE_SCHEMA_VERSION);
+            goto fail;
+        }
+        if (v < 0) {
+            s_fail (s, "%s is not a cdx store (schema version %lld)", path, (long long)v);
+            goto fail;
+        }
+        if (v == 0) {
+            int64_t objects;
+            if (s_query (s, "SELECT count(*) FROM sqlite_master", NULL, 0, &objects) != 0)
+                goto fail;
+            if (objects > 0) {
+                s_fail (s, "%s is an SQLite database but not a cdx store", path);
+                goto fail;
+            }
+            if (!create) {
+                s_fail (s, "no store at %s (the file is empty): run cdx init first", path);
+                goto fail;
+            }
+        }
+        char what[64];
+        snprintf (what, sizeof what, "cannot upgrade the store to version %lld", (long long)v + 1);
+        if (s_exec (s, s_migrations[v], what) != 0) goto fail;
+        /* PRAGMA takes no parameters; the value is our own integer. */
+        char bump[48];
+        snprintf (bump, sizeof bump, "PRAGMA user_version = %lld", (long long)v + 1);
+        if (s_exec (s, bump, what) != 0 || s_exec (s, "COMMIT", what) != 0) goto fail;
+    }
+    return s_exec (s, "COMMIT", "cannot open the store");
+fail:
+    sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+/* A new store file is made 0600 before SQLite opens it (SQLite gives its
+   -wal and -shm files the same mode): the audit log is nobody else's
+   business. */
+static int s_precreate (store_t *s, const char *path, int create)
+{
+    struct stat sb;
+    if (stat (path, &sb) == 0) {
+        if (!S_ISREG (sb.st_mode)) return s_fail (s, "%s is not a regular file", path);
+        return 0;
+    }
+    if (errno != ENOENT)
+        return s_fail (s, "cannot use the store at %s: %s", path, strerror (errno));
+    if (!create) return s_fail (s, "no store at %s: run cdx init first", path);
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST)
+        return s_fail (s, "cannot create the store %s: %s", path, strerror (errno));
+    if (fd >= 0) close (fd);
+    return 0;
+}
+
+static int s_setup (store_t *s, const char *path, int create)
+{
+    if (s_precreate (s, path, create) != 0) return -1;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2 (path, &s->db, flags, NULL) != SQLITE_OK) {
+        if (!s->db) return s_fail (s, "cannot open the store %s: out of memory", path);
+        return s_dbfail (s, "cannot open the store %s", path);
+    }
+    sqlite3_extended_result_codes (s->db, 1);
+
+    /* The timeout first: changing the journal mode needs a lock that the
+       node may be holding. */
+    char busy[48];
+    snprintf (busy, sizeof busy, "PRAGMA busy_timeout = %d", STORE_BUSY_TIMEOUT_MS);
+    if (s_exec (s, busy, "cannot set up the store") != 0) return -1;
+    char mode[16];
+    if (s_query (s, "PRAGMA journal_mode = WAL", mode, sizeof mode, NULL) != 0) {
+        size_t len = strlen (s->err);
+        snprintf (s->err + len, sizeof s->err - len, " (store %s)", path);
+        return -1;
+    }
+    if (strcmp (mode, "wal") != 0)
+        return s_fail (s, "cannot put the store %s in WAL mode (journal mode is %s)", path, mode);
+    if (s_exec (s, "PRAGMA synchronous = NORMAL", "cannot set up the store") != 0 ||
+        s_exec (s, "PRAGMA foreign_keys = ON", "cannot set up the store") != 0)
+        return -1;
+    int64_t fk = 0;
+    if (s_query (s, "PRAGMA foreign_keys", NULL, 0, &fk) != 0 || fk != 1)
+        return s_fail (s, "this SQLite does not enforce foreign keys");
+
+    if (s_migrate (s, path, create) != 0) return -1;
+
+    for (int i = 0; i < ST__COUNT; i++)
+        if (sqlite3_prepare_v3 (s->db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
+            SQLITE_OK)
+            return s_dbfail (s, "cannot prepare \"%.40s\"", s_sql[i]);
+    return 0;
+}
+
+store_t *store_open (const char *path, int create, char *err, size_t errlen)
+{
+    store_t *s = calloc (1, sizeof *s);
+    if (!s) {
+        if (err && errlen) snprintf (err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf (s->err, sizeof s->err, "no error");
+    if (!path || !*path) {
+        s_fail (s, "no store path given");
+        goto fail;
+    }
+    if (s_setup (s, path, create) != 0) goto fail;
+    return s;
+fail:
+    if (err && errlen) snprintf (err, errlen, "%s", s->err);
+    store_close (&s);
+    return NULL;
+}
+
+void store_close (store_t **s_p)
+{
+    if (!s_p || !*s_p) return;
+    store_t *s = *s_p;
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize (s->st[i]);
+    /* An open transaction is rolled back by SQLite. */
+    sqlite3_close_v2 (s->db);
+    free (s);
+    *s_p = NULL;
+}
+
+const char *store_error (const store_t *s)
+{
+    return s ? s->err : "no store";
+}
+
+int store_schema_version (store_t *s)
+{
+    assert (s);
+    sqlite3_stmt *st = s->st[ST_USER_VERSION];
+    int ret;
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW)
+        ret = sqlite3_column_int (st, 0);
+    else
+        ret = s_dbfail (s, "cannot read the schema version");
+    s_end (st);
+    return ret;
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+int store_begin (store_t *s)
+{
+    assert (s);
+    if (!sqlite3_get_autocommit (s->db))
+        return s_fail (s, "a transaction is already open (they do not nest)");
+    return s_run (s, s->st[ST_BEGIN], "cannot begin a transaction");
+}
+
+/* On failure the transaction may still be open: the caller rolls back. */
+int store_commit (store_t *s)
+{
+    assert (s);
+    if (sqlite3_get_autocommit (s->db)) return s_fail (s, "no transaction is open to commit");
+    return s_run (s, s->st[ST_COMMIT], "cannot commit");
+}
+
+/* Nothing open (SQLite may already have rolled back after an error) is
+   not an error, so error paths can always call this; it leaves the
+   previous reason in place. */
+int store_rollback (store_t *s)
+{
+    assert (s);
+    if (sqlite3_get_autocommit (s->db)) return 0;
+    return s_run (s, s->st[ST_ROLLBACK], "cannot roll back");
+}
+
+int store_check (store_t *s)
+{
+    assert (s);
+    sqlite3_stmt *st = s->st[ST_INTEGRITY];
+    int ret;
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text (st, 0);
+        if (t && strcmp ((const char *)t, "ok") == 0)
+            ret = 0;
+        else
+            ret = s_fail (s, "store integrity check failed: %s", t ? (const char *)t : "?");
+    } else {
+        ret = s_dbfail (s, "cannot check the store");
+    }
+    s_end (st);
+    return ret;
+}
+
+/* ---- this node ----------------------------------------------------------- */
+
+int store_self_set (store_t *s, const store_self_t *self)
+{
+    assert (s && self);
+    if (S_FIELD (s, self, org) || S_FIELD (s, self, role) || S_FIELD (s, self, name) ||
+        S_FIELD (s, self, endpoint) || S_FIELD (s, self, card))
+        return -1;
+    sqlite3_stmt *st = s->st[ST_SELF_SET];
+    int ret = -1;
+    if ((s_bind_text (st, 1, self->org) | s_bind_text (st, 2, self->role) |
+         s_bind_text (st, 3, self->name) | s_bind_text (st, 4, self->endpoint) |
+         s_bind_text (st, 5, self->card) | s_bind_int (st, 6, s_now ())) != SQLITE_OK) {
+        s_dbfail (s, "cannot store this node's identity");
+        goto out;
+    }
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        s_fail (s, "this store already has an identity: it is set once, by cdx init");
+    else if (rc != SQLITE_DONE)
+        s_dbfail (s, "cannot store this node's identity");
+    else
+        ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_self_get (store_t *s, store_self_t *out)
+{
+    assert (s && out);
+    int r = s_one (s, s->st[ST_SELF_GET], s_row_self, out, "this node's identity");
+    if (r == STORE_NOTFOUND) return s_notfound (s, "this store has no identity: run cdx init");
+    return r;
+}
+
+/* ---- peers --------------------------------------------------------------- */
+
+/* Replacing keeps the row (and so any constraint on curve_pk holds): a
+   peer whose new curve key is another peer's is refused, not merged. The
+   added time becomes that of this card. */
+int store_peer_put (store_t *s, const store_peer_t *p)
+{
+    assert (s && p);
+    if (S_FIELD (s, p, org) || S_FIELD (s, p, role) || S_FIELD (s, p, name) ||
+        S_FIELD (s, p, endpoint) || S_FIELD (s, p, card) || S_FIELD (s, p, trust))
+        return -1;
+    sqlite3_stmt *st = s->st[ST_PEER_PUT];
+    int ret = -1;
+    if ((s_bind_text (st, 1, p->org) | s_bind_text (st, 2, p->role) | s_bind_text (st, 3, p->name) |
+         s_bind_text (st, 4, p->endpoint) | s_bind_blob (st, 5, p->sign_pk, sizeof p->sign_pk) |
+         s_bind_blob (st, 6, p->box_pk, sizeof p->box_pk) |
+         s_bind_blob (st, 7, p->curve_pk, sizeof p->curve_pk) | s_bind_text (st, 8, p->card) |
+         s_bind_text (st, 9, p->trust) | s_bind_int (st, 10, s_now ())) != SQLITE_OK) {
+        s_dbfail (s, "cannot store peer %s", p->org);
+        goto out;
+    }
+    if (sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot store peer %s", p->org);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_peer_get (store_t *s, const char *org, store_peer_t *out)
+{
+    assert (s && org && out);
+    sqlite3_stmt *st = s->st[ST_PEER_GET];
+    if (s_bind_text (st, 1, org) != SQLITE_OK) {
+        s_dbfail (s, "cannot look up peer");
+        s_end (st);
+        return -1;
+    }
+    int r = s_one (s, st, s_row_peer, out, "peer");
+    if (r == STORE_NOTFOUND) return s_notfound (s, "no peer with org code %.64s", org);
+    return r;
+}
+
+int store_peer_by_curve (store_t *s, const uint8_t curve_pk[32], store_peer_t *out)
+{
+    assert (s && curve_pk && out);
+    sqlite3_stmt *st = s->st[ST_PEER_BY_CURVE];
+    if (s_bind_blob (st, 1, curve_pk, 32) != SQLITE_OK) {
+        s_dbfail (s, "cannot look up peer");
+        s_end (st);
+        return -1;
+    }
+    int r = s_one (s, st, s_row_peer, out, "peer");
+    if (r == STORE_NOTFOUND) return s_notfound (s, "no peer with this curve key");
+    return r;
+}
+
+typedef struct {
+    int (*fn) (const store_peer_t *, void *);
+    void *arg;
+} s_peer_cb_t;
+
+static int s_emit_peer (const void *row, void *ctx)
+{
+    const s_peer_cb_t *c = ctx;
+    return c->fn (row, c->arg);
+}
+
+int store_peer_each (store_t *s, int (*fn) (const store_peer_t *, void *), void *arg)
+{
+    assert (s && fn);
+    store_peer_t row;
+    s_peer_cb_t c = {fn, arg};
+    return s_each (s, ST_PEER_EACH, "peers", &row, s_row_peer, s_emit_peer, &c);
+}
+
+/* ---- datasets ------------------------------------------------------------ */
+
+int store_dataset_put (store_t *s, const store_dataset_t *d)
+{
+    assert (s && d);
+    if (S_FIELD (s, d, id) || S_FIELD (s, d, publisher) || S_FIELD (s, d, topic) ||
+        S_FIELD (s, d, class_) || S_FIELD (s, d, purpose) || S_FIELD (s, d, filename) ||
+        S_FIELD (s, d, state))
+        return -1;
+    if (d->manifest_len > sizeof d->manifest)
+        return s_fail (s, "dataset %s: manifest_len %zu is more than %zu", d->id, d->manifest_len,
+                       sizeof d->manifest);
+    sqlite3_stmt *st = s->st[ST_DATASET_PUT];
+    int ret = -1;
+    int64_t now = s_now ();
+    if ((s_bind_text (st, 1, d->id) | s_bind_text (st, 2, d->publisher) |
+         s_bind_text (st, 3, d->topic) | s_bind_int (st, 4, d->version) |
+         s_bind_text (st, 5, d->class_) | s_bind_text (st, 6, d->purpose) |
+         s_bind_text (st, 7, d->filename) | s_bind_int (st, 8, d->bytes) |
+         s_bind_int (st, 9, d->chunk_size) | s_bind_int (st, 10, d->chunks) |
+         s_bind_blob (st, 11, d->hash, sizeof d->hash) |
+         s_bind_blob (st, 12, d->manifest, d->manifest_len) |
+         s_bind_blob (st, 13, d->sig, sizeof d->sig) |
+         s_bind_blob (st, 14, d->wrapped, sizeof d->wrapped) | s_bind_text (st, 15, d->state) |
+         s_bind_int (st, 16, d->next_chunk) | s_bind_int (st, 17, now) |
+         s_bind_int (st, 18, now)) != SQLITE_OK) {
+        s_dbfail (s, "cannot store dataset %s", d->id);
+        goto out;
+    }
+    if (sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot store dataset %s (%s %s v%lld)", d->id, d->publisher, d->topic,
+                  (long long)d->version);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_dataset_get (store_t *s, const char *id, store_dataset_t *out)
+{
+    assert (s && id && out);
+    sqlite3_stmt *st = s->st[ST_DATASET_GET];
+    if (s_bind_text (st, 1, id) != SQLITE_OK) {
+        s_dbfail (s, "cannot look up dataset");
+        s_end (st);
+        return -1;
+    }
+    int r = s_one (s, st, s_row_dataset, out, "dataset");
+    if (r == STORE_NOTFOUND) return s_notfound (s, "no dataset %.64s", id);
+    return r;
+}
+
+/* A dataset that does not exist is an error (-1), not STORE_NOTFOUND:
+   the caller is acting on a dataset it believes is there. */
+int store_dataset_progress (store_t *s, const char *id, const char *state, int64_t next_chunk)
+{
+    assert (s && id);
+    if (s_arg (s, "dataset state", state, FIELD_SIZE (store_dataset_t, state)) != 0) return -1;
+    sqlite3_stmt *st = s->st[ST_DATASET_PROGRESS];
+    int ret = -1;
+    if ((s_bind_text (st, 1, id) | s_bind_text (st, 2, state) | s_bind_int (st, 3, next_chunk) |
+         s_bind_int (st, 4, s_now ())) != SQLITE_OK) {
+        s_dbfail (s, "cannot update dataset %.64s", id);
+        goto out;
+    }
+    if (sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot update dataset %.64s", id);
+        goto out;
+    }
+    if (sqlite3_changes (s->db) == 0) {
+        s_fail (s, "cannot update dataset %.64s: there is no such dataset", id);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int64_t store_dataset_last_version (store_t *s, const char *publisher, const char *topic)
+{
+    assert (s && publisher && topic);
+    sqlite3_stmt *st = s->st[ST_DATASET_LAST];
+    int64_t ret = -1;
+    if ((s_bind_text (st, 1, publisher) | s_bind_text (st, 2, topic)) != SQLITE_OK) {
+        s_dbfail (s, "cannot look up the last version");
+        goto out;
+    }
+    if (sqlite3_step (st) != SQLITE_ROW) {
+        s_dbfail (s, "cannot look up the last version of %.64s from %.16s", topic, publisher);
+        goto out;
+    }
+    ret = sqlite3_column_int64 (st, 0);
+out:
+    s_end (st);
+    return ret;
+}
+
+typedef struct {
+    int (*fn) (const store_dataset_t *, void *);
+    void *arg;
+} s_dataset_cb_t;
+
+static int s_emit_dataset (const void *row, void *ctx)
+{
+    const s_dataset_cb_t *c = ctx;
+    return c->fn (row, c->arg);
+}
+
+int store_dataset_each (store_t *s, int (*fn) (const store_dataset_t *, void *), void *arg)
+{
+    assert (s && fn);
+    store_dataset_t row;
+    s_dataset_cb_t c = {fn, arg};
+    return s_each (s, ST_DATASET_EACH, "datasets", &row, s_row_dataset, s_emit_dataset, &c);
+}
+
+/* ---- subscriptions -------------------------------------------------------- */
+
+int store_sub_put (store_t *s, const store_sub_t *sub)
+{
+    assert (s && sub);
+    if (S_FIELD (s, sub, publisher) || S_FIELD (s, sub, subscriber) || S_FIELD (s, sub, topic) ||
+        S_FIELD (s, sub, state))
+        return -1;
+    sqlite3_stmt *st = s->st[ST_SUB_PUT];
+    int ret = -1;
+    if ((s_bind_text (st, 1, sub->publisher) | s_bind_text (st, 2, sub->subscriber) |
+         s_bind_text (st, 3, sub->topic) | s_bind_text (st, 4, sub->state) |
+         s_bind_int (st, 5, sub->from_version) | s_bind_int (st, 6, s_now ())) != SQLITE_OK) {
+        s_dbfail (s, "cannot store the subscription");
+        goto out;
+    }
+    if (sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot store the subscription of %s to %s %s", sub->subscriber,
+                  sub->publisher, sub->topic);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_sub_get (store_t *s, const char *publisher, const char *subscriber, const char *topic,
+                   store_sub_t *out)
+{
+    assert (s && publisher && subscriber && topic && out);
+    sqlite3_stmt *st = s->st[ST_SUB_GET];
+    if ((s_bind_text (st, 1, publisher) | s_bind_text (st, 2, subscriber) |
+         s_bind_text (st, 3, topic)) != SQLITE_OK) {
+        s_dbfail (s, "cannot look up the subscription");
+        s_end (st);
+        return -1;
+    }
+    int r = s_one (s, st, s_row_sub, out, "subscription");
+    if (r == STORE_NOTFOUND)
+        return s_notfound (s, "%.16s has no subscription to %.64s from %.16s", subscriber, topic,
+                           publisher);
+    return r;
+}
+
+typedef struct {
+    int (*fn) (const store_sub_t *, void *);
+    void *arg;
+} s_sub_cb_t;
+
+static int s_emit_sub (const void *row, void *ctx)
+{
+    const s_sub_cb_t *c = ctx;
+    return c->fn (row, c->arg);
+}
+
+int store_sub_each (store_t *s, int (*fn) (const store_sub_t *, void *), void *arg)
+{
+    assert (s && fn);
+    store_sub_t row;
+    s_sub_cb_t c = {fn, arg};
+    return s_each (s, ST_SUB_EACH, "subscriptions", &row, s_row_sub, s_emit_sub, &c);
+}
+
+/* ---- deliveries ------------------------------------------------------------ */
+
+int store_delivery_add (store_t *s, const char *dataset, const char *subscriber)
+{
+    assert (s);
+    if (s_arg (s, "dataset id", dataset, FIELD_SIZE (store_delivery_t, dataset)) != 0 ||
+        s_arg (s, "subscriber", subscriber, FIELD_SIZE (store_delivery_t, subscriber)) != 0)
+        return -1;
+    sqlite3_stmt *st = s->st[ST_DELIVERY_ADD];
+    int ret = -1;
+    if ((s_bind_text (st, 1, dataset) | s_bind_text (st, 2, subscriber) |
+         s_bind_int (st, 3, s_now ())) != SQLITE_OK) {
+        s_dbfail (s, "cannot queue dataset %s for %s", dataset, subscriber);
+        goto out;
+    }
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        s_fail (s, "cannot queue dataset %s for %s: there is no such dataset", dataset, subscriber);
+    else if (rc != SQLITE_DONE)
+        s_dbfail (s, "cannot queue dataset %s for %s", dataset, subscriber);
+    else
+        ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_delivery_get (store_t *s, const char *dataset, const char *subscriber,
+                        store_delivery_t *out)
+{
+    assert (s && dataset && subscriber && out);
+    sqlite3_stmt *st = s->st[ST_DELIVERY_GET];
+    if ((s_bind_text (st, 1, dataset) | s_bind_text (st, 2, subscriber)) != SQLITE_OK) {
+        s_dbfail (s, "cannot look up the delivery");
+        s_end (st);
+        return -1;
+    }
+    int r = s_one (s, st, s_row_delivery, out, "delivery");
+    if (r == STORE_NOTFOUND)
+        return s_notfound (s, "no delivery of %.64s to %.16s", dataset, subscriber);
+    return r;
+}
+
+/* A delivery that does not exist is an error (-1), as for datasets. */
+int store_delivery_update (store_t *s, const store_delivery_t *d)
+{
+    assert (s && d);
+    if (S_FIELD (s, d, dataset) || S_FIELD (s, d, subscriber) || S_FIELD (s, d, state) ||
+        S_FIELD (s, d, error))
+        return -1;
+    sqlite3_stmt *st = s->st[ST_DELIVERY_UPDATE];
+    int ret = -1;
+    if ((s_bind_text (st, 1, d->dataset) | s_bind_text (st, 2, d->subscriber) |
+         s_bind_text (st, 3, d->state) | s_bind_int (st, 4, d->next_chunk) |
+         s_bind_int (st, 5, d->attempts) | s_bind_text (st, 6, d->error) |
+         s_bind_int (st, 7, s_now ())) != SQLITE_OK) {
+        s_dbfail (s, "cannot update the delivery of %s to %s", d->dataset, d->subscriber);
+        goto out;
+    }
+    if (sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot update the delivery of %s to %s", d->dataset, d->subscriber);
+        goto out;
+    }
+    if (sqlite3_changes (s->db) == 0) {
+        s_fail (s, "cannot update the delivery of %s to %s: there is no such delivery", d->dataset,
+                d->subscriber);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_delivery_receipt (store_t *s, const char *dataset, const char *subscriber,
+                            const uint8_t *receipt, size_t len, const uint8_t sig[64])
+{
+    assert (s && dataset && subscriber && sig);
+    if (!receipt || len == 0 || len > FIELD_SIZE (store_delivery_t, receipt))
+        return s_fail (s, "a receipt is 1 to %zu bytes, not %zu",
+                       FIELD_SIZE (store_delivery_t, receipt), receipt ? len : 0);
+    sqlite3_stmt *st = s->st[ST_DELIVERY_RECEIPT];
+    int ret = -1;
+    if ((s_bind_text (st, 1, dataset) | s_bind_text (st, 2, subscriber) |
+         s_bind_blob (st, 3, receipt, len) | s_bind_blob (st, 4, sig, 64) |
+         s_bind_int (st, 5, s_now ())) != SQLITE_OK) {
+        s_dbfail (s, "cannot record the receipt");
+        goto out;
+    }
+    if (sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot record the receipt for %.64s from %.16s", dataset, subscriber);
+        goto out;
+    }
+    if (sqlite3_changes (s->db) == 0) {
+        s_fail (s, "cannot record the receipt for %.64s from %.16s: there is no such delivery",
+                dataset, subscriber);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+typedef struct {
+    int (*fn) (const store_delivery_t *, void *);
+    void *arg;
+} s_delivery_cb_t;
+
+static int s_emit_delivery (const void *row, void *ctx)
+{
+    const s_delivery_cb_t *c = ctx;
+    return c->fn (row, c->arg);
+}
+
+int store_delivery_each_pending (store_t *s, int (*fn) (const store_delivery_t *, void *),
+                                 void *arg)
+{
+    assert (s && fn);
+    store_delivery_t row;
+    s_delivery_cb_t c = {fn, arg};
+    return s_each (s, ST_DELIVERY_PENDING, "pending deliveries", &row, s_row_delivery,
+                   s_emit_delivery, &c);
+}
+
+int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg)
+{
+    assert (s && fn);
+    store_delivery_t row;
+    s_delivery_cb_t c = {fn, arg};
+    return s_each (s, ST_DELIVERY_EACH, "deliveries", &row, s_row_delivery, s_emit_delivery, &c);
+}
+
+/* ---- audit log ------------------------------------------------------------- */
+
+int store_audit_append (store_t *s, const store_audit_t *e)
+{
+    assert (s && e);
+    if (S_FIELD (s, e, actor) || S_FIELD (s, e, action) || S_FIELD (s, e, object) ||
+        S_FIELD (s, e, peer) || S_FIELD (s, e, decision) || S_FIELD (s, e, rule) ||
+        S_FIELD (s, e, detail))
+        return -1;
+    sqlite3_stmt *st = s->st[ST_AUDIT_APPEND];
+    int ret = -1;
+    if ((s_bind_int (st, 1, s_now ()) | s_bind_text (st, 2, e->actor) |
+         s_bind_text (st, 3, e->action) | s_bind_text (st, 4, e->object) |
+         s_bind_text (st, 5, e->peer) | s_bind_text (st, 6, e->decision) |
+         s_bind_text (st, 7, e->rule) | s_bind_text (st, 8, e->detail)) != SQLITE_OK) {
+        s_dbfail (s, "cannot write the audit log");
+        goto out;
+    }
+    if (sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot write the audit log (%s %s)", e->actor, e->action);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+typedef struct {
+    int (*fn) (const store_audit_t *, void *);
+    void *arg;
+} s_audit_cb_t;
+
+static int s_emit_audit (const void *row, void *ctx)
+{
+    const s_audit_cb_t *c = ctx;
+    return c->fn (row, c->arg);
+}
+
+int store_audit_each (store_t *s, int (*fn) (const store_audit_t *, void *), void *arg)
+{
+    assert (s && fn);
+    store_audit_t row;
+    s_audit_cb_t c = {fn, arg};
+    return s_each (s, ST_AUDIT_EACH, "the audit log", &row, s_row_audit, s_emit_audit, &c);
+}

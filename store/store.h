@@ -39,6 +39,12 @@ int store_rollback (store_t *s);
 /* "PRAGMA integrity_check" says ok: 0, else -1 with the first problem. */
 int store_check (store_t *s);
 
+/* The _each functions: FN may call any other store function, including
+   writes, but not the same _each again (that call returns -1). Rows FN
+   inserts into the table being listed may or may not be visited, except
+   in the audit log, whose listing ends at the entry that was last when it
+   began. Returns 0, FN's non-zero value, or -1 on a store error. */
+
 /* ---- this node ------------------------------------------------------ */
 typedef struct {
     char org[17];
