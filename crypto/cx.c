@@ -28,18 +28,18 @@
 
 /* The interface promises sizes; make sure libsodium agrees at compile time
    rather than discovering a mismatch in a key file. */
-_Static_assert (CX_SIGN_PUBLICKEYBYTES == crypto_sign_PUBLICKEYBYTES, "sign pk size");
-_Static_assert (CX_SIGN_SECRETKEYBYTES == crypto_sign_SECRETKEYBYTES, "sign sk size");
-_Static_assert (CX_SIGNATUREBYTES == crypto_sign_BYTES, "signature size");
-_Static_assert (CX_BOX_PUBLICKEYBYTES == crypto_box_PUBLICKEYBYTES, "box pk size");
-_Static_assert (CX_BOX_SECRETKEYBYTES == crypto_box_SECRETKEYBYTES, "box sk size");
-_Static_assert (CX_BOX_PUBLICKEYBYTES == crypto_scalarmult_BYTES, "scalarmult size");
-_Static_assert (CX_HASHBYTES >= crypto_generichash_BYTES_MIN, "hash size");
-_Static_assert (CX_HASHBYTES <= crypto_generichash_BYTES_MAX, "hash size");
-_Static_assert (CX_KEYBYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "content key size");
-_Static_assert (CX_CHUNK_ABYTES == crypto_aead_xchacha20poly1305_ietf_ABYTES, "chunk tag size");
-_Static_assert (CX_WRAPPEDBYTES == CX_KEYBYTES + crypto_box_SEALBYTES, "wrapped key size");
-_Static_assert (CX_FINGERPRINT_HEXLEN == 2 * CX_FINGERPRINTBYTES + 1, "fingerprint hex size");
+_Static_assert(CX_SIGN_PUBLICKEYBYTES == crypto_sign_PUBLICKEYBYTES, "sign pk size");
+_Static_assert(CX_SIGN_SECRETKEYBYTES == crypto_sign_SECRETKEYBYTES, "sign sk size");
+_Static_assert(CX_SIGNATUREBYTES == crypto_sign_BYTES, "signature size");
+_Static_assert(CX_BOX_PUBLICKEYBYTES == crypto_box_PUBLICKEYBYTES, "box pk size");
+_Static_assert(CX_BOX_SECRETKEYBYTES == crypto_box_SECRETKEYBYTES, "box sk size");
+_Static_assert(CX_BOX_PUBLICKEYBYTES == crypto_scalarmult_BYTES, "scalarmult size");
+_Static_assert(CX_HASHBYTES >= crypto_generichash_BYTES_MIN, "hash size");
+_Static_assert(CX_HASHBYTES <= crypto_generichash_BYTES_MAX, "hash size");
+_Static_assert(CX_KEYBYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "content key size");
+_Static_assert(CX_CHUNK_ABYTES == crypto_aead_xchacha20poly1305_ietf_ABYTES, "chunk tag size");
+_Static_assert(CX_WRAPPEDBYTES == CX_KEYBYTES + crypto_box_SEALBYTES, "wrapped key size");
+_Static_assert(CX_FINGERPRINT_HEXLEN == 2 * CX_FINGERPRINTBYTES + 1, "fingerprint hex size");
 
 /* ---- errors ---------------------------------------------------------- */
 
@@ -47,8 +47,7 @@ static _Thread_local char cx_errbuf[256] = "no error";
 
 static void cx_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
-static void
-cx_fail (const char *fmt, ...)
+static void cx_fail (const char *fmt, ...)
 {
     va_list ap;
     va_start (ap, fmt);
@@ -56,14 +55,12 @@ cx_fail (const char *fmt, ...)
     va_end (ap);
 }
 
-const char *
-cx_error (void)
+const char *cx_error (void)
 {
     return cx_errbuf;
 }
 
-int
-cx_init (void)
+int cx_init (void)
 {
     /* 0 = initialised now, 1 = already initialised; both are fine. */
     if (sodium_init () < 0) {
@@ -76,54 +73,56 @@ cx_init (void)
 /* ---- key pairs ------------------------------------------------------- */
 
 /* Key file layout, see cx.h. */
-#define KF_MAGIC       "CDXK"
-#define KF_MAGICBYTES  4u
-#define KF_VERSION     1u
-#define KF_HEADERBYTES (KF_MAGICBYTES + 1u + 1u + 2u + CX_FINGERPRINTBYTES)     /* 16 */
-#define KF_PKOFFSET    KF_HEADERBYTES                                           /* 16 */
-#define KF_SKOFFSET    (KF_PKOFFSET + CX_SIGN_PUBLICKEYBYTES)                   /* 48 */
+#define KF_MAGIC "CDXK"
+#define KF_MAGICBYTES 4u
+#define KF_VERSION 1u
+#define KF_HEADERBYTES (KF_MAGICBYTES + 1u + 1u + 2u + CX_FINGERPRINTBYTES) /* 16 */
+#define KF_PKOFFSET KF_HEADERBYTES                                          /* 16 */
+#define KF_SKOFFSET (KF_PKOFFSET + CX_SIGN_PUBLICKEYBYTES)                  /* 48 */
 
-_Static_assert (CX_SIGN_PUBLICKEYBYTES == CX_BOX_PUBLICKEYBYTES, "one pk size in key files");
-_Static_assert (KF_SKOFFSET + CX_SIGN_SECRETKEYBYTES <= CX_KEYFILE_MAXBYTES, "sign key file fits");
-_Static_assert (KF_SKOFFSET + CX_BOX_SECRETKEYBYTES <= CX_KEYFILE_MAXBYTES, "box key file fits");
+_Static_assert(CX_SIGN_PUBLICKEYBYTES == CX_BOX_PUBLICKEYBYTES, "one pk size in key files");
+_Static_assert(KF_SKOFFSET + CX_SIGN_SECRETKEYBYTES <= CX_KEYFILE_MAXBYTES, "sign key file fits");
+_Static_assert(KF_SKOFFSET + CX_BOX_SECRETKEYBYTES <= CX_KEYFILE_MAXBYTES, "box key file fits");
 
 struct cx_keypair {
     cx_keytype_t type;
     uint8_t pk[CX_SIGN_PUBLICKEYBYTES];
-    uint8_t *sk;        /* sodium_malloc'd, sklen bytes */
+    uint8_t *sk; /* sodium_malloc'd, sklen bytes */
     size_t sklen;
 };
 
-static const char *
-keytype_name (cx_keytype_t type)
+static const char *keytype_name (cx_keytype_t type)
 {
     switch (type) {
-    case CX_KEY_SIGN: return "sign";
-    case CX_KEY_BOX: return "box";
-    case CX_KEY_CURVE: return "curve";
+    case CX_KEY_SIGN:
+        return "sign";
+    case CX_KEY_BOX:
+        return "box";
+    case CX_KEY_CURVE:
+        return "curve";
     }
     return "unknown";
 }
 
 /* Secret key length for TYPE, or 0 if TYPE is not a key type. */
-static size_t
-keytype_sklen (int type)
+static size_t keytype_sklen (int type)
 {
     switch (type) {
-    case CX_KEY_SIGN: return CX_SIGN_SECRETKEYBYTES;
+    case CX_KEY_SIGN:
+        return CX_SIGN_SECRETKEYBYTES;
     case CX_KEY_BOX:
-    case CX_KEY_CURVE: return CX_BOX_SECRETKEYBYTES;
+    case CX_KEY_CURVE:
+        return CX_BOX_SECRETKEYBYTES;
     }
     return 0;
 }
 
 /* An empty key pair of TYPE with its secret buffer allocated, or NULL. */
-static cx_keypair_t *
-keypair_alloc (cx_keytype_t type)
+static cx_keypair_t *keypair_alloc (cx_keytype_t type)
 {
-    size_t sklen = keytype_sklen ((int) type);
+    size_t sklen = keytype_sklen ((int)type);
     if (sklen == 0) {
-        cx_fail ("unknown key type %d", (int) type);
+        cx_fail ("unknown key type %d", (int)type);
         return NULL;
     }
     cx_keypair_t *kp = calloc (1, sizeof *kp);
@@ -142,12 +141,10 @@ keypair_alloc (cx_keytype_t type)
     return kp;
 }
 
-cx_keypair_t *
-cx_keypair_new (cx_keytype_t type)
+cx_keypair_t *cx_keypair_new (cx_keytype_t type)
 {
     cx_keypair_t *kp = keypair_alloc (type);
-    if (!kp)
-        return NULL;
+    if (!kp) return NULL;
     int rc = type == CX_KEY_SIGN ? crypto_sign_keypair (kp->pk, kp->sk)
                                  : crypto_box_keypair (kp->pk, kp->sk);
     if (rc != 0) {
@@ -158,47 +155,40 @@ cx_keypair_new (cx_keytype_t type)
     return kp;
 }
 
-void
-cx_keypair_destroy (cx_keypair_t **kp_p)
+void cx_keypair_destroy (cx_keypair_t **kp_p)
 {
-    if (!kp_p || !*kp_p)
-        return;
+    if (!kp_p || !*kp_p) return;
     cx_keypair_t *kp = *kp_p;
-    sodium_free (kp->sk);       /* wipes before unmapping */
+    sodium_free (kp->sk); /* wipes before unmapping */
     sodium_memzero (kp, sizeof *kp);
     free (kp);
     *kp_p = NULL;
 }
 
-cx_keytype_t
-cx_keypair_type (const cx_keypair_t *kp)
+cx_keytype_t cx_keypair_type (const cx_keypair_t *kp)
 {
-    return kp ? kp->type : (cx_keytype_t) 0;
+    return kp ? kp->type : (cx_keytype_t)0;
 }
 
-const uint8_t *
-cx_keypair_public (const cx_keypair_t *kp)
+const uint8_t *cx_keypair_public (const cx_keypair_t *kp)
 {
     return kp ? kp->pk : NULL;
 }
 
-const uint8_t *
-cx_keypair_secret (const cx_keypair_t *kp)
+const uint8_t *cx_keypair_secret (const cx_keypair_t *kp)
 {
     return kp ? kp->sk : NULL;
 }
 
 /* First CX_FINGERPRINTBYTES of BLAKE2b-256(pk). */
-static void
-fingerprint_raw (const uint8_t pk[32], uint8_t fp[CX_FINGERPRINTBYTES])
+static void fingerprint_raw (const uint8_t pk[32], uint8_t fp[CX_FINGERPRINTBYTES])
 {
     uint8_t h[CX_HASHBYTES];
     crypto_generichash (h, sizeof h, pk, CX_SIGN_PUBLICKEYBYTES, NULL, 0);
     memcpy (fp, h, CX_FINGERPRINTBYTES);
 }
 
-void
-cx_fingerprint (const uint8_t pk[32], char out[CX_FINGERPRINT_HEXLEN])
+void cx_fingerprint (const uint8_t pk[32], char out[CX_FINGERPRINT_HEXLEN])
 {
     uint8_t fp[CX_FINGERPRINTBYTES];
     fingerprint_raw (pk, fp);
@@ -206,14 +196,12 @@ cx_fingerprint (const uint8_t pk[32], char out[CX_FINGERPRINT_HEXLEN])
 }
 
 /* Writes all LEN bytes, retrying short writes and EINTR. 0 or -1 (errno). */
-static int
-write_all (int fd, const uint8_t *buf, size_t len)
+static int write_all (int fd, const uint8_t *buf, size_t len)
 {
     while (len > 0) {
         ssize_t n = write (fd, buf, len);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return -1;
         }
         if (n == 0) {
@@ -221,21 +209,20 @@ write_all (int fd, const uint8_t *buf, size_t len)
             return -1;
         }
         buf += n;
-        len -= (size_t) n;
+        len -= (size_t)n;
     }
     return 0;
 }
 
-int
-cx_keypair_save (const cx_keypair_t *kp, const char *path)
+int cx_keypair_save (const cx_keypair_t *kp, const char *path)
 {
     if (!kp || !path) {
         cx_fail ("cx_keypair_save: no key pair or no path given");
         return -1;
     }
-    size_t sklen = keytype_sklen ((int) kp->type);
+    size_t sklen = keytype_sklen ((int)kp->type);
     if (sklen == 0 || sklen != kp->sklen) {
-        cx_fail ("cx_keypair_save: key pair has an invalid type %d", (int) kp->type);
+        cx_fail ("cx_keypair_save: key pair has an invalid type %d", (int)kp->type);
         return -1;
     }
     size_t len = KF_SKOFFSET + sklen;
@@ -249,7 +236,7 @@ cx_keypair_save (const cx_keypair_t *kp, const char *path)
     }
     memcpy (buf, KF_MAGIC, KF_MAGICBYTES);
     buf[4] = KF_VERSION;
-    buf[5] = (uint8_t) kp->type;
+    buf[5] = (uint8_t)kp->type;
     buf[6] = 0;
     buf[7] = 0;
     fingerprint_raw (kp->pk, buf + 8);
@@ -287,11 +274,9 @@ cx_keypair_save (const cx_keypair_t *kp, const char *path)
     }
     rc = 0;
 out:
-    if (fd >= 0)
-        close (fd);
-    if (rc != 0 && created)
-        unlink (path);          /* never leave a partial key file behind */
-    sodium_free (buf);          /* NULL-safe; wipes */
+    if (fd >= 0) close (fd);
+    if (rc != 0 && created) unlink (path); /* never leave a partial key file behind */
+    sodium_free (buf);                     /* NULL-safe; wipes */
     return rc;
 }
 
@@ -301,8 +286,7 @@ static cx_keypair_t *keypair_parse_named (const uint8_t *buf, size_t len, cx_key
 /* Reads the whole of FD (a regular file at most CX_KEYFILE_MAXBYTES long)
    into BUF of CAP bytes; *LEN_P gets the count. 0 or -1 (errno, or EFBIG
    if the file grew past CAP). */
-static int
-read_all (int fd, uint8_t *buf, size_t cap, size_t *len_p)
+static int read_all (int fd, uint8_t *buf, size_t cap, size_t *len_p)
 {
     size_t got = 0;
     for (;;) {
@@ -312,20 +296,17 @@ read_all (int fd, uint8_t *buf, size_t cap, size_t *len_p)
         }
         ssize_t n = read (fd, buf + got, cap - got);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return -1;
         }
-        if (n == 0)
-            break;
-        got += (size_t) n;
+        if (n == 0) break;
+        got += (size_t)n;
     }
     *len_p = got;
     return 0;
 }
 
-cx_keypair_t *
-cx_keypair_load (const char *path, cx_keytype_t expect)
+cx_keypair_t *cx_keypair_load (const char *path, cx_keytype_t expect)
 {
     if (!path) {
         cx_fail ("cx_keypair_load: no path given");
@@ -333,7 +314,7 @@ cx_keypair_load (const char *path, cx_keytype_t expect)
     }
     cx_keypair_t *kp = NULL;
     uint8_t *buf = NULL;
-    const size_t cap = CX_KEYFILE_MAXBYTES + 1;   /* one spare to notice growth */
+    const size_t cap = CX_KEYFILE_MAXBYTES + 1; /* one spare to notice growth */
     size_t len = 0;
 
     /* O_NONBLOCK so that a FIFO planted at PATH cannot hang us before fstat
@@ -341,8 +322,7 @@ cx_keypair_load (const char *path, cx_keytype_t expect)
     int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ELOOP)
-            cx_fail ("key file %s is a symbolic link; refusing it (point to the real file)",
-                     path);
+            cx_fail ("key file %s is a symbolic link; refusing it (point to the real file)", path);
         else
             cx_fail ("key file %s: cannot open: %s", path, strerror (errno));
         goto out;
@@ -358,12 +338,12 @@ cx_keypair_load (const char *path, cx_keytype_t expect)
     }
     if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
         cx_fail ("key file %s: mode 0%03o gives access to group or others; chmod 600 it", path,
-                 (unsigned) (st.st_mode & 0777));
+                 (unsigned)(st.st_mode & 0777));
         goto out;
     }
-    if (st.st_size < 0 || (uintmax_t) st.st_size > CX_KEYFILE_MAXBYTES) {
-        cx_fail ("key file %s: %jd bytes is larger than any key file (%u); not a cdx key",
-                 path, (intmax_t) st.st_size, CX_KEYFILE_MAXBYTES);
+    if (st.st_size < 0 || (uintmax_t)st.st_size > CX_KEYFILE_MAXBYTES) {
+        cx_fail ("key file %s: %jd bytes is larger than any key file (%u); not a cdx key", path,
+                 (intmax_t)st.st_size, CX_KEYFILE_MAXBYTES);
         goto out;
     }
     buf = sodium_malloc (cap);
@@ -387,14 +367,12 @@ out:
         sodium_memzero (buf, cap);
         sodium_free (buf);
     }
-    if (fd >= 0)
-        close (fd);
+    if (fd >= 0) close (fd);
     return kp;
 }
 
 /* 0 if SK is the secret half of PK for TYPE, else -1. Does not set errors. */
-static int
-secret_matches_public (cx_keytype_t type, const uint8_t *sk, const uint8_t *pk)
+static int secret_matches_public (cx_keytype_t type, const uint8_t *sk, const uint8_t *pk)
 {
     int rc = -1;
     if (type == CX_KEY_SIGN) {
@@ -403,18 +381,16 @@ secret_matches_public (cx_keytype_t type, const uint8_t *sk, const uint8_t *pk)
            through, so derive the whole key pair from the seed again and
            require both halves to match byte for byte. */
         uint8_t *scratch = sodium_malloc (crypto_sign_SEEDBYTES + CX_SIGN_SECRETKEYBYTES);
-        if (!scratch)
-            return -1;
+        if (!scratch) return -1;
         uint8_t *seed = scratch;
         uint8_t *sk2 = scratch + crypto_sign_SEEDBYTES;
         uint8_t pk2[CX_SIGN_PUBLICKEYBYTES];
         uint8_t pk3[CX_SIGN_PUBLICKEYBYTES];
         crypto_sign_ed25519_sk_to_seed (seed, sk);
         crypto_sign_ed25519_sk_to_pk (pk3, sk);
-        if (crypto_sign_seed_keypair (pk2, sk2, seed) == 0
-            && sodium_memcmp (pk2, pk, sizeof pk2) == 0
-            && sodium_memcmp (pk3, pk, sizeof pk3) == 0
-            && sodium_memcmp (sk2, sk, CX_SIGN_SECRETKEYBYTES) == 0)
+        if (crypto_sign_seed_keypair (pk2, sk2, seed) == 0 &&
+            sodium_memcmp (pk2, pk, sizeof pk2) == 0 && sodium_memcmp (pk3, pk, sizeof pk3) == 0 &&
+            sodium_memcmp (sk2, sk, CX_SIGN_SECRETKEYBYTES) == 0)
             rc = 0;
         sodium_free (scratch);
     } else {
@@ -427,12 +403,12 @@ secret_matches_public (cx_keytype_t type, const uint8_t *sk, const uint8_t *pk)
 
 /* The parser behind cx_keypair_parse and cx_keypair_load; NAME ("key file"
    or "key file PATH") starts every reason so the user knows which file. */
-static cx_keypair_t *
-keypair_parse_named (const uint8_t *buf, size_t len, cx_keytype_t expect, const char *name)
+static cx_keypair_t *keypair_parse_named (const uint8_t *buf, size_t len, cx_keytype_t expect,
+                                          const char *name)
 {
     cx_keypair_t *kp = NULL;
-    if (keytype_sklen ((int) expect) == 0) {
-        cx_fail ("%s: asked for unknown key type %d", name, (int) expect);
+    if (keytype_sklen ((int)expect) == 0) {
+        cx_fail ("%s: asked for unknown key type %d", name, (int)expect);
         return NULL;
     }
     if (!buf && len > 0) {
@@ -448,8 +424,7 @@ keypair_parse_named (const uint8_t *buf, size_t len, cx_keytype_t expect, const 
         goto malformed;
     }
     if (buf[4] != KF_VERSION) {
-        cx_fail ("%s has format version %u; this build reads version %u", name, buf[4],
-                 KF_VERSION);
+        cx_fail ("%s has format version %u; this build reads version %u", name, buf[4], KF_VERSION);
         goto malformed;
     }
     size_t sklen = keytype_sklen (buf[5]);
@@ -457,9 +432,9 @@ keypair_parse_named (const uint8_t *buf, size_t len, cx_keytype_t expect, const 
         cx_fail ("%s holds unknown key type %u", name, buf[5]);
         goto malformed;
     }
-    if (buf[5] != (uint8_t) expect) {
+    if (buf[5] != (uint8_t)expect) {
         cx_fail ("%s holds a %s key where a %s key was expected", name,
-                 keytype_name ((cx_keytype_t) buf[5]), keytype_name (expect));
+                 keytype_name ((cx_keytype_t)buf[5]), keytype_name (expect));
         goto malformed;
     }
     if (buf[6] != 0 || buf[7] != 0) {
@@ -467,8 +442,8 @@ keypair_parse_named (const uint8_t *buf, size_t len, cx_keytype_t expect, const 
         goto malformed;
     }
     if (len != KF_SKOFFSET + sklen) {
-        cx_fail ("%s is %zu bytes; a %s key file is exactly %zu bytes (truncated or padded?)",
-                 name, len, keytype_name (expect), (size_t) (KF_SKOFFSET + sklen));
+        cx_fail ("%s is %zu bytes; a %s key file is exactly %zu bytes (truncated or padded?)", name,
+                 len, keytype_name (expect), (size_t)(KF_SKOFFSET + sklen));
         goto malformed;
     }
     const uint8_t *pk = buf + KF_PKOFFSET;
@@ -480,8 +455,7 @@ keypair_parse_named (const uint8_t *buf, size_t len, cx_keytype_t expect, const 
         goto malformed;
     }
     kp = keypair_alloc (expect);
-    if (!kp)
-        return NULL;            /* reason already set */
+    if (!kp) return NULL; /* reason already set */
     if (secret_matches_public (expect, sk, pk) != 0) {
         cx_fail ("%s: secret key does not match the public key; the file is damaged", name);
         goto malformed;
@@ -495,16 +469,14 @@ malformed:
     return NULL;
 }
 
-cx_keypair_t *
-cx_keypair_parse (const uint8_t *buf, size_t len, cx_keytype_t expect)
+cx_keypair_t *cx_keypair_parse (const uint8_t *buf, size_t len, cx_keytype_t expect)
 {
     return keypair_parse_named (buf, len, expect, "key file");
 }
 
 /* ---- signatures ------------------------------------------------------ */
 
-int
-cx_sign (const cx_keypair_t *kp, const uint8_t *msg, size_t len, uint8_t sig[CX_SIGNATUREBYTES])
+int cx_sign (const cx_keypair_t *kp, const uint8_t *msg, size_t len, uint8_t sig[CX_SIGNATUREBYTES])
 {
     if (!kp || !sig || (!msg && len > 0)) {
         cx_fail ("cx_sign: missing key pair, message or signature buffer");
@@ -522,9 +494,8 @@ cx_sign (const cx_keypair_t *kp, const uint8_t *msg, size_t len, uint8_t sig[CX_
     return 0;
 }
 
-int
-cx_verify (const uint8_t pk[CX_SIGN_PUBLICKEYBYTES], const uint8_t *msg, size_t len,
-           const uint8_t sig[CX_SIGNATUREBYTES])
+int cx_verify (const uint8_t pk[CX_SIGN_PUBLICKEYBYTES], const uint8_t *msg, size_t len,
+               const uint8_t sig[CX_SIGNATUREBYTES])
 {
     if (!pk || !sig || (!msg && len > 0)) {
         cx_fail ("cx_verify: missing public key, message or signature");
@@ -545,11 +516,10 @@ cx_verify (const uint8_t pk[CX_SIGN_PUBLICKEYBYTES], const uint8_t *msg, size_t 
    multiple of its alignment. */
 struct cx_hash {
     crypto_generichash_state st;
-    int done;                   /* final has been called */
+    int done; /* final has been called */
 };
 
-cx_hash_t *
-cx_hash_new (void)
+cx_hash_t *cx_hash_new (void)
 {
     cx_hash_t *h = sodium_malloc (sizeof *h);
     if (!h) {
@@ -565,8 +535,7 @@ cx_hash_new (void)
     return h;
 }
 
-int
-cx_hash_update (cx_hash_t *h, const uint8_t *data, size_t len)
+int cx_hash_update (cx_hash_t *h, const uint8_t *data, size_t len)
 {
     if (!h || (!data && len > 0)) {
         cx_fail ("cx_hash_update: missing hash or data");
@@ -576,8 +545,7 @@ cx_hash_update (cx_hash_t *h, const uint8_t *data, size_t len)
         cx_fail ("cx_hash_update: hash already finalised; start a new one");
         return -1;
     }
-    if (len == 0)
-        return 0;
+    if (len == 0) return 0;
     if (crypto_generichash_update (&h->st, data, len) != 0) {
         cx_fail ("libsodium failed to update a BLAKE2b hash");
         return -1;
@@ -585,8 +553,7 @@ cx_hash_update (cx_hash_t *h, const uint8_t *data, size_t len)
     return 0;
 }
 
-int
-cx_hash_final (cx_hash_t *h, uint8_t out[CX_HASHBYTES])
+int cx_hash_final (cx_hash_t *h, uint8_t out[CX_HASHBYTES])
 {
     if (!h || !out) {
         cx_fail ("cx_hash_final: missing hash or output");
@@ -606,17 +573,14 @@ cx_hash_final (cx_hash_t *h, uint8_t out[CX_HASHBYTES])
     return 0;
 }
 
-void
-cx_hash_destroy (cx_hash_t **h_p)
+void cx_hash_destroy (cx_hash_t **h_p)
 {
-    if (!h_p || !*h_p)
-        return;
+    if (!h_p || !*h_p) return;
     sodium_free (*h_p);
     *h_p = NULL;
 }
 
-int
-cx_hash_buf (const uint8_t *data, size_t len, uint8_t out[CX_HASHBYTES])
+int cx_hash_buf (const uint8_t *data, size_t len, uint8_t out[CX_HASHBYTES])
 {
     if (!out || (!data && len > 0)) {
         cx_fail ("cx_hash_buf: missing data or output");
@@ -632,43 +596,36 @@ cx_hash_buf (const uint8_t *data, size_t len, uint8_t out[CX_HASHBYTES])
 /* ---- content keys and chunks ----------------------------------------- */
 
 struct cx_content {
-    uint8_t key[CX_KEYBYTES];   /* the whole struct is sodium_malloc'd */
+    uint8_t key[CX_KEYBYTES]; /* the whole struct is sodium_malloc'd */
 };
 
-#define CHUNK_NONCEBYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES   /* 24 */
-#define CHUNK_ADBYTES    (CX_DATASET_IDBYTES + 8u)                        /* 24 */
-_Static_assert (CHUNK_NONCEBYTES == 24, "XChaCha20 nonce is 24 bytes");
+#define CHUNK_NONCEBYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES /* 24 */
+#define CHUNK_ADBYTES (CX_DATASET_IDBYTES + 8u)                       /* 24 */
+_Static_assert(CHUNK_NONCEBYTES == 24, "XChaCha20 nonce is 24 bytes");
 
-static cx_content_t *
-content_alloc (void)
+static cx_content_t *content_alloc (void)
 {
     cx_content_t *k = sodium_malloc (sizeof *k);
-    if (!k)
-        cx_fail ("out of guarded memory for a content key (sodium_malloc failed)");
+    if (!k) cx_fail ("out of guarded memory for a content key (sodium_malloc failed)");
     return k;
 }
 
-cx_content_t *
-cx_content_new (void)
+cx_content_t *cx_content_new (void)
 {
     cx_content_t *k = content_alloc ();
-    if (k)
-        crypto_aead_xchacha20poly1305_ietf_keygen (k->key);
+    if (k) crypto_aead_xchacha20poly1305_ietf_keygen (k->key);
     return k;
 }
 
-void
-cx_content_destroy (cx_content_t **k_p)
+void cx_content_destroy (cx_content_t **k_p)
 {
-    if (!k_p || !*k_p)
-        return;
-    sodium_free (*k_p);         /* wipes */
+    if (!k_p || !*k_p) return;
+    sodium_free (*k_p); /* wipes */
     *k_p = NULL;
 }
 
-int
-cx_content_wrap (const cx_content_t *k, const uint8_t box_pk[CX_BOX_PUBLICKEYBYTES],
-                 uint8_t out[CX_WRAPPEDBYTES])
+int cx_content_wrap (const cx_content_t *k, const uint8_t box_pk[CX_BOX_PUBLICKEYBYTES],
+                     uint8_t out[CX_WRAPPEDBYTES])
 {
     if (!k || !box_pk || !out) {
         cx_fail ("cx_content_wrap: missing content key, public key or output");
@@ -681,8 +638,7 @@ cx_content_wrap (const cx_content_t *k, const uint8_t box_pk[CX_BOX_PUBLICKEYBYT
     return 0;
 }
 
-cx_content_t *
-cx_content_unwrap (const uint8_t wrapped[CX_WRAPPEDBYTES], const cx_keypair_t *box_kp)
+cx_content_t *cx_content_unwrap (const uint8_t wrapped[CX_WRAPPEDBYTES], const cx_keypair_t *box_kp)
 {
     if (!wrapped || !box_kp) {
         cx_fail ("cx_content_unwrap: missing wrapped key or key pair");
@@ -690,12 +646,12 @@ cx_content_unwrap (const uint8_t wrapped[CX_WRAPPEDBYTES], const cx_keypair_t *b
     }
     if (box_kp->type != CX_KEY_BOX) {
         cx_fail ("cx_content_unwrap: a %s key pair cannot open content keys; use the box key "
-                 "pair", keytype_name (box_kp->type));
+                 "pair",
+                 keytype_name (box_kp->type));
         return NULL;
     }
     cx_content_t *k = content_alloc ();
-    if (!k)
-        return NULL;
+    if (!k) return NULL;
     if (crypto_box_seal_open (k->key, wrapped, CX_WRAPPEDBYTES, box_kp->pk, box_kp->sk) != 0) {
         cx_content_destroy (&k);
         cx_fail ("wrapped content key does not open: not wrapped for this box key, or altered");
@@ -704,18 +660,16 @@ cx_content_unwrap (const uint8_t wrapped[CX_WRAPPEDBYTES], const cx_keypair_t *b
     return k;
 }
 
-static void
-store_le64 (uint8_t out[8], uint64_t v)
+static void store_le64 (uint8_t out[8], uint64_t v)
 {
     for (int i = 0; i < 8; i++)
-        out[i] = (uint8_t) (v >> (8 * i));
+        out[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* Nonce = index (8 bytes, little-endian) || 16 zero bytes;
    AD = dataset id (16) || index (8 bytes, little-endian). */
-static void
-chunk_nonce_ad (const uint8_t id[CX_DATASET_IDBYTES], uint64_t index,
-                uint8_t nonce[CHUNK_NONCEBYTES], uint8_t ad[CHUNK_ADBYTES])
+static void chunk_nonce_ad (const uint8_t id[CX_DATASET_IDBYTES], uint64_t index,
+                            uint8_t nonce[CHUNK_NONCEBYTES], uint8_t ad[CHUNK_ADBYTES])
 {
     memset (nonce, 0, CHUNK_NONCEBYTES);
     store_le64 (nonce, index);
@@ -723,9 +677,8 @@ chunk_nonce_ad (const uint8_t id[CX_DATASET_IDBYTES], uint64_t index,
     store_le64 (ad + CX_DATASET_IDBYTES, index);
 }
 
-int
-cx_chunk_seal (const cx_content_t *k, const uint8_t id[CX_DATASET_IDBYTES], uint64_t index,
-               const uint8_t *in, size_t len, uint8_t *out)
+int cx_chunk_seal (const cx_content_t *k, const uint8_t id[CX_DATASET_IDBYTES], uint64_t index,
+                   const uint8_t *in, size_t len, uint8_t *out)
 {
     if (!k || !id || !out || (!in && len > 0)) {
         cx_fail ("cx_chunk_seal: missing content key, dataset id, input or output");
@@ -739,19 +692,17 @@ cx_chunk_seal (const cx_content_t *k, const uint8_t id[CX_DATASET_IDBYTES], uint
     uint8_t ad[CHUNK_ADBYTES];
     chunk_nonce_ad (id, index, nonce, ad);
     unsigned long long clen = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_encrypt (out, &clen, in, len, ad, sizeof ad, NULL,
-                                                    nonce, k->key)
-            != 0
-        || clen != (unsigned long long) len + CX_CHUNK_ABYTES) {
-        cx_fail ("libsodium failed to seal chunk %llu", (unsigned long long) index);
+    if (crypto_aead_xchacha20poly1305_ietf_encrypt (out, &clen, in, len, ad, sizeof ad, NULL, nonce,
+                                                    k->key) != 0 ||
+        clen != (unsigned long long)len + CX_CHUNK_ABYTES) {
+        cx_fail ("libsodium failed to seal chunk %llu", (unsigned long long)index);
         return -1;
     }
     return 0;
 }
 
-int
-cx_chunk_open (const cx_content_t *k, const uint8_t id[CX_DATASET_IDBYTES], uint64_t index,
-               const uint8_t *in, size_t len, uint8_t *out)
+int cx_chunk_open (const cx_content_t *k, const uint8_t id[CX_DATASET_IDBYTES], uint64_t index,
+                   const uint8_t *in, size_t len, uint8_t *out)
 {
     if (!k || !id || !in) {
         cx_fail ("cx_chunk_open: missing content key, dataset id or input");
@@ -759,7 +710,7 @@ cx_chunk_open (const cx_content_t *k, const uint8_t id[CX_DATASET_IDBYTES], uint
     }
     if (len < CX_CHUNK_ABYTES) {
         cx_fail ("sealed chunk %llu is %zu bytes, shorter than its %u-byte tag",
-                 (unsigned long long) index, len, CX_CHUNK_ABYTES);
+                 (unsigned long long)index, len, CX_CHUNK_ABYTES);
         return -1;
     }
     if (!out && len > CX_CHUNK_ABYTES) {
@@ -770,12 +721,12 @@ cx_chunk_open (const cx_content_t *k, const uint8_t id[CX_DATASET_IDBYTES], uint
     uint8_t ad[CHUNK_ADBYTES];
     chunk_nonce_ad (id, index, nonce, ad);
     unsigned long long mlen = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt (out, &mlen, NULL, in, len, ad, sizeof ad,
-                                                    nonce, k->key)
-            != 0
-        || mlen != (unsigned long long) (len - CX_CHUNK_ABYTES)) {
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt (out, &mlen, NULL, in, len, ad, sizeof ad, nonce,
+                                                    k->key) != 0 ||
+        mlen != (unsigned long long)(len - CX_CHUNK_ABYTES)) {
         cx_fail ("sealed chunk %llu does not open: altered, or from another chunk, dataset or "
-                 "key", (unsigned long long) index);
+                 "key",
+                 (unsigned long long)index);
         return -1;
     }
     return 0;
@@ -783,26 +734,22 @@ cx_chunk_open (const cx_content_t *k, const uint8_t id[CX_DATASET_IDBYTES], uint
 
 /* ---- small helpers --------------------------------------------------- */
 
-void
-cx_random (void *buf, size_t len)
+void cx_random (void *buf, size_t len)
 {
     randombytes_buf (buf, len);
 }
 
-void
-cx_wipe (void *p, size_t len)
+void cx_wipe (void *p, size_t len)
 {
     sodium_memzero (p, len);
 }
 
-void
-cx_hex (const uint8_t *in, size_t len, char *out)
+void cx_hex (const uint8_t *in, size_t len, char *out)
 {
     sodium_bin2hex (out, 2 * len + 1, in, len);
 }
 
-int
-cx_unhex (const char *hex, uint8_t *out, size_t outlen)
+int cx_unhex (const char *hex, uint8_t *out, size_t outlen)
 {
     if (!hex || (!out && outlen > 0)) {
         cx_fail ("cx_unhex: missing input or output");
@@ -819,8 +766,8 @@ cx_unhex (const char *hex, uint8_t *out, size_t outlen)
     }
     size_t binlen = 0;
     const char *end = NULL;
-    if (sodium_hex2bin (out, outlen, hex, hexlen, NULL, &binlen, &end) != 0 || binlen != outlen
-        || end != hex + hexlen) {
+    if (sodium_hex2bin (out, outlen, hex, hexlen, NULL, &binlen, &end) != 0 || binlen != outlen ||
+        end != hex + hexlen) {
         sodium_memzero (out, outlen);
         cx_fail ("hex string contains a character that is not a hex digit");
         return -1;
@@ -830,20 +777,17 @@ cx_unhex (const char *hex, uint8_t *out, size_t outlen)
 
 #define B64_VARIANT sodium_base64_VARIANT_ORIGINAL
 
-size_t
-cx_base64_len (size_t len)
+size_t cx_base64_len (size_t len)
 {
     return sodium_base64_ENCODED_LEN (len, B64_VARIANT);
 }
 
-void
-cx_base64 (const uint8_t *in, size_t len, char *out)
+void cx_base64 (const uint8_t *in, size_t len, char *out)
 {
     sodium_bin2base64 (out, cx_base64_len (len), in, len, B64_VARIANT);
 }
 
-int
-cx_unbase64 (const char *b64, uint8_t *out, size_t outlen)
+int cx_unbase64 (const char *b64, uint8_t *out, size_t outlen)
 {
     if (!b64 || (!out && outlen > 0)) {
         cx_fail ("cx_unbase64: missing input or output");
@@ -853,17 +797,28 @@ cx_unbase64 (const char *b64, uint8_t *out, size_t outlen)
         cx_fail ("cx_unbase64: output length %zu is too large", outlen);
         return -1;
     }
-    size_t want = cx_base64_len (outlen) - 1;   /* without the NUL */
+    size_t want = cx_base64_len (outlen) - 1; /* without the NUL */
     size_t b64len = strlen (b64);
     if (b64len != want) {
         cx_fail ("base64 string has %zu characters; %zu bytes encode to exactly %zu", b64len,
                  outlen, want);
         return -1;
     }
+    /* libsodium 1.0.18's decoder treats bytes >= 0x80 (a negative char) as
+       valid base64 digits, so check the alphabet ourselves first; padding
+       placement and leftover bits are left to sodium_base642bin. */
+    for (size_t i = 0; i < b64len; i++) {
+        unsigned char c = (unsigned char)b64[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/' || c == '=')) {
+            cx_fail ("base64 string has a character (0x%02x) outside the standard alphabet", c);
+            return -1;
+        }
+    }
     size_t binlen = 0;
     const char *end = NULL;
-    if (sodium_base642bin (out, outlen, b64, b64len, NULL, &binlen, &end, B64_VARIANT) != 0
-        || binlen != outlen || end != b64 + b64len) {
+    if (sodium_base642bin (out, outlen, b64, b64len, NULL, &binlen, &end, B64_VARIANT) != 0 ||
+        binlen != outlen || end != b64 + b64len) {
         sodium_memzero (out, outlen);
         cx_fail ("base64 string is not canonical padded standard base64 of %zu bytes", outlen);
         return -1;
