@@ -24,7 +24,8 @@
 #define CARD_CREATED_LEN 20u /* YYYY-MM-DDTHH:MM:SSZ */
 #define CARD_B64 sodium_base64_VARIANT_ORIGINAL
 
-static _Thread_local char s_error[CARD_WHY_MAX] = "no error";
+/* Empty after a successful format or parse; printable ASCII otherwise. */
+static _Thread_local char s_error[CARD_WHY_MAX] = "";
 
 static int s_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
@@ -66,8 +67,7 @@ static int s_text_ok (const char *what, const uint8_t *p, size_t n)
             more = 3, c = b & 0x07, min = 0x10000;
         else
             return s_fail ("%s: invalid UTF-8 at byte %zu", what, at);
-        if (more > n - i - 1)
-            return s_fail ("%s: truncated UTF-8 at byte %zu", what, at);
+        if (more > n - i - 1) return s_fail ("%s: truncated UTF-8 at byte %zu", what, at);
         for (size_t k = 1; k <= more; k++) {
             if ((p[i + k] & 0xC0) != 0x80)
                 return s_fail ("%s: invalid UTF-8 at byte %zu", what, at);
@@ -77,7 +77,7 @@ static int s_text_ok (const char *what, const uint8_t *p, size_t n)
             return s_fail ("%s: invalid UTF-8 at byte %zu", what, at);
         if (c < 0x20 || (c >= 0x7F && c <= 0x9F) || (c >= 0x2028 && c <= 0x202E) ||
             (c >= 0x2066 && c <= 0x2069))
-            return s_fail ("%s: control character U+%04X at byte %zu", what, (unsigned) c, at);
+            return s_fail ("%s: control character U+%04X at byte %zu", what, (unsigned)c, at);
         i += more + 1;
     }
     return 0;
@@ -85,11 +85,9 @@ static int s_text_ok (const char *what, const uint8_t *p, size_t n)
 
 int card_valid_org (const char *org)
 {
-    if (!org)
-        return s_fail ("org: missing");
+    if (!org) return s_fail ("org: missing");
     size_t n = strnlen (org, CARD_ORG_MAX + 1);
-    if (n < 3 || n > 5)
-        return s_fail ("org: an ODS code is 3 to 5 characters, not %zu", n);
+    if (n < 3 || n > 5) return s_fail ("org: an ODS code is 3 to 5 characters, not %zu", n);
     for (size_t i = 0; i < n; i++)
         if (!((org[i] >= 'A' && org[i] <= 'Z') || (org[i] >= '0' && org[i] <= '9')))
             return s_fail ("org: only upper-case letters and digits are allowed");
@@ -99,69 +97,59 @@ int card_valid_org (const char *org)
 int card_valid_role (const char *role)
 {
     static const char *const roles[] = {"csu", "ccg", "icb", "dscro"};
-    if (!role)
-        return s_fail ("role: missing");
+    if (!role) return s_fail ("role: missing");
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-        if (strcmp (role, roles[i]) == 0)
-            return 0;
+        if (strcmp (role, roles[i]) == 0) return 0;
     return s_fail ("role: must be csu, ccg, icb or dscro");
 }
 
 static int s_host_char (char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-';
 }
 
 static int s_ipv6_char (char c)
 {
-    return (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f') || (c >= '0' && c <= '9') ||
-           c == ':' || c == '.';
+    return (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f') || (c >= '0' && c <= '9') || c == ':' ||
+           c == '.';
 }
 
 int card_valid_endpoint (const char *endpoint)
 {
     static const char scheme[] = "tcp://";
-    if (!endpoint)
-        return s_fail ("endpoint: missing");
+    if (!endpoint) return s_fail ("endpoint: missing");
     size_t n = strnlen (endpoint, CARD_ENDPOINT_MAX + 1);
-    if (n > CARD_ENDPOINT_MAX)
-        return s_fail ("endpoint: longer than %u bytes", CARD_ENDPOINT_MAX);
+    if (n > CARD_ENDPOINT_MAX) return s_fail ("endpoint: longer than %u bytes", CARD_ENDPOINT_MAX);
     if (strncmp (endpoint, scheme, sizeof scheme - 1) != 0)
         return s_fail ("endpoint: must start with tcp://");
     const char *h = endpoint + sizeof scheme - 1;
     const char *p;
     if (*h == '[') {
         const char *close = strchr (h, ']');
-        if (!close || close == h + 1)
-            return s_fail ("endpoint: unterminated or empty [IPv6] host");
+        if (!close || close == h + 1) return s_fail ("endpoint: unterminated or empty [IPv6] host");
         for (p = h + 1; p < close; p++)
-            if (!s_ipv6_char (*p))
-                return s_fail ("endpoint: bad character in [IPv6] host");
-        if (!memchr (h + 1, ':', (size_t) (close - h - 1)))
+            if (!s_ipv6_char (*p)) return s_fail ("endpoint: bad character in [IPv6] host");
+        if (!memchr (h + 1, ':', (size_t)(close - h - 1)))
             return s_fail ("endpoint: [IPv6] host without ':'");
         p = close + 1;
     } else {
         for (p = h; *p && *p != ':'; p++)
             if (!s_host_char (*p))
                 return s_fail ("endpoint: host may hold only letters, digits, '.' and '-'");
-        if (p == h)
-            return s_fail ("endpoint: empty host");
+        if (p == h) return s_fail ("endpoint: empty host");
     }
-    if (*p != ':')
-        return s_fail ("endpoint: expected :PORT after the host");
+    if (*p != ':') return s_fail ("endpoint: expected :PORT after the host");
     p++;
     size_t digits = strlen (p);
     if (digits < 1 || digits > 5 || p[0] == '0')
         return s_fail ("endpoint: port must be 1 to 65535");
     unsigned long port = 0;
     for (size_t i = 0; i < digits; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return s_fail ("endpoint: port must be 1 to 65535");
-        port = port * 10 + (unsigned long) (p[i] - '0');
+        if (p[i] < '0' || p[i] > '9') return s_fail ("endpoint: port must be 1 to 65535");
+        port = port * 10 + (unsigned long)(p[i] - '0');
     }
-    if (port < 1 || port > 65535)
-        return s_fail ("endpoint: port must be 1 to 65535");
+    if (port < 1 || port > 65535) return s_fail ("endpoint: port must be 1 to 65535");
     return 0;
 }
 
@@ -170,16 +158,15 @@ static int s_valid_name (const char *name)
     size_t n = strnlen (name, CARD_NAME_MAX + 1);
     if (n < 1 || n > CARD_NAME_MAX)
         return s_fail ("name: 1 to %u bytes, not %s", CARD_NAME_MAX, n ? "more" : "none");
-    return s_text_ok ("name", (const uint8_t *) name, n);
+    return s_text_ok ("name", (const uint8_t *)name, n);
 }
 
 static int s_digits (const char *p, size_t n, unsigned *out)
 {
     unsigned v = 0;
     for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
-        v = v * 10 + (unsigned) (p[i] - '0');
+        if (p[i] < '0' || p[i] > '9') return -1;
+        v = v * 10 + (unsigned)(p[i] - '0');
     }
     *out = v;
     return 0;
@@ -199,10 +186,8 @@ static int s_valid_created (const char *t)
     if (y < 1970 || mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 60)
         return s_fail ("created: date or time out of range");
     unsigned dim = mdays[mo - 1];
-    if (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        dim = 29;
-    if (d < 1 || d > dim)
-        return s_fail ("created: day out of range");
+    if (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) dim = 29;
+    if (d < 1 || d > dim) return s_fail ("created: day out of range");
     return 0;
 }
 
@@ -217,8 +202,7 @@ typedef struct {
 static int s_put (out_t *o, const char *s, size_t n)
 {
     /* keep one byte for the terminating NUL */
-    if (o->cap == 0 || n > o->cap - 1 - o->len)
-        return -1;
+    if (o->cap == 0 || n > o->cap - 1 - o->len) return -1;
     memcpy (o->buf + o->len, s, n);
     o->len += n;
     o->buf[o->len] = 0;
@@ -260,8 +244,7 @@ static int s_valid_card (const card_t *c)
 
 static int s_format_body (const card_t *c, out_t *o)
 {
-    if (s_valid_card (c) != 0)
-        return -1;
+    if (s_valid_card (c) != 0) return -1;
     if (s_line (o, "cdx-card", "1") != 0 || s_line (o, "org", c->org) != 0 ||
         s_line (o, "role", c->role) != 0 || s_line (o, "name", c->name) != 0 ||
         s_line (o, "endpoint", c->endpoint) != 0 ||
@@ -276,25 +259,23 @@ static int s_format_body (const card_t *c, out_t *o)
 /* BUF is NUL-terminated on success; CAP must leave room for the NUL. */
 int card_format_body (const card_t *c, char *buf, size_t cap, size_t *len)
 {
-    if (!c || !buf || !len)
-        return s_fail ("card_format_body: null argument");
+    if (!c || !buf || !len) return s_fail ("card_format_body: null argument");
     out_t o = {buf, cap, 0};
-    if (s_format_body (c, &o) != 0)
-        return -1;
+    if (s_format_body (c, &o) != 0) return -1;
     *len = o.len;
+    s_error[0] = 0;
     return 0;
 }
 
 int card_format (const card_t *c, char *buf, size_t cap, size_t *len)
 {
-    if (!c || !buf || !len)
-        return s_fail ("card_format: null argument");
+    if (!c || !buf || !len) return s_fail ("card_format: null argument");
     out_t o = {buf, cap, 0};
     if (s_format_body (c, &o) != 0 || s_line_b64 (&o, "signature", c->sig, sizeof c->sig) != 0)
         return -1;
-    if (o.len > CARD_MAX_BYTES)
-        return s_fail ("card: %zu bytes exceeds %u", o.len, CARD_MAX_BYTES);
+    if (o.len > CARD_MAX_BYTES) return s_fail ("card: %zu bytes exceeds %u", o.len, CARD_MAX_BYTES);
     *len = o.len;
+    s_error[0] = 0;
     return 0;
 }
 
@@ -315,10 +296,11 @@ typedef enum {
     L_COUNT
 } line_t;
 static const char *const s_line_keys[L_COUNT] = {
-    [L_VERSION] = "cdx-card",    [L_ORG] = "org",          [L_ROLE] = "role",
-    [L_NAME] = "name",           [L_ENDPOINT] = "endpoint", [L_SIGN_KEY] = "sign-key",
-    [L_BOX_KEY] = "box-key",     [L_CURVE_KEY] = "curve-key", [L_CREATED] = "created",
-    [L_SIGNATURE] = "signature",
+    [L_VERSION] = "cdx-card",  [L_ORG] = "org",
+    [L_ROLE] = "role",         [L_NAME] = "name",
+    [L_ENDPOINT] = "endpoint", [L_SIGN_KEY] = "sign-key",
+    [L_BOX_KEY] = "box-key",   [L_CURVE_KEY] = "curve-key",
+    [L_CREATED] = "created",   [L_SIGNATURE] = "signature",
 };
 
 /* Decodes canonical padded base64 of exactly N bytes. */
@@ -335,16 +317,14 @@ static int s_take_b64 (const char *key, const char *v, size_t vlen, uint8_t *out
         end != v + vlen)
         return s_fail ("%s: not valid base64", key);
     sodium_bin2base64 (again, sizeof again, out, n, CARD_B64);
-    if (memcmp (again, v, vlen) != 0)
-        return s_fail ("%s: base64 is not in canonical form", key);
+    if (memcmp (again, v, vlen) != 0) return s_fail ("%s: base64 is not in canonical form", key);
     return 0;
 }
 
 /* Copies a value of VLEN bytes into the NUL-terminated field DST of CAP. */
 static int s_take_str (const char *key, const char *v, size_t vlen, char *dst, size_t cap)
 {
-    if (vlen >= cap)
-        return s_fail ("%s: value of %zu bytes is too long", key, vlen);
+    if (vlen >= cap) return s_fail ("%s: value of %zu bytes is too long", key, vlen);
     memcpy (dst, v, vlen);
     dst[vlen] = 0;
     return 0;
@@ -355,24 +335,19 @@ static int s_take_value (line_t l, const char *v, size_t n, card_t *c)
     const char *key = s_line_keys[l];
     switch (l) {
     case L_VERSION:
-        if (n != 1 || v[0] != '1')
-            return s_fail ("cdx-card: only version 1 is understood");
+        if (n != 1 || v[0] != '1') return s_fail ("cdx-card: only version 1 is understood");
         return 0;
     case L_ORG:
-        if (s_take_str (key, v, n, c->org, sizeof c->org) != 0)
-            return -1;
+        if (s_take_str (key, v, n, c->org, sizeof c->org) != 0) return -1;
         return card_valid_org (c->org);
     case L_ROLE:
-        if (s_take_str (key, v, n, c->role, sizeof c->role) != 0)
-            return -1;
+        if (s_take_str (key, v, n, c->role, sizeof c->role) != 0) return -1;
         return card_valid_role (c->role);
     case L_NAME:
-        if (s_take_str (key, v, n, c->name, sizeof c->name) != 0)
-            return -1;
+        if (s_take_str (key, v, n, c->name, sizeof c->name) != 0) return -1;
         return s_valid_name (c->name);
     case L_ENDPOINT:
-        if (s_take_str (key, v, n, c->endpoint, sizeof c->endpoint) != 0)
-            return -1;
+        if (s_take_str (key, v, n, c->endpoint, sizeof c->endpoint) != 0) return -1;
         return card_valid_endpoint (c->endpoint);
     case L_SIGN_KEY:
         return s_take_b64 (key, v, n, c->sign_pk, sizeof c->sign_pk);
@@ -381,15 +356,14 @@ static int s_take_value (line_t l, const char *v, size_t n, card_t *c)
     case L_CURVE_KEY:
         return s_take_b64 (key, v, n, c->curve_pk, sizeof c->curve_pk);
     case L_CREATED:
-        if (s_take_str (key, v, n, c->created, sizeof c->created) != 0)
-            return -1;
+        if (s_take_str (key, v, n, c->created, sizeof c->created) != 0) return -1;
         return s_valid_created (c->created);
     case L_SIGNATURE:
         return s_take_b64 (key, v, n, c->sig, sizeof c->sig);
     case L_COUNT:
         break;
     }
-    return s_fail ("card: internal error (line %d)", (int) l);
+    return s_fail ("card: internal error (line %d)", (int)l);
 }
 
 /* Explains why line number LINENO (1-based), which should be key WANT,
@@ -398,15 +372,17 @@ static int s_take_value (line_t l, const char *v, size_t n, card_t *c)
 static int s_wrong_line (int lineno, line_t want, const char *line, size_t n)
 {
     const char *colon = memchr (line, ':', n);
-    size_t klen = colon ? (size_t) (colon - line) : n;
+    size_t klen = colon ? (size_t)(colon - line) : n;
     for (int k = 0; k < L_COUNT; k++) {
         if (klen == strlen (s_line_keys[k]) && memcmp (line, s_line_keys[k], klen) == 0) {
-            if (k == (int) want)
+            if (k == (int)want)
                 return s_fail ("line %d: expected \"%s: \" (a single space after the colon)",
                                lineno, s_line_keys[want]);
-            return s_fail ("line %d: \"%s\" is %s; expected \"%s\"", lineno, s_line_keys[k],
-                           k < (int) want ? "repeated or out of order" : "out of order",
-                           s_line_keys[want]);
+            if (k < (int)want)
+                return s_fail ("line %d: \"%s\" is repeated or out of order; expected \"%s\"",
+                               lineno, s_line_keys[k], s_line_keys[want]);
+            return s_fail ("line %d: \"%s\" is out of order, or \"%s\" is missing", lineno,
+                           s_line_keys[k], s_line_keys[want]);
         }
     }
     return s_fail ("line %d: unexpected line; expected \"%s: ...\"", lineno, s_line_keys[want]);
@@ -415,11 +391,9 @@ static int s_wrong_line (int lineno, line_t want, const char *line, size_t n)
 int card_parse (const char *buf, size_t len, card_t *c, size_t *signed_len)
 {
     size_t pos = 0, sig_at = 0;
-    if (!c)
-        return s_fail ("card_parse: null card");
+    if (!c) return s_fail ("card_parse: null card");
     memset (c, 0, sizeof *c);
-    if (!buf)
-        return s_fail ("card_parse: null buffer");
+    if (!buf) return s_fail ("card_parse: null buffer");
     if (len > CARD_MAX_BYTES) {
         s_fail ("card of %zu bytes exceeds %u", len, CARD_MAX_BYTES);
         goto malformed;
@@ -441,24 +415,21 @@ int card_parse (const char *buf, size_t len, card_t *c, size_t *signed_len)
             s_fail ("line %d (\"%s\") does not end with a newline", l + 1, key);
             goto malformed;
         }
-        size_t n = (size_t) (nl - line);
+        size_t n = (size_t)(nl - line);
         if (n < klen + 2 || memcmp (line, key, klen) != 0 || line[klen] != ':' ||
             line[klen + 1] != ' ') {
-            s_wrong_line (l + 1, (line_t) l, line, n);
+            s_wrong_line (l + 1, (line_t)l, line, n);
             goto malformed;
         }
-        if (l == L_SIGNATURE)
-            sig_at = pos;
-        if (s_take_value ((line_t) l, line + klen + 2, n - klen - 2, c) != 0)
-            goto malformed;
+        if (l == L_SIGNATURE) sig_at = pos;
+        if (s_take_value ((line_t)l, line + klen + 2, n - klen - 2, c) != 0) goto malformed;
         pos += n + 1;
     }
     if (pos != len) {
         s_fail ("%zu bytes after the signature line", len - pos);
         goto malformed;
     }
-    if (signed_len)
-        *signed_len = sig_at;
+    if (signed_len) *signed_len = sig_at;
     return 0;
 
 malformed:

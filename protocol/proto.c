@@ -31,7 +31,15 @@
 
 #define PROTO_WHY_MAX 256
 
-static _Thread_local char s_error[PROTO_WHY_MAX] = "no error";
+/* Empty after a success, so a caller can tell "no reason" from a reason.
+   Reasons are printable ASCII (outside bytes are shown as hex or '?'), so
+   they may be sent back in an ERROR reason as they are. */
+static _Thread_local char s_error[PROTO_WHY_MAX] = "";
+
+static void s_ok (void)
+{
+    s_error[0] = 0;
+}
 
 static void s_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
@@ -53,12 +61,12 @@ const char *proto_error (void)
 /* What a string field must look like beyond its length. */
 typedef enum {
     RULE_NONE = 0,
-    RULE_TOPIC,    /* [A-Za-z0-9._/-], not starting with '/' or '.' */
-    RULE_TEXT,     /* UTF-8 a person can read: no control characters */
-    RULE_ORG,      /* ODS code: 3..5 of [A-Z0-9] */
-    RULE_CLASS,    /* aggregate | pseudonymised | identifiable */
-    RULE_PURPOSE,  /* [a-z0-9-] */
-    RULE_FILENAME  /* RULE_TEXT, no '/', not "." or ".." */
+    RULE_TOPIC,   /* [A-Za-z0-9._/-], not starting with '/' or '.' */
+    RULE_TEXT,    /* UTF-8 a person can read: no control characters */
+    RULE_ORG,     /* ODS code: 3..5 of [A-Z0-9] */
+    RULE_CLASS,   /* aggregate | pseudonymised | identifiable */
+    RULE_PURPOSE, /* [a-z0-9-] */
+    RULE_FILENAME /* RULE_TEXT, no '/', not "." or ".." */
 } rule_t;
 
 /* Decodes one UTF-8 sequence at P[*I] (strictly: no overlong forms, no
@@ -82,16 +90,13 @@ static int s_utf8_next (const uint8_t *p, size_t n, size_t *i, uint32_t *cp)
     } else {
         return -1;
     }
-    if (more > n - *i - 1)
-        return -1;
+    if (more > n - *i - 1) return -1;
     for (size_t k = 1; k <= more; k++) {
         uint8_t x = p[*i + k];
-        if ((x & 0xC0) != 0x80)
-            return -1;
+        if ((x & 0xC0) != 0x80) return -1;
         c = (c << 6) | (x & 0x3F);
     }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return -1;
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return -1;
     *cp = c;
     *i += more + 1;
     return 0;
@@ -152,7 +157,8 @@ static int s_rule_ok (rule_t rule, const uint8_t *p, size_t n, char *why, size_t
         }
         for (size_t i = 0; i < n; i++) {
             if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9'))) {
-                snprintf (why, whylen, "org code byte 0x%02X at %zu is not one of [A-Z0-9]", p[i], i);
+                snprintf (why, whylen, "org code byte 0x%02X at %zu is not one of [A-Z0-9]", p[i],
+                          i);
                 return -1;
             }
         }
@@ -160,8 +166,7 @@ static int s_rule_ok (rule_t rule, const uint8_t *p, size_t n, char *why, size_t
     case RULE_CLASS: {
         static const char *const classes[] = {"aggregate", "pseudonymised", "identifiable"};
         for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
-            if (n == strlen (classes[i]) && memcmp (p, classes[i], n) == 0)
-                return 0;
+            if (n == strlen (classes[i]) && memcmp (p, classes[i], n) == 0) return 0;
         snprintf (why, whylen, "not aggregate, pseudonymised or identifiable");
         return -1;
     }
@@ -175,7 +180,7 @@ static int s_rule_ok (rule_t rule, const uint8_t *p, size_t n, char *why, size_t
         }
         return 0;
     case RULE_FILENAME:
-        if (memchr (p, '/', n)) {
+        if (n && memchr (p, '/', n)) {
             snprintf (why, whylen, "contains '/' (a base name is expected)");
             return -1;
         }
@@ -198,10 +203,10 @@ typedef enum {
     V_BIN   /* msgpack bin, length in [min, max] */
 } vtype_t;
 
-#define NO_LEN ((size_t) -1)
+#define NO_LEN ((size_t)-1)
 
 typedef struct {
-    const char *name;  /* in reasons, and the key in a document */
+    const char *name; /* in reasons, and the key in a document */
     vtype_t type;
     size_t off;        /* offset of the member in its struct */
     size_t width;      /* V_UINT: 4 or 8; V_STR, V_BIN: size of the member */
@@ -210,23 +215,30 @@ typedef struct {
     rule_t rule;       /* V_STR only */
 } field_t;
 
-#define MSG_FIELD(name, type, member, min, max, rule)                                             \
-    {                                                                                             \
-        name, type, offsetof (proto_msg_t, member), sizeof (((proto_msg_t *) 0)->member), NO_LEN, \
-            min, max, rule                                                                        \
+#define MSG_FIELD(name, type, member, min, max, rule)                                              \
+    {                                                                                              \
+        name, type, offsetof (proto_msg_t, member), sizeof (((proto_msg_t *)0)->member), NO_LEN,   \
+            min, max, rule                                                                         \
     }
 
 static const field_t F_TOPIC = MSG_FIELD ("topic", V_STR, topic, 1, PROTO_TOPIC_MAX, RULE_TOPIC);
 static const field_t F_NUMBER = MSG_FIELD ("number", V_UINT, number, 0, UINT64_MAX, RULE_NONE);
 static const field_t F_DATASET =
     MSG_FIELD ("dataset", V_BIN, dataset, PROTO_ID_BYTES, PROTO_ID_BYTES, RULE_NONE);
-static const field_t F_CREDIT = MSG_FIELD ("credit", V_UINT, credit, 1, PROTO_CREDIT_MAX, RULE_NONE);
+static const field_t F_CREDIT =
+    MSG_FIELD ("credit", V_UINT, credit, 1, PROTO_CREDIT_MAX, RULE_NONE);
 static const field_t F_CODE = MSG_FIELD ("code", V_UINT, code, 1, PROTO_E_MAX, RULE_NONE);
 static const field_t F_REASON = MSG_FIELD ("reason", V_STR, reason, 0, PROTO_REASON_MAX, RULE_TEXT);
-static const field_t F_DOC = {"doc",       V_BIN, offsetof (proto_msg_t, doc),
-                              PROTO_DOC_MAX, offsetof (proto_msg_t, doc_len),
-                              1,           PROTO_DOC_MAX, RULE_NONE};
-static const field_t F_SIG = MSG_FIELD ("sig", V_BIN, sig, PROTO_SIG_BYTES, PROTO_SIG_BYTES, RULE_NONE);
+static const field_t F_DOC = {.name = "doc",
+                              .type = V_BIN,
+                              .off = offsetof (proto_msg_t, doc),
+                              .width = PROTO_DOC_MAX,
+                              .len_off = offsetof (proto_msg_t, doc_len),
+                              .min = 1,
+                              .max = PROTO_DOC_MAX,
+                              .rule = RULE_NONE};
+static const field_t F_SIG =
+    MSG_FIELD ("sig", V_BIN, sig, PROTO_SIG_BYTES, PROTO_SIG_BYTES, RULE_NONE);
 static const field_t F_WRAPPED =
     MSG_FIELD ("wrapped", V_BIN, wrapped, PROTO_WRAPPED_BYTES, PROTO_WRAPPED_BYTES, RULE_NONE);
 
@@ -254,8 +266,7 @@ static const msg_desc_t s_msgs[PROTO_MSG_MAX + 1] = {
 
 static const msg_desc_t *s_msg (uint64_t id)
 {
-    if (id == 0 || id > PROTO_MSG_MAX || !s_msgs[id].name)
-        return NULL;
+    if (id == 0 || id > PROTO_MSG_MAX || !s_msgs[id].name) return NULL;
     return &s_msgs[id];
 }
 
@@ -323,9 +334,8 @@ static int s_check_len (const field_t *f, const char *kind, size_t n, char *why,
 
 static int s_check_str (const field_t *f, const uint8_t *p, size_t n, char *why, size_t whylen)
 {
-    if (s_check_len (f, "str", n, why, whylen) != 0)
-        return -1;
-    if (memchr (p, 0, n)) {
+    if (s_check_len (f, "str", n, why, whylen) != 0) return -1;
+    if (n && memchr (p, 0, n)) {
         snprintf (why, whylen, "str contains a NUL byte");
         return -1;
     }
@@ -360,7 +370,7 @@ static int s_sink_write (void *data, const char *p, size_t n)
 static int s_pack_field (msgpack_packer *pk, const field_t *f, const void *base, char *why,
                          size_t whylen)
 {
-    const uint8_t *p = (const uint8_t *) base + f->off;
+    const uint8_t *p = (const uint8_t *)base + f->off;
     switch (f->type) {
     case V_UINT: {
         uint64_t v;
@@ -371,8 +381,7 @@ static int s_pack_field (msgpack_packer *pk, const field_t *f, const void *base,
         } else {
             memcpy (&v, p, sizeof v);
         }
-        if (s_check_uint (f, v, why, whylen) != 0)
-            return -1;
+        if (s_check_uint (f, v, why, whylen) != 0) return -1;
         return msgpack_pack_uint64 (pk, v);
     }
     case V_INT: {
@@ -381,29 +390,24 @@ static int s_pack_field (msgpack_packer *pk, const field_t *f, const void *base,
         return msgpack_pack_int64 (pk, v);
     }
     case V_STR: {
-        size_t n = strnlen ((const char *) p, f->width);
+        size_t n = strnlen ((const char *)p, f->width);
         if (n == f->width) {
             snprintf (why, whylen, "not NUL-terminated within %zu bytes", f->width);
             return -1;
         }
-        if (s_check_str (f, p, n, why, whylen) != 0)
-            return -1;
-        if (msgpack_pack_str (pk, n) != 0)
-            return -1;
+        if (s_check_str (f, p, n, why, whylen) != 0) return -1;
+        if (msgpack_pack_str (pk, n) != 0) return -1;
         return msgpack_pack_str_body (pk, p, n);
     }
     case V_BIN: {
         size_t n = f->width;
-        if (f->len_off != NO_LEN)
-            memcpy (&n, (const uint8_t *) base + f->len_off, sizeof n);
-        if (s_check_len (f, "bin", n, why, whylen) != 0)
-            return -1;
+        if (f->len_off != NO_LEN) memcpy (&n, (const uint8_t *)base + f->len_off, sizeof n);
+        if (s_check_len (f, "bin", n, why, whylen) != 0) return -1;
         if (n > f->width) { /* only if the table is wrong */
             snprintf (why, whylen, "length %zu exceeds its buffer", n);
             return -1;
         }
-        if (msgpack_pack_bin (pk, n) != 0)
-            return -1;
+        if (msgpack_pack_bin (pk, n) != 0) return -1;
         return msgpack_pack_bin_body (pk, p, n);
     }
     }
@@ -420,7 +424,7 @@ int proto_encode (const proto_msg_t *m, uint8_t *buf, size_t cap, size_t *len)
     }
     const msg_desc_t *d = s_msg (m->id);
     if (!d) {
-        s_fail ("cannot encode unknown message id %u", (unsigned) m->id);
+        s_fail ("cannot encode unknown message id %u", (unsigned)m->id);
         return -1;
     }
     sink_t sink = {buf, cap, 0, 0};
@@ -431,8 +435,7 @@ int proto_encode (const proto_msg_t *m, uint8_t *buf, size_t cap, size_t *len)
         goto overflow;
     for (size_t i = 0; i < d->nfields; i++) {
         if (s_pack_field (&pk, d->fields[i], m, why, sizeof why) != 0) {
-            if (sink.overflow)
-                goto overflow;
+            if (sink.overflow) goto overflow;
             s_fail ("%s field %zu (%s): %s", d->name, i + 1, d->fields[i]->name, why);
             return -1;
         }
@@ -443,6 +446,7 @@ int proto_encode (const proto_msg_t *m, uint8_t *buf, size_t cap, size_t *len)
         return -1;
     }
     *len = sink.len;
+    s_ok ();
     return 0;
 
 overflow:
@@ -497,8 +501,7 @@ static int s_scan (const uint8_t *buf, size_t len, char *why, size_t whylen)
     size_t pos = 0;
     uint64_t pending = 1; /* objects still to read; never more than bytes left */
     while (pending > 0) {
-        if (pos >= len)
-            goto truncated;
+        if (pos >= len) goto truncated;
         uint8_t b = buf[pos++];
         size_t left = len - pos;
         uint64_t count = 0; /* container elements */
@@ -517,40 +520,35 @@ static int s_scan (const uint8_t *buf, size_t len, char *why, size_t whylen)
             snprintf (why, whylen, "byte 0xC1 at %zu is never used in msgpack", pos - 1);
             return -1;
         } else if (b >= 0xc4 && b <= 0xc6) { /* bin 8/16/32 */
-            sz = (size_t) 1 << (b - 0xc4);
+            sz = (size_t)1 << (b - 0xc4);
         } else if (b >= 0xc7 && b <= 0xc9) { /* ext 8/16/32: length, type */
-            sz = (size_t) 1 << (b - 0xc7);
+            sz = (size_t)1 << (b - 0xc7);
         } else if (b == 0xca || b == 0xcb) { /* float 32/64 */
             skip = b == 0xca ? 4 : 8;
         } else if (b >= 0xcc && b <= 0xd3) { /* uint, int 8..64 */
-            skip = (uint64_t) 1 << ((b - 0xcc) & 3);
+            skip = (uint64_t)1 << ((b - 0xcc) & 3);
         } else if (b >= 0xd4 && b <= 0xd8) { /* fixext 1..16, plus type */
-            skip = 1 + ((uint64_t) 1 << (b - 0xd4));
+            skip = 1 + ((uint64_t)1 << (b - 0xd4));
         } else if (b >= 0xd9 && b <= 0xdb) { /* str 8/16/32 */
-            sz = (size_t) 1 << (b - 0xd9);
+            sz = (size_t)1 << (b - 0xd9);
         } else { /* 0xdc..0xdf: array 16/32, map 16/32 */
             size_t csz = (b == 0xdc || b == 0xde) ? 2 : 4;
-            if (csz > left)
-                goto truncated;
+            if (csz > left) goto truncated;
             count = s_be (buf + pos, csz);
-            if (b >= 0xde)
-                count *= 2;
+            if (b >= 0xde) count *= 2;
             pos += csz;
             left -= csz;
         }
         if (sz) {
-            if (sz > left)
-                goto truncated;
+            if (sz > left) goto truncated;
             skip = s_be (buf + pos, sz);
             pos += sz;
             left -= sz;
-            if (b >= 0xc7 && b <= 0xc9)
-                skip += 1; /* the ext type byte */
+            if (b >= 0xc7 && b <= 0xc9) skip += 1; /* the ext type byte */
         }
-        if (skip > left)
-            goto truncated;
-        pos += (size_t) skip;
-        left -= (size_t) skip;
+        if (skip > left) goto truncated;
+        pos += (size_t)skip;
+        left -= (size_t)skip;
         if (count > left || pending > left - count) {
             snprintf (why, whylen, "container at byte %zu claims more elements than bytes left",
                       pos - 1);
@@ -571,19 +569,17 @@ truncated:
 
 /* Unpacks BUF, which must hold exactly one msgpack object, into UP (which
    the caller initialised and destroys). Returns 0, or -1 with WHY. */
-static int s_unpack (const uint8_t *buf, size_t len, msgpack_unpacked *up, char *why,
-                     size_t whylen)
+static int s_unpack (const uint8_t *buf, size_t len, msgpack_unpacked *up, char *why, size_t whylen)
 {
     if (len == 0 || !buf) {
         snprintf (why, whylen, "empty frame");
         return -1;
     }
-    if (s_scan (buf, len, why, whylen) != 0)
-        return -1;
+    if (s_scan (buf, len, why, whylen) != 0) return -1;
     size_t off = 0;
-    msgpack_unpack_return rc = msgpack_unpack_next (up, (const char *) buf, len, &off);
+    msgpack_unpack_return rc = msgpack_unpack_next (up, (const char *)buf, len, &off);
     if (rc != MSGPACK_UNPACK_SUCCESS || off != len) {
-        snprintf (why, whylen, "msgpack-c refused the frame (%d)", (int) rc);
+        snprintf (why, whylen, "msgpack-c refused the frame (%d)", (int)rc);
         return -1;
     }
     return 0;
@@ -609,16 +605,14 @@ static const char *s_vtype_name (vtype_t t)
 static int s_take_field (const field_t *f, const msgpack_object *o, void *base, char *why,
                          size_t whylen)
 {
-    uint8_t *p = (uint8_t *) base + f->off;
+    uint8_t *p = (uint8_t *)base + f->off;
     switch (f->type) {
     case V_UINT: {
-        if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-            goto wrong_type;
+        if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) goto wrong_type;
         uint64_t v = o->via.u64;
-        if (s_check_uint (f, v, why, whylen) != 0)
-            return -1;
+        if (s_check_uint (f, v, why, whylen) != 0) return -1;
         if (f->width == sizeof (uint32_t)) {
-            uint32_t v32 = (uint32_t) v; /* the table bounds it */
+            uint32_t v32 = (uint32_t)v; /* the table bounds it */
             memcpy (p, &v32, sizeof v32);
         } else {
             memcpy (p, &v, sizeof v);
@@ -632,7 +626,7 @@ static int s_take_field (const field_t *f, const msgpack_object *o, void *base, 
                 snprintf (why, whylen, "value %" PRIu64 " does not fit int64", o->via.u64);
                 return -1;
             }
-            v = (int64_t) o->via.u64;
+            v = (int64_t)o->via.u64;
         } else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
             v = o->via.i64;
         } else {
@@ -642,12 +636,11 @@ static int s_take_field (const field_t *f, const msgpack_object *o, void *base, 
         return 0;
     }
     case V_STR: {
-        if (o->type != MSGPACK_OBJECT_STR)
-            goto wrong_type;
+        if (o->type != MSGPACK_OBJECT_STR) goto wrong_type;
         size_t n = o->via.str.size;
-        const uint8_t *s = (const uint8_t *) o->via.str.ptr;
-        if (s_check_str (f, s, n, why, whylen) != 0)
-            return -1;
+        /* msgpack-c gives NULL for an empty str; the libc calls below may not */
+        const uint8_t *s = n ? (const uint8_t *)o->via.str.ptr : (const uint8_t *)"";
+        if (s_check_str (f, s, n, why, whylen) != 0) return -1;
         if (n >= f->width) { /* only if the table is wrong */
             snprintf (why, whylen, "str of %zu bytes does not fit", n);
             return -1;
@@ -657,18 +650,15 @@ static int s_take_field (const field_t *f, const msgpack_object *o, void *base, 
         return 0;
     }
     case V_BIN: {
-        if (o->type != MSGPACK_OBJECT_BIN)
-            goto wrong_type;
+        if (o->type != MSGPACK_OBJECT_BIN) goto wrong_type;
         size_t n = o->via.bin.size;
-        if (s_check_len (f, "bin", n, why, whylen) != 0)
-            return -1;
+        if (s_check_len (f, "bin", n, why, whylen) != 0) return -1;
         if (n > f->width) {
             snprintf (why, whylen, "bin of %zu bytes does not fit", n);
             return -1;
         }
-        memcpy (p, o->via.bin.ptr, n);
-        if (f->len_off != NO_LEN)
-            memcpy ((uint8_t *) base + f->len_off, &n, sizeof n);
+        if (n) memcpy (p, o->via.bin.ptr, n);
+        if (f->len_off != NO_LEN) memcpy ((uint8_t *)base + f->len_off, &n, sizeof n);
         return 0;
     }
     }
@@ -682,7 +672,7 @@ wrong_type:
 
 static uint32_t s_clamp32 (uint64_t v)
 {
-    return v > UINT32_MAX ? UINT32_MAX : (uint32_t) v;
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
 proto_err_t proto_decode (const uint8_t *buf, size_t len, proto_msg_t *m)
@@ -701,8 +691,7 @@ proto_err_t proto_decode (const uint8_t *buf, size_t len, proto_msg_t *m)
         snprintf (why, sizeof why, "frame of %zu bytes exceeds %u", len, PROTO_HEADER_MAX);
         goto malformed;
     }
-    if (s_unpack (buf, len, &up, why, sizeof why) != 0)
-        goto malformed;
+    if (s_unpack (buf, len, &up, why, sizeof why) != 0) goto malformed;
 
     const msgpack_object *top = &up.data;
     if (top->type != MSGPACK_OBJECT_ARRAY) {
@@ -720,7 +709,7 @@ proto_err_t proto_decode (const uint8_t *buf, size_t len, proto_msg_t *m)
     }
     m->version = s_clamp32 (a->ptr[0].via.u64);
     if (a->ptr[0].via.u64 != PROTO_VERSION) {
-        s_fail ("protocol version %" PRIu64 " not supported (this node speaks %u)",
+        s_fail ("protocol version %" PRIu64 " not supported; supported versions: %u",
                 a->ptr[0].via.u64, PROTO_VERSION);
         err = PROTO_E_VERSION;
         goto out;
@@ -731,7 +720,7 @@ proto_err_t proto_decode (const uint8_t *buf, size_t len, proto_msg_t *m)
         goto malformed;
     }
     uint64_t id = a->ptr[1].via.u64;
-    m->id = id > UINT8_MAX ? UINT8_MAX : (uint8_t) id;
+    m->id = id > UINT8_MAX ? UINT8_MAX : (uint8_t)id;
     d = s_msg (id);
     if (!d) {
         s_fail ("unknown message id %" PRIu64, id);
@@ -749,7 +738,7 @@ proto_err_t proto_decode (const uint8_t *buf, size_t len, proto_msg_t *m)
         }
     }
     err = PROTO_OK;
-    s_fail ("no error");
+    s_ok ();
     goto out;
 
 malformed:
@@ -783,14 +772,14 @@ typedef struct {
     int (*check) (const void *doc, char *why, size_t whylen);
 } doc_desc_t;
 
-#define DOC_FIELD(type_, key, vtype, member, min, max, rule)                                   \
-    {                                                                                          \
-        key, vtype, offsetof (type_, member), sizeof (((type_ *) 0)->member), NO_LEN, min, max, \
-            rule                                                                               \
+#define DOC_FIELD(type_, key, vtype, member, min, max, rule)                                       \
+    {                                                                                              \
+        key, vtype, offsetof (type_, member), sizeof (((type_ *)0)->member), NO_LEN, min, max,     \
+            rule                                                                                   \
     }
-#define MF(key, vtype, member, min, max, rule) \
+#define MF(key, vtype, member, min, max, rule)                                                     \
     DOC_FIELD (proto_manifest_t, key, vtype, member, min, max, rule)
-#define RF(key, vtype, member, min, max, rule) \
+#define RF(key, vtype, member, min, max, rule)                                                     \
     DOC_FIELD (proto_receipt_t, key, vtype, member, min, max, rule)
 
 /* In encoding order (SPEC.md "Manifest"). */
@@ -839,9 +828,9 @@ static int s_manifest_check (const void *doc, char *why, size_t whylen)
     return 0;
 }
 
-static const doc_desc_t s_manifest = {
-    "manifest", sizeof s_manifest_fields / sizeof s_manifest_fields[0], s_manifest_fields,
-    s_manifest_check};
+static const doc_desc_t s_manifest = {"manifest",
+                                      sizeof s_manifest_fields / sizeof s_manifest_fields[0],
+                                      s_manifest_fields, s_manifest_check};
 static const doc_desc_t s_receipt = {
     "receipt", sizeof s_receipt_fields / sizeof s_receipt_fields[0], s_receipt_fields, NULL};
 
@@ -856,16 +845,14 @@ static int s_doc_encode (const doc_desc_t *d, const void *doc, uint8_t *buf, siz
     sink_t sink = {buf, cap, 0, 0};
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sink, s_sink_write);
-    if (msgpack_pack_map (&pk, d->nfields) != 0)
-        goto overflow;
+    if (msgpack_pack_map (&pk, d->nfields) != 0) goto overflow;
     for (size_t i = 0; i < d->nfields; i++) {
         const field_t *f = &d->fields[i];
         size_t klen = strlen (f->name);
         if (msgpack_pack_str (&pk, klen) != 0 || msgpack_pack_str_body (&pk, f->name, klen) != 0)
             goto overflow;
         if (s_pack_field (&pk, f, doc, why, sizeof why) != 0) {
-            if (sink.overflow)
-                goto overflow;
+            if (sink.overflow) goto overflow;
             s_fail ("%s key \"%s\": %s", d->name, f->name, why);
             return -1;
         }
@@ -879,6 +866,7 @@ static int s_doc_encode (const doc_desc_t *d, const void *doc, uint8_t *buf, siz
         return -1;
     }
     *len = sink.len;
+    s_ok ();
     return 0;
 
 overflow:
@@ -905,8 +893,7 @@ static proto_err_t s_doc_decode (const doc_desc_t *d, const uint8_t *buf, size_t
         snprintf (why, sizeof why, "%zu bytes exceeds %u", len, PROTO_DOC_MAX);
         goto malformed;
     }
-    if (s_unpack (buf, len, &up, why, sizeof why) != 0)
-        goto malformed;
+    if (s_unpack (buf, len, &up, why, sizeof why) != 0) goto malformed;
     if (up.data.type != MSGPACK_OBJECT_MAP) {
         snprintf (why, sizeof why, "expected map, got %s", s_type_name (up.data.type));
         goto malformed;
@@ -921,7 +908,7 @@ static proto_err_t s_doc_decode (const doc_desc_t *d, const uint8_t *buf, size_t
         }
         size_t i;
         for (i = 0; i < d->nfields; i++)
-            if (key->via.str.size == strlen (d->fields[i].name) &&
+            if (key->via.str.size > 0 && key->via.str.size == strlen (d->fields[i].name) &&
                 memcmp (key->via.str.ptr, d->fields[i].name, key->via.str.size) == 0)
                 break;
         if (i == d->nfields) {
@@ -929,8 +916,8 @@ static proto_err_t s_doc_decode (const doc_desc_t *d, const uint8_t *buf, size_t
             char shown[33];
             size_t n = key->via.str.size < 32 ? key->via.str.size : 32;
             for (size_t j = 0; j < n; j++) {
-                unsigned char c = (unsigned char) key->via.str.ptr[j];
-                shown[j] = (c >= 0x20 && c < 0x7f && c != '"') ? (char) c : '?';
+                unsigned char c = (unsigned char)key->via.str.ptr[j];
+                shown[j] = (c >= 0x20 && c < 0x7f && c != '"') ? (char)c : '?';
             }
             shown[n] = 0;
             snprintf (why, sizeof why, "unknown key \"%s\"", shown);
@@ -954,10 +941,9 @@ static proto_err_t s_doc_decode (const doc_desc_t *d, const uint8_t *buf, size_t
             goto malformed;
         }
     }
-    if (d->check && d->check (doc, why, sizeof why) != 0)
-        goto malformed;
+    if (d->check && d->check (doc, why, sizeof why) != 0) goto malformed;
     err = PROTO_OK;
-    s_fail ("no error");
+    s_ok ();
     goto out;
 
 malformed:
