@@ -37,6 +37,8 @@
 #define RUN_BACKOFF_MAX_MS  300000
 #define RUN_HEARTBEAT_MS    5000
 #define RUN_MAX_IN          64        /* concurrent incoming transfers */
+#define RUN_MAX_CORRUPT     3         /* chunk refusals before a delivery fails */
+#define RUN_CURVE_OVERHEAD  256       /* CURVE MESSAGE command framing */
 #define RUN_ZAP_ENDPOINT    "inproc://zeromq.zap.01"
 
 /* ---- types ---------------------------------------------------------------- */
@@ -207,7 +209,7 @@ static int s_peer_connect (run_t *r, peer_t *p)
         return -1;
     int one = 1, zero = 0, hb = RUN_HEARTBEAT_MS, hbt = RUN_HEARTBEAT_MS * 3, ivl = 100,
         ivlmax = 5000;
-    int64_t maxmsg = PROTO_HEADER_MAX;
+    int64_t maxmsg = PROTO_HEADER_MAX + RUN_CURVE_OVERHEAD;
     zmq_setsockopt (p->dealer, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt (p->dealer, ZMQ_IMMEDIATE, &one, sizeof one);
     zmq_setsockopt (p->dealer, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
@@ -545,6 +547,15 @@ static out_state_t s_out_error (run_t *r, peer_t *p, const proto_msg_t *m)
     char why[400];
     snprintf (why, sizeof why, "%s refused with %s: %s", p->info.org, proto_err_name (m->code), m->reason);
     int fatal = m->code == PROTO_E_DENIED || m->code == PROTO_E_SIGNATURE || m->code == PROTO_E_HASH;
+    store_delivery_t d;
+    if (m->code == PROTO_E_CHUNK &&
+        store_delivery_get (r->n->store, p->out.dataset, p->info.org, &d) == 0 &&
+        d.attempts >= RUN_MAX_CORRUPT) {
+        /* The same sealed bytes keep failing: our stored copy is damaged. */
+        fatal = 1;
+        snprintf (why + strlen (why), sizeof why - strlen (why),
+                  " (%d attempts: the stored copy is damaged; publish it again)", (int) d.attempts);
+    }
     return s_out_fail (r, p, "peer.error", fatal, why);
 }
 
@@ -1270,7 +1281,9 @@ static int s_setup (run_t *r)
     if (!r->zap || zmq_bind (r->zap, RUN_ZAP_ENDPOINT) != 0)
         return node_fail (n, "cannot start the ZAP handler: %s", zmq_strerror (zmq_errno ()));
     int zero = 0, one = 1, hb = RUN_HEARTBEAT_MS, hbt = RUN_HEARTBEAT_MS * 3, hwm = 4 * RUN_WINDOW;
-    int64_t maxmsg = PROTO_PAYLOAD_MAX;
+    /* libzmq checks this against the frame as it arrives, before CURVE
+       removes its own framing, so allow for that overhead. */
+    int64_t maxmsg = PROTO_PAYLOAD_MAX + RUN_CURVE_OVERHEAD;
     r->router = zmq_socket (r->ctx, ZMQ_ROUTER);
     if (!r->router)
         return node_fail (n, "cannot make a socket");

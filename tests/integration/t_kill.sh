@@ -10,12 +10,12 @@ start csu; start ccg
 "$CDX" subscribe --home "$T/ccg" --from 0DF --topic big >/dev/null
 wait_until 20 subscription_active ccg 0DF big || fail "subscription not confirmed"
 
-head -c $((48 * 1048576)) /dev/urandom > "$T/big.csv"
+head -c $((96 * 1048576)) /dev/urandom > "$T/big.csv"
 id=$("$CDX" publish --home "$T/csu" --topic big --class pseudonymised --purpose commissioning "$T/big.csv")
 i=0
 while [ $i -lt 6 ]; do
     i=$((i + 1))
-    sleep "0.$(( (i * 37) % 9 + 1 ))"
+    sleep "0.$(( (i * 37) % 3 + 1 ))"
     victim=ccg; [ $((i % 2)) -eq 0 ] && victim=csu
     stop "$victim" KILL
     store_ok "$victim" || fail "store of $victim damaged after SIGKILL ($i)"
