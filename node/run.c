@@ -137,7 +137,7 @@ static peer_t *s_peer (run_t *r, const char *org)
 static void s_peer_actor (const peer_t *p, char *buf, size_t cap)
 {
     char fpr[CX_FINGERPRINT_HEXLEN];
-    cx_fingerprint (p->info.curve_pk, fpr);
+    cx_fingerprint (p->info.sign_pk, fpr);          /* the fingerprint people compare */
     snprintf (buf, cap, "peer:%s:%s", p->info.org, fpr);
 }
 
@@ -476,6 +476,12 @@ static out_state_t s_out_offer (run_t *r, peer_t *p, const proto_msg_t *unused)
     }
     x->deadline = s_now_ms () + RUN_TIMEOUT_MS;
     s_delivery_note (r, p, "sending", NULL, 1);
+    char object[129], actor[80];
+    snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
+    s_peer_actor (p, actor, sizeof actor);
+    node_audit (r->n, actor, "offer", object, p->info.org, "allow", "subscription.active",
+                "offered %lld bytes (%s, purpose %s) to subscriber %s", (long long) d->bytes, d->class_,
+                d->purpose, p->info.org);
     node_log (r->n, "info", "offered %s v%lld (%s, %lld bytes) to %s", d->topic, (long long) d->version,
               d->id, (long long) d->bytes, p->info.org);
 out:

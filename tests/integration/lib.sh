@@ -7,6 +7,24 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/cdx-test.XXXXXX")
 TEST_NAME=$(basename "$0" .sh)
 
 cleanup() {
+    rc=$?
+    # Stop nodes still running; at the end of a passing test they must
+    # exit cleanly too.
+    if [ "$rc" -eq 0 ]; then
+        for f in "$T"/*.pid; do
+            [ -f "$f" ] || continue
+            pid=$(cat "$f")
+            kill -TERM "$pid" 2>/dev/null || true
+            status=0
+            wait "$pid" 2>/dev/null || status=$?
+            rm -f "$f"
+            if [ "$status" -ne 0 ]; then
+                printf '%s: FAIL: %s exited with status %s on SIGTERM\n' "$TEST_NAME" "$(basename "$f" .pid)" "$status" >&2
+                tail -n 30 "${f%.pid}.log" >&2
+                rc=1
+            fi
+        done
+    fi
     for f in "$T"/*.pid; do
         [ -f "$f" ] || continue
         kill -TERM "$(cat "$f")" 2>/dev/null || true
@@ -17,6 +35,7 @@ cleanup() {
         kill -KILL "$(cat "$f")" 2>/dev/null || true
     done
     [ -n "${KEEP:-}" ] || rm -rf "$T"
+    exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -60,8 +79,12 @@ stop() {
     kill "-${2:-TERM}" "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     kill -0 "$pid" 2>/dev/null && fail "$1 did not stop"
-    wait "$pid" 2>/dev/null || true
+    status=0
+    wait "$pid" 2>/dev/null || status=$?
     rm -f "$T/$1.pid"
+    # A clean stop exits 0; anything else (a sanitizer report, a leak, a
+    # crash) fails the test.
+    [ "${2:-TERM}" != TERM ] || [ "$status" -eq 0 ] || fail "$1 exited with status $status on SIGTERM"
 }
 
 running() { kill -0 "$(cat "$T/$1.pid")" 2>/dev/null; }
