@@ -37,6 +37,8 @@
 #define RUN_BACKOFF_MAX_MS  300000
 #define RUN_HEARTBEAT_MS    5000
 #define RUN_MAX_IN          64        /* concurrent incoming transfers */
+#define RUN_REFUSALS_PER_MIN 30       /* audited refusals per peer per minute */
+#define RUN_LIMIT_WINDOW_MS 60000
 #define RUN_MAX_CORRUPT     3         /* chunk refusals before a delivery fails */
 #define RUN_CURVE_OVERHEAD  256       /* CURVE MESSAGE command framing */
 #define RUN_ZAP_ENDPOINT    "inproc://zeromq.zap.01"
@@ -63,6 +65,15 @@ typedef struct {
     int64_t deadline;          /* ms, monotonic */
 } out_xfer_t;
 
+/* Refusals are recorded one by one up to a rate; past it they are counted
+   and one summary entry is written when the minute ends, so a hostile peer
+   cannot grow the audit log (or the log on stderr) without bound. */
+typedef struct {
+    int64_t start;             /* window start, ms */
+    int count;
+    int suppressed;
+} limit_t;
+
 typedef struct {
     store_peer_t info;
     void *dealer;
@@ -73,6 +84,7 @@ typedef struct {
     out_xfer_t out;            /* one outgoing transfer per peer at a time */
     int64_t sub_retry_at;      /* resend requested SUBSCRIBEs after */
     uint64_t sub_scan;         /* the scan that last sent them */
+    limit_t refusals;          /* audit entries for refusals of its messages */
 } peer_t;
 
 typedef struct {
@@ -101,6 +113,7 @@ typedef struct {
     in_xfer_t in[RUN_MAX_IN];
     uint8_t *scratch;          /* one plaintext chunk */
     int64_t scan_at;           /* next time to look at pending work, ms */
+    limit_t zap_refusals;      /* audit entries for refused connections */
     char actor[80];
 } run_t;
 
@@ -154,6 +167,36 @@ static void s_backoff (run_t *r, peer_t *p)
     int64_t jitter = (int64_t) (rnd % (uint32_t) (p->backoff_ms / 4 + 1));
     p->retry_at = s_now_ms () + p->backoff_ms + jitter;
     s_schedule (r, p->retry_at);
+}
+
+/* Writes the summary of a finished window, if anything was suppressed. */
+static void s_limit_flush (run_t *r, limit_t *l, const char *who, int64_t now)
+{
+    if (l->suppressed > 0 && now - l->start >= RUN_LIMIT_WINDOW_MS) {
+        node_audit (r->n, "node", "refuse", "summary", who, "refuse", "audit.rate-limit",
+                    "%d further refusal(s) of %s in one minute not recorded one by one", l->suppressed,
+                    *who ? who : "unknown keys");
+        node_log (r->n, "warn", "%d further refusal(s) of %s suppressed", l->suppressed, *who ? who : "unknown keys");
+        l->suppressed = 0;
+    }
+}
+
+/* 1 if this refusal is to be recorded on its own, 0 if only counted. */
+static int s_limit_pass (run_t *r, limit_t *l, const char *who)
+{
+    int64_t now = s_now_ms ();
+    if (now - l->start >= RUN_LIMIT_WINDOW_MS) {
+        s_limit_flush (r, l, who, now);
+        l->start = now;
+        l->count = 0;
+    }
+    if (l->count < RUN_REFUSALS_PER_MIN) {
+        l->count++;
+        return 1;
+    }
+    if (l->suppressed++ == 0)
+        s_schedule (r, l->start + RUN_LIMIT_WINDOW_MS);
+    return 0;
 }
 
 /* Encodes M and sends it on SOCK, after ROUTING (if any) and before PAYLOAD
@@ -340,7 +383,8 @@ static void s_handle_zap (run_t *r)
     if (count != 7 || sizes[0] != 3 || memcmp (frames[0], "1.0", 3) != 0 || sizes[5] != 5 ||
         memcmp (frames[5], "CURVE", 5) != 0 || sizes[6] != 32) {
         s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "400", "CURVE required", "");
-        node_audit (r->n, "node", "connect", "transport", "", "refuse", "zap.mechanism",
+        if (s_limit_pass (r, &r->zap_refusals, ""))
+            node_audit (r->n, "node", "connect", "transport", "", "refuse", "zap.mechanism",
                     "connection from %s without CURVE refused", address);
         return;
     }
@@ -353,6 +397,8 @@ static void s_handle_zap (run_t *r)
     char fpr[CX_FINGERPRINT_HEXLEN];
     cx_fingerprint ((const uint8_t *) frames[6], fpr);
     s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "400", "unknown key", "");
+    if (!s_limit_pass (r, &r->zap_refusals, ""))
+        return;
     node_log (r->n, "warn", "refused connection from %s: CURVE key %s is not a known peer", address, fpr);
     char actor[64];
     snprintf (actor, sizeof actor, "key:%s", fpr);
@@ -761,11 +807,13 @@ static void s_in_release (in_xfer_t *x)
 static void s_in_refuse (run_t *r, const origin_t *o, const char *object, proto_err_t code,
                          const uint8_t *dsid, const char *rule, const char *why)
 {
+    s_reply_error (r, o, code, dsid, "%s", why);
+    if (!s_limit_pass (r, &o->peer->refusals, o->org))
+        return;
     char actor[80];
     s_peer_actor (o->peer, actor, sizeof actor);
     node_log (r->n, "warn", "refused %s from %s: %s", object, o->org, why);
     node_audit (r->n, actor, "receive", object, o->org, "refuse", rule, "%s", why);
-    s_reply_error (r, o, code, dsid, "%s", why);
 }
 
 static int64_t s_chunk_len (int64_t bytes, int64_t chunk_size, int64_t chunks, int64_t index)
@@ -1021,7 +1069,14 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
     cx_hex (m->dataset, 16, id);
     in_xfer_t *x = s_in_find (r, m->dataset);
     if (!x || strcmp (x->publisher, o->org) != 0) {
-        s_reply_error (r, o, PROTO_E_STATE, m->dataset, "no transfer of %s in progress: send OFFER first", id);
+        store_dataset_t *d = malloc (sizeof *d);
+        int known = d && store_dataset_get (r->n->store, id, d) == 0;
+        free (d);
+        if (known)
+            s_reply_error (r, o, PROTO_E_STATE, m->dataset, "no transfer of %s in progress: send OFFER first", id);
+        else
+            s_reply_error (r, o, PROTO_E_UNKNOWN_DATASET, m->dataset, "dataset %s is not known here: send OFFER first",
+                           id);
         return;
     }
     char object[129];
@@ -1205,10 +1260,12 @@ static void s_handle_dealer (run_t *r, peer_t *p)
     if (err != PROTO_OK) {
         char actor[80];
         s_peer_actor (p, actor, sizeof actor);
+        free (m);
+        if (!s_limit_pass (r, &p->refusals, p->info.org))
+            goto out;
         node_log (r->n, "warn", "malformed reply from %s: %s", p->info.org, proto_error ());
         node_audit (r->n, actor, "receive", "message", p->info.org, "refuse", "protocol.decode",
                     "%s reply: %s", proto_err_name (err), proto_error ());
-        free (m);
         goto out;
     }
     int ours = p->out.dataset[0] && memcmp (m->dataset, p->out.dsid, 16) == 0;
@@ -1371,6 +1428,9 @@ static void s_timers (run_t *r)
                       (long long) r->in[i].durable);
             s_in_release (&r->in[i]);
         }
+    s_limit_flush (r, &r->zap_refusals, "", now);
+    for (size_t i = 0; i < r->npeers; i++)
+        s_limit_flush (r, &r->peers[i]->refusals, r->peers[i]->info.org, now);
     if (r->scan_at && r->scan_at <= now)
         s_scan (r);
 }
