@@ -451,6 +451,13 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
         return node_fail (n, "--class must be one of aggregate, pseudonymised, identifiable");
     if (!p->purpose || !s_one_of (p->purpose, s_purposes))
         return node_fail (n, "--purpose must be one of commissioning, invoice-validation, risk-stratification");
+    static const char *const kinds[] = {"new", "supersedes", "correction", NULL};
+    const char *kind = p->kind ? p->kind : "new";
+    if (!s_one_of (kind, kinds))
+        return node_fail (n, "--kind must be new, supersedes or correction");
+    if (p->retention < 0 || p->retention > (int64_t) 3650 * 86400)
+        return node_fail (n, "--retention must be at most 3650 days");
+    int64_t retention = p->retention ? p->retention : NODE_RETENTION_DEFAULT;
 
     int rc = -1, in = -1, out = -1;
     uint8_t *plain = NULL, *sealed = NULL;
@@ -572,6 +579,8 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     memcpy (d.hash, m.hash, sizeof d.hash);
     snprintf (d.state, sizeof d.state, "published");
     d.next_chunk = d.chunks;
+    snprintf (d.kind, sizeof d.kind, "%s", kind);
+    d.expires = m.created + retention;
     s_queue_ctx_t q = {n, p->topic, id, 0, 0};
     /* The file is renamed into place before the row commits, so a stored
        dataset always has its content; a crash in between leaves an
@@ -592,13 +601,27 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
         unlink (final);
         goto out;
     }
+    int superseded = 0;
+    if (strcmp (kind, "supersedes") == 0) {
+        char why[64];
+        snprintf (why, sizeof why, "superseded by version %lld", (long long) d.version);
+        superseded = store_delivery_supersede (n->store, d.publisher, d.topic, d.version, why);
+        if (superseded < 0) {
+            node_fail (n, "cannot record the dataset: %s", store_error (n->store));
+            store_rollback (n->store);
+            unlink (final);
+            goto out;
+        }
+    }
     char hashhex[65];
     cx_hex (m.hash, sizeof m.hash, hashhex);
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", m.topic, (long long) m.version, id);
     if (node_audit (n, actor, "publish", object, "", "allow", "local.publish",
-                    "%s, %llu bytes, class %s, purpose %s, blake2b %s, queued for %d subscriber(s)",
-                    m.filename, (unsigned long long) m.bytes, m.class_, m.purpose, hashhex, q.count) != 0 ||
+                    "%s, %llu bytes, class %s, purpose %s, %s, blake2b %s, queued for %d subscriber(s)%s; "
+                    "undelivered copies expire after %lld s",
+                    m.filename, (unsigned long long) m.bytes, m.class_, m.purpose, kind, hashhex, q.count,
+                    superseded > 0 ? ", older undelivered versions superseded" : "", (long long) retention) != 0 ||
         store_commit (n->store) != 0) {
         node_fail (n, "cannot record the dataset: %s", store_error (n->store));
         store_rollback (n->store);
@@ -653,6 +676,73 @@ int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_
     node_audit (n, actor, "subscribe", topic, org, "allow", "local.subscribe",
                 "subscription to %s from %s requested", topic, org);
     node_kick (n);
+    return 0;
+}
+
+int node_unsubscribe (node_t *n, const char *org, const char *topic, int as_publisher)
+{
+    store_sub_t sub;
+    const char *publisher = as_publisher ? n->self.org : org;
+    const char *subscriber = as_publisher ? org : n->self.org;
+    int r = store_sub_get (n->store, publisher, subscriber, topic, &sub);
+    if (r == STORE_NOTFOUND)
+        return node_fail (n, "no subscription of %s to %s from %s: cdx subscriptions lists them", subscriber,
+                          topic, publisher);
+    if (r != 0)
+        return node_fail (n, "%s", store_error (n->store));
+    char actor[80];
+    snprintf (actor, sizeof actor, "user:%s", node_user ());
+    if (store_begin (n->store) != 0)
+        return node_fail (n, "%s", store_error (n->store));
+    /* As subscriber the publisher still has to be told ("ending"); the
+       node sends UNSUBSCRIBE and records "ended" on the answer. */
+    snprintf (sub.state, sizeof sub.state, "%s", as_publisher ? "ended" : "ending");
+    int cancelled = 0;
+    if (store_sub_put (n->store, &sub) != 0 ||
+        (as_publisher &&
+         (cancelled = store_delivery_cancel (n->store, publisher, topic, subscriber, "unsubscribed")) < 0) ||
+        node_audit (n, actor, "unsubscribe", topic, org, "allow", "local.subscribe",
+                    "subscription of %s to %s from %s ended%s; %d pending deliveries cancelled", subscriber, topic,
+                    publisher, as_publisher ? "" : " (the publisher is told)", cancelled) != 0 ||
+        store_commit (n->store) != 0) {
+        node_fail (n, "%s", store_error (n->store));
+        store_rollback (n->store);
+        return -1;
+    }
+    node_kick (n);
+    return 0;
+}
+
+typedef struct {
+    const char *publisher, *topic;
+    int64_t version, best;
+    char id[33];
+} s_find_t;
+
+static int s_find_one (const store_dataset_t *d, void *arg)
+{
+    s_find_t *f = arg;
+    if (strcmp (d->topic, f->topic) != 0 || (f->publisher && strcmp (d->publisher, f->publisher) != 0))
+        return 0;
+    if ((f->version && d->version == f->version) || (!f->version && d->version > f->best)) {
+        f->best = d->version;
+        memcpy (f->id, d->id, sizeof f->id);
+    }
+    return 0;
+}
+
+int node_find (node_t *n, const char *publisher, const char *topic, int64_t version, char id_out[33])
+{
+    s_find_t f = {publisher, topic, version, 0, ""};
+    if (store_dataset_each (n->store, s_find_one, &f) < 0)
+        return node_fail (n, "%s", store_error (n->store));
+    if (!f.id[0]) {
+        if (version)
+            return node_fail (n, "no version %lld of %s here: cdx datasets lists what this node holds",
+                              (long long) version, topic);
+        return node_fail (n, "no dataset of topic %s here: cdx datasets lists what this node holds", topic);
+    }
+    memcpy (id_out, f.id, 33);
     return 0;
 }
 

@@ -59,9 +59,13 @@ typedef struct {
     const char *topic;
     const char *class_;      /* aggregate | pseudonymised | identifiable */
     const char *purpose;     /* commissioning | invoice-validation | risk-stratification */
+    const char *kind;        /* NULL or "new", "supersedes", "correction" */
+    int64_t retention;       /* seconds until undelivered copies expire; 0 = default */
     node_progress_fn *progress;
     void *progress_arg;
 } node_publish_t;
+
+#define NODE_RETENTION_DEFAULT (14 * 86400)   /* seconds */
 
 /* Seals and signs a new version of TOPIC, stores it and queues it for
    every active subscriber. ID_OUT receives the dataset id (hex), VERSION
@@ -71,6 +75,16 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
 /* Records a subscription request to TOPIC at the peer ORG; the running node
    sends it. FROM_VERSION 0 asks for the latest version only. */
 int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_version);
+
+/* Ends a subscription. As subscriber (ORG is the publisher): the running
+   node tells the publisher, which cancels what it has not delivered. As
+   publisher (AS_PUBLISHER set, ORG is the subscriber): ends it here and
+   cancels pending deliveries of TOPIC to ORG. */
+int node_unsubscribe (node_t *n, const char *org, const char *topic, int as_publisher);
+
+/* Finds the dataset of TOPIC at VERSION from PUBLISHER (NULL: any; the
+   newest if VERSION is 0) and writes its id into ID_OUT. */
+int node_find (node_t *n, const char *publisher, const char *topic, int64_t version, char id_out[33]);
 
 /* Decrypts and verifies dataset ID into OUT_PATH (created exclusively,
    0600). Recorded in the audit log. */
@@ -90,9 +104,11 @@ void node_kick (node_t *n);
 int node_running (node_t *n);
 
 /* Runs the node until *STOP becomes non-zero (set it from a signal
-   handler). Binds the endpoint, answers ZAP, delivers and receives.
-   0 on a clean stop, -1 if it could not start. */
-int node_run (node_t *n, volatile sig_atomic_t *stop);
+   handler). Binds BIND, or the card's endpoint if BIND is NULL (a node
+   behind a proxy or NAT binds one address and is reached at another);
+   answers ZAP, delivers and receives. 0 on a clean stop, -1 if it could
+   not start. */
+int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop);
 
 /* Exit codes of the cdx command (documented in cdx --help). */
 enum {

@@ -39,6 +39,8 @@
 #define RUN_MAX_IN          64        /* concurrent incoming transfers */
 #define RUN_REFUSALS_PER_MIN 30       /* audited refusals per peer per minute */
 #define RUN_LIMIT_WINDOW_MS 60000
+#define RUN_CUTOFF_CORRUPT  5         /* bad chunks from a peer in an hour */
+#define RUN_CUTOFF_MS       3600000   /* ... cut it off for an hour */
 #define RUN_MAX_CORRUPT     3         /* chunk refusals before a delivery fails */
 #define RUN_CURVE_OVERHEAD  256       /* CURVE MESSAGE command framing */
 #define RUN_ZAP_ENDPOINT    "inproc://zeromq.zap.01"
@@ -60,6 +62,8 @@ typedef struct {
     int64_t version;
     int64_t chunks, chunk_size, bytes;
     int64_t next;              /* next chunk to send */
+    int64_t acked;             /* chunks the subscriber has consumed */
+    int64_t noted;             /* acked as last written to the store */
     uint32_t credit;
     int fd;
     int64_t deadline;          /* ms, monotonic */
@@ -85,6 +89,9 @@ typedef struct {
     int64_t sub_retry_at;      /* resend requested SUBSCRIBEs after */
     uint64_t sub_scan;         /* the scan that last sent them */
     limit_t refusals;          /* audit entries for refusals of its messages */
+    int64_t corrupt_start;     /* window of chunks from it that failed, ms */
+    int corrupt;               /* how many in that window */
+    int64_t cut_until;         /* its offers are refused until then, ms */
 } peer_t;
 
 typedef struct {
@@ -418,7 +425,9 @@ static void s_delivery_note (run_t *r, peer_t *p, const char *state, const char 
         return;
     snprintf (d.state, sizeof d.state, "%s", state);
     snprintf (d.error, sizeof d.error, "%s", error ? error : "");
-    d.next_chunk = p->out.next;
+    d.next_chunk = p->out.acked;
+    if (strcmp (state, "sending") != 0)
+        d.started = 0;
     if (count_attempt)
         d.attempts++;
     if (store_delivery_update (r->n->store, &d) != 0)
@@ -544,7 +553,14 @@ static out_state_t s_out_accept (run_t *r, peer_t *p, const proto_msg_t *m)
         node_log (r->n, "info", "%s resumes %s from chunk %" PRIu64 " of %lld", p->info.org, x->dataset,
                   m->number, (long long) x->chunks);
     x->next = (int64_t) m->number;
+    x->acked = x->next;
     x->credit = m->credit;
+    store_delivery_t d;
+    if (store_delivery_get (r->n->store, x->dataset, p->info.org, &d) == 0) {
+        d.started = (int64_t) time (NULL);
+        d.next_chunk = x->acked;
+        store_delivery_update (r->n->store, &d);
+    }
     return s_out_pump (r, p);
 }
 
@@ -552,6 +568,18 @@ static out_state_t s_out_credit (run_t *r, peer_t *p, const proto_msg_t *m)
 {
     out_xfer_t *x = &p->out;
     x->credit += m->credit;
+    x->acked += m->credit;
+    if (x->acked > x->next)
+        x->acked = x->next;
+    /* Progress for cdx deliveries, every few MiB acknowledged. */
+    if (x->acked - x->noted >= 4 * (int64_t) RUN_WINDOW) {
+        store_delivery_t d;
+        if (store_delivery_get (r->n->store, x->dataset, p->info.org, &d) == 0) {
+            d.next_chunk = x->acked;
+            store_delivery_update (r->n->store, &d);
+        }
+        x->noted = x->acked;
+    }
     if (x->credit > 2 * PROTO_CREDIT_MAX)
         x->credit = 2 * PROTO_CREDIT_MAX;
     return s_out_pump (r, p);
@@ -664,9 +692,48 @@ typedef struct {
     uint64_t id;
 } scan_t;
 
+/* A delivery that could not complete before its dataset's expiry is
+   reported as expired; nothing is dropped silently. 1 if it expired. */
+static int s_expire (run_t *r, const store_delivery_t *d, int64_t *expires)
+{
+    store_dataset_t *ds = malloc (sizeof *ds);
+    if (!ds)
+        return 0;
+    int expired = 0;
+    *expires = 0;
+    if (store_dataset_get (r->n->store, d->dataset, ds) == 0 && ds->expires > 0) {
+        *expires = ds->expires;
+        if (ds->expires <= (int64_t) time (NULL)) {
+            peer_t *p = s_peer (r, d->subscriber);
+            if (p && strcmp (p->out.dataset, d->dataset) == 0)
+                s_out_release (&p->out);
+            store_delivery_t e = *d;
+            snprintf (e.state, sizeof e.state, "expired");
+            snprintf (e.error, sizeof e.error, "not delivered before the retention period ended");
+            char object[129];
+            snprintf (object, sizeof object, "%s v%lld %s", ds->topic, (long long) ds->version, ds->id);
+            if (store_delivery_update (r->n->store, &e) == 0)
+                node_audit (r->n, "node", "expire", object, d->subscriber, "refuse", "delivery.expired",
+                            "delivery to %s did not complete before the dataset expired (%d attempts, last error: %s)",
+                            d->subscriber, (int) d->attempts, d->error[0] ? d->error : "none");
+            node_log (r->n, "warn", "delivery of %s to %s expired", d->dataset, d->subscriber);
+            expired = 1;
+        }
+    }
+    free (ds);
+    return expired;
+}
+
 static int s_scan_delivery (const store_delivery_t *d, void *arg)
 {
     scan_t *s = arg;
+    int64_t expires;
+    if (s_expire (s->r, d, &expires))
+        return 0;
+    if (expires > 0) {                           /* look again when it would expire */
+        int64_t left_ms = (expires - (int64_t) time (NULL)) * 1000;
+        s_schedule (s->r, s->now + (left_ms < 3600000 ? left_ms : 3600000));
+    }
     peer_t *p = s_peer (s->r, d->subscriber);
     if (!p || p->out.dataset[0])
         return 0;                                /* unknown peer, or busy */
@@ -687,7 +754,8 @@ static int s_scan_delivery (const store_delivery_t *d, void *arg)
 static int s_scan_sub (const store_sub_t *sub, void *arg)
 {
     scan_t *s = arg;
-    if (strcmp (sub->subscriber, s->r->n->self.org) != 0 || strcmp (sub->state, "requested") != 0)
+    if (strcmp (sub->subscriber, s->r->n->self.org) != 0 ||
+        (strcmp (sub->state, "requested") != 0 && strcmp (sub->state, "ending") != 0))
         return 0;
     peer_t *p = s_peer (s->r, sub->publisher);
     if (!p || !p->connected)
@@ -698,11 +766,12 @@ static int s_scan_sub (const store_sub_t *sub, void *arg)
     }
     proto_msg_t m;
     memset (&m, 0, sizeof m);
-    m.id = PROTO_SUBSCRIBE;
+    int ending = strcmp (sub->state, "ending") == 0;
+    m.id = ending ? PROTO_UNSUBSCRIBE : PROTO_SUBSCRIBE;
     snprintf (m.topic, sizeof m.topic, "%s", sub->topic);
-    m.number = (uint64_t) sub->from_version;
+    m.number = ending ? 0 : (uint64_t) sub->from_version;
     if (s_send (s->r, p->dealer, NULL, 0, &m, NULL) == 0)
-        node_log (s->r->n, "info", "asked %s for topic %s", p->info.org, sub->topic);
+        node_log (s->r->n, "info", "%s %s for topic %s", ending ? "told" : "asked", p->info.org, sub->topic);
     p->sub_retry_at = s->now + RUN_TIMEOUT_MS;
     p->sub_scan = s->id;
     s_schedule (s->r, p->sub_retry_at);
@@ -782,6 +851,38 @@ static void s_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
                 m->number ? "history" : "latest only", q.queued);
     node_log (r->n, "info", "%s subscribed to %s", o->org, m->topic);
     s_schedule (r, s_now_ms ());
+}
+
+static void s_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
+{
+    store_sub_t sub;
+    int found = store_sub_get (r->n->store, r->n->self.org, o->org, m->topic, &sub) == 0;
+    int cancelled = 0;
+    if (found && strcmp (sub.state, "ended") != 0) {
+        snprintf (sub.state, sizeof sub.state, "ended");
+        if (store_begin (r->n->store) != 0 || store_sub_put (r->n->store, &sub) != 0 ||
+            (cancelled = store_delivery_cancel (r->n->store, r->n->self.org, m->topic, o->org,
+                                                "unsubscribed by the subscriber")) < 0 ||
+            store_commit (r->n->store) != 0) {
+            store_rollback (r->n->store);
+            s_reply_error (r, o, PROTO_E_INTERNAL, NULL, "cannot record the end of the subscription now");
+            return;
+        }
+        out_xfer_t *x = &o->peer->out;
+        if (x->dataset[0] && strcmp (x->topic, m->topic) == 0)
+            s_out_release (x);                   /* its delivery is cancelled */
+        char actor[80];
+        s_peer_actor (o->peer, actor, sizeof actor);
+        node_audit (r->n, actor, "unsubscribe", m->topic, o->org, "allow", "subscription.ended",
+                    "%s ended its subscription to %s; %d pending deliveries cancelled", o->org, m->topic, cancelled);
+        node_log (r->n, "info", "%s unsubscribed from %s", o->org, m->topic);
+    }
+    proto_msg_t reply;
+    memset (&reply, 0, sizeof reply);
+    reply.id = PROTO_SUBSCRIBED;
+    snprintf (reply.topic, sizeof reply.topic, "%s", m->topic);
+    snprintf (reply.reason, sizeof reply.reason, "ended");
+    s_send (r, r->router, o->routing, o->routing_len, &reply, NULL);
 }
 
 /* ---- subscriber side: incoming transfers ---------------------------------- */
@@ -907,6 +1008,11 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
 {
     char id[33];
     cx_hex (m->dataset, 16, id);
+    if (o->peer->cut_until > s_now_ms ()) {
+        s_in_refuse (r, o, id, PROTO_E_DENIED, m->dataset, "peer.corrupt-data",
+                     "this node is refusing your offers for a while: too many chunks failed authentication");
+        return;
+    }
     proto_manifest_t man;
     if (proto_manifest_decode (m->doc, m->doc_len, &man) != PROTO_OK) {
         char why[300];
@@ -934,7 +1040,7 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
     }
     store_sub_t sub;
     if (store_sub_get (r->n->store, o->org, r->n->self.org, man.topic, &sub) != 0 ||
-        strcmp (sub.state, "refused") == 0) {
+        (strcmp (sub.state, "active") != 0 && strcmp (sub.state, "requested") != 0)) {
         char why[256];
         snprintf (why, sizeof why, "this node has no subscription to %s from %s", man.topic, o->org);
         s_in_refuse (r, o, object, PROTO_E_DENIED, m->dataset, "subscription.none", why);
@@ -1106,6 +1212,21 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
                   m->number);
         s_in_refuse (r, o, object, PROTO_E_CHUNK, m->dataset, "chunk.authentication", why);
         s_in_release (x);
+        peer_t *p = o->peer;
+        int64_t now = s_now_ms ();
+        if (now - p->corrupt_start > RUN_CUTOFF_MS) {
+            p->corrupt_start = now;
+            p->corrupt = 0;
+        }
+        if (++p->corrupt >= RUN_CUTOFF_CORRUPT && p->cut_until <= now) {
+            p->cut_until = now + RUN_CUTOFF_MS;
+            char actor[80];
+            s_peer_actor (p, actor, sizeof actor);
+            node_audit (r->n, actor, "cut-off", "peer", p->info.org, "refuse", "peer.corrupt-data",
+                        "%d chunks from %s failed authentication within an hour: its offers are refused for an hour",
+                        p->corrupt, p->info.org);
+            node_log (r->n, "warn", "cutting off %s for an hour: %d corrupt chunks", p->info.org, p->corrupt);
+        }
         return;
     }
     cx_hash_update (x->hash, r->scratch, plen);
@@ -1228,6 +1349,7 @@ static void s_handle_router (run_t *r)
     }
     switch (m->id) {
     case PROTO_SUBSCRIBE: s_on_subscribe (r, &o, m); break;
+    case PROTO_UNSUBSCRIBE: s_on_unsubscribe (r, &o, m); break;
     case PROTO_OFFER:     s_on_offer (r, &o, m); break;
     case PROTO_CHUNK:     s_on_chunk (r, &o, m, &payload); break;
     default:
@@ -1272,11 +1394,14 @@ static void s_handle_dealer (run_t *r, peer_t *p)
     switch (m->id) {
     case PROTO_SUBSCRIBED: {
         store_sub_t sub;
+        int ended = strcmp (m->reason, "ended") == 0;
         if (store_sub_get (r->n->store, p->info.org, r->n->self.org, m->topic, &sub) == 0 &&
-            strcmp (sub.state, "active") != 0) {
-            snprintf (sub.state, sizeof sub.state, "active");
+            strcmp (sub.state, ended ? "ended" : "active") != 0 &&
+            strcmp (sub.state, ended ? "ending" : "requested") == 0) {
+            snprintf (sub.state, sizeof sub.state, "%s", ended ? "ended" : "active");
             store_sub_put (r->n->store, &sub);
-            node_log (r->n, "info", "%s confirmed subscription to %s", p->info.org, m->topic);
+            node_log (r->n, "info", "%s confirmed %s to %s", p->info.org,
+                      ended ? "the end of the subscription" : "subscription", m->topic);
         }
         break;
     }
@@ -1332,7 +1457,7 @@ static void s_handle_monitor (run_t *r, peer_t *p)
 
 /* ---- the loop ---------------------------------------------------------------- */
 
-static int s_setup (run_t *r)
+static int s_setup (run_t *r, const char *bind)
 {
     node_t *n = r->n;
     r->ctx = zmq_ctx_new ();
@@ -1359,7 +1484,7 @@ static int s_setup (run_t *r)
     zmq_setsockopt (r->router, ZMQ_CURVE_SERVER, &one, sizeof one);
     zmq_setsockopt (r->router, ZMQ_CURVE_SECRETKEY, cx_keypair_secret (n->curve), 32);
     zmq_setsockopt (r->router, ZMQ_ZAP_DOMAIN, "cdx", 3);
-    const char *endpoint = n->self.endpoint;
+    const char *endpoint = bind ? bind : n->self.endpoint;
     if (zmq_bind (r->router, endpoint) != 0)
         return node_fail (n, "cannot listen on %s: %s (is another node using that port?)", endpoint,
                           zmq_strerror (zmq_errno ()));
@@ -1452,7 +1577,7 @@ static long s_poll_timeout (run_t *r)
     return wait < 0 ? 0 : (long) wait;
 }
 
-int node_run (node_t *n, volatile sig_atomic_t *stop)
+int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop)
 {
     char lock[NODE_PATH_MAX];
     snprintf (lock, sizeof lock, "%s/%s", n->home, NODE_LOCK_FILE);
@@ -1465,12 +1590,12 @@ int node_run (node_t *n, volatile sig_atomic_t *stop)
         return node_fail (n, "out of memory");
     r->n = n;
     int rc = -1;
-    if (s_setup (r) != 0)
+    if (s_setup (r, bind) != 0)
         goto out;
     store_delivery_each_pending (n->store, s_requeue, r);
     s_reload_peers (r);
-    node_audit (n, "node", "start", "node", "", "allow", "local.run", "listening on %s", n->self.endpoint);
-    node_log (n, "info", "listening on %s as %s (%s)", n->self.endpoint, n->self.org, n->self.name);
+    node_audit (n, "node", "start", "node", "", "allow", "local.run", "listening on %s", bind ? bind : n->self.endpoint);
+    node_log (n, "info", "listening on %s as %s (%s)", bind ? bind : n->self.endpoint, n->self.org, n->self.name);
     s_schedule (r, s_now_ms ());
 
     zmq_pollitem_t *items = NULL;

@@ -430,6 +430,7 @@ int card_parse (const char *buf, size_t len, card_t *c, size_t *signed_len)
         goto malformed;
     }
     if (signed_len) *signed_len = sig_at;
+    s_error[0] = 0; /* no stale reason from an earlier failure, as card_format */
     return 0;
 
 malformed:

@@ -262,6 +262,7 @@ static const msg_desc_t s_msgs[PROTO_MSG_MAX + 1] = {
     [PROTO_CREDIT] = {"CREDIT", 0, 2, {&F_DATASET, &F_CREDIT}},
     [PROTO_RECEIPT] = {"RECEIPT", 0, 3, {&F_DATASET, &F_DOC, &F_SIG}},
     [PROTO_ERROR] = {"ERROR", 0, 3, {&F_CODE, &F_REASON, &F_DATASET}},
+    [PROTO_UNSUBSCRIBE] = {"UNSUBSCRIBE", 0, 1, {&F_TOPIC}},
 };
 
 static const msg_desc_t *s_msg (uint64_t id)

@@ -43,7 +43,8 @@ typedef enum {
     PROTO_CREDIT     = 6,   /* subscriber -> publisher: more credit */
     PROTO_RECEIPT    = 7,   /* subscriber -> publisher: signed receipt */
     PROTO_ERROR      = 8,   /* either way */
-    PROTO_MSG_MAX    = 8
+    PROTO_UNSUBSCRIBE = 9,  /* subscriber -> publisher */
+    PROTO_MSG_MAX    = 9
 } proto_id_t;
 
 /* Error codes carried by ERROR and returned by proto_decode. */
@@ -87,7 +88,8 @@ typedef struct {
    CHUNK      dataset, number(=chunk index)  + payload frame
    CREDIT     dataset, credit
    RECEIPT    dataset, doc(=receipt body), sig
-   ERROR      code, reason, dataset (zero if none) */
+   ERROR      code, reason, dataset (zero if none)
+   UNSUBSCRIBE topic                 (answered with SUBSCRIBED(topic, "ended")) */
 
 /* Encodes M into BUF (capacity CAP); *LEN receives the size. -1 if a field
    is out of bounds or CAP is too small (a programmer error: reason in

@@ -101,6 +101,9 @@ static const char *const s_migrations[] = {
     "  state TEXT NOT NULL"
     "    CHECK (state IN ('published', 'receiving', 'available', 'failed')),"
     "  next_chunk INTEGER NOT NULL CHECK (next_chunk >= 0 AND next_chunk <= chunks),"
+    "  kind TEXT NOT NULL DEFAULT 'new'"
+    "    CHECK (kind IN ('new', 'supersedes', 'correction')),"
+    "  expires INTEGER NOT NULL DEFAULT 0 CHECK (expires >= 0),"
     "  created INTEGER NOT NULL,"
     "  updated INTEGER NOT NULL,"
     "  UNIQUE (publisher, topic, version)"
@@ -109,7 +112,8 @@ static const char *const s_migrations[] = {
     "  publisher TEXT NOT NULL,"
     "  subscriber TEXT NOT NULL,"
     "  topic TEXT NOT NULL,"
-    "  state TEXT NOT NULL CHECK (state IN ('requested', 'active', 'refused')),"
+    "  state TEXT NOT NULL"
+    "    CHECK (state IN ('requested', 'active', 'refused', 'ending', 'ended')),"
     "  from_version INTEGER NOT NULL CHECK (from_version >= 0),"
     "  created INTEGER NOT NULL,"
     "  updated INTEGER NOT NULL,"
@@ -118,10 +122,12 @@ static const char *const s_migrations[] = {
     "CREATE TABLE deliveries ("
     "  dataset TEXT NOT NULL REFERENCES datasets (id),"
     "  subscriber TEXT NOT NULL,"
-    "  state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'delivered', 'failed')),"
+    "  state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'delivered', 'failed',"
+    "                                      'expired', 'superseded', 'cancelled')),"
     "  next_chunk INTEGER NOT NULL DEFAULT 0 CHECK (next_chunk >= 0),"
     "  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
     "  error TEXT NOT NULL DEFAULT '',"
+    "  started INTEGER NOT NULL DEFAULT 0,"
     "  receipt BLOB CHECK (receipt IS NULL OR (typeof (receipt) = 'blob'"
     "                      AND length (receipt) BETWEEN 1 AND 4096)),"
     "  receipt_sig BLOB CHECK (receipt_sig IS NULL OR (typeof (receipt_sig) = 'blob'"
@@ -160,11 +166,11 @@ _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERS
 #define PEER_COLS "org, role, name, endpoint, sign_pk, box_pk, curve_pk, card, trust, added"
 #define DATASET_COLS                                                                               \
     "id, publisher, topic, version, class, purpose, filename, bytes, chunk_size, chunks, hash, "   \
-    "manifest, sig, wrapped, state, next_chunk, created, updated"
+    "manifest, sig, wrapped, state, next_chunk, kind, expires, created, updated"
 #define SUB_COLS "publisher, subscriber, topic, state, from_version, created, updated"
 #define DELIVERY_COLS                                                                              \
-    "dataset, subscriber, state, next_chunk, attempts, error, receipt, receipt_sig, created, "     \
-    "updated"
+    "dataset, subscriber, state, next_chunk, attempts, error, receipt, receipt_sig, started, "     \
+    "created, updated"
 #define AUDIT_COLS "seq, at, actor, action, object, peer, decision, rule, detail"
 
 typedef enum {
@@ -193,6 +199,8 @@ typedef enum {
     ST_DELIVERY_RECEIPT,
     ST_DELIVERY_PENDING,
     ST_DELIVERY_EACH,
+    ST_DELIVERY_SUPERSEDE,
+    ST_DELIVERY_CANCEL,
     ST_AUDIT_APPEND,
     ST_AUDIT_EACH,
     ST__COUNT
@@ -220,7 +228,7 @@ static const char *const s_sql[ST__COUNT] = {
     [ST_PEER_EACH] = "SELECT " PEER_COLS " FROM peers ORDER BY org",
 
     [ST_DATASET_PUT] = "INSERT INTO datasets (" DATASET_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-                       " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                       " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     [ST_DATASET_GET] = "SELECT " DATASET_COLS " FROM datasets WHERE id = ?1",
     [ST_DATASET_PROGRESS] = "UPDATE datasets SET state = ?2, next_chunk = ?3, updated = ?4"
                             " WHERE id = ?1",
@@ -246,7 +254,16 @@ static const char *const s_sql[ST__COUNT] = {
     [ST_DELIVERY_GET] = "SELECT " DELIVERY_COLS " FROM deliveries"
                         " WHERE dataset = ?1 AND subscriber = ?2",
     [ST_DELIVERY_UPDATE] = "UPDATE deliveries SET state = ?3, next_chunk = ?4, attempts = ?5,"
-                           " error = ?6, updated = ?7 WHERE dataset = ?1 AND subscriber = ?2",
+                           " error = ?6, started = ?8, updated = ?7"
+                           " WHERE dataset = ?1 AND subscriber = ?2",
+    /* Older versions not yet started give way to a superseding one. */
+    [ST_DELIVERY_SUPERSEDE] = "UPDATE deliveries SET state = 'superseded', error = ?4, updated = ?5"
+                              " WHERE state = 'queued' AND next_chunk = 0 AND dataset IN"
+                              " (SELECT id FROM datasets WHERE publisher = ?1 AND topic = ?2"
+                              " AND version < ?3)",
+    [ST_DELIVERY_CANCEL] = "UPDATE deliveries SET state = 'cancelled', error = ?4, updated = ?5"
+                           " WHERE state IN ('queued', 'sending') AND subscriber = ?3 AND dataset IN"
+                           " (SELECT id FROM datasets WHERE publisher = ?1 AND topic = ?2)",
     [ST_DELIVERY_RECEIPT] = "UPDATE deliveries SET receipt = ?3, receipt_sig = ?4,"
                             " state = 'delivered', error = '', updated = ?5"
                             " WHERE dataset = ?1 AND subscriber = ?2",
@@ -488,7 +505,7 @@ static int s_row_dataset (store_t *s, sqlite3_stmt *st, void *row)
         INT (8, chunk_size) || INT (9, chunks) || EXACT (10, hash, 0) ||
         s_col_blob (s, T, st, 11, out->manifest, sizeof out->manifest, &out->manifest_len, 0) ||
         EXACT (12, sig, 0) || EXACT (13, wrapped, 0) || TEXT (14, state) || INT (15, next_chunk) ||
-        INT (16, created) || INT (17, updated))
+        TEXT (16, kind) || INT (17, expires) || INT (18, created) || INT (19, updated))
         return -1;
     return 0;
 }
@@ -512,7 +529,7 @@ static int s_row_delivery (store_t *s, sqlite3_stmt *st, void *row)
     if (TEXT (0, dataset) || TEXT (1, subscriber) || TEXT (2, state) || INT (3, next_chunk) ||
         INT (4, attempts) || TEXT (5, error) ||
         s_col_blob (s, T, st, 6, out->receipt, sizeof out->receipt, &out->receipt_len, 1) ||
-        EXACT (7, receipt_sig, 1) || INT (8, created) || INT (9, updated))
+        EXACT (7, receipt_sig, 1) || INT (8, started) || INT (9, created) || INT (10, updated))
         return -1;
     return 0;
 }
@@ -982,8 +999,9 @@ int store_dataset_put (store_t *s, const store_dataset_t *d)
          s_bind_blob (st, 12, d->manifest, d->manifest_len) |
          s_bind_blob (st, 13, d->sig, sizeof d->sig) |
          s_bind_blob (st, 14, d->wrapped, sizeof d->wrapped) | s_bind_text (st, 15, d->state) |
-         s_bind_int (st, 16, d->next_chunk) | s_bind_int (st, 17, now) |
-         s_bind_int (st, 18, now)) != SQLITE_OK) {
+         s_bind_int (st, 16, d->next_chunk) | s_bind_text (st, 17, d->kind[0] ? d->kind : "new") |
+         s_bind_int (st, 18, d->expires) | s_bind_int (st, 19, now) |
+         s_bind_int (st, 20, now)) != SQLITE_OK) {
         s_dbfail (s, "cannot store dataset %s", d->id);
         goto out;
     }
@@ -1196,7 +1214,7 @@ int store_delivery_update (store_t *s, const store_delivery_t *d)
     if ((s_bind_text (st, 1, d->dataset) | s_bind_text (st, 2, d->subscriber) |
          s_bind_text (st, 3, d->state) | s_bind_int (st, 4, d->next_chunk) |
          s_bind_int (st, 5, d->attempts) | s_bind_text (st, 6, d->error) |
-         s_bind_int (st, 7, s_now ())) != SQLITE_OK) {
+         s_bind_int (st, 7, s_now ()) | s_bind_int (st, 8, d->started)) != SQLITE_OK) {
         s_dbfail (s, "cannot update the delivery of %s to %s", d->dataset, d->subscriber);
         goto out;
     }
@@ -1319,4 +1337,37 @@ int store_audit_each (store_t *s, int (*fn) (const store_audit_t *, void *), voi
     store_audit_t row;
     s_audit_cb_t c = {fn, arg};
     return s_each (s, ST_AUDIT_EACH, "the audit log", &row, s_row_audit, s_emit_audit, &c);
+}
+
+/* Runs one of the "pending deliveries of PUBLISHER's TOPIC" updates; returns
+   the number of rows changed, or -1. */
+static int s_delivery_bulk (store_t *s, s_stmt_id_t id, const char *publisher, const char *topic,
+                            int64_t version, const char *subscriber, const char *why)
+{
+    assert (s && publisher && topic && why);
+    sqlite3_stmt *st = s->st[id];
+    int ret = -1;
+    if ((s_bind_text (st, 1, publisher) | s_bind_text (st, 2, topic) |
+         (subscriber ? s_bind_text (st, 3, subscriber) : s_bind_int (st, 3, version)) |
+         s_bind_text (st, 4, why) | s_bind_int (st, 5, s_now ())) != SQLITE_OK ||
+        sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot update deliveries of %s %s", publisher, topic);
+        goto out;
+    }
+    ret = sqlite3_changes (s->db);
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_delivery_supersede (store_t *s, const char *publisher, const char *topic,
+                              int64_t version, const char *why)
+{
+    return s_delivery_bulk (s, ST_DELIVERY_SUPERSEDE, publisher, topic, version, NULL, why);
+}
+
+int store_delivery_cancel (store_t *s, const char *publisher, const char *topic,
+                           const char *subscriber, const char *why)
+{
+    return s_delivery_bulk (s, ST_DELIVERY_CANCEL, publisher, topic, 0, subscriber, why);
 }

@@ -99,6 +99,8 @@ typedef struct {
     uint8_t wrapped[80];     /* content key wrapped for this node */
     char state[16];          /* published | receiving | available | failed */
     int64_t next_chunk;      /* chunks durable so far (receiving) */
+    char kind[16];           /* new | supersedes | correction ("" = new) */
+    int64_t expires;         /* publisher: undelivered copies expire then; 0 never */
     int64_t created;
     int64_t updated;
 } store_dataset_t;
@@ -117,7 +119,7 @@ typedef struct {
     char publisher[17];
     char subscriber[17];
     char topic[129];
-    char state[16];          /* requested | active | refused */
+    char state[16];          /* requested | active | refused | ending | ended */
     int64_t from_version;    /* 0: latest only */
     int64_t created;
     int64_t updated;
@@ -133,13 +135,15 @@ int store_sub_each (store_t *s, int (*fn) (const store_sub_t *, void *), void *a
 typedef struct {
     char dataset[33];
     char subscriber[17];
-    char state[16];          /* queued | sending | delivered | failed */
+    char state[16];          /* queued | sending | delivered | failed | expired
+                                | superseded | cancelled */
     int64_t next_chunk;      /* acknowledged resume point */
     int64_t attempts;
     char error[257];         /* why the last attempt failed, or "" */
     uint8_t receipt[4096];   /* signed receipt bytes, when delivered */
     size_t receipt_len;
     uint8_t receipt_sig[64];
+    int64_t started;         /* when the current attempt began sending, 0 if not */
     int64_t created;
     int64_t updated;
 } store_delivery_t;
@@ -148,11 +152,19 @@ typedef struct {
 int store_delivery_add (store_t *s, const char *dataset, const char *subscriber);
 int store_delivery_get (store_t *s, const char *dataset, const char *subscriber,
                         store_delivery_t *out);
-/* Updates state, next_chunk, attempts and error. */
+/* Updates state, next_chunk, attempts, error and started. */
 int store_delivery_update (store_t *s, const store_delivery_t *d);
 /* Records the receipt and sets state to delivered. */
 int store_delivery_receipt (store_t *s, const char *dataset, const char *subscriber,
                             const uint8_t *receipt, size_t len, const uint8_t sig[64]);
+/* Marks queued, not yet started deliveries of versions of TOPIC older than
+   VERSION as superseded (WHY is recorded). Returns how many, or -1. */
+int store_delivery_supersede (store_t *s, const char *publisher, const char *topic,
+                              int64_t version, const char *why);
+/* Marks pending deliveries of TOPIC to SUBSCRIBER as cancelled. Returns how
+   many, or -1. */
+int store_delivery_cancel (store_t *s, const char *publisher, const char *topic,
+                           const char *subscriber, const char *why);
 /* Deliveries not yet delivered or failed, oldest first. */
 int store_delivery_each_pending (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
 int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);

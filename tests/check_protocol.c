@@ -194,6 +194,9 @@ static void s_msg_fixture (uint8_t id, proto_msg_t *m)
         s_fill (m->sig, sizeof m->sig, 0xa0);
         break;
     }
+    case PROTO_UNSUBSCRIBE:
+        strcpy (m->topic, "apc/monthly");
+        break;
     case PROTO_ERROR:
         m->code = PROTO_E_DENIED;
         strcpy (m->reason, "no subscription to 0DF apc/monthly");
@@ -242,6 +245,7 @@ static const struct {
     const char *hex;
 } GOLDEN[] = {
     {PROTO_SUBSCRIBE, "940101ab6170632f6d6f6e74686c7900"},
+    {PROTO_UNSUBSCRIBE, "930109ab6170632f6d6f6e74686c79"},
     {PROTO_SUBSCRIBED, "940102ab6170632f6d6f6e74686c79a6616374697665"},
     {PROTO_OFFER, "960103c410000102030405060708090a0b0c0d0e0fc4e68da6666f726d617401"
                   "a764617461736574c410000102030405060708090a0b0c0d0e0fa97075626c69"
@@ -300,7 +304,8 @@ START_TEST (test_names_and_payload)
     ck_assert_str_eq (proto_name (PROTO_SUBSCRIBE), "SUBSCRIBE");
     ck_assert_str_eq (proto_name (PROTO_ERROR), "ERROR");
     ck_assert_str_eq (proto_name (0), "UNKNOWN");
-    ck_assert_str_eq (proto_name (9), "UNKNOWN");
+    ck_assert_str_eq (proto_name (PROTO_UNSUBSCRIBE), "UNSUBSCRIBE");
+    ck_assert_str_eq (proto_name (PROTO_MSG_MAX + 1), "UNKNOWN");
     ck_assert_str_eq (proto_err_name (PROTO_E_MALFORMED), "MALFORMED");
     ck_assert_str_eq (proto_err_name (PROTO_E_UNKNOWN_DATASET), "UNKNOWN_DATASET");
     ck_assert_str_eq (proto_err_name (PROTO_E_INTERNAL), "INTERNAL");

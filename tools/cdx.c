@@ -24,6 +24,7 @@
 typedef struct {
     const char *home;
     int json;
+    store_t *store;          /* for listings that look up other rows */
 } cli_t;
 
 typedef int (cmd_fn) (cli_t *cli, int argc, char **argv);
@@ -320,11 +321,15 @@ static void s_on_signal (int sig)
 
 static int cmd_run (cli_t *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {COMMON_OPTS, {0, 0, 0, 0}};
+    static const struct option opts[] = {COMMON_OPTS, {"bind", required_argument, 0, 'b'}, {0, 0, 0, 0}};
+    const char *bind = NULL;
     int c, rc = 0;
-    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
-        if (s_common (cli, c, "run", &rc) < 0)
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'b')
+            bind = optarg;
+        else if (s_common (cli, c, "run", &rc) < 0)
             return rc;
+    }
     if (optind != argc)
         return s_usage ("run");
     node_t *n;
@@ -336,7 +341,7 @@ static int cmd_run (cli_t *cli, int argc, char **argv)
     sigaction (SIGINT, &sa, NULL);
     sigaction (SIGTERM, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
-    if (node_run (n, &s_stop) != 0)
+    if (node_run (n, bind, &s_stop) != 0)
         rc = s_fail ("%s", node_error (n));
     node_close (&n);
     return rc;
@@ -346,7 +351,11 @@ static int cmd_publish (cli_t *cli, int argc, char **argv)
 {
     static const struct option opts[] = {COMMON_OPTS, {"topic", required_argument, 0, 't'},
                                          {"class", required_argument, 0, 'c'},
-                                         {"purpose", required_argument, 0, 'p'}, {0, 0, 0, 0}};
+                                         {"purpose", required_argument, 0, 'p'},
+                                         {"kind", required_argument, 0, 'k'},
+                                         {"supersedes", no_argument, 0, 'S'},
+                                         {"correction", no_argument, 0, 'C'},
+                                         {"retention", required_argument, 0, 'r'}, {0, 0, 0, 0}};
     node_publish_t p = {0};
     int c, rc = 0;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
@@ -354,6 +363,24 @@ static int cmd_publish (cli_t *cli, int argc, char **argv)
         case 't': p.topic = optarg; break;
         case 'c': p.class_ = optarg; break;
         case 'p': p.purpose = optarg; break;
+        case 'k': p.kind = optarg; break;
+        case 'S': p.kind = "supersedes"; break;
+        case 'C': p.kind = "correction"; break;
+        case 'r': {
+            char *end;
+            long long v = strtoll (optarg, &end, 10);
+            long long unit = *end == 0 || strcmp (end, "d") == 0 ? 86400
+                             : strcmp (end, "h") == 0            ? 3600
+                             : strcmp (end, "m") == 0            ? 60
+                             : strcmp (end, "s") == 0            ? 1
+                                                                 : 0;
+            if (v < 1 || !unit) {
+                fprintf (stderr, "cdx publish: --retention takes a duration: DAYS, or a number with s, m, h or d\n");
+                return NODE_EXIT_USAGE;
+            }
+            p.retention = v * unit;
+            break;
+        }
         default: if (s_common (cli, c, "publish", &rc) < 0) return rc;
         }
     }
@@ -413,6 +440,131 @@ static int cmd_subscribe (cli_t *cli, int argc, char **argv)
     else
         printf ("subscription to %s from %s requested%s\n", topic, from,
                 node_running (n) ? "" : " (sent when cdx run starts)");
+    node_close (&n);
+    return rc;
+}
+
+static int cmd_unsubscribe (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {"from", required_argument, 0, 'f'},
+                                         {"subscriber", required_argument, 0, 's'},
+                                         {"topic", required_argument, 0, 't'}, {0, 0, 0, 0}};
+    const char *from = NULL, *subscriber = NULL, *topic = NULL;
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f': from = optarg; break;
+        case 's': subscriber = optarg; break;
+        case 't': topic = optarg; break;
+        default: if (s_common (cli, c, "unsubscribe", &rc) < 0) return rc;
+        }
+    }
+    if (optind != argc || !topic || !from == !subscriber)
+        return s_usage ("unsubscribe");
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    if (node_unsubscribe (n, from ? from : subscriber, topic, subscriber != NULL) != 0)
+        rc = s_fail ("%s", node_error (n));
+    else
+        printf ("subscription of %s to %s from %s ended\n", subscriber ? subscriber : node_org (n), topic,
+                from ? from : node_org (n));
+    node_close (&n);
+    return rc;
+}
+
+typedef struct {
+    const char *id;
+    int pending, done, failed;
+    int64_t bytes, total;
+} wait_t;
+
+static int s_wait_delivery (const store_delivery_t *d, void *arg)
+{
+    wait_t *w = arg;
+    if (strcmp (d->dataset, w->id) != 0)
+        return 0;
+    if (strcmp (d->state, "delivered") == 0 || strcmp (d->state, "superseded") == 0 ||
+        strcmp (d->state, "cancelled") == 0)
+        w->done++;
+    else if (strcmp (d->state, "failed") == 0 || strcmp (d->state, "expired") == 0)
+        w->failed++;
+    else
+        w->pending++;
+    return 0;
+}
+
+static int cmd_wait (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {"timeout", required_argument, 0, 't'}, {0, 0, 0, 0}};
+    double timeout = -1;
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        if (c == 't') {
+            char *end;
+            timeout = strtod (optarg, &end);
+            if (*end || timeout < 0)
+                return s_usage ("wait");
+        } else if (s_common (cli, c, "wait", &rc) < 0)
+            return rc;
+    }
+    if (argc - optind != 1)
+        return s_usage ("wait");
+    const char *id = argv[optind];
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    progress_t prog;
+    node_progress_fn *fn = s_progress_fn (&prog, "receiving");
+    store_dataset_t *d = malloc (sizeof *d);
+    struct timespec start, now;
+    clock_gettime (CLOCK_MONOTONIC, &start);
+    rc = NODE_EXIT_TIMEOUT;
+    for (; d;) {
+        int r = store_dataset_get (node_store (n), id, d);
+        if (r < 0) {
+            rc = s_fail ("%s", store_error (node_store (n)));
+            break;
+        }
+        if (r == 0 && strcmp (d->state, "published") == 0) {
+            /* Publisher: wait for every delivery to end. */
+            wait_t w = {id, 0, 0, 0, 0, 0};
+            store_delivery_each (node_store (n), s_wait_delivery, &w);
+            if (fn && !cli->json)
+                fprintf (stderr, "\rdeliveries of %s: %d done, %d in progress, %d failed   ", id, w.done, w.pending,
+                         w.failed), prog.shown = 1;
+            if (w.pending == 0) {
+                rc = w.failed ? s_fail ("%d deliveries of %s failed or expired: see cdx deliveries", w.failed, id)
+                              : NODE_EXIT_OK;
+                break;
+            }
+        } else if (r == 0) {
+            if (strcmp (d->state, "available") == 0) {
+                if (fn)
+                    fn ((uint64_t) d->bytes, (uint64_t) d->bytes, &prog);
+                rc = NODE_EXIT_OK;
+                break;
+            }
+            if (strcmp (d->state, "failed") == 0) {
+                rc = s_fail ("dataset %s failed verification: see cdx audit", id);
+                break;
+            }
+            if (fn) {
+                int64_t done = d->next_chunk * d->chunk_size;
+                fn ((uint64_t) (done < d->bytes ? done : d->bytes), (uint64_t) d->bytes, &prog);
+            }
+        }
+        clock_gettime (CLOCK_MONOTONIC, &now);
+        double waited = (double) (now.tv_sec - start.tv_sec) + (double) (now.tv_nsec - start.tv_nsec) / 1e9;
+        if (timeout >= 0 && waited >= timeout) {
+            fprintf (stderr, "%scdx: timed out after %.0f s waiting for %s\n", prog.shown ? "\n" : "", timeout, id);
+            prog.shown = 0;
+            break;
+        }
+        usleep (100000);
+    }
+    s_progress_end (&prog);
+    free (d);
     node_close (&n);
     return rc;
 }
@@ -510,17 +662,35 @@ static int s_print_delivery (const store_delivery_t *d, void *arg)
     cli_t *cli = arg;
     char when[32];
     s_utc (d->updated, when, sizeof when);
+    /* Bytes acknowledged and the rate of the attempt in progress. */
+    int64_t bytes = 0, total = 0;
+    double rate = 0;
+    store_dataset_t *ds = malloc (sizeof *ds);
+    if (ds && store_dataset_get (cli->store, d->dataset, ds) == 0) {
+        total = ds->bytes;
+        bytes = strcmp (d->state, "delivered") == 0 ? ds->bytes : d->next_chunk * ds->chunk_size;
+        if (bytes > total)
+            bytes = total;
+        if (strcmp (d->state, "sending") == 0 && d->started > 0 && d->updated > d->started)
+            rate = (double) bytes / (double) (d->updated - d->started);
+    }
+    free (ds);
     if (cli->json) {
         static int first;
         printf ("%s{\"dataset\":\"%s\",\"subscriber\":\"%s\",\"state\":\"%s\",\"next_chunk\":%" PRId64
+                ",\"bytes_done\":%" PRId64 ",\"bytes\":%" PRId64 ",\"rate\":%.0f"
                 ",\"attempts\":%" PRId64 ",\"receipt\":%s,\"error\":",
-                first++ ? "," : "", d->dataset, d->subscriber, d->state, d->next_chunk, d->attempts,
-                d->receipt_len ? "true" : "false");
+                first++ ? "," : "", d->dataset, d->subscriber, d->state, d->next_chunk, bytes, total, rate,
+                d->attempts, d->receipt_len ? "true" : "false");
         s_json_str (stdout, d->error);
         printf (",\"updated\":\"%s\"}", when);
     } else {
+        char progress[64] = "";
+        if (strcmp (d->state, "sending") == 0)
+            snprintf (progress, sizeof progress, "  %.1f/%.1f MiB%s%.0f MiB/s", bytes / 1048576.0,
+                      total / 1048576.0, rate > 0 ? " " : "", rate > 0 ? rate / 1048576.0 : 0.0);
         printf ("%s  %-10s %-10s %-8s %s%s\n", d->dataset, d->subscriber, d->state,
-                d->receipt_len ? "signed" : "-", when, d->error[0] ? "  " : "");
+                d->receipt_len ? "signed" : "-", when, progress);
         if (d->error[0])
             printf ("    last error: %s\n", d->error);
     }
@@ -537,6 +707,7 @@ static int cmd_deliveries (cli_t *cli, int argc, char **argv)
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    cli->store = node_store (n);
     if (cli->json)
         printf ("[");
     else
@@ -551,23 +722,45 @@ static int cmd_deliveries (cli_t *cli, int argc, char **argv)
 
 static int cmd_export (cli_t *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {COMMON_OPTS, {"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
-    const char *out = NULL;
+    static const struct option opts[] = {COMMON_OPTS, {"output", required_argument, 0, 'o'},
+                                         {"topic", required_argument, 0, 't'},
+                                         {"version", required_argument, 0, 'v'},
+                                         {"from", required_argument, 0, 'f'}, {0, 0, 0, 0}};
+    const char *out = NULL, *topic = NULL, *from = NULL;
+    int64_t version = 0;
     int c, rc = 0;
     while ((c = getopt_long (argc, argv, "o:", opts, NULL)) != -1) {
         if (c == 'o')
             out = optarg;
-        else if (s_common (cli, c, "export", &rc) < 0)
+        else if (c == 't')
+            topic = optarg;
+        else if (c == 'f')
+            from = optarg;
+        else if (c == 'v') {
+            version = strtoll (optarg, NULL, 10);
+            if (version < 1)
+                return s_usage ("export");
+        } else if (s_common (cli, c, "export", &rc) < 0)
             return rc;
     }
-    if (argc - optind != 1 || !out)
+    if (!out || (topic ? argc - optind != 0 : argc - optind != 1) || (!topic && (version || from)))
         return s_usage ("export");
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    char id[33];
+    if (topic) {
+        if (node_find (n, from, topic, version, id) != 0) {
+            rc = s_fail ("%s", node_error (n));
+            node_close (&n);
+            return rc;
+        }
+    } else {
+        snprintf (id, sizeof id, "%s", argv[optind]);
+    }
     progress_t prog;
     node_progress_fn *fn = s_progress_fn (&prog, "decrypting");
-    if (node_export (n, argv[optind], out, fn, &prog) != 0) {
+    if (node_export (n, id, out, fn, &prog) != 0) {
         s_progress_end (&prog);
         rc = s_fail ("%s", node_error (n));
     } else {
@@ -636,21 +829,38 @@ static const command_t s_commands[] = {
      "The card's self-signature is verified; the peer may then connect (CURVE + ZAP) and exchange data.\n"
      "Exit code 4 if the card is altered or malformed.\n"},
     {"peers", cmd_peers, "peers [--json]", "List the peers this node trusts.", "  --json   a JSON array\n"},
-    {"run", cmd_run, "run", "Run the node in the foreground until SIGINT or SIGTERM.",
+    {"run", cmd_run, "run [--bind ENDPOINT]", "Run the node in the foreground until SIGINT or SIGTERM.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
      "and verifies incoming ones. Logs to stderr. Commands run meanwhile (publish, subscribe,\n"
-     "peer add) take effect at once.\n"},
+     "peer add) take effect at once.\n"
+     "  --bind ENDPOINT   listen here instead of the card's endpoint (behind a proxy or NAT)\n"},
     {"publish", cmd_publish, "publish --topic TOPIC --class CLASS --purpose PURPOSE FILE",
      "Seal, sign and store a new version of a dataset; queue it for every subscriber.",
      "  --topic TOPIC      e.g. sus/apc/monthly (letters, digits, . _ / -)\n"
      "  --class CLASS      aggregate | pseudonymised | identifiable\n"
      "  --purpose PURPOSE  commissioning | invoice-validation | risk-stratification\n"
-     "Prints the dataset id. Works whether or not cdx run is running.\n"},
+     "  --supersedes       this version replaces older ones: subscribers that have not started\n"
+     "                     receiving an older version get only this one\n"
+     "  --correction       this version corrects an earlier one (recorded with it)\n"
+     "  --retention TIME   keep trying to deliver for TIME: days, or 36h, 90m, 30s (default 14\n"
+     "                     days); then undelivered copies expire and are reported\n"
+     "Prints the dataset id. Works whether or not cdx run is running. Each publish to a topic\n"
+     "makes its next version.\n"},
     {"subscribe", cmd_subscribe, "subscribe --from ORG --topic TOPIC [--history VERSION]",
      "Ask a publisher for a topic.",
      "  --from ORG          the publisher's ODS code (an added peer)\n"
      "  --topic TOPIC       the topic to receive\n"
      "  --history VERSION   also receive every version from VERSION on (default: the latest only)\n"},
+    {"unsubscribe", cmd_unsubscribe, "unsubscribe (--from PUBLISHER | --subscriber ORG) --topic TOPIC",
+     "End a subscription.",
+     "  --from PUBLISHER   as subscriber: stop receiving TOPIC from PUBLISHER (the node tells it)\n"
+     "  --subscriber ORG   as publisher: stop sending TOPIC to ORG\n"
+     "Deliveries of TOPIC that have not completed are cancelled at the publisher.\n"},
+    {"wait", cmd_wait, "wait ID [--timeout SECONDS]",
+     "Wait until a dataset is available here (subscriber) or delivered to every subscriber (publisher).",
+     "Shows bytes, rate and ETA on a terminal; quiet otherwise.\n"
+     "  --timeout SECONDS   give up after this long (exit code 5); default: wait for ever\n"
+     "Exit code 0 when done, 1 if the dataset or a delivery failed or expired.\n"},
     {"subscriptions", cmd_subscriptions, "subscriptions [--json]",
      "List subscriptions, as subscriber and as publisher.", "  --json   a JSON array\n"},
     {"datasets", cmd_datasets, "datasets [--json]", "List the datasets this node holds.",
@@ -660,7 +870,11 @@ static const command_t s_commands[] = {
     {"deliveries", cmd_deliveries, "deliveries [--json]",
      "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed.",
      "  --json   a JSON array\n"},
-    {"export", cmd_export, "export ID -o FILE", "Decrypt a dataset this node holds into FILE.",
+    {"export", cmd_export, "export (ID | --topic TOPIC [--version N] [--from ORG]) -o FILE",
+     "Decrypt a dataset this node holds into FILE.",
+     "  ID                  a dataset id from cdx datasets\n"
+     "  --topic TOPIC       or: the newest version of TOPIC (--version N for another)\n"
+     "  --from ORG          the publisher, where several publish the same topic\n"
      "  -o, --output FILE   where to write the plaintext (must not exist; mode 0600)\n"
      "The content is verified against the publisher's signed hash; the export is audited.\n"},
     {"audit", cmd_audit, "audit [--json]", "Print the audit log.",
@@ -719,7 +933,7 @@ static const char *s_home_default (void)
 
 int main (int argc, char **argv)
 {
-    cli_t cli = {s_home_default (), 0};
+    cli_t cli = {s_home_default (), 0, NULL};
     int i = 1;
     /* Options before the verb: --home DIR, --help, --version. */
     while (i < argc && argv[i][0] == '-') {
