@@ -652,6 +652,87 @@ END_TEST
 
 /* ---- deliveries ------------------------------------------------------------ */
 
+START_TEST (test_supersede_skips_only_unstarted_older_versions)
+{
+    store_t *s = s_open (1);
+    for (int v = 1; v <= 4; v++) {
+        char id[8];
+        snprintf (id, sizeof id, "v%d", v);
+        store_dataset_t d = s_dataset (id, "0DF", "apc", v);
+        ck_assert_int_eq (store_dataset_put (s, &d), 0);
+        ck_assert_int_eq (store_delivery_add (s, id, "04V"), 0);
+    }
+    store_dataset_t other = s_dataset ("o1", "0DF", "other", 1);
+    ck_assert_int_eq (store_dataset_put (s, &other), 0);
+    ck_assert_int_eq (store_delivery_add (s, "o1", "04V"), 0);
+    store_delivery_t d;
+    ck_assert_int_eq (store_delivery_get (s, "v2", "04V", &d), 0);
+    snprintf (d.state, sizeof d.state, "sending");      /* started: keeps going */
+    d.next_chunk = 1;
+    d.started = 1234;
+    ck_assert_int_eq (store_delivery_update (s, &d), 0);
+    ck_assert_int_eq (store_delivery_supersede (s, "0DF", "apc", 4, "superseded by version 4"), 2);
+    ck_assert_int_eq (store_delivery_get (s, "v1", "04V", &d), 0);
+    ck_assert_str_eq (d.state, "superseded");
+    ck_assert_str_eq (d.error, "superseded by version 4");
+    ck_assert_int_eq (store_delivery_get (s, "v2", "04V", &d), 0);
+    ck_assert_str_eq (d.state, "sending");
+    ck_assert_int_eq (d.started, 1234);
+    ck_assert_int_eq (store_delivery_get (s, "v3", "04V", &d), 0);
+    ck_assert_str_eq (d.state, "superseded");
+    ck_assert_int_eq (store_delivery_get (s, "v4", "04V", &d), 0);
+    ck_assert_str_eq (d.state, "queued");
+    ck_assert_int_eq (store_delivery_get (s, "o1", "04V", &d), 0);
+    ck_assert_str_eq (d.state, "queued");
+    store_close (&s);
+}
+END_TEST
+
+START_TEST (test_cancel_touches_one_subscriber_and_topic)
+{
+    store_t *s = s_open (1);
+    store_dataset_t a = s_dataset ("a", "0DF", "apc", 1);
+    store_dataset_t b = s_dataset ("b", "0DF", "op", 1);
+    ck_assert_int_eq (store_dataset_put (s, &a), 0);
+    ck_assert_int_eq (store_dataset_put (s, &b), 0);
+    ck_assert_int_eq (store_delivery_add (s, "a", "04V"), 0);
+    ck_assert_int_eq (store_delivery_add (s, "a", "10Q"), 0);
+    ck_assert_int_eq (store_delivery_add (s, "b", "04V"), 0);
+    ck_assert_int_eq (store_delivery_cancel (s, "0DF", "apc", "04V", "unsubscribed"), 1);
+    store_delivery_t d;
+    ck_assert_int_eq (store_delivery_get (s, "a", "04V", &d), 0);
+    ck_assert_str_eq (d.state, "cancelled");
+    ck_assert_int_eq (store_delivery_get (s, "a", "10Q", &d), 0);
+    ck_assert_str_eq (d.state, "queued");
+    ck_assert_int_eq (store_delivery_get (s, "b", "04V", &d), 0);
+    ck_assert_str_eq (d.state, "queued");
+    ck_assert_int_eq (store_delivery_cancel (s, "0DF", "apc", "04V", "again"), 0);
+    store_close (&s);
+}
+END_TEST
+
+START_TEST (test_dataset_kind_and_expiry_round_trip)
+{
+    store_t *s = s_open (1);
+    store_dataset_t d = s_dataset ("k", "0DF", "apc", 1);
+    snprintf (d.kind, sizeof d.kind, "correction");
+    d.expires = 1900000000;
+    ck_assert_int_eq (store_dataset_put (s, &d), 0);
+    store_dataset_t e = s_dataset ("e", "0DF", "apc", 2);   /* kind "" is "new" */
+    ck_assert_int_eq (store_dataset_put (s, &e), 0);
+    store_dataset_t out;
+    ck_assert_int_eq (store_dataset_get (s, "k", &out), 0);
+    ck_assert_str_eq (out.kind, "correction");
+    ck_assert_int_eq (out.expires, 1900000000);
+    ck_assert_int_eq (store_dataset_get (s, "e", &out), 0);
+    ck_assert_str_eq (out.kind, "new");
+    store_dataset_t bad = s_dataset ("x", "0DF", "apc", 3);
+    snprintf (bad.kind, sizeof bad.kind, "bogus");
+    ck_assert_int_eq (store_dataset_put (s, &bad), -1);
+    store_close (&s);
+}
+END_TEST
+
 START_TEST (test_delivery_add_is_idempotent)
 {
     store_t *s = s_open (1);
@@ -1231,6 +1312,9 @@ static Suite *s_suite (void)
     tcase_add_test (tc, test_delivery_each_pending_excludes_finished);
     tcase_add_test (tc, test_delivery_pending_order_is_oldest_first);
     tcase_add_test (tc, test_pending_callback_may_update_the_row);
+    tcase_add_test (tc, test_supersede_skips_only_unstarted_older_versions);
+    tcase_add_test (tc, test_cancel_touches_one_subscriber_and_topic);
+    tcase_add_test (tc, test_dataset_kind_and_expiry_round_trip);
 
     tc = s_tcase (suite, "audit");
     tcase_add_test (tc, test_audit_append_assigns_increasing_seq);
