@@ -30,7 +30,8 @@
 #include "node_internal.h"
 
 #define RUN_WINDOW          8u        /* chunks in flight per transfer */
-#define RUN_SYNC_EVERY      8         /* receiver makes chunks durable every N */
+#define RUN_SYNC_EVERY      32        /* receiver makes chunks durable every N */
+#define RUN_INFLIGHT_MAX    32        /* chunks in flight over all transfers */
 #define RUN_TIMEOUT_MS      15000     /* no answer from a peer in a session */
 #define RUN_IDLE_MS         60000     /* an incoming transfer is dropped after */
 #define RUN_BACKOFF_MIN_MS  1000
@@ -121,6 +122,8 @@ typedef struct {
     uint8_t *scratch;          /* one plaintext chunk */
     int64_t scan_at;           /* next time to look at pending work, ms */
     limit_t zap_refusals;      /* audit entries for refused connections */
+    int64_t inflight;          /* chunks sent, not yet consumed, all peers */
+    size_t pump_next;          /* round-robin start for s_pump_all */
     char actor[80];
 } run_t;
 
@@ -290,8 +293,10 @@ static int s_peer_connect (run_t *r, peer_t *p)
     return 0;
 }
 
-static void s_out_release (out_xfer_t *x)
+static void s_out_release (run_t *r, out_xfer_t *x)
 {
+    if (x->dataset[0] && x->next > x->acked)
+        r->inflight -= x->next - x->acked;     /* no longer ours to count */
     if (x->fd >= 0)
         close (x->fd);
     memset (x, 0, sizeof *x);
@@ -299,14 +304,14 @@ static void s_out_release (out_xfer_t *x)
     x->state = OUT_QUEUED;
 }
 
-static void s_peer_close (peer_t *p)
+static void s_peer_close (run_t *r, peer_t *p)
 {
     if (p->monitor)
         zmq_close (p->monitor);
     if (p->dealer)
         zmq_close (p->dealer);
     p->monitor = p->dealer = NULL;
-    s_out_release (&p->out);
+    s_out_release (r, &p->out);
 }
 
 static int s_load_peer (const store_peer_t *info, void *arg)
@@ -319,7 +324,7 @@ static int s_load_peer (const store_peer_t *info, void *arg)
         return 0;
     }
     if (p) {                                  /* card replaced: reconnect */
-        s_peer_close (p);
+        s_peer_close (r, p);
     } else {
         peer_t **grown = realloc (r->peers, (r->npeers + 1) * sizeof *grown);
         if (!grown)
@@ -445,7 +450,7 @@ static out_state_t s_out_fail (run_t *r, peer_t *p, const char *rule, int fatal,
     node_audit (r->n, actor, "send", object, p->info.org, "refuse", rule, "%s%s", why,
                 fatal ? "" : "; will retry");
     s_delivery_note (r, p, fatal ? "failed" : "queued", why, 0);
-    s_out_release (&p->out);
+    s_out_release (r, &p->out);
     s_backoff (r, p);
     return OUT_QUEUED;
 }
@@ -453,7 +458,7 @@ static out_state_t s_out_fail (run_t *r, peer_t *p, const char *rule, int fatal,
 static out_state_t s_out_pump (run_t *r, peer_t *p)
 {
     out_xfer_t *x = &p->out;
-    while (x->credit > 0 && x->next < x->chunks) {
+    while (x->credit > 0 && x->next < x->chunks && r->inflight < RUN_INFLIGHT_MAX) {
         int64_t want = x->chunk_size;
         if (x->next == x->chunks - 1)
             want = x->bytes - x->chunk_size * (x->chunks - 1);
@@ -475,6 +480,7 @@ static out_state_t s_out_pump (run_t *r, peer_t *p)
             return s_out_fail (r, p, "transport.send", 0, "peer not reachable");
         x->next++;
         x->credit--;
+        r->inflight++;
     }
     x->deadline = s_now_ms () + RUN_TIMEOUT_MS;
     return x->next >= x->chunks ? OUT_AWAIT_RECEIPT : OUT_SENDING;
@@ -552,6 +558,8 @@ static out_state_t s_out_accept (run_t *r, peer_t *p, const proto_msg_t *m)
     if (x->next == 0 && m->number > 0)
         node_log (r->n, "info", "%s resumes %s from chunk %" PRIu64 " of %lld", p->info.org, x->dataset,
                   m->number, (long long) x->chunks);
+    if (x->next > x->acked)
+        r->inflight -= x->next - x->acked;     /* a restart: those are gone */
     x->next = (int64_t) m->number;
     x->acked = x->next;
     x->credit = m->credit;
@@ -568,9 +576,11 @@ static out_state_t s_out_credit (run_t *r, peer_t *p, const proto_msg_t *m)
 {
     out_xfer_t *x = &p->out;
     x->credit += m->credit;
+    int64_t before = x->acked;
     x->acked += m->credit;
     if (x->acked > x->next)
         x->acked = x->next;
+    r->inflight -= x->acked - before;
     /* Progress for cdx deliveries, every few MiB acknowledged. */
     if (x->acked - x->noted >= 4 * (int64_t) RUN_WINDOW) {
         store_delivery_t d;
@@ -615,7 +625,7 @@ static out_state_t s_out_receipt (run_t *r, peer_t *p, const proto_msg_t *m)
                 "%lld bytes delivered; receipt signed by %s", (long long) x->bytes, p->info.org);
     node_log (r->n, "info", "delivered %s v%lld to %s (signed receipt stored)", x->topic,
               (long long) x->version, p->info.org);
-    s_out_release (x);
+    s_out_release (r, x);
     p->backoff_ms = 0;
     p->retry_at = 0;
     s_schedule (r, s_now_ms ());
@@ -706,7 +716,7 @@ static int s_expire (run_t *r, const store_delivery_t *d, int64_t *expires)
         if (ds->expires <= (int64_t) time (NULL)) {
             peer_t *p = s_peer (r, d->subscriber);
             if (p && strcmp (p->out.dataset, d->dataset) == 0)
-                s_out_release (&p->out);
+                s_out_release (r, &p->out);
             store_delivery_t e = *d;
             snprintf (e.state, sizeof e.state, "expired");
             snprintf (e.error, sizeof e.error, "not delivered before the retention period ended");
@@ -870,7 +880,7 @@ static void s_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
         }
         out_xfer_t *x = &o->peer->out;
         if (x->dataset[0] && strcmp (x->topic, m->topic) == 0)
-            s_out_release (x);                   /* its delivery is cancelled */
+            s_out_release (r, x);                   /* its delivery is cancelled */
         char actor[80];
         s_peer_actor (o->peer, actor, sizeof actor);
         node_audit (r->n, actor, "unsubscribe", m->topic, o->org, "allow", "subscription.ended",
@@ -1463,6 +1473,9 @@ static int s_setup (run_t *r, const char *bind)
     r->ctx = zmq_ctx_new ();
     if (!r->ctx)
         return node_fail (n, "cannot start ZeroMQ");
+    /* CURVE encrypts in the I/O threads: two let sends to several peers
+       use both cores of a small machine. */
+    zmq_ctx_set (r->ctx, ZMQ_IO_THREADS, 2);
     if (!zmq_has ("curve"))
         return node_fail (n, "this libzmq has no CURVE support: install libzmq5 built with libsodium");
     r->zap = zmq_socket (r->ctx, ZMQ_REP);
@@ -1509,7 +1522,7 @@ static void s_teardown (run_t *r)
     for (size_t i = 0; i < r->npeers; i++) {
         if (r->peers[i]->out.dataset[0])
             s_delivery_note (r, r->peers[i], "queued", "node stopped", 0);
-        s_peer_close (r->peers[i]);
+        s_peer_close (r, r->peers[i]);
         free (r->peers[i]);
     }
     free (r->peers);
@@ -1537,6 +1550,24 @@ static int s_requeue (const store_delivery_t *d, void *arg)
         store_delivery_update (r->n->store, &copy);
     }
     return 0;
+}
+
+/* Transfers waiting for the node-wide budget of chunks in flight get it in
+   turn, so many subscribers share the sender fairly and its memory stays
+   bounded whatever their number. */
+static void s_pump_all (run_t *r)
+{
+    size_t n = r->npeers;
+    for (size_t k = 0; k < n && r->inflight < RUN_INFLIGHT_MAX; k++) {
+        peer_t *p = r->peers[(r->pump_next + k) % n];
+        if (p->out.dataset[0] && p->out.state == OUT_SENDING && p->out.credit > 0) {
+            out_state_t next = s_out_pump (r, p);
+            if (p->out.dataset[0])
+                p->out.state = next;
+        }
+    }
+    if (n)
+        r->pump_next = (r->pump_next + 1) % n;
 }
 
 static void s_timers (run_t *r)
@@ -1654,6 +1685,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop)
                 }
             }
         }
+        s_pump_all (r);
         s_timers (r);
     }
     free (items);

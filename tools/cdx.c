@@ -8,6 +8,7 @@
 */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -335,6 +336,10 @@ static int cmd_run (cli_t *cli, int argc, char **argv)
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    /* Chunks are 1 MiB buffers allocated and freed all the time; keep them
+       on the heap instead of a fresh mmap (and page faults) for each. */
+    mallopt (M_MMAP_THRESHOLD, 4 << 20);
+    mallopt (M_TRIM_THRESHOLD, 32 << 20);
     struct sigaction sa;
     memset (&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
