@@ -38,6 +38,7 @@
 #define RUN_BACKOFF_MAX_MS  300000
 #define RUN_HEARTBEAT_MS    5000
 #define RUN_MAX_IN          64        /* concurrent incoming transfers */
+#define RUN_MAX_IN_PER_PEER 4         /* ... of which from one publisher */
 #define RUN_REFUSALS_PER_MIN 30       /* audited refusals per peer per minute */
 #define RUN_LIMIT_WINDOW_MS 60000
 #define RUN_CUTOFF_CORRUPT  5         /* bad chunks from a peer in an hour */
@@ -1066,6 +1067,16 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
         return;
     }
     int found = store_dataset_get (r->n->store, id, d);
+    /* A dataset id belongs to one publisher and one manifest: an offer
+       reusing a known id for anything else (another peer's dataset, or one
+       this node published) is refused before it can touch that dataset. */
+    if (found == 0 && (strcmp (d->state, "published") == 0 || strcmp (d->publisher, o->org) != 0 ||
+                       d->manifest_len != m->doc_len || memcmp (d->manifest, m->doc, m->doc_len) != 0)) {
+        free (d);
+        s_in_refuse (r, o, object, PROTO_E_DENIED, m->dataset, "offer.id-clash",
+                     "this dataset id is already held here for another dataset");
+        return;
+    }
     if (found == 0 && strcmp (d->state, "available") == 0) {
         s_send_receipt (r, o, m->dataset, d->hash);    /* idempotent */
         free (d);
@@ -1081,7 +1092,11 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
     in_xfer_t *x = s_in_find (r, m->dataset);
     if (x)
         s_in_release (x);                               /* restart from what is durable */
-    for (int i = 0; i < RUN_MAX_IN && !x; i++)
+    int mine = 0;
+    for (int i = 0; i < RUN_MAX_IN; i++)
+        if (r->in[i].active && strcmp (r->in[i].publisher, o->org) == 0)
+            mine++;
+    for (int i = 0; i < RUN_MAX_IN && !x && mine < RUN_MAX_IN_PER_PEER; i++)
         if (!r->in[i].active)
             x = &r->in[i];
     if (!x) {
@@ -1345,14 +1360,16 @@ static void s_handle_router (run_t *r)
         goto out;
     proto_err_t err = proto_decode (zmq_msg_data (&header), zmq_msg_size (&header), m);
     int has_payload = frames == 3 + extra ? 1 : 0;
+    /* The header's own fault comes first (a VERSION reply must list the
+       versions, whatever else is wrong); then the frame count. */
+    const char *reason = proto_error ();
     if (err == PROTO_OK && (extra || proto_has_payload (m->id) != has_payload)) {
         err = PROTO_E_MALFORMED;
+        reason = "wrong number of frames";
     }
     if (err != PROTO_OK) {
         char why[400];
-        snprintf (why, sizeof why, "%s message: %s", proto_err_name (err),
-                  extra || (err == PROTO_E_MALFORMED && proto_error ()[0] == 0) ? "wrong number of frames"
-                                                                              : proto_error ());
+        snprintf (why, sizeof why, "%s message: %s", proto_err_name (err), reason);
         s_in_refuse (r, &o, "message", err, NULL, "protocol.decode", why);
         free (m);
         goto out;
@@ -1362,6 +1379,10 @@ static void s_handle_router (run_t *r)
     case PROTO_UNSUBSCRIBE: s_on_unsubscribe (r, &o, m); break;
     case PROTO_OFFER:     s_on_offer (r, &o, m); break;
     case PROTO_CHUNK:     s_on_chunk (r, &o, m, &payload); break;
+    case PROTO_ERROR:                        /* never answer an ERROR with an ERROR */
+        if (s_limit_pass (r, &o.peer->refusals, o.org))
+            node_log (r->n, "warn", "%s sent ERROR %s to our socket: %s", o.org, proto_err_name (m->code), m->reason);
+        break;
     default:
         s_reply_error (r, &o, PROTO_E_STATE, NULL, "%s is not sent to a node's ROUTER socket", proto_name (m->id));
         break;

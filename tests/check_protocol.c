@@ -1151,17 +1151,21 @@ START_TEST (test_manifest_chunks_consistency)
     m.chunks = 3;
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_OK);
 
-    m.bytes = UINT64_MAX; /* no overflow in the rounding */
+    m.bytes = INT64_MAX; /* no overflow in the rounding */
     m.chunk_size = PROTO_CHUNK_MAX;
-    m.chunks = (UINT64_MAX >> 20) + 1;
+    m.chunks = ((uint64_t) INT64_MAX >> 20) + 1;
     ck_assert_int_eq (proto_manifest_encode (&m, buf, sizeof buf, &len), 0);
     ck_assert_int_eq (proto_manifest_decode (buf, len, &out), PROTO_OK);
     m.chunk_size = 1;
-    m.chunks = UINT64_MAX;
+    m.chunks = INT64_MAX;
     ck_assert_int_eq (proto_manifest_encode (&m, buf, sizeof buf, &len), 0);
     ck_assert_int_eq (proto_manifest_decode (buf, len, &out), PROTO_OK);
     m.chunks = 0;
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
+    /* Sizes and versions stop at 2^63 - 1: what a store can hold. */
+    m.bytes = (uint64_t) INT64_MAX + 1;
+    m.chunks = (uint64_t) INT64_MAX + 1;
+    ck_assert_int_eq (proto_manifest_encode (&m, buf, sizeof buf, &len), -1);
 }
 END_TEST
 

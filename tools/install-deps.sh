@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config libzmq3-dev libsodium-dev libsqlite3-dev \
-libmsgpack-dev check python3 sqlite3"
+libmsgpack-dev check python3 sqlite3 python3-zmq python3-msgpack python3-nacl"
 [ $# -gt 0 ] && PKGS="$PKGS $*"
 
 missing=""

@@ -1,0 +1,47 @@
+# A hostile peer floods the node: 20,000 small garbage messages as fast as
+# the transport takes them, then 200 CHUNKs with maximum-size payloads
+# (PROTO_PAYLOAD_MAX) and no transfer, then frames over ZMQ_MAXMSGSIZE
+# (PROTO_PAYLOAD_MAX + 256), which make the transport drop the connection.
+# The node stays up, answers a valid SUBSCRIBE after each, its resident
+# memory stays under 100 MiB, and its audit log does not grow by one entry
+# per garbage message (SPEC 17). The figures are printed.
+. "$(dirname "$0")/lib.sh"
+H="$(dirname "$0")/hostile.py"
+# The hostile peer needs a python3 with pyzmq, msgpack and PyNaCl (Debian's).
+for PY in /usr/bin/python3 python3 ""; do
+    [ -n "$PY" ] || fail "no python3 with zmq, msgpack and nacl (tools/install-deps.sh installs them)"
+    "$PY" -c 'import zmq, msgpack, nacl' 2>/dev/null && break
+done
+# hostile SCENARIO [OPTIONS]: a hostile.py scenario, as EVIL against the victim.
+hostile() { s=$1; shift; "$PY" "$H" "$s" --evil "$T/evil" --victim "$T/victim.card" "$@"; }
+# identity NAME ORG: a hostile identity the victim adds: keys and card, never run.
+identity() {
+    "$CDX" init --home "$T/$1" --org "$2" --role csu --name "Hostile $2" \
+        --endpoint tcp://127.0.0.1:9 >/dev/null || fail "init $1"
+    "$CDX" card --home "$T/$1" > "$T/$1.card" || fail "card $1"
+    pin victim "$1"
+}
+
+make_node victim 04V ccg
+identity evil EVL
+start victim
+db="$T/victim/store.db"
+audit_rows() { sqlite3 "$db" 'SELECT count(*) FROM audit'; }
+
+wait_until 10 audit_has victim start allow local.run || fail "the node did not start"
+a0=$(audit_rows)
+hostile flood --pid "$(cat "$T/victim.pid")" --count 20000 --big 200 --rss-limit-mib 100 > "$T/flood.out" ||
+    { cat "$T/flood.out"; fail "the node did not stand the flood"; }
+cat "$T/flood.out"
+a1=$(audit_rows)
+say "audit entries written during the flood: $((a1 - a0)) (for 20,000 garbage messages)"
+sqlite3 "$db" "SELECT rule, count(*) FROM audit WHERE seq > $a0 GROUP BY rule" | sed "s/^/$TEST_NAME:   /"
+# A peer must not be able to grow the audit log without bound: refusals
+# are recorded one by one up to a rate, then summarised (SPEC 17).
+[ $((a1 - a0)) -lt 1000 ] || fail "$((a1 - a0)) audit entries for 20,000 garbage messages: unbounded"
+
+hostile oversize || fail "oversize frames"
+running victim || fail "the node died"
+store_ok victim || fail "store damaged"
+say "victim RSS at the end: $(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$(cat "$T/victim.pid")/status")"
+say ok
