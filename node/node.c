@@ -2,11 +2,12 @@
 
     Creating and opening a home (keys, store, data directory), the identity
     card, adding peers, publishing (seal, sign, store, queue), subscribing,
-    exporting and the audit helper. Everything here works whether or not the
-    node's event loop (run.c) is running; when it is, node_kick() tells it to
-    look at the store again.
+    exporting. Everything here works whether or not the node's event loop
+    (run.c) is running; when it is, node_kick() tells it to look at the
+    store again.
 
-    Not for: sockets to peers (run.c), parsing the command line (tools/).
+    Not for: sockets to peers (run.c), parsing the command line (tools/),
+    the audit log's chain and checkpoints (audit.c).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -223,6 +224,7 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
         s_err (err, errlen, "%s", serr);
         goto out;
     }
+    store_set_hasher (store, cx_hash_buf);   /* the audit chain's hash */
     if (store_self_set (store, &self) != 0) {
         s_err (err, errlen, "%s", store_error (store));
         goto out;
@@ -273,6 +275,7 @@ node_t *node_open (const char *home, char *err, size_t errlen)
         s_err (err, errlen, "%s", serr);
         goto fail;
     }
+    store_set_hasher (n->store, cx_hash_buf);   /* the audit chain's hash */
     if (store_self_get (n->store, &n->self) != 0) {
         s_err (err, errlen, "store at %s has no identity: %s", path, store_error (n->store));
         goto fail;
@@ -308,26 +311,6 @@ void node_close (node_t **n_p)
         close (n->lock_fd);
     free (n);
     *n_p = NULL;
-}
-
-int node_audit (node_t *n, const char *actor, const char *action, const char *object,
-                const char *peer, const char *decision, const char *rule, const char *fmt, ...)
-{
-    store_audit_t e;
-    memset (&e, 0, sizeof e);
-    snprintf (e.actor, sizeof e.actor, "%s", actor ? actor : "node");
-    snprintf (e.action, sizeof e.action, "%s", action);
-    snprintf (e.object, sizeof e.object, "%s", object ? object : "");
-    snprintf (e.peer, sizeof e.peer, "%s", peer ? peer : "");
-    snprintf (e.decision, sizeof e.decision, "%s", decision);
-    snprintf (e.rule, sizeof e.rule, "%s", rule ? rule : "");
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (e.detail, sizeof e.detail, fmt, ap);
-    va_end (ap);
-    if (store_audit_append (n->store, &e) != 0)
-        return node_fail (n, "cannot write the audit log: %s", store_error (n->store));
-    return 0;
 }
 
 /* ---- card and peers ---------------------------------------------------- */
@@ -617,7 +600,7 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     cx_hex (m.hash, sizeof m.hash, hashhex);
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", m.topic, (long long) m.version, id);
-    if (node_audit (n, actor, "publish", object, "", "allow", "local.publish",
+    if (node_audit_purpose (n, actor, "publish", object, "", m.purpose, "allow", "local.publish",
                     "%s, %llu bytes, class %s, purpose %s, %s, blake2b %s, queued for %d subscriber(s)%s; "
                     "undelivered copies expire after %lld s",
                     m.filename, (unsigned long long) m.bytes, m.class_, m.purpose, kind, hashhex, q.count,
@@ -859,11 +842,12 @@ out:
         char object[129];
         snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
         if (rc == 0)
-            node_audit (n, actor, "export", object, d->publisher, "allow", "local.export",
-                        "%lld bytes decrypted to %s", (long long) d->bytes, out_path);
+            node_audit_purpose (n, actor, "export", object, d->publisher, d->purpose, "allow",
+                                "local.export", "%lld bytes decrypted to %s", (long long) d->bytes,
+                                out_path);
         else
-            node_audit (n, actor, "export", object, d->publisher, "refuse", "local.export",
-                        "%s", n->err);
+            node_audit_purpose (n, actor, "export", object, d->publisher, d->purpose, "refuse",
+                                "local.export", "%s", n->err);
     }
     if (in >= 0)
         close (in);

@@ -91,10 +91,64 @@ int node_find (node_t *n, const char *publisher, const char *topic, int64_t vers
 int node_export (node_t *n, const char *id, const char *out_path,
                  node_progress_fn *progress, void *arg);
 
-/* Appends an audit entry. */
+/* ---- the audit log (node/audit.c) -------------------------------------
+
+   Entries are hash-chained by the store (BLAKE2b-256, store.h); the node
+   signs checkpoints of the chain with its Ed25519 signing key, over
+     "cdx-audit-checkpoint" NUL | org | seq (8 bytes, big-endian) | hash (32)
+   A running node (node_run) signs one when it starts and stops and after
+   every NODE_AUDIT_CHECKPOINT_EVERY entries, each time only after checking
+   the entries since the previous checkpoint; cdx audit verify --checkpoint
+   signs one after checking the whole log. */
+
+#define NODE_AUDIT_CHECKPOINT_EVERY 100
+
+/* Appends an audit entry (no purpose claimed). */
 int node_audit (node_t *n, const char *actor, const char *action, const char *object,
                 const char *peer, const char *decision, const char *rule,
                 const char *fmt, ...) __attribute__ ((format (printf, 8, 9)));
+
+/* Appends an audit entry with the purpose claimed (NULL or "": none). */
+int node_audit_purpose (node_t *n, const char *actor, const char *action, const char *object,
+                        const char *peer, const char *purpose, const char *decision,
+                        const char *rule, const char *fmt, ...)
+    __attribute__ ((format (printf, 9, 10)));
+
+typedef enum {
+    NODE_AUDIT_OK = 0,
+    NODE_AUDIT_GAP,              /* entries missing: deleted */
+    NODE_AUDIT_HASH,             /* an entry does not match its hash: edited or inserted */
+    NODE_AUDIT_MOVED,            /* an entry was written at another seq: reordered */
+    NODE_AUDIT_CHECKPOINT_SIG,   /* a checkpoint's signature does not verify */
+    NODE_AUDIT_CHECKPOINT_HASH,  /* the chain differs from a signed checkpoint: rewritten */
+    NODE_AUDIT_TRUNCATED,        /* a signed checkpoint covers entries that are gone */
+    NODE_AUDIT_UNREADABLE        /* a row cannot be read at all */
+} node_audit_problem_t;
+
+typedef struct {
+    int64_t entries;             /* entries read */
+    int64_t last_seq;            /* seq of the last entry read, 0 if none */
+    uint8_t last_hash[32];
+    int64_t checkpoints;         /* signed checkpoints that verified */
+    int64_t checkpoint_seq;      /* the last of them, 0 if none */
+    uint8_t checkpoint_hash[32];
+    int64_t uncovered;           /* entries after it: not yet covered (information) */
+    node_audit_problem_t problem;/* NODE_AUDIT_OK, or the first problem found */
+    int64_t seq;                 /* where: the first entry (or checkpoint) at fault */
+    int64_t other;               /* MOVED: the seq it was written as; GAP: the last missing */
+    char reason[384];            /* the problem in words */
+} node_audit_report_t;
+
+/* A short name for a problem ("gap", "hash", ...), for --json. */
+const char *node_audit_problem_name (node_audit_problem_t p);
+
+/* Walks the whole log in seq order and checks every link of the chain and
+   every checkpoint against this node's signing key; stops at the first
+   problem, which REPORT describes. With CHECKPOINT set and no problem,
+   then signs a checkpoint of the last entry checked. 0 when REPORT says
+   what was found (problem or not); -1 if the check could not be done
+   (node_error). */
+int node_audit_verify (node_t *n, int checkpoint, node_audit_report_t *report);
 
 /* Asks a running node on this home to look at the store again (new peers,
    publishes, subscriptions). Does nothing if no node is running. */

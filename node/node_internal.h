@@ -22,6 +22,7 @@ struct node {
     cx_keypair_t *box;
     cx_keypair_t *curve;
     int lock_fd;                 /* held by node_run */
+    int64_t audit_tried;         /* seq at the running node's last checkpoint attempt */
     char err[NODE_ERR_MAX];
 };
 

@@ -48,6 +48,9 @@ _Static_assert(FIELD_SIZE (store_dataset_t, sig) == 64, "schema says 64");
 _Static_assert(FIELD_SIZE (store_dataset_t, wrapped) == 80, "schema says 80");
 _Static_assert(FIELD_SIZE (store_delivery_t, receipt) == 4096, "schema says 4096");
 _Static_assert(FIELD_SIZE (store_delivery_t, receipt_sig) == 64, "schema says 64");
+_Static_assert(FIELD_SIZE (store_audit_t, hash) == 32, "schema says 32");
+_Static_assert(FIELD_SIZE (store_checkpoint_t, hash) == 32, "schema says 32");
+_Static_assert(FIELD_SIZE (store_checkpoint_t, sig) == 64, "schema says 64");
 
 /* ---- schema ----------------------------------------------------------
 
@@ -56,7 +59,11 @@ _Static_assert(FIELD_SIZE (store_delivery_t, receipt_sig) == 64, "schema says 64
    shipped: add one. Datasets by publisher/topic are served by the index
    of UNIQUE (publisher, topic, version); deliveries by state have their
    own. The audit table refuses UPDATE and DELETE by trigger, so that not
-   even another program on the file edits history through SQL by mistake.
+   even another program on the file edits history through SQL by mistake;
+   the hash chain (store.h) is what shows it if someone does it on purpose.
+   Its seq is given explicitly by store_audit_append (the last one + 1),
+   not by AUTOINCREMENT, because the hash covers it. Checkpoints are as
+   append-only as the entries they sign.
 */
 static const char *const s_migrations[] = {
     /* 0 -> 1: initial schema */
@@ -140,20 +147,32 @@ static const char *const s_migrations[] = {
     ");"
     "CREATE INDEX deliveries_by_state ON deliveries (state);"
     "CREATE TABLE audit ("
-    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
     "  at INTEGER NOT NULL,"
     "  actor TEXT NOT NULL CHECK (actor <> ''),"
     "  action TEXT NOT NULL CHECK (action <> ''),"
     "  object TEXT NOT NULL,"
     "  peer TEXT NOT NULL,"
+    "  purpose TEXT NOT NULL DEFAULT '',"
     "  decision TEXT NOT NULL CHECK (decision IN ('allow', 'refuse')),"
     "  rule TEXT NOT NULL,"
-    "  detail TEXT NOT NULL"
+    "  detail TEXT NOT NULL,"
+    "  hash BLOB NOT NULL CHECK (typeof (hash) = 'blob' AND length (hash) = 32)"
     ");"
     "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
     "  BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
-    "  BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;",
+    "  BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;"
+    "CREATE TABLE audit_checkpoints ("
+    "  seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
+    "  hash BLOB NOT NULL CHECK (typeof (hash) = 'blob' AND length (hash) = 32),"
+    "  sig BLOB NOT NULL CHECK (typeof (sig) = 'blob' AND length (sig) = 64),"
+    "  at INTEGER NOT NULL"
+    ");"
+    "CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints"
+    "  BEGIN SELECT RAISE (ABORT, 'audit checkpoints are append-only'); END;"
+    "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints"
+    "  BEGIN SELECT RAISE (ABORT, 'audit checkpoints are append-only'); END;",
 };
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -171,7 +190,8 @@ _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERS
 #define DELIVERY_COLS                                                                              \
     "dataset, subscriber, state, next_chunk, attempts, error, receipt, receipt_sig, started, "     \
     "created, updated"
-#define AUDIT_COLS "seq, at, actor, action, object, peer, decision, rule, detail"
+#define AUDIT_COLS "seq, at, actor, action, object, peer, purpose, decision, rule, detail, hash"
+#define CHECKPOINT_COLS "seq, hash, sig, at"
 
 typedef enum {
     ST_BEGIN,
@@ -203,6 +223,11 @@ typedef enum {
     ST_DELIVERY_CANCEL,
     ST_AUDIT_APPEND,
     ST_AUDIT_EACH,
+    ST_AUDIT_LAST,
+    ST_AUDIT_TAIL,
+    ST_CHECKPOINT_PUT,
+    ST_CHECKPOINT_LAST,
+    ST_CHECKPOINT_EACH,
     ST__COUNT
 } s_stmt_id_t;
 
@@ -276,17 +301,25 @@ static const char *const s_sql[ST__COUNT] = {
     [ST_DELIVERY_EACH] = "SELECT " DELIVERY_COLS " FROM deliveries"
                          " ORDER BY created, dataset, subscriber",
 
-    [ST_AUDIT_APPEND] = "INSERT INTO audit (at, actor, action, object, peer, decision, rule,"
-                        " detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_AUDIT_APPEND] = "INSERT INTO audit (" AUDIT_COLS ")"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     /* Bounded by the last seq when the listing starts (the subquery runs
        once), so an FN that itself appends an entry does not loop. */
-    [ST_AUDIT_EACH] = "SELECT " AUDIT_COLS " FROM audit"
-                      " WHERE seq <= (SELECT COALESCE (MAX (seq), 0) FROM audit) ORDER BY seq",
+    [ST_AUDIT_EACH] = "SELECT " AUDIT_COLS " FROM audit WHERE seq >= ?1"
+                      " AND seq <= (SELECT COALESCE (MAX (seq), 0) FROM audit) ORDER BY seq",
+    [ST_AUDIT_LAST] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq DESC LIMIT 1",
+    [ST_AUDIT_TAIL] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    [ST_CHECKPOINT_PUT] = "INSERT INTO audit_checkpoints (" CHECKPOINT_COLS ")"
+                          " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (seq) DO NOTHING",
+    [ST_CHECKPOINT_LAST] = "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints"
+                           " ORDER BY seq DESC LIMIT 1",
+    [ST_CHECKPOINT_EACH] = "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints ORDER BY seq",
 };
 
 struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST__COUNT];
+    store_hash_fn *hasher; /* of the audit chain; NULL: no appends */
     char err[STORE_ERR_MAX];
 };
 
@@ -534,14 +567,35 @@ static int s_row_delivery (store_t *s, sqlite3_stmt *st, void *row)
     return 0;
 }
 
+/* The reason names the entry, so that whoever checks the log knows which
+   row another program left unreadable. */
 static int s_row_audit (store_t *s, sqlite3_stmt *st, void *row)
 {
     static const char T[] = "audit";
     store_audit_t *out = row;
     memset (out, 0, sizeof *out);
-    if (INT (0, seq) || INT (1, at) || TEXT (2, actor) || TEXT (3, action) || TEXT (4, object) ||
-        TEXT (5, peer) || TEXT (6, decision) || TEXT (7, rule) || TEXT (8, detail))
-        return -1;
+    if (INT (0, seq)) return -1;
+    if (INT (1, at) || TEXT (2, actor) || TEXT (3, action) || TEXT (4, object) || TEXT (5, peer) ||
+        TEXT (6, purpose) || TEXT (7, decision) || TEXT (8, rule) || TEXT (9, detail) ||
+        EXACT (10, hash, 0)) {
+        char why[STORE_ERR_MAX];
+        snprintf (why, sizeof why, "%s", s->err);
+        return s_fail (s, "audit entry %lld: %s", (long long)out->seq, why);
+    }
+    return 0;
+}
+
+static int s_row_checkpoint (store_t *s, sqlite3_stmt *st, void *row)
+{
+    static const char T[] = "audit_checkpoints";
+    store_checkpoint_t *out = row;
+    memset (out, 0, sizeof *out);
+    if (INT (0, seq)) return -1;
+    if (EXACT (1, hash, 0) || EXACT (2, sig, 0) || INT (3, at)) {
+        char why[STORE_ERR_MAX];
+        snprintf (why, sizeof why, "%s", s->err);
+        return s_fail (s, "audit checkpoint at seq %lld: %s", (long long)out->seq, why);
+    }
     return 0;
 }
 
@@ -1294,29 +1348,152 @@ int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *
 
 /* ---- audit log ------------------------------------------------------------- */
 
+_Static_assert(STORE_AUDIT_ENCODED_MAX >=
+                   STORE_HASHBYTES + 8 + 8 + 8 * 4 + FIELD_SIZE (store_audit_t, actor) +
+                       FIELD_SIZE (store_audit_t, action) + FIELD_SIZE (store_audit_t, object) +
+                       FIELD_SIZE (store_audit_t, peer) + FIELD_SIZE (store_audit_t, purpose) +
+                       FIELD_SIZE (store_audit_t, decision) + FIELD_SIZE (store_audit_t, rule) +
+                       FIELD_SIZE (store_audit_t, detail) - 8,
+               "STORE_AUDIT_ENCODED_MAX holds the largest entry");
+
+void store_set_hasher (store_t *s, store_hash_fn *fn)
+{
+    assert (s);
+    s->hasher = fn;
+}
+
+static uint8_t *s_put_be (uint8_t *p, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--) {
+        p[i] = (uint8_t)(v & 0xFF);
+        v >>= 8;
+    }
+    return p + bytes;
+}
+
+/* The field order here is the format: changing it breaks every chain. */
+size_t store_audit_encode (const uint8_t prev[STORE_HASHBYTES], const store_audit_t *e,
+                           uint8_t *buf, size_t cap)
+{
+    assert (prev && e && buf);
+    const char *const field[] = {e->actor,   e->action,   e->object, e->peer,
+                                 e->purpose, e->decision, e->rule,   e->detail};
+    const size_t size[] = {sizeof e->actor, sizeof e->action,  sizeof e->object,
+                           sizeof e->peer,  sizeof e->purpose, sizeof e->decision,
+                           sizeof e->rule,  sizeof e->detail};
+    size_t len[8];
+    size_t need = STORE_HASHBYTES + 8 + 8;
+    for (int i = 0; i < 8; i++) {
+        const char *nul = memchr (field[i], '\0', size[i]);
+        if (!nul) return 0;
+        len[i] = (size_t)(nul - field[i]);
+        need += 4 + len[i];
+    }
+    if (need > cap) return 0;
+    uint8_t *p = buf;
+    memcpy (p, prev, STORE_HASHBYTES);
+    p += STORE_HASHBYTES;
+    p = s_put_be (p, (uint64_t)e->seq, 8);
+    p = s_put_be (p, (uint64_t)e->at, 8);
+    for (int i = 0; i < 8; i++) {
+        p = s_put_be (p, (uint64_t)len[i], 4);
+        memcpy (p, field[i], len[i]);
+        p += len[i];
+    }
+    assert ((size_t)(p - buf) == need);
+    return need;
+}
+
+/* The seq and hash of the last entry into *SEQ and PREV; 0 and zeros for
+   an empty log. Only these two columns are read, so an entry whose text
+   another program made unreadable does not stop the log; a damaged hash
+   does, since nothing could be chained to it. */
+static int s_audit_tail (store_t *s, int64_t *seq, uint8_t prev[STORE_HASHBYTES])
+{
+    sqlite3_stmt *st = s->st[ST_AUDIT_TAIL];
+    int ret = -1;
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_DONE) {
+        *seq = 0;
+        memset (prev, 0, STORE_HASHBYTES);
+        ret = 0;
+    } else if (rc != SQLITE_ROW) {
+        s_dbfail (s, "cannot read the end of the audit log");
+    } else if (sqlite3_column_type (st, 0) != SQLITE_INTEGER) {
+        s_fail (s, "the last audit entry has no integer seq: run cdx audit verify");
+    } else {
+        *seq = sqlite3_column_int64 (st, 0);
+        const void *b = sqlite3_column_blob (st, 1);
+        if (sqlite3_column_type (st, 1) != SQLITE_BLOB || !b ||
+            sqlite3_column_bytes (st, 1) != STORE_HASHBYTES)
+            s_fail (s,
+                    "the last audit entry (seq %lld) has a damaged hash, so nothing can be "
+                    "chained to it: run cdx audit verify",
+                    (long long)*seq);
+        else if (*seq < 0 || *seq == INT64_MAX)
+            s_fail (s, "the last audit entry has seq %lld: run cdx audit verify", (long long)*seq);
+        else {
+            memcpy (prev, b, STORE_HASHBYTES);
+            ret = 0;
+        }
+    }
+    s_end (st);
+    return ret;
+}
+
 int store_audit_append (store_t *s, const store_audit_t *e)
 {
     assert (s && e);
     if (S_FIELD (s, e, actor) || S_FIELD (s, e, action) || S_FIELD (s, e, object) ||
-        S_FIELD (s, e, peer) || S_FIELD (s, e, decision) || S_FIELD (s, e, rule) ||
-        S_FIELD (s, e, detail))
+        S_FIELD (s, e, peer) || S_FIELD (s, e, purpose) || S_FIELD (s, e, decision) ||
+        S_FIELD (s, e, rule) || S_FIELD (s, e, detail))
         return -1;
+    if (!s->hasher)
+        return s_fail (s, "cannot write the audit log: no chain hash function is set "
+                          "(store_set_hasher)");
+    /* Reading the tail and inserting after it must be one write
+       transaction, or two processes could chain to the same entry. */
+    int own = sqlite3_get_autocommit (s->db) != 0;
+    if (own && s_run (s, s->st[ST_BEGIN], "cannot write the audit log") != 0) return -1;
     sqlite3_stmt *st = s->st[ST_AUDIT_APPEND];
     int ret = -1;
-    if ((s_bind_int (st, 1, s_now ()) | s_bind_text (st, 2, e->actor) |
-         s_bind_text (st, 3, e->action) | s_bind_text (st, 4, e->object) |
-         s_bind_text (st, 5, e->peer) | s_bind_text (st, 6, e->decision) |
-         s_bind_text (st, 7, e->rule) | s_bind_text (st, 8, e->detail)) != SQLITE_OK) {
+    store_audit_t row = *e;
+    uint8_t prev[STORE_HASHBYTES];
+    uint8_t buf[STORE_AUDIT_ENCODED_MAX];
+    if (s_audit_tail (s, &row.seq, prev) != 0) goto out;
+    row.seq++;
+    row.at = s_now ();
+    size_t len = store_audit_encode (prev, &row, buf, sizeof buf);
+    assert (len > 0); /* fields checked above, buffer sized for the largest */
+    if (s->hasher (buf, len, row.hash) != 0) {
+        s_fail (s, "cannot write the audit log: the chain hash failed");
+        goto out;
+    }
+    if ((s_bind_int (st, 1, row.seq) | s_bind_int (st, 2, row.at) | s_bind_text (st, 3, row.actor) |
+         s_bind_text (st, 4, row.action) | s_bind_text (st, 5, row.object) |
+         s_bind_text (st, 6, row.peer) | s_bind_text (st, 7, row.purpose) |
+         s_bind_text (st, 8, row.decision) | s_bind_text (st, 9, row.rule) |
+         s_bind_text (st, 10, row.detail) | s_bind_blob (st, 11, row.hash, sizeof row.hash)) !=
+        SQLITE_OK) {
         s_dbfail (s, "cannot write the audit log");
         goto out;
     }
     if (sqlite3_step (st) != SQLITE_DONE) {
-        s_dbfail (s, "cannot write the audit log (%s %s)", e->actor, e->action);
+        s_dbfail (s, "cannot write the audit log (%s %s)", row.actor, row.action);
         goto out;
     }
     ret = 0;
 out:
     s_end (st);
+    if (own) {
+        if (ret == 0 && s_run (s, s->st[ST_COMMIT], "cannot write the audit log") != 0) ret = -1;
+        if (ret != 0 && !sqlite3_get_autocommit (s->db)) {
+            char why[STORE_ERR_MAX];
+            snprintf (why, sizeof why, "%s", s->err);
+            s_run (s, s->st[ST_ROLLBACK], "cannot roll back");
+            snprintf (s->err, sizeof s->err, "%s", why);
+        }
+    }
     return ret;
 }
 
@@ -1331,12 +1508,87 @@ static int s_emit_audit (const void *row, void *ctx)
     return c->fn (row, c->arg);
 }
 
-int store_audit_each (store_t *s, int (*fn) (const store_audit_t *, void *), void *arg)
+int store_audit_each_from (store_t *s, int64_t from, int (*fn) (const store_audit_t *, void *),
+                           void *arg)
 {
     assert (s && fn);
+    sqlite3_stmt *st = s->st[ST_AUDIT_EACH];
+    /* Checked before binding: resetting a busy statement would cut short
+       the listing whose callback this is. */
+    if (sqlite3_stmt_busy (st))
+        return s_fail (s, "listing the audit log from inside the same listing's callback is not "
+                          "supported");
+    if (s_bind_int (st, 1, from) != SQLITE_OK) {
+        s_dbfail (s, "cannot list the audit log");
+        s_end (st);
+        return -1;
+    }
     store_audit_t row;
     s_audit_cb_t c = {fn, arg};
     return s_each (s, ST_AUDIT_EACH, "the audit log", &row, s_row_audit, s_emit_audit, &c);
+}
+
+int store_audit_each (store_t *s, int (*fn) (const store_audit_t *, void *), void *arg)
+{
+    return store_audit_each_from (s, INT64_MIN, fn, arg);
+}
+
+int store_audit_last (store_t *s, store_audit_t *out)
+{
+    assert (s && out);
+    int r = s_one (s, s->st[ST_AUDIT_LAST], s_row_audit, out, "the audit log");
+    if (r == STORE_NOTFOUND) return s_notfound (s, "the audit log is empty");
+    return r;
+}
+
+/* ---- audit checkpoints ---------------------------------------------------- */
+
+int store_checkpoint_put (store_t *s, const store_checkpoint_t *c)
+{
+    assert (s && c);
+    sqlite3_stmt *st = s->st[ST_CHECKPOINT_PUT];
+    int ret = -1;
+    if ((s_bind_int (st, 1, c->seq) | s_bind_blob (st, 2, c->hash, sizeof c->hash) |
+         s_bind_blob (st, 3, c->sig, sizeof c->sig) | s_bind_int (st, 4, s_now ())) != SQLITE_OK) {
+        s_dbfail (s, "cannot record the audit checkpoint");
+        goto out;
+    }
+    if (sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot record the audit checkpoint at seq %lld", (long long)c->seq);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_checkpoint_last (store_t *s, store_checkpoint_t *out)
+{
+    assert (s && out);
+    int r = s_one (s, s->st[ST_CHECKPOINT_LAST], s_row_checkpoint, out, "audit checkpoints");
+    if (r == STORE_NOTFOUND) return s_notfound (s, "no audit checkpoint yet");
+    return r;
+}
+
+typedef struct {
+    int (*fn) (const store_checkpoint_t *, void *);
+    void *arg;
+} s_checkpoint_cb_t;
+
+static int s_emit_checkpoint (const void *row, void *ctx)
+{
+    const s_checkpoint_cb_t *c = ctx;
+    return c->fn (row, c->arg);
+}
+
+int store_checkpoint_each (store_t *s, int (*fn) (const store_checkpoint_t *, void *), void *arg)
+{
+    assert (s && fn);
+    store_checkpoint_t row;
+    s_checkpoint_cb_t c = {fn, arg};
+    return s_each (s, ST_CHECKPOINT_EACH, "audit checkpoints", &row, s_row_checkpoint,
+                   s_emit_checkpoint, &c);
 }
 
 /* Runs one of the "pending deliveries of PUBLISHER's TOPIC" updates; returns
@@ -1360,8 +1612,8 @@ out:
     return ret;
 }
 
-int store_delivery_supersede (store_t *s, const char *publisher, const char *topic,
-                              int64_t version, const char *why)
+int store_delivery_supersede (store_t *s, const char *publisher, const char *topic, int64_t version,
+                              const char *why)
 {
     return s_delivery_bulk (s, ST_DELIVERY_SUPERSEDE, publisher, topic, version, NULL, why);
 }

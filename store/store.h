@@ -169,21 +169,81 @@ int store_delivery_cancel (store_t *s, const char *publisher, const char *topic,
 int store_delivery_each_pending (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
 int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
 
-/* ---- audit log (append only) ---------------------------------------- */
+/* ---- audit log (append only, hash-chained) --------------------------
+
+   Every entry carries hash = H(previous entry's hash || store_audit_encode
+   (entry)), the first entry's previous hash being 32 zero bytes, so that
+   an entry edited, deleted, inserted or moved shows as a broken link. The
+   store computes the hash with the function the caller gives it (the store
+   knows no cryptography; the node gives it BLAKE2b-256) and refuses to
+   append without one. Checking the chain, and signing checkpoints of it,
+   is the node's business; the store only keeps them. */
+#define STORE_HASHBYTES 32
+
+/* Hashes LEN bytes at DATA into OUT: 0, or -1 if it cannot. */
+typedef int (store_hash_fn) (const uint8_t *data, size_t len, uint8_t out[STORE_HASHBYTES]);
+
+/* Sets the hash function of the audit chain for this handle. */
+void store_set_hasher (store_t *s, store_hash_fn *fn);
+
 typedef struct {
-    int64_t seq;
+    int64_t seq;             /* 1, 2, 3 ... with no gaps */
     int64_t at;              /* unix seconds UTC */
     char actor[129];         /* "user:alice" or "peer:04V:<fingerprint>" or "node" */
     char action[24];         /* publish, send, receive, refuse, export, ... */
     char object[129];        /* dataset id, topic, card, ... */
     char peer[17];           /* org on the other side, or "" */
+    char purpose[64];        /* purpose claimed, or "" */
     char decision[8];        /* allow | refuse */
     char rule[48];           /* the rule that decided */
     char detail[513];        /* reason in words */
+    uint8_t hash[STORE_HASHBYTES]; /* the chain hash, as stored */
 } store_audit_t;
 
-/* Appends one entry (seq and at are assigned; the values in E are ignored). */
+/* Appends one entry: seq (the last one + 1), at (now) and hash are
+   assigned, the values in E are ignored. Reading the last entry and
+   inserting the next happen in one write transaction (the caller's if
+   one is open, else its own), so processes appending at once form one
+   chain. -1 if no hasher is set or the last entry's hash is unreadable. */
 int store_audit_append (store_t *s, const store_audit_t *e);
+/* Entries in seq order. Rows are read as stored, edited or not: checking
+   them is the caller's job. */
 int store_audit_each (store_t *s, int (*fn) (const store_audit_t *, void *), void *arg);
+/* The same, from the entry with seq FROM on. */
+int store_audit_each_from (store_t *s, int64_t from, int (*fn) (const store_audit_t *, void *),
+                           void *arg);
+/* The entry with the highest seq, or STORE_NOTFOUND if the log is empty. */
+int store_audit_last (store_t *s, store_audit_t *out);
+
+/* The canonical bytes of E that its chain hash covers, after PREV (the
+   previous entry's hash): PREV (32) | seq (8) | at (8), both big-endian
+   two's complement | then actor, action, object, peer, purpose,
+   decision, rule, detail, each as its length (4, big-endian) and its
+   bytes without the NUL. Writes at most STORE_AUDIT_ENCODED_MAX bytes
+   into BUF and returns how many; 0 if a string field of E is not
+   terminated inside its field. */
+#define STORE_AUDIT_ENCODED_MAX                                                                    \
+    (STORE_HASHBYTES + 8 + 8 + 8 * 4 + 129 + 24 + 129 + 17 + 64 + 8 + 48 + 513)
+size_t store_audit_encode (const uint8_t prev[STORE_HASHBYTES], const store_audit_t *e,
+                           uint8_t *buf, size_t cap);
+
+/* ---- audit checkpoints (append only) ---------------------------------
+
+   A checkpoint is the node's signature over (seq, hash) of one entry of
+   the chain; what is signed, and the checking, are the node's. */
+typedef struct {
+    int64_t seq;
+    uint8_t hash[STORE_HASHBYTES];
+    uint8_t sig[64];
+    int64_t at;              /* when it was signed, unix seconds UTC */
+} store_checkpoint_t;
+
+/* Records a checkpoint (AT is assigned). One already recorded at the same
+   seq is kept and this one dropped: 0 either way. */
+int store_checkpoint_put (store_t *s, const store_checkpoint_t *c);
+/* The checkpoint with the highest seq, or STORE_NOTFOUND. */
+int store_checkpoint_last (store_t *s, store_checkpoint_t *out);
+/* In seq order. */
+int store_checkpoint_each (store_t *s, int (*fn) (const store_checkpoint_t *, void *), void *arg);
 
 #endif

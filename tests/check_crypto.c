@@ -1245,8 +1245,7 @@ static const char *bad_hex[] = {"0g",
                                 "-1",
                                 "0x",
                                 ":0",
-                                "\xff"
-                                "0"};
+                                "\xff\x30"};
 
 START_TEST (test_unhex_refuses_non_hex_characters)
 {

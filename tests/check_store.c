@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
+#include <sys/wait.h>
 
+#include "cx.h"
 #include "store.h"
 
 static char s_dir[PATH_MAX];
@@ -52,11 +54,14 @@ static void s_teardown (void)
 
 /* ---- helpers ----------------------------------------------------------- */
 
+/* With the audit chain's real hash (BLAKE2b-256), as the node sets it. */
 static store_t *s_open (int create)
 {
     char err[256] = "";
+    ck_assert_int_eq (cx_init (), 0);
     store_t *s = store_open (s_db, create, err, sizeof err);
     ck_assert_msg (s != NULL, "store_open: %s", err);
+    store_set_hasher (s, cx_hash_buf);
     return s;
 }
 
@@ -1013,6 +1018,296 @@ START_TEST (test_audit_each_ends_at_the_entry_last_when_it_began)
 }
 END_TEST
 
+/* ---- audit chain and checkpoints -------------------------------------------- */
+
+/* Collects up to 64 entries and checks as it goes that each is chained to
+   the one before: hash = H(previous hash || store_audit_encode (entry)). */
+typedef struct {
+    int count;
+    int broken;              /* seq of the first bad link, 0 if none */
+    uint8_t prev[STORE_HASHBYTES];
+    store_audit_t rows[64];
+} s_chain_t;
+
+static int s_see_chain (const store_audit_t *e, void *arg)
+{
+    s_chain_t *c = arg;
+    uint8_t buf[STORE_AUDIT_ENCODED_MAX], h[STORE_HASHBYTES];
+    size_t len = store_audit_encode (c->prev, e, buf, sizeof buf);
+    ck_assert_uint_gt (len, 0);
+    ck_assert_int_eq (cx_hash_buf (buf, len, h), 0);
+    if (memcmp (h, e->hash, sizeof h) != 0 && !c->broken) c->broken = (int)e->seq;
+    memcpy (c->prev, e->hash, sizeof c->prev);
+    if (c->count < 64) c->rows[c->count] = *e;
+    c->count++;
+    return 0;
+}
+
+static s_chain_t *s_chain (store_t *s)
+{
+    s_chain_t *c = calloc (1, sizeof *c);
+    ck_assert_ptr_nonnull (c);
+    ck_ok (s, store_audit_each (s, s_see_chain, c));
+    return c;
+}
+
+START_TEST (test_audit_entries_are_hash_chained)
+{
+    store_t *s = s_open (1);
+    for (int i = 0; i < 5; i++) {
+        store_audit_t e = s_audit ("publish", "x");
+        snprintf (e.detail, sizeof e.detail, "entry %d", i);
+        ck_ok (s, store_audit_append (s, &e));
+    }
+    s_chain_t *c = s_chain (s);
+    ck_assert_int_eq (c->count, 5);
+    ck_assert_int_eq (c->broken, 0);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq (c->rows[i].seq, i + 1);
+    /* The first entry follows 32 zero bytes; every hash differs. */
+    uint8_t zero[STORE_HASHBYTES] = {0}, buf[STORE_AUDIT_ENCODED_MAX], h[STORE_HASHBYTES];
+    size_t len = store_audit_encode (zero, &c->rows[0], buf, sizeof buf);
+    ck_assert_int_eq (cx_hash_buf (buf, len, h), 0);
+    ck_assert_mem_eq (h, c->rows[0].hash, sizeof h);
+    ck_assert_int_ne (memcmp (c->rows[0].hash, c->rows[1].hash, STORE_HASHBYTES), 0);
+    store_audit_t last;
+    ck_ok (s, store_audit_last (s, &last));
+    ck_assert_int_eq (last.seq, 5);
+    ck_assert_mem_eq (last.hash, c->rows[4].hash, STORE_HASHBYTES);
+    /* Listing from a seq starts there. */
+    s_audits_t a = {0};
+    ck_ok (s, store_audit_each_from (s, 4, s_see_audit, &a));
+    ck_assert_int_eq (a.count, 2);
+    ck_assert_int_eq (a.seqs[0], 4);
+    free (c);
+    store_close (&s);
+}
+END_TEST
+
+START_TEST (test_audit_encoding_is_length_prefixed)
+{
+    uint8_t prev[STORE_HASHBYTES];
+    memset (prev, 0xAB, sizeof prev);
+    store_audit_t a = s_audit ("publish", "x"), b = a;
+    a.seq = b.seq = 0x0102030405060708;
+    a.at = b.at = 1700000000;
+    snprintf (a.actor, sizeof a.actor, "ab");
+    snprintf (a.action, sizeof a.action, "c");
+    snprintf (b.actor, sizeof b.actor, "a");
+    snprintf (b.action, sizeof b.action, "bc");
+    uint8_t ea[STORE_AUDIT_ENCODED_MAX], eb[STORE_AUDIT_ENCODED_MAX];
+    size_t la = store_audit_encode (prev, &a, ea, sizeof ea);
+    size_t lb = store_audit_encode (prev, &b, eb, sizeof eb);
+    ck_assert_uint_eq (la, lb);
+    ck_assert_int_ne (memcmp (ea, eb, la), 0); /* same bytes, other boundaries */
+    /* prev | seq (8, big-endian) | at (8) | len (4) "ab" | len (4) "c" ... */
+    static const uint8_t head[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0, 0, 0, 0,
+                                   0x65, 0x53, 0xF1, 0x00, 0, 0, 0, 2, 'a', 'b', 0, 0, 0, 1, 'c'};
+    ck_assert_mem_eq (ea, prev, STORE_HASHBYTES);
+    ck_assert_mem_eq (ea + STORE_HASHBYTES, head, sizeof head);
+    ck_assert_uint_eq (la, STORE_HASHBYTES + 16 + 8 * 4 + strlen (a.actor) + strlen (a.action) +
+                               strlen (a.object) + strlen (a.peer) + strlen (a.purpose) +
+                               strlen (a.decision) + strlen (a.rule) + strlen (a.detail));
+    /* Too small a buffer, or an unterminated field: 0. */
+    ck_assert_uint_eq (store_audit_encode (prev, &a, ea, la - 1), 0);
+    memset (a.rule, 'r', sizeof a.rule);
+    ck_assert_uint_eq (store_audit_encode (prev, &a, ea, sizeof ea), 0);
+}
+END_TEST
+
+START_TEST (test_audit_purpose_round_trips)
+{
+    store_t *s = s_open (1);
+    store_audit_t e = s_audit ("export", "x");
+    snprintf (e.purpose, sizeof e.purpose, "invoice-validation");
+    ck_ok (s, store_audit_append (s, &e));
+    store_audit_t none = s_audit ("export", "y");
+    ck_ok (s, store_audit_append (s, &none));
+    s_chain_t *c = s_chain (s);
+    ck_assert_int_eq (c->count, 2);
+    ck_assert_str_eq (c->rows[0].purpose, "invoice-validation");
+    ck_assert_str_eq (c->rows[1].purpose, "");
+    ck_assert_int_eq (c->broken, 0);
+    /* The purpose is covered by the hash. */
+    store_audit_t other = c->rows[0];
+    snprintf (other.purpose, sizeof other.purpose, "commissioning");
+    uint8_t zero[STORE_HASHBYTES] = {0}, buf[STORE_AUDIT_ENCODED_MAX], h[STORE_HASHBYTES];
+    size_t len = store_audit_encode (zero, &other, buf, sizeof buf);
+    ck_assert_int_eq (cx_hash_buf (buf, len, h), 0);
+    ck_assert_int_ne (memcmp (h, c->rows[0].hash, sizeof h), 0);
+    free (c);
+    store_close (&s);
+}
+END_TEST
+
+START_TEST (test_audit_seq_is_contiguous_across_two_handles)
+{
+    store_t *node = s_open (1);
+    store_t *cli = s_open (0);
+    for (int i = 0; i < 10; i++) {
+        store_audit_t e = s_audit ("send", "from the node");
+        ck_ok (node, store_audit_append (node, &e));
+        store_audit_t f = s_audit ("publish", "from the command line");
+        ck_ok (cli, store_audit_append (cli, &f));
+    }
+    s_chain_t *c = s_chain (node);
+    ck_assert_int_eq (c->count, 20);
+    ck_assert_int_eq (c->broken, 0);
+    for (int i = 0; i < 20; i++) {
+        ck_assert_int_eq (c->rows[i].seq, i + 1);
+        ck_assert_str_eq (c->rows[i].action, i % 2 ? "publish" : "send");
+    }
+    free (c);
+    store_close (&cli);
+    store_close (&node);
+}
+END_TEST
+
+/* Processes appending at the same moment still make one chain. */
+START_TEST (test_audit_concurrent_processes_make_one_chain)
+{
+    store_t *s = s_open (1);
+    store_close (&s);
+    pid_t kids[3];
+    for (int k = 0; k < 3; k++) {
+        kids[k] = fork ();
+        ck_assert_int_ge (kids[k], 0);
+        if (kids[k] == 0) {
+            char err[256];
+            store_t *mine = store_open (s_db, 0, err, sizeof err);
+            if (!mine) _exit (2);
+            store_set_hasher (mine, cx_hash_buf);
+            for (int i = 0; i < 20; i++) {
+                store_audit_t e = s_audit ("send", "concurrent");
+                if (store_audit_append (mine, &e) != 0) _exit (3);
+            }
+            store_close (&mine);
+            _exit (0);
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        int status = 0;
+        ck_assert_int_eq (waitpid (kids[k], &status, 0), kids[k]);
+        ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "child %d failed", k);
+    }
+    s = s_open (0);
+    s_chain_t *c = s_chain (s);
+    ck_assert_int_eq (c->count, 60);
+    ck_assert_int_eq (c->broken, 0);
+    for (int i = 0; i < 60; i++)
+        ck_assert_int_eq (c->rows[i].seq, i + 1);
+    free (c);
+    store_close (&s);
+}
+END_TEST
+
+START_TEST (test_audit_append_joins_the_callers_transaction)
+{
+    store_t *s = s_open (1);
+    store_audit_t e = s_audit ("init", "first");
+    ck_ok (s, store_audit_append (s, &e));
+    ck_ok (s, store_begin (s));
+    e = s_audit ("publish", "rolled back");
+    ck_ok (s, store_audit_append (s, &e));
+    ck_ok (s, store_rollback (s));
+    ck_ok (s, store_begin (s));
+    e = s_audit ("publish", "kept");
+    ck_ok (s, store_audit_append (s, &e));
+    ck_ok (s, store_commit (s));
+    s_chain_t *c = s_chain (s);
+    ck_assert_int_eq (c->count, 2);
+    ck_assert_int_eq (c->broken, 0);
+    ck_assert_int_eq (c->rows[1].seq, 2);
+    ck_assert_str_eq (c->rows[1].detail, "kept");
+    free (c);
+    store_close (&s);
+}
+END_TEST
+
+START_TEST (test_audit_append_needs_a_hasher)
+{
+    store_t *s = s_open (1);
+    store_close (&s);
+    char err[256];
+    s = store_open (s_db, 0, err, sizeof err);
+    ck_assert_ptr_nonnull (s);
+    store_audit_t e = s_audit ("init", "x");
+    ck_assert_int_eq (store_audit_append (s, &e), -1);
+    ck_has (store_error (s), "hash");
+    store_close (&s);
+    ck_assert_int_eq (s_raw_int ("SELECT count(*) FROM audit"), 0);
+}
+END_TEST
+
+/* An entry another program edited is still read as it is (checking it is
+   the node's job); a tail whose hash is damaged stops appends. */
+START_TEST (test_audit_edited_rows_are_read_and_a_damaged_tail_refused)
+{
+    store_t *s = s_open (1);
+    for (int i = 0; i < 3; i++) {
+        store_audit_t e = s_audit ("publish", "x");
+        ck_ok (s, store_audit_append (s, &e));
+    }
+    ck_assert_int_eq (s_raw_exec ("DROP TRIGGER audit_no_update;"
+                                  "UPDATE audit SET detail = 'edited' WHERE seq = 2"),
+                      SQLITE_OK);
+    s_chain_t *c = s_chain (s);
+    ck_assert_int_eq (c->count, 3);
+    ck_assert_str_eq (c->rows[1].detail, "edited");
+    ck_assert_int_eq (c->broken, 2);
+    free (c);
+    ck_assert_int_eq (s_raw_exec ("PRAGMA ignore_check_constraints = ON;"
+                                  "UPDATE audit SET hash = zeroblob (31) WHERE seq = 3"),
+                      SQLITE_OK);
+    store_audit_t e = s_audit ("publish", "after");
+    ck_assert_int_eq (store_audit_append (s, &e), -1);
+    ck_has (store_error (s), "seq 3");
+    s_audits_t a = {0};
+    ck_assert_int_eq (store_audit_each (s, s_see_audit, &a), -1);
+    ck_has (store_error (s), "audit entry 3");
+    store_close (&s);
+}
+END_TEST
+
+static int s_see_checkpoint (const store_checkpoint_t *cp, void *arg)
+{
+    s_seen_t *seen = arg;
+    char key[160];
+    snprintf (key, sizeof key, "%lld:%02x:%02x", (long long)cp->seq, cp->hash[0], cp->sig[0]);
+    return s_note (seen, key);
+}
+
+START_TEST (test_checkpoints_are_kept_in_order_and_append_only)
+{
+    store_t *s = s_open (1);
+    store_checkpoint_t cp;
+    ck_assert_int_eq (store_checkpoint_last (s, &cp), STORE_NOTFOUND);
+    store_checkpoint_t a = {.seq = 100}, b = {.seq = 7};
+    memset (a.hash, 0x11, sizeof a.hash);
+    memset (a.sig, 0x22, sizeof a.sig);
+    memset (b.hash, 0x33, sizeof b.hash);
+    memset (b.sig, 0x44, sizeof b.sig);
+    ck_ok (s, store_checkpoint_put (s, &a));
+    ck_ok (s, store_checkpoint_put (s, &b));
+    store_checkpoint_t again = a;
+    memset (again.sig, 0x99, sizeof again.sig);
+    ck_ok (s, store_checkpoint_put (s, &again)); /* the first one stays */
+    ck_ok (s, store_checkpoint_last (s, &cp));
+    ck_assert_int_eq (cp.seq, 100);
+    ck_assert_mem_eq (cp.sig, a.sig, sizeof cp.sig);
+    ck_assert_int_gt (cp.at, 0);
+    s_seen_t seen = {0};
+    ck_ok (s, store_checkpoint_each (s, s_see_checkpoint, &seen));
+    ck_assert_int_eq (seen.count, 2);
+    ck_assert_str_eq (seen.keys[0], "7:33:44");
+    ck_assert_str_eq (seen.keys[1], "100:11:22");
+    store_close (&s);
+    ck_assert_int_ne (s_raw_exec ("UPDATE audit_checkpoints SET seq = 8 WHERE seq = 7"), SQLITE_OK);
+    ck_assert_int_ne (s_raw_exec ("DELETE FROM audit_checkpoints"), SQLITE_OK);
+    ck_assert_int_eq (s_raw_int ("SELECT count(*) FROM audit_checkpoints"), 2);
+}
+END_TEST
+
 /* ---- values ---------------------------------------------------------------- */
 
 START_TEST (test_metacharacters_round_trip)
@@ -1320,6 +1615,15 @@ static Suite *s_suite (void)
     tcase_add_test (tc, test_audit_append_assigns_increasing_seq);
     tcase_add_test (tc, test_audit_log_is_append_only_in_sql);
     tcase_add_test (tc, test_audit_each_ends_at_the_entry_last_when_it_began);
+    tcase_add_test (tc, test_audit_entries_are_hash_chained);
+    tcase_add_test (tc, test_audit_encoding_is_length_prefixed);
+    tcase_add_test (tc, test_audit_purpose_round_trips);
+    tcase_add_test (tc, test_audit_seq_is_contiguous_across_two_handles);
+    tcase_add_test (tc, test_audit_concurrent_processes_make_one_chain);
+    tcase_add_test (tc, test_audit_append_joins_the_callers_transaction);
+    tcase_add_test (tc, test_audit_append_needs_a_hasher);
+    tcase_add_test (tc, test_audit_edited_rows_are_read_and_a_damaged_tail_refused);
+    tcase_add_test (tc, test_checkpoints_are_kept_in_order_and_append_only);
 
     tc = s_tcase (suite, "values");
     tcase_add_test (tc, test_metacharacters_round_trip);

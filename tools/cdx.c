@@ -776,42 +776,277 @@ static int cmd_export (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
-static int s_print_audit (const store_audit_t *e, void *arg)
+/* ---- cdx audit: review and verification ------------------------------------
+
+   Filters are applied here, to the rows the store lists in seq order: the
+   log is read once, whatever the filters, and a filter never hides the
+   seq numbers that show nothing was left out. */
+typedef struct {
+    cli_t *cli;
+    int csv;
+    int64_t since, until;    /* inclusive; INT64_MIN / INT64_MAX: open */
+    const char *org, *dataset, *user, *action, *decision;
+    int64_t shown;
+} audit_view_t;
+
+/* DATE as YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS][Z], UTC. A bare date as
+   --until means the end of that day. 0, or -1 if TEXT is not such a date. */
+static int s_audit_date (const char *text, int end_of_day, int64_t *out)
 {
-    cli_t *cli = arg;
-    char when[32];
-    s_utc (e->at, when, sizeof when);
-    if (cli->json) {
-        static int first;
-        printf ("%s{\"seq\":%" PRId64 ",\"at\":\"%s\",\"actor\":", first++ ? "," : "", e->seq, when);
-        s_json_str (stdout, e->actor);
-        printf (",\"action\":\"%s\",\"object\":", e->action);
-        s_json_str (stdout, e->object);
-        printf (",\"peer\":\"%s\",\"decision\":\"%s\",\"rule\":\"%s\",\"detail\":", e->peer, e->decision, e->rule);
-        s_json_str (stdout, e->detail);
-        printf ("}");
+    int y, mo, d, h = 0, mi = 0, s = 0, used = 0, len = (int) strlen (text);
+    int timed = 0;
+    if (sscanf (text, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && used == 10 && used == len) {
+        timed = 0;
+    } else if (sscanf (text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &used) == 6 &&
+               used == 19 && (used == len || (used + 1 == len && text[used] == 'Z'))) {
+        timed = 1;
+    } else if (sscanf (text, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &used) == 5 &&
+               used == 16 && (used == len || (used + 1 == len && text[used] == 'Z'))) {
+        timed = 1;
     } else {
-        printf ("%5" PRId64 " %s %-7s %-9s %-28s %-5s %-22s %s\n", e->seq, when, e->decision, e->action, e->actor,
-                e->peer[0] ? e->peer : "-", e->rule, e->detail);
+        return -1;
     }
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || h < 0 ||
+        mi < 0 || s < 0)
+        return -1;
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    time_t t = timegm (&tm);
+    if (t == (time_t) -1 || tm.tm_mday != d || tm.tm_mon != mo - 1)   /* 31 April and such */
+        return -1;
+    *out = (int64_t) t + (!timed && end_of_day ? 86399 : 0);
     return 0;
 }
 
+/* 1 if E is about organisation ORG: the peer, or a peer actor of it. */
+static int s_audit_is_org (const store_audit_t *e, const char *org)
+{
+    size_t len = strlen (org);
+    if (strcmp (e->peer, org) == 0)
+        return 1;
+    return strncmp (e->actor, "peer:", 5) == 0 && strncmp (e->actor + 5, org, len) == 0 &&
+           (e->actor[5 + len] == ':' || e->actor[5 + len] == '\0');
+}
+
+static int s_audit_is_user (const store_audit_t *e, const char *user)
+{
+    size_t len = strlen (user);
+    return strncmp (e->actor, "user:", 5) == 0 && strncmp (e->actor + 5, user, len) == 0 &&
+           (e->actor[5 + len] == ':' || e->actor[5 + len] == '\0');
+}
+
+static int s_audit_match (const audit_view_t *v, const store_audit_t *e)
+{
+    return e->at >= v->since && e->at <= v->until && (!v->org || s_audit_is_org (e, v->org)) &&
+           (!v->dataset || strstr (e->object, v->dataset)) && (!v->user || s_audit_is_user (e, v->user)) &&
+           (!v->action || strcmp (e->action, v->action) == 0) &&
+           (!v->decision || strcmp (e->decision, v->decision) == 0);
+}
+
+/* One CSV field (RFC 4180): quoted when it holds a comma, a quote or a
+   line break, quotes doubled. Values are written as stored: a spreadsheet
+   opening the file should be told to treat every column as text. */
+static void s_csv_field (FILE *f, const char *s, int last)
+{
+    if (strpbrk (s, ",\"\r\n")) {
+        fputc ('"', f);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc ('"', f);
+            fputc (*s, f);
+        }
+        fputc ('"', f);
+    } else {
+        fputs (s, f);
+    }
+    fputs (last ? "\r\n" : ",", f);
+}
+
+#define AUDIT_CSV_HEADER "seq,at,actor,action,object,peer,purpose,decision,rule,detail,hash\r\n"
+
+static int s_print_audit (const store_audit_t *e, void *arg)
+{
+    audit_view_t *v = arg;
+    if (!s_audit_match (v, e))
+        return 0;
+    char when[32], hash[2 * sizeof e->hash + 1];
+    s_utc (e->at, when, sizeof when);
+    cx_hex (e->hash, sizeof e->hash, hash);
+    if (v->csv) {
+        char seq[24];
+        snprintf (seq, sizeof seq, "%" PRId64, e->seq);
+        const char *fields[] = {seq,         when,    e->actor, e->action, e->object, e->peer,
+                                e->purpose,  e->decision, e->rule, e->detail, hash};
+        size_t count = sizeof fields / sizeof fields[0];
+        for (size_t i = 0; i < count; i++)
+            s_csv_field (stdout, fields[i], i + 1 == count);
+    } else if (v->cli->json) {
+        printf ("%s{\"seq\":%" PRId64 ",\"at\":\"%s\",\"actor\":", v->shown ? "," : "", e->seq, when);
+        s_json_str (stdout, e->actor);
+        const char *names[] = {"action", "object", "peer", "purpose", "decision", "rule", "detail"};
+        const char *values[] = {e->action, e->object, e->peer, e->purpose, e->decision, e->rule, e->detail};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            printf (",\"%s\":", names[i]);
+            s_json_str (stdout, values[i]);
+        }
+        printf (",\"hash\":\"%s\"}", hash);
+    } else {
+        printf ("%5" PRId64 " %s %-7s %-9s %-28s %-5s %-22s ", e->seq, when, e->decision, e->action, e->actor,
+                e->peer[0] ? e->peer : "-", e->rule);
+        if (e->purpose[0])
+            printf ("[purpose %s] ", e->purpose);
+        printf ("%s\n", e->detail);
+    }
+    v->shown++;
+    return 0;
+}
+
+/* cdx audit verify: exit 0 if the chain and every checkpoint hold, 4 at the
+   first problem, which is named with its seq. */
+static int s_audit_verify (cli_t *cli, int checkpoint)
+{
+    node_t *n;
+    int rc;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    node_audit_report_t r;
+    if (node_audit_verify (n, checkpoint, &r) != 0) {
+        rc = s_fail ("%s", node_error (n));
+        node_close (&n);
+        return rc;
+    }
+    int ok = r.problem == NODE_AUDIT_OK;
+    char last[65], cp[65];
+    cx_hex (r.last_hash, sizeof r.last_hash, last);
+    cx_hex (r.checkpoint_hash, sizeof r.checkpoint_hash, cp);
+    if (cli->json) {
+        printf ("{\"ok\":%s,\"entries\":%" PRId64 ",\"last_seq\":%" PRId64 ",\"last_hash\":\"%s\","
+                "\"checkpoints\":%" PRId64 ",\"last_checkpoint_seq\":%" PRId64 ",",
+                ok ? "true" : "false", r.entries, r.last_seq, r.last_seq ? last : "", r.checkpoints,
+                r.checkpoint_seq);
+        printf ("\"last_checkpoint_hash\":\"%s\",\"uncovered\":%" PRId64 ",\"problem\":\"%s\"",
+                r.checkpoint_seq ? cp : "", ok ? r.uncovered : 0, node_audit_problem_name (r.problem));
+        if (!ok) {
+            printf (",\"seq\":%" PRId64 ",\"reason\":", r.seq);
+            s_json_str (stdout, r.reason);
+        }
+        printf ("}\n");
+    } else if (ok) {
+        printf ("ok: %" PRId64 " entries, chain intact, ", r.entries);
+        if (r.checkpoint_seq)
+            printf ("last signed checkpoint at seq %" PRId64 " (hash %.16s...)\n", r.checkpoint_seq, cp);
+        else
+            printf ("no signed checkpoint yet\n");
+        if (r.uncovered > 0)
+            printf ("entries %" PRId64 " to %" PRId64 " are not yet covered by a signed checkpoint\n",
+                    r.last_seq - r.uncovered + 1, r.last_seq);
+    } else {
+        printf ("FAILED at seq %" PRId64 " (%s): %s\n", r.seq, node_audit_problem_name (r.problem), r.reason);
+    }
+    node_close (&n);
+    return ok ? NODE_EXIT_OK : NODE_EXIT_REFUSED;
+}
+
+static const char *s_audit_verify_help =
+    "usage: cdx audit verify [--json] [--checkpoint]\n\n"
+    "Check that the audit log is whole: every entry is chained to the one before by its\n"
+    "BLAKE2b hash, and the node signs checkpoints of the chain (when cdx run starts and\n"
+    "stops, and every 100 entries while it runs). Reports the first entry that was edited,\n"
+    "deleted, inserted or reordered, or a checkpoint that fails or that the log no longer\n"
+    "matches, with its seq. Entries after the last checkpoint are listed as not yet covered:\n"
+    "they are chained, but could be cut off the end without trace.\n"
+    "  --checkpoint   if the log is whole, sign a checkpoint of its last entry\n"
+    "  --json         one JSON object: ok, entries, last_seq, checkpoints, last_checkpoint_seq,\n"
+    "                 uncovered, and if not ok: problem, seq, reason\n"
+    "Exit code 0 if the log is whole, 4 if not.\n";
+
 static int cmd_audit (cli_t *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {COMMON_OPTS, {0, 0, 0, 0}};
-    int c, rc = 0;
-    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
-        if (s_common (cli, c, "audit", &rc) < 0)
-            return rc;
+    static const struct option opts[] = {COMMON_OPTS,
+                                         {"since", required_argument, 0, 's'},
+                                         {"until", required_argument, 0, 'u'},
+                                         {"org", required_argument, 0, 'o'},
+                                         {"dataset", required_argument, 0, 'd'},
+                                         {"user", required_argument, 0, 'U'},
+                                         {"action", required_argument, 0, 'a'},
+                                         {"decision", required_argument, 0, 'D'},
+                                         {"csv", no_argument, 0, 'c'},
+                                         {"checkpoint", no_argument, 0, 'k'},
+                                         {0, 0, 0, 0}};
+    audit_view_t v = {cli, 0, INT64_MIN, INT64_MAX, NULL, NULL, NULL, NULL, NULL, 0};
+    int c, rc = 0, help = 0, filtered = 0, checkpoint = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+        case 'u':
+            if (s_audit_date (optarg, c == 'u', c == 's' ? &v.since : &v.until) != 0) {
+                fprintf (stderr, "cdx audit: --%s %s: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)\n",
+                         c == 's' ? "since" : "until", optarg);
+                return s_usage ("audit");
+            }
+            filtered = 1;
+            break;
+        case 'o': v.org = optarg; filtered = 1; break;
+        case 'd': v.dataset = optarg; filtered = 1; break;
+        case 'U': v.user = optarg; filtered = 1; break;
+        case 'a': v.action = optarg; filtered = 1; break;
+        case 'D':
+            if (strcmp (optarg, "allow") != 0 && strcmp (optarg, "refuse") != 0) {
+                fprintf (stderr, "cdx audit: --decision is allow or refuse\n");
+                return s_usage ("audit");
+            }
+            v.decision = optarg;
+            filtered = 1;
+            break;
+        case 'c': v.csv = 1; break;
+        case 'k': checkpoint = 1; break;
+        case 'h': help = 1; break;
+        default:
+            if (s_common (cli, c, "audit", &rc) < 0)
+                return rc;
+        }
+    }
+    int verify = argc - optind == 1 && strcmp (argv[optind], "verify") == 0;
+    if (help) {
+        if (verify) {
+            fputs (s_audit_verify_help, stdout);
+            return NODE_EXIT_OK;
+        }
+        s_common (cli, 'h', "audit", &rc);
+        return rc;
+    }
+    if (argc - optind != (verify ? 1 : 0))
+        return s_usage ("audit");
+    if (verify) {
+        if (filtered || v.csv) {
+            fprintf (stderr, "cdx audit verify: filters and --csv are for listing; verify reads the whole log\n");
+            return s_usage ("audit");
+        }
+        return s_audit_verify (cli, checkpoint);
+    }
+    if (checkpoint) {
+        fprintf (stderr, "cdx audit: --checkpoint goes with verify: cdx audit verify --checkpoint\n");
+        return s_usage ("audit");
+    }
+    if (v.csv && cli->json) {
+        fprintf (stderr, "cdx audit: choose one of --json and --csv\n");
+        return s_usage ("audit");
+    }
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
-    if (cli->json)
+    if (v.csv)
+        fputs (AUDIT_CSV_HEADER, stdout);
+    else if (cli->json)
         printf ("[");
-    if (store_audit_each (node_store (n), s_print_audit, cli) < 0)
-        rc = s_fail ("%s", store_error (node_store (n)));
-    if (cli->json)
+    if (store_audit_each (node_store (n), s_print_audit, &v) < 0)
+        rc = s_fail ("%s (cdx audit verify names the entry)", store_error (node_store (n)));
+    if (cli->json && !v.csv)
         printf ("]\n");
     node_close (&n);
     return rc;
@@ -882,9 +1117,28 @@ static const command_t s_commands[] = {
      "  --from ORG          the publisher, where several publish the same topic\n"
      "  -o, --output FILE   where to write the plaintext (must not exist; mode 0600)\n"
      "The content is verified against the publisher's signed hash; the export is audited.\n"},
-    {"audit", cmd_audit, "audit [--json]", "Print the audit log.",
-     "Every publish, send, receive, refusal and export, with who, what, when, the decision and the rule.\n"
-     "  --json   a JSON array\n"},
+    {"audit", cmd_audit,
+     "audit [--since DATE] [--until DATE] [--org ORG] [--dataset TEXT] [--user USER] [--action ACTION]\n"
+     "                 [--decision allow|refuse] [--json | --csv]\n"
+     "       cdx audit verify [--checkpoint] [--json]",
+     "Review the audit log, or verify that it is whole.",
+     "Every publish, send, receive, refusal and export: seq, UTC time, actor (local user, or peer\n"
+     "org and key fingerprint), action, object (dataset and version), peer, purpose claimed,\n"
+     "decision, the rule that decided and the reason. Filters combine (all must match):\n"
+     "  --since DATE        entries at or after DATE: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC\n"
+     "  --until DATE        entries at or before DATE (a bare date: up to the end of that day)\n"
+     "  --org ORG           entries about organisation ORG (the peer, or a peer actor of ORG)\n"
+     "  --dataset TEXT      entries whose object contains TEXT (a dataset id, topic or version)\n"
+     "  --user USER         entries by local user USER\n"
+     "  --action ACTION     e.g. publish, offer, receive, deliver, export, connect, peer-add\n"
+     "  --decision D        allow or refuse\n"
+     "  --json              a JSON array of entries\n"
+     "  --csv               CSV (RFC 4180) with a header line: seq, at, actor, action, object,\n"
+     "                      peer, purpose, decision, rule, detail, hash\n"
+     "cdx audit verify checks the hash chain and the node's signed checkpoints; it names the\n"
+     "first entry edited, deleted, inserted or reordered, with its seq, and exits 4 (see\n"
+     "cdx audit verify --help).\n"
+     "  --checkpoint        with verify: if the log is whole, sign a checkpoint of its last entry\n"},
 };
 
 static const command_t *s_find (const char *name)
