@@ -1,10 +1,21 @@
 # Thin wrapper over CMake. Every target installs missing Debian packages first.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 JOBS       ?= 2
 CMAKE_ARGS ?=
+# make fuzz: seconds per target, which targets, and the compiler (libFuzzer)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= proto manifest receipt card keyfile
+FUZZ_CC      ?= clang
+# Largest input worth trying per target: just above what each parser accepts.
+FUZZ_MAXLEN_proto    = 8200
+FUZZ_MAXLEN_manifest = 4100
+FUZZ_MAXLEN_receipt  = 4100
+FUZZ_MAXLEN_card     = 2100
+FUZZ_MAXLEN_keyfile  = 160
 
-.PHONY: all deps build check check-asan demo fuzz bench clean
+.PHONY: all deps build check check-asan demo fuzz bench soak clean
 
 all: build
 
@@ -23,8 +34,35 @@ check-asan: deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
+# Runs each fuzz target for FUZZ_SECONDS over fuzz/corpus/TARGET/, adding the
+# new inputs it finds there (commit them or not: your choice). Crashes and
+# leaks are written to fuzz/ (crash-*, leak-*; ignored by git) and stop the run.
+fuzz:
+	@./tools/install-deps.sh clang libclang-rt-14-dev
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=$(FUZZ_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCDX_FUZZ=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@$(foreach t,$(FUZZ_TARGETS),\
+	    echo "== fuzz_$(t) for $(FUZZ_SECONDS) s" && mkdir -p fuzz/corpus/$(t) && \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(FUZZ_BUILD)/fuzz/fuzz_$(t) -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAXLEN_$(t)) \
+	        -print_final_stats=1 -artifact_prefix=fuzz/ fuzz/corpus/$(t) && ) true
+
+# Long robustness runs, not part of make check: every tests/soak/*.sh
+# against the build (e.g. 200 SIGKILL/restart cycles of a transfer).
+soak: build
+	@set -e; for t in tests/soak/*.sh; do \
+	    echo "== $$t"; CDX=$(CURDIR)/$(BUILD)/cdx CDX_GEN=$(CURDIR)/$(BUILD)/cdx-gen-apc sh $$t; \
+	done
+
 demo: build
 	@./tools/demo.sh $(BUILD)
 
+# The benchmark suite on loopback (bench/README.md): writes bench/results/.
+# BENCH_QUICK=1 for a smoke run of small sizes. Installs its own extras: an
+# OpenSSH server for the scp baseline, GNU time, bc, gnuplot for the plots.
+bench: build
+	@./tools/install-deps.sh openssh-server openssh-client time bc gnuplot-nox
+	@./bench/run.sh $(BUILD)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
