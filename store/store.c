@@ -87,7 +87,11 @@ static const char *const s_migrations[] = {
     "    CHECK (typeof (curve_pk) = 'blob' AND length (curve_pk) = 32),"
     "  card TEXT NOT NULL,"
     "  trust TEXT NOT NULL,"
-    "  added INTEGER NOT NULL"
+    "  added INTEGER NOT NULL,"
+    "  dspt TEXT NOT NULL DEFAULT '',"
+    "  dspt_year TEXT NOT NULL DEFAULT '',"
+    "  not_after INTEGER NOT NULL DEFAULT 0,"
+    "  revoked INTEGER NOT NULL DEFAULT 0"
     ");"
     "CREATE TABLE datasets ("
     "  id TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),"
@@ -182,7 +186,9 @@ _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERS
    Column lists are shared by the statements that read a table and the
    function that copies one of its rows, so their order is in one place. */
 #define SELF_COLS "org, role, name, endpoint, card, created"
-#define PEER_COLS "org, role, name, endpoint, sign_pk, box_pk, curve_pk, card, trust, added"
+#define PEER_COLS                                                                                  \
+    "org, role, name, endpoint, sign_pk, box_pk, curve_pk, card, trust, added, dspt, dspt_year, " \
+    "not_after, revoked"
 #define DATASET_COLS                                                                               \
     "id, publisher, topic, version, class, purpose, filename, bytes, chunk_size, chunks, hash, "   \
     "manifest, sig, wrapped, state, next_chunk, kind, expires, created, updated"
@@ -242,12 +248,14 @@ static const char *const s_sql[ST__COUNT] = {
     [ST_SELF_GET] = "SELECT " SELF_COLS " FROM self WHERE id = 1",
 
     [ST_PEER_PUT] = "INSERT INTO peers (" PEER_COLS ")"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                     " ON CONFLICT (org) DO UPDATE SET role = excluded.role,"
                     " name = excluded.name, endpoint = excluded.endpoint,"
                     " sign_pk = excluded.sign_pk, box_pk = excluded.box_pk,"
                     " curve_pk = excluded.curve_pk, card = excluded.card,"
-                    " trust = excluded.trust, added = excluded.added",
+                    " trust = excluded.trust, added = excluded.added,"
+                    " dspt = excluded.dspt, dspt_year = excluded.dspt_year,"
+                    " not_after = excluded.not_after, revoked = excluded.revoked",
     [ST_PEER_GET] = "SELECT " PEER_COLS " FROM peers WHERE org = ?1",
     [ST_PEER_BY_CURVE] = "SELECT " PEER_COLS " FROM peers WHERE curve_pk = ?1",
     [ST_PEER_EACH] = "SELECT " PEER_COLS " FROM peers ORDER BY org",
@@ -523,7 +531,8 @@ static int s_row_peer (store_t *s, sqlite3_stmt *st, void *row)
     memset (out, 0, sizeof *out);
     if (TEXT (0, org) || TEXT (1, role) || TEXT (2, name) || TEXT (3, endpoint) ||
         EXACT (4, sign_pk, 0) || EXACT (5, box_pk, 0) || EXACT (6, curve_pk, 0) || TEXT (7, card) ||
-        TEXT (8, trust) || INT (9, added))
+        TEXT (8, trust) || INT (9, added) || TEXT (10, dspt) || TEXT (11, dspt_year) ||
+        INT (12, not_after) || INT (13, revoked))
         return -1;
     return 0;
 }
@@ -960,7 +969,8 @@ int store_peer_put (store_t *s, const store_peer_t *p)
 {
     assert (s && p);
     if (S_FIELD (s, p, org) || S_FIELD (s, p, role) || S_FIELD (s, p, name) ||
-        S_FIELD (s, p, endpoint) || S_FIELD (s, p, card) || S_FIELD (s, p, trust))
+        S_FIELD (s, p, endpoint) || S_FIELD (s, p, card) || S_FIELD (s, p, trust) ||
+        S_FIELD (s, p, dspt) || S_FIELD (s, p, dspt_year))
         return -1;
     sqlite3_stmt *st = s->st[ST_PEER_PUT];
     int ret = -1;
@@ -968,7 +978,9 @@ int store_peer_put (store_t *s, const store_peer_t *p)
          s_bind_text (st, 4, p->endpoint) | s_bind_blob (st, 5, p->sign_pk, sizeof p->sign_pk) |
          s_bind_blob (st, 6, p->box_pk, sizeof p->box_pk) |
          s_bind_blob (st, 7, p->curve_pk, sizeof p->curve_pk) | s_bind_text (st, 8, p->card) |
-         s_bind_text (st, 9, p->trust) | s_bind_int (st, 10, s_now ())) != SQLITE_OK) {
+         s_bind_text (st, 9, p->trust) | s_bind_int (st, 10, s_now ()) |
+         s_bind_text (st, 11, p->dspt) | s_bind_text (st, 12, p->dspt_year) |
+         s_bind_int (st, 13, p->not_after) | s_bind_int (st, 14, p->revoked)) != SQLITE_OK) {
         s_dbfail (s, "cannot store peer %s", p->org);
         goto out;
     }

@@ -68,8 +68,17 @@ typedef struct {
     uint8_t box_pk[32];
     uint8_t curve_pk[32];
     char card[2048];         /* the card as added, text */
-    char trust[16];          /* how it was trusted: "pinned" */
+    char trust[16];          /* how it was trusted: "pinned" | "certified" */
     int64_t added;
+    /* Assurance, from the peer's certificate ("" and 0 when pinned by hand):
+       DSPT status (standards-exceeded | standards-met |
+       approaching-standards | standards-not-met) and its assessment year
+       ("2025/26"); the certificate's end (unix seconds, 0 = none); when a
+       directory revoked this peer (unix seconds, 0 = not revoked). */
+    char dspt[24];
+    char dspt_year[12];
+    int64_t not_after;
+    int64_t revoked;
 } store_peer_t;
 
 /* Adds or replaces the peer with this org code. */
