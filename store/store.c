@@ -300,14 +300,21 @@ static const char *const s_sql[ST__COUNT] = {
     [ST_DELIVERY_RECEIPT] = "UPDATE deliveries SET receipt = ?3, receipt_sig = ?4,"
                             " state = 'delivered', error = '', updated = ?5"
                             " WHERE dataset = ?1 AND subscriber = ?2",
-    /* No index starts with "created", so SQLite sorts the whole result
-       before the first row: FN may update the row it is given (to
-       'sending', say) without it coming round again. */
+    /* Oldest first: in the order they were queued, and among those queued
+       in the same second in publication order (when each dataset was
+       published, then its version), so that a subscriber that was away
+       gets the versions it missed in order; the dataset id is random and
+       says nothing of order. No index serves this order, so SQLite sorts
+       the whole result before the first row: FN may update the row it is
+       given (to 'sending', say) without it coming round again. */
     [ST_DELIVERY_PENDING] = "SELECT " DELIVERY_COLS " FROM deliveries"
                             " WHERE state IN ('queued', 'sending')"
-                            " ORDER BY created, dataset, subscriber",
+                            " ORDER BY created,"
+                            " (SELECT d.created FROM datasets d WHERE d.id = deliveries.dataset),"
+                            " (SELECT d.version FROM datasets d WHERE d.id = deliveries.dataset),"
+                            " subscriber, deliveries.rowid",
     [ST_DELIVERY_EACH] = "SELECT " DELIVERY_COLS " FROM deliveries"
-                         " ORDER BY created, dataset, subscriber",
+                         " ORDER BY created, rowid",
 
     [ST_AUDIT_APPEND] = "INSERT INTO audit (" AUDIT_COLS ")"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",

@@ -840,8 +840,9 @@ START_TEST (test_delivery_each_pending_excludes_finished)
     snprintf (u.state, sizeof u.state, "sending");
     ck_ok (s, store_delivery_update (s, &u));
 
-    /* All queued in the same second, so the order falls to dataset, then
-       subscriber (pinned: the clock may have ticked during the test). */
+    /* All queued in the same second, so the order falls to publication
+       order, then subscriber (pinned: the clock may have ticked during the
+       test). */
     ck_assert_int_eq (s_raw_exec ("UPDATE deliveries SET created = 1000"), SQLITE_OK);
     s_seen_t seen = {0};
     ck_ok (s, store_delivery_each_pending (s, s_see_delivery, &seen));
@@ -874,6 +875,34 @@ START_TEST (test_delivery_pending_order_is_oldest_first)
     ck_assert_int_eq (seen.count, 2);
     ck_assert_str_eq (seen.keys[0], "ZZ>04V=queued");
     ck_assert_str_eq (seen.keys[1], "AA>04V=queued");
+    store_close (&s);
+}
+END_TEST
+
+/* A subscriber that was away has a week of versions queued in the same
+   second (or a late subscriber its history at once): they go out in
+   publication order, whatever their (random) dataset ids. */
+START_TEST (test_delivery_pending_same_second_in_version_order)
+{
+    store_t *s = s_open (1);
+    const char *ids[] = {"C3", "F1", "A7", "E2", "B5", "D4", "G6"};
+    const int versions[] = {3, 1, 7, 2, 5, 4, 6};
+    for (int i = 0; i < 7; i++) {
+        store_dataset_t d = s_dataset (ids[i], "QWE", "t", versions[i]);
+        ck_ok (s, store_dataset_put (s, &d));
+        ck_ok (s, store_delivery_add (s, ids[i], "04V"));
+    }
+    ck_assert_int_eq (s_raw_exec ("UPDATE deliveries SET created = 1000"), SQLITE_OK);
+    ck_assert_int_eq (s_raw_exec ("UPDATE datasets SET created = 900"), SQLITE_OK);
+    s_seen_t seen = {0};
+    ck_ok (s, store_delivery_each_pending (s, s_see_delivery, &seen));
+    ck_assert_int_eq (seen.count, 7);
+    const char *want[] = {"F1", "E2", "C3", "D4", "B5", "G6", "A7"};
+    for (int i = 0; i < 7; i++) {
+        char key[32];
+        snprintf (key, sizeof key, "%s>04V=queued", want[i]);
+        ck_assert_str_eq (seen.keys[i], key);
+    }
     store_close (&s);
 }
 END_TEST
@@ -1605,6 +1634,7 @@ static Suite *s_suite (void)
     tcase_add_test (tc, test_delivery_add_is_idempotent);
     tcase_add_test (tc, test_delivery_update_and_receipt);
     tcase_add_test (tc, test_delivery_each_pending_excludes_finished);
+    tcase_add_test (tc, test_delivery_pending_same_second_in_version_order);
     tcase_add_test (tc, test_delivery_pending_order_is_oldest_first);
     tcase_add_test (tc, test_pending_callback_may_update_the_row);
     tcase_add_test (tc, test_supersede_skips_only_unstarted_older_versions);
