@@ -52,8 +52,14 @@ static int s_append (node_t *n, const char *actor, const char *action, const cha
     snprintf (e.decision, sizeof e.decision, "%s", decision);
     snprintf (e.rule, sizeof e.rule, "%s", rule ? rule : "");
     vsnprintf (e.detail, sizeof e.detail, fmt, ap);
-    if (store_audit_append (n->store, &e) != 0)
-        return node_fail (n, "cannot write the audit log: %s", store_error (n->store));
+    if (store_audit_append (n->store, &e) != 0) {
+        /* Never lost in silence: an entry that cannot be written (a full
+           disk, say) is at least on stderr, with why. */
+        node_fail (n, "cannot write the audit log: %s", store_error (n->store));
+        node_log (n, "error", "%s; entry lost: %s %s %s %s (%s): %s", n->err, e.actor, e.action, e.object,
+                  e.decision, e.rule, e.detail);
+        return -1;
+    }
     s_after_append (n, e.actor, e.action, e.rule);
     return 0;
 }
