@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -45,6 +46,9 @@
 #define RUN_CUTOFF_MS       3600000   /* ... cut it off for an hour */
 #define RUN_MAX_CORRUPT     3         /* chunk refusals before a delivery fails */
 #define RUN_CURVE_OVERHEAD  256       /* CURVE MESSAGE command framing */
+#define RUN_DISK_RESERVE    (8 << 20) /* bytes kept free for the store and audit log */
+#define RUN_MAX_DROPS       16        /* transfers refused recently, chunks dropped */
+#define RUN_DROP_CHUNKS     (2 * RUN_WINDOW) /* ... at most this many of each, quietly */
 #define RUN_ZAP_ENDPOINT    "inproc://zeromq.zap.01"
 
 /* ---- types ---------------------------------------------------------------- */
@@ -114,12 +118,26 @@ typedef struct {
     int64_t last_activity;
 } in_xfer_t;
 
+/* A transfer this node refused with INTERNAL while chunks of it were in
+   flight: those chunks are dropped without an answer (the publisher has its
+   ERROR already, and more would only be noise, or end its next attempt),
+   up to RUN_DROP_CHUNKS of them within RUN_TIMEOUT_MS, or until it offers
+   the dataset again. */
+typedef struct {
+    uint8_t dsid[16];
+    char publisher[17];
+    int left;
+    int64_t until;             /* ms */
+} in_drop_t;
+
 typedef struct {
     node_t *n;
     void *ctx, *router, *zap, *kick;
     peer_t **peers;
     size_t npeers;
     in_xfer_t in[RUN_MAX_IN];
+    in_drop_t drops[RUN_MAX_DROPS];
+    size_t drop_next;          /* the slot to reuse next */
     uint8_t *scratch;          /* one plaintext chunk */
     int64_t scan_at;           /* next time to look at pending work, ms */
     limit_t zap_refusals;      /* audit entries for refused connections */
@@ -916,6 +934,79 @@ static void s_in_release (in_xfer_t *x)
     x->fd = -1;
 }
 
+/* Makes the chunks written so far durable and records how far that is,
+   so that nothing received is lost when the transfer pauses (a new OFFER,
+   an idle publisher, a refusal, the node stopping). 0, or -1 if they could
+   not be made durable (the point recorded before still holds). */
+static int s_in_sync (run_t *r, in_xfer_t *x)
+{
+    if (x->fd < 0 || x->next <= x->durable)
+        return 0;
+    if (fdatasync (x->fd) != 0) {
+        node_log (r->n, "error", "%s: cannot make chunks %lld-%lld durable: %s", x->dataset,
+                  (long long) x->durable, (long long) x->next - 1, strerror (errno));
+        return -1;
+    }
+    if (store_dataset_progress (r->n->store, x->dataset, "receiving", x->next) != 0) {
+        node_log (r->n, "error", "%s: cannot record chunks %lld-%lld as durable: %s", x->dataset,
+                  (long long) x->durable, (long long) x->next - 1, store_error (r->n->store));
+        return -1;
+    }
+    x->durable = x->next;
+    return 0;
+}
+
+/* Sealed bytes still to be written for chunks FROM.. of a dataset, as a
+   double: the manifest's numbers come from a peer and may be absurd. */
+static double s_in_need (double bytes, double chunk_size, double chunks, double from)
+{
+    double need = bytes - from * chunk_size + (double) CX_CHUNK_ABYTES * (chunks - from);
+    return need > 0 ? need : 0;
+}
+
+/* 0 if the data directory has room for NEED more bytes and the reserve
+   kept for the store; otherwise -1 and a reason for the publisher and the
+   audit log in WHY. 0 as well if the free space cannot be read. */
+static int s_in_room (run_t *r, double need, char *why, size_t cap)
+{
+    char dir[NODE_PATH_MAX];
+    snprintf (dir, sizeof dir, "%s/data", r->n->home);
+    struct statvfs sv;
+    if (statvfs (dir, &sv) != 0)
+        return 0;
+    double avail = (double) sv.f_bavail * (double) sv.f_frsize;
+    if (avail >= need + RUN_DISK_RESERVE)
+        return 0;
+    snprintf (why, cap,
+              "receiver disk full: %.0f bytes needed (and %d MiB kept for its store), %.0f free;"
+              " its operator must free space or grow the disk, then the delivery resumes",
+              need, RUN_DISK_RESERVE >> 20, avail);
+    return -1;
+}
+
+static in_drop_t *s_in_dropping (run_t *r, const uint8_t dsid[16], const char *publisher)
+{
+    for (int i = 0; i < RUN_MAX_DROPS; i++) {
+        in_drop_t *d = &r->drops[i];
+        if (d->left > 0 && memcmp (d->dsid, dsid, 16) == 0 && strcmp (d->publisher, publisher) == 0)
+            return d;
+    }
+    return NULL;
+}
+
+static void s_in_drop_after (run_t *r, const in_xfer_t *x)
+{
+    in_drop_t *d = s_in_dropping (r, x->dsid, x->publisher);
+    if (!d) {
+        d = &r->drops[r->drop_next];
+        r->drop_next = (r->drop_next + 1) % RUN_MAX_DROPS;
+    }
+    memcpy (d->dsid, x->dsid, 16);
+    snprintf (d->publisher, sizeof d->publisher, "%s", x->publisher);
+    d->left = RUN_DROP_CHUNKS;
+    d->until = s_now_ms () + RUN_TIMEOUT_MS;
+}
+
 static void s_in_refuse (run_t *r, const origin_t *o, const char *object, proto_err_t code,
                          const uint8_t *dsid, const char *rule, const char *why)
 {
@@ -926,6 +1017,17 @@ static void s_in_refuse (run_t *r, const origin_t *o, const char *object, proto_
     s_peer_actor (o->peer, actor, sizeof actor);
     node_log (r->n, "warn", "refused %s from %s: %s", object, o->org, why);
     node_audit (r->n, actor, "receive", object, o->org, "refuse", rule, "%s", why);
+}
+
+/* This node cannot go on with X now (its disk, its store): what was
+   received is kept, the publisher is told with ERROR(INTERNAL) and will
+   offer again later, and the chunks it still has in flight are dropped. */
+static void s_in_pause (run_t *r, const origin_t *o, in_xfer_t *x, const char *object, const char *why)
+{
+    s_in_sync (r, x);
+    s_in_refuse (r, o, object, PROTO_E_INTERNAL, x->dsid, "store.write", why);
+    s_in_drop_after (r, x);
+    s_in_release (x);
 }
 
 static int64_t s_chunk_len (int64_t bytes, int64_t chunk_size, int64_t chunks, int64_t index)
@@ -974,6 +1076,19 @@ static void s_send_receipt (run_t *r, const origin_t *o, const uint8_t dsid[16],
         return;
     }
     s_send (r, r->router, o->routing, o->routing_len, &m, NULL);
+}
+
+/* Tells the publisher where to start (the first chunk not yet held) and
+   grants the first window of credit. */
+static void s_in_accept (run_t *r, const origin_t *o, const in_xfer_t *x)
+{
+    proto_msg_t reply;
+    memset (&reply, 0, sizeof reply);
+    reply.id = PROTO_ACCEPT;
+    memcpy (reply.dataset, x->dsid, 16);
+    reply.number = (uint64_t) x->next;
+    reply.credit = RUN_WINDOW;
+    s_send (r, r->router, o->routing, o->routing_len, &reply, NULL);
 }
 
 /* The last chunk is in: check the whole content against the manifest. */
@@ -1089,9 +1204,50 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
                      "the content key is not wrapped for this node");
         return;
     }
+    in_drop_t *drop = s_in_dropping (r, m->dataset, o->org);
+    if (drop)
+        drop->left = 0;                                 /* a new attempt: its chunks count */
     in_xfer_t *x = s_in_find (r, m->dataset);
-    if (x)
+    if (x && strcmp (x->publisher, o->org) != 0)
+        x = NULL;                                       /* not reachable: ids are checked above */
+    /* Room for what is still to come, checked before anything is written,
+       so that a full disk is reported clearly (and audited: the reserve
+       keeps room for that) instead of failing in the middle. */
+    double from = x ? (double) x->next : found == 0 && strcmp (d->state, "receiving") == 0 ? (double) d->next_chunk : 0;
+    char room[PROTO_REASON_MAX + 1];
+    if (s_in_room (r, s_in_need ((double) man.bytes, (double) man.chunk_size, (double) man.chunks, from), room,
+                   sizeof room) != 0) {
+        if (x) {
+            s_in_sync (r, x);
+            s_in_release (x);
+        }
+        cx_content_destroy (&key);
+        free (d);
+        s_in_refuse (r, o, object, PROTO_E_INTERNAL, m->dataset, "store.write", room);
+        return;
+    }
+    if (x && found == 0 && strcmp (d->state, "receiving") == 0 &&
+        s_in_sync (r, x) == 0) {
+        /* The same transfer offered again (its connection broke, or the
+           publisher timed out): everything received is now durable and the
+           running hash in memory covers exactly that, so carry on from
+           there without reading the file back. */
+        cx_content_destroy (&key);
+        free (d);
+        x->owed = 0;
+        x->last_activity = s_now_ms ();
+        memcpy (x->routing, o->routing, o->routing_len);
+        x->routing_len = o->routing_len;
+        node_log (r->n, "info", "resuming %s from chunk %lld of %lld", id, (long long) x->next,
+                  (long long) x->chunks);
+        s_in_accept (r, o, x);
+        return;
+    }
+    if (x) {
+        s_in_sync (r, x);                               /* keep what was received */
         s_in_release (x);                               /* restart from what is durable */
+        x = NULL;
+    }
     int mine = 0;
     for (int i = 0; i < RUN_MAX_IN; i++)
         if (r->in[i].active && strcmp (r->in[i].publisher, o->org) == 0)
@@ -1185,13 +1341,7 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
         s_in_complete (r, o, x);
         return;
     }
-    proto_msg_t reply;
-    memset (&reply, 0, sizeof reply);
-    reply.id = PROTO_ACCEPT;
-    memcpy (reply.dataset, m->dataset, 16);
-    reply.number = (uint64_t) x->next;
-    reply.credit = RUN_WINDOW;
-    s_send (r, r->router, o->routing, o->routing_len, &reply, NULL);
+    s_in_accept (r, o, x);
 }
 
 static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_msg_t *payload)
@@ -1200,6 +1350,13 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
     cx_hex (m->dataset, 16, id);
     in_xfer_t *x = s_in_find (r, m->dataset);
     if (!x || strcmp (x->publisher, o->org) != 0) {
+        in_drop_t *drop = x ? NULL : s_in_dropping (r, m->dataset, o->org);
+        if (drop && drop->until > s_now_ms ()) {
+            drop->left--;                              /* in flight when refused */
+            return;
+        }
+        if (drop)
+            drop->left = 0;
         store_dataset_t *d = malloc (sizeof *d);
         int known = d && store_dataset_get (r->n->store, id, d) == 0;
         free (d);
@@ -1263,10 +1420,12 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            char why[160];
-            snprintf (why, sizeof why, "cannot store chunk: %s", strerror (errno));
-            s_in_refuse (r, o, object, PROTO_E_INTERNAL, m->dataset, "store.write", why);
-            s_in_release (x);
+            int err = w < 0 ? errno : ENOSPC;
+            char why[PROTO_REASON_MAX + 1];
+            if (err != ENOSPC ||
+                s_in_room (r, s_in_need (x->bytes, x->chunk_size, x->chunks, x->next), why, sizeof why) == 0)
+                snprintf (why, sizeof why, "cannot store chunk %lld: %s", (long long) x->next, strerror (err));
+            s_in_pause (r, o, x, object, why);
             return;
         }
         data += w;
@@ -1280,12 +1439,10 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
         return;
     }
     if (x->next - x->durable >= RUN_SYNC_EVERY) {
-        if (fdatasync (x->fd) != 0 || store_dataset_progress (r->n->store, x->dataset, "receiving", x->next) != 0) {
-            s_in_refuse (r, o, object, PROTO_E_INTERNAL, m->dataset, "store.write", "cannot make chunks durable");
-            s_in_release (x);
+        if (s_in_sync (r, x) != 0) {
+            s_in_pause (r, o, x, object, "cannot make chunks durable (is the receiver's disk full?)");
             return;
         }
-        x->durable = x->next;
     }
     if (x->owed >= RUN_WINDOW / 2) {
         proto_msg_t credit;
@@ -1479,6 +1636,12 @@ static void s_handle_monitor (run_t *r, peer_t *p)
         if (p->connected)
             node_log (r->n, "info", "lost connection to %s", p->info.org);
         p->connected = 0;
+        /* What was in flight went with the connection: end the attempt
+           now, rather than when its timer runs out, so that it is offered
+           again (the subscriber answers from what it holds) as soon as the
+           connection is back. */
+        if (p->out.dataset[0])
+            s_out_fail (r, p, "transport.send", 0, "connection lost");
     } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
         node_log (r->n, "warn", "%s refused our connection (does it have our card?)", p->info.org);
     }
@@ -1538,8 +1701,10 @@ static int s_setup (run_t *r, const char *bind)
 static void s_teardown (run_t *r)
 {
     for (int i = 0; i < RUN_MAX_IN; i++)
-        if (r->in[i].active)
+        if (r->in[i].active) {
+            s_in_sync (r, &r->in[i]);
             s_in_release (&r->in[i]);
+        }
     for (size_t i = 0; i < r->npeers; i++) {
         if (r->peers[i]->out.dataset[0])
             s_delivery_note (r, r->peers[i], "queued", "node stopped", 0);
@@ -1601,6 +1766,7 @@ static void s_timers (run_t *r)
     }
     for (int i = 0; i < RUN_MAX_IN; i++)
         if (r->in[i].active && r->in[i].last_activity + RUN_IDLE_MS <= now) {
+            s_in_sync (r, &r->in[i]);
             node_log (r->n, "info", "transfer of %s idle; keeping %lld durable chunks for later", r->in[i].dataset,
                       (long long) r->in[i].durable);
             s_in_release (&r->in[i]);
