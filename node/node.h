@@ -158,11 +158,15 @@ void node_kick (node_t *n);
 int node_running (node_t *n);
 
 /* Runs the node until *STOP becomes non-zero (set it from a signal
-   handler). Binds BIND, or the card's endpoint if BIND is NULL (a node
-   behind a proxy or NAT binds one address and is reached at another);
-   answers ZAP, delivers and receives. 0 on a clean stop, -1 if it could
-   not start. */
-int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop);
+   handler). WAKE_FD, if not -1, is the read end of a pipe the same handler
+   writes a byte to after setting *STOP (the self-pipe trick): the loop
+   waits on it too, so a stop that lands just before the loop goes to sleep
+   is acted on at once, not at the next timer; the node reads from it and
+   does not close it. Binds BIND, or the card's endpoint if BIND is NULL (a
+   node behind a proxy or NAT binds one address and is reached at
+   another); answers ZAP, delivers and receives. 0 on a clean stop, -1 if
+   it could not start. */
+int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake_fd);
 
 /* Exit codes of the cdx command (documented in cdx --help). */
 enum {

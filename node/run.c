@@ -1795,7 +1795,7 @@ static long s_poll_timeout (run_t *r)
     return wait < 0 ? 0 : (long) wait;
 }
 
-int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop)
+int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake_fd)
 {
     char lock[NODE_PATH_MAX];
     snprintf (lock, sizeof lock, "%s/%s", n->home, NODE_LOCK_FILE);
@@ -1818,7 +1818,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop)
 
     zmq_pollitem_t *items = NULL;
     while (!*stop) {
-        size_t count = 3 + 2 * r->npeers;
+        size_t count = 4 + 2 * r->npeers;
         zmq_pollitem_t *grown = realloc (items, count * sizeof *items);
         if (!grown)
             break;
@@ -1826,10 +1826,12 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop)
         items[0] = (zmq_pollitem_t){r->router, 0, ZMQ_POLLIN, 0};
         items[1] = (zmq_pollitem_t){r->zap, 0, ZMQ_POLLIN, 0};
         items[2] = (zmq_pollitem_t){r->kick, 0, ZMQ_POLLIN, 0};
+        /* A negative fd is left out by poll(2), so no wake pipe costs nothing. */
+        items[3] = (zmq_pollitem_t){NULL, wake_fd, ZMQ_POLLIN, 0};
         size_t npeers = r->npeers;
         for (size_t i = 0; i < npeers; i++) {
-            items[3 + 2 * i] = (zmq_pollitem_t){r->peers[i]->dealer, 0, ZMQ_POLLIN, 0};
-            items[4 + 2 * i] = (zmq_pollitem_t){r->peers[i]->monitor, 0, ZMQ_POLLIN, 0};
+            items[4 + 2 * i] = (zmq_pollitem_t){r->peers[i]->dealer, 0, ZMQ_POLLIN, 0};
+            items[5 + 2 * i] = (zmq_pollitem_t){r->peers[i]->monitor, 0, ZMQ_POLLIN, 0};
         }
         int ready = zmq_poll (items, (int) count, s_poll_timeout (r));
         if (ready < 0) {
@@ -1837,6 +1839,13 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop)
                 continue;
             node_fail (n, "poll failed: %s", zmq_strerror (zmq_errno ()));
             break;
+        }
+        if (items[3].revents & ZMQ_POLLIN) {
+            char buf[16];
+            while (read (wake_fd, buf, sizeof buf) > 0)
+                ;
+            if (*stop)
+                break;
         }
         if (items[1].revents & ZMQ_POLLIN)
             s_handle_zap (r);
@@ -1859,9 +1868,9 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop)
         }
         for (size_t i = 0; i < npeers && i < r->npeers; i++) {
             peer_t *p = r->peers[i];
-            if (items[4 + 2 * i].revents & ZMQ_POLLIN)
+            if (items[5 + 2 * i].revents & ZMQ_POLLIN)
                 s_handle_monitor (r, p);
-            if (items[3 + 2 * i].revents & ZMQ_POLLIN) {
+            if (items[4 + 2 * i].revents & ZMQ_POLLIN) {
                 for (unsigned k = 0; k < RUN_WINDOW; k++) {
                     int events = 0;
                     size_t len = sizeof events;

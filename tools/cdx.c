@@ -7,6 +7,7 @@
     the fix. Exit codes are listed in s_exit_help.
 */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <inttypes.h>
@@ -313,11 +314,18 @@ static int cmd_peers (cli_t *cli, int argc, char **argv)
 }
 
 static volatile sig_atomic_t s_stop;
+static int s_wake[2] = {-1, -1};   /* self-pipe: wakes cdx run's poll on a signal */
 
 static void s_on_signal (int sig)
 {
     (void) sig;
+    int saved = errno;
     s_stop = 1;
+    if (s_wake[1] >= 0) {
+        ssize_t w = write (s_wake[1], "", 1);  /* full pipe: a wake-up is pending anyway */
+        (void) w;
+    }
+    errno = saved;
 }
 
 static int cmd_run (cli_t *cli, int argc, char **argv)
@@ -340,14 +348,27 @@ static int cmd_run (cli_t *cli, int argc, char **argv)
        on the heap instead of a fresh mmap (and page faults) for each. */
     mallopt (M_MMAP_THRESHOLD, 4 << 20);
     mallopt (M_TRIM_THRESHOLD, 32 << 20);
+    if (pipe (s_wake) != 0)
+        s_wake[0] = s_wake[1] = -1;                /* still stops, at the next timer */
+    for (int i = 0; i < 2; i++)
+        if (s_wake[i] >= 0) {
+            fcntl (s_wake[i], F_SETFL, fcntl (s_wake[i], F_GETFL) | O_NONBLOCK);
+            fcntl (s_wake[i], F_SETFD, FD_CLOEXEC);
+        }
     struct sigaction sa;
     memset (&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
     sigaction (SIGINT, &sa, NULL);
     sigaction (SIGTERM, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
-    if (node_run (n, bind, &s_stop) != 0)
+    if (node_run (n, bind, &s_stop, s_wake[0]) != 0)
         rc = s_fail ("%s", node_error (n));
+    int wr = s_wake[1];
+    s_wake[1] = -1;                                /* the handler stops writing first */
+    if (wr >= 0) {
+        close (wr);
+        close (s_wake[0]);
+    }
     node_close (&n);
     return rc;
 }
