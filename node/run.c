@@ -964,10 +964,11 @@ static double s_in_need (double bytes, double chunk_size, double chunks, double 
     return need > 0 ? need : 0;
 }
 
-/* 0 if the data directory has room for NEED more bytes and the reserve
-   kept for the store; otherwise -1 and a reason for the publisher and the
-   audit log in WHY. 0 as well if the free space cannot be read. */
-static int s_in_room (run_t *r, double need, char *why, size_t cap)
+/* 0 if the data directory has room for NOW more bytes and the reserve
+   kept for the store; otherwise -1 and, in WHY, a reason for the publisher
+   and the audit log that names NEED, what the rest of the transfer takes.
+   0 as well if the free space cannot be read. */
+static int s_in_room (run_t *r, double now, double need, char *why, size_t cap)
 {
     char dir[NODE_PATH_MAX];
     snprintf (dir, sizeof dir, "%s/data", r->n->home);
@@ -975,7 +976,7 @@ static int s_in_room (run_t *r, double need, char *why, size_t cap)
     if (statvfs (dir, &sv) != 0)
         return 0;
     double avail = (double) sv.f_bavail * (double) sv.f_frsize;
-    if (avail >= need + RUN_DISK_RESERVE)
+    if (avail >= now + RUN_DISK_RESERVE)
         return 0;
     snprintf (why, cap,
               "receiver disk full: %.0f bytes needed (and %d MiB kept for its store), %.0f free;"
@@ -1215,8 +1216,8 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
        keeps room for that) instead of failing in the middle. */
     double from = x ? (double) x->next : found == 0 && strcmp (d->state, "receiving") == 0 ? (double) d->next_chunk : 0;
     char room[PROTO_REASON_MAX + 1];
-    if (s_in_room (r, s_in_need ((double) man.bytes, (double) man.chunk_size, (double) man.chunks, from), room,
-                   sizeof room) != 0) {
+    double need = s_in_need ((double) man.bytes, (double) man.chunk_size, (double) man.chunks, from);
+    if (s_in_room (r, need, need, room, sizeof room) != 0) {
         if (x) {
             s_in_sync (r, x);
             s_in_release (x);
@@ -1411,6 +1412,15 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
         }
         return;
     }
+    /* Something else may be filling the disk: stop while the store still
+       has its reserve, so that progress and the refusal can be recorded. */
+    char room[PROTO_REASON_MAX + 1];
+    if (s_in_room (r, (double) slen,
+                   s_in_need ((double) x->bytes, (double) x->chunk_size, (double) x->chunks, (double) x->next), room,
+                   sizeof room) != 0) {
+        s_in_pause (r, o, x, object, room);
+        return;
+    }
     cx_hash_update (x->hash, r->scratch, plen);
     const uint8_t *data = zmq_msg_data (payload);
     size_t left = slen;
@@ -1422,8 +1432,8 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
         if (w <= 0) {
             int err = w < 0 ? errno : ENOSPC;
             char why[PROTO_REASON_MAX + 1];
-            if (err != ENOSPC ||
-                s_in_room (r, s_in_need (x->bytes, x->chunk_size, x->chunks, x->next), why, sizeof why) == 0)
+            double need = s_in_need ((double) x->bytes, (double) x->chunk_size, (double) x->chunks, (double) x->next);
+            if (err != ENOSPC || s_in_room (r, need, need, why, sizeof why) == 0)
                 snprintf (why, sizeof why, "cannot store chunk %lld: %s", (long long) x->next, strerror (err));
             s_in_pause (r, o, x, object, why);
             return;

@@ -1,10 +1,13 @@
-# The subscriber's disk fills up in the middle of a delivery: its home is a
-# 40 MiB tmpfs and a 64 MiB dataset arrives. The subscriber refuses with a
-# clear error (audited there under store.write; the publisher's delivery
-# shows the reason and stays queued, not failed), keeps running, and once
-# there is room again (the tmpfs grown to 200 MiB) the delivery resumes and
-# completes with the right content, once. Needs root (mount); skipped
-# otherwise.
+# The subscriber's disk is too small, then fills up in the middle of a
+# delivery: its home is a 40 MiB tmpfs and a 64 MiB dataset arrives. The
+# subscriber refuses with a clear error (audited there under store.write;
+# the publisher's delivery shows the reason and stays queued, not failed),
+# keeps running, and once there is room again (the tmpfs grown to 200 MiB)
+# the delivery completes with the right content, once. Then, during a
+# second (throttled) delivery, something else fills the disk: the
+# subscriber stops while its store still has room, keeping and recording
+# what it received, and when the space is freed the transfer resumes from
+# that chunk, not from the start. Needs root (mount); skipped otherwise.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_faults.sh"
 
@@ -32,10 +35,14 @@ trap fulldisk_exit EXIT
 t0=$(date +%s)
 phase() { say "$(( $(date +%s) - t0 )) s: $*"; }
 
+pport=$(free_port); rport=$(free_port)
+[ "$pport" != "$rport" ] || rport=$(free_port)
 make_node csu 0DF csu
-make_node ccg 04V ccg
+make_node_at ccg 04V ccg "tcp://127.0.0.1:$pport"
 pin csu ccg; pin ccg csu
-start csu; start ccg
+proxy_start link "$pport" "$rport"
+start_bind ccg "tcp://127.0.0.1:$rport"
+start csu
 "$CDX" subscribe --home "$T/ccg" --from 0DF --topic full >/dev/null
 wait_until 20 subscription_active ccg 0DF full || fail "subscription not confirmed"
 
@@ -82,6 +89,36 @@ wait_until 30 is_delivered csu "$id" 04V || fail "no signed receipt"
 phase "delivered"
 export_same ccg "$id" "$T/data.csv"
 exactly_once csu ccg "$id"
+
+# 3. Another program fills the disk while a second delivery (24 MiB at
+#    4 MB/s) is under way, leaving 4 MiB: less than the 8 MiB the node
+#    keeps for its store, so it stops there.
+proxy_set link "throttle=4000000"
+head -c $((24 * 1048576 - 3)) /dev/urandom > "$T/data2.csv"
+id2=$(publish csu full "$T/data2.csv")
+written() { stat -c %s "$MNT/data/$id2.sealed" 2>/dev/null || echo 0; }
+wait_until 60 sh -c "[ \$(stat -c %s '$MNT/data/$id2.sealed' 2>/dev/null || echo 0) -ge $((6 * 1048576)) ]" ||
+    fail "the second delivery does not progress"
+free_kib=$(df -k "$MNT" | awk 'NR == 2 { print $4 }')
+fallocate -l $(( (free_kib - 4096) * 1024 )) "$MNT/filler" || fail "cannot fill the disk"
+phase "filled the disk with $(written) bytes of the second dataset written"
+refused2() { [ "$(audit_count ccg receive refuse store.write "$id2")" -ge 1 ]; }
+wait_until 30 refused2 || fail "no store.write refusal audited when the disk filled mid-transfer"
+kept=$(chunks_held ccg "$id2")
+[ "$kept" -gt 0 ] || fail "the chunks received before the disk filled were not recorded as durable"
+[ "$(dataset_state ccg "$id2")" = receiving ] || fail "the second dataset is $(dataset_state ccg "$id2"), expected receiving"
+running ccg || fail "the subscriber stopped when its disk filled"
+phase "paused with $kept chunks durable; publisher: $(delivery_state csu "$id2" 04V)"
+rm -f "$MNT/filler"
+proxy_set link "throttle=0"
+wait_until 120 is_available ccg "$id2" || fail "the second delivery did not resume once the disk had room"
+wait_until 30 is_delivered csu "$id2" 04V || fail "no signed receipt for the second dataset"
+from=$(grep -o "resuming $id2 from chunk [0-9]*" "$T/ccg.log" | awk '{print $NF}' | sort -n | tail -1)
+[ -n "$from" ] && [ "$from" -ge "$kept" ] ||
+    fail "the second delivery did not resume from its durable chunk $kept (resumed from: ${from:-nowhere})"
+export_same ccg "$id2" "$T/data2.csv"
+exactly_once csu ccg "$id" "$id2"
+phase "resumed from chunk $from of 24 and completed"
 resumed=$(log_count ccg 'resuming .* from chunk')
 phase "ccg resumed $resumed time(s); ccg log: $(grep -ciE 'space|full' "$T/ccg.log") lines about space, $(grep -c ' error: ' "$T/ccg.log") errors"
 stop csu; stop ccg
