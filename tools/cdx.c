@@ -689,10 +689,13 @@ static int s_print_delivery (const store_delivery_t *d, void *arg)
     char when[32];
     s_utc (d->updated, when, sizeof when);
     /* Bytes acknowledged and the rate of the attempt in progress. */
-    int64_t bytes = 0, total = 0;
+    int64_t bytes = 0, total = 0, version = 0;
     double rate = 0;
+    char topic[129] = "?";
     store_dataset_t *ds = malloc (sizeof *ds);
     if (ds && store_dataset_get (cli->store, d->dataset, ds) == 0) {
+        snprintf (topic, sizeof topic, "%s", ds->topic);
+        version = ds->version;
         total = ds->bytes;
         bytes = strcmp (d->state, "delivered") == 0 ? ds->bytes : d->next_chunk * ds->chunk_size;
         if (bytes > total)
@@ -703,11 +706,13 @@ static int s_print_delivery (const store_delivery_t *d, void *arg)
     free (ds);
     if (cli->json) {
         static int first;
-        printf ("%s{\"dataset\":\"%s\",\"subscriber\":\"%s\",\"state\":\"%s\",\"next_chunk\":%" PRId64
+        printf ("%s{\"dataset\":\"%s\",\"topic\":", first++ ? "," : "", d->dataset);
+        s_json_str (stdout, topic);
+        printf (",\"version\":%" PRId64 ",\"subscriber\":\"%s\",\"state\":\"%s\",\"next_chunk\":%" PRId64
                 ",\"bytes_done\":%" PRId64 ",\"bytes\":%" PRId64 ",\"rate\":%.0f"
                 ",\"attempts\":%" PRId64 ",\"receipt\":%s,\"error\":",
-                first++ ? "," : "", d->dataset, d->subscriber, d->state, d->next_chunk, bytes, total, rate,
-                d->attempts, d->receipt_len ? "true" : "false");
+                version, d->subscriber, d->state, d->next_chunk, bytes, total, rate, d->attempts,
+                d->receipt_len ? "true" : "false");
         s_json_str (stdout, d->error);
         printf (",\"updated\":\"%s\"}", when);
     } else {
@@ -715,10 +720,16 @@ static int s_print_delivery (const store_delivery_t *d, void *arg)
         if (strcmp (d->state, "sending") == 0)
             snprintf (progress, sizeof progress, "  %.1f/%.1f MiB%s%.0f MiB/s", bytes / 1048576.0,
                       total / 1048576.0, rate > 0 ? " " : "", rate > 0 ? rate / 1048576.0 : 0.0);
-        printf ("%s  %-10s %-10s %-8s %s%s\n", d->dataset, d->subscriber, d->state,
+        char what[160];
+        snprintf (what, sizeof what, "%s v%" PRId64, topic, version);
+        printf ("%s  %-28s %-10s %-10s %-8s %s%s\n", d->dataset, what, d->subscriber, d->state,
                 d->receipt_len ? "signed" : "-", when, progress);
+        /* Why it is not delivered yet, or never will be. */
+        int pending = strcmp (d->state, "queued") == 0 || strcmp (d->state, "sending") == 0;
         if (d->error[0])
-            printf ("    last error: %s\n", d->error);
+            printf ("    %s %s\n", pending ? "will retry; last attempt:" : "why:", d->error);
+        else if (strcmp (d->state, "queued") == 0 && d->attempts == 0)
+            printf ("    not offered yet: %s is offline, or earlier versions go to it first\n", d->subscriber);
     }
     return 0;
 }
@@ -737,7 +748,8 @@ static int cmd_deliveries (cli_t *cli, int argc, char **argv)
     if (cli->json)
         printf ("[");
     else
-        printf ("%-32s  %-10s %-10s %-8s %s\n", "DATASET", "SUBSCRIBER", "STATE", "RECEIPT", "UPDATED");
+        printf ("%-32s  %-28s %-10s %-10s %-8s %s\n", "DATASET", "TOPIC", "SUBSCRIBER", "STATE", "RECEIPT",
+                "UPDATED");
     if (store_delivery_each (node_store (n), s_print_delivery, cli) < 0)
         rc = s_fail ("%s", store_error (node_store (n)));
     if (cli->json)
@@ -1129,8 +1141,13 @@ static const command_t s_commands[] = {
      "state is available once a received dataset is complete and verified.\n"
      "  --json   a JSON array of objects (id, topic, version, publisher, bytes, class, state, ...)\n"},
     {"deliveries", cmd_deliveries, "deliveries [--json]",
-     "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed.",
-     "  --json   a JSON array\n"},
+     "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed, expired.",
+     "Oldest first. Queued: why it waits (the subscriber offline, earlier versions first, or the\n"
+     "last attempt's error, e.g. the subscriber's disk is full; it is retried with back-off).\n"
+     "Sending: MiB acknowledged and rate. Delivered: with the subscriber's signed receipt.\n"
+     "Failed, expired, superseded, cancelled: why.\n\n"
+     "  --json   a JSON array: dataset, topic, version, subscriber, state, next_chunk, bytes_done,\n"
+     "           bytes, rate (bytes/s), attempts, receipt, error, updated\n"},
     {"export", cmd_export, "export (ID | --topic TOPIC [--version N] [--from ORG]) -o FILE",
      "Decrypt a dataset this node holds into FILE.",
      "  ID                  a dataset id from cdx datasets\n"

@@ -90,7 +90,30 @@ wait_for 20 sh -c "[ \$(\"$CDX\" deliveries --json --home \"$D/csu\" | grep -o '
     || die "receipts missing"
 "$CDX" deliveries --home "$D/csu"
 
-step "9. An organisation the CSU never added tries to connect: refused at the door"
+step "9. Store and forward: 10Q goes offline; next month's extract is queued for it, and delivered when it is back"
+set -- $PIDS
+ccg2_pid=$3
+kill -TERM "$ccg2_pid"; wait "$ccg2_pid" 2>/dev/null || true
+PIDS="$1 $2"
+"$GEN" --rows "$((ROWS / 2))" --seed 2027 --class pseudonymised --commissioner 04V --commissioner 10Q -o "$D/apc2.csv"
+id2=$("$CDX" publish --home "$D/csu" --topic sus/apc/monthly --class pseudonymised --purpose commissioning "$D/apc2.csv")
+wait_for 60 available ccg1 "$id2" || die "04V did not receive the second extract"
+delivery_state() { # ID SUBSCRIBER
+    "$CDX" deliveries --json --home "$D/csu" | python3 -c '
+import json,sys
+print(next((d["state"] for d in json.load(sys.stdin) if d["dataset"] == sys.argv[1] and d["subscriber"] == sys.argv[2]), "none"))' "$1" "$2"
+}
+[ "$(delivery_state "$id2" 10Q)" = queued ] || die "the delivery to the offline 10Q is $(delivery_state "$id2" 10Q), not queued"
+"$CDX" deliveries --home "$D/csu"
+ok "delivered to 04V with a receipt; queued for 10Q while it is offline"
+"$CDX" run --home "$D/ccg2" 2>>"$D/ccg2.log" & PIDS="$PIDS $!"
+wait_for 60 available ccg2 "$id2" || die "10Q did not catch up when it came back"
+wait_for 20 sh -c "[ \"\$(\"$CDX\" deliveries --json --home \"$D/csu\" | grep -o '\"state\":\"delivered\"' | wc -l)\" -eq 4 ]" \
+    || die "receipts missing after 10Q caught up"
+"$CDX" deliveries --home "$D/csu"
+ok "10Q caught up when it came back online; the CSU holds four signed receipts"
+
+step "10. An organisation the CSU never added tries to connect: refused at the door"
 "$CDX" init --home "$D/rogue" --org 99X --role ccg --name "Unknown node" --endpoint "tcp://127.0.0.1:$(port)" >/dev/null
 "$CDX" peer add --home "$D/rogue" "$D/csu.card" >/dev/null
 "$CDX" run --home "$D/rogue" 2>"$D/rogue.log" & PIDS="$PIDS $!"
@@ -98,7 +121,7 @@ step "9. An organisation the CSU never added tries to connect: refused at the do
 wait_for 20 sh -c "\"$CDX\" audit --home \"$D/csu\" | grep -q zap.unknown-key" || die "rogue not refused"
 ok "the CSU refused the unknown key and recorded it; the rogue holds $("$CDX" datasets --json --home "$D/rogue" | grep -o '"id"' | wc -l) datasets"
 
-step "10. What an IG officer sees: each node's audit log"
+step "11. What an IG officer sees: each node's audit log"
 for n in csu ccg1 ccg2; do
     echo "   --- $n"
     "$CDX" audit --home "$D/$n" | cut -c1-220
