@@ -1217,7 +1217,7 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
     double from = x ? (double) x->next : found == 0 && strcmp (d->state, "receiving") == 0 ? (double) d->next_chunk : 0;
     char room[PROTO_REASON_MAX + 1];
     double need = s_in_need ((double) man.bytes, (double) man.chunk_size, (double) man.chunks, from);
-    if (s_in_room (r, need, need, room, sizeof room) != 0) {
+    if (need > 0 && s_in_room (r, need, need, room, sizeof room) != 0) {
         if (x) {
             s_in_sync (r, x);
             s_in_release (x);
@@ -1836,8 +1836,9 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
         items[0] = (zmq_pollitem_t){r->router, 0, ZMQ_POLLIN, 0};
         items[1] = (zmq_pollitem_t){r->zap, 0, ZMQ_POLLIN, 0};
         items[2] = (zmq_pollitem_t){r->kick, 0, ZMQ_POLLIN, 0};
-        /* A negative fd is left out by poll(2), so no wake pipe costs nothing. */
-        items[3] = (zmq_pollitem_t){NULL, wake_fd, ZMQ_POLLIN, 0};
+        /* Without a wake pipe the slot asks for nothing. */
+        items[3] = wake_fd >= 0 ? (zmq_pollitem_t){NULL, wake_fd, ZMQ_POLLIN, 0}
+                                : (zmq_pollitem_t){r->kick, 0, 0, 0};
         size_t npeers = r->npeers;
         for (size_t i = 0; i < npeers; i++) {
             items[4 + 2 * i] = (zmq_pollitem_t){r->peers[i]->dealer, 0, ZMQ_POLLIN, 0};
@@ -1850,7 +1851,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
             node_fail (n, "poll failed: %s", zmq_strerror (zmq_errno ()));
             break;
         }
-        if (items[3].revents & ZMQ_POLLIN) {
+        if (wake_fd >= 0 && (items[3].revents & ZMQ_POLLIN)) {
             char buf[16];
             while (read (wake_fd, buf, sizeof buf) > 0)
                 ;
