@@ -109,6 +109,10 @@ kept=$(chunks_held ccg "$id2")
 [ "$(dataset_state ccg "$id2")" = receiving ] || fail "the second dataset is $(dataset_state ccg "$id2"), expected receiving"
 running ccg || fail "the subscriber stopped when its disk filled"
 phase "paused with $kept chunks durable; publisher: $(delivery_state csu "$id2" 04V)"
+# The chunks that were in flight when the subscriber refused are dropped
+# without an answer: one ERROR(INTERNAL), not a stream of ERROR(STATE).
+[ "$(log_count csu 'STATE')" = 0 ] ||
+    fail "the publisher got ERROR(STATE) for chunks in flight after the refusal: $(grep STATE "$T/csu.log" | head -3)"
 rm -f "$MNT/filler"
 proxy_set link "throttle=0"
 wait_until 120 is_available ccg "$id2" || fail "the second delivery did not resume once the disk had room"
