@@ -645,6 +645,14 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
         unlink (final);
         goto out;
     }
+    /* Recorded; durable before the user is told (the id is printed). The
+       dataset stays either way: it is committed. */
+    if (store_sync (n->store) != 0) {
+        node_fail (n, "dataset %s recorded, but the store could not be made durable: %s", id,
+                   store_error (n->store));
+        node_kick (n);
+        goto out;
+    }
     memcpy (id_out, id, 33);
     if (version)
         *version = (int64_t) m.version;

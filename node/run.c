@@ -1013,7 +1013,7 @@ static void s_in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
         node_audit (r->n, actor, "receive", object, o->org, "allow", "signature.verified",
                     "%lld bytes received, publisher signature and blake2b %s verified", (long long) x->bytes,
                     hashhex) != 0 ||
-        store_commit (r->n->store) != 0) {
+        store_commit (r->n->store) != 0 || store_sync (r->n->store) != 0) {
         store_rollback (r->n->store);
         s_in_refuse (r, o, object, PROTO_E_INTERNAL, x->dsid, "store.write", "cannot record the dataset now");
         s_in_release (x);
