@@ -1737,6 +1737,10 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop)
             while (recv (r->kick, buf, sizeof buf, MSG_DONTWAIT) >= 0)
                 ;
             s_reload_peers (r);
+            /* The store changed: a subscription just requested goes out
+               now, not when the last one sent may be retried (15 s). */
+            for (size_t i = 0; i < r->npeers; i++)
+                r->peers[i]->sub_retry_at = 0;
             s_schedule (r, s_now_ms ());
         }
         for (size_t i = 0; i < npeers && i < r->npeers; i++) {
