@@ -18,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include "hasher.h"
 #include "node_internal.h"
 
 static const char *const s_classes[] = {"aggregate", "pseudonymised", "identifiable", NULL};
@@ -443,7 +445,9 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     int64_t retention = p->retention ? p->retention : NODE_RETENTION_DEFAULT;
 
     int rc = -1, in = -1, out = -1;
-    uint8_t *plain = NULL, *sealed = NULL;
+    uint8_t *plain = NULL, *plain2 = NULL, *sealed = NULL;
+    size_t touched = 0;                  /* plaintext bytes to wipe in each buffer */
+    node_hasher_t *hasher = NULL;
     cx_content_t *key = NULL;
     cx_hash_t *hash = NULL;
     char tmp[NODE_PATH_MAX], final[NODE_PATH_MAX];
@@ -482,39 +486,69 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
         tmp[0] = 0;
         goto out;
     }
+    /* Two chunk buffers only when a second thread hashes: a one-chunk
+       dataset (the common small one) costs no thread and no extra pages. */
+    int threaded = st.st_size > (off_t) NODE_CHUNK_SIZE;
     plain = malloc (NODE_CHUNK_SIZE);
+    plain2 = threaded ? malloc (NODE_CHUNK_SIZE) : NULL;
     sealed = malloc (NODE_CHUNK_SIZE + CX_CHUNK_ABYTES);
     key = cx_content_new ();
     hash = cx_hash_new ();
-    if (!plain || !sealed || !key || !hash) {
+    if (!plain || (threaded && !plain2) || !sealed || !key || !hash) {
         node_fail (n, "out of memory");
         goto out;
     }
+    (void) posix_fadvise (in, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (threaded && !(hasher = node_hasher_new ())) {
+        node_fail (n, "cannot start a thread: %s", strerror (errno));
+        goto out;
+    }
     uint64_t total = 0, index = 0;
-    for (;;) {
-        ssize_t r = s_read_full (in, plain, NODE_CHUNK_SIZE);
+    uint8_t *cur = plain, *ahead = plain2;
+    ssize_t r = s_read_full (in, cur, NODE_CHUNK_SIZE);
+    while (r != 0) {
         if (r < 0) {
             node_fail (n, "cannot read %s: %s", p->path, strerror (errno));
+            touched = NODE_CHUNK_SIZE;           /* a short read may have filled any of it */
             goto out;
         }
-        if (r == 0)
-            break;
-        cx_hash_update (hash, plain, (size_t) r);
-        if (cx_chunk_seal (key, m.dataset, index, plain, (size_t) r, sealed) != 0) {
+        if ((size_t) r > touched)
+            touched = (size_t) r;
+        if (hasher)
+            node_hasher_post (hasher, hash, cur, (size_t) r);
+        else
+            cx_hash_update (hash, cur, (size_t) r);
+        if (cx_chunk_seal (key, m.dataset, index, cur, (size_t) r, sealed) != 0) {
             node_fail (n, "cannot seal chunk %llu: %s", (unsigned long long) index, cx_error ());
             goto out;
         }
-        if (s_write_all (out, sealed, (size_t) r + CX_CHUNK_ABYTES) != 0) {
+        size_t slen = (size_t) r + CX_CHUNK_ABYTES;
+        if (s_write_all (out, sealed, slen) != 0) {
             node_fail (n, "cannot write %s: %s (is the disk full?)", tmp, strerror (errno));
             goto out;
         }
+        /* Start writing it back now (a hint; the fsync below is what makes
+           it durable): the fsync then finds little left to do, and dirty
+           pages do not pile up, which costs the copy into the page cache
+           several times over on a small virtual machine. */
+        (void) sync_file_range (out, node_chunk_offset (NODE_CHUNK_SIZE, (int64_t) index), (off_t) slen,
+                                SYNC_FILE_RANGE_WRITE);
         total += (uint64_t) r;
         index++;
         if (p->progress)
             p->progress (total, (uint64_t) st.st_size, p->progress_arg);
-        if ((size_t) r < NODE_CHUNK_SIZE)
-            break;
+        ssize_t next = 0;
+        if ((size_t) r == NODE_CHUNK_SIZE)   /* read the next chunk while this one is hashed */
+            next = s_read_full (in, hasher ? ahead : cur, NODE_CHUNK_SIZE);
+        if (hasher) {
+            node_hasher_wait (hasher);
+            uint8_t *t = cur;
+            cur = ahead;
+            ahead = t;
+        }
+        r = next;
     }
+    node_hasher_destroy (&hasher);
     cx_hash_final (hash, m.hash);
     m.bytes = total;
     m.chunks = index;
@@ -611,6 +645,14 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
         unlink (final);
         goto out;
     }
+    /* Recorded; durable before the user is told (the id is printed). The
+       dataset stays either way: it is committed. */
+    if (store_sync (n->store) != 0) {
+        node_fail (n, "dataset %s recorded, but the store could not be made durable: %s", id,
+                   store_error (n->store));
+        node_kick (n);
+        goto out;
+    }
     memcpy (id_out, id, 33);
     if (version)
         *version = (int64_t) m.version;
@@ -623,9 +665,16 @@ out:
         close (out);
     if (tmp[0])
         unlink (tmp);
+    node_hasher_destroy (&hasher);          /* before its buffers go */
+    /* Only the bytes a chunk filled: wiping the whole buffer would touch
+       (and fault in) a MiB of pages a small dataset never used. */
     if (plain) {
-        cx_wipe (plain, NODE_CHUNK_SIZE);
+        cx_wipe (plain, touched);
         free (plain);
+    }
+    if (plain2) {
+        cx_wipe (plain2, touched);
+        free (plain2);
     }
     free (sealed);
     cx_content_destroy (&key);
@@ -887,18 +936,24 @@ void node_kick (node_t *n)
 {
     if (n->lock_fd >= 0 || !node_running (n))
         return;
-    char endpoint[NODE_PATH_MAX + 8];
-    snprintf (endpoint, sizeof endpoint, "ipc://%s/%s", n->home, NODE_KICK_FILE);
-    void *ctx = zmq_ctx_new ();
-    if (!ctx)
+    /* One datagram on a local socket: no ZeroMQ context, I/O threads or
+       linger to wait for, so a publish returns as soon as it is recorded.
+       Lost kicks cost nothing: the node rescans the store on any kick and
+       on its timers. */
+    struct sockaddr_un addr;
+    if (node_kick_addr (n, &addr) != 0)
         return;
-    void *push = zmq_socket (ctx, ZMQ_PUSH);
-    if (push) {
-        int linger = 1000;
-        zmq_setsockopt (push, ZMQ_LINGER, &linger, sizeof linger);
-        if (zmq_connect (push, endpoint) == 0)
-            zmq_send (push, "kick", 4, ZMQ_DONTWAIT);
-        zmq_close (push);
-    }
-    zmq_ctx_term (ctx);
+    int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    (void) sendto (fd, "kick", 4, MSG_DONTWAIT, (const struct sockaddr *) &addr, sizeof addr);
+    close (fd);
+}
+
+int node_kick_addr (const node_t *n, struct sockaddr_un *addr)
+{
+    memset (addr, 0, sizeof *addr);
+    addr->sun_family = AF_UNIX;
+    int len = snprintf (addr->sun_path, sizeof addr->sun_path, "%s/%s", n->home, NODE_KICK_FILE);
+    return (len < 0 || (size_t) len >= sizeof addr->sun_path) ? -1 : 0;
 }

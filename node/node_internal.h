@@ -4,6 +4,7 @@
 #define NODE_INTERNAL_H_INCLUDED
 
 #include <stdio.h>
+#include <sys/un.h>
 
 #include "card.h"
 #include "cx.h"
@@ -46,6 +47,11 @@ void node_log (const node_t *n, const char *level, const char *fmt, ...)
 cx_content_t *node_content_key (node_t *n, const store_dataset_t *d);
 
 #define NODE_KICK_FILE "kick.ipc"
+
+/* The address of HOME/kick.ipc, the running node's local datagram socket
+   that CLI commands nudge (node_kick). -1 if the path is too long for a
+   local socket. */
+int node_kick_addr (const node_t *n, struct sockaddr_un *addr);
 #define NODE_LOCK_FILE "run.lock"
 
 #endif

@@ -22,16 +22,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include "hasher.h"
 #include "node_internal.h"
 
 #define RUN_WINDOW          8u        /* chunks in flight per transfer */
-#define RUN_SYNC_EVERY      32        /* receiver makes chunks durable every N */
+#define RUN_SYNC_BYTES      (32 << 20) /* receiver makes chunks durable every 32 MiB */
 #define RUN_INFLIGHT_MAX    32        /* chunks in flight over all transfers */
 #define RUN_TIMEOUT_MS      15000     /* no answer from a peer in a session */
 #define RUN_IDLE_MS         60000     /* an incoming transfer is dropped after */
@@ -112,6 +114,7 @@ typedef struct {
     int fd;
     cx_content_t *key;
     cx_hash_t *hash;
+    node_hasher_t *hasher;     /* may be updating HASH */
     uint8_t want[32];
     int64_t next, durable, chunks, chunk_size, bytes;
     uint32_t owed;
@@ -132,13 +135,16 @@ typedef struct {
 
 typedef struct {
     node_t *n;
-    void *ctx, *router, *zap, *kick;
+    void *ctx, *router, *zap;
+    int kick;                  /* local datagram socket CLI commands nudge */
     peer_t **peers;
     size_t npeers;
     in_xfer_t in[RUN_MAX_IN];
     in_drop_t drops[RUN_MAX_DROPS];
     size_t drop_next;          /* the slot to reuse next */
-    uint8_t *scratch;          /* one plaintext chunk */
+    uint8_t *scratch;          /* one plaintext chunk, free to decrypt into */
+    uint8_t *spare;            /* the other: the hasher may be reading it */
+    node_hasher_t *hasher;     /* hashes received plaintext beside the loop */
     int64_t scan_at;           /* next time to look at pending work, ms */
     limit_t zap_refusals;      /* audit entries for refused connections */
     int64_t inflight;          /* chunks sent, not yet consumed, all peers */
@@ -926,6 +932,8 @@ static in_xfer_t *s_in_find (run_t *r, const uint8_t dsid[16])
 
 static void s_in_release (in_xfer_t *x)
 {
+    if (x->hasher)
+        node_hasher_wait (x->hasher);
     if (x->fd >= 0)
         close (x->fd);
     cx_content_destroy (&x->key);
@@ -952,6 +960,10 @@ static int s_in_sync (run_t *r, in_xfer_t *x)
                   (long long) x->durable, (long long) x->next - 1, store_error (r->n->store));
         return -1;
     }
+    /* Durable sealed chunks are read again only on export: leave the page
+       cache to what is in use. */
+    (void) posix_fadvise (x->fd, node_chunk_offset (x->chunk_size, x->durable),
+                          node_chunk_offset (x->chunk_size, x->next - x->durable), POSIX_FADV_DONTNEED);
     x->durable = x->next;
     return 0;
 }
@@ -1041,6 +1053,7 @@ static int64_t s_chunk_len (int64_t bytes, int64_t chunk_size, int64_t chunks, i
    rest must be fetched again). */
 static int64_t s_in_rehash (run_t *r, in_xfer_t *x)
 {
+    node_hasher_wait (r->hasher);
     uint8_t *sealed = malloc ((size_t) x->chunk_size + CX_CHUNK_ABYTES);
     if (!sealed)
         return 0;
@@ -1099,6 +1112,7 @@ static void s_in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
     snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
     s_peer_actor (o->peer, actor, sizeof actor);
     uint8_t got[32];
+    node_hasher_wait (r->hasher);          /* the last chunk's hash */
     cx_hash_final (x->hash, got);
     if (memcmp (got, x->want, 32) != 0) {
         store_dataset_progress (r->n->store, x->dataset, "failed", 0);
@@ -1119,7 +1133,7 @@ static void s_in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
         node_audit (r->n, actor, "receive", object, o->org, "allow", "signature.verified",
                     "%lld bytes received, publisher signature and blake2b %s verified", (long long) x->bytes,
                     hashhex) != 0 ||
-        store_commit (r->n->store) != 0) {
+        store_commit (r->n->store) != 0 || store_sync (r->n->store) != 0) {
         store_rollback (r->n->store);
         s_in_refuse (r, o, object, PROTO_E_INTERNAL, x->dsid, "store.write", "cannot record the dataset now");
         s_in_release (x);
@@ -1313,6 +1327,7 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
     x->chunks = (int64_t) man.chunks;
     x->key = key;
     x->hash = cx_hash_new ();
+    x->hasher = r->hasher;
     x->durable = durable;
     x->last_activity = s_now_ms ();
     char path[NODE_PATH_MAX];
@@ -1421,7 +1436,12 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
         s_in_pause (r, o, x, object, room);
         return;
     }
-    cx_hash_update (x->hash, r->scratch, plen);
+    /* Hashed on the hasher's thread while this one writes the chunk and
+       opens the next into the other buffer. */
+    node_hasher_post (r->hasher, x->hash, r->scratch, plen);
+    uint8_t *hashing = r->scratch;
+    r->scratch = r->spare;
+    r->spare = hashing;
     const uint8_t *data = zmq_msg_data (payload);
     size_t left = slen;
     off_t off = node_chunk_offset (x->chunk_size, x->next);
@@ -1442,13 +1462,20 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
         left -= (size_t) w;
         off += w;
     }
+    /* Writeback starts now (a hint): the fdatasync below then waits for
+       little, and dirty pages do not pile up in the page cache, which on a
+       small virtual machine makes the copy into it several times dearer. */
+    (void) sync_file_range (x->fd, node_chunk_offset (x->chunk_size, x->next), (off_t) slen,
+                            SYNC_FILE_RANGE_WRITE);
     x->next++;
     x->owed++;
     if (x->next == x->chunks) {
         s_in_complete (r, o, x);
         return;
     }
-    if (x->next - x->durable >= RUN_SYNC_EVERY) {
+    /* Durable every RUN_SYNC_BYTES whatever the chunk size (at least every
+       chunk), then recorded: a crash refetches at most that much. */
+    if ((x->next - x->durable) * x->chunk_size >= RUN_SYNC_BYTES) {
         if (s_in_sync (r, x) != 0) {
             s_in_pause (r, o, x, object, "cannot make chunks durable (is the receiver's disk full?)");
             return;
@@ -1661,9 +1688,25 @@ static void s_handle_monitor (run_t *r, peer_t *p)
 
 /* ---- the loop ---------------------------------------------------------------- */
 
+/* The kick socket: a plain datagram socket, so that a kick costs a CLI
+   command one sendto, not a ZeroMQ context. A socket file left by a
+   killed node is ours to replace: this process holds the run lock. */
+static int s_kick_open (run_t *r)
+{
+    struct sockaddr_un addr;
+    if (node_kick_addr (r->n, &addr) != 0)
+        return node_fail (r->n, "home path %s is too long for its local socket", r->n->home);
+    unlink (addr.sun_path);
+    r->kick = socket (AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (r->kick < 0 || bind (r->kick, (const struct sockaddr *) &addr, sizeof addr) != 0)
+        return node_fail (r->n, "cannot bind %s: %s", addr.sun_path, strerror (errno));
+    return 0;
+}
+
 static int s_setup (run_t *r, const char *bind)
 {
     node_t *n = r->n;
+    r->kick = -1;
     r->ctx = zmq_ctx_new ();
     if (!r->ctx)
         return node_fail (n, "cannot start ZeroMQ");
@@ -1695,13 +1738,13 @@ static int s_setup (run_t *r, const char *bind)
     if (zmq_bind (r->router, endpoint) != 0)
         return node_fail (n, "cannot listen on %s: %s (is another node using that port?)", endpoint,
                           zmq_strerror (zmq_errno ()));
-    char kick[NODE_PATH_MAX + 16];
-    snprintf (kick, sizeof kick, "ipc://%s/%s", n->home, NODE_KICK_FILE);
-    r->kick = zmq_socket (r->ctx, ZMQ_PULL);
-    if (!r->kick || zmq_bind (r->kick, kick) != 0)
-        return node_fail (n, "cannot bind %s: %s", kick, zmq_strerror (zmq_errno ()));
+    if (s_kick_open (r) != 0)
+        return -1;
     r->scratch = malloc (PROTO_CHUNK_MAX);
-    if (!r->scratch)
+    r->spare = malloc (PROTO_CHUNK_MAX);
+    if (!(r->hasher = node_hasher_new ()))
+        return node_fail (n, "cannot start a thread: %s", strerror (errno));
+    if (!r->scratch || !r->spare)
         return node_fail (n, "out of memory");
     for (int i = 0; i < RUN_MAX_IN; i++)
         r->in[i].fd = -1;
@@ -1726,10 +1769,15 @@ static void s_teardown (run_t *r)
         zmq_close (r->router);
     if (r->zap)
         zmq_close (r->zap);
-    if (r->kick)
-        zmq_close (r->kick);
+    if (r->kick >= 0)
+        close (r->kick);
     if (r->ctx)
         zmq_ctx_term (r->ctx);
+    node_hasher_destroy (&r->hasher);
+    if (r->spare) {
+        cx_wipe (r->spare, PROTO_CHUNK_MAX);
+        free (r->spare);
+    }
     if (r->scratch) {
         cx_wipe (r->scratch, PROTO_CHUNK_MAX);
         free (r->scratch);
@@ -1835,10 +1883,10 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
         items = grown;
         items[0] = (zmq_pollitem_t){r->router, 0, ZMQ_POLLIN, 0};
         items[1] = (zmq_pollitem_t){r->zap, 0, ZMQ_POLLIN, 0};
-        items[2] = (zmq_pollitem_t){r->kick, 0, ZMQ_POLLIN, 0};
+        items[2] = (zmq_pollitem_t){NULL, r->kick, ZMQ_POLLIN, 0};
         /* Without a wake pipe the slot asks for nothing. */
         items[3] = wake_fd >= 0 ? (zmq_pollitem_t){NULL, wake_fd, ZMQ_POLLIN, 0}
-                                : (zmq_pollitem_t){r->kick, 0, 0, 0};
+                                : (zmq_pollitem_t){NULL, r->kick, 0, 0};
         size_t npeers = r->npeers;
         for (size_t i = 0; i < npeers; i++) {
             items[4 + 2 * i] = (zmq_pollitem_t){r->peers[i]->dealer, 0, ZMQ_POLLIN, 0};
@@ -1872,9 +1920,13 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
         }
         if (items[2].revents & ZMQ_POLLIN) {
             char buf[16];
-            while (zmq_recv (r->kick, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
+            while (recv (r->kick, buf, sizeof buf, MSG_DONTWAIT) >= 0)
                 ;
             s_reload_peers (r);
+            /* The store changed: a subscription just requested goes out
+               now, not when the last one sent may be retried (15 s). */
+            for (size_t i = 0; i < r->npeers; i++)
+                r->peers[i]->sub_retry_at = 0;
             s_schedule (r, s_now_ms ());
         }
         for (size_t i = 0; i < npeers && i < r->npeers; i++) {

@@ -912,6 +912,18 @@ int store_rollback (store_t *s)
     return s_run (s, s->st[ST_ROLLBACK], "cannot roll back");
 }
 
+int store_sync (store_t *s)
+{
+    assert (s);
+    sqlite3_file *wal = NULL;
+    if (sqlite3_file_control (s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || !wal ||
+        !wal->pMethods)
+        return s_fail (s, "cannot reach the store's write-ahead log to make it durable");
+    if (wal->pMethods->xSync (wal, SQLITE_SYNC_NORMAL) != SQLITE_OK)
+        return s_fail (s, "cannot make the store's write-ahead log durable (is the disk failing?)");
+    return 0;
+}
+
 int store_check (store_t *s)
 {
     assert (s);

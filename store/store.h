@@ -36,6 +36,14 @@ int store_begin (store_t *s);
 int store_commit (store_t *s);
 int store_rollback (store_t *s);
 
+/* Makes every committed transaction durable: syncs the write-ahead log.
+   The store runs with synchronous=NORMAL, so a commit survives the process
+   being killed but not a power cut until the WAL is synced (at the next
+   checkpoint, or here). Call it after a commit that something outside the
+   node relies on: a publish the user is told of, a received dataset a
+   signed receipt will vouch for. 0, or -1 with the reason. */
+int store_sync (store_t *s);
+
 /* "PRAGMA integrity_check" says ok: 0, else -1 with the first problem. */
 int store_check (store_t *s);
 

@@ -1456,6 +1456,28 @@ START_TEST (test_check_passes_on_fresh_store)
 }
 END_TEST
 
+/* store_sync reaches the write-ahead log and syncs it: the commit it
+   follows is there for another connection, in the WAL (not yet
+   checkpointed into the database file). */
+START_TEST (test_sync_makes_a_commit_durable)
+{
+    store_t *s = s_open (1);
+    ck_ok (s, store_begin (s));
+    store_peer_t p = s_peer ("SYN", 1);
+    ck_ok (s, store_peer_put (s, &p));
+    ck_ok (s, store_commit (s));
+    ck_ok (s, store_sync (s));
+    ck_ok (s, store_sync (s)); /* nothing new: harmless */
+    char wal[PATH_MAX + 8];
+    snprintf (wal, sizeof wal, "%s-wal", s_db);
+    struct stat st;
+    ck_assert_int_eq (stat (wal, &st), 0);
+    ck_assert_int_gt (st.st_size, 0);
+    ck_assert_int_eq (s_raw_int ("SELECT count(*) FROM peers WHERE org = 'SYN'"), 1);
+    store_close (&s);
+}
+END_TEST
+
 START_TEST (test_rollback_discards_and_commit_keeps)
 {
     store_t *s = s_open (1);
@@ -1666,6 +1688,7 @@ static Suite *s_suite (void)
 
     tc = s_tcase (suite, "transactions");
     tcase_add_test (tc, test_rollback_discards_and_commit_keeps);
+    tcase_add_test (tc, test_sync_makes_a_commit_durable);
     tcase_add_test (tc, test_two_handles_see_each_others_commits);
 
     tc = s_tcase (suite, "callbacks");
