@@ -326,6 +326,9 @@ int node_card (node_t *n, char *buf, size_t cap)
 
 int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
 {
+    static const char cert_magic[] = "cdx-cert: ";
+    if (len >= sizeof cert_magic - 1 && memcmp (text, cert_magic, sizeof cert_magic - 1) == 0)
+        return node_cert_add (n, text, len, out);
     char actor[80];
     snprintf (actor, sizeof actor, "user:%s", node_user ());
     card_t card;
@@ -342,6 +345,29 @@ int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
     }
     if (strcmp (card.org, n->self.org) == 0)
         return node_fail (n, "card is for %s, which is this node", card.org);
+    /* A hand pin does not override the authority: a card for an
+       organisation certified with other keys, or carrying another
+       organisation's transport key, is refused. */
+    store_peer_t old;
+    char fpr[CX_FINGERPRINT_HEXLEN];
+    cx_fingerprint (card.sign_pk, fpr);
+    if (store_peer_get (n->store, card.org, &old) == 0 && strcmp (old.trust, "certified") == 0) {
+        if (memcmp (old.sign_pk, card.sign_pk, 32) != 0 || memcmp (old.box_pk, card.box_pk, 32) != 0 ||
+            memcmp (old.curve_pk, card.curve_pk, 32) != 0) {
+            node_fail (n, "card for %s carries keys (signing key %s) other than those the authority certified "
+                       "for %s: refused", card.org, fpr, card.org);
+            node_audit (n, actor, "peer-add", "card", card.org, "refuse", "trust.wrong-key", "%s", n->err);
+            return -1;
+        }
+        if (out)
+            *out = old;
+        return 0;                                   /* already certified with these keys */
+    }
+    if (store_peer_by_curve (n->store, card.curve_pk, &old) == 0 && strcmp (old.org, card.org) != 0) {
+        node_fail (n, "card for %s carries the transport key of %s: refused", card.org, old.org);
+        node_audit (n, actor, "peer-add", "card", card.org, "refuse", "trust.wrong-key", "%s", n->err);
+        return -1;
+    }
     store_peer_t p;
     memset (&p, 0, sizeof p);
     snprintf (p.org, sizeof p.org, "%s", card.org);
@@ -358,8 +384,6 @@ int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
     snprintf (p.trust, sizeof p.trust, "pinned");
     if (store_peer_put (n->store, &p) != 0)
         return node_fail (n, "cannot store peer %s: %s", p.org, store_error (n->store));
-    char fpr[CX_FINGERPRINT_HEXLEN];
-    cx_fingerprint (card.sign_pk, fpr);
     node_audit (n, actor, "peer-add", "card", card.org, "allow", "trust.pinned",
                 "pinned by hand: %s (%s) at %s, signing key %s", card.name, card.role, card.endpoint, fpr);
     if (out)

@@ -45,6 +45,13 @@ void node_log (const node_t *n, const char *level, const char *fmt, ...)
 /* Opens the content key of dataset D (wrapped for this node). */
 cx_content_t *node_content_key (node_t *n, const store_dataset_t *d);
 
+/* trust.c: the trusted authority's key (and name): 0, STORE_NOTFOUND if
+   none is trusted, -1 on error (node_error). */
+int node_authority_key (node_t *n, uint8_t pk[32], char *name, size_t cap);
+
+/* trust.c: adds the peer of a certificate file (node_peer_add's other half). */
+int node_cert_add (node_t *n, const char *text, size_t len, store_peer_t *out);
+
 #define NODE_KICK_FILE "kick.ipc"
 #define NODE_LOCK_FILE "run.lock"
 

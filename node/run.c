@@ -94,6 +94,9 @@ typedef struct {
     int64_t corrupt_start;     /* window of chunks from it that failed, ms */
     int corrupt;               /* how many in that window */
     int64_t cut_until;         /* its offers are refused until then, ms */
+    const char *barred;        /* rule that bars it (revoked, expired), or NULL */
+    int admitted;              /* its first admission by ZAP was recorded */
+    int held_noted;            /* holding its deliveries was recorded */
 } peer_t;
 
 typedef struct {
@@ -315,13 +318,42 @@ static void s_peer_close (run_t *r, peer_t *p)
     s_out_release (r, &p->out);
 }
 
+static void s_delivery_note (run_t *r, peer_t *p, const char *state, const char *error,
+                             int count_attempt);
+
+/* A peer the authority revoked, or whose certificate ended: its DEALER is
+   closed (nothing more is sent to it), a transfer to it in progress is put
+   back in line with the reason, and the event is audited once. */
+static void s_peer_bar (run_t *r, peer_t *p, const char *rule)
+{
+    int had = p->dealer != NULL;
+    if (p->out.dataset[0])
+        s_delivery_note (r, p, "queued", "held: the peer's certificate is revoked or has ended", 0);
+    s_peer_close (r, p);
+    p->connected = 0;
+    if (p->barred && strcmp (p->barred, rule) == 0)
+        return;
+    p->barred = rule;
+    char actor[80];
+    s_peer_actor (p, actor, sizeof actor);
+    node_audit (r->n, actor, "disconnect", "peer", p->info.org, "refuse", rule,
+                "%s is barred (%s): %sno data is sent to it or accepted from it; deliveries to it are held",
+                p->info.org, strcmp (rule, "trust.revoked") == 0 ? "revoked by the authority" : "certificate ended",
+                had ? "its connection closed; " : "");
+    node_log (r->n, "warn", "peer %s barred (%s)", p->info.org, rule);
+}
+
 static int s_load_peer (const store_peer_t *info, void *arg)
 {
     run_t *r = arg;
     peer_t *p = s_peer (r, info->org);
+    const char *rule = NULL;
+    int barred = node_peer_barred (info, (int64_t) time (NULL), &rule);
     if (p && memcmp (p->info.curve_pk, info->curve_pk, 32) == 0 &&
-        strcmp (p->info.endpoint, info->endpoint) == 0) {
+        strcmp (p->info.endpoint, info->endpoint) == 0 && (barred || p->dealer)) {
         p->info = *info;
+        if (barred)
+            s_peer_bar (r, p, rule);
         return 0;
     }
     if (p) {                                  /* card replaced: reconnect */
@@ -341,6 +373,12 @@ static int s_load_peer (const store_peer_t *info, void *arg)
     p->connected = 0;
     p->retry_at = 0;
     p->backoff_ms = 0;
+    p->held_noted = 0;
+    if (barred) {
+        s_peer_bar (r, p, rule);
+        return 0;
+    }
+    p->barred = NULL;
     if (s_peer_connect (r, p) != 0)
         node_log (r->n, "error", "peer %s: cannot set up its socket", info->org);
     else
@@ -403,20 +441,55 @@ static void s_handle_zap (run_t *r)
     }
     store_peer_t peer;
     int found = store_peer_by_curve (r->n->store, (const uint8_t *) frames[6], &peer);
-    if (found == 0) {
-        s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "200", "OK", peer.org);
-        return;
-    }
     char fpr[CX_FINGERPRINT_HEXLEN];
     cx_fingerprint ((const uint8_t *) frames[6], fpr);
+    char actor[64];
+    snprintf (actor, sizeof actor, "key:%s", fpr);
+    const char *rule = NULL;
+    if (found == 0 && node_peer_barred (&peer, (int64_t) time (NULL), &rule)) {
+        s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "400",
+                     strcmp (rule, "trust.revoked") == 0 ? "revoked" : "certificate ended", "");
+        if (!s_limit_pass (r, &r->zap_refusals, ""))
+            return;
+        char until[32];
+        time_t t = (time_t) (strcmp (rule, "trust.revoked") == 0 ? peer.revoked : peer.not_after);
+        struct tm tm;
+        gmtime_r (&t, &tm);
+        strftime (until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        node_log (r->n, "warn", "refused connection from %s (%s): %s", peer.org, address, rule);
+        node_audit (r->n, actor, "connect", "transport", peer.org, "refuse", rule,
+                    "connection from %s refused: %s's %s at %s", address, peer.org,
+                    strcmp (rule, "trust.revoked") == 0 ? "key was revoked by the authority" : "certificate ended",
+                    until);
+        return;
+    }
+    if (found == 0) {
+        s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "200", "OK", peer.org);
+        peer_t *p = s_peer (r, peer.org);
+        if (p && !p->admitted) {                /* once per peer and run: how it was trusted */
+            p->admitted = 1;
+            node_audit (r->n, actor, "connect", "transport", peer.org, "allow",
+                        strcmp (peer.trust, "certified") == 0 ? "trust.certified" : "trust.pinned",
+                        "%s admitted from %s (%s%s%s)", peer.org, address,
+                        strcmp (peer.trust, "certified") == 0 ? "certified by the authority, DSPT " : "pinned by hand",
+                        strcmp (peer.trust, "certified") == 0 ? peer.dspt : "",
+                        "");
+        }
+        return;
+    }
+    uint8_t apk[32];
+    int has_authority = node_authority_key (r->n, apk, NULL, 0) == 0;
     s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "400", "unknown key", "");
     if (!s_limit_pass (r, &r->zap_refusals, ""))
         return;
     node_log (r->n, "warn", "refused connection from %s: CURVE key %s is not a known peer", address, fpr);
-    char actor[64];
-    snprintf (actor, sizeof actor, "key:%s", fpr);
-    node_audit (r->n, actor, "connect", "transport", "", "refuse", "zap.unknown-key",
-                "connection from %s refused: CURVE key %s belongs to no added peer", address, fpr);
+    if (has_authority)
+        node_audit (r->n, actor, "connect", "transport", "", "refuse", "trust.uncertified",
+                    "connection from %s refused: CURVE key %s has no certificate in the authority's directory and "
+                    "was not pinned by hand", address, fpr);
+    else
+        node_audit (r->n, actor, "connect", "transport", "", "refuse", "zap.unknown-key",
+                    "connection from %s refused: CURVE key %s belongs to no added peer", address, fpr);
 }
 
 /* ---- outgoing deliveries: the state machine ----------------------------- */
@@ -746,6 +819,17 @@ static int s_scan_delivery (const store_delivery_t *d, void *arg)
         s_schedule (s->r, s->now + (left_ms < 3600000 ? left_ms : 3600000));
     }
     peer_t *p = s_peer (s->r, d->subscriber);
+    if (p && p->barred) {                        /* held, not lost: it resumes if the peer is certified again */
+        if (!p->held_noted) {
+            p->held_noted = 1;
+            store_delivery_t h = *d;
+            snprintf (h.error, sizeof h.error, "held: %s is barred (%s)", p->info.org, p->barred);
+            store_delivery_update (s->r->n->store, &h);
+            node_audit (s->r->n, "node", "hold", d->dataset, p->info.org, "refuse", p->barred,
+                        "deliveries to %s are held while it is barred (%s)", p->info.org, p->barred);
+        }
+        return 0;
+    }
     if (!p || p->out.dataset[0])
         return 0;                                /* unknown peer, or busy */
     if (!p->connected) {
@@ -769,7 +853,7 @@ static int s_scan_sub (const store_sub_t *sub, void *arg)
         (strcmp (sub->state, "requested") != 0 && strcmp (sub->state, "ending") != 0))
         return 0;
     peer_t *p = s_peer (s->r, sub->publisher);
-    if (!p || !p->connected)
+    if (!p || !p->connected || p->barred)
         return 0;                                /* the connect event rescans */
     if (p->sub_retry_at > s->now && p->sub_scan != s->id) {
         s_schedule (s->r, p->sub_retry_at);
@@ -794,6 +878,14 @@ static void s_scan (run_t *r)
     static uint64_t s_scan_id;
     scan_t s = {r, s_now_ms (), ++s_scan_id};
     r->scan_at = 0;
+    const char *rule;
+    for (size_t i = 0; i < r->npeers; i++)      /* a certificate that ended while we ran */
+        if (!r->peers[i]->barred && node_peer_barred (&r->peers[i]->info, (int64_t) time (NULL), &rule))
+            s_peer_bar (r, r->peers[i], rule);
+        else if (!r->peers[i]->barred && r->peers[i]->info.not_after > 0) {
+            int64_t left_ms = (r->peers[i]->info.not_after - (int64_t) time (NULL)) * 1000;
+            s_schedule (r, s.now + (left_ms < 3600000 ? left_ms : 3600000));
+        }
     if (store_delivery_each_pending (r->n->store, s_scan_delivery, &s) < 0 ||
         store_sub_each (r->n->store, s_scan_sub, &s) < 0)
         node_log (r->n, "error", "cannot read pending work: %s", store_error (r->n->store));
@@ -1355,6 +1447,15 @@ static void s_handle_router (run_t *r)
             goto out;
     }
     snprintf (o.org, sizeof o.org, "%s", user);
+    if (o.peer->barred) {                       /* admitted before it was barred: its data is refused */
+        if (s_limit_pass (r, &o.peer->refusals, o.org)) {
+            char actor[80];
+            s_peer_actor (o.peer, actor, sizeof actor);
+            node_audit (r->n, actor, "receive", "message", o.org, "refuse", o.peer->barred,
+                        "message from %s refused: it is barred (%s)", o.org, o.peer->barred);
+        }
+        goto out;
+    }
     proto_msg_t *m = malloc (sizeof *m);
     if (!m)
         goto out;
@@ -1662,8 +1763,10 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop)
         items[2] = (zmq_pollitem_t){r->kick, 0, ZMQ_POLLIN, 0};
         size_t npeers = r->npeers;
         for (size_t i = 0; i < npeers; i++) {
-            items[3 + 2 * i] = (zmq_pollitem_t){r->peers[i]->dealer, 0, ZMQ_POLLIN, 0};
-            items[4 + 2 * i] = (zmq_pollitem_t){r->peers[i]->monitor, 0, ZMQ_POLLIN, 0};
+            /* A barred peer has no sockets: an entry with fd -1 is ignored. */
+            void *dealer = r->peers[i]->dealer, *monitor = r->peers[i]->monitor;
+            items[3 + 2 * i] = (zmq_pollitem_t){dealer, dealer ? 0 : -1, dealer ? ZMQ_POLLIN : 0, 0};
+            items[4 + 2 * i] = (zmq_pollitem_t){monitor, monitor ? 0 : -1, monitor ? ZMQ_POLLIN : 0, 0};
         }
         int ready = zmq_poll (items, (int) count, s_poll_timeout (r));
         if (ready < 0) {

@@ -255,4 +255,16 @@ int store_checkpoint_last (store_t *s, store_checkpoint_t *out);
 /* In seq order. */
 int store_checkpoint_each (store_t *s, int (*fn) (const store_checkpoint_t *, void *), void *arg);
 
+/* ---- trust (the authority's key and its latest directory) ----------
+
+   Named text values: "authority" (the authority file the operator chose
+   to trust) and "directory" (the newest signed directory accepted). The
+   store keeps them; parsing and verifying them is the node's business. */
+
+/* Adds or replaces the value NAME. */
+int store_trust_put (store_t *s, const char *name, const char *value);
+/* *OUT receives a malloc'd NUL-terminated copy (caller frees), *LEN (may
+   be NULL) its length; STORE_NOTFOUND if never set. */
+int store_trust_get (store_t *s, const char *name, char **out, size_t *len);
+
 #endif
