@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "cert.h"
 #include "node_internal.h"
 
 #define RUN_WINDOW          8u        /* chunks in flight per transfer */
@@ -129,6 +130,8 @@ typedef struct {
     int64_t inflight;          /* chunks sent, not yet consumed, all peers */
     size_t pump_next;          /* round-robin start for s_pump_all */
     char actor[80];
+    int authority;             /* this node trusts an authority: it passes directories on */
+    uint64_t dir_serial;       /* serial of the directory held, 0 if none */
 } run_t;
 
 typedef struct {
@@ -266,7 +269,8 @@ static int s_peer_connect (run_t *r, peer_t *p)
         return -1;
     int one = 1, zero = 0, hb = RUN_HEARTBEAT_MS, hbt = RUN_HEARTBEAT_MS * 3, ivl = 100,
         ivlmax = 5000;
-    int64_t maxmsg = PROTO_HEADER_MAX + RUN_CURVE_OVERHEAD;
+    /* Replies are small, except a DIRECTORY (section 11.3 of SPEC.md). */
+    int64_t maxmsg = CERT_DIR_MAX_BYTES + RUN_CURVE_OVERHEAD;
     zmq_setsockopt (p->dealer, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt (p->dealer, ZMQ_IMMEDIATE, &one, sizeof one);
     zmq_setsockopt (p->dealer, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
@@ -1390,6 +1394,84 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
     }
 }
 
+/* ---- directory distribution (SPEC.md 11.3) ------------------------------- */
+
+static void s_dir_refresh (run_t *r)
+{
+    uint8_t pk[32];
+    int64_t expires;
+    r->authority = node_authority_key (r->n, pk, NULL, 0) == 0;
+    if (node_directory_held (r->n, &r->dir_serial, &expires) != 0) {
+        node_log (r->n, "error", "%s", node_error (r->n));
+        r->dir_serial = 0;
+    }
+}
+
+/* Sends DIRECTORY(serial held) on SOCK (after O's routing id on the
+   ROUTER), with the directory text if WITH_TEXT, else an empty payload. */
+static void s_send_directory (run_t *r, void *sock, const origin_t *o, int with_text)
+{
+    proto_msg_t m;
+    memset (&m, 0, sizeof m);
+    m.id = PROTO_DIRECTORY;
+    m.number = r->dir_serial;
+    char *text = NULL;
+    size_t len = 0;
+    if (with_text && store_trust_get (r->n->store, "directory", &text, &len) != 0) {
+        text = NULL;
+        len = 0;
+    }
+    zmq_msg_t payload;
+    if (len > CERT_DIR_MAX_BYTES || zmq_msg_init_size (&payload, len) != 0) {
+        free (text);
+        return;
+    }
+    if (len)
+        memcpy (zmq_msg_data (&payload), text, len);
+    free (text);
+    s_send (r, sock, o ? o->routing : NULL, o ? o->routing_len : 0, &m, &payload);
+}
+
+/* Tells every connected peer which directory this node holds. */
+static void s_dir_announce (run_t *r)
+{
+    if (!r->authority)
+        return;
+    for (size_t i = 0; i < r->npeers; i++)
+        if (r->peers[i]->dealer && r->peers[i]->connected && !r->peers[i]->barred)
+            s_send_directory (r, r->peers[i]->dealer, NULL, 0);
+}
+
+/* DIRECTORY from peer P: on our ROUTER (O set) or on our DEALER to it. */
+static void s_on_directory (run_t *r, peer_t *p, const origin_t *o, const proto_msg_t *m, zmq_msg_t *payload)
+{
+    if (!r->authority)
+        return;                                 /* nothing to verify it with */
+    size_t len = zmq_msg_size (payload);
+    if (len == 0) {
+        if (m->number < r->dir_serial)
+            s_send_directory (r, o ? r->router : p->dealer, o, 1);
+        else if (m->number > r->dir_serial && o)
+            s_send_directory (r, r->router, o, 0); /* it holds a newer one: ask for it */
+        return;
+    }
+    if (m->number <= r->dir_serial)
+        return;                                 /* not newer: nothing to learn */
+    if (!s_limit_pass (r, &p->refusals, p->info.org))
+        return;                                 /* a peer sending directories without end */
+    node_directory_result_t res;
+    if (node_directory_import (r->n, zmq_msg_data (payload), len, p->info.org, &res) != 0) {
+        node_log (r->n, "warn", "directory from %s refused: %s", p->info.org, node_error (r->n));
+        return;
+    }
+    node_log (r->n, "info", "directory serial %" PRIu64 " from %s accepted: %d certified, %d revoked",
+              res.serial, p->info.org, res.certified, res.revoked);
+    r->dir_serial = res.serial;
+    s_reload_peers (r);
+    s_dir_announce (r);
+    s_schedule (r, s_now_ms ());
+}
+
 /* ---- dispatch ------------------------------------------------------------- */
 
 /* Receives one whole message from SOCK: optional routing frame, header
@@ -1480,6 +1562,7 @@ static void s_handle_router (run_t *r)
     case PROTO_UNSUBSCRIBE: s_on_unsubscribe (r, &o, m); break;
     case PROTO_OFFER:     s_on_offer (r, &o, m); break;
     case PROTO_CHUNK:     s_on_chunk (r, &o, m, &payload); break;
+    case PROTO_DIRECTORY: s_on_directory (r, o.peer, &o, m, &payload); break;
     case PROTO_ERROR:                        /* never answer an ERROR with an ERROR */
         if (s_limit_pass (r, &o.peer->refusals, o.org))
             node_log (r->n, "warn", "%s sent ERROR %s to our socket: %s", o.org, proto_err_name (m->code), m->reason);
@@ -1509,7 +1592,7 @@ static void s_handle_dealer (run_t *r, peer_t *p)
     if (!m)
         goto out;
     proto_err_t err = proto_decode (zmq_msg_data (&header), zmq_msg_size (&header), m);
-    if (err == PROTO_OK && frames != 1)
+    if (err == PROTO_OK && (extra || frames != 1 + proto_has_payload (m->id)))
         err = PROTO_E_MALFORMED;
     if (err != PROTO_OK) {
         char actor[80];
@@ -1540,6 +1623,7 @@ static void s_handle_dealer (run_t *r, peer_t *p)
     case PROTO_ACCEPT:  if (ours) s_out_event (r, p, EV_ACCEPT, m); break;
     case PROTO_CREDIT:  if (ours) s_out_event (r, p, EV_CREDIT, m); break;
     case PROTO_RECEIPT: if (ours) s_out_event (r, p, EV_RECEIPT, m); break;
+    case PROTO_DIRECTORY: s_on_directory (r, p, NULL, m, &payload); break;
     case PROTO_ERROR:
         if (ours)
             s_out_event (r, p, EV_ERROR, m);
@@ -1575,6 +1659,8 @@ static void s_handle_monitor (run_t *r, peer_t *p)
         p->retry_at = 0;
         p->sub_retry_at = 0;
         node_log (r->n, "info", "connected to %s", p->info.org);
+        if (r->authority)
+            s_send_directory (r, p->dealer, NULL, 0);
         s_schedule (r, s_now_ms ());
     } else if (event == ZMQ_EVENT_DISCONNECTED) {
         if (p->connected)
@@ -1746,6 +1832,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop)
     if (s_setup (r, bind) != 0)
         goto out;
     store_delivery_each_pending (n->store, s_requeue, r);
+    s_dir_refresh (r);
     s_reload_peers (r);
     node_audit (n, "node", "start", "node", "", "allow", "local.run", "listening on %s", bind ? bind : n->self.endpoint);
     node_log (n, "info", "listening on %s as %s (%s)", bind ? bind : n->self.endpoint, n->self.org, n->self.name);
@@ -1792,6 +1879,10 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop)
             while (zmq_recv (r->kick, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
                 ;
             s_reload_peers (r);
+            uint64_t before = r->dir_serial;
+            s_dir_refresh (r);
+            if (r->dir_serial > before)          /* imported from a file: pass it on */
+                s_dir_announce (r);
             s_schedule (r, s_now_ms ());
         }
         for (size_t i = 0; i < npeers && i < r->npeers; i++) {
