@@ -131,6 +131,14 @@ int node_authority_revoke (const char *home, const char *org, const char *finger
 int node_authority_directory (const char *home, int days, const char *expires, char **out, size_t *len,
                               uint64_t *serial, char *err, size_t errlen);
 
+/* Replaces this node's three key pairs with new ones and signs a new card
+   (CARD_OUT, may be NULL). The old keys are kept in keys/old/: content
+   keys wrapped for the old box key (datasets received or queued before)
+   stay readable, and older audit checkpoints still verify. Refuses while
+   the node runs. Peers learn the new keys from the authority's next
+   directory (certify the new card) or from the new card pinned again. */
+int node_keys_rotate (node_t *n, char *card_out, size_t cap);
+
 /* Progress callback for long operations: done and total bytes. */
 typedef void (node_progress_fn) (uint64_t done, uint64_t total, void *arg);
 

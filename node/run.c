@@ -1178,7 +1178,7 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
         free (d);
         return;
     }
-    cx_content_t *key = cx_content_unwrap (m->wrapped, r->n->box);
+    cx_content_t *key = node_unwrap (r->n, m->wrapped);
     if (!key) {
         free (d);
         s_in_refuse (r, o, object, PROTO_E_DENIED, m->dataset, "offer.key",

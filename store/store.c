@@ -214,6 +214,7 @@ typedef enum {
     ST_USER_VERSION,
     ST_SELF_SET,
     ST_SELF_GET,
+    ST_SELF_CARD,
     ST_PEER_PUT,
     ST_PEER_GET,
     ST_PEER_BY_CURVE,
@@ -255,6 +256,7 @@ static const char *const s_sql[ST__COUNT] = {
 
     [ST_SELF_SET] = "INSERT INTO self (id, " SELF_COLS ") VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_SELF_GET] = "SELECT " SELF_COLS " FROM self WHERE id = 1",
+    [ST_SELF_CARD] = "UPDATE self SET card = ?1 WHERE id = 1",
 
     [ST_PEER_PUT] = "INSERT INTO peers (" PEER_COLS ")"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
@@ -1701,6 +1703,23 @@ int store_trust_get (store_t *s, const char *name, char **out, size_t *len)
     memcpy (*out, v, (size_t)n);
     (*out)[n] = 0;
     if (len) *len = (size_t)n;
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_self_card (store_t *s, const char *card)
+{
+    assert (s && card);
+    if (s_arg (s, "card", card, FIELD_SIZE (store_self_t, card)) != 0) return -1;
+    sqlite3_stmt *st = s->st[ST_SELF_CARD];
+    int ret = -1;
+    if (s_bind_text (st, 1, card) != SQLITE_OK || sqlite3_step (st) != SQLITE_DONE ||
+        sqlite3_changes (s->db) != 1) {
+        s_dbfail (s, "cannot replace this node's card");
+        goto out;
+    }
     ret = 0;
 out:
     s_end (st);

@@ -57,6 +57,7 @@ typedef struct {
 
 int store_self_set (store_t *s, const store_self_t *self);  /* once */
 int store_self_get (store_t *s, store_self_t *out);         /* or NOTFOUND */
+int store_self_card (store_t *s, const char *card);         /* after a key rotation */
 
 /* ---- peers (nodes whose cards this node has added) ------------------ */
 typedef struct {

@@ -569,6 +569,31 @@ static int cmd_directory (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+static int cmd_keys (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {0, 0, 0, 0}};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+        if (s_common (cli, c, "keys", &rc) < 0)
+            return rc;
+    if (argc - optind != 1 || strcmp (argv[optind], "rotate") != 0)
+        return s_usage ("keys");
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    char card[4096];
+    if (node_keys_rotate (n, card, sizeof card) != 0) {
+        rc = s_fail ("%s", node_error (n));
+    } else {
+        fputs (card, stdout);
+        fprintf (stderr, "keys rotated; old keys kept in %s/keys/old. Next: have the authority certify this card\n"
+                         "(cdx authority certify) and publish a directory, or give the card to peers that pinned this node.\n",
+                 cli->home);
+    }
+    node_close (&n);
+    return rc;
+}
+
 static volatile sig_atomic_t s_stop;
 
 static void s_on_signal (int sig)
@@ -1344,6 +1369,11 @@ static const command_t s_commands[] = {
      "              (trust.directory-old), or expired for more than 7 days\n"
      "              (trust.directory-expired).\n"
      "show          the serial and expiry of the directory held.\n"},
+    {"keys", cmd_keys, "keys rotate", "Replace this node's keys (the node must be stopped).",
+     "New signing, box and CURVE keys and a new signed card (printed). The old keys are kept in\n"
+     "HOME/keys/old: datasets received or queued before stay readable, transfers in progress\n"
+     "resume, and older audit checkpoints still verify. Peers learn the new keys from the\n"
+     "authority's next directory once it certifies the new card (or by pinning the new card).\n"},
     {"authority", cmd_authority,
      "authority init --name NAME | certify CARD --dspt STATUS --dspt-year YYYY/YY [--days N] [-o FILE]\n"
      "                 | revoke (--org CODE | --key FINGERPRINT) [--reason TEXT] | directory [--days N] -o FILE",
