@@ -42,7 +42,8 @@ assert p["04V"]["trust"] == "certified" and p["04V"]["dspt"] == "standards-excee
 assert p["04V"]["not_after"] and p["04V"]["revoked"] is None and p["04V"]["status"] == "ok", p
 assert "99X" not in p and p["05X"]["not_after"], p' || fail "peers --json lacks certified fields"
 
-# Old directory replayed, forged directory, another authority's directory.
+# Old directory replayed, forged directory, another authority's directory,
+# an expired directory.
 "$CDX" directory import --home "$T/csu" "$T/dir1" 2>/dev/null && fail "a replayed directory was accepted"
 has_rule csu directory refuse trust.directory-old || fail "replay not recorded"
 $A directory -o "$T/dir2" 2>/dev/null || fail "directory 2"
@@ -56,6 +57,12 @@ has_rule csu directory refuse trust.directory-forged || fail "forgery not record
 "$CDX" directory import --home "$T/csu" "$T/evil.dir" 2>/dev/null && fail "another authority's directory was accepted"
 "$CDX" peer add --home "$T/csu" "$T/evil/certs/0000000001.cert" 2>/dev/null && fail "another authority's certificate was accepted"
 "$CDX" peers --home "$T/csu" | grep -q 99X && fail "the rogue became a peer"
+# A directory past its expiry and the grace period is refused for new
+# admissions; the peers already certified stay.
+$A directory --expires 2020-01-01T00:00:00Z -o "$T/stale" 2>/dev/null || fail "stale directory"
+"$CDX" directory import --home "$T/csu" "$T/stale" 2>/dev/null && fail "an expired directory was accepted"
+has_rule csu directory refuse trust.directory-expired || fail "expired directory not recorded"
+"$CDX" peers --home "$T/csu" | grep -q "04V.*certified" || fail "an expired directory removed a peer"
 
 # A card claiming a certified organisation with other keys (an impostor
 # of the CCG) is refused, even as a hand pin; so is its certification.
