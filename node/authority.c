@@ -593,7 +593,8 @@ int node_authority_directory (const char *home, int days, const char *expires, c
     for (size_t i = 0; i < is.count; i++)
         if (is.certs[i].serial)
             d.certs[k++] = is.certs[i];
-    memcpy (d.revoked, is.revoked, is.nrevoked * sizeof *d.revoked);
+    if (is.nrevoked)
+        memcpy (d.revoked, is.revoked, is.nrevoked * sizeof *d.revoked);
     snprintf (d.authority, sizeof d.authority, "%s", a.pub.name);
     memcpy (d.authority_pk, cx_keypair_public (a.key), 32);
     d.serial = a.dir_serial + 1;
