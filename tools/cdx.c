@@ -7,6 +7,7 @@
     the fix. Exit codes are listed in s_exit_help.
 */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <inttypes.h>
@@ -1483,6 +1484,10 @@ static void s_help (FILE *f)
         fprintf (f, "  %-14s %s\n", s_commands[i].name, s_commands[i].summary);
     fprintf (f, "\nEach command takes --home DIR (default: $CDX_HOME, else $XDG_DATA_HOME/cdx or\n"
                 "~/.local/share/cdx) and --help.\n\n"
+                "Key files: with CDX_PASSPHRASE_FILE (a 0600 file whose first line is the passphrase) or\n"
+                "CDX_PASSPHRASE set, cdx init, cdx keys rotate and cdx authority init write key files\n"
+                "protected by it (Argon2id), and every command opens them with it: the unattended mode for\n"
+                "cdx run under a service manager.\n\n"
                 "A first exchange:\n"
                 "  cdx init --home csu --org 0DF --role csu --name \"Example CSU\" --endpoint tcp://127.0.0.1:7101\n"
                 "  cdx init --home ccg --org 04V --role ccg --name \"Example CCG\" --endpoint tcp://127.0.0.1:7102\n"
@@ -1493,6 +1498,53 @@ static void s_help (FILE *f)
                 "  cdx publish --home csu --topic sus/apc --class pseudonymised --purpose commissioning apc.csv\n"
                 "  cdx datasets --home ccg\n\n%s",
              s_exit_help);
+}
+
+/* Unattended passphrase for protected key files: CDX_PASSPHRASE_FILE names
+   a file (regular, not a link, no access for group or others) whose first
+   line is the passphrase; else CDX_PASSPHRASE holds it (visible to anyone
+   who can read this process's environment: prefer the file). 0, or -1
+   with the reason printed. */
+static int s_passphrase (void)
+{
+    const char *file = getenv ("CDX_PASSPHRASE_FILE");
+    if (file && *file) {
+        int fd = open (file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
+            if (fd >= 0)
+                close (fd);
+            fprintf (stderr, "cdx: CDX_PASSPHRASE_FILE %s: cannot open a regular file: %s\n", file, strerror (errno));
+            return -1;
+        }
+        if (st.st_mode & 077) {
+            close (fd);
+            fprintf (stderr, "cdx: CDX_PASSPHRASE_FILE %s is readable by group or others; chmod 600 it\n", file);
+            return -1;
+        }
+        char buf[1100];
+        ssize_t n = read (fd, buf, sizeof buf - 1);
+        close (fd);
+        if (n <= 0) {
+            fprintf (stderr, "cdx: CDX_PASSPHRASE_FILE %s is empty\n", file);
+            return -1;
+        }
+        buf[n] = 0;
+        size_t len = strcspn (buf, "\r\n");
+        int rc = len ? cx_set_passphrase (buf, len) : -1;
+        cx_wipe (buf, sizeof buf);
+        if (rc != 0) {
+            fprintf (stderr, "cdx: CDX_PASSPHRASE_FILE %s: %s\n", file, len ? cx_error () : "empty first line");
+            return -1;
+        }
+        return 0;
+    }
+    const char *env = getenv ("CDX_PASSPHRASE");
+    if (env && *env && cx_set_passphrase (env, strlen (env)) != 0) {
+        fprintf (stderr, "cdx: CDX_PASSPHRASE: %s\n", cx_error ());
+        return -1;
+    }
+    return 0;
 }
 
 static char s_default_home[4096];
@@ -1565,6 +1617,8 @@ int main (int argc, char **argv)
         fprintf (stderr, "cdx: cannot initialise libsodium\n");
         return NODE_EXIT_FAIL;
     }
+    if (s_passphrase () != 0)
+        return NODE_EXIT_FAIL;
     optind = 1;
     int rc = c->fn (&cli, argc - i, argv + i);
     if (rc == NODE_EXIT_FAIL && !cli.home)
