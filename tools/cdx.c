@@ -1347,10 +1347,14 @@ static const command_t s_commands[] = {
     {"card", cmd_card, "card", "Print this node's signed identity card.",
      "The card names the node and carries its public keys, signed by the node.\n"
      "Give it to each peer (cdx peer add on their side), and check its fingerprint with them by phone.\n"},
-    {"peer", cmd_peer, "peer add FILE", "Verify another node's card and trust it (pinning).",
-     "  FILE   a card printed by cdx card on the other node (- for stdin)\n"
-     "The card's self-signature is verified; the peer may then connect (CURVE + ZAP) and exchange data.\n"
-     "Exit code 4 if the card is altered or malformed.\n"},
+    {"peer", cmd_peer, "peer add FILE", "Verify another node's card (pinning) or certificate and trust it.",
+     "  FILE   a card printed by cdx card on the other node, or its certificate from the authority\n"
+     "         (- for stdin)\n"
+     "A card's self-signature is verified and the peer is pinned by hand (recorded as trust.pinned);\n"
+     "a certificate is verified with the trusted authority's key (cdx trust) and the peer is\n"
+     "certified. The peer may then connect (CURVE + ZAP) and exchange data.\n"
+     "Exit code 4 if the card or certificate is altered, malformed, expired or revoked, or if a card\n"
+     "claims an organisation the authority certified with other keys (trust.wrong-key).\n"},
     {"peers", cmd_peers, "peers [--json]", "List the peers this node trusts.",
      "One line per peer: org, role, name, endpoint, signing-key fingerprint, how it is trusted\n"
      "(pinned by hand, or certified by the authority), its DSPT status and year, and when its\n"
