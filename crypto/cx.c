@@ -214,6 +214,150 @@ static int write_all (int fd, const uint8_t *buf, size_t len)
     return 0;
 }
 
+/* ---- passphrase protection ---------------------------------------------
+
+   A protected key file is an envelope around the bytes of a plain one:
+     "CDXP" | envelope version (1 byte, =1) | 3 zero bytes
+     | opslimit (8, big-endian) | memlimit (8, big-endian) | salt (16)
+     | nonce (24) | XSalsa20-Poly1305 (crypto_secretbox) of the plain file
+   under a key derived from the passphrase with Argon2id (crypto_pwhash).
+   Version 1 admits only the parameters it writes (PF_OPSLIMIT,
+   PF_MEMLIMIT), so a hostile file cannot make a node spend unbounded time
+   or memory before the MAC is checked. */
+#define PF_MAGIC "CDXP"
+#define PF_VERSION 1u
+#define PF_SALTOFFSET 24u
+#define PF_NONCEOFFSET (PF_SALTOFFSET + crypto_pwhash_SALTBYTES)             /* 40 */
+#define PF_HEADERBYTES (PF_NONCEOFFSET + crypto_secretbox_NONCEBYTES)        /* 64 */
+#define PF_OPSLIMIT crypto_pwhash_OPSLIMIT_INTERACTIVE
+#define PF_MEMLIMIT crypto_pwhash_MEMLIMIT_INTERACTIVE
+#define PF_PASS_MAX 1024u
+_Static_assert(PF_HEADERBYTES + CX_KEYFILE_MAXBYTES + crypto_secretbox_MACBYTES <= CX_KEYFILE_PROTECTED_MAXBYTES,
+               "protected key file fits");
+
+static uint8_t *s_pass;      /* sodium_malloc'd, or NULL */
+static size_t s_passlen;
+
+int cx_set_passphrase (const char *pass, size_t len)
+{
+    if (s_pass) {
+        sodium_free (s_pass);               /* wipes */
+        s_pass = NULL;
+        s_passlen = 0;
+    }
+    if (!pass || len == 0) return 0;
+    if (len > PF_PASS_MAX) {
+        cx_fail ("passphrase longer than %u bytes", PF_PASS_MAX);
+        return -1;
+    }
+    s_pass = sodium_malloc (len);
+    if (!s_pass) {
+        cx_fail ("out of guarded memory for the passphrase");
+        return -1;
+    }
+    memcpy (s_pass, pass, len);
+    s_passlen = len;
+    return 0;
+}
+
+int cx_passphrase_set (void)
+{
+    return s_pass != NULL;
+}
+
+static void put_be64 (uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be64 (const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+    return v;
+}
+
+/* Seals the plain key file PLAIN (LEN bytes) with the passphrase into OUT
+   (capacity CX_KEYFILE_PROTECTED_MAXBYTES); *OUTLEN its size. */
+static int envelope_seal (const uint8_t *plain, size_t len, uint8_t *out, size_t *outlen)
+{
+    uint8_t *key = sodium_malloc (crypto_secretbox_KEYBYTES);
+    if (!key) {
+        cx_fail ("out of guarded memory");
+        return -1;
+    }
+    memcpy (out, PF_MAGIC, 4);
+    out[4] = PF_VERSION;
+    out[5] = out[6] = out[7] = 0;
+    put_be64 (out + 8, PF_OPSLIMIT);
+    put_be64 (out + 16, PF_MEMLIMIT);
+    randombytes_buf (out + PF_SALTOFFSET, crypto_pwhash_SALTBYTES);
+    randombytes_buf (out + PF_NONCEOFFSET, crypto_secretbox_NONCEBYTES);
+    int rc = -1;
+    if (crypto_pwhash (key, crypto_secretbox_KEYBYTES, (const char *)s_pass, s_passlen, out + PF_SALTOFFSET,
+                       PF_OPSLIMIT, PF_MEMLIMIT, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+        cx_fail ("cannot derive a key from the passphrase (out of memory?)");
+        goto out;
+    }
+    crypto_secretbox_easy (out + PF_HEADERBYTES, plain, len, out + PF_NONCEOFFSET, key);
+    *outlen = PF_HEADERBYTES + len + crypto_secretbox_MACBYTES;
+    rc = 0;
+out:
+    sodium_free (key);
+    return rc;
+}
+
+static cx_keypair_t *keypair_parse_named (const uint8_t *buf, size_t len, cx_keytype_t expect,
+                                          const char *name);
+
+static cx_keypair_t *protected_parse_named (const uint8_t *buf, size_t len, cx_keytype_t expect,
+                                            const char *pass, size_t passlen, const char *name)
+{
+    if (!buf || len < PF_HEADERBYTES + crypto_secretbox_MACBYTES + KF_HEADERBYTES ||
+        len > CX_KEYFILE_PROTECTED_MAXBYTES || memcmp (buf, PF_MAGIC, 4) != 0 || buf[4] != PF_VERSION ||
+        buf[5] || buf[6] || buf[7]) {
+        cx_fail ("%s: not a protected cdx key file", name);
+        return NULL;
+    }
+    if (get_be64 (buf + 8) != PF_OPSLIMIT || get_be64 (buf + 16) != PF_MEMLIMIT) {
+        cx_fail ("%s: passphrase parameters other than those this version writes", name);
+        return NULL;
+    }
+    if (!pass || passlen == 0) {
+        cx_fail ("%s is protected by a passphrase: set CDX_PASSPHRASE_FILE (or CDX_PASSPHRASE)", name);
+        return NULL;
+    }
+    size_t plen = len - PF_HEADERBYTES - crypto_secretbox_MACBYTES;
+    uint8_t *key = sodium_malloc (crypto_secretbox_KEYBYTES);
+    uint8_t *plain = sodium_malloc (plen);
+    cx_keypair_t *kp = NULL;
+    if (!key || !plain) {
+        cx_fail ("out of guarded memory");
+        goto out;
+    }
+    if (crypto_pwhash (key, crypto_secretbox_KEYBYTES, pass, passlen, buf + PF_SALTOFFSET, PF_OPSLIMIT,
+                       PF_MEMLIMIT, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+        cx_fail ("%s: cannot derive a key from the passphrase (out of memory?)", name);
+        goto out;
+    }
+    if (crypto_secretbox_open_easy (plain, buf + PF_HEADERBYTES, len - PF_HEADERBYTES, buf + PF_NONCEOFFSET,
+                                    key) != 0) {
+        cx_fail ("%s: wrong passphrase, or the file was altered", name);
+        goto out;
+    }
+    kp = keypair_parse_named (plain, plen, expect, name);
+out:
+    if (key) sodium_free (key);
+    if (plain) sodium_free (plain);
+    return kp;
+}
+
+cx_keypair_t *cx_keypair_parse_protected (const uint8_t *buf, size_t len, cx_keytype_t expect,
+                                          const char *pass, size_t passlen)
+{
+    return protected_parse_named (buf, len, expect, pass, passlen, "key file");
+}
+
 int cx_keypair_save (const cx_keypair_t *kp, const char *path)
 {
     if (!kp || !path) {
@@ -242,6 +386,13 @@ int cx_keypair_save (const cx_keypair_t *kp, const char *path)
     fingerprint_raw (kp->pk, buf + 8);
     memcpy (buf + KF_PKOFFSET, kp->pk, CX_SIGN_PUBLICKEYBYTES);
     memcpy (buf + KF_SKOFFSET, kp->sk, sklen);
+    const uint8_t *data = buf;
+    size_t datalen = len;
+    uint8_t sealed[CX_KEYFILE_PROTECTED_MAXBYTES];
+    if (s_pass) {
+        if (envelope_seal (buf, len, sealed, &datalen) != 0) goto out;
+        data = sealed;
+    }
 
     fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -258,7 +409,7 @@ int cx_keypair_save (const cx_keypair_t *kp, const char *path)
         cx_fail ("key file %s: cannot set mode 0600: %s", path, strerror (errno));
         goto out;
     }
-    if (write_all (fd, buf, len) != 0) {
+    if (write_all (fd, data, datalen) != 0) {
         cx_fail ("key file %s: write failed: %s", path, strerror (errno));
         goto out;
     }
@@ -279,9 +430,6 @@ out:
     sodium_free (buf);                     /* NULL-safe; wipes */
     return rc;
 }
-
-static cx_keypair_t *keypair_parse_named (const uint8_t *buf, size_t len, cx_keytype_t expect,
-                                          const char *name);
 
 /* Reads the whole of FD (a regular file at most CX_KEYFILE_MAXBYTES long)
    into BUF of CAP bytes; *LEN_P gets the count. 0 or -1 (errno, or EFBIG
@@ -314,7 +462,7 @@ cx_keypair_t *cx_keypair_load (const char *path, cx_keytype_t expect)
     }
     cx_keypair_t *kp = NULL;
     uint8_t *buf = NULL;
-    const size_t cap = CX_KEYFILE_MAXBYTES + 1; /* one spare to notice growth */
+    const size_t cap = CX_KEYFILE_PROTECTED_MAXBYTES + 1; /* one spare to notice growth */
     size_t len = 0;
 
     /* O_NONBLOCK so that a FIFO planted at PATH cannot hang us before fstat
@@ -341,9 +489,9 @@ cx_keypair_t *cx_keypair_load (const char *path, cx_keytype_t expect)
                  (unsigned)(st.st_mode & 0777));
         goto out;
     }
-    if (st.st_size < 0 || (uintmax_t)st.st_size > CX_KEYFILE_MAXBYTES) {
+    if (st.st_size < 0 || (uintmax_t)st.st_size > CX_KEYFILE_PROTECTED_MAXBYTES) {
         cx_fail ("key file %s: %jd bytes is larger than any key file (%u); not a cdx key", path,
-                 (intmax_t)st.st_size, CX_KEYFILE_MAXBYTES);
+                 (intmax_t)st.st_size, CX_KEYFILE_PROTECTED_MAXBYTES);
         goto out;
     }
     buf = sodium_malloc (cap);
@@ -354,14 +502,20 @@ cx_keypair_t *cx_keypair_load (const char *path, cx_keytype_t expect)
     if (read_all (fd, buf, cap, &len) != 0) {
         if (errno == EFBIG)
             cx_fail ("key file %s grew past %u bytes while being read; not a cdx key", path,
-                     CX_KEYFILE_MAXBYTES);
+                     CX_KEYFILE_PROTECTED_MAXBYTES);
         else
             cx_fail ("key file %s: read failed: %s", path, strerror (errno));
         goto out;
     }
     char name[200];
     snprintf (name, sizeof name, "key file %s", path);
-    kp = keypair_parse_named (buf, len, expect, name);
+    if (len >= 4 && memcmp (buf, PF_MAGIC, 4) == 0)
+        kp = protected_parse_named (buf, len, expect, (const char *)s_pass, s_passlen, name);
+    else if (len > CX_KEYFILE_MAXBYTES)
+        cx_fail ("key file %s: %zu bytes is larger than any key file (%u); not a cdx key", path, len,
+                 CX_KEYFILE_MAXBYTES);
+    else
+        kp = keypair_parse_named (buf, len, expect, name);
 out:
     if (buf) {
         sodium_memzero (buf, cap);

@@ -34,6 +34,7 @@
 #define CX_FINGERPRINTBYTES      8u   /* short key fingerprint */
 #define CX_FINGERPRINT_HEXLEN   17u   /* 16 hex digits and a NUL */
 #define CX_KEYFILE_MAXBYTES    128u   /* no key file is larger than this */
+#define CX_KEYFILE_PROTECTED_MAXBYTES 256u /* ... nor a passphrase-protected one */
 
 /* Must be called once before anything else. Returns 0, or -1 if libsodium
    cannot be initialised. */
@@ -71,6 +72,22 @@ cx_keypair_t *cx_keypair_load (const char *path, cx_keytype_t expect);
 /* Parses the bytes of a key file (the part of cx_keypair_load that reads
    outside bytes; a fuzz target). NULL on failure. */
 cx_keypair_t *cx_keypair_parse (const uint8_t *buf, size_t len, cx_keytype_t expect);
+
+/* ---- passphrase protection of key files -------------------------------
+
+   With a passphrase set (for this process), cx_keypair_save writes key
+   files protected by it (Argon2id, then XSalsa20-Poly1305 around the plain
+   file: layout in cx.c), and cx_keypair_load opens them; without one, a
+   protected file is refused with a reason that names CDX_PASSPHRASE_FILE.
+   Plain key files load either way. The passphrase is kept in guarded
+   memory; LEN 0 clears it. -1 if longer than 1024 bytes. */
+int cx_set_passphrase (const char *pass, size_t len);
+int cx_passphrase_set (void);   /* 1 if one is set */
+
+/* Opens a protected key file's bytes with PASS (a fuzz target; the part of
+   cx_keypair_load that reads outside bytes). NULL on failure. */
+cx_keypair_t *cx_keypair_parse_protected (const uint8_t *buf, size_t len, cx_keytype_t expect,
+                                          const char *pass, size_t passlen);
 
 void cx_keypair_destroy (cx_keypair_t **kp_p);
 

@@ -1,4 +1,5 @@
-/*  fuzz_keyfile: hostile key files against cx_keypair_parse.
+/*  fuzz_keyfile: hostile key files against cx_keypair_parse and
+    cx_keypair_parse_protected.
 
     Every input is tried as each of the three key types (a key file names
     its type, and a file of the wrong type must be refused, not misread).
@@ -41,5 +42,18 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         if (kp) FUZZ_FAIL ("cx_keypair_destroy left the pointer set");
     }
     if (accepted > 1) FUZZ_FAIL ("one file accepted as %d key types", accepted);
+    /* The same bytes as a passphrase-protected file (passphrase "x"): the
+       envelope is checked before any key derivation; what opens must be a
+       key pair of the asked type, and at most one type. */
+    accepted = 0;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        cx_keypair_t *kp = cx_keypair_parse_protected (data, size, types[i], "x", 1);
+        if (!kp) continue;
+        accepted++;
+        if (cx_keypair_type (kp) != types[i])
+            FUZZ_FAIL ("protected: type %d read as %d", (int)types[i], (int)cx_keypair_type (kp));
+        cx_keypair_destroy (&kp);
+    }
+    if (accepted > 1) FUZZ_FAIL ("one protected file accepted as %d key types", accepted);
     return 0;
 }

@@ -114,7 +114,10 @@ static int s_cp_verify (node_t *n, const store_checkpoint_t *c)
     uint8_t msg[S_CP_MSG_MAX];
     size_t len = s_cp_message (n->self.org, c->seq, c->hash, msg);
     if (len == 0) return -1;
-    return cx_verify (cx_keypair_public (n->sign), msg, len, c->sig) == 0 ? 0 : -1;
+    if (cx_verify (cx_keypair_public (n->sign), msg, len, c->sig) == 0) return 0;
+    for (size_t i = 0; i < n->nold_sign; i++) /* signed before a key rotation */
+        if (cx_verify (n->old_sign_pk[i], msg, len, c->sig) == 0) return 0;
+    return -1;
 }
 
 /* Signs and records a checkpoint of entry SEQ with chain hash HASH. 0, or

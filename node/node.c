@@ -9,6 +9,7 @@
     Not for: sockets to peers (run.c), parsing the command line (tools/),
     the audit log's chain and checkpoints (audit.c).
 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -253,6 +254,42 @@ out:
     return rc;
 }
 
+/* Keys kept after rotations: keys/old/box-T.key and sign-T.key. */
+static int s_load_old_keys (node_t *n, char *err, size_t errlen)
+{
+    char dir[NODE_PATH_MAX];
+    if (s_path (dir, sizeof dir, n->home, "keys/old") != 0)
+        return s_err (err, errlen, "home path too long");
+    DIR *dp = opendir (dir);
+    if (!dp)
+        return errno == ENOENT ? 0 : s_err (err, errlen, "cannot read %s: %s", dir, strerror (errno));
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir (dp)) != NULL) {
+        int box = strncmp (e->d_name, "box-", 4) == 0, sign = strncmp (e->d_name, "sign-", 5) == 0;
+        size_t len = strlen (e->d_name);
+        if ((!box && !sign) || len < 5 || strcmp (e->d_name + len - 4, ".key") != 0)
+            continue;
+        if ((box && n->nold_box == NODE_OLD_KEYS_MAX) || (sign && n->nold_sign == NODE_OLD_KEYS_MAX))
+            continue;
+        char path[NODE_PATH_MAX + 256];
+        snprintf (path, sizeof path, "%s/%s", dir, e->d_name);
+        cx_keypair_t *kp = cx_keypair_load (path, box ? CX_KEY_BOX : CX_KEY_SIGN);
+        if (!kp) {
+            rc = s_err (err, errlen, "%s", cx_error ());
+            break;
+        }
+        if (box) {
+            n->old_box[n->nold_box++] = kp;
+        } else {
+            memcpy (n->old_sign_pk[n->nold_sign++], cx_keypair_public (kp), 32);
+            cx_keypair_destroy (&kp);
+        }
+    }
+    closedir (dp);
+    return rc;
+}
+
 node_t *node_open (const char *home, char *err, size_t errlen)
 {
     if (!home || !*home) {
@@ -294,6 +331,8 @@ node_t *node_open (const char *home, char *err, size_t errlen)
             goto fail;
         }
     }
+    if (s_load_old_keys (n, err, errlen) != 0)
+        goto fail;
     return n;
 fail:
     node_close (&n);
@@ -309,6 +348,8 @@ void node_close (node_t **n_p)
     cx_keypair_destroy (&n->sign);
     cx_keypair_destroy (&n->box);
     cx_keypair_destroy (&n->curve);
+    for (size_t i = 0; i < n->nold_box; i++)
+        cx_keypair_destroy (&n->old_box[i]);
     if (n->lock_fd >= 0)
         close (n->lock_fd);
     free (n);
@@ -328,6 +369,9 @@ int node_card (node_t *n, char *buf, size_t cap)
 
 int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
 {
+    static const char cert_magic[] = "cdx-cert: ";
+    if (len >= sizeof cert_magic - 1 && memcmp (text, cert_magic, sizeof cert_magic - 1) == 0)
+        return node_cert_add (n, text, len, out);
     char actor[80];
     snprintf (actor, sizeof actor, "user:%s", node_user ());
     card_t card;
@@ -344,6 +388,29 @@ int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
     }
     if (strcmp (card.org, n->self.org) == 0)
         return node_fail (n, "card is for %s, which is this node", card.org);
+    /* A hand pin does not override the authority: a card for an
+       organisation certified with other keys, or carrying another
+       organisation's transport key, is refused. */
+    store_peer_t old;
+    char fpr[CX_FINGERPRINT_HEXLEN];
+    cx_fingerprint (card.sign_pk, fpr);
+    if (store_peer_get (n->store, card.org, &old) == 0 && strcmp (old.trust, "certified") == 0) {
+        if (memcmp (old.sign_pk, card.sign_pk, 32) != 0 || memcmp (old.box_pk, card.box_pk, 32) != 0 ||
+            memcmp (old.curve_pk, card.curve_pk, 32) != 0) {
+            node_fail (n, "card for %s carries keys (signing key %s) other than those the authority certified "
+                       "for %s: refused", card.org, fpr, card.org);
+            node_audit (n, actor, "peer-add", "card", card.org, "refuse", "trust.wrong-key", "%s", n->err);
+            return -1;
+        }
+        if (out)
+            *out = old;
+        return 0;                                   /* already certified with these keys */
+    }
+    if (store_peer_by_curve (n->store, card.curve_pk, &old) == 0 && strcmp (old.org, card.org) != 0) {
+        node_fail (n, "card for %s carries the transport key of %s: refused", card.org, old.org);
+        node_audit (n, actor, "peer-add", "card", card.org, "refuse", "trust.wrong-key", "%s", n->err);
+        return -1;
+    }
     store_peer_t p;
     memset (&p, 0, sizeof p);
     snprintf (p.org, sizeof p.org, "%s", card.org);
@@ -360,13 +427,113 @@ int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
     snprintf (p.trust, sizeof p.trust, "pinned");
     if (store_peer_put (n->store, &p) != 0)
         return node_fail (n, "cannot store peer %s: %s", p.org, store_error (n->store));
-    char fpr[CX_FINGERPRINT_HEXLEN];
-    cx_fingerprint (card.sign_pk, fpr);
     node_audit (n, actor, "peer-add", "card", card.org, "allow", "trust.pinned",
                 "pinned by hand: %s (%s) at %s, signing key %s", card.name, card.role, card.endpoint, fpr);
     if (out)
         *out = p;
     return 0;
+}
+
+/* ---- key rotation -------------------------------------------------------- */
+
+int node_keys_rotate (node_t *n, char *card_out, size_t cap)
+{
+    if (node_running (n))
+        return node_fail (n, "the node is running: stop it (cdx run) before rotating its keys");
+    char actor[80];
+    snprintf (actor, sizeof actor, "user:%s", node_user ());
+    static const cx_keytype_t types[3] = {CX_KEY_SIGN, CX_KEY_BOX, CX_KEY_CURVE};
+    static const char *const names[3] = {"sign", "box", "curve"};
+    cx_keypair_t *kp[3] = {NULL, NULL, NULL};
+    char olddir[NODE_PATH_MAX], path[NODE_PATH_MAX], fresh[NODE_PATH_MAX + 8], keep[NODE_PATH_MAX + 64];
+    int rc = -1;
+    if (s_path (olddir, sizeof olddir, n->home, "keys/old") != 0)
+        return node_fail (n, "home path too long");
+    if (mkdir (olddir, 0700) != 0 && errno != EEXIST)
+        return node_fail (n, "cannot create %s: %s", olddir, strerror (errno));
+    long long stamp = (long long) time (NULL);
+    /* New keys are written beside the old (.new), then each old key moves
+       to keys/old/ and the new one takes its name: an interruption leaves
+       every key either in place or kept. */
+    for (int i = 0; i < 3; i++) {
+        snprintf (path, sizeof path, "%s/keys/%s.key", n->home, names[i]);
+        snprintf (fresh, sizeof fresh, "%s.new", path);
+        unlink (fresh);
+        kp[i] = cx_keypair_new (types[i]);
+        if (!kp[i] || cx_keypair_save (kp[i], fresh) != 0) {
+            node_fail (n, "cannot make new keys: %s", cx_error ());
+            goto out;
+        }
+    }
+    card_t card;
+    memset (&card, 0, sizeof card);
+    snprintf (card.org, sizeof card.org, "%s", n->self.org);
+    snprintf (card.role, sizeof card.role, "%s", n->self.role);
+    snprintf (card.name, sizeof card.name, "%s", n->self.name);
+    snprintf (card.endpoint, sizeof card.endpoint, "%s", n->self.endpoint);
+    memcpy (card.sign_pk, cx_keypair_public (kp[0]), 32);
+    memcpy (card.box_pk, cx_keypair_public (kp[1]), 32);
+    memcpy (card.curve_pk, cx_keypair_public (kp[2]), 32);
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (card.created, sizeof card.created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char text[CARD_MAX_BYTES + 1];
+    if (s_sign_card (kp[0], &card, text, sizeof text) != 0) {
+        node_fail (n, "cannot sign the new card: %s", card_error ());
+        goto out;
+    }
+    for (int i = 0; i < 3; i++) {
+        snprintf (path, sizeof path, "%s/keys/%s.key", n->home, names[i]);
+        snprintf (fresh, sizeof fresh, "%s.new", path);
+        snprintf (keep, sizeof keep, "%s/%s-%lld.key", olddir, names[i], stamp);
+        if (rename (path, keep) != 0 || rename (fresh, path) != 0) {
+            node_fail (n, "cannot replace %s: %s (old keys are in %s)", path, strerror (errno), olddir);
+            goto out;
+        }
+    }
+    s_sync_dir (olddir);
+    snprintf (path, sizeof path, "%s/keys", n->home);
+    s_sync_dir (path);
+    char oldfpr[CX_FINGERPRINT_HEXLEN], newfpr[CX_FINGERPRINT_HEXLEN];
+    cx_fingerprint (cx_keypair_public (n->sign), oldfpr);
+    cx_fingerprint (card.sign_pk, newfpr);
+    if (store_self_card (n->store, text) != 0) {
+        node_fail (n, "cannot record the new card: %s (the new keys are in place; cdx card shows the old card)",
+                   store_error (n->store));
+        goto out;
+    }
+    snprintf (n->self.card, sizeof n->self.card, "%s", text);
+    /* This handle now uses the new keys and keeps the old ones as a
+       reopened node would. */
+    if (n->nold_box < NODE_OLD_KEYS_MAX)
+        n->old_box[n->nold_box++] = n->box;
+    else
+        cx_keypair_destroy (&n->box);
+    if (n->nold_sign < NODE_OLD_KEYS_MAX)
+        memcpy (n->old_sign_pk[n->nold_sign++], cx_keypair_public (n->sign), 32);
+    cx_keypair_destroy (&n->sign);
+    cx_keypair_destroy (&n->curve);
+    n->sign = kp[0];
+    n->box = kp[1];
+    n->curve = kp[2];
+    kp[0] = kp[1] = kp[2] = NULL;
+    node_audit (n, actor, "rotate", "keys", "", "allow", "local.keys",
+                "keys rotated: signing key %s replaced by %s; old keys kept in keys/old (data wrapped for them "
+                "stays readable); peers learn the new keys from a new certificate or card",
+                oldfpr, newfpr);
+    if (card_out)
+        snprintf (card_out, cap, "%s", text);
+    rc = 0;
+out:
+    for (int i = 0; i < 3; i++) {
+        if (kp[i]) {
+            snprintf (fresh, sizeof fresh, "%s/keys/%s.key.new", n->home, names[i]);
+            unlink (fresh);
+        }
+        cx_keypair_destroy (&kp[i]);
+    }
+    return rc;
 }
 
 /* ---- publish ------------------------------------------------------------ */
@@ -780,9 +947,27 @@ int node_find (node_t *n, const char *publisher, const char *topic, int64_t vers
 
 /* ---- export ------------------------------------------------------------- */
 
+cx_content_t *node_unwrap (node_t *n, const uint8_t wrapped[CX_WRAPPEDBYTES])
+{
+    cx_content_t *k = cx_content_unwrap (wrapped, n->box);
+    for (size_t i = 0; !k && i < n->nold_box; i++)
+        k = cx_content_unwrap (wrapped, n->old_box[i]);
+    return k;
+}
+
+int node_own_sign_key (const node_t *n, const uint8_t pk[32])
+{
+    if (memcmp (pk, cx_keypair_public (n->sign), 32) == 0)
+        return 1;
+    for (size_t i = 0; i < n->nold_sign; i++)
+        if (memcmp (pk, n->old_sign_pk[i], 32) == 0)
+            return 1;
+    return 0;
+}
+
 cx_content_t *node_content_key (node_t *n, const store_dataset_t *d)
 {
-    cx_content_t *k = cx_content_unwrap (d->wrapped, n->box);
+    cx_content_t *k = node_unwrap (n, d->wrapped);
     if (!k)
         node_fail (n, "dataset %s: the content key does not open with this node's key", d->id);
     return k;

@@ -48,8 +48,96 @@ const char *node_user (void);
 int node_card (node_t *n, char *buf, size_t cap);
 
 /* Verifies a card (layout and self-signature) and stores the peer as
-   pinned. OUT (may be NULL) receives the stored peer. */
+   pinned; or, given a certificate (cdx-cert), verifies it with the
+   trusted authority's key and stores the peer as certified. A card for an
+   organisation the authority certified with other keys is refused
+   (trust.wrong-key). OUT (may be NULL) receives the stored peer. */
 int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out);
+
+/* ---- trust: the national authority and its directory (node/trust.c) ---
+
+   A node may trust one national authority (its authority file, cert.h).
+   The authority's signed directory then makes peers "certified": their
+   ORG, keys, DSPT status and certificate end come from it. ZAP admits a
+   certified peer only while its certificate is current and not revoked;
+   hand pins (node_peer_add with a card) stay possible and are recorded as
+   such. Every refusal is audited with a rule: trust.uncertified,
+   trust.expired, trust.revoked, trust.wrong-key, trust.directory-old,
+   trust.directory-forged, trust.directory-expired, trust.no-authority. */
+
+/* After a directory's expiry a node still accepts it, for this long, so
+   that the network keeps working while the authority is unreachable.
+   Already admitted peers keep working on their own certificates. */
+#define NODE_DIRECTORY_GRACE (7 * 86400)   /* seconds */
+
+/* Records the authority file TEXT as the one this node trusts. Refuses an
+   altered file, or a different authority when one is already trusted. */
+int node_trust_authority (node_t *n, const char *text, size_t len);
+
+typedef struct {
+    uint64_t serial;          /* the directory's serial */
+    int64_t expires;
+    int certified;            /* peers added or renewed from it */
+    int revoked;              /* peers newly revoked by it */
+    int refused;              /* certificates refused (wrong key) */
+} node_directory_result_t;
+
+/* Verifies a signed directory with the trusted authority's key and, if it
+   is newer than the one held, applies it in one transaction: peers become
+   certified (DSPT and expiry filled), revoked keys are marked. FROM names
+   the source for the audit log ("file" or a peer's org). -1 if refused
+   (node_error; audited with its rule), RESULT (may be NULL) filled on
+   success. A running node on this home is kicked. */
+int node_directory_import (node_t *n, const char *text, size_t len, const char *from,
+                           node_directory_result_t *result);
+
+/* The directory this node holds (serial 0 if none), and its expiry. */
+int node_directory_held (node_t *n, uint64_t *serial, int64_t *expires);
+
+/* A peer is barred when it is revoked, or certified with a certificate
+   that has ended (at NOW). RULE (may be NULL) receives the rule's name. */
+int node_peer_barred (const store_peer_t *p, int64_t now, const char **rule);
+
+/* ---- the authority's own side (node/authority.c) -------------------- */
+
+/* Creates an authority home: its Ed25519 key (0600), the authority file
+   (authority.pub) that nodes trust, its serial counters. */
+int node_authority_init (const char *home, const char *name, char *err, size_t errlen);
+
+typedef struct {
+    const char *card;         /* the node's card, as text */
+    size_t card_len;
+    const char *dspt;         /* standards-exceeded | standards-met | ... */
+    const char *dspt_year;    /* 2025/26 */
+    int days;                 /* validity from now, 0 = 365 */
+    const char *not_before;   /* or explicit times (YYYY-MM-DDTHH:MM:SSZ), NULL = from days */
+    const char *not_after;
+} node_certify_t;
+
+/* Issues a certificate for a card (its self-signature verified) into OUT.
+   *REFUSED is set when a rule refused it (altered card, revoked key, a
+   key certified for another organisation). -1 with the reason in ERR. */
+int node_authority_certify (const char *home, const node_certify_t *o, char *out, size_t cap, int *refused,
+                            char *err, size_t errlen);
+
+/* Revokes every certified key of ORG, or the key with FINGERPRINT. *COUNT
+   receives how many keys. */
+int node_authority_revoke (const char *home, const char *org, const char *fingerprint, const char *reason,
+                           int *count, char *err, size_t errlen);
+
+/* Signs a new directory (the next serial) of every current certificate
+   and every revocation, expiring in DAYS (0 = 7) or at EXPIRES. *OUT is
+   malloc'd (caller frees). */
+int node_authority_directory (const char *home, int days, const char *expires, char **out, size_t *len,
+                              uint64_t *serial, char *err, size_t errlen);
+
+/* Replaces this node's three key pairs with new ones and signs a new card
+   (CARD_OUT, may be NULL). The old keys are kept in keys/old/: content
+   keys wrapped for the old box key (datasets received or queued before)
+   stay readable, and older audit checkpoints still verify. Refuses while
+   the node runs. Peers learn the new keys from the authority's next
+   directory (certify the new card) or from the new card pinned again. */
+int node_keys_rotate (node_t *n, char *card_out, size_t cap);
 
 /* Progress callback for long operations: done and total bytes. */
 typedef void (node_progress_fn) (uint64_t done, uint64_t total, void *arg);

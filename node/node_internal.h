@@ -14,6 +14,7 @@
 
 #define NODE_CHUNK_SIZE   PROTO_CHUNK_MAX      /* plaintext bytes per chunk */
 #define NODE_PATH_MAX     4096
+#define NODE_OLD_KEYS_MAX 32                   /* rotations remembered */
 
 struct node {
     char home[NODE_PATH_MAX];
@@ -22,6 +23,13 @@ struct node {
     cx_keypair_t *sign;
     cx_keypair_t *box;
     cx_keypair_t *curve;
+    /* Keys replaced by cdx keys rotate (keys/old/): box keys still open
+       content keys wrapped for them; signing keys still verify this
+       node's older audit checkpoints. */
+    cx_keypair_t *old_box[NODE_OLD_KEYS_MAX];
+    size_t nold_box;
+    uint8_t old_sign_pk[NODE_OLD_KEYS_MAX][32];
+    size_t nold_sign;
     int lock_fd;                 /* held by node_run */
     int64_t audit_tried;         /* seq at the running node's last checkpoint attempt */
     char err[NODE_ERR_MAX];
@@ -45,6 +53,20 @@ void node_log (const node_t *n, const char *level, const char *fmt, ...)
 
 /* Opens the content key of dataset D (wrapped for this node). */
 cx_content_t *node_content_key (node_t *n, const store_dataset_t *d);
+
+/* Opens a content key wrapped for this node's box key, or for one it had
+   before a rotation. NULL if none opens it. */
+cx_content_t *node_unwrap (node_t *n, const uint8_t wrapped[CX_WRAPPEDBYTES]);
+
+/* 1 if PK is this node's signing key or one it had before a rotation. */
+int node_own_sign_key (const node_t *n, const uint8_t pk[32]);
+
+/* trust.c: the trusted authority's key (and name): 0, STORE_NOTFOUND if
+   none is trusted, -1 on error (node_error). */
+int node_authority_key (node_t *n, uint8_t pk[32], char *name, size_t cap);
+
+/* trust.c: adds the peer of a certificate file (node_peer_add's other half). */
+int node_cert_add (node_t *n, const char *text, size_t len, store_peer_t *out);
 
 #define NODE_KICK_FILE "kick.ipc"
 

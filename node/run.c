@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "cert.h"
 #include "hasher.h"
 #include "node_internal.h"
 
@@ -100,6 +101,9 @@ typedef struct {
     int64_t corrupt_start;     /* window of chunks from it that failed, ms */
     int corrupt;               /* how many in that window */
     int64_t cut_until;         /* its offers are refused until then, ms */
+    const char *barred;        /* rule that bars it (revoked, expired), or NULL */
+    int admitted;              /* its first admission by ZAP was recorded */
+    int held_noted;            /* holding its deliveries was recorded */
 } peer_t;
 
 typedef struct {
@@ -150,6 +154,8 @@ typedef struct {
     int64_t inflight;          /* chunks sent, not yet consumed, all peers */
     size_t pump_next;          /* round-robin start for s_pump_all */
     char actor[80];
+    int authority;             /* this node trusts an authority: it passes directories on */
+    uint64_t dir_serial;       /* serial of the directory held, 0 if none */
 } run_t;
 
 typedef struct {
@@ -287,7 +293,8 @@ static int s_peer_connect (run_t *r, peer_t *p)
         return -1;
     int one = 1, zero = 0, hb = RUN_HEARTBEAT_MS, hbt = RUN_HEARTBEAT_MS * 3, ivl = 100,
         ivlmax = 5000;
-    int64_t maxmsg = PROTO_HEADER_MAX + RUN_CURVE_OVERHEAD;
+    /* Replies are small, except a DIRECTORY (section 11.3 of SPEC.md). */
+    int64_t maxmsg = CERT_DIR_MAX_BYTES + RUN_CURVE_OVERHEAD;
     zmq_setsockopt (p->dealer, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt (p->dealer, ZMQ_IMMEDIATE, &one, sizeof one);
     zmq_setsockopt (p->dealer, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
@@ -339,13 +346,42 @@ static void s_peer_close (run_t *r, peer_t *p)
     s_out_release (r, &p->out);
 }
 
+static void s_delivery_note (run_t *r, peer_t *p, const char *state, const char *error,
+                             int count_attempt);
+
+/* A peer the authority revoked, or whose certificate ended: its DEALER is
+   closed (nothing more is sent to it), a transfer to it in progress is put
+   back in line with the reason, and the event is audited once. */
+static void s_peer_bar (run_t *r, peer_t *p, const char *rule)
+{
+    int had = p->dealer != NULL;
+    if (p->out.dataset[0])
+        s_delivery_note (r, p, "queued", "held: the peer's certificate is revoked or has ended", 0);
+    s_peer_close (r, p);
+    p->connected = 0;
+    if (p->barred && strcmp (p->barred, rule) == 0)
+        return;
+    p->barred = rule;
+    char actor[80];
+    s_peer_actor (p, actor, sizeof actor);
+    node_audit (r->n, actor, "disconnect", "peer", p->info.org, "refuse", rule,
+                "%s is barred (%s): %sno data is sent to it or accepted from it; deliveries to it are held",
+                p->info.org, strcmp (rule, "trust.revoked") == 0 ? "revoked by the authority" : "certificate ended",
+                had ? "its connection closed; " : "");
+    node_log (r->n, "warn", "peer %s barred (%s)", p->info.org, rule);
+}
+
 static int s_load_peer (const store_peer_t *info, void *arg)
 {
     run_t *r = arg;
     peer_t *p = s_peer (r, info->org);
+    const char *rule = NULL;
+    int barred = node_peer_barred (info, (int64_t) time (NULL), &rule);
     if (p && memcmp (p->info.curve_pk, info->curve_pk, 32) == 0 &&
-        strcmp (p->info.endpoint, info->endpoint) == 0) {
+        strcmp (p->info.endpoint, info->endpoint) == 0 && (barred || p->dealer)) {
         p->info = *info;
+        if (barred)
+            s_peer_bar (r, p, rule);
         return 0;
     }
     if (p) {                                  /* card replaced: reconnect */
@@ -365,6 +401,12 @@ static int s_load_peer (const store_peer_t *info, void *arg)
     p->connected = 0;
     p->retry_at = 0;
     p->backoff_ms = 0;
+    p->held_noted = 0;
+    if (barred) {
+        s_peer_bar (r, p, rule);
+        return 0;
+    }
+    p->barred = NULL;
     if (s_peer_connect (r, p) != 0)
         node_log (r->n, "error", "peer %s: cannot set up its socket", info->org);
     else
@@ -427,20 +469,55 @@ static void s_handle_zap (run_t *r)
     }
     store_peer_t peer;
     int found = store_peer_by_curve (r->n->store, (const uint8_t *) frames[6], &peer);
-    if (found == 0) {
-        s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "200", "OK", peer.org);
-        return;
-    }
     char fpr[CX_FINGERPRINT_HEXLEN];
     cx_fingerprint ((const uint8_t *) frames[6], fpr);
+    char actor[64];
+    snprintf (actor, sizeof actor, "key:%s", fpr);
+    const char *rule = NULL;
+    if (found == 0 && node_peer_barred (&peer, (int64_t) time (NULL), &rule)) {
+        s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "400",
+                     strcmp (rule, "trust.revoked") == 0 ? "revoked" : "certificate ended", "");
+        if (!s_limit_pass (r, &r->zap_refusals, ""))
+            return;
+        char until[32];
+        time_t t = (time_t) (strcmp (rule, "trust.revoked") == 0 ? peer.revoked : peer.not_after);
+        struct tm tm;
+        gmtime_r (&t, &tm);
+        strftime (until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        node_log (r->n, "warn", "refused connection from %s (%s): %s", peer.org, address, rule);
+        node_audit (r->n, actor, "connect", "transport", peer.org, "refuse", rule,
+                    "connection from %s refused: %s's %s at %s", address, peer.org,
+                    strcmp (rule, "trust.revoked") == 0 ? "key was revoked by the authority" : "certificate ended",
+                    until);
+        return;
+    }
+    if (found == 0) {
+        s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "200", "OK", peer.org);
+        peer_t *p = s_peer (r, peer.org);
+        if (p && !p->admitted) {                /* once per peer and run: how it was trusted */
+            p->admitted = 1;
+            node_audit (r->n, actor, "connect", "transport", peer.org, "allow",
+                        strcmp (peer.trust, "certified") == 0 ? "trust.certified" : "trust.pinned",
+                        "%s admitted from %s (%s%s%s)", peer.org, address,
+                        strcmp (peer.trust, "certified") == 0 ? "certified by the authority, DSPT " : "pinned by hand",
+                        strcmp (peer.trust, "certified") == 0 ? peer.dspt : "",
+                        "");
+        }
+        return;
+    }
+    uint8_t apk[32];
+    int has_authority = node_authority_key (r->n, apk, NULL, 0) == 0;
     s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "400", "unknown key", "");
     if (!s_limit_pass (r, &r->zap_refusals, ""))
         return;
     node_log (r->n, "warn", "refused connection from %s: CURVE key %s is not a known peer", address, fpr);
-    char actor[64];
-    snprintf (actor, sizeof actor, "key:%s", fpr);
-    node_audit (r->n, actor, "connect", "transport", "", "refuse", "zap.unknown-key",
-                "connection from %s refused: CURVE key %s belongs to no added peer", address, fpr);
+    if (has_authority)
+        node_audit (r->n, actor, "connect", "transport", "", "refuse", "trust.uncertified",
+                    "connection from %s refused: CURVE key %s has no certificate in the authority's directory and "
+                    "was not pinned by hand", address, fpr);
+    else
+        node_audit (r->n, actor, "connect", "transport", "", "refuse", "zap.unknown-key",
+                    "connection from %s refused: CURVE key %s belongs to no added peer", address, fpr);
 }
 
 /* ---- outgoing deliveries: the state machine ----------------------------- */
@@ -770,6 +847,17 @@ static int s_scan_delivery (const store_delivery_t *d, void *arg)
         s_schedule (s->r, s->now + (left_ms < 3600000 ? left_ms : 3600000));
     }
     peer_t *p = s_peer (s->r, d->subscriber);
+    if (p && p->barred) {                        /* held, not lost: it resumes if the peer is certified again */
+        if (!p->held_noted) {
+            p->held_noted = 1;
+            store_delivery_t h = *d;
+            snprintf (h.error, sizeof h.error, "held: %s is barred (%s)", p->info.org, p->barred);
+            store_delivery_update (s->r->n->store, &h);
+            node_audit (s->r->n, "node", "hold", d->dataset, p->info.org, "refuse", p->barred,
+                        "deliveries to %s are held while it is barred (%s)", p->info.org, p->barred);
+        }
+        return 0;
+    }
     if (!p || p->out.dataset[0])
         return 0;                                /* unknown peer, or busy */
     if (!p->connected) {
@@ -793,7 +881,7 @@ static int s_scan_sub (const store_sub_t *sub, void *arg)
         (strcmp (sub->state, "requested") != 0 && strcmp (sub->state, "ending") != 0))
         return 0;
     peer_t *p = s_peer (s->r, sub->publisher);
-    if (!p || !p->connected)
+    if (!p || !p->connected || p->barred)
         return 0;                                /* the connect event rescans */
     if (p->sub_retry_at > s->now && p->sub_scan != s->id) {
         s_schedule (s->r, p->sub_retry_at);
@@ -818,6 +906,14 @@ static void s_scan (run_t *r)
     static uint64_t s_scan_id;
     scan_t s = {r, s_now_ms (), ++s_scan_id};
     r->scan_at = 0;
+    const char *rule;
+    for (size_t i = 0; i < r->npeers; i++)      /* a certificate that ended while we ran */
+        if (!r->peers[i]->barred && node_peer_barred (&r->peers[i]->info, (int64_t) time (NULL), &rule))
+            s_peer_bar (r, r->peers[i], rule);
+        else if (!r->peers[i]->barred && r->peers[i]->info.not_after > 0) {
+            int64_t left_ms = (r->peers[i]->info.not_after - (int64_t) time (NULL)) * 1000;
+            s_schedule (r, s.now + (left_ms < 3600000 ? left_ms : 3600000));
+        }
     if (store_delivery_each_pending (r->n->store, s_scan_delivery, &s) < 0 ||
         store_sub_each (r->n->store, s_scan_sub, &s) < 0)
         node_log (r->n, "error", "cannot read pending work: %s", store_error (r->n->store));
@@ -1212,7 +1308,7 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
         free (d);
         return;
     }
-    cx_content_t *key = cx_content_unwrap (m->wrapped, r->n->box);
+    cx_content_t *key = node_unwrap (r->n, m->wrapped);
     if (!key) {
         free (d);
         s_in_refuse (r, o, object, PROTO_E_DENIED, m->dataset, "offer.key",
@@ -1492,6 +1588,84 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
     }
 }
 
+/* ---- directory distribution (SPEC.md 11.3) ------------------------------- */
+
+static void s_dir_refresh (run_t *r)
+{
+    uint8_t pk[32];
+    int64_t expires;
+    r->authority = node_authority_key (r->n, pk, NULL, 0) == 0;
+    if (node_directory_held (r->n, &r->dir_serial, &expires) != 0) {
+        node_log (r->n, "error", "%s", node_error (r->n));
+        r->dir_serial = 0;
+    }
+}
+
+/* Sends DIRECTORY(serial held) on SOCK (after O's routing id on the
+   ROUTER), with the directory text if WITH_TEXT, else an empty payload. */
+static void s_send_directory (run_t *r, void *sock, const origin_t *o, int with_text)
+{
+    proto_msg_t m;
+    memset (&m, 0, sizeof m);
+    m.id = PROTO_DIRECTORY;
+    m.number = r->dir_serial;
+    char *text = NULL;
+    size_t len = 0;
+    if (with_text && store_trust_get (r->n->store, "directory", &text, &len) != 0) {
+        text = NULL;
+        len = 0;
+    }
+    zmq_msg_t payload;
+    if (len > CERT_DIR_MAX_BYTES || zmq_msg_init_size (&payload, len) != 0) {
+        free (text);
+        return;
+    }
+    if (len)
+        memcpy (zmq_msg_data (&payload), text, len);
+    free (text);
+    s_send (r, sock, o ? o->routing : NULL, o ? o->routing_len : 0, &m, &payload);
+}
+
+/* Tells every connected peer which directory this node holds. */
+static void s_dir_announce (run_t *r)
+{
+    if (!r->authority)
+        return;
+    for (size_t i = 0; i < r->npeers; i++)
+        if (r->peers[i]->dealer && r->peers[i]->connected && !r->peers[i]->barred)
+            s_send_directory (r, r->peers[i]->dealer, NULL, 0);
+}
+
+/* DIRECTORY from peer P: on our ROUTER (O set) or on our DEALER to it. */
+static void s_on_directory (run_t *r, peer_t *p, const origin_t *o, const proto_msg_t *m, zmq_msg_t *payload)
+{
+    if (!r->authority)
+        return;                                 /* nothing to verify it with */
+    size_t len = zmq_msg_size (payload);
+    if (len == 0) {
+        if (m->number < r->dir_serial)
+            s_send_directory (r, o ? r->router : p->dealer, o, 1);
+        else if (m->number > r->dir_serial && o)
+            s_send_directory (r, r->router, o, 0); /* it holds a newer one: ask for it */
+        return;
+    }
+    if (m->number <= r->dir_serial)
+        return;                                 /* not newer: nothing to learn */
+    if (!s_limit_pass (r, &p->refusals, p->info.org))
+        return;                                 /* a peer sending directories without end */
+    node_directory_result_t res;
+    if (node_directory_import (r->n, zmq_msg_data (payload), len, p->info.org, &res) != 0) {
+        node_log (r->n, "warn", "directory from %s refused: %s", p->info.org, node_error (r->n));
+        return;
+    }
+    node_log (r->n, "info", "directory serial %" PRIu64 " from %s accepted: %d certified, %d revoked",
+              res.serial, p->info.org, res.certified, res.revoked);
+    r->dir_serial = res.serial;
+    s_reload_peers (r);
+    s_dir_announce (r);
+    s_schedule (r, s_now_ms ());
+}
+
 /* ---- dispatch ------------------------------------------------------------- */
 
 /* Receives one whole message from SOCK: optional routing frame, header
@@ -1549,6 +1723,15 @@ static void s_handle_router (run_t *r)
             goto out;
     }
     snprintf (o.org, sizeof o.org, "%s", user);
+    if (o.peer->barred) {                       /* admitted before it was barred: its data is refused */
+        if (s_limit_pass (r, &o.peer->refusals, o.org)) {
+            char actor[80];
+            s_peer_actor (o.peer, actor, sizeof actor);
+            node_audit (r->n, actor, "receive", "message", o.org, "refuse", o.peer->barred,
+                        "message from %s refused: it is barred (%s)", o.org, o.peer->barred);
+        }
+        goto out;
+    }
     proto_msg_t *m = malloc (sizeof *m);
     if (!m)
         goto out;
@@ -1573,6 +1756,7 @@ static void s_handle_router (run_t *r)
     case PROTO_UNSUBSCRIBE: s_on_unsubscribe (r, &o, m); break;
     case PROTO_OFFER:     s_on_offer (r, &o, m); break;
     case PROTO_CHUNK:     s_on_chunk (r, &o, m, &payload); break;
+    case PROTO_DIRECTORY: s_on_directory (r, o.peer, &o, m, &payload); break;
     case PROTO_ERROR:                        /* never answer an ERROR with an ERROR */
         if (s_limit_pass (r, &o.peer->refusals, o.org))
             node_log (r->n, "warn", "%s sent ERROR %s to our socket: %s", o.org, proto_err_name (m->code), m->reason);
@@ -1602,7 +1786,7 @@ static void s_handle_dealer (run_t *r, peer_t *p)
     if (!m)
         goto out;
     proto_err_t err = proto_decode (zmq_msg_data (&header), zmq_msg_size (&header), m);
-    if (err == PROTO_OK && frames != 1)
+    if (err == PROTO_OK && (extra || frames != 1 + proto_has_payload (m->id)))
         err = PROTO_E_MALFORMED;
     if (err != PROTO_OK) {
         char actor[80];
@@ -1633,6 +1817,7 @@ static void s_handle_dealer (run_t *r, peer_t *p)
     case PROTO_ACCEPT:  if (ours) s_out_event (r, p, EV_ACCEPT, m); break;
     case PROTO_CREDIT:  if (ours) s_out_event (r, p, EV_CREDIT, m); break;
     case PROTO_RECEIPT: if (ours) s_out_event (r, p, EV_RECEIPT, m); break;
+    case PROTO_DIRECTORY: s_on_directory (r, p, NULL, m, &payload); break;
     case PROTO_ERROR:
         if (ours)
             s_out_event (r, p, EV_ERROR, m);
@@ -1668,6 +1853,8 @@ static void s_handle_monitor (run_t *r, peer_t *p)
         p->retry_at = 0;
         p->sub_retry_at = 0;
         node_log (r->n, "info", "connected to %s", p->info.org);
+        if (r->authority)
+            s_send_directory (r, p->dealer, NULL, 0);
         s_schedule (r, s_now_ms ());
     } else if (event == ZMQ_EVENT_DISCONNECTED) {
         if (p->connected)
@@ -1869,6 +2056,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
     if (s_setup (r, bind) != 0)
         goto out;
     store_delivery_each_pending (n->store, s_requeue, r);
+    s_dir_refresh (r);
     s_reload_peers (r);
     node_audit (n, "node", "start", "node", "", "allow", "local.run", "listening on %s", bind ? bind : n->self.endpoint);
     node_log (n, "info", "listening on %s as %s (%s)", bind ? bind : n->self.endpoint, n->self.org, n->self.name);
@@ -1889,8 +2077,10 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
                                 : (zmq_pollitem_t){NULL, r->kick, 0, 0};
         size_t npeers = r->npeers;
         for (size_t i = 0; i < npeers; i++) {
-            items[4 + 2 * i] = (zmq_pollitem_t){r->peers[i]->dealer, 0, ZMQ_POLLIN, 0};
-            items[5 + 2 * i] = (zmq_pollitem_t){r->peers[i]->monitor, 0, ZMQ_POLLIN, 0};
+            /* A barred peer has no sockets: an entry with fd -1 is ignored. */
+            void *dealer = r->peers[i]->dealer, *monitor = r->peers[i]->monitor;
+            items[4 + 2 * i] = (zmq_pollitem_t){dealer, dealer ? 0 : -1, dealer ? ZMQ_POLLIN : 0, 0};
+            items[5 + 2 * i] = (zmq_pollitem_t){monitor, monitor ? 0 : -1, monitor ? ZMQ_POLLIN : 0, 0};
         }
         int ready = zmq_poll (items, (int) count, s_poll_timeout (r));
         if (ready < 0) {
@@ -1927,6 +2117,10 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
                now, not when the last one sent may be retried (15 s). */
             for (size_t i = 0; i < r->npeers; i++)
                 r->peers[i]->sub_retry_at = 0;
+            uint64_t before = r->dir_serial;
+            s_dir_refresh (r);
+            if (r->dir_serial > before)          /* imported from a file: pass it on */
+                s_dir_announce (r);
             s_schedule (r, s_now_ms ());
         }
         for (size_t i = 0; i < npeers && i < r->npeers; i++) {

@@ -191,6 +191,18 @@ static int s_valid_created (const char *t)
     return 0;
 }
 
+int card_valid_name (const char *name)
+{
+    if (!name) return s_fail ("name: missing");
+    return s_valid_name (name);
+}
+
+int card_valid_time (const char *t)
+{
+    if (!t) return s_fail ("time: missing");
+    return s_valid_created (t);
+}
+
 /* ---- formatting ----------------------------------------------------------- */
 
 typedef struct {

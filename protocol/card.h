@@ -59,6 +59,8 @@ int card_parse (const char *buf, size_t len, card_t *c, size_t *signed_len);
 int card_valid_org (const char *org);
 int card_valid_role (const char *role);
 int card_valid_endpoint (const char *endpoint);
+int card_valid_name (const char *name);      /* 1 to 120 bytes of printable UTF-8 */
+int card_valid_time (const char *t);         /* YYYY-MM-DDTHH:MM:SSZ, a real date */
 
 const char *card_error (void);
 

@@ -263,6 +263,7 @@ static const msg_desc_t s_msgs[PROTO_MSG_MAX + 1] = {
     [PROTO_RECEIPT] = {"RECEIPT", 0, 3, {&F_DATASET, &F_DOC, &F_SIG}},
     [PROTO_ERROR] = {"ERROR", 0, 3, {&F_CODE, &F_REASON, &F_DATASET}},
     [PROTO_UNSUBSCRIBE] = {"UNSUBSCRIBE", 0, 1, {&F_TOPIC}},
+    [PROTO_DIRECTORY] = {"DIRECTORY", 1, 1, {&F_NUMBER}},
 };
 
 static const msg_desc_t *s_msg (uint64_t id)

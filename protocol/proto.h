@@ -12,7 +12,7 @@
 
     A message on the wire is one ZeroMQ frame holding a msgpack array
         [ version, message-id, field1, field2, ... ]
-    optionally followed by one payload frame (only CHUNK has one).
+    optionally followed by one payload frame (CHUNK and DIRECTORY have one).
 */
 #ifndef PROTO_H_INCLUDED
 #define PROTO_H_INCLUDED
@@ -44,7 +44,8 @@ typedef enum {
     PROTO_RECEIPT    = 7,   /* subscriber -> publisher: signed receipt */
     PROTO_ERROR      = 8,   /* either way */
     PROTO_UNSUBSCRIBE = 9,  /* subscriber -> publisher */
-    PROTO_MSG_MAX    = 9
+    PROTO_DIRECTORY  = 10,  /* either way: the authority's directory, payload frame follows */
+    PROTO_MSG_MAX    = 10
 } proto_id_t;
 
 /* Error codes carried by ERROR and returned by proto_decode. */
@@ -89,7 +90,9 @@ typedef struct {
    CREDIT     dataset, credit
    RECEIPT    dataset, doc(=receipt body), sig
    ERROR      code, reason, dataset (zero if none)
-   UNSUBSCRIBE topic                 (answered with SUBSCRIBED(topic, "ended")) */
+   UNSUBSCRIBE topic                 (answered with SUBSCRIBED(topic, "ended"))
+   DIRECTORY  number(=serial of the directory held, 0 = none) + payload frame:
+              the signed directory text, or empty (an announcement) */
 
 /* Encodes M into BUF (capacity CAP); *LEN receives the size. -1 if a field
    is out of bounds or CAP is too small (a programmer error: reason in

@@ -176,7 +176,14 @@ static const char *const s_migrations[] = {
     "CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints"
     "  BEGIN SELECT RAISE (ABORT, 'audit checkpoints are append-only'); END;"
     "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints"
-    "  BEGIN SELECT RAISE (ABORT, 'audit checkpoints are append-only'); END;",
+    "  BEGIN SELECT RAISE (ABORT, 'audit checkpoints are append-only'); END;"
+    /* trust: the national authority this node trusts ("authority") and
+       the newest signed directory it accepted ("directory"), as text. */
+    "CREATE TABLE trust ("
+    "  name TEXT PRIMARY KEY NOT NULL CHECK (name IN ('authority', 'directory')),"
+    "  value TEXT NOT NULL CHECK (length (value) BETWEEN 1 AND 4194304),"
+    "  updated INTEGER NOT NULL"
+    ");",
 };
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -207,6 +214,7 @@ typedef enum {
     ST_USER_VERSION,
     ST_SELF_SET,
     ST_SELF_GET,
+    ST_SELF_CARD,
     ST_PEER_PUT,
     ST_PEER_GET,
     ST_PEER_BY_CURVE,
@@ -234,6 +242,8 @@ typedef enum {
     ST_CHECKPOINT_PUT,
     ST_CHECKPOINT_LAST,
     ST_CHECKPOINT_EACH,
+    ST_TRUST_PUT,
+    ST_TRUST_GET,
     ST__COUNT
 } s_stmt_id_t;
 
@@ -246,6 +256,7 @@ static const char *const s_sql[ST__COUNT] = {
 
     [ST_SELF_SET] = "INSERT INTO self (id, " SELF_COLS ") VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_SELF_GET] = "SELECT " SELF_COLS " FROM self WHERE id = 1",
+    [ST_SELF_CARD] = "UPDATE self SET card = ?1 WHERE id = 1",
 
     [ST_PEER_PUT] = "INSERT INTO peers (" PEER_COLS ")"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
@@ -326,6 +337,10 @@ static const char *const s_sql[ST__COUNT] = {
     [ST_AUDIT_TAIL] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     [ST_CHECKPOINT_PUT] = "INSERT INTO audit_checkpoints (" CHECKPOINT_COLS ")"
                           " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (seq) DO NOTHING",
+    [ST_TRUST_PUT] = "INSERT INTO trust (name, value, updated) VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
+                     " updated = excluded.updated",
+    [ST_TRUST_GET] = "SELECT value FROM trust WHERE name = ?1",
     [ST_CHECKPOINT_LAST] = "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints"
                            " ORDER BY seq DESC LIMIT 1",
     [ST_CHECKPOINT_EACH] = "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints ORDER BY seq",
@@ -1653,4 +1668,79 @@ int store_delivery_cancel (store_t *s, const char *publisher, const char *topic,
                            const char *subscriber, const char *why)
 {
     return s_delivery_bulk (s, ST_DELIVERY_CANCEL, publisher, topic, 0, subscriber, why);
+}
+
+/* ---- trust ----------------------------------------------------------------- */
+
+int store_trust_put (store_t *s, const char *name, const char *value)
+{
+    assert (s && name && value);
+    sqlite3_stmt *st = s->st[ST_TRUST_PUT];
+    int ret = -1;
+    if ((s_bind_text (st, 1, name) | s_bind_text (st, 2, value) | s_bind_int (st, 3, s_now ())) !=
+            SQLITE_OK ||
+        sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot store %s", name);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_trust_get (store_t *s, const char *name, char **out, size_t *len)
+{
+    assert (s && name && out);
+    *out = NULL;
+    sqlite3_stmt *st = s->st[ST_TRUST_GET];
+    int ret = -1;
+    if (s_bind_text (st, 1, name) != SQLITE_OK) {
+        s_dbfail (s, "cannot look up %s", name);
+        goto out;
+    }
+    int rc = sqlite3_step (st);
+    if (rc == SQLITE_DONE) {
+        ret = s_notfound (s, "no %s recorded", name);
+        goto out;
+    }
+    if (rc != SQLITE_ROW || sqlite3_column_type (st, 0) != SQLITE_TEXT) {
+        s_dbfail (s, "cannot read %s", name);
+        goto out;
+    }
+    const unsigned char *v = sqlite3_column_text (st, 0);
+    int n = sqlite3_column_bytes (st, 0);
+    if (!v || n < 0) {
+        s_fail (s, "cannot read %s", name);
+        goto out;
+    }
+    *out = malloc ((size_t)n + 1);
+    if (!*out) {
+        s_fail (s, "out of memory");
+        goto out;
+    }
+    memcpy (*out, v, (size_t)n);
+    (*out)[n] = 0;
+    if (len) *len = (size_t)n;
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_self_card (store_t *s, const char *card)
+{
+    assert (s && card);
+    if (s_arg (s, "card", card, FIELD_SIZE (store_self_t, card)) != 0) return -1;
+    sqlite3_stmt *st = s->st[ST_SELF_CARD];
+    int ret = -1;
+    if (s_bind_text (st, 1, card) != SQLITE_OK || sqlite3_step (st) != SQLITE_DONE ||
+        sqlite3_changes (s->db) != 1) {
+        s_dbfail (s, "cannot replace this node's card");
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
 }

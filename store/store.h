@@ -65,6 +65,7 @@ typedef struct {
 
 int store_self_set (store_t *s, const store_self_t *self);  /* once */
 int store_self_get (store_t *s, store_self_t *out);         /* or NOTFOUND */
+int store_self_card (store_t *s, const char *card);         /* after a key rotation */
 
 /* ---- peers (nodes whose cards this node has added) ------------------ */
 typedef struct {
@@ -262,5 +263,17 @@ int store_checkpoint_put (store_t *s, const store_checkpoint_t *c);
 int store_checkpoint_last (store_t *s, store_checkpoint_t *out);
 /* In seq order. */
 int store_checkpoint_each (store_t *s, int (*fn) (const store_checkpoint_t *, void *), void *arg);
+
+/* ---- trust (the authority's key and its latest directory) ----------
+
+   Named text values: "authority" (the authority file the operator chose
+   to trust) and "directory" (the newest signed directory accepted). The
+   store keeps them; parsing and verifying them is the node's business. */
+
+/* Adds or replaces the value NAME. */
+int store_trust_put (store_t *s, const char *name, const char *value);
+/* *OUT receives a malloc'd NUL-terminated copy (caller frees), *LEN (may
+   be NULL) its length; STORE_NOTFOUND if never set. */
+int store_trust_get (store_t *s, const char *name, char **out, size_t *len);
 
 #endif

@@ -245,6 +245,50 @@ START_TEST (test_keyfile_round_trip_preserves_type_and_both_halves)
 }
 END_TEST
 
+START_TEST (test_protected_keyfile_needs_the_passphrase)
+{
+    cx_keytype_t type = all_types[_i];
+    cx_keypair_t *kp = cx_keypair_new (type);
+    ck_assert_ptr_nonnull (kp);
+    ck_assert_int_eq (cx_set_passphrase ("correct horse", 13), 0);
+    ck_assert_int_eq (cx_passphrase_set (), 1);
+    ck_assert_int_eq (cx_keypair_save (kp, tpath ("p.key")), 0);
+    cx_keypair_t *back = cx_keypair_load (tpath ("p.key"), type);
+    ck_assert_msg (back != NULL, "load failed: %s", cx_error ());
+    ck_assert_mem_eq (cx_keypair_public (back), cx_keypair_public (kp), 32);
+    ck_assert_mem_eq (cx_keypair_secret (back), cx_keypair_secret (kp), type == CX_KEY_SIGN ? 64 : 32);
+    cx_keypair_destroy (&back);
+    /* the file holds no secret in clear */
+    uint8_t file[CX_KEYFILE_PROTECTED_MAXBYTES + 1];
+    FILE *f = fopen (tpath ("p.key"), "rb");
+    size_t n = fread (file, 1, sizeof file, f);
+    fclose (f);
+    ck_assert_int_eq (memcmp (file, "CDXP", 4), 0);
+    size_t sklen = type == CX_KEY_SIGN ? 64 : 32;
+    for (size_t i = 0; i + 8 <= n; i++)
+        ck_assert_msg (memcmp (file + i, cx_keypair_secret (kp), 8) != 0, "secret bytes found in clear");
+    /* wrong passphrase, none, an altered byte */
+    ck_assert_int_eq (cx_set_passphrase ("wrong horse", 11), 0);
+    ck_assert_ptr_null (cx_keypair_load (tpath ("p.key"), type));
+    ck_assert_ptr_nonnull (strstr (cx_error (), "wrong passphrase"));
+    ck_assert_int_eq (cx_set_passphrase (NULL, 0), 0);
+    ck_assert_int_eq (cx_passphrase_set (), 0);
+    ck_assert_ptr_null (cx_keypair_load (tpath ("p.key"), type));
+    ck_assert_ptr_nonnull (strstr (cx_error (), "CDX_PASSPHRASE_FILE"));
+    file[n - 1] ^= 1;
+    ck_assert_ptr_null (cx_keypair_parse_protected (file, n, type, "correct horse", 13));
+    file[n - 1] ^= 1;
+    back = cx_keypair_parse_protected (file, n, type, "correct horse", 13);
+    ck_assert_ptr_nonnull (back);
+    cx_keypair_destroy (&back);
+    /* the passphrase parameters are fixed: a file asking for others is refused before any work */
+    file[15] ^= 1;
+    ck_assert_ptr_null (cx_keypair_parse_protected (file, n, type, "correct horse", 13));
+    (void)sklen;
+    cx_keypair_destroy (&kp);
+}
+END_TEST
+
 START_TEST (test_loaded_sign_key_makes_signatures_the_original_public_key_verifies)
 {
     cx_keypair_t *kp = cx_keypair_new (CX_KEY_SIGN);
@@ -1467,6 +1511,7 @@ static Suite *crypto_suite (void)
     tcase_add_loop_test (tc, test_load_refuses_truncated_file, 0, 3);
     tcase_add_loop_test (tc, test_load_refuses_file_with_one_extra_byte, 0, 3);
     tcase_add_test (tc, test_load_refuses_file_larger_than_any_key_file);
+    tcase_add_loop_test (tc, test_protected_keyfile_needs_the_passphrase, 0, 3);
     tcase_add_test (tc, test_load_refuses_empty_file);
     tcase_add_loop_test (tc, test_load_refuses_flipped_fingerprint_byte, 0, 3);
     tcase_add_loop_test (tc, test_load_refuses_flipped_public_key_byte, 0, 3);

@@ -197,6 +197,9 @@ static void s_msg_fixture (uint8_t id, proto_msg_t *m)
     case PROTO_UNSUBSCRIBE:
         strcpy (m->topic, "apc/monthly");
         break;
+    case PROTO_DIRECTORY:
+        m->number = 7;
+        break;
     case PROTO_ERROR:
         m->code = PROTO_E_DENIED;
         strcpy (m->reason, "no subscription to 0DF apc/monthly");
@@ -246,6 +249,7 @@ static const struct {
 } GOLDEN[] = {
     {PROTO_SUBSCRIBE, "940101ab6170632f6d6f6e74686c7900"},
     {PROTO_UNSUBSCRIBE, "930109ab6170632f6d6f6e74686c79"},
+    {PROTO_DIRECTORY, "93010a07"},
     {PROTO_SUBSCRIBED, "940102ab6170632f6d6f6e74686c79a6616374697665"},
     {PROTO_OFFER, "960103c410000102030405060708090a0b0c0d0e0fc4e68da6666f726d617401"
                   "a764617461736574c410000102030405060708090a0b0c0d0e0fa97075626c69"
@@ -311,7 +315,7 @@ START_TEST (test_names_and_payload)
     ck_assert_str_eq (proto_err_name (PROTO_E_INTERNAL), "INTERNAL");
     ck_assert_str_eq (proto_err_name (11), "UNKNOWN");
     for (int id = 0; id <= 255; id++)
-        ck_assert_int_eq (proto_has_payload ((uint8_t)id), id == PROTO_CHUNK);
+        ck_assert_int_eq (proto_has_payload ((uint8_t)id), id == PROTO_CHUNK || id == PROTO_DIRECTORY);
 }
 END_TEST
 

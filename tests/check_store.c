@@ -265,6 +265,43 @@ START_TEST (test_reopen_keeps_data)
 }
 END_TEST
 
+START_TEST (test_trust_values_and_card_replacement)
+{
+    store_t *s = s_open (1);
+    char *v = NULL;
+    size_t len = 0;
+    ck_assert_int_eq (store_trust_get (s, "directory", &v, &len), STORE_NOTFOUND);
+    ck_assert_ptr_null (v);
+    ck_ok (s, store_trust_put (s, "authority", "cdx-authority: 1\n"));
+    ck_ok (s, store_trust_put (s, "directory", "serial 1"));
+    ck_ok (s, store_trust_put (s, "directory", "serial 2"));   /* replaced, not added */
+    ck_ok (s, store_trust_get (s, "directory", &v, &len));
+    ck_assert_str_eq (v, "serial 2");
+    ck_assert_uint_eq (len, 8);
+    free (v);
+    ck_assert_int_eq (store_trust_put (s, "other", "x"), -1);  /* only the two names */
+    ck_assert_int_eq (store_trust_put (s, "directory", ""), -1);
+    /* the card after a key rotation */
+    ck_assert_int_eq (store_self_card (s, "new card"), -1);    /* no identity yet */
+    store_self_t self, got;
+    memset (&self, 0, sizeof self);
+    snprintf (self.org, sizeof self.org, "0DF");
+    snprintf (self.role, sizeof self.role, "csu");
+    snprintf (self.card, sizeof self.card, "old card");
+    ck_ok (s, store_self_set (s, &self));
+    ck_ok (s, store_self_card (s, "new card"));
+    ck_ok (s, store_self_get (s, &got));
+    ck_assert_str_eq (got.card, "new card");
+    ck_assert_str_eq (got.org, "0DF");
+    store_close (&s);
+    s = s_open (0);
+    ck_ok (s, store_trust_get (s, "authority", &v, NULL));
+    ck_assert_str_eq (v, "cdx-authority: 1\n");
+    free (v);
+    store_close (&s);
+}
+END_TEST
+
 START_TEST (test_open_missing_without_create_fails_readably)
 {
     char err[256] = "";
@@ -1682,6 +1719,9 @@ static Suite *s_suite (void)
     tcase_add_test (tc, test_unterminated_field_is_refused);
     tcase_add_test (tc, test_value_too_long_in_file_is_refused_not_truncated);
     tcase_add_test (tc, test_blob_of_wrong_size_in_file_is_refused);
+
+    tc = s_tcase (suite, "trust");
+    tcase_add_test (tc, test_trust_values_and_card_replacement);
 
     tc = s_tcase (suite, "integrity");
     tcase_add_test (tc, test_check_passes_on_fresh_store);

@@ -27,6 +27,7 @@ typedef struct {
     const char *home;
     int json;
     store_t *store;          /* for listings that look up other rows */
+    int home_set;            /* --home was given (not the default) */
 } cli_t;
 
 typedef int (cmd_fn) (cli_t *cli, int argc, char **argv);
@@ -154,7 +155,7 @@ static void s_progress_end (progress_t *p)
 static int s_common (cli_t *cli, int c, const char *verb, int *rc)
 {
     switch (c) {
-    case 'H': cli->home = optarg; return 1;
+    case 'H': cli->home = optarg; cli->home_set = 1; return 1;
     case 'j': cli->json = 1; return 1;
     case 'h': {
         const command_t *cmd = s_find (verb);
@@ -273,7 +274,7 @@ static int cmd_peer (cli_t *cli, int argc, char **argv)
 static int s_print_peer (const store_peer_t *p, void *arg)
 {
     cli_t *cli = arg;
-    char fpr[CX_FINGERPRINT_HEXLEN], when[32];
+    char fpr[CX_FINGERPRINT_HEXLEN], when[32], until[32], expiry[48] = "-";
     cx_fingerprint (p->sign_pk, fpr);
     s_utc (p->added, when, sizeof when);
     if (cli->json) {
@@ -284,9 +285,38 @@ static int s_print_peer (const store_peer_t *p, void *arg)
         s_json_str (stdout, p->name);
         printf (",\"endpoint\":");
         s_json_str (stdout, p->endpoint);
-        printf (",\"fingerprint\":\"%s\",\"trust\":\"%s\",\"added\":\"%s\"}", fpr, p->trust, when);
+        printf (",\"fingerprint\":\"%s\",\"trust\":\"%s\",\"added\":\"%s\",\"dspt\":", fpr, p->trust, when);
+        s_json_str (stdout, p->dspt);
+        printf (",\"dspt_year\":");
+        s_json_str (stdout, p->dspt_year);
+        if (p->not_after > 0) {
+            s_utc (p->not_after, until, sizeof until);
+            printf (",\"not_after\":\"%s\"", until);
+        } else {
+            printf (",\"not_after\":null");
+        }
+        if (p->revoked > 0) {
+            s_utc (p->revoked, until, sizeof until);
+            printf (",\"revoked\":\"%s\"", until);
+        } else {
+            printf (",\"revoked\":null");
+        }
+        const char *rule = NULL;
+        node_peer_barred (p, (int64_t) time (NULL), &rule);
+        printf (",\"status\":\"%s\"}", !rule ? "ok" : strcmp (rule, "trust.revoked") == 0 ? "revoked" : "expired");
     } else {
-        printf ("%-6s %-4s %-32s %-28s %s %s\n", p->org, p->role, p->name, p->endpoint, fpr, p->trust);
+        char dspt[40] = "-";
+        if (p->dspt[0])
+            snprintf (dspt, sizeof dspt, "%s %s", p->dspt, p->dspt_year);
+        if (p->revoked > 0) {
+            s_utc (p->revoked, until, sizeof until);
+            snprintf (expiry, sizeof expiry, "REVOKED %.10s", until);
+        } else if (p->not_after > 0) {
+            s_utc (p->not_after, until, sizeof until);
+            snprintf (expiry, sizeof expiry, "%s%.10s", p->not_after <= (int64_t) time (NULL) ? "EXPIRED " : "", until);
+        }
+        printf ("%-6s %-5s %-32s %-28s %s %-9s %-30s %s\n", p->org, p->role, p->name, p->endpoint, fpr, p->trust,
+                dspt, expiry);
     }
     return 0;
 }
@@ -304,11 +334,263 @@ static int cmd_peers (cli_t *cli, int argc, char **argv)
     if (cli->json)
         printf ("[");
     else
-        printf ("%-6s %-4s %-32s %-28s %-16s %s\n", "ORG", "ROLE", "NAME", "ENDPOINT", "SIGNING KEY", "TRUST");
+        printf ("%-6s %-5s %-32s %-28s %-16s %-9s %-30s %s\n", "ORG", "ROLE", "NAME", "ENDPOINT", "SIGNING KEY",
+                "TRUST", "DSPT", "CERTIFIED UNTIL");
     if (store_peer_each (node_store (n), s_print_peer, cli) < 0)
         rc = s_fail ("%s", store_error (node_store (n)));
     if (cli->json)
         printf ("]\n");
+    node_close (&n);
+    return rc;
+}
+
+
+/* ---- trust: the authority and its directory --------------------------------- */
+
+/* Reads FILE (- for stdin) into a malloc'd NUL-terminated buffer of at
+   most MAX bytes. NULL with the reason printed. */
+static char *s_read_file (const char *file, size_t max, size_t *len)
+{
+    FILE *f = strcmp (file, "-") == 0 ? stdin : fopen (file, "rb");
+    if (!f) {
+        s_fail ("cannot open %s: %s", file, strerror (errno));
+        return NULL;
+    }
+    char *buf = malloc (max + 2);
+    size_t got = buf ? fread (buf, 1, max + 1, f) : 0;
+    if (f != stdin)
+        fclose (f);
+    if (!buf) {
+        s_fail ("out of memory");
+        return NULL;
+    }
+    if (got > max) {
+        free (buf);
+        s_fail ("%s is larger than %zu bytes", file, max);
+        return NULL;
+    }
+    buf[got] = 0;
+    *len = got;
+    return buf;
+}
+
+/* Writes LEN bytes to FILE (created exclusively, 0644), or stdout if NULL or "-". */
+static int s_write_out (const char *file, const char *data, size_t len)
+{
+    if (!file || strcmp (file, "-") == 0)
+        return fwrite (data, 1, len, stdout) == len ? 0 : s_fail ("cannot write to stdout");
+    FILE *f = fopen (file, "wx");
+    if (!f)
+        return s_fail ("cannot create %s: %s (it must not exist)", file, strerror (errno));
+    int bad = fwrite (data, 1, len, f) != len;
+    bad |= fclose (f) != 0;
+    return bad ? s_fail ("cannot write %s", file) : 0;
+}
+
+static int cmd_authority (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS,
+                                         {"name", required_argument, 0, 'n'},
+                                         {"dspt", required_argument, 0, 'd'},
+                                         {"dspt-year", required_argument, 0, 'y'},
+                                         {"days", required_argument, 0, 'D'},
+                                         {"not-before", required_argument, 0, 'b'},
+                                         {"not-after", required_argument, 0, 'a'},
+                                         {"expires", required_argument, 0, 'e'},
+                                         {"org", required_argument, 0, 'G'},
+                                         {"key", required_argument, 0, 'k'},
+                                         {"reason", required_argument, 0, 'r'},
+                                         {"output", required_argument, 0, 'o'},
+                                         {0, 0, 0, 0}};
+    const char *name = NULL, *org = NULL, *key = NULL, *reason = NULL, *output = NULL, *expires = NULL;
+    node_certify_t co = {0};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': name = optarg; break;
+        case 'd': co.dspt = optarg; break;
+        case 'y': co.dspt_year = optarg; break;
+        case 'D': {
+            char *end;
+            long v = strtol (optarg, &end, 10);
+            if (*end || v < 1 || v > 3660)
+                return s_fail ("--days: a whole number of days from 1 to 3660");
+            co.days = (int) v;
+            break;
+        }
+        case 'b': co.not_before = optarg; break;
+        case 'a': co.not_after = optarg; break;
+        case 'e': expires = optarg; break;
+        case 'G': org = optarg; break;
+        case 'o': output = optarg; break;
+        case 'k': key = optarg; break;
+        case 'r': reason = optarg; break;
+        default: if (s_common (cli, c, "authority", &rc) < 0) return rc;
+        }
+    }
+    if (optind >= argc)
+        return s_usage ("authority");
+    const char *home = cli->home_set ? cli->home : getenv ("CDX_AUTHORITY_HOME");
+    if (!home || !*home)
+        return s_fail ("the authority's home is not a node's: give --home DIR (or set CDX_AUTHORITY_HOME)");
+    const char *verb = argv[optind];
+    char err[NODE_ERR_MAX];
+    if (strcmp (verb, "init") == 0 && optind + 1 == argc) {
+        if (!name)
+            return s_fail ("--name is required, e.g. --name \"NHS England\"");
+        if (node_authority_init (home, name, err, sizeof err) != 0)
+            return s_fail ("%s", err);
+        printf ("created authority \"%s\" in %s\n", name, home);
+        printf ("next: give %s/authority.pub to every node (cdx trust --authority FILE)\n", home);
+        return NODE_EXIT_OK;
+    }
+    if (strcmp (verb, "certify") == 0 && optind + 2 == argc) {
+        if (!co.dspt || !co.dspt_year)
+            return s_fail ("--dspt and --dspt-year are required (e.g. --dspt standards-met --dspt-year 2025/26)");
+        size_t len;
+        char *card = s_read_file (argv[optind + 1], 4096, &len);
+        if (!card)
+            return NODE_EXIT_FAIL;
+        co.card = card;
+        co.card_len = len;
+        char cert[4096];
+        int refused = 0;
+        if (node_authority_certify (home, &co, cert, sizeof cert, &refused, err, sizeof err) != 0) {
+            free (card);
+            fprintf (stderr, "cdx: %s\n", err);
+            return refused ? NODE_EXIT_REFUSED : NODE_EXIT_FAIL;
+        }
+        free (card);
+        return s_write_out (output, cert, strlen (cert)) == 0 ? NODE_EXIT_OK : NODE_EXIT_FAIL;
+    }
+    if (strcmp (verb, "revoke") == 0 && optind + 1 == argc) {
+        int count = 0;
+        if (node_authority_revoke (home, org, key, reason, &count, err, sizeof err) != 0)
+            return s_fail ("%s", err);
+        printf ("revoked %d key(s); publish a new directory (cdx authority directory) to tell the nodes\n", count);
+        return NODE_EXIT_OK;
+    }
+    if (strcmp (verb, "directory") == 0 && optind + 1 == argc) {
+        char *text = NULL;
+        size_t len = 0;
+        uint64_t serial = 0;
+        if (node_authority_directory (home, co.days, expires, &text, &len, &serial, err, sizeof err) != 0)
+            return s_fail ("%s", err);
+        rc = s_write_out (output, text, len) == 0 ? NODE_EXIT_OK : NODE_EXIT_FAIL;
+        free (text);
+        if (rc == NODE_EXIT_OK && output && strcmp (output, "-") != 0)
+            fprintf (stderr, "directory serial %" PRIu64 " written to %s\n", serial, output);
+        return rc;
+    }
+    return s_usage ("authority");
+}
+
+static int cmd_trust (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {"authority", required_argument, 0, 'a'}, {0, 0, 0, 0}};
+    const char *file = NULL;
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'a')
+            file = optarg;
+        else if (s_common (cli, c, "trust", &rc) < 0)
+            return rc;
+    }
+    if (!file || optind != argc)
+        return s_usage ("trust");
+    size_t len;
+    char *text = s_read_file (file, 4096, &len);
+    if (!text)
+        return NODE_EXIT_FAIL;
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0) {
+        free (text);
+        return rc;
+    }
+    if (node_trust_authority (n, text, len) != 0) {
+        fprintf (stderr, "cdx: %s\n", node_error (n));
+        rc = NODE_EXIT_REFUSED;
+    } else {
+        printf ("this node trusts the authority in %s; import its directory with cdx directory import FILE\n", file);
+    }
+    free (text);
+    node_close (&n);
+    return rc;
+}
+
+static int cmd_directory (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {0, 0, 0, 0}};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+        if (s_common (cli, c, "directory", &rc) < 0)
+            return rc;
+    int import = argc - optind == 2 && strcmp (argv[optind], "import") == 0;
+    int show = argc - optind == 0 || (argc - optind == 1 && strcmp (argv[optind], "show") == 0);
+    if (!import && !show)
+        return s_usage ("directory");
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    if (import) {
+        size_t len;
+        char *text = s_read_file (argv[optind + 1], 4u << 20, &len);
+        node_directory_result_t res;
+        if (!text) {
+            rc = NODE_EXIT_FAIL;
+        } else if (node_directory_import (n, text, len, "file", &res) != 0) {
+            fprintf (stderr, "cdx: %s\n", node_error (n));
+            rc = NODE_EXIT_REFUSED;
+        } else {
+            char when[32];
+            s_utc (res.expires, when, sizeof when);
+            printf ("directory serial %" PRIu64 " accepted (expires %s): %d peer(s) certified, %d newly revoked, "
+                    "%d refused\n", res.serial, when, res.certified, res.revoked, res.refused);
+        }
+        free (text);
+    } else {
+        uint64_t serial;
+        int64_t expires;
+        if (node_directory_held (n, &serial, &expires) != 0) {
+            rc = s_fail ("%s", node_error (n));
+        } else if (cli->json) {
+            char when[32];
+            s_utc (expires, when, sizeof when);
+            printf ("{\"serial\":%" PRIu64 ",\"expires\":\"%s\"}\n", serial, serial ? when : "");
+        } else if (!serial) {
+            printf ("no directory held\n");
+        } else {
+            char when[32];
+            s_utc (expires, when, sizeof when);
+            printf ("directory serial %" PRIu64 ", expires %s%s\n", serial, when,
+                    expires <= (int64_t) time (NULL) ? " (EXPIRED)" : "");
+        }
+    }
+    node_close (&n);
+    return rc;
+}
+
+static int cmd_keys (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {0, 0, 0, 0}};
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+        if (s_common (cli, c, "keys", &rc) < 0)
+            return rc;
+    if (argc - optind != 1 || strcmp (argv[optind], "rotate") != 0)
+        return s_usage ("keys");
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    char card[4096];
+    if (node_keys_rotate (n, card, sizeof card) != 0) {
+        rc = s_fail ("%s", node_error (n));
+    } else {
+        fputs (card, stdout);
+        fprintf (stderr, "keys rotated; old keys kept in %s/keys/old. Next: have the authority certify this card\n"
+                         "(cdx authority certify) and publish a directory, or give the card to peers that pinned this node.\n",
+                 cli->home);
+    }
     node_close (&n);
     return rc;
 }
@@ -1097,11 +1379,59 @@ static const command_t s_commands[] = {
     {"card", cmd_card, "card", "Print this node's signed identity card.",
      "The card names the node and carries its public keys, signed by the node.\n"
      "Give it to each peer (cdx peer add on their side), and check its fingerprint with them by phone.\n"},
-    {"peer", cmd_peer, "peer add FILE", "Verify another node's card and trust it (pinning).",
-     "  FILE   a card printed by cdx card on the other node (- for stdin)\n"
-     "The card's self-signature is verified; the peer may then connect (CURVE + ZAP) and exchange data.\n"
-     "Exit code 4 if the card is altered or malformed.\n"},
-    {"peers", cmd_peers, "peers [--json]", "List the peers this node trusts.", "  --json   a JSON array\n"},
+    {"peer", cmd_peer, "peer add FILE", "Verify another node's card (pinning) or certificate and trust it.",
+     "  FILE   a card printed by cdx card on the other node, or its certificate from the authority\n"
+     "         (- for stdin)\n"
+     "A card's self-signature is verified and the peer is pinned by hand (recorded as trust.pinned);\n"
+     "a certificate is verified with the trusted authority's key (cdx trust) and the peer is\n"
+     "certified. The peer may then connect (CURVE + ZAP) and exchange data.\n"
+     "Exit code 4 if the card or certificate is altered, malformed, expired or revoked, or if a card\n"
+     "claims an organisation the authority certified with other keys (trust.wrong-key).\n"},
+    {"peers", cmd_peers, "peers [--json]", "List the peers this node trusts.",
+     "One line per peer: org, role, name, endpoint, signing-key fingerprint, how it is trusted\n"
+     "(pinned by hand, or certified by the authority), its DSPT status and year, and when its\n"
+     "certificate ends (EXPIRED or REVOKED when it is barred).\n"
+     "  --json   a JSON array\n"},
+    {"trust", cmd_trust, "trust --authority FILE",
+     "Trust a national authority (its authority.pub file).",
+     "The authority's signed directory then certifies peers (cdx directory import). A node trusts\n"
+     "one authority; check the file's key fingerprint with the authority by another channel.\n"
+     "Exit code 4 if the file is altered or another authority is already trusted.\n"},
+    {"directory", cmd_directory, "directory import FILE | directory [show] [--json]",
+     "Import the authority's signed directory, or show the one held.",
+     "import FILE   verify FILE with the trusted authority's key and apply it: its certified nodes\n"
+     "              become peers (trust certified, DSPT and expiry filled), revoked keys are barred\n"
+     "              (sessions closed, deliveries to them held). Refused (exit code 4, audited) if\n"
+     "              forged or altered (trust.directory-forged), not newer than the one held\n"
+     "              (trust.directory-old), or expired for more than 7 days\n"
+     "              (trust.directory-expired).\n"
+     "show          the serial and expiry of the directory held.\n"},
+    {"keys", cmd_keys, "keys rotate", "Replace this node's keys (the node must be stopped).",
+     "New signing, box and CURVE keys and a new signed card (printed). The old keys are kept in\n"
+     "HOME/keys/old: datasets received or queued before stay readable, transfers in progress\n"
+     "resume, and older audit checkpoints still verify. Peers learn the new keys from the\n"
+     "authority's next directory once it certifies the new card (or by pinning the new card).\n"},
+    {"authority", cmd_authority,
+     "authority init --name NAME | certify CARD --dspt STATUS --dspt-year YYYY/YY [--days N] [-o FILE]\n"
+     "                 | revoke (--org CODE | --key FINGERPRINT) [--reason TEXT] | directory [--days N] -o FILE",
+     "Run the national authority: certify nodes, revoke keys, sign the directory.",
+     "Every authority command needs --home DIR (the authority's home, not a node's), or\n"
+     "CDX_AUTHORITY_HOME.\n"
+     "init --name NAME        create the authority's Ed25519 key (0600) and DIR/authority.pub, the file\n"
+     "                        every node trusts (cdx trust --authority)\n"
+     "certify CARD            issue a certificate for a node's card (its self-signature verified):\n"
+     "  --dspt STATUS         standards-exceeded | standards-met | approaching-standards |\n"
+     "                        standards-not-met\n"
+     "  --dspt-year YYYY/YY   the DSPT assessment year, e.g. 2025/26\n"
+     "  --days N              valid for N days from now (default 365); or --not-before and\n"
+     "                        --not-after YYYY-MM-DDTHH:MM:SSZ\n"
+     "  -o, --output FILE     write it there (default: stdout)\n"
+     "                        A card whose key is certified for another organisation, or revoked, is\n"
+     "                        refused (exit code 4).\n"
+     "revoke --org CODE       revoke every certified key of an organisation, or --key FINGERPRINT one\n"
+     "  --reason TEXT         recorded in DIR/authority.log\n"
+     "directory -o FILE       sign a directory of every current certificate and every revocation, with\n"
+     "                        the next serial; it expires in --days N (default 7) or at --expires TIME\n"},
     {"run", cmd_run, "run [--bind ENDPOINT]", "Run the node in the foreground until SIGINT or SIGTERM.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
      "and verifies incoming ones. Logs to stderr. Commands run meanwhile (publish, subscribe,\n"
@@ -1195,6 +1525,10 @@ static void s_help (FILE *f)
         fprintf (f, "  %-14s %s\n", s_commands[i].name, s_commands[i].summary);
     fprintf (f, "\nEach command takes --home DIR (default: $CDX_HOME, else $XDG_DATA_HOME/cdx or\n"
                 "~/.local/share/cdx) and --help.\n\n"
+                "Key files: with CDX_PASSPHRASE_FILE (a 0600 file whose first line is the passphrase) or\n"
+                "CDX_PASSPHRASE set, cdx init, cdx keys rotate and cdx authority init write key files\n"
+                "protected by it (Argon2id), and every command opens them with it: the unattended mode for\n"
+                "cdx run under a service manager.\n\n"
                 "A first exchange:\n"
                 "  cdx init --home csu --org 0DF --role csu --name \"Example CSU\" --endpoint tcp://127.0.0.1:7101\n"
                 "  cdx init --home ccg --org 04V --role ccg --name \"Example CCG\" --endpoint tcp://127.0.0.1:7102\n"
@@ -1205,6 +1539,53 @@ static void s_help (FILE *f)
                 "  cdx publish --home csu --topic sus/apc --class pseudonymised --purpose commissioning apc.csv\n"
                 "  cdx datasets --home ccg\n\n%s",
              s_exit_help);
+}
+
+/* Unattended passphrase for protected key files: CDX_PASSPHRASE_FILE names
+   a file (regular, not a link, no access for group or others) whose first
+   line is the passphrase; else CDX_PASSPHRASE holds it (visible to anyone
+   who can read this process's environment: prefer the file). 0, or -1
+   with the reason printed. */
+static int s_passphrase (void)
+{
+    const char *file = getenv ("CDX_PASSPHRASE_FILE");
+    if (file && *file) {
+        int fd = open (file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
+            if (fd >= 0)
+                close (fd);
+            fprintf (stderr, "cdx: CDX_PASSPHRASE_FILE %s: cannot open a regular file: %s\n", file, strerror (errno));
+            return -1;
+        }
+        if (st.st_mode & 077) {
+            close (fd);
+            fprintf (stderr, "cdx: CDX_PASSPHRASE_FILE %s is readable by group or others; chmod 600 it\n", file);
+            return -1;
+        }
+        char buf[1100];
+        ssize_t n = read (fd, buf, sizeof buf - 1);
+        close (fd);
+        if (n <= 0) {
+            fprintf (stderr, "cdx: CDX_PASSPHRASE_FILE %s is empty\n", file);
+            return -1;
+        }
+        buf[n] = 0;
+        size_t len = strcspn (buf, "\r\n");
+        int rc = len ? cx_set_passphrase (buf, len) : -1;
+        cx_wipe (buf, sizeof buf);
+        if (rc != 0) {
+            fprintf (stderr, "cdx: CDX_PASSPHRASE_FILE %s: %s\n", file, len ? cx_error () : "empty first line");
+            return -1;
+        }
+        return 0;
+    }
+    const char *env = getenv ("CDX_PASSPHRASE");
+    if (env && *env && cx_set_passphrase (env, strlen (env)) != 0) {
+        fprintf (stderr, "cdx: CDX_PASSPHRASE: %s\n", cx_error ());
+        return -1;
+    }
+    return 0;
 }
 
 static char s_default_home[4096];
@@ -1230,7 +1611,7 @@ static const char *s_home_default (void)
 
 int main (int argc, char **argv)
 {
-    cli_t cli = {s_home_default (), 0, NULL};
+    cli_t cli = {s_home_default (), 0, NULL, 0};
     int i = 1;
     /* Options before the verb: --home DIR, --help, --version. */
     while (i < argc && argv[i][0] == '-') {
@@ -1242,9 +1623,11 @@ int main (int argc, char **argv)
             return NODE_EXIT_OK;
         } else if (strcmp (argv[i], "--home") == 0 && i + 1 < argc) {
             cli.home = argv[i + 1];
+            cli.home_set = 1;
             i += 2;
         } else if (strncmp (argv[i], "--home=", 7) == 0) {
             cli.home = argv[i] + 7;
+            cli.home_set = 1;
             i++;
         } else {
             fprintf (stderr, "cdx: unknown option %s\n", argv[i]);
@@ -1275,6 +1658,8 @@ int main (int argc, char **argv)
         fprintf (stderr, "cdx: cannot initialise libsodium\n");
         return NODE_EXIT_FAIL;
     }
+    if (s_passphrase () != 0)
+        return NODE_EXIT_FAIL;
     optind = 1;
     int rc = c->fn (&cli, argc - i, argv + i);
     if (rc == NODE_EXIT_FAIL && !cli.home)

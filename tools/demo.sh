@@ -1,7 +1,9 @@
 #!/bin/sh
 # make demo: a CSU and two CCGs on loopback share a synthetic SUS-style
-# admitted patient care extract, end to end encrypted and signed; an
-# unknown node is turned away; then each node's audit log is shown.
+# admitted patient care extract, end to end encrypted and signed; the
+# nodes trust one another through a national authority's signed directory
+# (no hand pinning), and a node the authority never certified is turned
+# away; then each node's audit log is shown.
 # Exits 0 only if every check passed. Usage: tools/demo.sh [BUILD_DIR]
 set -eu
 BUILD=${1:-build}
@@ -45,13 +47,20 @@ for n in csu ccg1 ccg2; do "$CDX" card --home "$D/$n" > "$D/$n.card"; done
 echo "   the CSU's identity card:"
 sed 's/^/     | /' "$D/csu.card"
 
-step "2. They exchange and verify cards (each card is self-signed; pinned by hand here)"
-"$CDX" peer add --home "$D/csu" "$D/ccg1.card"
-"$CDX" peer add --home "$D/csu" "$D/ccg2.card"
-"$CDX" peer add --home "$D/ccg1" "$D/csu.card"
-"$CDX" peer add --home "$D/ccg2" "$D/csu.card"
+step "2. The national authority certifies each node (DSPT status, validity) and signs a directory"
+"$CDX" authority --home "$D/authority" init --name "NHS England (demo)"
+"$CDX" authority --home "$D/authority" certify "$D/csu.card" --dspt standards-exceeded --dspt-year 2025/26 -o "$D/csu.cert"
+"$CDX" authority --home "$D/authority" certify "$D/ccg1.card" --dspt standards-met --dspt-year 2025/26 -o "$D/ccg1.cert"
+"$CDX" authority --home "$D/authority" certify "$D/ccg2.card" --dspt standards-met --dspt-year 2025/26 -o "$D/ccg2.cert"
+"$CDX" authority --home "$D/authority" directory -o "$D/directory"
+echo "   each node trusts the authority's key and imports the directory; no node pins another by hand:"
+for n in csu ccg1 ccg2; do
+    "$CDX" trust --home "$D/$n" --authority "$D/authority/authority.pub" >/dev/null
+    "$CDX" directory import --home "$D/$n" "$D/directory"
+done
+"$CDX" peers --home "$D/csu"
 
-step "3. The nodes start (CURVE on every socket; ZAP admits only added peers)"
+step "3. The nodes start (CURVE on every socket; ZAP admits only certified peers)"
 for n in csu ccg1 ccg2; do
     "$CDX" run --home "$D/$n" 2>"$D/$n.log" & PIDS="$PIDS $!"
 done
@@ -113,13 +122,14 @@ wait_for 20 sh -c "[ \"\$(\"$CDX\" deliveries --json --home \"$D/csu\" | grep -o
 "$CDX" deliveries --home "$D/csu"
 ok "10Q caught up when it came back online; the CSU holds four signed receipts"
 
-step "10. An organisation the CSU never added tries to connect: refused at the door"
+step "10. An organisation the authority never certified tries to connect: refused at the door"
 "$CDX" init --home "$D/rogue" --org 99X --role ccg --name "Unknown node" --endpoint "tcp://127.0.0.1:$(port)" >/dev/null
-"$CDX" peer add --home "$D/rogue" "$D/csu.card" >/dev/null
+"$CDX" trust --home "$D/rogue" --authority "$D/authority/authority.pub" >/dev/null
+"$CDX" directory import --home "$D/rogue" "$D/directory" >/dev/null   # the directory is public; a certificate is not
 "$CDX" run --home "$D/rogue" 2>"$D/rogue.log" & PIDS="$PIDS $!"
 "$CDX" subscribe --home "$D/rogue" --from 0DF --topic sus/apc/monthly >/dev/null
-wait_for 20 sh -c "\"$CDX\" audit --home \"$D/csu\" | grep -q zap.unknown-key" || die "rogue not refused"
-ok "the CSU refused the unknown key and recorded it; the rogue holds $("$CDX" datasets --json --home "$D/rogue" | grep -o '"id"' | wc -l) datasets"
+wait_for 20 sh -c "\"$CDX\" audit --home \"$D/csu\" | grep -q trust.uncertified" || die "rogue not refused"
+ok "the CSU refused the uncertified key and recorded it; the rogue holds $("$CDX" datasets --json --home "$D/rogue" | grep -o '"id"' | wc -l) datasets"
 
 step "11. What an IG officer sees: each node's audit log"
 for n in csu ccg1 ccg2; do

@@ -556,8 +556,8 @@ def version(a):
         p.send(*fr)
         reason = p.expect_error(E_VERSION, desc)
         check(reason.endswith(suffix), "%s: VERSION reason %r does not end with %r" % (desc, reason, suffix))
-    # (9 is being assigned to UNSUBSCRIBE; 10 and up are unassigned.)
-    for mid in (0, 10, 99, 127, 128, 255, 256, 65535, 1 << 32, (1 << 64) - 1):
+    # (9 is UNSUBSCRIBE, 10 DIRECTORY, 11 and 12 are reserved; 13 and up are unassigned.)
+    for mid in (0, 13, 99, 127, 128, 255, 256, 65535, 1 << 32, (1 << 64) - 1):
         p.send(packb([1, mid, "evl/t", 0]))
         p.expect_error(E_UNKNOWN, "message id %d" % mid)
     p.send(packb([1, 99]))

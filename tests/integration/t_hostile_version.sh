@@ -2,7 +2,7 @@
 # message ids (protocol/SPEC.md sections 5.2 and 15): version 2 (the SPEC's
 # example 18.11), 0, 255, 2^64-1, with garbage after it, in a long encoding,
 # with a payload frame -> ERROR(VERSION) whose reason ends "supported
-# versions: 1"; ids 0, 10 ... 2^64-1 -> ERROR(UNKNOWN). Valid headers in
+# versions: 1"; ids 0, 13 ... 2^64-1 -> ERROR(UNKNOWN). Valid headers in
 # non-shortest msgpack encodings are accepted (decoders MUST accept any).
 . "$(dirname "$0")/lib.sh"
 H="$(dirname "$0")/hostile.py"

@@ -1,0 +1,370 @@
+/*  trust.c: a node's side of the trust network: the authority it trusts,
+    the directory it holds, and peers made "certified" from certificates.
+
+    The rules, each named in the audit log when it refuses:
+    - trust.no-authority: no authority is trusted yet, so no certificate
+      or directory can be checked;
+    - trust.directory-forged: a directory (or a certificate) whose
+      signature does not verify with the trusted authority's key, or that
+      names another authority;
+    - trust.directory-old: a directory whose serial is not above the one
+      held (a replay could otherwise undo a revocation);
+    - trust.directory-expired: a directory past its expiry and the grace
+      period (NODE_DIRECTORY_GRACE);
+    - trust.wrong-key: a certificate or card for one organisation carrying
+      a key that belongs to another, or a hand-pinned card for an
+      organisation the authority certified with other keys;
+    - trust.revoked, trust.expired: applied to peers (here, and by ZAP in
+      run.c through node_peer_barred).
+
+    Not for: the authority's own operations (authority.c), sockets (run.c).
+*/
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cert.h"
+#include "node_internal.h"
+
+static void s_actor (char *buf, size_t cap)
+{
+    snprintf (buf, cap, "user:%s", node_user ());
+}
+
+int node_peer_barred (const store_peer_t *p, int64_t now, const char **rule)
+{
+    const char *why = NULL;
+    if (p->revoked > 0)
+        why = "trust.revoked";
+    else if (strcmp (p->trust, "certified") == 0 && p->not_after > 0 && p->not_after <= now)
+        why = "trust.expired";
+    if (rule)
+        *rule = why;
+    return why != NULL;
+}
+
+/* The trusted authority's key: 0, STORE_NOTFOUND (none trusted) or -1. */
+int node_authority_key (node_t *n, uint8_t pk[32], char *name, size_t cap)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int r = store_trust_get (n->store, "authority", &text, &len);
+    if (r != 0)
+        return r == STORE_NOTFOUND ? STORE_NOTFOUND : node_fail (n, "%s", store_error (n->store));
+    cert_authority_t a;
+    r = cert_authority_parse (text, len, &a);
+    free (text);
+    if (r != 0)
+        return node_fail (n, "the stored authority file is damaged: %s", cert_error ());
+    memcpy (pk, a.key, 32);
+    if (name)
+        snprintf (name, cap, "%s", a.name);
+    return 0;
+}
+
+int node_trust_authority (node_t *n, const char *text, size_t len)
+{
+    char actor[80];
+    s_actor (actor, sizeof actor);
+    cert_authority_t a;
+    if (cert_authority_parse (text, len, &a) != 0) {
+        node_fail (n, "not a valid authority file: %s", cert_error ());
+        node_audit (n, actor, "trust", "authority", "", "refuse", "trust.format", "%s", n->err);
+        return -1;
+    }
+    if (cert_authority_check (&a) != CERT_OK) {
+        node_fail (n, "authority file for %s: %s", a.name, cert_error ());
+        node_audit (n, actor, "trust", "authority", "", "refuse", "trust.authority-signature", "%s", n->err);
+        return -1;
+    }
+    char fpr[CX_FINGERPRINT_HEXLEN];
+    cx_fingerprint (a.key, fpr);
+    uint8_t old[32];
+    int r = node_authority_key (n, old, NULL, 0);
+    if (r < 0)
+        return -1;
+    if (r == 0) {
+        if (memcmp (old, a.key, 32) == 0)
+            return 0;                               /* already trusted */
+        node_fail (n, "this node already trusts another authority; a node trusts one authority");
+        node_audit (n, actor, "trust", "authority", "", "refuse", "trust.authority-change",
+                    "refused to replace the trusted authority by %s (key %s)", a.name, fpr);
+        return -1;
+    }
+    char *copy = malloc (len + 1);
+    if (!copy)
+        return node_fail (n, "out of memory");
+    memcpy (copy, text, len);
+    copy[len] = 0;
+    r = store_trust_put (n->store, "authority", copy);
+    free (copy);
+    if (r != 0)
+        return node_fail (n, "%s", store_error (n->store));
+    node_audit (n, actor, "trust", "authority", "", "allow", "trust.authority",
+                "authority %s trusted, key %s", a.name, fpr);
+    return 0;
+}
+
+int node_directory_held (node_t *n, uint64_t *serial, int64_t *expires)
+{
+    *serial = 0;
+    *expires = 0;
+    char *text = NULL;
+    size_t len = 0;
+    int r = store_trust_get (n->store, "directory", &text, &len);
+    if (r == STORE_NOTFOUND)
+        return 0;
+    if (r != 0)
+        return node_fail (n, "%s", store_error (n->store));
+    cert_dir_t d;
+    r = cert_dir_parse (text, len, &d);
+    free (text);
+    if (r != 0)
+        return node_fail (n, "the stored directory is damaged: %s", cert_error ());
+    *serial = d.serial;
+    *expires = d.expires;
+    cert_dir_free (&d);
+    return 0;
+}
+
+static int s_same_keys (const store_peer_t *p, const cert_t *c)
+{
+    return memcmp (p->sign_pk, c->sign_pk, 32) == 0 && memcmp (p->box_pk, c->box_pk, 32) == 0 &&
+           memcmp (p->curve_pk, c->curve_pk, 32) == 0;
+}
+
+/* Stores the peer certified by C (verified by the caller). 1 if stored,
+   0 if refused (audited), -1 on a store error. */
+static int s_put_certified (node_t *n, const cert_t *c, const char *actor, const char *how)
+{
+    char fpr[CX_FINGERPRINT_HEXLEN];
+    cx_fingerprint (c->sign_pk, fpr);
+    store_peer_t other;
+    const uint8_t *keys[3] = {c->sign_pk, c->box_pk, c->curve_pk};
+    if (store_peer_by_curve (n->store, c->curve_pk, &other) == 0 && strcmp (other.org, c->org) != 0) {
+        node_audit (n, actor, "certify", "certificate", c->org, "refuse", "trust.wrong-key",
+                    "certificate serial %" PRIu64 " for %s carries the transport key of %s: refused", c->serial,
+                    c->org, other.org);
+        return 0;
+    }
+    for (int i = 0; i < 3; i++)
+        if (memcmp (keys[i], cx_keypair_public (n->sign), 32) == 0 ||
+            memcmp (keys[i], cx_keypair_public (n->box), 32) == 0 ||
+            memcmp (keys[i], cx_keypair_public (n->curve), 32) == 0) {
+            node_audit (n, actor, "certify", "certificate", c->org, "refuse", "trust.wrong-key",
+                        "certificate serial %" PRIu64 " for %s carries this node's own key: refused", c->serial,
+                        c->org);
+            return 0;
+        }
+    store_peer_t p, old;
+    int had = store_peer_get (n->store, c->org, &old) == 0;
+    if (had && strcmp (old.trust, "certified") == 0 && s_same_keys (&old, c) && old.revoked == 0 &&
+        old.not_after == c->not_after && strcmp (old.dspt, c->dspt) == 0 &&
+        strcmp (old.dspt_year, c->dspt_year) == 0 && strcmp (old.endpoint, c->endpoint) == 0)
+        return 1;                                   /* nothing new */
+    memset (&p, 0, sizeof p);
+    snprintf (p.org, sizeof p.org, "%s", c->org);
+    snprintf (p.role, sizeof p.role, "%s", c->role);
+    snprintf (p.name, sizeof p.name, "%s", c->name);
+    snprintf (p.endpoint, sizeof p.endpoint, "%s", c->endpoint);
+    memcpy (p.sign_pk, c->sign_pk, 32);
+    memcpy (p.box_pk, c->box_pk, 32);
+    memcpy (p.curve_pk, c->curve_pk, 32);
+    size_t len;
+    if (cert_format (c, p.card, sizeof p.card, &len) != 0)
+        return node_fail (n, "cannot keep the certificate of %s: %s", c->org, cert_error ());
+    snprintf (p.trust, sizeof p.trust, "certified");
+    snprintf (p.dspt, sizeof p.dspt, "%s", c->dspt);
+    snprintf (p.dspt_year, sizeof p.dspt_year, "%s", c->dspt_year);
+    p.not_after = c->not_after;
+    p.revoked = 0;
+    if (store_peer_put (n->store, &p) != 0)
+        return node_fail (n, "cannot store peer %s: %s", c->org, store_error (n->store));
+    char until[21];
+    cert_time_format (c->not_after, until);
+    const char *change = !had ? "new peer"
+                         : strcmp (old.trust, "pinned") == 0 && s_same_keys (&old, c) ? "hand pin now certified"
+                         : !s_same_keys (&old, c) ? "keys changed (rotation or re-issue)"
+                                                  : "certificate renewed";
+    node_audit (n, actor, "certify", "certificate", c->org, "allow", "trust.certified",
+                "%s: %s (%s) at %s, signing key %s, certificate serial %" PRIu64 " %s, DSPT %s %s, until %s",
+                change, c->name, c->role, c->endpoint, fpr, c->serial, how, c->dspt, c->dspt_year, until);
+    return 1;
+}
+
+int node_directory_import (node_t *n, const char *text, size_t len, const char *from,
+                           node_directory_result_t *result)
+{
+    char actor[80];
+    if (from && strcmp (from, "file") != 0)
+        snprintf (actor, sizeof actor, "peer:%s", from);
+    else
+        s_actor (actor, sizeof actor);
+    const char *src = from ? from : "file";
+    uint8_t apk[32];
+    int r = node_authority_key (n, apk, NULL, 0);
+    if (r < 0)
+        return -1;
+    if (r == STORE_NOTFOUND) {
+        node_fail (n, "no authority is trusted yet: run cdx trust --authority FILE first");
+        node_audit (n, actor, "directory", "directory", "", "refuse", "trust.no-authority", "%s", n->err);
+        return -1;
+    }
+    cert_dir_t d;
+    if (cert_dir_parse (text, len, &d) != 0) {
+        node_fail (n, "not a valid directory (from %s): %s", src, cert_error ());
+        node_audit (n, actor, "directory", "directory", "", "refuse", "trust.directory-forged", "%s", n->err);
+        return -1;
+    }
+    int rc = -1;
+    char object[64];
+    snprintf (object, sizeof object, "directory %" PRIu64, d.serial);
+    if (cert_dir_check (&d, apk) != CERT_OK) {
+        node_fail (n, "directory serial %" PRIu64 " from %s refused: %s", d.serial, src, cert_error ());
+        node_audit (n, actor, "directory", object, "", "refuse", "trust.directory-forged", "%s", n->err);
+        goto out;
+    }
+    uint64_t held;
+    int64_t held_expires;
+    if (node_directory_held (n, &held, &held_expires) != 0)
+        goto out;
+    if (d.serial <= held) {
+        node_fail (n, "directory serial %" PRIu64 " from %s is not newer than the one held (serial %" PRIu64
+                   "): refused", d.serial, src, held);
+        node_audit (n, actor, "directory", object, "", "refuse", "trust.directory-old", "%s", n->err);
+        goto out;
+    }
+    int64_t now = (int64_t) time (NULL);
+    if (now >= d.expires + NODE_DIRECTORY_GRACE) {
+        char when[21];
+        cert_time_format (d.expires, when);
+        node_fail (n, "directory serial %" PRIu64 " from %s expired at %s, beyond the grace period of %d days: "
+                   "refused (peers already trusted keep working)", d.serial, src, when,
+                   NODE_DIRECTORY_GRACE / 86400);
+        node_audit (n, actor, "directory", object, "", "refuse", "trust.directory-expired", "%s", n->err);
+        goto out;
+    }
+    if (store_begin (n->store) != 0) {
+        node_fail (n, "%s", store_error (n->store));
+        goto out;
+    }
+    node_directory_result_t res = {d.serial, d.expires, 0, 0, 0};
+    char how[48];
+    snprintf (how, sizeof how, "(directory %" PRIu64 ")", d.serial);
+    for (size_t i = 0; i < d.ncerts; i++) {
+        const cert_t *c = &d.certs[i];
+        if (strcmp (c->org, n->self.org) == 0)
+            continue;                               /* our own certificate */
+        int revoked = 0;
+        for (size_t k = 0; k < d.nrevoked; k++)
+            if (memcmp (d.revoked[k].sign_pk, c->sign_pk, 32) == 0)
+                revoked = 1;
+        if (revoked)
+            continue;
+        int put = s_put_certified (n, c, actor, how);
+        if (put < 0)
+            goto rollback;
+        if (put == 0)
+            res.refused++;
+        else
+            res.certified++;
+    }
+    for (size_t k = 0; k < d.nrevoked; k++) {
+        const cert_revoked_t *rv = &d.revoked[k];
+        store_peer_t p;
+        if (store_peer_get (n->store, rv->org, &p) != 0 || memcmp (p.sign_pk, rv->sign_pk, 32) != 0 ||
+            p.revoked > 0)
+            continue;
+        p.revoked = rv->at > 0 ? rv->at : now;
+        if (store_peer_put (n->store, &p) != 0) {
+            node_fail (n, "%s", store_error (n->store));
+            goto rollback;
+        }
+        char fpr[CX_FINGERPRINT_HEXLEN], when[21];
+        cx_fingerprint (rv->sign_pk, fpr);
+        cert_time_format (rv->at, when);
+        node_audit (n, actor, "revoke", "peer", rv->org, "refuse", "trust.revoked",
+                    "the authority revoked %s's key %s at %s (%s peer, directory %" PRIu64
+                    "): its sessions are closed and deliveries to it held",
+                    rv->org, fpr, when, p.trust, d.serial);
+        res.revoked++;
+    }
+    char *copy = malloc (len + 1);
+    if (!copy) {
+        node_fail (n, "out of memory");
+        goto rollback;
+    }
+    memcpy (copy, text, len);
+    copy[len] = 0;
+    r = store_trust_put (n->store, "directory", copy);
+    free (copy);
+    char when[21];
+    cert_time_format (d.expires, when);
+    if (r != 0 ||
+        node_audit (n, actor, "directory", object, "", "allow", "trust.directory",
+                    "directory serial %" PRIu64 " from %s accepted (was %" PRIu64 "), expires %s%s: %zu certificates, "
+                    "%zu revocations; %d peers certified, %d newly revoked, %d refused",
+                    d.serial, src, held, when, now >= d.expires ? " (already expired: within the grace period)" : "",
+                    d.ncerts, d.nrevoked, res.certified, res.revoked, res.refused) != 0 ||
+        store_commit (n->store) != 0) {
+        node_fail (n, "cannot record the directory: %s", store_error (n->store));
+        goto rollback;
+    }
+    if (result)
+        *result = res;
+    node_kick (n);
+    rc = 0;
+    goto out;
+rollback:
+    store_rollback (n->store);
+out:
+    cert_dir_free (&d);
+    return rc;
+}
+
+/* A certificate handed over as a file (cdx peer add CERT): the same checks
+   as one in a directory, plus its validity now. */
+int node_cert_add (node_t *n, const char *text, size_t len, store_peer_t *out)
+{
+    char actor[80];
+    s_actor (actor, sizeof actor);
+    cert_t c;
+    if (cert_parse (text, len, &c) != 0) {
+        node_fail (n, "not a valid certificate: %s", cert_error ());
+        node_audit (n, actor, "peer-add", "certificate", "", "refuse", "card.format", "%s", n->err);
+        return -1;
+    }
+    uint8_t apk[32];
+    int r = node_authority_key (n, apk, NULL, 0);
+    if (r < 0)
+        return -1;
+    if (r == STORE_NOTFOUND) {
+        node_fail (n, "no authority is trusted yet: run cdx trust --authority FILE first");
+        node_audit (n, actor, "peer-add", "certificate", c.org, "refuse", "trust.no-authority", "%s", n->err);
+        return -1;
+    }
+    cert_status_t st = cert_check (&c, apk, (int64_t) time (NULL));
+    if (st != CERT_OK) {
+        const char *rule = st == CERT_E_EXPIRED || st == CERT_E_NOT_YET ? "trust.expired" : "trust.directory-forged";
+        node_fail (n, "%s", cert_error ());
+        node_audit (n, actor, "peer-add", "certificate", c.org, "refuse", rule, "%s", n->err);
+        return -1;
+    }
+    if (strcmp (c.org, n->self.org) == 0)
+        return node_fail (n, "certificate is for %s, which is this node", c.org);
+    store_peer_t old;
+    if (store_peer_get (n->store, c.org, &old) == 0 && old.revoked > 0 && memcmp (old.sign_pk, c.sign_pk, 32) == 0) {
+        node_fail (n, "the key of %s in this certificate has been revoked", c.org);
+        node_audit (n, actor, "peer-add", "certificate", c.org, "refuse", "trust.revoked", "%s", n->err);
+        return -1;
+    }
+    int put = s_put_certified (n, &c, actor, "(certificate file)");
+    if (put < 0)
+        return -1;
+    if (put == 0)
+        return node_fail (n, "certificate for %s carries a key that belongs to another organisation", c.org);
+    if (out && store_peer_get (n->store, c.org, out) != 0)
+        return node_fail (n, "%s", store_error (n->store));
+    return 0;
+}
