@@ -7,6 +7,7 @@ make_node csu 0DF csu
 make_node ccg1 04V ccg
 make_node ccg2 10Q ccg
 pin csu ccg1; pin csu ccg2; pin ccg1 csu; pin ccg2 csu
+agree csu ccg1 "sus/*"; agree csu ccg2 sus/apc
 start csu; start ccg1; start ccg2
 
 "$CDX" subscribe --home "$T/ccg1" --from 0DF --topic sus/apc >/dev/null
