@@ -265,7 +265,8 @@ class Peer:
 # ---- datasets, as a publisher makes them (SPEC sections 7 and 10) ------------
 
 MANIFEST_KEYS = ["format", "dataset", "publisher", "topic", "version", "class", "purpose",
-                 "filename", "bytes", "chunk_size", "chunks", "hash", "created"]
+                 "filename", "bytes", "chunk_size", "chunks", "hash", "created",
+                 "legal_basis", "opt_out", "agreement"]
 
 
 class Dataset:
@@ -281,7 +282,8 @@ class Dataset:
         m = {"format": 1, "dataset": self.id, "publisher": me.org, "topic": topic,
              "version": version, "class": "pseudonymised", "purpose": "commissioning",
              "filename": "extract.csv", "bytes": n, "chunk_size": chunk_size,
-             "chunks": self.chunks, "hash": blake2b256(content), "created": int(time.time())}
+             "chunks": self.chunks, "hash": blake2b256(content), "created": int(time.time()),
+             "legal_basis": "", "opt_out": "not-identifiable", "agreement": ""}
         m.update(fields or {})
         self.fields = m
         self.manifest = packb({k: m[k] for k in MANIFEST_KEYS if k in m}
