@@ -5,8 +5,9 @@
     assurance (DSPT), then the dataset's own governance metadata (legal
     basis, opt-outs), then onward sharing. Among several agreements between
     the same parties, any one that passes every check allows; if none does,
-    the refusal reported is the one from the agreement that got furthest,
-    which is the most useful to a person fixing it. */
+    the refusal reported is the one from the agreement that got furthest
+    (topic, signatures, revocation, dates, class, purpose, opt-outs, in that
+    order), which is the most useful to a person fixing it. */
 #include "policy.h"
 
 #include <stdarg.h>
@@ -56,7 +57,7 @@ static const char *s_date (int64_t t, char *buf, size_t cap)
 }
 
 /* How far an agreement got, for choosing which refusal to report. */
-enum { STEP_SIGNED = 1, STEP_REVOKED, STEP_STARTED, STEP_EXPIRED, STEP_TOPIC, STEP_CLASS,
+enum { STEP_TOPIC = 1, STEP_SIGNED, STEP_REVOKED, STEP_STARTED, STEP_EXPIRED, STEP_CLASS,
        STEP_PURPOSE, STEP_OPTOUT, STEP_ALL };
 
 typedef struct {
@@ -84,6 +85,12 @@ static int s_check (const store_agreement_t *a, const policy_request_t *q, polic
         s_set (d, 0, "policy.no-agreement", "agreement %s as stored does not decode", a->ref);
         goto out;
     }
+    step = STEP_TOPIC;
+    if (!agreement_covers_topic (doc->topics, q->topic)) {
+        s_set (d, 0, "policy.topic", "agreement %s does not cover topic %s (it covers %s)", a->ref,
+               q->topic, doc->topics);
+        goto out;
+    }
     step = STEP_SIGNED;
     if (memcmp (a->sig_provider, zero, 64) == 0 || memcmp (a->sig_recipient, zero, 64) == 0) {
         s_set (d, 0, "policy.agreement-unsigned", "agreement %s is not signed by both %s and %s yet",
@@ -106,12 +113,6 @@ static int s_check (const store_agreement_t *a, const policy_request_t *q, polic
     if (q->now >= doc->end) {
         s_set (d, 0, "policy.agreement-expired", "agreement %s expired on %s", a->ref,
                s_date (doc->end, when, sizeof when));
-        goto out;
-    }
-    step = STEP_TOPIC;
-    if (!agreement_covers_topic (doc->topics, q->topic)) {
-        s_set (d, 0, "policy.topic", "agreement %s does not cover topic %s (it covers %s)", a->ref,
-               q->topic, doc->topics);
         goto out;
     }
     step = STEP_CLASS;
