@@ -1969,6 +1969,8 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop)
             while (zmq_recv (r->kick, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
                 ;
             s_reload_peers (r);
+            for (size_t i = 0; i < r->npeers; i++)
+                r->peers[i]->sub_retry_at = 0;    /* a new subscription goes out at once */
             s_recheck (r);                    /* a revocation here takes effect at once */
             s_schedule (r, s_now_ms ());
         }

@@ -188,8 +188,8 @@ agree() {
 # not on this branch, so this stands in for them by writing the store.
 assure() {
     y=$(date -u +%Y)
-    sqlite3 "$T/$1/store.db" "UPDATE peers SET dspt = '${3:-standards-met}',
-        dspt_year = '${4:-$((y - 1))/$(date -u +%y)}' WHERE org = '$(org_of "$2")'" ||
+    sqlite3 "$T/$1/store.db" "UPDATE peers SET dspt = '${3-standards-met}',
+        dspt_year = '${4-$((y - 1))/$(date -u +%y)}' WHERE org = '$(org_of "$2")'" ||
         fail "cannot set the DSPT of $2 at $1"
 }
 
