@@ -1,7 +1,8 @@
 #!/bin/sh
 # make demo: a CSU and two CCGs on loopback share a synthetic SUS-style
 # admitted patient care extract, end to end encrypted and signed; an
-# unknown node is turned away; then each node's audit log is shown.
+# unknown node is turned away; then the information governance scenes
+# (agreements and the policy at work); then each node's audit log is shown.
 # Exits 0 only if every check passed. Usage: tools/demo.sh [BUILD_DIR]
 set -eu
 BUILD=${1:-build}
@@ -51,6 +52,26 @@ step "2. They exchange and verify cards (each card is self-signed; pinned by han
 "$CDX" peer add --home "$D/ccg1" "$D/csu.card"
 "$CDX" peer add --home "$D/ccg2" "$D/csu.card"
 
+step "2b. The CSU and each CCG sign a data sharing agreement (nothing flows without one)"
+for c in ccg1:04V ccg2:10Q; do
+    n=${c%:*} org=${c#*:}
+    "$CDX" agreement propose --home "$D/csu" --ref "DSA-0DF-$org-2026" --recipient "$org" \
+        --provider-ig "IG lead, CSU 0DF" --recipient-ig "IG lead, CCG $org" --topics "sus/apc/*" \
+        --class pseudonymised --purposes commissioning --art6 "6(1)(e) public task" \
+        --art9 "9(2)(h) management of health care systems" --duty "not applicable: pseudonymised" \
+        --opt-out not-required --end now+365d --retention 365 --onward no -o "$D/dsa-$org.bin"
+    "$CDX" agreement sign --home "$D/$n" "$D/dsa-$org.bin" -o "$D/dsa-$org.signed"
+    "$CDX" agreement sign --home "$D/csu" "$D/dsa-$org.signed"
+done
+"$CDX" agreement list --home "$D/csu"
+# DEMO SETUP ONLY: a CCG's DSPT status comes from its certificate, issued
+# by the authority; certificates are not part of this build, so the demo
+# writes the status the certificate would carry into the CSU's store.
+for org in 04V 10Q; do
+    sqlite3 "$D/csu/store.db" "UPDATE peers SET dspt = 'standards-met', dspt_year = '2025/26' WHERE org = '$org'"
+done
+ok "both CCGs' DSPT 2025/26: standards met (set for the demo, see the comment)"
+
 step "3. The nodes start (CURVE on every socket; ZAP admits only added peers)"
 for n in csu ccg1 ccg2; do
     "$CDX" run --home "$D/$n" 2>"$D/$n.log" & PIDS="$PIDS $!"
@@ -97,6 +118,51 @@ step "9. An organisation the CSU never added tries to connect: refused at the do
 "$CDX" subscribe --home "$D/rogue" --from 0DF --topic sus/apc/monthly >/dev/null
 wait_for 20 sh -c "\"$CDX\" audit --home \"$D/csu\" | grep -q zap.unknown-key" || die "rogue not refused"
 ok "the CSU refused the unknown key and recorded it; the rogue holds $("$CDX" datasets --json --home "$D/rogue" | grep -o '"id"' | wc -l) datasets"
+
+# ---- Information governance scenes ---------------------------------------
+# Agreements and the policy engine (node/policy.c, docs/IG-RULES.md): a
+# delivery allowed under a signed agreement, one refused because the
+# agreement has expired, one refused because the recipient's DSPT is not met.
+
+step "IG-1. Allowed: the APC delivery above went under the signed agreement with 04V"
+"$CDX" agreement show --home "$D/ccg1" DSA-0DF-04V-2026 | sed 's/^/     | /'
+"$CDX" audit --home "$D/csu" --action offer --org 04V | cut -c1-200
+"$CDX" audit --json --home "$D/csu" --action offer --org 04V | grep -q '"rule":"policy.allow"' ||
+    die "the allowed delivery is not audited with its rule"
+ok "the CSU's audit names the rule (policy.allow), the agreement and the purpose"
+
+step "IG-2. Refused: an agreement for outpatient data with 04V runs out before the next delivery"
+"$CDX" agreement propose --home "$D/csu" --ref DSA-0DF-04V-OP --recipient 04V \
+    --provider-ig "IG lead, CSU 0DF" --recipient-ig "IG lead, CCG 04V" --topics "sus/op/*" \
+    --class pseudonymised --purposes commissioning --art6 "6(1)(e) public task" --art9 "9(2)(h)" \
+    --opt-out not-required --end now+6s -o "$D/op.bin" >/dev/null
+"$CDX" agreement sign --home "$D/ccg1" "$D/op.bin" -o "$D/op.signed" >/dev/null
+"$CDX" agreement sign --home "$D/csu" "$D/op.signed"
+"$CDX" subscribe --home "$D/ccg1" --from 0DF --topic sus/op/monthly
+wait_for 20 sh -c "\"$CDX\" subscriptions --json --home \"$D/ccg1\" | grep -q '\"topic\":\"sus/op/monthly\",\"state\":\"active\"'" ||
+    die "outpatient subscription not confirmed"
+while [ "$("$CDX" agreement list --json --home "$D/csu" | grep -o '"ref":"DSA-0DF-04V-OP","state":"[a-z-]*"')" != '"ref":"DSA-0DF-04V-OP","state":"expired"' ]; do sleep 0.5; done
+"$CDX" agreement list --home "$D/csu"
+head -c 20000 "$D/apc.csv" > "$D/op.csv"
+op=$("$CDX" publish --home "$D/csu" --topic sus/op/monthly --class pseudonymised --purpose commissioning "$D/op.csv")
+wait_for 20 sh -c "\"$CDX\" audit --json --home \"$D/csu\" --decision refuse | grep -q '\"rule\":\"policy.agreement-expired\"'" ||
+    die "the delivery under an expired agreement was not refused"
+"$CDX" audit --home "$D/csu" --decision refuse --dataset "$op" | cut -c1-200
+[ "$(state_of ccg1 "$op")" = none ] || die "04V received data under an expired agreement"
+ok "refused at the CSU (policy.agreement-expired); 04V holds nothing"
+
+step "IG-3. Refused: 10Q's DSPT is downgraded to approaching standards before the next APC extract"
+# DEMO SETUP ONLY, as in step 2b: the status a new certificate would carry.
+sqlite3 "$D/csu/store.db" "UPDATE peers SET dspt = 'approaching-standards' WHERE org = '10Q'"
+head -c 30000 "$D/apc.csv" > "$D/apc2.csv"
+id2=$("$CDX" publish --home "$D/csu" --topic sus/apc/monthly --class pseudonymised --purpose commissioning "$D/apc2.csv")
+wait_for 60 available ccg1 "$id2" || die "04V did not receive the second extract"
+wait_for 20 sh -c "\"$CDX\" audit --json --home \"$D/csu\" --decision refuse --org 10Q | grep -q '\"rule\":\"policy.dspt\"'" ||
+    die "the delivery to 10Q was not refused on its DSPT"
+"$CDX" audit --home "$D/csu" --decision refuse --org 10Q --dataset "$id2" | cut -c1-200
+[ "$(state_of ccg2 "$id2")" = none ] || die "10Q received pseudonymised data with its DSPT not met"
+ok "04V received the extract; 10Q was refused (policy.dspt) and holds nothing"
+# ---- end of the information governance scenes ------------------------------
 
 step "10. What an IG officer sees: each node's audit log"
 for n in csu ccg1 ccg2; do
