@@ -1,6 +1,7 @@
 # A data sharing agreement made between two running nodes: proposed at the
 # CSU, carried to the CCG (AGREEMENT), signed there by reference, carried
-# back; both then hold the identical signed document, in force. A copy
+# back; both then hold the identical signed document, in force. Until both
+# have signed, the CSU refuses the CCG's subscription. A copy
 # altered by one byte, or signed by a third party, is refused.
 . "$(dirname "$0")/lib.sh"
 
@@ -19,10 +20,14 @@ ref=DSA-0DF-04V-2026-01
 [ "$(agreement_state csu $ref)" = proposed ] || fail "in force before the recipient signed"
 wait_until 20 sh -c "\"$CDX\" agreement list --home \"$T/ccg\" | grep -q '^$ref *proposed'" ||
     fail "the proposal did not reach the recipient"
+"$CDX" subscribe --home "$T/ccg" --from 0DF --topic sus/apc >/dev/null
+wait_until 20 audit_has csu subscribe refuse policy.agreement-unsigned ||
+    fail "a subscription under an agreement not yet signed by both was not refused"
 "$CDX" agreement sign --home "$T/ccg" $ref >/dev/null || fail "sign by reference"
 in_force() { [ "$(agreement_state "$1" $ref)" = in-force ]; }
 wait_until 20 in_force csu || fail "the recipient's signature did not reach the provider"
 in_force ccg || fail "not in force at the recipient"
+wait_until 30 subscription_active ccg 0DF sus/apc || fail "no subscription once the agreement is in force"
 "$CDX" agreement show --json --home "$T/csu" $ref > "$T/a.json"
 "$CDX" agreement show --json --home "$T/ccg" $ref > "$T/b.json"
 cmp -s "$T/a.json" "$T/b.json" || fail "the two parties hold different agreements"
