@@ -11,6 +11,7 @@
 */
 #include "card.h"
 #include "proto.h"
+#include "agreement.h"
 
 #include <check.h>
 #include <msgpack.h>
@@ -1053,6 +1054,27 @@ static const char AGREEMENT_HEX[] =
     "7fd0ae726574656e74696f6e5f64617973cd016da66f6e7761726400aa636f6e"
     "646974696f6e73a0a763726561746564ce6b074c50";
 
+START_TEST (test_agreement_matching)
+{
+    ck_assert (agreement_covers_topic ("apc/*,op/monthly", "apc/monthly"));
+    ck_assert (agreement_covers_topic ("apc/*,op/monthly", "apc/"));
+    ck_assert (agreement_covers_topic ("apc/*,op/monthly", "op/monthly"));
+    ck_assert (!agreement_covers_topic ("apc/*,op/monthly", "op/monthly2"));
+    ck_assert (!agreement_covers_topic ("apc/*,op/monthly", "apc"));
+    ck_assert (!agreement_covers_topic ("apc/*", "xapc/1"));
+    ck_assert (agreement_covers_topic ("*", "anything/at/all"));
+    ck_assert (!agreement_covers_topic ("*", ""));
+    ck_assert (agreement_lists_purpose ("commissioning,risk-stratification", "risk-stratification"));
+    ck_assert (!agreement_lists_purpose ("commissioning,risk-stratification", "risk"));
+    ck_assert (!agreement_lists_purpose ("commissioning", "commissioning-x"));
+    ck_assert_int_eq (agreement_class_rank ("aggregate"), 0);
+    ck_assert_int_eq (agreement_class_rank ("pseudonymised"), 1);
+    ck_assert_int_eq (agreement_class_rank ("identifiable"), 2);
+    ck_assert_int_eq (agreement_class_rank ("secret"), -1);
+    ck_assert_int_eq (agreement_class_rank (NULL), -1);
+}
+END_TEST
+
 START_TEST (test_agreement_round_trip_and_golden)
 {
     proto_agreement_t in, out;
@@ -1778,6 +1800,7 @@ static Suite *s_suite (void)
     tcase_add_test (t, test_receipt_round_trip_and_golden);
     tcase_add_test (t, test_agreement_round_trip_and_golden);
     tcase_add_test (t, test_agreement_refusals);
+    tcase_add_test (t, test_agreement_matching);
     tcase_add_test (t, test_manifest_keys_any_order_once);
     tcase_add_test (t, test_manifest_refuses_missing_key);
     tcase_add_test (t, test_manifest_refuses_duplicate_key);
