@@ -639,6 +639,8 @@ static int s_print_dataset (const store_dataset_t *d, void *arg)
                 d->version, d->publisher, d->bytes, d->class_, d->purpose, state,
                 strcmp (d->state, "published") == 0 ? "published" : "received", d->chunks, d->next_chunk, hash);
         s_json_str (stdout, d->filename);
+        printf (",\"agreement\":");
+        s_json_str (stdout, d->agreement);
         printf (",\"created\":\"%s\"}", when);
     } else {
         printf ("%s  %-28s v%-3" PRId64 " %-6s %12" PRId64 "  %-13s %s\n", d->id, d->topic, d->version, d->publisher,
@@ -1418,7 +1420,8 @@ static const command_t s_commands[] = {
     {"datasets", cmd_datasets, "datasets [--json]", "List the datasets this node holds.",
      "One line per dataset: id, topic, version, publisher, bytes, class, state.\n"
      "state is available once a received dataset is complete and verified.\n"
-     "  --json   a JSON array of objects (id, topic, version, publisher, bytes, class, state, ...)\n"},
+     "  --json   a JSON array of objects (id, topic, version, publisher, bytes, class, state,\n"
+     "           agreement: the agreement it was received under, ...)\n"},
     {"deliveries", cmd_deliveries, "deliveries [--json]",
      "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed.",
      "  --json   a JSON array\n"},

@@ -46,5 +46,6 @@ wait_until 30 is_available ccg1 "$id2" || fail "ccg1 did not receive version 2"
 import json, sys
 v = {d["id"]: d for d in json.load(sys.stdin)}
 assert v[sys.argv[1]]["version"] == 2 and v[sys.argv[1]]["publisher"] == "0DF", v
-assert v[sys.argv[1]]["class"] == "pseudonymised"' "$id2" || fail "version 2 metadata wrong"
+assert v[sys.argv[1]]["class"] == "pseudonymised"
+assert v[sys.argv[1]]["agreement"] == "DSA-0DF-04V-1", v' "$id2" || fail "version 2 metadata wrong"
 say ok
