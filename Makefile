@@ -6,7 +6,7 @@ JOBS       ?= 2
 CMAKE_ARGS ?=
 # make fuzz: seconds per target, which targets, and the compiler (libFuzzer)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= proto manifest receipt card keyfile
+FUZZ_TARGETS ?= proto manifest receipt agreement card keyfile
 FUZZ_CC      ?= clang
 # Largest input worth trying per target: just above what each parser accepts.
 FUZZ_MAXLEN_proto    = 8200

@@ -131,7 +131,21 @@ mk_node() {
     "$CDX" card --home "$W/$1" > "$W/$1.card" || die "card $1"
 }
 # pin A B: node A trusts node B's card.
-pin() { "$CDX" peer add --home "$W/$1" "$W/$2.card" >/dev/null || die "peer add $2 to $1"; }
+# Once each trusts the other, they also sign a data sharing agreement each
+# way covering every topic (nothing flows without one: docs/IG-RULES.md).
+pin() {
+    "$CDX" peer add --home "$W/$1" "$W/$2.card" >/dev/null || die "peer add $2 to $1"
+    o1=$(sed -n 's/^org: //p' "$W/$1.card"); o2=$(sed -n 's/^org: //p' "$W/$2.card")
+    "$CDX" peers --json --home "$W/$2" | grep -q "\"org\":\"$o1\"" || return 0
+    for pair in "$1:$2:$o2" "$2:$1:$o1"; do
+        a=${pair%%:*} rest=${pair#*:}; b=${rest%%:*} rcp=${rest#*:}
+        "$CDX" agreement propose --home "$W/$a" --ref "BENCH-$a-$b" --recipient "$rcp" --provider-ig bench \
+            --recipient-ig bench --topics "*" --class aggregate --purposes commissioning --art6 "6(1)(e)" \
+            --opt-out not-required --end now+30d -o "$W/$a-$b.dsa" >/dev/null &&
+        "$CDX" agreement sign --home "$W/$b" "$W/$a-$b.dsa" -o "$W/$a-$b.dsa2" >/dev/null &&
+        "$CDX" agreement sign --home "$W/$a" "$W/$a-$b.dsa2" >/dev/null || die "agreement $a -> $b"
+    done
+}
 # start_node NAME: cdx run in the background; its pid in $W/NAME.pid.
 start_node() {
     "$CDX" run --home "$W/$1" 2>>"$W/$1.log" &

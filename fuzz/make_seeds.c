@@ -65,6 +65,34 @@ static void s_manifest_fixture (proto_manifest_t *m)
     m->chunks = 3;
     s_fill (m->hash, sizeof m->hash, 0xe0);
     m->created = 1795640400; /* 2026-11-25T21:00:00Z */
+    strcpy (m->opt_out, "not-identifiable");
+}
+
+static void s_agreement_fixture (proto_agreement_t *a)
+{
+    memset (a, 0, sizeof *a);
+    a->format = 1;
+    strcpy (a->ref, "DSA-0DF-04V-2026-01");
+    strcpy (a->provider, "0DF");
+    strcpy (a->provider_ig, "A. Lead");
+    strcpy (a->recipient, "04V");
+    strcpy (a->recipient_ig, "B. Lead");
+    strcpy (a->topics, "apc/*,op/monthly");
+    strcpy (a->class_, "pseudonymised");
+    strcpy (a->purposes, "commissioning");
+    strcpy (a->art6, "6(1)(e)");
+    strcpy (a->art9, "9(2)(h)");
+    a->start = 1795640400;
+    a->end = 1827176400;
+    a->retention_days = 365;
+    a->created = 1795640400;
+}
+
+static size_t s_agreement (const proto_agreement_t *a, uint8_t *buf)
+{
+    size_t len = 0;
+    if (proto_agreement_encode (a, buf, PROTO_DOC_MAX, &len) != 0) s_die ("agreement", proto_error ());
+    return len;
 }
 
 static void s_receipt_fixture (proto_receipt_t *r)
@@ -253,6 +281,41 @@ static void s_documents (void)
     mp_done (&m, "receipt", "float-time");
 }
 
+/* ---- agreements ------------------------------------------------------------ */
+
+static void s_agreements (void)
+{
+    static proto_agreement_t a;
+    static uint8_t buf[PROTO_DOC_MAX];
+    size_t len;
+    s_agreement_fixture (&a);
+    len = s_agreement (&a, buf);
+    s_write ("agreement", "valid", buf, len);
+    s_write ("agreement", "truncated", buf, len - 1);
+    strcpy (a.controller, "QNQ");
+    strcpy (a.controller_ig, "C. Lead");
+    strcpy (a.topics, "*");
+    strcpy (a.class_, "identifiable");
+    strcpy (a.purposes, "commissioning,invoice-validation,risk-stratification");
+    strcpy (a.duty, "s251 CAG 7-07(a)/2013");
+    strcpy (a.conditions, "UK only; delete after 30 days");
+    a.opt_out = 1, a.onward = 1;
+    len = s_agreement (&a, buf);
+    s_write ("agreement", "full", buf, len);
+    buf[len - 1] ^= 1;                                   /* created changes */
+    s_write ("agreement", "created-changed", buf, len);
+    mp_t m;
+    mp_init (&m);
+    msgpack_pack_map (&m.pk, 2);
+    mp_cstr (&m, "format"), msgpack_pack_uint64 (&m.pk, 1);
+    mp_cstr (&m, "topics"), mp_cstr (&m, "apc/*,,op");
+    mp_done (&m, "agreement", "empty-topic-item");
+    mp_init (&m);
+    msgpack_pack_map (&m.pk, 1);
+    mp_cstr (&m, "end"), msgpack_pack_int64 (&m.pk, -1);
+    mp_done (&m, "agreement", "negative-end");
+}
+
 /* ---- messages ------------------------------------------------------------ */
 
 static void s_msg_fixture (uint8_t id, proto_msg_t *m)
@@ -300,6 +363,18 @@ static void s_msg_fixture (uint8_t id, proto_msg_t *m)
     case PROTO_UNSUBSCRIBE:
         strcpy (m->topic, "apc/monthly");
         break;
+    case PROTO_AGREEMENT: {
+        proto_agreement_t a;
+        s_agreement_fixture (&a);
+        m->doc_len = s_agreement (&a, m->doc);
+        s_fill (m->sig, sizeof m->sig, 0xa0);
+        s_fill (m->sig2, sizeof m->sig2, 0x60);
+        break;
+    }
+    case PROTO_REVOKE:
+        s_fill (m->hash, sizeof m->hash, 0xe0);
+        strcpy (m->reason, "superseded");
+        break;
     case PROTO_ERROR:
         m->code = PROTO_E_DENIED;
         strcpy (m->reason, "no subscription to 0DF apc/monthly");
@@ -326,6 +401,7 @@ static void s_messages (void)
     size_t len;
 
     for (uint8_t id = 1; id <= PROTO_MSG_MAX; id++) {
+        if (strcmp (proto_name (id), "UNKNOWN") == 0) continue;   /* reserved */
         s_msg_fixture (id, &msg);
         len = s_encode (&msg, buf);
         snprintf (name, sizeof name, "%s", proto_name (id));
@@ -409,6 +485,7 @@ int main (int argc, char **argv)
     }
     s_dir = argv[1];
     s_documents ();
+    s_agreements ();
     s_messages ();
     return 0;
 }

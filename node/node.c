@@ -609,6 +609,40 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
         return node_fail (n, "--kind must be new, supersedes or correction");
     if (p->retention < 0 || p->retention > (int64_t) 3650 * 86400)
         return node_fail (n, "--retention must be at most 3650 days");
+    static const char *const opt_outs[] = {"yes", "not-identifiable", "statutory-exemption", NULL};
+    int identifiable = strcmp (p->class_, "identifiable") == 0;
+    const char *legal_basis = p->legal_basis ? p->legal_basis : "";
+    const char *opt_out = p->opt_out ? p->opt_out : identifiable ? "" : "not-identifiable";
+    if (strlen (legal_basis) > PROTO_BASIS_MAX)
+        return node_fail (n, "--legal-basis is longer than %u bytes", PROTO_BASIS_MAX);
+    if (identifiable && !*legal_basis)
+        return node_fail (n, "--legal-basis is required for identifiable data (e.g. \"Art 6(1)(e); Art 9(2)(h); "
+                             "s251 CAG 7-07(a)/2013\")");
+    if (identifiable && !*opt_out)
+        return node_fail (n, "--opt-out is required for identifiable data: yes or statutory-exemption");
+    if (!s_one_of (opt_out, opt_outs))
+        return node_fail (n, "--opt-out must be yes, not-identifiable or statutory-exemption");
+    if (identifiable && strcmp (opt_out, "not-identifiable") == 0)
+        return node_fail (n, "--opt-out not-identifiable contradicts --class identifiable");
+    const char *source = p->agreement ? p->agreement : "";
+    if (*source) {
+        store_agreement_t *src = malloc (sizeof *src);
+        proto_agreement_t *doc = malloc (sizeof *doc);
+        int ok = src && doc && store_agreement_get (n->store, source, src) == 0 &&
+                 proto_agreement_decode (src->doc, src->doc_len, doc) == PROTO_OK;
+        int refused = !ok ? 1 : strcmp (doc->recipient, n->self.org) != 0 ? 2 : !doc->onward ? 3
+                      : strcmp (node_agreement_state (src, (int64_t) time (NULL)), "in-force") != 0 ? 4 : 0;
+        free (src);
+        free (doc);
+        static const char *const why[] = {"", "this node holds no such agreement",
+                                          "this node is not its recipient",
+                                          "it does not allow onward sharing", "it is not in force"};
+        if (refused) {
+            node_audit_purpose (n, actor, "publish", p->topic, "", p->purpose, "refuse", "policy.onward",
+                                "onward sharing under agreement %s refused: %s", source, why[refused]);
+            return node_fail (n, "--agreement %s: %s (policy.onward)", source, why[refused]);
+        }
+    }
     int64_t retention = p->retention ? p->retention : NODE_RETENTION_DEFAULT;
 
     int rc = -1, in = -1, out = -1;
@@ -642,6 +676,9 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     snprintf (m.filename, sizeof m.filename, "%s", base);
     m.chunk_size = NODE_CHUNK_SIZE;
     m.created = (int64_t) time (NULL);
+    snprintf (m.legal_basis, sizeof m.legal_basis, "%s", legal_basis);
+    snprintf (m.opt_out, sizeof m.opt_out, "%s", opt_out);
+    snprintf (m.agreement, sizeof m.agreement, "%s", source);
     char id[33];
     cx_hex (m.dataset, sizeof m.dataset, id);
 
@@ -764,6 +801,7 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     snprintf (d.state, sizeof d.state, "published");
     d.next_chunk = d.chunks;
     snprintf (d.kind, sizeof d.kind, "%s", kind);
+    snprintf (d.agreement, sizeof d.agreement, "%s", source);
     d.expires = m.created + retention;
     s_queue_ctx_t q = {n, p->topic, id, 0, 0};
     /* The file is renamed into place before the row commits, so a stored
@@ -802,9 +840,11 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", m.topic, (long long) m.version, id);
     if (node_audit_purpose (n, actor, "publish", object, "", m.purpose, "allow", "local.publish",
-                    "%s, %llu bytes, class %s, purpose %s, %s, blake2b %s, queued for %d subscriber(s)%s; "
-                    "undelivered copies expire after %lld s",
-                    m.filename, (unsigned long long) m.bytes, m.class_, m.purpose, kind, hashhex, q.count,
+                    "%s, %llu bytes, class %s, purpose %s, legal basis %s, opt-outs %s%s%s, %s, blake2b %s, "
+                    "queued for %d subscriber(s)%s; undelivered copies expire after %lld s",
+                    m.filename, (unsigned long long) m.bytes, m.class_, m.purpose,
+                    *legal_basis ? legal_basis : "none stated", opt_out, *source ? ", onward under " : "", source,
+                    kind, hashhex, q.count,
                     superseded > 0 ? ", older undelivered versions superseded" : "", (long long) retention) != 0 ||
         store_commit (n->store) != 0) {
         node_fail (n, "cannot record the dataset: %s", store_error (n->store));

@@ -149,6 +149,11 @@ typedef struct {
     const char *purpose;     /* commissioning | invoice-validation | risk-stratification */
     const char *kind;        /* NULL or "new", "supersedes", "correction" */
     int64_t retention;       /* seconds until undelivered copies expire; 0 = default */
+    const char *legal_basis; /* NULL/"": none (refused for identifiable data) */
+    const char *opt_out;     /* yes | not-identifiable | statutory-exemption; NULL: not-identifiable
+                                unless identifiable (then refused) */
+    const char *agreement;   /* NULL, or the agreement this data was received under: onward
+                                sharing, refused unless that agreement allows it */
     node_progress_fn *progress;
     void *progress_arg;
 } node_publish_t;
@@ -178,6 +183,59 @@ int node_find (node_t *n, const char *publisher, const char *topic, int64_t vers
    0600). Recorded in the audit log. */
 int node_export (node_t *n, const char *id, const char *out_path,
                  node_progress_fn *progress, void *arg);
+
+/* ---- data sharing agreements (node/agree.c) -----------------------------
+
+   An agreement is a signed document (protocol/SPEC.md "Agreement") that
+   both parties' nodes hold with both signatures; it is in force from its
+   start to its end once both have signed, until either party revokes it.
+   A running node sends its copy to the other party (AGREEMENT) and its
+   revocations (REVOKE) until the other has them. Every step is audited. */
+typedef struct {
+    const char *ref;           /* reference id, e.g. DSA-0DF-04V-2026-01 */
+    const char *provider;      /* org code; one of provider/recipient is this node */
+    const char *provider_ig;   /* IG lead, in words */
+    const char *recipient;
+    const char *recipient_ig;
+    const char *controller;    /* NULL/"": the provider */
+    const char *controller_ig;
+    const char *topics;        /* comma-separated patterns, e.g. apc/ followed by '*' */
+    const char *class_;        /* the highest class allowed */
+    const char *purposes;      /* comma-separated, from the purposes vocabulary */
+    const char *art6, *art9, *duty;   /* legal basis: Article 6, Article 9, common-law duty */
+    int opt_out;               /* 1: National Data Opt-outs must have been applied */
+    int64_t start, end;        /* unix seconds; end > start */
+    int retention_days;        /* at the recipient */
+    int onward;                /* 1: the recipient may share onward */
+    const char *conditions;    /* special conditions, or NULL */
+} node_agreement_t;
+
+/* Makes agreement A, signs it as this node's party and stores it (not in
+   force until the other party signs). Refuses a field out of its
+   vocabulary, naming it. */
+int node_agreement_propose (node_t *n, const node_agreement_t *a);
+
+/* Takes an agreement as it travels (an AGREEMENT message's header frame:
+   the file cdx agreement propose -o writes), verifies the signatures it
+   carries against the parties' keys, merges them into any copy held here
+   and, with SIGN set, adds this node's signature. REF_OUT (65 bytes, may
+   be NULL) receives its reference. */
+int node_agreement_import (node_t *n, const uint8_t *msg, size_t len, int sign, char *ref_out);
+
+/* Signs the agreement REF held here as this node's party. */
+int node_agreement_sign (node_t *n, const char *ref);
+
+/* Revokes agreement REF here at once; the running node tells the other
+   party, where it takes effect when received. */
+int node_agreement_revoke (node_t *n, const char *ref, const char *reason);
+
+/* Encodes the agreement REF as an AGREEMENT message into BUF (CAP >=
+   PROTO_HEADER_MAX); *LEN its size. */
+int node_agreement_export (node_t *n, const char *ref, uint8_t *buf, size_t cap, size_t *len);
+
+/* The state of an agreement at NOW: "proposed" (a signature missing),
+   "revoked", "pending" (not started), "expired" or "in-force". */
+const char *node_agreement_state (const store_agreement_t *a, int64_t now);
 
 /* ---- the audit log (node/audit.c) -------------------------------------
 

@@ -67,6 +67,19 @@ int node_authority_key (node_t *n, uint8_t pk[32], char *name, size_t cap);
 
 /* trust.c: adds the peer of a certificate file (node_peer_add's other half). */
 int node_cert_add (node_t *n, const char *text, size_t len, store_peer_t *out);
+/* Agreements (agree.c), for run.c: verifies the signatures carried,
+   merges them into the copy held (FROM: the peer it came from, or NULL),
+   signs it too with SIGN, stores it and audits a change. OUT (may be NULL)
+   receives the copy held; *CHANGED whether it changed. */
+int node_agreement_take (node_t *n, const uint8_t *doc, size_t doc_len, const uint8_t sig_p[64],
+                         const uint8_t sig_r[64], const char *from, int sign, store_agreement_t *out,
+                         int *changed);
+/* Records A as revoked by BY (an org code) and audits it; nothing if it
+   was already. PUSHED: whether the other party knows already. */
+int node_agreement_mark_revoked (node_t *n, store_agreement_t *a, const char *by, const char *reason,
+                                 int pushed);
+/* Fills M with the AGREEMENT message carrying A. */
+void node_agreement_message (const store_agreement_t *a, proto_msg_t *m);
 
 #define NODE_KICK_FILE "kick.ipc"
 

@@ -32,6 +32,7 @@
 #include "cert.h"
 #include "hasher.h"
 #include "node_internal.h"
+#include "policy.h"
 
 #define RUN_WINDOW          8u        /* chunks in flight per transfer */
 #define RUN_SYNC_BYTES      (32 << 20) /* receiver makes chunks durable every 32 MiB */
@@ -53,6 +54,7 @@
 #define RUN_MAX_DROPS       16        /* transfers refused recently, chunks dropped */
 #define RUN_DROP_CHUNKS     (2 * RUN_WINDOW) /* ... at most this many of each, quietly */
 #define RUN_ZAP_ENDPOINT    "inproc://zeromq.zap.01"
+#define RUN_RECHECK_MS      1000      /* agreements of running transfers looked at again */
 
 /* ---- types ---------------------------------------------------------------- */
 
@@ -76,6 +78,9 @@ typedef struct {
     uint32_t credit;
     int fd;
     int64_t deadline;          /* ms, monotonic */
+    char agreement[65];        /* the agreement the policy allowed it under */
+    int64_t until;             /* ... which ends then (unix seconds) */
+    char purpose[64];
 } out_xfer_t;
 
 /* Refusals are recorded one by one up to a rate; past it they are counted
@@ -123,6 +128,8 @@ typedef struct {
     int64_t next, durable, chunks, chunk_size, bytes;
     uint32_t owed;
     int64_t last_activity;
+    char agreement[65];        /* the agreement the policy accepted it under */
+    int64_t until;
 } in_xfer_t;
 
 /* A transfer this node refused with INTERNAL while chunks of it were in
@@ -153,6 +160,7 @@ typedef struct {
     limit_t zap_refusals;      /* audit entries for refused connections */
     int64_t inflight;          /* chunks sent, not yet consumed, all peers */
     size_t pump_next;          /* round-robin start for s_pump_all */
+    int64_t recheck_at;        /* next look at the agreements of running transfers, ms */
     char actor[80];
     int authority;             /* this node trusts an authority: it passes directories on */
     uint64_t dir_serial;       /* serial of the directory held, 0 if none */
@@ -164,6 +172,9 @@ typedef struct {
     char org[17];              /* authenticated by ZAP */
     peer_t *peer;
 } origin_t;
+
+static void s_recheck (run_t *r);
+static int s_push_agreement (const store_agreement_t *a, void *arg);
 
 /* ---- small helpers ---------------------------------------------------------- */
 
@@ -557,9 +568,53 @@ static out_state_t s_out_fail (run_t *r, peer_t *p, const char *rule, int fatal,
     return OUT_QUEUED;
 }
 
+/* The policy refused this delivery: it fails for good, with the rule. */
+static out_state_t s_out_deny (run_t *r, peer_t *p, const char *purpose, const policy_decision_t *dec)
+{
+    char object[129], actor[80], why[320];
+    snprintf (object, sizeof object, "%s v%lld %s", p->out.topic, (long long) p->out.version, p->out.dataset);
+    snprintf (why, sizeof why, "%s: %s", dec->rule, dec->reason);
+    s_peer_actor (p, actor, sizeof actor);
+    node_log (r->n, "warn", "delivery of %s to %s refused by policy: %s", p->out.dataset, p->info.org, why);
+    node_audit_purpose (r->n, actor, "send", object, p->info.org, purpose, "refuse", dec->rule, "%s",
+                        dec->reason);
+    s_delivery_note (r, p, "failed", why, 0);
+    s_out_release (r, &p->out);
+    s_schedule (r, s_now_ms ());
+    return OUT_QUEUED;
+}
+
+/* The agreement a running delivery was allowed under, looked at again:
+   0 if still in force, else the refusal in DEC. */
+static int s_agreement_holds (run_t *r, const char *ref, int64_t until, policy_decision_t *dec)
+{
+    int64_t now = (int64_t) time (NULL);
+    memset (dec, 0, sizeof *dec);
+    snprintf (dec->agreement, sizeof dec->agreement, "%s", ref);
+    if (now >= until) {
+        snprintf (dec->rule, sizeof dec->rule, "policy.agreement-expired");
+        snprintf (dec->reason, sizeof dec->reason, "agreement %s expired during the transfer", ref);
+        return -1;
+    }
+    store_agreement_t *a = malloc (sizeof *a);
+    int revoked = a && store_agreement_get (r->n->store, ref, a) == 0 && a->revoked;
+    if (revoked) {
+        snprintf (dec->rule, sizeof dec->rule, "policy.agreement-revoked");
+        snprintf (dec->reason, sizeof dec->reason, "agreement %s was revoked by %s during the transfer: %s", ref,
+                  a->revoked_by, a->reason);
+    }
+    free (a);
+    return revoked ? -1 : 0;
+}
+
 static out_state_t s_out_pump (run_t *r, peer_t *p)
 {
     out_xfer_t *x = &p->out;
+    if (x->until && (int64_t) time (NULL) >= x->until) {
+        policy_decision_t dec;
+        s_agreement_holds (r, x->agreement, x->until, &dec);
+        return s_out_deny (r, p, x->purpose, &dec);
+    }
     while (x->credit > 0 && x->next < x->chunks && r->inflight < RUN_INFLIGHT_MAX) {
         int64_t want = x->chunk_size;
         if (x->next == x->chunks - 1)
@@ -619,6 +674,25 @@ static out_state_t s_out_offer (run_t *r, peer_t *p, const proto_msg_t *unused)
         next = s_out_fail (r, p, "store.content", 1, "stored content is missing");
         goto out;
     }
+    proto_manifest_t man;
+    if (proto_manifest_decode (d->manifest, d->manifest_len, &man) != PROTO_OK) {
+        next = s_out_fail (r, p, "store.dataset", 1, "stored manifest does not decode");
+        goto out;
+    }
+    policy_request_t q = {POLICY_SEND, r->n->self.org, p->info.org, d->topic, d->class_, d->purpose,
+                          man.legal_basis, man.opt_out, man.agreement, (int64_t) time (NULL)};
+    policy_decision_t dec;
+    policy_decide (r->n->store, &q, &dec);
+    char object[129], actor[80];
+    snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
+    s_peer_actor (p, actor, sizeof actor);
+    if (!dec.allow) {
+        next = s_out_deny (r, p, d->purpose, &dec);
+        goto out;
+    }
+    snprintf (x->agreement, sizeof x->agreement, "%s", dec.agreement);
+    snprintf (x->purpose, sizeof x->purpose, "%s", d->purpose);
+    x->until = dec.until;
     cx_content_t *key = node_content_key (r->n, d);
     proto_msg_t m;
     memset (&m, 0, sizeof m);
@@ -639,12 +713,9 @@ static out_state_t s_out_offer (run_t *r, peer_t *p, const proto_msg_t *unused)
     }
     x->deadline = s_now_ms () + RUN_TIMEOUT_MS;
     s_delivery_note (r, p, "sending", NULL, 1);
-    char object[129], actor[80];
-    snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
-    s_peer_actor (p, actor, sizeof actor);
-    node_audit (r->n, actor, "offer", object, p->info.org, "allow", "subscription.active",
-                "offered %lld bytes (%s, purpose %s) to subscriber %s", (long long) d->bytes, d->class_,
-                d->purpose, p->info.org);
+    node_audit_purpose (r->n, actor, "offer", object, p->info.org, d->purpose, "allow", dec.rule,
+                        "offered %lld bytes (%s, purpose %s) to subscriber %s %s", (long long) d->bytes,
+                        d->class_, d->purpose, p->info.org, dec.reason);
     node_log (r->n, "info", "offered %s v%lld (%s, %lld bytes) to %s", d->topic, (long long) d->version,
               d->id, (long long) d->bytes, p->info.org);
 out:
@@ -914,7 +985,8 @@ static void s_scan (run_t *r)
             int64_t left_ms = (r->peers[i]->info.not_after - (int64_t) time (NULL)) * 1000;
             s_schedule (r, s.now + (left_ms < 3600000 ? left_ms : 3600000));
         }
-    if (store_delivery_each_pending (r->n->store, s_scan_delivery, &s) < 0 ||
+    if (store_agreement_each (r->n->store, s_push_agreement, &s) < 0 ||
+        store_delivery_each_pending (r->n->store, s_scan_delivery, &s) < 0 ||
         store_sub_each (r->n->store, s_scan_sub, &s) < 0)
         node_log (r->n, "error", "cannot read pending work: %s", store_error (r->n->store));
 }
@@ -949,6 +1021,21 @@ static int s_queue_versions (const store_dataset_t *d, void *arg)
 
 static void s_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
 {
+    policy_request_t pq = {POLICY_SUBSCRIBE, r->n->self.org, o->org, m->topic, NULL, NULL, NULL, NULL, NULL,
+                           (int64_t) time (NULL)};
+    policy_decision_t dec;
+    policy_decide (r->n->store, &pq, &dec);
+    if (!dec.allow) {
+        s_reply_error (r, o, PROTO_E_DENIED, NULL, "%s: %s", dec.rule, dec.reason);
+        if (s_limit_pass (r, &o->peer->refusals, o->org)) {
+            char pactor[80];
+            s_peer_actor (o->peer, pactor, sizeof pactor);
+            node_log (r->n, "warn", "refused subscription of %s to %s: %s: %s", o->org, m->topic, dec.rule,
+                      dec.reason);
+            node_audit (r->n, pactor, "subscribe", m->topic, o->org, "refuse", dec.rule, "%s", dec.reason);
+        }
+        return;
+    }
     store_sub_t sub;
     memset (&sub, 0, sizeof sub);
     snprintf (sub.publisher, sizeof sub.publisher, "%s", r->n->self.org);
@@ -977,9 +1064,9 @@ static void s_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
     store_dataset_each (r->n->store, s_queue_versions, &q);
     if (q.latest > 0 && store_delivery_add (r->n->store, q.latest_id, o->org) == 0)
         q.queued++;
-    node_audit (r->n, actor, "subscribe", m->topic, o->org, "allow", "subscription.recorded",
-                "%s subscribed to %s (%s); %d existing version(s) queued", o->org, m->topic,
-                m->number ? "history" : "latest only", q.queued);
+    node_audit (r->n, actor, "subscribe", m->topic, o->org, "allow", dec.rule,
+                "%s subscribed to %s (%s); %d existing version(s) queued; %s", o->org, m->topic,
+                m->number ? "history" : "latest only", q.queued, dec.reason);
     node_log (r->n, "info", "%s subscribed to %s", o->org, m->topic);
     s_schedule (r, s_now_ms ());
 }
@@ -1014,6 +1101,116 @@ static void s_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
     snprintf (reply.topic, sizeof reply.topic, "%s", m->topic);
     snprintf (reply.reason, sizeof reply.reason, "ended");
     s_send (r, r->router, o->routing, o->routing_len, &reply, NULL);
+}
+
+/* ---- agreements: AGREEMENT and REVOKE, both ways -------------------------- */
+
+static void s_revoke_message (const store_agreement_t *a, proto_msg_t *m)
+{
+    memset (m, 0, sizeof *m);
+    m->id = PROTO_REVOKE;
+    memcpy (m->hash, a->hash, 32);
+    snprintf (m->reason, sizeof m->reason, "%s", a->reason);
+}
+
+/* Sends this node's copy of each agreement the other party may not have
+   yet (its signatures, or its revocation), to connected peers. */
+static int s_push_agreement (const store_agreement_t *a, void *arg)
+{
+    scan_t *sc = arg;
+    if (a->pushed)
+        return 0;
+    const char *other = strcmp (a->provider, sc->r->n->self.org) == 0 ? a->recipient : a->provider;
+    peer_t *p = s_peer (sc->r, other);
+    if (!p || !p->connected)
+        return 0;                                /* the connect event rescans */
+    proto_msg_t *m = malloc (sizeof *m);
+    if (!m)
+        return 0;
+    if (a->revoked)
+        s_revoke_message (a, m);
+    else
+        node_agreement_message (a, m);
+    if (s_send (sc->r, p->dealer, NULL, 0, m, NULL) == 0)
+        node_log (sc->r->n, "info", "sent %s %s to %s", a->revoked ? "revocation of agreement" : "agreement", a->ref,
+                  other);
+    free (m);
+    s_schedule (sc->r, sc->now + RUN_TIMEOUT_MS);  /* until it is acknowledged */
+    return 0;
+}
+
+/* An AGREEMENT from the other party: on our ROUTER (ROUTED set) it is
+   answered with our merged copy, or with REVOKE if we revoked it; on our
+   DEALER it is that answer. */
+static void s_on_agreement (run_t *r, const origin_t *o, peer_t *p, const proto_msg_t *m, int routed)
+{
+    store_agreement_t *a = malloc (sizeof *a);
+    proto_msg_t *reply = malloc (sizeof *reply);
+    int changed = 0;
+    if (!a || !reply)
+        goto out;
+    if (node_agreement_take (r->n, m->doc, m->doc_len, m->sig, m->sig2, p->info.org, 0, a, &changed) != 0) {
+        if (routed)
+            s_reply_error (r, o, PROTO_E_DENIED, NULL, "agreement.refused: %s", node_error (r->n));
+        if (s_limit_pass (r, &p->refusals, p->info.org)) {
+            char actor[80];
+            s_peer_actor (p, actor, sizeof actor);
+            node_log (r->n, "warn", "refused an agreement from %s: %s", p->info.org, node_error (r->n));
+            node_audit (r->n, actor, "agreement-receive", "agreement", p->info.org, "refuse", "agreement.refused",
+                        "%s", node_error (r->n));
+        }
+        goto out;
+    }
+    if (changed)
+        node_log (r->n, "info", "agreement %s from %s: %s", a->ref, p->info.org,
+                  node_agreement_state (a, (int64_t) time (NULL)));
+    int same = memcmp (a->sig_provider, m->sig, 64) == 0 && memcmp (a->sig_recipient, m->sig2, 64) == 0;
+    if (routed) {
+        if (a->revoked)
+            s_revoke_message (a, reply);
+        else
+            node_agreement_message (a, reply);
+        if (s_send (r, r->router, o->routing, o->routing_len, reply, NULL) == 0 && !a->revoked && !a->pushed) {
+            a->pushed = 1;                      /* the answer carries everything we hold */
+            store_agreement_put (r->n->store, a);
+        }
+    } else if (same && !a->revoked && !a->pushed) {
+        a->pushed = 1;                          /* the other party holds what we hold */
+        store_agreement_put (r->n->store, a);
+    }
+out:
+    free (a);
+    free (reply);
+}
+
+/* A REVOKE from the other party (or its answer to ours): the agreement
+   stops here too, with running transfers under it. */
+static void s_on_revoke (run_t *r, const origin_t *o, peer_t *p, const proto_msg_t *m, int routed)
+{
+    store_agreement_t *a = malloc (sizeof *a);
+    if (!a)
+        return;
+    if (store_agreement_by_hash (r->n->store, m->hash, a) != 0 ||
+        (strcmp (a->provider, p->info.org) != 0 && strcmp (a->recipient, p->info.org) != 0)) {
+        if (routed)
+            s_reply_error (r, o, PROTO_E_DENIED, NULL, "agreement.unknown: no agreement with that hash between us");
+        free (a);
+        return;
+    }
+    if (!a->revoked) {
+        node_agreement_mark_revoked (r->n, a, p->info.org, m->reason, 1);
+        node_log (r->n, "warn", "agreement %s revoked by %s: %s", a->ref, p->info.org, m->reason);
+        s_recheck (r);
+    } else if (!a->pushed) {
+        a->pushed = 1;                          /* both ends hold it revoked */
+        store_agreement_put (r->n->store, a);
+    }
+    if (routed) {
+        proto_msg_t reply;
+        s_revoke_message (a, &reply);
+        s_send (r, r->router, o->routing, o->routing_len, &reply, NULL);
+    }
+    free (a);
 }
 
 /* ---- subscriber side: incoming transfers ---------------------------------- */
@@ -1136,6 +1333,25 @@ static void s_in_pause (run_t *r, const origin_t *o, in_xfer_t *x, const char *o
     s_in_sync (r, x);
     s_in_refuse (r, o, object, PROTO_E_INTERNAL, x->dsid, "store.write", why);
     s_in_drop_after (r, x);
+    s_in_release (x);
+}
+
+/* The agreement an incoming transfer came under ended or was revoked: it
+   stops here, the publisher is told, and what arrived is not kept. */
+static void s_in_stop (run_t *r, in_xfer_t *x, const policy_decision_t *dec)
+{
+    char object[129];
+    snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
+    proto_msg_t m;
+    memset (&m, 0, sizeof m);
+    m.id = PROTO_ERROR;
+    m.code = PROTO_E_DENIED;
+    memcpy (m.dataset, x->dsid, 16);
+    snprintf (m.reason, sizeof m.reason, "%s: %s", dec->rule, dec->reason);
+    s_send (r, r->router, x->routing, x->routing_len, &m, NULL);
+    store_dataset_progress (r->n->store, x->dataset, "failed", 0);
+    node_log (r->n, "warn", "stopped receiving %s from %s: %s", object, x->publisher, m.reason);
+    node_audit (r->n, "node", "receive", object, x->publisher, "refuse", dec->rule, "%s", dec->reason);
     s_in_release (x);
 }
 
@@ -1283,6 +1499,23 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
         s_in_refuse (r, o, object, PROTO_E_DENIED, m->dataset, "subscription.none", why);
         return;
     }
+    policy_request_t pq = {POLICY_RECEIVE, o->org, r->n->self.org, man.topic, man.class_, man.purpose,
+                           man.legal_basis, man.opt_out, man.agreement, (int64_t) time (NULL)};
+    policy_decision_t dec;
+    policy_decide (r->n->store, &pq, &dec);
+    if (!dec.allow) {
+        char why[320];
+        snprintf (why, sizeof why, "%s: %s", dec.rule, dec.reason);
+        s_reply_error (r, o, PROTO_E_DENIED, m->dataset, "%s", why);
+        if (s_limit_pass (r, &o->peer->refusals, o->org)) {
+            char pactor[80];
+            s_peer_actor (o->peer, pactor, sizeof pactor);
+            node_log (r->n, "warn", "refused %s from %s: %s", object, o->org, why);
+            node_audit_purpose (r->n, pactor, "receive", object, o->org, man.purpose, "refuse", dec.rule, "%s",
+                                dec.reason);
+        }
+        return;
+    }
     if (strcmp (sub.state, "requested") == 0) {       /* the offer proves it was recorded */
         snprintf (sub.state, sizeof sub.state, "active");
         store_sub_put (r->n->store, &sub);
@@ -1393,6 +1626,7 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
         memcpy (d->sig, m->sig, 64);
         memcpy (d->wrapped, m->wrapped, 80);
         snprintf (d->state, sizeof d->state, "receiving");
+        snprintf (d->agreement, sizeof d->agreement, "%s", dec.agreement);
         if (store_dataset_put (r->n->store, d) != 0) {
             cx_content_destroy (&key);
             free (d);
@@ -1402,9 +1636,9 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
         }
         char actor[80];
         s_peer_actor (o->peer, actor, sizeof actor);
-        node_audit (r->n, actor, "accept", object, o->org, "allow", "subscription.active",
-                    "offer of %llu bytes (%s, purpose %s) accepted under subscription to %s",
-                    (unsigned long long) man.bytes, man.class_, man.purpose, man.topic);
+        node_audit_purpose (r->n, actor, "accept", object, o->org, man.purpose, "allow", dec.rule,
+                            "offer of %llu bytes (%s, purpose %s) accepted under subscription to %s, %s",
+                            (unsigned long long) man.bytes, man.class_, man.purpose, man.topic, dec.reason);
     } else if (strcmp (d->state, "failed") == 0) {
         store_dataset_progress (r->n->store, id, "receiving", 0);
     }
@@ -1426,6 +1660,8 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
     x->hasher = r->hasher;
     x->durable = durable;
     x->last_activity = s_now_ms ();
+    snprintf (x->agreement, sizeof x->agreement, "%s", dec.agreement);
+    x->until = dec.until;
     char path[NODE_PATH_MAX];
     node_data_path (r->n, id, path, sizeof path);
     x->fd = open (path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -1482,6 +1718,12 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
     x->last_activity = s_now_ms ();
+    if (x->until && (int64_t) time (NULL) >= x->until) {
+        policy_decision_t dec;
+        s_agreement_holds (r, x->agreement, x->until, &dec);
+        s_in_stop (r, x, &dec);
+        return;
+    }
     if (m->number < (uint64_t) x->next) {
         proto_msg_t credit;                            /* a duplicate: give its credit back */
         memset (&credit, 0, sizeof credit);
@@ -1757,6 +1999,8 @@ static void s_handle_router (run_t *r)
     case PROTO_OFFER:     s_on_offer (r, &o, m); break;
     case PROTO_CHUNK:     s_on_chunk (r, &o, m, &payload); break;
     case PROTO_DIRECTORY: s_on_directory (r, o.peer, &o, m, &payload); break;
+    case PROTO_AGREEMENT: s_on_agreement (r, &o, o.peer, m, 1); break;
+    case PROTO_REVOKE:    s_on_revoke (r, &o, o.peer, m, 1); break;
     case PROTO_ERROR:                        /* never answer an ERROR with an ERROR */
         if (s_limit_pass (r, &o.peer->refusals, o.org))
             node_log (r->n, "warn", "%s sent ERROR %s to our socket: %s", o.org, proto_err_name (m->code), m->reason);
@@ -1814,6 +2058,8 @@ static void s_handle_dealer (run_t *r, peer_t *p)
         }
         break;
     }
+    case PROTO_AGREEMENT: s_on_agreement (r, &o, p, m, 0); break;
+    case PROTO_REVOKE:    s_on_revoke (r, &o, p, m, 0); break;
     case PROTO_ACCEPT:  if (ours) s_out_event (r, p, EV_ACCEPT, m); break;
     case PROTO_CREDIT:  if (ours) s_out_event (r, p, EV_CREDIT, m); break;
     case PROTO_RECEIPT: if (ours) s_out_event (r, p, EV_RECEIPT, m); break;
@@ -2001,9 +2247,30 @@ static void s_pump_all (run_t *r)
         r->pump_next = (r->pump_next + 1) % n;
 }
 
+/* Running transfers whose agreement has ended or been revoked stop, at
+   both ends (each end looks at its own copy of the agreement). */
+static void s_recheck (run_t *r)
+{
+    policy_decision_t dec;
+    r->recheck_at = s_now_ms () + RUN_RECHECK_MS;
+    for (size_t i = 0; i < r->npeers; i++) {
+        peer_t *p = r->peers[i];
+        if (p->out.dataset[0] && p->out.state != OUT_QUEUED && p->out.agreement[0] &&
+            s_agreement_holds (r, p->out.agreement, p->out.until, &dec) != 0) {
+            s_out_deny (r, p, p->out.purpose, &dec);
+        }
+    }
+    for (int i = 0; i < RUN_MAX_IN; i++)
+        if (r->in[i].active && r->in[i].agreement[0] &&
+            s_agreement_holds (r, r->in[i].agreement, r->in[i].until, &dec) != 0)
+            s_in_stop (r, &r->in[i], &dec);
+}
+
 static void s_timers (run_t *r)
 {
     int64_t now = s_now_ms ();
+    if (r->recheck_at && r->recheck_at <= now)
+        s_recheck (r);
     for (size_t i = 0; i < r->npeers; i++) {
         peer_t *p = r->peers[i];
         if (p->out.dataset[0] && p->out.state != OUT_QUEUED && p->out.deadline <= now)
@@ -2034,6 +2301,19 @@ static long s_poll_timeout (run_t *r)
     for (int i = 0; i < RUN_MAX_IN; i++)
         if (r->in[i].active && (!next || r->in[i].last_activity + RUN_IDLE_MS < next))
             next = r->in[i].last_activity + RUN_IDLE_MS;
+    int busy = 0;
+    for (size_t i = 0; i < r->npeers; i++)
+        busy |= r->peers[i]->out.dataset[0] && r->peers[i]->out.state != OUT_QUEUED;
+    for (int i = 0; i < RUN_MAX_IN; i++)
+        busy |= r->in[i].active;
+    if (busy) {                               /* look at their agreements again soon */
+        if (!r->recheck_at)
+            r->recheck_at = s_now_ms () + RUN_RECHECK_MS;
+        if (!next || r->recheck_at < next)
+            next = r->recheck_at;
+    } else {
+        r->recheck_at = 0;
+    }
     if (!next)
         return -1;                            /* nothing to wait for: sleep */
     int64_t wait = next - s_now_ms ();
@@ -2121,6 +2401,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
             s_dir_refresh (r);
             if (r->dir_serial > before)          /* imported from a file: pass it on */
                 s_dir_announce (r);
+            s_recheck (r);                    /* a revocation here takes effect at once */
             s_schedule (r, s_now_ms ());
         }
         for (size_t i = 0; i < npeers && i < r->npeers; i++) {

@@ -66,8 +66,37 @@ typedef enum {
     RULE_ORG,     /* ODS code: 3..5 of [A-Z0-9] */
     RULE_CLASS,   /* aggregate | pseudonymised | identifiable */
     RULE_PURPOSE, /* [a-z0-9-] */
-    RULE_FILENAME /* RULE_TEXT, no '/', not "." or ".." */
+    RULE_FILENAME, /* RULE_TEXT, no '/', not "." or ".." */
+    RULE_OPTOUT,   /* yes | not-identifiable | statutory-exemption */
+    RULE_ORG_OPT,  /* "" or RULE_ORG */
+    RULE_REF_OPT,  /* "" or RULE_TOPIC */
+    RULE_TOPICS,   /* comma-separated topic patterns: RULE_TOPIC, '*' only last */
+    RULE_PURPOSES  /* comma-separated RULE_PURPOSE, none empty */
 } rule_t;
+
+static int s_rule_ok (rule_t rule, const uint8_t *p, size_t n, char *why, size_t whylen);
+
+/* Each comma-separated item of P[0..N) is checked with ITEM; none empty. */
+static int s_list_ok (rule_t item, int star, const uint8_t *p, size_t n, char *why, size_t whylen)
+{
+    size_t i = 0;
+    while (i <= n) {
+        size_t j = i;
+        while (j < n && p[j] != ',')
+            j++;
+        size_t len = j - i;
+        if (len == 0) {
+            snprintf (why, whylen, "empty item at byte %zu", i);
+            return -1;
+        }
+        if (star && p[j - 1] == '*')
+            len--;                            /* a trailing '*' matches any rest */
+        if (len > 0 && s_rule_ok (item, p + i, len, why, whylen) != 0)
+            return -1;
+        i = j + 1;
+    }
+    return 0;
+}
 
 /* Decodes one UTF-8 sequence at P[*I] (strictly: no overlong forms, no
    surrogates, nothing above U+10FFFF). Returns 0 and advances *I, or -1. */
@@ -189,6 +218,21 @@ static int s_rule_ok (rule_t rule, const uint8_t *p, size_t n, char *why, size_t
             return -1;
         }
         return s_text_ok (p, n, why, whylen);
+    case RULE_OPTOUT: {
+        static const char *const values[] = {"yes", "not-identifiable", "statutory-exemption"};
+        for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+            if (n == strlen (values[i]) && memcmp (p, values[i], n) == 0) return 0;
+        snprintf (why, whylen, "not yes, not-identifiable or statutory-exemption");
+        return -1;
+    }
+    case RULE_ORG_OPT:
+        return n == 0 ? 0 : s_rule_ok (RULE_ORG, p, n, why, whylen);
+    case RULE_REF_OPT:
+        return n == 0 ? 0 : s_rule_ok (RULE_TOPIC, p, n, why, whylen);
+    case RULE_TOPICS:
+        return s_list_ok (RULE_TOPIC, 1, p, n, why, whylen);
+    case RULE_PURPOSES:
+        return s_list_ok (RULE_PURPOSE, 0, p, n, why, whylen);
     }
     snprintf (why, whylen, "unknown rule");
     return -1;
@@ -241,6 +285,10 @@ static const field_t F_SIG =
     MSG_FIELD ("sig", V_BIN, sig, PROTO_SIG_BYTES, PROTO_SIG_BYTES, RULE_NONE);
 static const field_t F_WRAPPED =
     MSG_FIELD ("wrapped", V_BIN, wrapped, PROTO_WRAPPED_BYTES, PROTO_WRAPPED_BYTES, RULE_NONE);
+static const field_t F_SIG2 =
+    MSG_FIELD ("sig2", V_BIN, sig2, PROTO_SIG_BYTES, PROTO_SIG_BYTES, RULE_NONE);
+static const field_t F_HASH =
+    MSG_FIELD ("hash", V_BIN, hash, PROTO_HASH_BYTES, PROTO_HASH_BYTES, RULE_NONE);
 
 /* ---- the message table ------------------------------------------------ */
 
@@ -264,6 +312,8 @@ static const msg_desc_t s_msgs[PROTO_MSG_MAX + 1] = {
     [PROTO_ERROR] = {"ERROR", 0, 3, {&F_CODE, &F_REASON, &F_DATASET}},
     [PROTO_UNSUBSCRIBE] = {"UNSUBSCRIBE", 0, 1, {&F_TOPIC}},
     [PROTO_DIRECTORY] = {"DIRECTORY", 1, 1, {&F_NUMBER}},
+    [PROTO_AGREEMENT] = {"AGREEMENT", 0, 3, {&F_DOC, &F_SIG, &F_SIG2}},
+    [PROTO_REVOKE] = {"REVOKE", 0, 2, {&F_HASH, &F_REASON}},
 };
 
 static const msg_desc_t *s_msg (uint64_t id)
@@ -764,7 +814,7 @@ out:
 
 /* ---- documents: manifest and receipt ------------------------------------ */
 
-#define DOC_FIELDS_MAX 16
+#define DOC_FIELDS_MAX 24
 
 typedef struct {
     const char *name; /* "manifest", "receipt" */
@@ -783,6 +833,8 @@ typedef struct {
     DOC_FIELD (proto_manifest_t, key, vtype, member, min, max, rule)
 #define RF(key, vtype, member, min, max, rule)                                                     \
     DOC_FIELD (proto_receipt_t, key, vtype, member, min, max, rule)
+#define AF(key, vtype, member, min, max, rule)                                                     \
+    DOC_FIELD (proto_agreement_t, key, vtype, member, min, max, rule)
 
 /* In encoding order (SPEC.md "Manifest"). */
 static const field_t s_manifest_fields[] = {
@@ -799,7 +851,53 @@ static const field_t s_manifest_fields[] = {
     MF ("chunks", V_UINT, chunks, 0, INT64_MAX, RULE_NONE),
     MF ("hash", V_BIN, hash, PROTO_HASH_BYTES, PROTO_HASH_BYTES, RULE_NONE),
     MF ("created", V_INT, created, 0, 0, RULE_NONE),
+    MF ("legal_basis", V_STR, legal_basis, 0, PROTO_BASIS_MAX, RULE_TEXT),
+    MF ("opt_out", V_STR, opt_out, 1, 23, RULE_OPTOUT),
+    MF ("agreement", V_STR, agreement, 0, PROTO_REF_MAX, RULE_REF_OPT),
 };
+
+/* In encoding order (SPEC.md "Agreement"). */
+static const field_t s_agreement_fields[] = {
+    AF ("format", V_UINT, format, 1, 1, RULE_NONE),
+    AF ("ref", V_STR, ref, 1, PROTO_REF_MAX, RULE_TOPIC),
+    AF ("provider", V_STR, provider, 3, 5, RULE_ORG),
+    AF ("provider_ig", V_STR, provider_ig, 1, PROTO_IG_MAX, RULE_TEXT),
+    AF ("recipient", V_STR, recipient, 3, 5, RULE_ORG),
+    AF ("recipient_ig", V_STR, recipient_ig, 1, PROTO_IG_MAX, RULE_TEXT),
+    AF ("controller", V_STR, controller, 0, 5, RULE_ORG_OPT),
+    AF ("controller_ig", V_STR, controller_ig, 0, PROTO_IG_MAX, RULE_TEXT),
+    AF ("topics", V_STR, topics, 1, PROTO_TOPICS_MAX, RULE_TOPICS),
+    AF ("class", V_STR, class_, 1, 15, RULE_CLASS),
+    AF ("purposes", V_STR, purposes, 1, PROTO_PURPOSES_MAX, RULE_PURPOSES),
+    AF ("art6", V_STR, art6, 1, PROTO_BASIS_MAX, RULE_TEXT),
+    AF ("art9", V_STR, art9, 0, PROTO_BASIS_MAX, RULE_TEXT),
+    AF ("duty", V_STR, duty, 0, PROTO_BASIS_MAX, RULE_TEXT),
+    AF ("opt_out", V_UINT, opt_out, 0, 1, RULE_NONE),
+    AF ("start", V_INT, start, 0, 0, RULE_NONE),
+    AF ("end", V_INT, end, 0, 0, RULE_NONE),
+    AF ("retention_days", V_UINT, retention_days, 1, 36500, RULE_NONE),
+    AF ("onward", V_UINT, onward, 0, 1, RULE_NONE),
+    AF ("conditions", V_STR, conditions, 0, PROTO_CONDITIONS_MAX, RULE_TEXT),
+    AF ("created", V_INT, created, 0, 0, RULE_NONE),
+};
+
+static int s_agreement_check (const void *doc, char *why, size_t whylen)
+{
+    const proto_agreement_t *a = doc;
+    if (a->end <= a->start) {
+        snprintf (why, whylen, "end is not after start");
+        return -1;
+    }
+    if (strcmp (a->provider, a->recipient) == 0) {
+        snprintf (why, whylen, "provider and recipient are the same organisation");
+        return -1;
+    }
+    if (!a->controller[0] && a->controller_ig[0]) {
+        snprintf (why, whylen, "controller_ig without a controller");
+        return -1;
+    }
+    return 0;
+}
 
 /* In encoding order (SPEC.md "Receipt"). */
 static const field_t s_receipt_fields[] = {
@@ -833,6 +931,9 @@ static int s_manifest_check (const void *doc, char *why, size_t whylen)
 static const doc_desc_t s_manifest = {"manifest",
                                       sizeof s_manifest_fields / sizeof s_manifest_fields[0],
                                       s_manifest_fields, s_manifest_check};
+static const doc_desc_t s_agreement = {"agreement",
+                                       sizeof s_agreement_fields / sizeof s_agreement_fields[0],
+                                       s_agreement_fields, s_agreement_check};
 static const doc_desc_t s_receipt = {
     "receipt", sizeof s_receipt_fields / sizeof s_receipt_fields[0], s_receipt_fields, NULL};
 
@@ -975,4 +1076,14 @@ int proto_receipt_encode (const proto_receipt_t *r, uint8_t *buf, size_t cap, si
 proto_err_t proto_receipt_decode (const uint8_t *buf, size_t len, proto_receipt_t *r)
 {
     return s_doc_decode (&s_receipt, buf, len, r, sizeof *r);
+}
+
+int proto_agreement_encode (const proto_agreement_t *a, uint8_t *buf, size_t cap, size_t *len)
+{
+    return s_doc_encode (&s_agreement, a, buf, cap, len);
+}
+
+proto_err_t proto_agreement_decode (const uint8_t *buf, size_t len, proto_agreement_t *a)
+{
+    return s_doc_decode (&s_agreement, buf, len, a, sizeof *a);
 }

@@ -33,6 +33,8 @@
 #define PROTO_CHUNK_MAX        (1u << 20)    /* plaintext bytes per chunk */
 #define PROTO_PAYLOAD_MAX      (PROTO_CHUNK_MAX + 16u) /* sealed chunk */
 #define PROTO_CREDIT_MAX       64u           /* chunks granted at once */
+#define PROTO_REF_MAX          64u           /* agreement reference */
+#define PROTO_BASIS_MAX        200u          /* a legal basis, in words */
 
 typedef enum {
     PROTO_SUBSCRIBE  = 1,   /* subscriber -> publisher */
@@ -45,7 +47,9 @@ typedef enum {
     PROTO_ERROR      = 8,   /* either way */
     PROTO_UNSUBSCRIBE = 9,  /* subscriber -> publisher */
     PROTO_DIRECTORY  = 10,  /* either way: the authority's directory, payload frame follows */
-    PROTO_MSG_MAX    = 10
+    PROTO_AGREEMENT  = 11,  /* either party -> the other: a data sharing agreement */
+    PROTO_REVOKE     = 12,  /* either party -> the other: an agreement is revoked */
+    PROTO_MSG_MAX    = 12
 } proto_id_t;
 
 /* Error codes carried by ERROR and returned by proto_decode. */
@@ -79,6 +83,8 @@ typedef struct {
     size_t   doc_len;
     uint8_t  sig[PROTO_SIG_BYTES];              /* OFFER, RECEIPT */
     uint8_t  wrapped[PROTO_WRAPPED_BYTES];      /* OFFER */
+    uint8_t  sig2[PROTO_SIG_BYTES];             /* AGREEMENT: the recipient's signature */
+    uint8_t  hash[PROTO_HASH_BYTES];            /* REVOKE: the agreement's hash */
 } proto_msg_t;
 
 /* Field use per message (SPEC.md section "Messages" is the same table):
@@ -92,7 +98,10 @@ typedef struct {
    ERROR      code, reason, dataset (zero if none)
    UNSUBSCRIBE topic                 (answered with SUBSCRIBED(topic, "ended"))
    DIRECTORY  number(=serial of the directory held, 0 = none) + payload frame:
-              the signed directory text, or empty (an announcement) */
+              the signed directory text, or empty (an announcement)
+   AGREEMENT  doc(=agreement), sig(=provider's), sig2(=recipient's); 64 zero
+              bytes for a signature not yet made
+   REVOKE     hash(=BLAKE2b-256 of the agreement document), reason */
 
 /* Encodes M into BUF (capacity CAP); *LEN receives the size. -1 if a field
    is out of bounds or CAP is too small (a programmer error: reason in
@@ -130,6 +139,11 @@ typedef struct {
     uint64_t chunks;                           /* = ceil(bytes / chunk_size), 0 if empty */
     uint8_t  hash[PROTO_HASH_BYTES];           /* BLAKE2b-256 of plaintext */
     int64_t  created;                          /* unix seconds, UTC */
+    /* Governance (SPEC.md "Manifest"): checked by the nodes' policy, not
+       here, beyond their form. */
+    char     legal_basis[PROTO_BASIS_MAX + 1];  /* "" when none is claimed */
+    char     opt_out[24];                       /* yes|not-identifiable|statutory-exemption */
+    char     agreement[PROTO_REF_MAX + 1];      /* received under it (onward sharing), or "" */
 } proto_manifest_t;
 
 int proto_manifest_encode (const proto_manifest_t *m, uint8_t *buf, size_t cap, size_t *len);
@@ -148,5 +162,41 @@ typedef struct {
 
 int proto_receipt_encode (const proto_receipt_t *r, uint8_t *buf, size_t cap, size_t *len);
 proto_err_t proto_receipt_decode (const uint8_t *buf, size_t len, proto_receipt_t *r);
+
+/* ---- the data sharing agreement: what both parties sign ------------------
+   A msgpack map with string keys (SPEC.md "Agreement"). Lists (topics,
+   purposes) are comma-separated inside one str. Each party signs the exact
+   encoded bytes with its node's signing key. */
+#define PROTO_IG_MAX           120u
+#define PROTO_TOPICS_MAX       512u
+#define PROTO_PURPOSES_MAX     200u
+#define PROTO_CONDITIONS_MAX   1024u
+
+typedef struct {
+    uint32_t format;                            /* =1 */
+    char     ref[PROTO_REF_MAX + 1];            /* reference id, topic rule */
+    char     provider[PROTO_ORG_MAX + 1];       /* sends the data */
+    char     provider_ig[PROTO_IG_MAX + 1];     /* its IG lead */
+    char     recipient[PROTO_ORG_MAX + 1];      /* receives it */
+    char     recipient_ig[PROTO_IG_MAX + 1];
+    char     controller[PROTO_ORG_MAX + 1];     /* "" when the provider is the controller */
+    char     controller_ig[PROTO_IG_MAX + 1];
+    char     topics[PROTO_TOPICS_MAX + 1];      /* comma-separated topic patterns */
+    char     class_[16];                        /* the highest class allowed */
+    char     purposes[PROTO_PURPOSES_MAX + 1];  /* "commissioning,risk-stratification" */
+    char     art6[PROTO_BASIS_MAX + 1];         /* UK GDPR Article 6 basis */
+    char     art9[PROTO_BASIS_MAX + 1];         /* Article 9 condition, "" if none */
+    char     duty[PROTO_BASIS_MAX + 1];         /* common-law duty of confidentiality basis */
+    uint32_t opt_out;                           /* 1: National Data Opt-outs must be applied */
+    int64_t  start;                             /* in force from (unix seconds) */
+    int64_t  end;                               /* ... until, exclusive; > start */
+    uint32_t retention_days;                    /* at the recipient, 1 .. 36500 */
+    uint32_t onward;                            /* 1: the recipient may share onward */
+    char     conditions[PROTO_CONDITIONS_MAX + 1]; /* special conditions, text */
+    int64_t  created;
+} proto_agreement_t;
+
+int proto_agreement_encode (const proto_agreement_t *a, uint8_t *buf, size_t cap, size_t *len);
+proto_err_t proto_agreement_decode (const uint8_t *buf, size_t len, proto_agreement_t *a);
 
 #endif

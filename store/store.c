@@ -183,7 +183,29 @@ static const char *const s_migrations[] = {
     "  name TEXT PRIMARY KEY NOT NULL CHECK (name IN ('authority', 'directory')),"
     "  value TEXT NOT NULL CHECK (length (value) BETWEEN 1 AND 4194304),"
     "  updated INTEGER NOT NULL"
-    ");",
+    ");"
+    /* data sharing agreements, and the agreement received data came under */
+    "ALTER TABLE datasets ADD COLUMN agreement TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE agreements ("
+    "  ref TEXT PRIMARY KEY NOT NULL CHECK (ref <> ''),"
+    "  hash BLOB NOT NULL UNIQUE CHECK (typeof (hash) = 'blob' AND length (hash) = 32),"
+    "  doc BLOB NOT NULL CHECK (typeof (doc) = 'blob' AND length (doc) BETWEEN 1 AND 4096),"
+    "  provider TEXT NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  sig_provider BLOB NOT NULL CHECK (typeof (sig_provider) = 'blob'"
+    "                                     AND length (sig_provider) = 64),"
+    "  sig_recipient BLOB NOT NULL CHECK (typeof (sig_recipient) = 'blob'"
+    "                                      AND length (sig_recipient) = 64),"
+    "  start INTEGER NOT NULL,"
+    "  end_at INTEGER NOT NULL,"
+    "  revoked INTEGER NOT NULL DEFAULT 0,"
+    "  revoked_by TEXT NOT NULL DEFAULT '',"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  pushed INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX agreements_by_parties ON agreements (provider, recipient);",
 };
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -198,7 +220,10 @@ _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERS
     "not_after, revoked"
 #define DATASET_COLS                                                                               \
     "id, publisher, topic, version, class, purpose, filename, bytes, chunk_size, chunks, hash, "   \
-    "manifest, sig, wrapped, state, next_chunk, kind, expires, created, updated"
+    "manifest, sig, wrapped, state, next_chunk, kind, expires, created, updated, agreement"
+#define AGREEMENT_COLS                                                                             \
+    "ref, hash, doc, provider, recipient, sig_provider, sig_recipient, start, end_at, revoked, "   \
+    "revoked_by, reason, pushed, created, updated"
 #define SUB_COLS "publisher, subscriber, topic, state, from_version, created, updated"
 #define DELIVERY_COLS                                                                              \
     "dataset, subscriber, state, next_chunk, attempts, error, receipt, receipt_sig, started, "     \
@@ -244,6 +269,10 @@ typedef enum {
     ST_CHECKPOINT_EACH,
     ST_TRUST_PUT,
     ST_TRUST_GET,
+    ST_AGREEMENT_PUT,
+    ST_AGREEMENT_GET,
+    ST_AGREEMENT_BY_HASH,
+    ST_AGREEMENT_EACH,
     ST__COUNT
 } s_stmt_id_t;
 
@@ -272,7 +301,7 @@ static const char *const s_sql[ST__COUNT] = {
     [ST_PEER_EACH] = "SELECT " PEER_COLS " FROM peers ORDER BY org",
 
     [ST_DATASET_PUT] = "INSERT INTO datasets (" DATASET_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-                       " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                       " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     [ST_DATASET_GET] = "SELECT " DATASET_COLS " FROM datasets WHERE id = ?1",
     [ST_DATASET_PROGRESS] = "UPDATE datasets SET state = ?2, next_chunk = ?3, updated = ?4"
                             " WHERE id = ?1",
@@ -344,6 +373,17 @@ static const char *const s_sql[ST__COUNT] = {
     [ST_CHECKPOINT_LAST] = "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints"
                            " ORDER BY seq DESC LIMIT 1",
     [ST_CHECKPOINT_EACH] = "SELECT " CHECKPOINT_COLS " FROM audit_checkpoints ORDER BY seq",
+
+    [ST_AGREEMENT_PUT] = "INSERT INTO agreements (" AGREEMENT_COLS ") VALUES (?1, ?2, ?3, ?4,"
+                         " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)"
+                         " ON CONFLICT (ref) DO UPDATE SET sig_provider = excluded.sig_provider,"
+                         " sig_recipient = excluded.sig_recipient, revoked = excluded.revoked,"
+                         " revoked_by = excluded.revoked_by, reason = excluded.reason,"
+                         " pushed = excluded.pushed, updated = excluded.updated"
+                         " WHERE agreements.hash = excluded.hash",
+    [ST_AGREEMENT_GET] = "SELECT " AGREEMENT_COLS " FROM agreements WHERE ref = ?1",
+    [ST_AGREEMENT_BY_HASH] = "SELECT " AGREEMENT_COLS " FROM agreements WHERE hash = ?1",
+    [ST_AGREEMENT_EACH] = "SELECT " AGREEMENT_COLS " FROM agreements ORDER BY ref",
 };
 
 struct store {
@@ -569,7 +609,23 @@ static int s_row_dataset (store_t *s, sqlite3_stmt *st, void *row)
         INT (8, chunk_size) || INT (9, chunks) || EXACT (10, hash, 0) ||
         s_col_blob (s, T, st, 11, out->manifest, sizeof out->manifest, &out->manifest_len, 0) ||
         EXACT (12, sig, 0) || EXACT (13, wrapped, 0) || TEXT (14, state) || INT (15, next_chunk) ||
-        TEXT (16, kind) || INT (17, expires) || INT (18, created) || INT (19, updated))
+        TEXT (16, kind) || INT (17, expires) || INT (18, created) || INT (19, updated) ||
+        TEXT (20, agreement))
+        return -1;
+    return 0;
+}
+
+static int s_row_agreement (store_t *s, sqlite3_stmt *st, void *row)
+{
+    static const char T[] = "agreements";
+    store_agreement_t *out = row;
+    memset (out, 0, sizeof *out);
+    if (TEXT (0, ref) || EXACT (1, hash, 0) ||
+        s_col_blob (s, T, st, 2, out->doc, sizeof out->doc, &out->doc_len, 0) ||
+        TEXT (3, provider) || TEXT (4, recipient) || EXACT (5, sig_provider, 0) ||
+        EXACT (6, sig_recipient, 0) || INT (7, start) || INT (8, end) || INT (9, revoked) ||
+        TEXT (10, revoked_by) || TEXT (11, reason) || INT (12, pushed) || INT (13, created) ||
+        INT (14, updated))
         return -1;
     return 0;
 }
@@ -1082,7 +1138,7 @@ int store_dataset_put (store_t *s, const store_dataset_t *d)
     assert (s && d);
     if (S_FIELD (s, d, id) || S_FIELD (s, d, publisher) || S_FIELD (s, d, topic) ||
         S_FIELD (s, d, class_) || S_FIELD (s, d, purpose) || S_FIELD (s, d, filename) ||
-        S_FIELD (s, d, state))
+        S_FIELD (s, d, state) || S_FIELD (s, d, agreement))
         return -1;
     if (d->manifest_len > sizeof d->manifest)
         return s_fail (s, "dataset %s: manifest_len %zu is more than %zu", d->id, d->manifest_len,
@@ -1101,7 +1157,7 @@ int store_dataset_put (store_t *s, const store_dataset_t *d)
          s_bind_blob (st, 14, d->wrapped, sizeof d->wrapped) | s_bind_text (st, 15, d->state) |
          s_bind_int (st, 16, d->next_chunk) | s_bind_text (st, 17, d->kind[0] ? d->kind : "new") |
          s_bind_int (st, 18, d->expires) | s_bind_int (st, 19, now) |
-         s_bind_int (st, 20, now)) != SQLITE_OK) {
+         s_bind_int (st, 20, now) | s_bind_text (st, 21, d->agreement)) != SQLITE_OK) {
         s_dbfail (s, "cannot store dataset %s", d->id);
         goto out;
     }
@@ -1743,4 +1799,93 @@ int store_self_card (store_t *s, const char *card)
 out:
     s_end (st);
     return ret;
+}
+
+/* ---- agreements ------------------------------------------------------------ */
+
+int store_agreement_put (store_t *s, const store_agreement_t *a)
+{
+    assert (s && a);
+    if (S_FIELD (s, a, ref) || S_FIELD (s, a, provider) || S_FIELD (s, a, recipient) ||
+        S_FIELD (s, a, revoked_by) || S_FIELD (s, a, reason))
+        return -1;
+    if (a->doc_len == 0 || a->doc_len > sizeof a->doc)
+        return s_fail (s, "agreement %s: doc_len %zu is not 1 to %zu", a->ref, a->doc_len,
+                       sizeof a->doc);
+    sqlite3_stmt *st = s->st[ST_AGREEMENT_PUT];
+    int ret = -1;
+    if ((s_bind_text (st, 1, a->ref) | s_bind_blob (st, 2, a->hash, sizeof a->hash) |
+         s_bind_blob (st, 3, a->doc, a->doc_len) | s_bind_text (st, 4, a->provider) |
+         s_bind_text (st, 5, a->recipient) |
+         s_bind_blob (st, 6, a->sig_provider, sizeof a->sig_provider) |
+         s_bind_blob (st, 7, a->sig_recipient, sizeof a->sig_recipient) |
+         s_bind_int (st, 8, a->start) | s_bind_int (st, 9, a->end) |
+         s_bind_int (st, 10, a->revoked) | s_bind_text (st, 11, a->revoked_by) |
+         s_bind_text (st, 12, a->reason) | s_bind_int (st, 13, a->pushed) |
+         s_bind_int (st, 14, s_now ())) != SQLITE_OK) {
+        s_dbfail (s, "cannot store agreement %s", a->ref);
+        goto out;
+    }
+    if (sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot store agreement %s", a->ref);
+        goto out;
+    }
+    if (sqlite3_changes (s->db) == 0) {
+        s_fail (s, "agreement %s: this reference is already held for another agreement", a->ref);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_agreement_get (store_t *s, const char *ref, store_agreement_t *out)
+{
+    assert (s && ref && out);
+    sqlite3_stmt *st = s->st[ST_AGREEMENT_GET];
+    if (s_bind_text (st, 1, ref) != SQLITE_OK) {
+        s_dbfail (s, "cannot look up agreement");
+        s_end (st);
+        return -1;
+    }
+    int r = s_one (s, st, s_row_agreement, out, "agreement");
+    if (r == STORE_NOTFOUND) return s_notfound (s, "no agreement %.64s", ref);
+    return r;
+}
+
+int store_agreement_by_hash (store_t *s, const uint8_t hash[32], store_agreement_t *out)
+{
+    assert (s && hash && out);
+    sqlite3_stmt *st = s->st[ST_AGREEMENT_BY_HASH];
+    if (s_bind_blob (st, 1, hash, 32) != SQLITE_OK) {
+        s_dbfail (s, "cannot look up agreement");
+        s_end (st);
+        return -1;
+    }
+    int r = s_one (s, st, s_row_agreement, out, "agreement");
+    if (r == STORE_NOTFOUND) return s_notfound (s, "no agreement with that hash");
+    return r;
+}
+
+typedef struct {
+    int (*fn) (const store_agreement_t *, void *);
+    void *arg;
+} s_agreement_cb_t;
+
+static int s_emit_agreement (const void *row, void *ctx)
+{
+    const s_agreement_cb_t *c = ctx;
+    return c->fn (row, c->arg);
+}
+
+int store_agreement_each (store_t *s, int (*fn) (const store_agreement_t *, void *), void *arg)
+{
+    assert (s && fn);
+    store_agreement_t *row = malloc (sizeof *row);
+    if (!row) return s_fail (s, "out of memory");
+    s_agreement_cb_t c = {fn, arg};
+    int r = s_each (s, ST_AGREEMENT_EACH, "agreements", row, s_row_agreement, s_emit_agreement, &c);
+    free (row);
+    return r;
 }

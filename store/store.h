@@ -121,6 +121,7 @@ typedef struct {
     int64_t expires;         /* publisher: undelivered copies expire then; 0 never */
     int64_t created;
     int64_t updated;
+    char agreement[65];      /* received: the agreement it came under; "" otherwise */
 } store_dataset_t;
 
 int store_dataset_put (store_t *s, const store_dataset_t *d);        /* insert */
@@ -186,6 +187,37 @@ int store_delivery_cancel (store_t *s, const char *publisher, const char *topic,
 /* Deliveries not yet delivered or failed, oldest first. */
 int store_delivery_each_pending (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
 int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
+
+/* ---- data sharing agreements ------------------------------------------
+
+   The signed document as both parties hold it, with each party's Ed25519
+   signature (64 zero bytes until that party signs). What the document
+   says, and whether it is in force, is for the node to decide. */
+typedef struct {
+    char ref[65];
+    uint8_t hash[32];        /* BLAKE2b-256 of doc: names it on the wire */
+    uint8_t doc[4096];       /* the encoded agreement */
+    size_t doc_len;
+    char provider[17];
+    char recipient[17];
+    uint8_t sig_provider[64];
+    uint8_t sig_recipient[64];
+    int64_t start, end;      /* from the document, for listings */
+    int64_t revoked;         /* when it was revoked (unix seconds), 0 if not */
+    char revoked_by[17];     /* the party that revoked it */
+    char reason[257];
+    int64_t pushed;          /* 1 when the other party has this node's latest copy */
+    int64_t created;
+    int64_t updated;
+} store_agreement_t;
+
+/* Inserts, or updates signatures, revocation and pushed of the row with
+   this ref; -1 if the ref is held for another document (another hash). */
+int store_agreement_put (store_t *s, const store_agreement_t *a);
+int store_agreement_get (store_t *s, const char *ref, store_agreement_t *out);
+int store_agreement_by_hash (store_t *s, const uint8_t hash[32], store_agreement_t *out);
+/* Ordered by ref. */
+int store_agreement_each (store_t *s, int (*fn) (const store_agreement_t *, void *), void *arg);
 
 /* ---- audit log (append only, hash-chained) --------------------------
 

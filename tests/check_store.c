@@ -730,6 +730,60 @@ START_TEST (test_supersede_skips_only_unstarted_older_versions)
 }
 END_TEST
 
+static int s_count_agreement (const store_agreement_t *a, void *arg)
+{
+    (void)a;
+    (*(int *)arg)++;
+    return 0;
+}
+
+START_TEST (test_agreement_put_merge_revoke_and_clash)
+{
+    store_t *s = s_open (1);
+    static store_agreement_t a, got;
+    memset (&a, 0, sizeof a);
+    strcpy (a.ref, "DSA-1");
+    memset (a.hash, 0x11, 32);
+    memset (a.doc, 0x22, 100);
+    a.doc_len = 100;
+    strcpy (a.provider, "0DF");
+    strcpy (a.recipient, "04V");
+    memset (a.sig_provider, 0x33, 64);
+    a.start = 10, a.end = 20;
+    ck_ok (s, store_agreement_put (s, &a));
+    ck_ok (s, store_agreement_get (s, "DSA-1", &got));
+    ck_assert_mem_eq (got.doc, a.doc, 100);
+    ck_assert_uint_eq (got.doc_len, 100);
+    ck_assert_int_eq (got.end, 20);
+    static const uint8_t zero[64];
+    ck_assert_mem_eq (got.sig_recipient, zero, 64);
+    /* the recipient's signature and a revocation update the same row */
+    memset (a.sig_recipient, 0x44, 64);
+    a.revoked = 15, a.pushed = 1;
+    strcpy (a.revoked_by, "04V");
+    strcpy (a.reason, "ended");
+    ck_ok (s, store_agreement_put (s, &a));
+    ck_ok (s, store_agreement_by_hash (s, a.hash, &got));
+    ck_assert_mem_eq (got.sig_recipient, a.sig_recipient, 64);
+    ck_assert_int_eq (got.revoked, 15);
+    ck_assert_str_eq (got.revoked_by, "04V");
+    ck_assert_int_eq (got.pushed, 1);
+    /* the same reference for another document is refused, and changes nothing */
+    memset (a.hash, 0x55, 32);
+    ck_assert_int_eq (store_agreement_put (s, &a), -1);
+    ck_has (store_error (s), "another agreement");
+    ck_ok (s, store_agreement_get (s, "DSA-1", &got));
+    ck_assert_uint_eq (got.hash[0], 0x11);
+    uint8_t none[32] = {0};
+    ck_assert_int_eq (store_agreement_by_hash (s, none, &got), STORE_NOTFOUND);
+    ck_assert_int_eq (store_agreement_get (s, "DSA-2", &got), STORE_NOTFOUND);
+    int n = 0;
+    ck_ok (s, store_agreement_each (s, s_count_agreement, &n));
+    ck_assert_int_eq (n, 1);
+    store_close (&s);
+}
+END_TEST
+
 START_TEST (test_cancel_touches_one_subscriber_and_topic)
 {
     store_t *s = s_open (1);
@@ -1698,6 +1752,7 @@ static Suite *s_suite (void)
     tcase_add_test (tc, test_pending_callback_may_update_the_row);
     tcase_add_test (tc, test_supersede_skips_only_unstarted_older_versions);
     tcase_add_test (tc, test_cancel_touches_one_subscriber_and_topic);
+    tcase_add_test (tc, test_agreement_put_merge_revoke_and_clash);
     tcase_add_test (tc, test_dataset_kind_and_expiry_round_trip);
 
     tc = s_tcase (suite, "audit");

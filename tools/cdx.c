@@ -22,6 +22,7 @@
 
 #include "cx.h"
 #include "node.h"
+#include "proto.h"
 
 typedef struct {
     const char *home;
@@ -663,7 +664,10 @@ static int cmd_publish (cli_t *cli, int argc, char **argv)
                                          {"kind", required_argument, 0, 'k'},
                                          {"supersedes", no_argument, 0, 'S'},
                                          {"correction", no_argument, 0, 'C'},
-                                         {"retention", required_argument, 0, 'r'}, {0, 0, 0, 0}};
+                                         {"retention", required_argument, 0, 'r'},
+                                         {"legal-basis", required_argument, 0, 'L'},
+                                         {"opt-out", required_argument, 0, 'O'},
+                                         {"agreement", required_argument, 0, 'A'}, {0, 0, 0, 0}};
     node_publish_t p = {0};
     int c, rc = 0;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
@@ -674,6 +678,9 @@ static int cmd_publish (cli_t *cli, int argc, char **argv)
         case 'k': p.kind = optarg; break;
         case 'S': p.kind = "supersedes"; break;
         case 'C': p.kind = "correction"; break;
+        case 'L': p.legal_basis = optarg; break;
+        case 'O': p.opt_out = optarg; break;
+        case 'A': p.agreement = optarg; break;
         case 'r': {
             char *end;
             long long v = strtoll (optarg, &end, 10);
@@ -935,6 +942,8 @@ static int s_print_dataset (const store_dataset_t *d, void *arg)
                 d->version, d->publisher, d->bytes, d->class_, d->purpose, state,
                 strcmp (d->state, "published") == 0 ? "published" : "received", d->chunks, d->next_chunk, hash);
         s_json_str (stdout, d->filename);
+        printf (",\"agreement\":");
+        s_json_str (stdout, d->agreement);
         printf (",\"created\":\"%s\"}", when);
     } else {
         printf ("%s  %-28s v%-3" PRId64 " %-6s %12" PRId64 "  %-13s %s\n", d->id, d->topic, d->version, d->publisher,
@@ -1367,6 +1376,303 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+/* ---- agreements ------------------------------------------------------------- */
+
+/* A time for an agreement: YYYY-MM-DD (an end date covers that whole
+   day), YYYY-MM-DDTHH:MM[:SS]Z, "now", or now+N / now-N with a unit s, m,
+   h or d. 0, or -1 if TEXT is none of these. */
+static int s_when (const char *text, int is_end, int64_t *out)
+{
+    if (strncmp (text, "now", 3) == 0) {
+        int64_t t = (int64_t) time (NULL);
+        if (text[3] == 0) {
+            *out = t;
+            return 0;
+        }
+        if (text[3] != '+' && text[3] != '-')
+            return -1;
+        char *end;
+        long long v = strtoll (text + 4, &end, 10);
+        long long unit = strcmp (end, "s") == 0 ? 1 : strcmp (end, "m") == 0 ? 60 : strcmp (end, "h") == 0 ? 3600
+                         : strcmp (end, "d") == 0 ? 86400 : 0;
+        if (!unit || v < 0 || v > 36500LL * 86400 || end == text + 4)
+            return -1;
+        *out = t + (text[3] == '+' ? 1 : -1) * v * unit;
+        return 0;
+    }
+    if (s_audit_date (text, is_end, out) != 0)
+        return -1;
+    if (is_end && strlen (text) == 10)
+        *out += 1;                                    /* exclusive: the next midnight */
+    return 0;
+}
+
+static void s_print_agreement_json (const store_agreement_t *s, const proto_agreement_t *a, int64_t now)
+{
+    static const uint8_t zero[64];
+    char start[32], end[32], hash[65];
+    s_utc (a->start, start, sizeof start);
+    s_utc (a->end, end, sizeof end);
+    cx_hex (s->hash, 32, hash);
+    printf ("{\"ref\":");
+    s_json_str (stdout, a->ref);
+    printf (",\"state\":\"%s\",\"provider\":\"%s\",\"provider_ig\":", node_agreement_state (s, now), a->provider);
+    s_json_str (stdout, a->provider_ig);
+    printf (",\"recipient\":\"%s\",\"recipient_ig\":", a->recipient);
+    s_json_str (stdout, a->recipient_ig);
+    printf (",\"controller\":\"%s\",\"controller_ig\":", a->controller[0] ? a->controller : a->provider);
+    s_json_str (stdout, a->controller_ig);
+    printf (",\"topics\":");
+    s_json_str (stdout, a->topics);
+    printf (",\"class\":\"%s\",\"purposes\":", a->class_);
+    s_json_str (stdout, a->purposes);
+    printf (",\"art6\":");
+    s_json_str (stdout, a->art6);
+    printf (",\"art9\":");
+    s_json_str (stdout, a->art9);
+    printf (",\"duty\":");
+    s_json_str (stdout, a->duty);
+    printf (",\"opt_out_required\":%s,\"start\":\"%s\",\"end\":\"%s\",\"retention_days\":%u,\"onward\":%s,"
+            "\"conditions\":",
+            a->opt_out ? "true" : "false", start, end, a->retention_days, a->onward ? "true" : "false");
+    s_json_str (stdout, a->conditions);
+    printf (",\"signed_by_provider\":%s,\"signed_by_recipient\":%s,\"revoked_by\":\"%s\",\"revoke_reason\":",
+            memcmp (s->sig_provider, zero, 64) ? "true" : "false",
+            memcmp (s->sig_recipient, zero, 64) ? "true" : "false", s->revoked_by);
+    s_json_str (stdout, s->reason);
+    printf (",\"hash\":\"%s\"}", hash);
+}
+
+typedef struct {
+    cli_t *cli;
+    const char *only;       /* show: this ref */
+    int count;
+} agreement_view_t;
+
+static int s_print_agreement (const store_agreement_t *s, void *arg)
+{
+    agreement_view_t *v = arg;
+    static const uint8_t zero[64];
+    if (v->only && strcmp (v->only, s->ref) != 0)
+        return 0;
+    proto_agreement_t *a = malloc (sizeof *a);
+    if (!a || proto_agreement_decode (s->doc, s->doc_len, a) != PROTO_OK) {
+        free (a);
+        fprintf (stderr, "cdx: agreement %s as stored does not decode\n", s->ref);
+        return 0;
+    }
+    int64_t now = (int64_t) time (NULL);
+    char start[32], end[32];
+    s_utc (a->start, start, sizeof start);
+    s_utc (a->end, end, sizeof end);
+    if (v->cli->json) {
+        printf ("%s", v->count ? "," : "");
+        s_print_agreement_json (s, a, now);
+    } else if (v->only) {
+        printf ("agreement      %s (%s)\n", a->ref, node_agreement_state (s, now));
+        printf ("provider       %s, IG lead %s%s\n", a->provider, a->provider_ig,
+                memcmp (s->sig_provider, zero, 64) ? ", signed" : ", NOT signed");
+        printf ("recipient      %s, IG lead %s%s\n", a->recipient, a->recipient_ig,
+                memcmp (s->sig_recipient, zero, 64) ? ", signed" : ", NOT signed");
+        printf ("controller     %s%s%s\n", a->controller[0] ? a->controller : a->provider,
+                a->controller_ig[0] ? ", IG lead " : "", a->controller_ig);
+        printf ("topics         %s\nclass up to    %s\npurposes       %s\n", a->topics, a->class_, a->purposes);
+        printf ("Article 6      %s\nArticle 9      %s\ncommon law     %s\n", a->art6, a->art9[0] ? a->art9 : "-",
+                a->duty[0] ? a->duty : "-");
+        printf ("opt-outs       %s\n", a->opt_out ? "National Data Opt-outs must have been applied" : "not required");
+        printf ("in force       %s to %s\nretention      %u days at the recipient\nonward sharing %s\n", start, end,
+                a->retention_days, a->onward ? "allowed" : "not allowed");
+        printf ("conditions     %s\n", a->conditions[0] ? a->conditions : "-");
+        if (s->revoked) {
+            char when[32];
+            s_utc (s->revoked, when, sizeof when);
+            printf ("revoked        %s by %s: %s\n", when, s->revoked_by, s->reason);
+        }
+    } else {
+        printf ("%-24s %-9s %-5s -> %-5s %-13s %-20s %s .. %s\n", a->ref, node_agreement_state (s, now), a->provider,
+                a->recipient, a->class_, a->topics, start, end);
+    }
+    v->count++;
+    free (a);
+    return 0;
+}
+
+static int s_write_agreement (node_t *n, const char *ref, const char *path)
+{
+    uint8_t buf[8192];
+    size_t len;
+    if (node_agreement_export (n, ref, buf, sizeof buf, &len) != 0)
+        return s_fail ("%s", node_error (n));
+    FILE *f = strcmp (path, "-") == 0 ? stdout : fopen (path, "wb");
+    if (!f)
+        return s_fail ("cannot create %s: %s", path, strerror (errno));
+    int bad = fwrite (buf, 1, len, f) != len;
+    if (f != stdout && fclose (f) != 0)
+        bad = 1;
+    return bad ? s_fail ("cannot write %s", path) : NODE_EXIT_OK;
+}
+
+static int cmd_agreement (cli_t *cli, int argc, char **argv)
+{
+    enum { O_REF = 256, O_PROVIDER, O_PROVIDER_IG, O_RECIPIENT, O_RECIPIENT_IG, O_CONTROLLER, O_CONTROLLER_IG,
+           O_TOPICS, O_CLASS, O_PURPOSES, O_ART6, O_ART9, O_DUTY, O_OPTOUT, O_START, O_END, O_RETENTION,
+           O_ONWARD, O_CONDITIONS, O_REASON, O_OUT };
+    static const struct option opts[] = {
+        COMMON_OPTS, {"ref", required_argument, 0, O_REF}, {"provider", required_argument, 0, O_PROVIDER},
+        {"provider-ig", required_argument, 0, O_PROVIDER_IG}, {"recipient", required_argument, 0, O_RECIPIENT},
+        {"recipient-ig", required_argument, 0, O_RECIPIENT_IG}, {"controller", required_argument, 0, O_CONTROLLER},
+        {"controller-ig", required_argument, 0, O_CONTROLLER_IG}, {"topics", required_argument, 0, O_TOPICS},
+        {"class", required_argument, 0, O_CLASS}, {"purposes", required_argument, 0, O_PURPOSES},
+        {"art6", required_argument, 0, O_ART6}, {"art9", required_argument, 0, O_ART9},
+        {"duty", required_argument, 0, O_DUTY}, {"opt-out", required_argument, 0, O_OPTOUT},
+        {"start", required_argument, 0, O_START}, {"end", required_argument, 0, O_END},
+        {"retention", required_argument, 0, O_RETENTION}, {"onward", required_argument, 0, O_ONWARD},
+        {"conditions", required_argument, 0, O_CONDITIONS}, {"reason", required_argument, 0, O_REASON},
+        {"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+    node_agreement_t a;
+    memset (&a, 0, sizeof a);
+    const char *start = "now", *end = NULL, *reason = NULL, *out = NULL, *opt_out = NULL, *onward = "no";
+    a.retention_days = 0;
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "o:", opts, NULL)) != -1) {
+        switch (c) {
+        case O_REF: a.ref = optarg; break;
+        case O_PROVIDER: a.provider = optarg; break;
+        case O_PROVIDER_IG: a.provider_ig = optarg; break;
+        case O_RECIPIENT: a.recipient = optarg; break;
+        case O_RECIPIENT_IG: a.recipient_ig = optarg; break;
+        case O_CONTROLLER: a.controller = optarg; break;
+        case O_CONTROLLER_IG: a.controller_ig = optarg; break;
+        case O_TOPICS: a.topics = optarg; break;
+        case O_CLASS: a.class_ = optarg; break;
+        case O_PURPOSES: a.purposes = optarg; break;
+        case O_ART6: a.art6 = optarg; break;
+        case O_ART9: a.art9 = optarg; break;
+        case O_DUTY: a.duty = optarg; break;
+        case O_OPTOUT: opt_out = optarg; break;
+        case O_START: start = optarg; break;
+        case O_END: end = optarg; break;
+        case O_RETENTION: a.retention_days = atoi (optarg); break;
+        case O_ONWARD: onward = optarg; break;
+        case O_CONDITIONS: a.conditions = optarg; break;
+        case O_REASON: reason = optarg; break;
+        case 'o': out = optarg; break;
+        default: if (s_common (cli, c, "agreement", &rc) < 0) return rc;
+        }
+    }
+    if (optind >= argc)
+        return s_usage ("agreement");
+    const char *verb = argv[optind];
+    int args = argc - optind - 1;
+    char *arg = args > 0 ? argv[optind + 1] : NULL;
+    node_t *n;
+    if (strcmp (verb, "propose") == 0) {
+        if (args != 0)
+            return s_usage ("agreement");
+        if (!end) {
+            fprintf (stderr, "cdx agreement propose: --end is required (the date the agreement ends)\n");
+            return NODE_EXIT_USAGE;
+        }
+        if (s_when (start, 0, &a.start) != 0 || s_when (end, 1, &a.end) != 0) {
+            fprintf (stderr, "cdx agreement propose: --start and --end take YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, now, "
+                             "now+N or now-N with s, m, h or d\n");
+            return NODE_EXIT_USAGE;
+        }
+        if (!opt_out || (strcmp (opt_out, "required") != 0 && strcmp (opt_out, "not-required") != 0)) {
+            fprintf (stderr, "cdx agreement propose: --opt-out required|not-required is required (must National "
+                             "Data Opt-outs have been applied?)\n");
+            return NODE_EXIT_USAGE;
+        }
+        if (strcmp (onward, "yes") != 0 && strcmp (onward, "no") != 0) {
+            fprintf (stderr, "cdx agreement propose: --onward takes yes or no\n");
+            return NODE_EXIT_USAGE;
+        }
+        a.opt_out = strcmp (opt_out, "required") == 0;
+        a.onward = strcmp (onward, "yes") == 0;
+        if (!a.retention_days)
+            a.retention_days = 365;
+        if ((rc = s_open (cli, &n)) != 0)
+            return rc;
+        if (!a.provider)
+            a.provider = node_org (n);
+        if (node_agreement_propose (n, &a) != 0)
+            rc = s_fail ("%s", node_error (n));
+        else if (out)
+            rc = s_write_agreement (n, a.ref, out);
+        if (rc == 0 && !cli->json && (!out || strcmp (out, "-") != 0))
+            printf ("proposed agreement %s, signed by %s; in force once %s signs it\n", a.ref, node_org (n),
+                    strcmp (a.provider, node_org (n)) == 0 ? a.recipient : a.provider);
+        node_close (&n);
+        return rc;
+    }
+    if (strcmp (verb, "sign") == 0) {
+        if (args != 1)
+            return s_usage ("agreement");
+        if ((rc = s_open (cli, &n)) != 0)
+            return rc;
+        char ref[65];
+        snprintf (ref, sizeof ref, "%s", arg);
+        FILE *f = fopen (arg, "rb");
+        if (f) {                                   /* a file from the other party */
+            uint8_t buf[8192];
+            size_t len = fread (buf, 1, sizeof buf, f);
+            int toolong = !feof (f);
+            fclose (f);
+            if (toolong || node_agreement_import (n, buf, len, 1, ref) != 0)
+                rc = toolong ? s_fail ("%s is too large to be an agreement", arg) : NODE_EXIT_REFUSED;
+        } else if (node_agreement_sign (n, ref) != 0) {
+            rc = NODE_EXIT_REFUSED;
+        }
+        if (rc == NODE_EXIT_REFUSED)
+            fprintf (stderr, "cdx: %s\n", node_error (n));
+        if (rc == 0 && out)
+            rc = s_write_agreement (n, ref, out);
+        if (rc == 0 && !cli->json) {
+            store_agreement_t *s = malloc (sizeof *s);
+            if (s && store_agreement_get (node_store (n), ref, s) == 0)
+                printf ("signed agreement %s: %s\n", ref, node_agreement_state (s, (int64_t) time (NULL)));
+            free (s);
+        }
+        node_close (&n);
+        return rc;
+    }
+    if (strcmp (verb, "revoke") == 0) {
+        if (args != 1)
+            return s_usage ("agreement");
+        if ((rc = s_open (cli, &n)) != 0)
+            return rc;
+        if (node_agreement_revoke (n, arg, reason) != 0)
+            rc = s_fail ("%s", node_error (n));
+        else if (!cli->json)
+            printf ("revoked agreement %s here; the other party is told by the running node\n", arg);
+        node_close (&n);
+        return rc;
+    }
+    if (strcmp (verb, "list") == 0 || strcmp (verb, "show") == 0) {
+        int show = verb[0] == 's';
+        if (args != show)
+            return s_usage ("agreement");
+        if ((rc = s_open (cli, &n)) != 0)
+            return rc;
+        agreement_view_t v = {cli, show ? arg : NULL, 0};
+        if (cli->json && !show)
+            printf ("[");
+        else if (!show)
+            printf ("%-24s %-9s %-14s %-13s %-20s %s\n", "REF", "STATE", "PARTIES", "CLASS UP TO", "TOPICS", "IN FORCE");
+        if (store_agreement_each (node_store (n), s_print_agreement, &v) < 0)
+            rc = s_fail ("%s", store_error (node_store (n)));
+        if (cli->json && !show)
+            printf ("]");
+        if (cli->json && (!show || v.count))
+            printf ("\n");
+        if (show && !v.count && rc == 0)
+            rc = s_fail ("no agreement %s here (cdx agreement list)", arg);
+        node_close (&n);
+        return rc;
+    }
+    return s_usage ("agreement");
+}
+
 static const command_t s_commands[] = {
     {"init", cmd_init, "init --org CODE --role csu|ccg --name NAME --endpoint tcp://HOST:PORT",
      "Create a node: its keys (0600 files) and its store, in --home.",
@@ -1447,6 +1753,14 @@ static const command_t s_commands[] = {
      "  --correction       this version corrects an earlier one (recorded with it)\n"
      "  --retention TIME   keep trying to deliver for TIME: days, or 36h, 90m, 30s (default 14\n"
      "                     days); then undelivered copies expire and are reported\n"
+     "  --legal-basis TEXT the legal basis (Article 6, Article 9, common-law duty); required for\n"
+     "                     identifiable data\n"
+     "  --opt-out STATUS   National Data Opt-outs: yes (applied) | statutory-exemption |\n"
+     "                     not-identifiable (the default, refused for identifiable data)\n"
+     "  --agreement REF    onward sharing: the data was received under agreement REF, which must\n"
+     "                     allow it\n"
+     "Each delivery needs a signed agreement in force with the subscriber covering the topic,\n"
+     "class and purpose (cdx agreement); the policy decides at send time (docs/IG-RULES.md).\n"
      "Prints the dataset id. Works whether or not cdx run is running. Each publish to a topic\n"
      "makes its next version.\n"},
     {"subscribe", cmd_subscribe, "subscribe --from ORG --topic TOPIC [--history VERSION]",
@@ -1469,7 +1783,8 @@ static const command_t s_commands[] = {
     {"datasets", cmd_datasets, "datasets [--json]", "List the datasets this node holds.",
      "One line per dataset: id, topic, version, publisher, bytes, class, state.\n"
      "state is available once a received dataset is complete and verified.\n"
-     "  --json   a JSON array of objects (id, topic, version, publisher, bytes, class, state, ...)\n"},
+     "  --json   a JSON array of objects (id, topic, version, publisher, bytes, class, state,\n"
+     "           agreement: the agreement it was received under, ...)\n"},
     {"deliveries", cmd_deliveries, "deliveries [--json]",
      "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed, expired.",
      "Oldest first. Queued: why it waits (the subscriber offline, earlier versions first, or the\n"
@@ -1485,6 +1800,37 @@ static const command_t s_commands[] = {
      "  --from ORG          the publisher, where several publish the same topic\n"
      "  -o, --output FILE   where to write the plaintext (must not exist; mode 0600)\n"
      "The content is verified against the publisher's signed hash; the export is audited.\n"},
+    {"agreement", cmd_agreement,
+     "agreement propose --ref REF --recipient ORG ... [-o FILE] | sign (REF | FILE) [-o FILE]\n"
+     "                 | list [--json] | show REF [--json] | revoke REF [--reason TEXT]",
+     "Data sharing agreements: propose, sign, list, show, revoke.",
+     "Nothing is sent or accepted without a signed agreement in force between the two organisations\n"
+     "covering the topic, class and purpose (deny by default). An agreement is in force from --start\n"
+     "to --end once both parties' nodes have signed it; either party may revoke it, which takes effect\n"
+     "at both ends. Running nodes exchange agreements and revocations themselves; -o FILE and\n"
+     "sign FILE carry one by hand instead.\n"
+     "propose:\n"
+     "  --ref REF             reference id, e.g. DSA-0DF-04V-2026-01\n"
+     "  --provider ORG        the organisation sending the data (default: this node)\n"
+     "  --recipient ORG       the organisation receiving it (one of the two is this node)\n"
+     "  --provider-ig TEXT    the provider's IG lead;  --recipient-ig TEXT  the recipient's\n"
+     "  --controller ORG      the data controller where it is not the provider; --controller-ig TEXT\n"
+     "  --topics LIST         comma-separated topics covered; a trailing * matches any rest\n"
+     "  --class CLASS         the highest class allowed: aggregate < pseudonymised < identifiable\n"
+     "  --purposes LIST       comma-separated: commissioning, invoice-validation, risk-stratification\n"
+     "  --art6 TEXT           UK GDPR Article 6 basis, e.g. \"6(1)(e) public task\"\n"
+     "  --art9 TEXT           Article 9 condition (required unless aggregate), e.g. \"9(2)(h)\"\n"
+     "  --duty TEXT           common-law duty of confidentiality basis (required for identifiable),\n"
+     "                        e.g. \"s251 CAG 7-07(a)/2013\"\n"
+     "  --opt-out required|not-required   must National Data Opt-outs have been applied\n"
+     "  --start WHEN --end WHEN   YYYY-MM-DD (an end date covers that day), YYYY-MM-DDTHH:MM:SSZ, now,\n"
+     "                        now+N or now-N with s, m, h or d (start default: now)\n"
+     "  --retention DAYS      retention at the recipient (default 365)\n"
+     "  --onward yes|no       may the recipient share the data onward (default no)\n"
+     "  --conditions TEXT     special conditions\n"
+     "  -o, --output FILE     also write the signed agreement to FILE (- for stdout)\n"
+     "States: proposed (a signature missing), pending (not started), in-force, expired, revoked.\n"
+     "Exit code 4 if an agreement's signature does not verify or this node is not a party.\n"},
     {"audit", cmd_audit,
      "audit [--since DATE] [--until DATE] [--org ORG] [--dataset TEXT] [--user USER] [--action ACTION]\n"
      "                 [--decision allow|refuse] [--json | --csv]\n"

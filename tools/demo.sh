@@ -3,7 +3,8 @@
 # admitted patient care extract, end to end encrypted and signed; the
 # nodes trust one another through a national authority's signed directory
 # (no hand pinning), and a node the authority never certified is turned
-# away; then each node's audit log is shown.
+# away; then the information governance scenes (agreements and the policy
+# at work); then each node's audit log is shown.
 # Exits 0 only if every check passed. Usage: tools/demo.sh [BUILD_DIR]
 set -eu
 BUILD=${1:-build}
@@ -60,6 +61,18 @@ for n in csu ccg1 ccg2; do
 done
 "$CDX" peers --home "$D/csu"
 
+step "2b. The CSU and each CCG sign a data sharing agreement (nothing flows without one)"
+for c in ccg1:04V ccg2:10Q; do
+    n=${c%:*} org=${c#*:}
+    "$CDX" agreement propose --home "$D/csu" --ref "DSA-0DF-$org-2026" --recipient "$org" \
+        --provider-ig "IG lead, CSU 0DF" --recipient-ig "IG lead, CCG $org" --topics "sus/apc/*" \
+        --class pseudonymised --purposes commissioning --art6 "6(1)(e) public task" \
+        --art9 "9(2)(h) management of health care systems" --duty "not applicable: pseudonymised" \
+        --opt-out not-required --end now+365d --retention 365 --onward no -o "$D/dsa-$org.bin"
+    "$CDX" agreement sign --home "$D/$n" "$D/dsa-$org.bin" -o "$D/dsa-$org.signed"
+    "$CDX" agreement sign --home "$D/csu" "$D/dsa-$org.signed"
+done
+"$CDX" agreement list --home "$D/csu"
 step "3. The nodes start (CURVE on every socket; ZAP admits only certified peers)"
 for n in csu ccg1 ccg2; do
     "$CDX" run --home "$D/$n" 2>"$D/$n.log" & PIDS="$PIDS $!"
@@ -130,6 +143,56 @@ step "10. An organisation the authority never certified tries to connect: refuse
 "$CDX" subscribe --home "$D/rogue" --from 0DF --topic sus/apc/monthly >/dev/null
 wait_for 20 sh -c "\"$CDX\" audit --home \"$D/csu\" | grep -q trust.uncertified" || die "rogue not refused"
 ok "the CSU refused the uncertified key and recorded it; the rogue holds $("$CDX" datasets --json --home "$D/rogue" | grep -o '"id"' | wc -l) datasets"
+
+# ---- Information governance scenes ---------------------------------------
+# Agreements and the policy engine (node/policy.c, docs/IG-RULES.md): a
+# delivery allowed under a signed agreement, one refused because the
+# agreement has expired, one refused because the recipient's DSPT is not met.
+
+step "IG-1. Allowed: the APC delivery above went under the signed agreement with 04V"
+"$CDX" agreement show --home "$D/ccg1" DSA-0DF-04V-2026 | sed 's/^/     | /'
+"$CDX" audit --home "$D/csu" --action offer --org 04V | cut -c1-200
+"$CDX" audit --json --home "$D/csu" --action offer --org 04V | grep -q '"rule":"policy.allow"' ||
+    die "the allowed delivery is not audited with its rule"
+ok "the CSU's audit names the rule (policy.allow), the agreement and the purpose"
+
+step "IG-2. Refused: an agreement for outpatient data with 04V runs out before the next delivery"
+"$CDX" agreement propose --home "$D/csu" --ref DSA-0DF-04V-OP --recipient 04V \
+    --provider-ig "IG lead, CSU 0DF" --recipient-ig "IG lead, CCG 04V" --topics "sus/op/*" \
+    --class pseudonymised --purposes commissioning --art6 "6(1)(e) public task" --art9 "9(2)(h)" \
+    --opt-out not-required --end now+6s -o "$D/op.bin" >/dev/null
+"$CDX" agreement sign --home "$D/ccg1" "$D/op.bin" -o "$D/op.signed" >/dev/null
+"$CDX" agreement sign --home "$D/csu" "$D/op.signed"
+"$CDX" subscribe --home "$D/ccg1" --from 0DF --topic sus/op/monthly
+wait_for 20 sh -c "\"$CDX\" subscriptions --json --home \"$D/ccg1\" | grep -q '\"topic\":\"sus/op/monthly\",\"state\":\"active\"'" ||
+    die "outpatient subscription not confirmed"
+while [ "$("$CDX" agreement list --json --home "$D/csu" | grep -o '"ref":"DSA-0DF-04V-OP","state":"[a-z-]*"')" != '"ref":"DSA-0DF-04V-OP","state":"expired"' ]; do sleep 0.5; done
+"$CDX" agreement list --home "$D/csu"
+head -c 20000 "$D/apc.csv" > "$D/op.csv"
+op=$("$CDX" publish --home "$D/csu" --topic sus/op/monthly --class pseudonymised --purpose commissioning "$D/op.csv")
+wait_for 20 sh -c "\"$CDX\" audit --json --home \"$D/csu\" --decision refuse | grep -q '\"rule\":\"policy.agreement-expired\"'" ||
+    die "the delivery under an expired agreement was not refused"
+"$CDX" audit --home "$D/csu" --decision refuse --dataset "$op" | cut -c1-200
+[ "$(state_of ccg1 "$op")" = none ] || die "04V received data under an expired agreement"
+ok "refused at the CSU (policy.agreement-expired); 04V holds nothing"
+
+step "IG-3. Refused: 10Q's DSPT is downgraded to approaching standards before the next APC extract"
+# The authority certifies 10Q again with its new status and signs a new
+# directory; the CSU imports it (its running node takes it at once and
+# passes it on to its peers).
+"$CDX" authority --home "$D/authority" certify "$D/ccg2.card" --dspt approaching-standards --dspt-year 2025/26 -o "$D/ccg2.cert" >/dev/null
+"$CDX" authority --home "$D/authority" directory -o "$D/directory2" >/dev/null
+"$CDX" directory import --home "$D/csu" "$D/directory2"
+"$CDX" peers --home "$D/csu"
+head -c 30000 "$D/apc.csv" > "$D/apc3.csv"
+id3=$("$CDX" publish --home "$D/csu" --topic sus/apc/monthly --class pseudonymised --purpose commissioning "$D/apc3.csv")
+wait_for 60 available ccg1 "$id3" || die "04V did not receive the third extract"
+wait_for 20 sh -c "\"$CDX\" audit --json --home \"$D/csu\" --decision refuse --org 10Q | grep -q '\"rule\":\"policy.dspt\"'" ||
+    die "the delivery to 10Q was not refused on its DSPT"
+"$CDX" audit --home "$D/csu" --decision refuse --org 10Q --dataset "$id3" | cut -c1-200
+[ "$(state_of ccg2 "$id3")" = none ] || die "10Q received pseudonymised data with its DSPT not met"
+ok "04V received the extract; 10Q was refused (policy.dspt) and holds nothing"
+# ---- end of the information governance scenes ------------------------------
 
 step "11. What an IG officer sees: each node's audit log"
 for n in csu ccg1 ccg2; do

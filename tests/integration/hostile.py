@@ -265,7 +265,8 @@ class Peer:
 # ---- datasets, as a publisher makes them (SPEC sections 7 and 10) ------------
 
 MANIFEST_KEYS = ["format", "dataset", "publisher", "topic", "version", "class", "purpose",
-                 "filename", "bytes", "chunk_size", "chunks", "hash", "created"]
+                 "filename", "bytes", "chunk_size", "chunks", "hash", "created",
+                 "legal_basis", "opt_out", "agreement"]
 
 
 class Dataset:
@@ -281,7 +282,8 @@ class Dataset:
         m = {"format": 1, "dataset": self.id, "publisher": me.org, "topic": topic,
              "version": version, "class": "pseudonymised", "purpose": "commissioning",
              "filename": "extract.csv", "bytes": n, "chunk_size": chunk_size,
-             "chunks": self.chunks, "hash": blake2b256(content), "created": int(time.time())}
+             "chunks": self.chunks, "hash": blake2b256(content), "created": int(time.time()),
+             "legal_basis": "", "opt_out": "not-identifiable", "agreement": ""}
         m.update(fields or {})
         self.fields = m
         self.manifest = packb({k: m[k] for k in MANIFEST_KEYS if k in m}
@@ -701,6 +703,51 @@ def offer_refusals(a):
            offer={"wrapped": nacl.public.SealedBox(nacl.public.PrivateKey.generate().public_key).encrypt(ds.key)})
     refuse(E_DENIED, "wrapped key of random bytes", ds=ds, offer={"wrapped": os.urandom(80)})
     p.roundtrip()
+    p.close()
+
+
+@scenario
+def policy_offer(a):
+    """One OFFER on --topic with the manifest fields of --fields (JSON), then
+    one for each --case TOPIC|FIELDS|RULE, on one connection:
+    with --expect RULE it must be refused with ERROR(DENIED) whose reason
+    starts with "RULE:" (the receiver's policy, docs/IG-RULES.md); with
+    --expect accept it must be accepted, and then, with --then CMD, CMD is
+    run (e.g. revoking the agreement) and the victim must stop the transfer
+    itself with ERROR(DENIED, "--then-rule: ...")."""
+    import json
+    import subprocess
+    me, victim = Home(a.evil), Card(a.victim)
+    p = Peer(me, victim)
+    # no round trip: a revoked peer is refused a SUBSCRIBE too; the OFFER waits for the connection
+    cases = [(a.topic, a.fields, a.expect)] + [tuple(c.split("|", 2)) for c in a.case or []]
+    for topic, fields, expect in cases:
+        ds = Dataset(me, victim, topic, os.urandom(30 * 1000), chunk_size=1000,
+                     version=random.randrange(1, 1 << 30), fields=json.loads(fields or "{}"))
+        p.send(ds.offer())
+        if expect == "accept":
+            break
+        reason = p.expect_error(E_DENIED, "OFFER breaking " + expect, dataset=ds.id, timeout=10)
+        check(reason.startswith(expect + ":"), "refused for another reason: %r" % reason)
+        say("policy-offer: %s -> DENIED (%s)" % (topic, reason))
+    if expect != "accept":
+        p.close()
+        return
+    p.expect(ACCEPT, "OFFER within the agreement", timeout=10)
+    say("policy-offer: %s -> ACCEPT" % a.topic)
+    if a.then:
+        p.send(*ds.chunk(0))
+        check(subprocess.run(a.then, shell=True).returncode == 0, "--then command failed")
+        deadline = time.time() + 10
+        while True:
+            left = deadline - time.time()
+            check(left > 0, "the victim did not stop the transfer")
+            m = p.reply(left, "the transfer after " + a.then)
+            if m[1] == ERROR:
+                check(m[2] == E_DENIED and m[3].startswith(a.then_rule + ":"),
+                      "stopped with %s %r, expected DENIED %s" % (ENAMES.get(m[2]), m[3], a.then_rule))
+                say("policy-offer: transfer stopped: %s" % m[3])
+                break
     p.close()
 
 
@@ -1296,6 +1343,12 @@ def main():
     ap.add_argument("--big", type=int, default=200, help="flood: maximum-size CHUNKs")
     ap.add_argument("--rss-limit-mib", type=int, default=100, help="flood: bound on the victim's RSS")
     ap.add_argument("--out", default="/dev/null", help="where to write delivered content")
+    ap.add_argument("--fields", help="policy-offer: manifest fields to set, as JSON")
+    ap.add_argument("--expect", default="accept", help="policy-offer: the rule expected, or accept")
+    ap.add_argument("--case", action="append", help="policy-offer: more offers, each TOPIC|FIELDS|RULE")
+    ap.add_argument("--then", help="policy-offer: a shell command to run once the transfer started")
+    ap.add_argument("--then-rule", default="policy.agreement-revoked",
+                    help="policy-offer: the rule the victim must stop the transfer with after --then")
     a = ap.parse_args()
     try:
         SCENARIOS[a.scenario](a)

@@ -40,6 +40,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# The system python (json, socket: the standard library is enough here)
+# starts in a tenth of the time of a version manager's shim; found first in
+# PATH (not wrapped in a function) so that "python3 ... &" is that process.
+if [ -x /usr/bin/python3 ]; then PATH=/usr/bin:$PATH; export PATH; fi
+
 say() { printf '%s: %s\n' "$TEST_NAME" "$*"; }
 
 fail() {
@@ -148,4 +153,54 @@ sys.exit(0 if any(s["publisher"] == p and s["topic"] == t and s["state"] == "act
 # store_ok NODE: the SQLite store passes an integrity check.
 store_ok() {
     [ "$(sqlite3 "$T/$1/store.db" 'PRAGMA integrity_check;')" = ok ]
+}
+
+org_of() { sed -n 's/^org: //p' "$T/$1.card"; }
+
+# agree PUBLISHER RECIPIENT TOPICS [propose options...]: a data sharing
+# agreement between two test nodes, proposed by PUBLISHER, signed by both
+# through files (no running node needed), so both hold the identical
+# signed document. By default it allows every class and purpose for a
+# year; options after TOPICS override (e.g. --end now+3s, --class
+# aggregate). Also records RECIPIENT's DSPT as met at PUBLISHER (assure).
+# The reference is printed in $T/last_ref.
+AGREE_N=0
+agree() {
+    a_pub=$1 a_rcp=$2 a_topics=$3; shift 3
+    AGREE_N=$((AGREE_N + 1))
+    a_ref="DSA-$(org_of "$a_pub")-$(org_of "$a_rcp")-$AGREE_N"
+    "$CDX" agreement propose --home "$T/$a_pub" --ref "$a_ref" --recipient "$(org_of "$a_rcp")" \
+        --provider-ig "IG lead $(org_of "$a_pub")" --recipient-ig "IG lead $(org_of "$a_rcp")" \
+        --topics "$a_topics" --class identifiable \
+        --purposes commissioning,invoice-validation,risk-stratification \
+        --art6 "6(1)(e) public task" --art9 "9(2)(h) health or social care" \
+        --duty "s251 CAG 7-07(a)/2013" --opt-out not-required --end now+365d \
+        "$@" -o "$T/$a_ref.p" >/dev/null || fail "agreement propose at $a_pub"
+    "$CDX" agreement sign --home "$T/$a_rcp" "$T/$a_ref.p" -o "$T/$a_ref.s" >/dev/null ||
+        fail "agreement sign at $a_rcp"
+    "$CDX" agreement sign --home "$T/$a_pub" "$T/$a_ref.s" >/dev/null || fail "agreement sign at $a_pub"
+    echo "$a_ref" > "$T/last_ref"
+    assure "$a_pub" "$a_rcp"
+}
+
+# assure NODE PEER [STATUS [YEAR]]: sets, in NODE's store, PEER's DSPT
+# status as its certificate would (default: standards-met, the current
+# assessment year). TEST SETUP ONLY: certificates from the authority are
+# not on this branch, so this stands in for them by writing the store.
+assure() {
+    y=$(date -u +%Y)
+    sqlite3 "$T/$1/store.db" "UPDATE peers SET dspt = '${3-standards-met}',
+        dspt_year = '${4-$((y - 1))/$(date -u +%y)}' WHERE org = '$(org_of "$2")'" ||
+        fail "cannot set the DSPT of $2 at $1"
+}
+
+# agreement_state NODE REF: proposed | pending | in-force | expired | revoked | none
+agreement_state() {
+    "$CDX" agreement list --json --home "$T/$1" | python3 -c '
+import json, sys
+for a in json.load(sys.stdin):
+    if a["ref"] == sys.argv[1]:
+        print(a["state"]); break
+else:
+    print("none")' "$2"
 }

@@ -7,6 +7,7 @@ make_node csu 0DF csu
 make_node ccg1 04V ccg
 make_node ccg2 10Q ccg
 pin csu ccg1; pin csu ccg2; pin ccg1 csu; pin ccg2 csu
+agree csu ccg1 "sus/*"; agree csu ccg2 sus/apc
 start csu; start ccg1; start ccg2
 
 "$CDX" subscribe --home "$T/ccg1" --from 0DF --topic sus/apc >/dev/null
@@ -45,5 +46,6 @@ wait_until 30 is_available ccg1 "$id2" || fail "ccg1 did not receive version 2"
 import json, sys
 v = {d["id"]: d for d in json.load(sys.stdin)}
 assert v[sys.argv[1]]["version"] == 2 and v[sys.argv[1]]["publisher"] == "0DF", v
-assert v[sys.argv[1]]["class"] == "pseudonymised"' "$id2" || fail "version 2 metadata wrong"
+assert v[sys.argv[1]]["class"] == "pseudonymised"
+assert v[sys.argv[1]]["agreement"] == "DSA-0DF-04V-1", v' "$id2" || fail "version 2 metadata wrong"
 say ok

@@ -19,11 +19,13 @@ identity() {
         --endpoint tcp://127.0.0.1:9 >/dev/null || fail "init $1"
     "$CDX" card --home "$T/$1" > "$T/$1.card" || fail "card $1"
     pin victim "$1"
+    pin "$1" victim; agree "$1" victim "*"; agree victim "$1" "*"
 }
 
 make_node victim 04V ccg
 make_node evil EVL csu          # a real endpoint: EVIL listens there to learn ids
-pin victim evil
+pin victim evil; pin evil victim
+agree evil victim "*"; agree victim evil "*"
 identity other OTH
 "$CDX" subscribe --home "$T/victim" --from EVL --topic evl/t >/dev/null
 "$CDX" subscribe --home "$T/victim" --from OTH --topic oth/t >/dev/null

@@ -26,6 +26,7 @@ pport=$(free_port); rport=$(free_port)
 make_node csu 0DF csu
 make_node_at ccg 04V ccg "tcp://127.0.0.1:$pport"
 pin csu ccg; pin ccg csu
+agree csu ccg "*"
 proxy_start link "$pport" "$rport" --delay 2 --throttle 8000000
 start_bind ccg "tcp://127.0.0.1:$rport"
 start csu

@@ -21,6 +21,7 @@ identity() {
         --endpoint tcp://127.0.0.1:9 >/dev/null || fail "init $1"
     "$CDX" card --home "$T/$1" > "$T/$1.card" || fail "card $1"
     pin victim "$1"
+    pin "$1" victim; agree "$1" victim "*"; agree victim "$1" "*"
 }
 
 make_node victim 04V ccg

@@ -6,6 +6,7 @@
 make_node csu 0DF csu
 make_node ccg 04V ccg
 pin csu ccg; pin ccg csu
+agree csu ccg "*"
 start csu; start ccg
 "$CDX" subscribe --home "$T/ccg" --from 0DF --topic sus/apc >/dev/null
 "$CDX" subscribe --home "$T/ccg" --from 0DF --topic sus/op >/dev/null

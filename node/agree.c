@@ -1,0 +1,377 @@
+/*  agree.c: data sharing agreements held by this node.
+
+    Making one (propose), taking one in from a file or a peer (import),
+    signing, revoking, and writing one out as it travels. An agreement is
+    the encoded document (protocol/SPEC.md "Agreement") plus each party's
+    Ed25519 signature over its exact bytes; a copy is stored only after
+    every signature it carries has been verified against that party's key
+    (this node's own, or the card of the peer), so the policy (policy.c)
+    may trust what the store says about who signed.
+
+    Not for: deciding disclosures (policy.c), sockets (run.c sends and
+    receives AGREEMENT and REVOKE and calls the functions here).
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agreement.h"
+#include "node_internal.h"
+
+static const uint8_t s_zero[64];
+
+static int s_in (const char *v, const char *const *set)
+{
+    for (size_t i = 0; set[i]; i++)
+        if (strcmp (v, set[i]) == 0)
+            return 1;
+    return 0;
+}
+
+const char *node_agreement_state (const store_agreement_t *a, int64_t now)
+{
+    if (memcmp (a->sig_provider, s_zero, 64) == 0 || memcmp (a->sig_recipient, s_zero, 64) == 0)
+        return "proposed";
+    if (a->revoked)
+        return "revoked";
+    if (now < a->start)
+        return "pending";
+    if (now >= a->end)
+        return "expired";
+    return "in-force";
+}
+
+/* The signing key of party ORG: this node's, or its peer card's. */
+static int s_party_key (node_t *n, const char *org, uint8_t pk[32])
+{
+    if (strcmp (org, n->self.org) == 0) {
+        memcpy (pk, cx_keypair_public (n->sign), 32);
+        return 0;
+    }
+    store_peer_t *p = malloc (sizeof *p);
+    if (!p)
+        return node_fail (n, "out of memory");
+    int r = store_peer_get (n->store, org, p);
+    if (r == 0)
+        memcpy (pk, p->sign_pk, 32);
+    free (p);
+    if (r != 0)
+        return node_fail (n, "%s is not a peer of this node: add its card first (cdx peer add)", org);
+    return 0;
+}
+
+/* Verifies, merges and stores. FROM is the peer it came from (NULL: a
+   local file). OUT receives the stored copy; *CHANGED whether it differs
+   from what was held before. */
+int node_agreement_take (node_t *n, const uint8_t *doc, size_t doc_len, const uint8_t sig_p[64],
+                         const uint8_t sig_r[64], const char *from, int sign, store_agreement_t *out,
+                         int *changed)
+{
+    int rc = -1;
+    proto_agreement_t *a = malloc (sizeof *a);
+    store_agreement_t *old = malloc (sizeof *old);
+    *changed = 0;
+    if (!a || !old) {
+        node_fail (n, "out of memory");
+        goto out;
+    }
+    if (proto_agreement_decode (doc, doc_len, a) != PROTO_OK) {
+        node_fail (n, "not a valid agreement: %s", proto_error ());
+        goto out;
+    }
+    int provider = strcmp (a->provider, n->self.org) == 0;
+    int recipient = strcmp (a->recipient, n->self.org) == 0;
+    if (!provider && !recipient) {
+        node_fail (n, "agreement %s is between %s and %s: this node (%s) is not a party", a->ref, a->provider,
+                   a->recipient, n->self.org);
+        goto out;
+    }
+    const char *other = provider ? a->recipient : a->provider;
+    if (from && strcmp (from, other) != 0) {
+        node_fail (n, "agreement %s came from %s, which is not the other party (%s)", a->ref, from, other);
+        goto out;
+    }
+    uint8_t pk_p[32], pk_r[32];
+    if (s_party_key (n, a->provider, pk_p) != 0 || s_party_key (n, a->recipient, pk_r) != 0)
+        goto out;
+    if (memcmp (sig_p, s_zero, 64) != 0 && cx_verify (pk_p, doc, doc_len, sig_p) != 0) {
+        node_fail (n, "agreement %s: the signature of %s does not verify", a->ref, a->provider);
+        goto out;
+    }
+    if (memcmp (sig_r, s_zero, 64) != 0 && cx_verify (pk_r, doc, doc_len, sig_r) != 0) {
+        node_fail (n, "agreement %s: the signature of %s does not verify", a->ref, a->recipient);
+        goto out;
+    }
+    uint8_t hash[32];
+    if (cx_hash_buf (doc, doc_len, hash) != 0) {
+        node_fail (n, "cannot hash the agreement");
+        goto out;
+    }
+    int r = store_agreement_get (n->store, a->ref, old);
+    if (r < 0) {
+        node_fail (n, "%s", store_error (n->store));
+        goto out;
+    }
+    if (r == 0 && memcmp (old->hash, hash, 32) != 0) {
+        node_fail (n, "agreement %s: this node holds another document under that reference", a->ref);
+        goto out;
+    }
+    if (r == STORE_NOTFOUND) {
+        memset (old, 0, sizeof *old);
+        snprintf (old->ref, sizeof old->ref, "%s", a->ref);
+        memcpy (old->hash, hash, 32);
+        memcpy (old->doc, doc, doc_len);
+        old->doc_len = doc_len;
+        snprintf (old->provider, sizeof old->provider, "%s", a->provider);
+        snprintf (old->recipient, sizeof old->recipient, "%s", a->recipient);
+        old->start = a->start;
+        old->end = a->end;
+        *changed = 1;
+    }
+    if (memcmp (sig_p, s_zero, 64) != 0 && memcmp (old->sig_provider, s_zero, 64) == 0) {
+        memcpy (old->sig_provider, sig_p, 64);
+        *changed = 1;
+    }
+    if (memcmp (sig_r, s_zero, 64) != 0 && memcmp (old->sig_recipient, s_zero, 64) == 0) {
+        memcpy (old->sig_recipient, sig_r, 64);
+        *changed = 1;
+    }
+    uint8_t *mine = provider ? old->sig_provider : old->sig_recipient;
+    int signed_now = 0;
+    if (sign && memcmp (mine, s_zero, 64) == 0) {
+        if (cx_sign (n->sign, doc, doc_len, mine) != 0) {
+            node_fail (n, "cannot sign: %s", cx_error ());
+            goto out;
+        }
+        *changed = signed_now = 1;
+    }
+    if (*changed)
+        old->pushed = 0;
+    if (*changed && store_agreement_put (n->store, old) != 0) {
+        node_fail (n, "%s", store_error (n->store));
+        goto out;
+    }
+    if (*changed) {
+        char actor[80];
+        if (from)
+            snprintf (actor, sizeof actor, "peer:%s", from);
+        else
+            snprintf (actor, sizeof actor, "user:%s", node_user ());
+        const char *state = node_agreement_state (old, (int64_t) time (NULL));
+        node_audit (n, actor, signed_now ? "agreement-sign" : "agreement-receive", old->ref, other, "allow",
+                    signed_now ? "agreement.signed" : "agreement.verified",
+                    "%s agreement %s with %s: topics %s, up to %s, purposes %s; now %s", signed_now ? "signed" : "took",
+                    old->ref, other, a->topics, a->class_, a->purposes, state);
+    }
+    if (out)
+        *out = *old;
+    rc = 0;
+out:
+    free (a);
+    free (old);
+    return rc;
+}
+
+int node_agreement_propose (node_t *n, const node_agreement_t *o)
+{
+    static const char *const classes[] = {"aggregate", "pseudonymised", "identifiable", NULL};
+    static const char *const purposes[] = {"commissioning", "invoice-validation", "risk-stratification", NULL};
+    if (!o->ref || !*o->ref)
+        return node_fail (n, "--ref is required: the agreement's reference id");
+    if (!o->provider || !o->recipient)
+        return node_fail (n, "--provider and --recipient are required (one of them is this node, %s)", n->self.org);
+    if (strcmp (o->provider, n->self.org) != 0 && strcmp (o->recipient, n->self.org) != 0)
+        return node_fail (n, "this node (%s) must be the provider or the recipient", n->self.org);
+    if (!o->provider_ig || !*o->provider_ig || !o->recipient_ig || !*o->recipient_ig)
+        return node_fail (n, "--provider-ig and --recipient-ig are required: each party's IG lead");
+    if (!o->topics || !*o->topics)
+        return node_fail (n, "--topics is required: the topics covered, e.g. sus/apc or apc/ followed by *");
+    if (!o->class_ || !s_in (o->class_, classes))
+        return node_fail (n, "--class must be aggregate, pseudonymised or identifiable (the highest allowed)");
+    if (!o->purposes || !*o->purposes)
+        return node_fail (n, "--purposes is required");
+    char list[PROTO_PURPOSES_MAX + 1];
+    snprintf (list, sizeof list, "%s", o->purposes);
+    for (char *save = NULL, *p = strtok_r (list, ",", &save); p; p = strtok_r (NULL, ",", &save))
+        if (!s_in (p, purposes))
+            return node_fail (n, "--purposes: '%s' is not one of commissioning, invoice-validation, "
+                                 "risk-stratification", p);
+    if (!o->art6 || !*o->art6)
+        return node_fail (n, "--art6 is required: the UK GDPR Article 6 basis");
+    if (strcmp (o->class_, "aggregate") != 0 && (!o->art9 || !*o->art9))
+        return node_fail (n, "--art9 is required for %s data: the Article 9 condition for health data", o->class_);
+    if (strcmp (o->class_, "identifiable") == 0 && (!o->duty || !*o->duty))
+        return node_fail (n, "--duty is required for identifiable data: the common-law duty of confidentiality "
+                             "basis (consent, a Section 251 reference, a statutory gateway)");
+    if (o->end <= o->start)
+        return node_fail (n, "--end must be after --start");
+    if (o->retention_days < 1 || o->retention_days > 36500)
+        return node_fail (n, "--retention must be 1 to 36500 days");
+
+    proto_agreement_t *a = calloc (1, sizeof *a);
+    if (!a)
+        return node_fail (n, "out of memory");
+    a->format = 1;
+    snprintf (a->ref, sizeof a->ref, "%s", o->ref);
+    snprintf (a->provider, sizeof a->provider, "%s", o->provider);
+    snprintf (a->provider_ig, sizeof a->provider_ig, "%s", o->provider_ig);
+    snprintf (a->recipient, sizeof a->recipient, "%s", o->recipient);
+    snprintf (a->recipient_ig, sizeof a->recipient_ig, "%s", o->recipient_ig);
+    snprintf (a->controller, sizeof a->controller, "%s", o->controller ? o->controller : "");
+    snprintf (a->controller_ig, sizeof a->controller_ig, "%s", o->controller_ig ? o->controller_ig : "");
+    snprintf (a->topics, sizeof a->topics, "%s", o->topics);
+    snprintf (a->class_, sizeof a->class_, "%s", o->class_);
+    snprintf (a->purposes, sizeof a->purposes, "%s", o->purposes);
+    snprintf (a->art6, sizeof a->art6, "%s", o->art6);
+    snprintf (a->art9, sizeof a->art9, "%s", o->art9 ? o->art9 : "");
+    snprintf (a->duty, sizeof a->duty, "%s", o->duty ? o->duty : "");
+    a->opt_out = o->opt_out ? 1 : 0;
+    a->start = o->start;
+    a->end = o->end;
+    a->retention_days = (uint32_t) o->retention_days;
+    a->onward = o->onward ? 1 : 0;
+    snprintf (a->conditions, sizeof a->conditions, "%s", o->conditions ? o->conditions : "");
+    a->created = (int64_t) time (NULL);
+    uint8_t doc[PROTO_DOC_MAX];
+    size_t len;
+    int rc = -1;
+    if (proto_agreement_encode (a, doc, sizeof doc, &len) != 0) {
+        node_fail (n, "invalid agreement: %s", proto_error ());
+        goto out;
+    }
+    store_agreement_t held;
+    if (store_agreement_get (n->store, a->ref, &held) == 0) {
+        node_fail (n, "agreement %s exists already (cdx agreement show %s)", a->ref, a->ref);
+        goto out;
+    }
+    int changed;
+    rc = node_agreement_take (n, doc, len, s_zero, s_zero, NULL, 1, NULL, &changed);
+    if (rc == 0)
+        node_kick (n);
+out:
+    free (a);
+    return rc;
+}
+
+int node_agreement_import (node_t *n, const uint8_t *msg, size_t len, int sign, char *ref_out)
+{
+    proto_msg_t *m = malloc (sizeof *m);
+    store_agreement_t *got = malloc (sizeof *got);
+    int rc = -1, changed;
+    if (!m || !got) {
+        node_fail (n, "out of memory");
+        goto out;
+    }
+    if (proto_decode (msg, len, m) != PROTO_OK || m->id != PROTO_AGREEMENT) {
+        node_fail (n, "not an agreement file: %s", proto_error ()[0] ? proto_error () : "another message");
+        goto out;
+    }
+    rc = node_agreement_take (n, m->doc, m->doc_len, m->sig, m->sig2, NULL, sign, got, &changed);
+    if (rc == 0 && ref_out)
+        snprintf (ref_out, 65, "%s", got->ref);
+    if (rc == 0)
+        node_kick (n);
+out:
+    free (m);
+    free (got);
+    return rc;
+}
+
+int node_agreement_sign (node_t *n, const char *ref)
+{
+    store_agreement_t *a = malloc (sizeof *a);
+    int rc = -1, changed;
+    if (!a)
+        return node_fail (n, "out of memory");
+    int r = store_agreement_get (n->store, ref, a);
+    if (r != 0) {
+        node_fail (n, "no agreement %s here (cdx agreement list)", ref);
+        goto out;
+    }
+    rc = node_agreement_take (n, a->doc, a->doc_len, a->sig_provider, a->sig_recipient, NULL, 1, NULL, &changed);
+    if (rc == 0)
+        node_kick (n);
+out:
+    free (a);
+    return rc;
+}
+
+/* Marks A revoked by BY (this node or the peer) and stores it. */
+int node_agreement_mark_revoked (node_t *n, store_agreement_t *a, const char *by, const char *reason, int pushed)
+{
+    if (a->revoked)
+        return 0;
+    a->revoked = (int64_t) time (NULL);
+    snprintf (a->revoked_by, sizeof a->revoked_by, "%s", by);
+    snprintf (a->reason, sizeof a->reason, "%s", reason && *reason ? reason : "no reason given");
+    a->pushed = pushed;
+    if (store_agreement_put (n->store, a) != 0)
+        return node_fail (n, "%s", store_error (n->store));
+    char actor[80];
+    if (strcmp (by, n->self.org) == 0)
+        snprintf (actor, sizeof actor, "user:%s", node_user ());
+    else
+        snprintf (actor, sizeof actor, "peer:%s", by);
+    const char *other = strcmp (a->provider, n->self.org) == 0 ? a->recipient : a->provider;
+    node_audit (n, actor, "agreement-revoke", a->ref, other, "allow", "agreement.revoked",
+                "agreement %s revoked by %s: %s", a->ref, by, a->reason);
+    return 0;
+}
+
+int node_agreement_revoke (node_t *n, const char *ref, const char *reason)
+{
+    store_agreement_t *a = malloc (sizeof *a);
+    int rc = -1;
+    if (!a)
+        return node_fail (n, "out of memory");
+    if (store_agreement_get (n->store, ref, a) != 0) {
+        node_fail (n, "no agreement %s here (cdx agreement list)", ref);
+        goto out;
+    }
+    if (a->revoked) {
+        node_fail (n, "agreement %s is already revoked", ref);
+        goto out;
+    }
+    rc = node_agreement_mark_revoked (n, a, n->self.org, reason, 0);
+    if (rc == 0)
+        node_kick (n);
+out:
+    free (a);
+    return rc;
+}
+
+int node_agreement_export (node_t *n, const char *ref, uint8_t *buf, size_t cap, size_t *len)
+{
+    store_agreement_t *a = malloc (sizeof *a);
+    proto_msg_t *m = calloc (1, sizeof *m);
+    int rc = -1;
+    if (!a || !m) {
+        node_fail (n, "out of memory");
+        goto out;
+    }
+    if (store_agreement_get (n->store, ref, a) != 0) {
+        node_fail (n, "no agreement %s here (cdx agreement list)", ref);
+        goto out;
+    }
+    node_agreement_message (a, m);
+    if (proto_encode (m, buf, cap, len) != 0) {
+        node_fail (n, "cannot encode agreement %s: %s", ref, proto_error ());
+        goto out;
+    }
+    rc = 0;
+out:
+    free (a);
+    free (m);
+    return rc;
+}
+
+void node_agreement_message (const store_agreement_t *a, proto_msg_t *m)
+{
+    memset (m, 0, sizeof *m);
+    m->id = PROTO_AGREEMENT;
+    memcpy (m->doc, a->doc, a->doc_len);
+    m->doc_len = a->doc_len;
+    memcpy (m->sig, a->sig_provider, 64);
+    memcpy (m->sig2, a->sig_recipient, 64);
+}
