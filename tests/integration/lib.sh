@@ -183,14 +183,16 @@ agree() {
     assure "$a_pub" "$a_rcp"
 }
 
-# assure NODE PEER [STATUS [YEAR]]: sets, in NODE's store, PEER's DSPT
-# status as its certificate would (default: standards-met, the current
-# assessment year). TEST SETUP ONLY: certificates from the authority are
-# not on this branch, so this stands in for them by writing the store.
+# assure NODE PEER [STATUS [YEAR]]: sets, in NODE's store, the DSPT status
+# of PEER pinned by hand as a certificate would carry it (default:
+# standards-met, the current assessment year). TEST SETUP ONLY: most tests
+# pin peers by hand, and a pinned card carries no DSPT status; a peer
+# certified by an authority (t_trust, t_rotate, the demo) keeps the status
+# its certificate states, untouched here.
 assure() {
     y=$(date -u +%Y)
     sqlite3 "$T/$1/store.db" "UPDATE peers SET dspt = '${3-standards-met}',
-        dspt_year = '${4-$((y - 1))/$(date -u +%y)}' WHERE org = '$(org_of "$2")'" ||
+        dspt_year = '${4-$((y - 1))/$(date -u +%y)}' WHERE org = '$(org_of "$2")' AND trust = 'pinned'" ||
         fail "cannot set the DSPT of $2 at $1"
 }
 

@@ -25,6 +25,7 @@ for n in csu ccg; do
     "$CDX" trust --home "$T/$n" --authority "$T/auth/authority.pub" >/dev/null || fail "trust $n"
     "$CDX" directory import --home "$T/$n" "$T/dir1" >/dev/null || fail "import at $n"
 done
+agree csu ccg "sus/*"
 start csu; start ccg
 "$CDX" subscribe --home "$T/ccg" --from 0DF --topic sus/apc --history 1 >/dev/null
 wait_until 20 sub_active ccg 0DF sus/apc || fail "subscription not confirmed"

@@ -79,6 +79,10 @@ while [ "$(date +%s)" -le $((now + 4)) ]; do sleep 0.2; done
 "$CDX" peer add --home "$T/csu" "$T/old.cert" 2>/dev/null && fail "an expired certificate was accepted"
 has_rule csu peer-add refuse trust.expired || fail "expired certificate not recorded"
 
+# Data sharing agreements with the two CCGs that will receive data.
+agree csu ccg "sus/*"
+agree csu rev "sus/*"
+
 start csu; start ccg; start rev; start rogue; start old
 for n in ccg rev rogue old; do
     "$CDX" subscribe --home "$T/$n" --from 0DF --topic sus/apc >/dev/null || fail "subscribe $n"
