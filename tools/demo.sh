@@ -180,7 +180,7 @@ step "IG-3. Refused: 10Q's DSPT is downgraded to approaching standards before th
 # The authority certifies 10Q again with its new status and signs a new
 # directory; the CSU imports it (its running node takes it at once and
 # passes it on to its peers).
-"$CDX" authority --home "$D/authority" certify "$D/ccg2.card" --dspt approaching-standards --dspt-year 2025/26 -o "$D/ccg2.cert" >/dev/null
+"$CDX" authority --home "$D/authority" certify "$D/ccg2.card" --dspt approaching-standards --dspt-year 2025/26 -o "$D/ccg2-2.cert" >/dev/null
 "$CDX" authority --home "$D/authority" directory -o "$D/directory2" >/dev/null
 "$CDX" directory import --home "$D/csu" "$D/directory2"
 "$CDX" peers --home "$D/csu"
