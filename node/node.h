@@ -37,6 +37,9 @@ int node_init (const node_init_t *opts, char *err, size_t errlen);
 node_t *node_open (const char *home, char *err, size_t errlen);
 void node_close (node_t **n_p);
 const char *node_error (const node_t *n);
+/* 1 if the last failure was a refusal by a rule (a role, a purpose), which
+   the audit log records; 0 if it failed for another reason. */
+int node_refused (const node_t *n);
 store_t *node_store (node_t *n);          /* for read-only listings */
 const char *node_org (const node_t *n);
 const char *node_home (const node_t *n);
@@ -87,9 +90,56 @@ int node_unsubscribe (node_t *n, const char *org, const char *topic, int as_publ
 int node_find (node_t *n, const char *publisher, const char *topic, int64_t version, char id_out[33]);
 
 /* Decrypts and verifies dataset ID into OUT_PATH (created exclusively,
-   0600). Recorded in the audit log. */
-int node_export (node_t *n, const char *id, const char *out_path,
+   0600), for the declared PURPOSE. Needs the analyst role and a purpose
+   node_export_allowed() accepts. Recorded in the audit log, allowed or
+   refused. */
+int node_export (node_t *n, const char *id, const char *out_path, const char *purpose,
                  node_progress_fn *progress, void *arg);
+
+/* ---- local users and roles (node/access.c) ----------------------------
+
+   Local users are operating-system logins; each holds any of these roles.
+   cdx init makes the account that ran it admin only. CDX_USER=LOGIN acts
+   as LOGIN, honoured only when the real account is an admin (for tests
+   and the demo); otherwise node_open refuses, audited. */
+enum {
+    NODE_ROLE_ADMIN = 1,         /* peers, users, subscriptions, agreements, keys */
+    NODE_ROLE_PUBLISHER = 2,     /* publish */
+    NODE_ROLE_ANALYST = 4,       /* export, for a declared purpose */
+    NODE_ROLE_IG = 8             /* the audit log, retention ("ig-officer") */
+};
+
+/* "admin", "publisher", "analyst", "ig-officer" for one role bit. */
+const char *node_role_name (unsigned role);
+/* "analyst,ig-officer" -> bits. -1 if a name is unknown or TEXT is empty. */
+int node_roles_parse (const char *text, unsigned *out);
+/* Bits -> "admin,analyst" (canonical order); "" for none. */
+void node_roles_format (unsigned roles, char *buf, size_t cap);
+
+/* The login acting, and the roles it holds on this node. */
+const char *node_login (const node_t *n);
+unsigned node_roles (const node_t *n);
+/* "user:LOGIN (ROLE)" for an action allowed under ROLE; with ROLE 0,
+   "user:LOGIN (the roles held)". */
+void node_actor (const node_t *n, unsigned role, char *buf, size_t cap);
+
+/* Checks that the user holds one of the roles in ANY before ACTION on
+   OBJECT. Returns the role it holds (non-zero), or 0 after auditing the
+   refusal (rule role.missing) and setting node_error to a message naming
+   the role and the command an admin runs to grant it. */
+unsigned node_authorize (node_t *n, unsigned any, const char *action, const char *object);
+
+/* The export rules, all in one place: NULL if PURPOSE may be used for
+   dataset D, else the name of the rule that refuses (node_error says
+   why). Today: a purpose is declared and it is the one D was published
+   for. The data sharing agreements work adds here: D's agreement is in
+   force and covers PURPOSE. */
+const char *node_export_allowed (node_t *n, const store_dataset_t *d, const char *purpose);
+
+/* Admin only. Adds the roles ADD to LOGIN (creating the user) and takes
+   away REMOVE; DROP removes the user. Refuses to leave the node without
+   an admin. Audited. 0, or -1 (node_error). */
+int node_user_set (node_t *n, const char *login, unsigned add, unsigned remove, int drop);
 
 /* ---- the audit log (node/audit.c) -------------------------------------
 

@@ -23,6 +23,9 @@ struct node {
     cx_keypair_t *curve;
     int lock_fd;                 /* held by node_run */
     int64_t audit_tried;         /* seq at the running node's last checkpoint attempt */
+    char login[65];              /* the local user acting (access.c) */
+    unsigned roles;              /* NODE_ROLE_* it holds */
+    int refused;                 /* the last failure was a rule's refusal */
     char err[NODE_ERR_MAX];
 };
 
@@ -44,6 +47,10 @@ void node_log (const node_t *n, const char *level, const char *fmt, ...)
 
 /* Opens the content key of dataset D (wrapped for this node). */
 cx_content_t *node_content_key (node_t *n, const store_dataset_t *d);
+
+/* Sets n->login and n->roles from the real account, or from CDX_USER
+   when the real account is an admin (access.c). 0, or -1 (node_error). */
+int node_identify (node_t *n);
 
 #define NODE_KICK_FILE "kick.ipc"
 #define NODE_LOCK_FILE "run.lock"

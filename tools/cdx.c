@@ -110,6 +110,15 @@ static int s_open (cli_t *cli, node_t **n)
     return 0;
 }
 
+/* A failed node operation: exit 4 if a rule refused it (a role, a
+   purpose: the audit log has it), else 1. */
+static int s_refused (node_t *n)
+{
+    const char *err = node_error (n);
+    fprintf (stderr, "cdx: %s\n", err);
+    return node_refused (n) ? NODE_EXIT_REFUSED : NODE_EXIT_FAIL;
+}
+
 /* Progress on a terminal only: bytes, rate, ETA. */
 typedef struct {
     struct timespec start;
@@ -204,6 +213,9 @@ static int cmd_init (cli_t *cli, int argc, char **argv)
         printf ("}\n");
     } else {
         printf ("created node %s (%s) in %s\n", o.org, o.role, cli->home);
+        printf ("you (%s) are its admin; grant the roles people need, e.g.\n"
+                "  cdx user add %s --role publisher,analyst,ig-officer --home %s\n",
+                node_login (n), node_login (n), cli->home);
         printf ("next: cdx card --home %s > %s.card   and give that card to your peers\n", cli->home, o.org);
     }
     node_close (&n);
@@ -404,7 +416,7 @@ static int cmd_publish (cli_t *cli, int argc, char **argv)
     int64_t version;
     if (node_publish (n, &p, id, &version) != 0) {
         s_progress_end (&prog);
-        rc = s_fail ("%s", node_error (n));
+        rc = s_refused (n);
     } else {
         s_progress_end (&prog);
         if (cli->json)
@@ -441,7 +453,7 @@ static int cmd_subscribe (cli_t *cli, int argc, char **argv)
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
     if (node_subscribe (n, from, topic, since) != 0)
-        rc = s_fail ("%s", node_error (n));
+        rc = s_refused (n);
     else
         printf ("subscription to %s from %s requested%s\n", topic, from,
                 node_running (n) ? "" : " (sent when cdx run starts)");
@@ -470,7 +482,7 @@ static int cmd_unsubscribe (cli_t *cli, int argc, char **argv)
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
     if (node_unsubscribe (n, from ? from : subscriber, topic, subscriber != NULL) != 0)
-        rc = s_fail ("%s", node_error (n));
+        rc = s_refused (n);
     else
         printf ("subscription of %s to %s from %s ended\n", subscriber ? subscriber : node_org (n), topic,
                 from ? from : node_org (n));
@@ -730,13 +742,16 @@ static int cmd_export (cli_t *cli, int argc, char **argv)
     static const struct option opts[] = {COMMON_OPTS, {"output", required_argument, 0, 'o'},
                                          {"topic", required_argument, 0, 't'},
                                          {"version", required_argument, 0, 'v'},
-                                         {"from", required_argument, 0, 'f'}, {0, 0, 0, 0}};
-    const char *out = NULL, *topic = NULL, *from = NULL;
+                                         {"from", required_argument, 0, 'f'},
+                                         {"purpose", required_argument, 0, 'p'}, {0, 0, 0, 0}};
+    const char *out = NULL, *topic = NULL, *from = NULL, *purpose = NULL;
     int64_t version = 0;
     int c, rc = 0;
     while ((c = getopt_long (argc, argv, "o:", opts, NULL)) != -1) {
         if (c == 'o')
             out = optarg;
+        else if (c == 'p')
+            purpose = optarg;
         else if (c == 't')
             topic = optarg;
         else if (c == 'f')
@@ -765,12 +780,95 @@ static int cmd_export (cli_t *cli, int argc, char **argv)
     }
     progress_t prog;
     node_progress_fn *fn = s_progress_fn (&prog, "decrypting");
-    if (node_export (n, id, out, fn, &prog) != 0) {
+    if (node_export (n, id, out, purpose, fn, &prog) != 0) {
         s_progress_end (&prog);
-        rc = s_fail ("%s", node_error (n));
+        rc = s_refused (n);
     } else {
         s_progress_end (&prog);
         printf ("wrote %s (content hash verified)\n", out);
+    }
+    node_close (&n);
+    return rc;
+}
+
+/* ---- cdx user: local users and their roles ----------------------------------- */
+
+static int s_print_user (const store_user_t *u, void *arg)
+{
+    cli_t *cli = arg;
+    char when[32];
+    s_utc (u->updated, when, sizeof when);
+    if (cli->json) {
+        static int first;
+        printf ("%s{\"login\":", first++ ? "," : "");
+        s_json_str (stdout, u->login);
+        printf (",\"roles\":[");
+        unsigned roles = 0;
+        node_roles_parse (u->roles, &roles);
+        int k = 0;
+        for (unsigned bit = 1; bit <= NODE_ROLE_IG; bit <<= 1)
+            if (roles & bit)
+                printf ("%s\"%s\"", k++ ? "," : "", node_role_name (bit));
+        printf ("],\"added_by\":");
+        s_json_str (stdout, u->added_by);
+        printf (",\"updated\":\"%s\"}", when);
+    } else {
+        printf ("%-20s %-36s %-20s %s\n", u->login, u->roles, u->added_by, when);
+    }
+    return 0;
+}
+
+static int cmd_user (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {"role", required_argument, 0, 'r'}, {0, 0, 0, 0}};
+    const char *role = NULL;
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'r')
+            role = optarg;
+        else if (s_common (cli, c, "user", &rc) < 0)
+            return rc;
+    }
+    int nargs = argc - optind;
+    const char *verb = nargs > 0 ? argv[optind] : "";
+    unsigned roles = 0;
+    if (role && node_roles_parse (role, &roles) != 0) {
+        fprintf (stderr, "cdx user: --role takes admin, publisher, analyst, ig-officer (comma-separated)\n");
+        return s_usage ("user");
+    }
+    int list = strcmp (verb, "list") == 0 && nargs == 1 && !role;
+    int add = strcmp (verb, "add") == 0 && nargs == 2 && role;
+    int remove = strcmp (verb, "remove") == 0 && nargs == 2;
+    if (!list && !add && !remove)
+        return s_usage ("user");
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    if (list) {
+        /* Who may see what is itself for admins and the IG officer. */
+        if (!node_authorize (n, NODE_ROLE_ADMIN | NODE_ROLE_IG, "user-list", "users")) {
+            rc = s_refused (n);
+        } else {
+            if (cli->json)
+                printf ("[");
+            else
+                printf ("%-20s %-36s %-20s %s\n", "LOGIN", "ROLES", "SET BY", "UPDATED");
+            if (store_user_each (node_store (n), s_print_user, cli) < 0)
+                rc = s_fail ("%s", store_error (node_store (n)));
+            if (cli->json)
+                printf ("]\n");
+        }
+    } else {
+        const char *login = argv[optind + 1];
+        if (node_user_set (n, login, add ? roles : 0, remove ? roles : 0, remove && !role) != 0) {
+            rc = s_refused (n);
+        } else {
+            store_user_t u;
+            if (store_user_get (node_store (n), login, &u) == 0)
+                printf ("%s: %s\n", login, u.roles);
+            else
+                printf ("%s: removed\n", login);
+        }
     }
     node_close (&n);
     return rc;
@@ -837,7 +935,7 @@ static int s_audit_is_user (const store_audit_t *e, const char *user)
 {
     size_t len = strlen (user);
     return strncmp (e->actor, "user:", 5) == 0 && strncmp (e->actor + 5, user, len) == 0 &&
-           (e->actor[5 + len] == ':' || e->actor[5 + len] == '\0');
+           (e->actor[5 + len] == ':' || e->actor[5 + len] == ' ' || e->actor[5 + len] == '\0');
 }
 
 static int s_audit_match (const audit_view_t *v, const store_audit_t *e)
@@ -914,6 +1012,11 @@ static int s_audit_verify (cli_t *cli, int checkpoint)
     int rc;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    if (!node_authorize (n, NODE_ROLE_IG, "audit-verify", "audit log")) {
+        rc = s_refused (n);
+        node_close (&n);
+        return rc;
+    }
     node_audit_report_t r;
     if (node_audit_verify (n, checkpoint, &r) != 0) {
         rc = s_fail ("%s", node_error (n));
@@ -1040,6 +1143,14 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    /* A refusal is audited; an allowed read is not written into the log it
+       reads (two reads of an unchanged log must agree, and verifying must
+       not change the evidence it checks). */
+    if (!node_authorize (n, NODE_ROLE_IG, "audit-read", "audit log")) {
+        rc = s_refused (n);
+        node_close (&n);
+        return rc;
+    }
     if (v.csv)
         fputs (AUDIT_CSV_HEADER, stdout);
     else if (cli->json)
@@ -1069,6 +1180,25 @@ static const command_t s_commands[] = {
      "The card's self-signature is verified; the peer may then connect (CURVE + ZAP) and exchange data.\n"
      "Exit code 4 if the card is altered or malformed.\n"},
     {"peers", cmd_peers, "peers [--json]", "List the peers this node trusts.", "  --json   a JSON array\n"},
+    {"user", cmd_user,
+     "user add LOGIN --role ROLE[,ROLE]\n       cdx user remove LOGIN [--role ROLE[,ROLE]]\n"
+     "       cdx user list [--json]",
+     "Manage local users (operating-system logins) and their roles.",
+     "Roles:\n"
+     "  admin        peers, users and subscriptions (changes to what this node trusts)\n"
+     "  publisher    cdx publish\n"
+     "  analyst      cdx export, with --purpose the dataset was published for\n"
+     "  ig-officer   cdx audit (review, verify, export, reconcile) and cdx retention\n"
+     "cdx init makes the account that ran it admin and nothing else: data roles are granted\n"
+     "explicitly, and every grant, removal and refusal is in the audit log.\n"
+     "  add LOGIN --role R      give LOGIN the roles R (adds to those it holds)\n"
+     "  remove LOGIN            remove LOGIN and all its roles\n"
+     "  remove LOGIN --role R   take the roles R away\n"
+     "  list [--json]           the users and their roles (admin or ig-officer)\n"
+     "add and remove need admin; the last admin cannot be removed.\n"
+     "CDX_USER=LOGIN in the environment makes a command act as LOGIN (for tests and demos);\n"
+     "it is honoured only when the real account is an admin of the node, else refused (exit 1).\n"
+     "Exit code 4 when refused for want of a role.\n"},
     {"run", cmd_run, "run [--bind ENDPOINT]", "Run the node in the foreground until SIGINT or SIGTERM.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
      "and verifies incoming ones. Logs to stderr. Commands run meanwhile (publish, subscribe,\n"
@@ -1110,13 +1240,18 @@ static const command_t s_commands[] = {
     {"deliveries", cmd_deliveries, "deliveries [--json]",
      "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed.",
      "  --json   a JSON array\n"},
-    {"export", cmd_export, "export (ID | --topic TOPIC [--version N] [--from ORG]) -o FILE",
+    {"export", cmd_export, "export (ID | --topic TOPIC [--version N] [--from ORG]) --purpose PURPOSE -o FILE",
      "Decrypt a dataset this node holds into FILE.",
      "  ID                  a dataset id from cdx datasets\n"
      "  --topic TOPIC       or: the newest version of TOPIC (--version N for another)\n"
      "  --from ORG          the publisher, where several publish the same topic\n"
      "  -o, --output FILE   where to write the plaintext (must not exist; mode 0600)\n"
-     "The content is verified against the publisher's signed hash; the export is audited.\n"},
+     "  --purpose PURPOSE   required: what the data is used for; it must be the purpose the\n"
+     "                      dataset was published for (commissioning, invoice-validation,\n"
+     "                      risk-stratification)\n"
+     "Needs the analyst role (cdx user add LOGIN --role analyst, run by an admin).\n"
+     "The content is verified against the publisher's signed hash; the export is audited,\n"
+     "allowed or refused, with the purpose claimed. Exit code 4 if refused (role, purpose).\n"},
     {"audit", cmd_audit,
      "audit [--since DATE] [--until DATE] [--org ORG] [--dataset TEXT] [--user USER] [--action ACTION]\n"
      "                 [--decision allow|refuse] [--json | --csv]\n"
