@@ -200,6 +200,20 @@ const char *node_audit_problem_name (node_audit_problem_t p);
    (node_error). */
 int node_audit_verify (node_t *n, int checkpoint, node_audit_report_t *report);
 
+/* ---- retention of received datasets (node/retention.c) ---------------- */
+
+/* IG officer only. Content of datasets of TOPIC received from PUBLISHER
+   is destroyed SECONDS after it began to arrive (held ones included).
+   Audited. 0, or -1 (node_error). */
+int node_retention_set (node_t *n, const char *publisher, const char *topic, int64_t seconds);
+
+/* Erases every received dataset whose retention has ended: the content
+   file and the wrapped content key go, the metadata stays (state
+   erased); each erasure is audited (action erase). The running node calls
+   it. *NEXT (may be NULL) receives the next deadline (unix seconds), 0 if
+   none. Returns how many were erased, or -1 (node_error). */
+int node_retention_sweep (node_t *n, int64_t *next);
+
 /* Asks a running node on this home to look at the store again (new peers,
    publishes, subscriptions). Does nothing if no node is running. */
 void node_kick (node_t *n);

@@ -364,6 +364,23 @@ static int cmd_run (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+/* A duration: DAYS, or a number with s, m, h or d. 0, or -1. */
+static int s_duration (const char *text, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll (text, &end, 10);
+    long long unit = *end == 0 || strcmp (end, "d") == 0 ? 86400
+                     : strcmp (end, "h") == 0            ? 3600
+                     : strcmp (end, "m") == 0            ? 60
+                     : strcmp (end, "s") == 0            ? 1
+                                                         : 0;
+    if (errno || end == text || v < 1 || !unit || v > INT64_MAX / 86400)
+        return -1;
+    *out = (int64_t) (v * unit);
+    return 0;
+}
+
 static int cmd_publish (cli_t *cli, int argc, char **argv)
 {
     static const struct option opts[] = {COMMON_OPTS, {"topic", required_argument, 0, 't'},
@@ -383,21 +400,12 @@ static int cmd_publish (cli_t *cli, int argc, char **argv)
         case 'k': p.kind = optarg; break;
         case 'S': p.kind = "supersedes"; break;
         case 'C': p.kind = "correction"; break;
-        case 'r': {
-            char *end;
-            long long v = strtoll (optarg, &end, 10);
-            long long unit = *end == 0 || strcmp (end, "d") == 0 ? 86400
-                             : strcmp (end, "h") == 0            ? 3600
-                             : strcmp (end, "m") == 0            ? 60
-                             : strcmp (end, "s") == 0            ? 1
-                                                                 : 0;
-            if (v < 1 || !unit) {
+        case 'r':
+            if (s_duration (optarg, &p.retention) != 0) {
                 fprintf (stderr, "cdx publish: --retention takes a duration: DAYS, or a number with s, m, h or d\n");
                 return NODE_EXIT_USAGE;
             }
-            p.retention = v * unit;
             break;
-        }
         default: if (s_common (cli, c, "publish", &rc) < 0) return rc;
         }
     }
@@ -786,6 +794,73 @@ static int cmd_export (cli_t *cli, int argc, char **argv)
     } else {
         s_progress_end (&prog);
         printf ("wrote %s (content hash verified)\n", out);
+    }
+    node_close (&n);
+    return rc;
+}
+
+/* ---- cdx retention: how long received content is kept ------------------------ */
+
+static int s_print_retention (const store_retention_t *r, void *arg)
+{
+    cli_t *cli = arg;
+    char when[32];
+    s_utc (r->updated, when, sizeof when);
+    if (cli->json) {
+        static int first;
+        printf ("%s{\"publisher\":\"%s\",\"topic\":", first++ ? "," : "", r->publisher);
+        s_json_str (stdout, r->topic);
+        printf (",\"seconds\":%" PRId64 ",\"set_by\":", r->seconds);
+        s_json_str (stdout, r->set_by);
+        printf (",\"updated\":\"%s\"}", when);
+    } else {
+        printf ("%-9s %-32s %12" PRId64 "  %-16s %s\n", r->publisher, r->topic, r->seconds, r->set_by, when);
+    }
+    return 0;
+}
+
+static int cmd_retention (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {"from", required_argument, 0, 'f'},
+                                         {"topic", required_argument, 0, 't'}, {0, 0, 0, 0}};
+    const char *from = NULL, *topic = NULL;
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'f')
+            from = optarg;
+        else if (c == 't')
+            topic = optarg;
+        else if (s_common (cli, c, "retention", &rc) < 0)
+            return rc;
+    }
+    int nargs = argc - optind;
+    int set = nargs == 2 && strcmp (argv[optind], "set") == 0 && from && topic;
+    int list = nargs == 1 && strcmp (argv[optind], "list") == 0 && !from && !topic;
+    int64_t seconds = 0;
+    if (set && s_duration (argv[optind + 1], &seconds) != 0) {
+        fprintf (stderr, "cdx retention: PERIOD is DAYS, or a number with s, m, h or d (e.g. 90d)\n");
+        return s_usage ("retention");
+    }
+    if (!set && !list)
+        return s_usage ("retention");
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    if (set) {
+        if (node_retention_set (n, from, topic, seconds) != 0)
+            rc = s_refused (n);
+        else
+            printf ("content of %s from %s is destroyed %" PRId64 " s after it arrives%s\n", topic, from, seconds,
+                    node_running (n) ? "" : " (by the running node: cdx run)");
+    } else {
+        if (cli->json)
+            printf ("[");
+        else
+            printf ("%-9s %-32s %12s  %-16s %s\n", "FROM", "TOPIC", "SECONDS", "SET BY", "UPDATED");
+        if (store_retention_each (node_store (n), s_print_retention, cli) < 0)
+            rc = s_fail ("%s", store_error (node_store (n)));
+        if (cli->json)
+            printf ("]\n");
     }
     node_close (&n);
     return rc;
@@ -1231,11 +1306,23 @@ static const command_t s_commands[] = {
      "Shows bytes, rate and ETA on a terminal; quiet otherwise.\n"
      "  --timeout SECONDS   give up after this long (exit code 5); default: wait for ever\n"
      "Exit code 0 when done, 1 if the dataset or a delivery failed or expired.\n"},
+    {"retention", cmd_retention,
+     "retention set --from ORG --topic TOPIC PERIOD\n       cdx retention list [--json]",
+     "Set how long the content of received datasets is kept.",
+     "  set --from ORG --topic TOPIC PERIOD\n"
+     "        content of TOPIC received from ORG is destroyed PERIOD after it began to arrive:\n"
+     "        DAYS, or a number with s, m, h or d (90d, 36h, 30s). Applies to what is held\n"
+     "        already. Needs the ig-officer role.\n"
+     "  list [--json]   the periods set\n"
+     "The running node (cdx run) destroys the content (the sealed file and this node's wrapped\n"
+     "content key) and keeps the metadata with state erased; each erasure is audited (action\n"
+     "erase, rule retention.expired). Without a period, received content is kept.\n"},
     {"subscriptions", cmd_subscriptions, "subscriptions [--json]",
      "List subscriptions, as subscriber and as publisher.", "  --json   a JSON array\n"},
     {"datasets", cmd_datasets, "datasets [--json]", "List the datasets this node holds.",
      "One line per dataset: id, topic, version, publisher, bytes, class, state.\n"
-     "state is available once a received dataset is complete and verified.\n"
+     "state is available once a received dataset is complete and verified, erased once its\n"
+     "retention has ended (content destroyed, metadata kept: cdx retention).\n"
      "  --json   a JSON array of objects (id, topic, version, publisher, bytes, class, state, ...)\n"},
     {"deliveries", cmd_deliveries, "deliveries [--json]",
      "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed.",
