@@ -336,6 +336,11 @@ void node_close (node_t **n_p)
 
 /* ---- card and peers ---------------------------------------------------- */
 
+void node_sign_key_hex (const node_t *n, char out[65])
+{
+    cx_hex (cx_keypair_public (n->sign), 32, out);
+}
+
 int node_card (node_t *n, char *buf, size_t cap)
 {
     size_t len = strlen (n->self.card);

@@ -47,6 +47,9 @@ const char *node_home (const node_t *n);
 /* The local account running this process, as recorded in the audit log. */
 const char *node_user (void);
 
+/* This node's signing public key as 64 hex digits (and a NUL). */
+void node_sign_key_hex (const node_t *n, char out[65]);
+
 /* Writes this node's signed identity card (text) into BUF. */
 int node_card (node_t *n, char *buf, size_t cap);
 
@@ -200,6 +203,58 @@ const char *node_audit_problem_name (node_audit_problem_t p);
    (node_error). */
 int node_audit_verify (node_t *n, int checkpoint, node_audit_report_t *report);
 
+/* ---- signed audit exports and reconciliation (node/reconcile.c) ------- */
+
+/* Signs BODY (the export up to, not including, its ",\"signature\""
+   member) with this node's key: SIG_HEX receives 128 hex digits. */
+int node_audit_export_sign (node_t *n, const char *body, size_t len, char sig_hex[129]);
+
+/* A parsed export. ENTRIES (COUNT of them) is malloc'd: free with
+   node_audit_export_free. The signature is NOT checked here. */
+typedef struct {
+    char org[17];
+    uint8_t sign_pk[32];
+    uint8_t sig[64];
+    size_t body_len;         /* the signed prefix of the text */
+    store_audit_t *entries;  /* seq, actor, action, object, peer, purpose, decision, rule,
+                                detail, hash (at is not read) */
+    size_t count;
+} node_audit_export_t;
+
+/* Parses an export (outside bytes: any input is safe). 0, or -1 with the
+   reason in ERR. */
+int node_audit_export_parse (const char *text, size_t len, node_audit_export_t *out, char *err,
+                             size_t errlen);
+void node_audit_export_free (node_audit_export_t *x);
+
+typedef struct {
+    char kind[24];           /* sent-not-received | received-not-sent | hash-differs */
+    char from[17], to[17];   /* the direction of the transfer: sender, recipient */
+    char dataset[33];
+    char object[129];        /* topic vN id */
+    char our_hash[65];       /* as this node holds it, "" if it holds nothing */
+    char their_hash[65];     /* as the peer's log says, "" if nothing or not logged */
+} node_mismatch_t;
+
+typedef void (node_reconcile_fn) (const node_mismatch_t *m, void *arg);
+
+typedef struct {
+    char peer[17];
+    int64_t entries;         /* in the peer's export */
+    int64_t sent;            /* our deliveries to the peer with a signed receipt */
+    int64_t received;        /* datasets we hold (or erased) from the peer */
+    int mismatches;
+} node_reconcile_t;
+
+/* IG officer only. Verifies that TEXT is an export signed by a pinned
+   peer with the key pinned for it (else refused, audited), then compares
+   this node's sends and receipts with that peer's receives and deliveries
+   and calls FN for each mismatch. The outcome is audited. 0 when the
+   comparison was made (SUMMARY->mismatches says how it went), -1 if
+   refused or failed (node_error, node_refused). */
+int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcile_fn *fn, void *arg,
+                          node_reconcile_t *summary);
+
 /* ---- retention of received datasets (node/retention.c) ---------------- */
 
 /* IG officer only. Content of datasets of TOPIC received from PUBLISHER
@@ -235,7 +290,8 @@ enum {
     NODE_EXIT_USAGE = 2,     /* bad command line */
     NODE_EXIT_NOHOME = 3,    /* no node at --home: run cdx init */
     NODE_EXIT_REFUSED = 4,   /* refused by a rule (verification, policy) */
-    NODE_EXIT_TIMEOUT = 5
+    NODE_EXIT_TIMEOUT = 5,
+    NODE_EXIT_MISMATCH = 6   /* cdx audit reconcile found mismatches */
 };
 
 #endif

@@ -622,8 +622,11 @@ static out_state_t s_out_receipt (run_t *r, peer_t *p, const proto_msg_t *m)
     char object[129], actor[80];
     snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
     s_peer_actor (p, actor, sizeof actor);
+    char hashhex[65];
+    cx_hex (x->hash, sizeof x->hash, hashhex);
     node_audit (r->n, actor, "deliver", object, p->info.org, "allow", "receipt.verified",
-                "%lld bytes delivered; receipt signed by %s", (long long) x->bytes, p->info.org);
+                "%lld bytes delivered, blake2b %s; receipt signed by %s", (long long) x->bytes, hashhex,
+                p->info.org);
     node_log (r->n, "info", "delivered %s v%lld to %s (signed receipt stored)", x->topic,
               (long long) x->version, p->info.org);
     s_out_release (r, x);

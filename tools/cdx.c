@@ -7,6 +7,7 @@
     the fix. Exit codes are listed in s_exit_help.
 */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <inttypes.h>
@@ -47,7 +48,8 @@ static const char *s_exit_help =
     "  2  bad command line (see cdx VERB --help)\n"
     "  3  no node at the home directory (run cdx init)\n"
     "  4  refused by a rule (a signature, a key, a policy)\n"
-    "  5  timed out\n";
+    "  5  timed out\n"
+    "  6  cdx audit reconcile found mismatches\n";
 
 /* ---- output helpers --------------------------------------------------------- */
 
@@ -960,6 +962,7 @@ typedef struct {
     int64_t since, until;    /* inclusive; INT64_MIN / INT64_MAX: open */
     const char *org, *dataset, *user, *action, *decision;
     int64_t shown;
+    FILE *out;               /* JSON entries go here instead of stdout (export) */
 } audit_view_t;
 
 /* DATE as YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS][Z], UTC. A bare date as
@@ -1058,16 +1061,17 @@ static int s_print_audit (const store_audit_t *e, void *arg)
         size_t count = sizeof fields / sizeof fields[0];
         for (size_t i = 0; i < count; i++)
             s_csv_field (stdout, fields[i], i + 1 == count);
-    } else if (v->cli->json) {
-        printf ("%s{\"seq\":%" PRId64 ",\"at\":\"%s\",\"actor\":", v->shown ? "," : "", e->seq, when);
-        s_json_str (stdout, e->actor);
+    } else if (v->cli->json || v->out) {
+        FILE *f = v->out ? v->out : stdout;
+        fprintf (f, "%s{\"seq\":%" PRId64 ",\"at\":\"%s\",\"actor\":", v->shown ? "," : "", e->seq, when);
+        s_json_str (f, e->actor);
         const char *names[] = {"action", "object", "peer", "purpose", "decision", "rule", "detail"};
         const char *values[] = {e->action, e->object, e->peer, e->purpose, e->decision, e->rule, e->detail};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-            printf (",\"%s\":", names[i]);
-            s_json_str (stdout, values[i]);
+            fprintf (f, ",\"%s\":", names[i]);
+            s_json_str (f, values[i]);
         }
-        printf (",\"hash\":\"%s\"}", hash);
+        fprintf (f, ",\"hash\":\"%s\"}", hash);
     } else {
         printf ("%5" PRId64 " %s %-7s %-9s %-28s %-5s %-22s ", e->seq, when, e->decision, e->action, e->actor,
                 e->peer[0] ? e->peer : "-", e->rule);
@@ -1130,6 +1134,169 @@ static int s_audit_verify (cli_t *cli, int checkpoint)
     return ok ? NODE_EXIT_OK : NODE_EXIT_REFUSED;
 }
 
+/* cdx audit export -o FILE: the whole log as JSON, signed (reconcile.c). */
+static int s_audit_export (cli_t *cli, const char *path)
+{
+    node_t *n;
+    int rc;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    char *body = NULL;
+    size_t len = 0;
+    int fd = -1;
+    FILE *mem = NULL;
+    if (!node_authorize (n, NODE_ROLE_IG, "audit-export", "audit log")) {
+        rc = s_refused (n);
+        goto out;
+    }
+    mem = open_memstream (&body, &len);
+    if (!mem) {
+        rc = s_fail ("out of memory");
+        goto out;
+    }
+    char when[32];
+    s_utc ((int64_t) time (NULL), when, sizeof when);
+    char key[65];
+    node_sign_key_hex (n, key);
+    fprintf (mem, "{\"format\":\"cdx-audit-export/1\",\"org\":\"%s\",\"sign_key\":\"%s\",\"exported\":\"%s\",\"entries\":[",
+             node_org (n), key, when);
+    audit_view_t v = {cli, 0, INT64_MIN, INT64_MAX, NULL, NULL, NULL, NULL, NULL, 0, mem};
+    if (store_audit_each (node_store (n), s_print_audit, &v) < 0) {
+        rc = s_fail ("%s (cdx audit verify names the entry)", store_error (node_store (n)));
+        goto out;
+    }
+    fputs ("]", mem);
+    if (fclose (mem) != 0) {
+        mem = NULL;
+        rc = s_fail ("out of memory");
+        goto out;
+    }
+    mem = NULL;
+    char sig[129];
+    if (node_audit_export_sign (n, body, len, sig) != 0) {
+        rc = s_fail ("%s", node_error (n));
+        goto out;
+    }
+    fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = s_fail ("cannot create %s: %s", path, strerror (errno));
+        goto out;
+    }
+    char tail[160];
+    int tl = snprintf (tail, sizeof tail, ",\"signature\":\"%s\"}\n", sig);
+    if (write (fd, body, len) != (ssize_t) len || write (fd, tail, (size_t) tl) != tl || fsync (fd) != 0) {
+        rc = s_fail ("cannot write %s: %s", path, strerror (errno));
+        unlink (path);
+        goto out;
+    }
+    char actor[160];
+    node_actor (n, NODE_ROLE_IG, actor, sizeof actor);
+    node_audit (n, actor, "audit-export", "audit log", "", "allow", "local.audit-export",
+                "%" PRId64 " entries exported, signed, to %s", v.shown, path);
+    printf ("wrote %s: %" PRId64 " entries, signed by %s\n", path, v.shown, node_org (n));
+    rc = NODE_EXIT_OK;
+out:
+    if (mem)
+        fclose (mem);
+    if (fd >= 0)
+        close (fd);
+    free (body);
+    node_close (&n);
+    return rc;
+}
+
+typedef struct {
+    cli_t *cli;
+    int shown;
+} reconcile_view_t;
+
+static void s_print_mismatch (const node_mismatch_t *m, void *arg)
+{
+    reconcile_view_t *v = arg;
+    if (v->cli->json) {
+        printf ("%s{\"kind\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"dataset\":\"%s\",\"object\":",
+                v->shown ? "," : "", m->kind, m->from, m->to, m->dataset);
+        s_json_str (stdout, m->object);
+        printf (",\"our_hash\":\"%s\",\"their_hash\":\"%s\"}", m->our_hash, m->their_hash);
+    } else {
+        printf ("%-18s %s -> %s  %s\n", m->kind, m->from, m->to, m->object);
+        if (strcmp (m->kind, "hash-differs") == 0)
+            printf ("    blake2b here %s\n    blake2b there %s\n", m->our_hash, m->their_hash);
+    }
+    v->shown++;
+}
+
+/* cdx audit reconcile FILE: exit 0 when nothing differs, 6 when something
+   does, 4 if the export is refused (not from a peer, or altered). */
+static int s_audit_reconcile (cli_t *cli, const char *path)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f)
+        return s_fail ("cannot open %s: %s", path, strerror (errno));
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= ((size_t) 512 << 20)) {
+                fclose (f);
+                free (text);
+                return s_fail ("%s is larger than 512 MiB: not an audit export this cdx reads", path);
+            }
+            cap = cap ? cap * 2 : 65536;
+            char *more = realloc (text, cap);
+            if (!more) {
+                fclose (f);
+                free (text);
+                return s_fail ("out of memory");
+            }
+            text = more;
+        }
+        size_t got = fread (text + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    int ferr = ferror (f);
+    fclose (f);
+    if (ferr) {
+        free (text);
+        return s_fail ("cannot read %s", path);
+    }
+    node_t *n;
+    int rc;
+    if ((rc = s_open (cli, &n)) != 0) {
+        free (text);
+        return rc;
+    }
+    reconcile_view_t v = {cli, 0};
+    node_reconcile_t sum;
+    if (cli->json)
+        printf ("{\"mismatches\":[");
+    if (node_audit_reconcile (n, text, len, s_print_mismatch, &v, &sum) != 0) {
+        if (cli->json)
+            printf ("],\"ok\":false,\"error\":");
+        if (cli->json) {
+            s_json_str (stdout, node_error (n));
+            printf ("}\n");
+        }
+        rc = s_refused (n);
+    } else {
+        if (cli->json)
+            printf ("],\"ok\":%s,\"peer\":\"%s\",\"entries\":%" PRId64 ",\"sent\":%" PRId64
+                    ",\"received\":%" PRId64 "}\n",
+                    sum.mismatches ? "false" : "true", sum.peer, sum.entries, sum.sent, sum.received);
+        else
+            printf ("%s: %" PRId64 " entries of %s's signed log; %" PRId64 " sends to and %" PRId64
+                    " receipts from %s here; %d mismatch(es)\n",
+                    sum.mismatches ? "MISMATCH" : "ok", sum.entries, sum.peer, sum.sent, sum.received, sum.peer,
+                    sum.mismatches);
+        rc = sum.mismatches ? NODE_EXIT_MISMATCH : NODE_EXIT_OK;
+    }
+    free (text);
+    node_close (&n);
+    return rc;
+}
+
 static const char *s_audit_verify_help =
     "usage: cdx audit verify [--json] [--checkpoint]\n\n"
     "Check that the audit log is whole: every entry is chained to the one before by its\n"
@@ -1143,23 +1310,48 @@ static const char *s_audit_verify_help =
     "                 uncovered, and if not ok: problem, seq, reason\n"
     "Exit code 0 if the log is whole, 4 if not.\n";
 
+static const char *s_audit_export_help =
+    "usage: cdx audit export -o FILE\n\n"
+    "Write the whole audit log as JSON into FILE (created, mode 0600), signed with this node's\n"
+    "signing key, for a peer to reconcile against its own records (cdx audit reconcile FILE on\n"
+    "its side). The file is one JSON object: format (cdx-audit-export/1), org, sign_key,\n"
+    "exported, entries (as cdx audit --json), and last signature: Ed25519 over\n"
+    "\"cdx-audit-export\" NUL and every byte before the comma that opens \"signature\".\n"
+    "Needs the ig-officer role; the export is audited.\n";
+
+static const char *s_audit_reconcile_help =
+    "usage: cdx audit reconcile FILE [--json]\n\n"
+    "FILE is a peer's cdx audit export. Its signature is checked with the signing key pinned for\n"
+    "that peer (refused, exit 4, if it is not from a peer or was altered). Then, per dataset:\n"
+    "  this node's deliveries to the peer with a signed receipt   vs  the peer's receive entries\n"
+    "  the datasets this node received from the peer (or erased)  vs  the peer's deliver entries\n"
+    "and every mismatch is listed: sent-not-received, received-not-sent, hash-differs (the\n"
+    "content hash here is not the one the peer logged). An export is a snapshot: transfers\n"
+    "after it show as mismatches until a newer one. Needs the ig-officer role; audited.\n"
+    "  --json   one object: ok, peer, entries, sent, received, mismatches [{kind, from, to,\n"
+    "           dataset, object, our_hash, their_hash}]\n"
+    "Exit code 0 when nothing differs, 6 when something does, 4 if the export is refused.\n";
+
 static int cmd_audit (cli_t *cli, int argc, char **argv)
 {
     static const struct option opts[] = {COMMON_OPTS,
                                          {"since", required_argument, 0, 's'},
                                          {"until", required_argument, 0, 'u'},
-                                         {"org", required_argument, 0, 'o'},
+                                         {"org", required_argument, 0, 'g'},
                                          {"dataset", required_argument, 0, 'd'},
                                          {"user", required_argument, 0, 'U'},
                                          {"action", required_argument, 0, 'a'},
                                          {"decision", required_argument, 0, 'D'},
                                          {"csv", no_argument, 0, 'c'},
                                          {"checkpoint", no_argument, 0, 'k'},
+                                         {"output", required_argument, 0, 'o'},
                                          {0, 0, 0, 0}};
-    audit_view_t v = {cli, 0, INT64_MIN, INT64_MAX, NULL, NULL, NULL, NULL, NULL, 0};
+    const char *output = NULL;
+    audit_view_t v = {cli, 0, INT64_MIN, INT64_MAX, NULL, NULL, NULL, NULL, NULL, 0, NULL};
     int c, rc = 0, help = 0, filtered = 0, checkpoint = 0;
-    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "o:", opts, NULL)) != -1) {
         switch (c) {
+        case 'o': output = optarg; break;
         case 's':
         case 'u':
             if (s_audit_date (optarg, c == 'u', c == 's' ? &v.since : &v.until) != 0) {
@@ -1169,7 +1361,7 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
             }
             filtered = 1;
             break;
-        case 'o': v.org = optarg; filtered = 1; break;
+        case 'g': v.org = optarg; filtered = 1; break;
         case 'd': v.dataset = optarg; filtered = 1; break;
         case 'U': v.user = optarg; filtered = 1; break;
         case 'a': v.action = optarg; filtered = 1; break;
@@ -1190,13 +1382,27 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
         }
     }
     int verify = argc - optind == 1 && strcmp (argv[optind], "verify") == 0;
+    int exporting = argc - optind == 1 && strcmp (argv[optind], "export") == 0;
+    int reconcile = argc - optind >= 1 && strcmp (argv[optind], "reconcile") == 0;
     if (help) {
-        if (verify) {
-            fputs (s_audit_verify_help, stdout);
+        if (verify || exporting || reconcile) {
+            fputs (verify ? s_audit_verify_help : exporting ? s_audit_export_help : s_audit_reconcile_help, stdout);
             return NODE_EXIT_OK;
         }
         s_common (cli, 'h', "audit", &rc);
         return rc;
+    }
+    if (exporting || reconcile) {
+        if (filtered || v.csv || checkpoint || (exporting && (!output || cli->json)) ||
+            (reconcile && (output || argc - optind != 2))) {
+            fprintf (stderr, "usage: cdx audit export -o FILE | cdx audit reconcile FILE [--json]\n");
+            return NODE_EXIT_USAGE;
+        }
+        return exporting ? s_audit_export (cli, output) : s_audit_reconcile (cli, argv[optind + 1]);
+    }
+    if (output) {
+        fprintf (stderr, "cdx audit: -o goes with export: cdx audit export -o FILE\n");
+        return s_usage ("audit");
     }
     if (argc - optind != (verify ? 1 : 0))
         return s_usage ("audit");
@@ -1342,7 +1548,9 @@ static const command_t s_commands[] = {
     {"audit", cmd_audit,
      "audit [--since DATE] [--until DATE] [--org ORG] [--dataset TEXT] [--user USER] [--action ACTION]\n"
      "                 [--decision allow|refuse] [--json | --csv]\n"
-     "       cdx audit verify [--checkpoint] [--json]",
+     "       cdx audit verify [--checkpoint] [--json]\n"
+     "       cdx audit export -o FILE\n"
+     "       cdx audit reconcile FILE [--json]",
      "Review the audit log, or verify that it is whole.",
      "Every publish, send, receive, refusal and export: seq, UTC time, actor (local user, or peer\n"
      "org and key fingerprint), action, object (dataset and version), peer, purpose claimed,\n"
@@ -1360,7 +1568,12 @@ static const command_t s_commands[] = {
      "cdx audit verify checks the hash chain and the node's signed checkpoints; it names the\n"
      "first entry edited, deleted, inserted or reordered, with its seq, and exits 4 (see\n"
      "cdx audit verify --help).\n"
-     "  --checkpoint        with verify: if the log is whole, sign a checkpoint of its last entry\n"},
+     "  --checkpoint        with verify: if the log is whole, sign a checkpoint of its last entry\n"
+     "cdx audit export -o FILE writes the log as signed JSON for a peer; cdx audit reconcile FILE\n"
+     "checks a peer's export and lists every dataset sent but not received, received but not\n"
+     "sent, or with another hash (exit 6 if any; see cdx audit reconcile --help).\n"
+     "All of cdx audit needs the ig-officer role. A refused read is audited; an allowed review\n"
+     "or verification is not written into the log it reads (exports and reconciliations are).\n"},
 };
 
 static const command_t *s_find (const char *name)
