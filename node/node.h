@@ -44,7 +44,9 @@ store_t *node_store (node_t *n);          /* for read-only listings */
 const char *node_org (const node_t *n);
 const char *node_home (const node_t *n);
 
-/* The local account running this process, as recorded in the audit log. */
+/* The real local account running this process (getpwuid (geteuid ())).
+   The user acting on a node, and so named in its audit log, is
+   node_login() (access control, below). */
 const char *node_user (void);
 
 /* This node's signing public key as 64 hex digits (and a NUL). */

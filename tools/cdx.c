@@ -566,7 +566,7 @@ static int cmd_wait (cli_t *cli, int argc, char **argv)
                 break;
             }
         } else if (r == 0) {
-            if (strcmp (d->state, "available") == 0) {
+            if (strcmp (d->state, "available") == 0 || strcmp (d->state, "erased") == 0) {
                 if (fn)
                     fn ((uint64_t) d->bytes, (uint64_t) d->bytes, &prog);
                 rc = NODE_EXIT_OK;
