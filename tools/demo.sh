@@ -116,4 +116,8 @@ for n in csu ccg1 ccg2; do
     "$CDX" audit --home "$D/$n" | cut -c1-220
 done
 
+step "11. The CSU and a CCG reconcile their records: the CCG's signed audit export against the CSU's receipts"
+"$CDX" audit export --home "$D/ccg1" -o "$D/ccg1-audit.json"
+"$CDX" audit reconcile --home "$D/csu" "$D/ccg1-audit.json" || die "the records of 0DF and 04V differ"
+
 printf '\n\033[1mdemo: all checks passed\033[0m\n'
