@@ -16,9 +16,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     node_audit_export_t x, y;
     char err[256];
-    if (node_audit_export_parse ((const char *) data, size, &x, err, sizeof err) != 0) {
-        if (!err[0])
-            FUZZ_FAIL ("refused without a reason");
+    if (node_audit_export_parse ((const char *)data, size, &x, err, sizeof err) != 0) {
+        if (!err[0]) FUZZ_FAIL ("refused without a reason");
         return 0;
     }
     if (x.body_len == 0 || x.body_len >= size || data[x.body_len] != ',')
@@ -28,7 +27,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     for (size_t i = 0; i < x.count; i++)
         if (!x.entries[i].action[0] || !memchr (x.entries[i].detail, 0, sizeof x.entries[i].detail))
             FUZZ_FAIL ("entry %zu has no action or an unterminated detail", i);
-    if (node_audit_export_parse ((const char *) data, size, &y, err, sizeof err) != 0)
+    if (node_audit_export_parse ((const char *)data, size, &y, err, sizeof err) != 0)
         FUZZ_FAIL ("the same bytes parsed once and then refused: %s", err);
     if (y.count != x.count || y.body_len != x.body_len || memcmp (y.sig, x.sig, 64) != 0 ||
         (x.count && memcmp (x.entries, y.entries, x.count * sizeof *x.entries) != 0))

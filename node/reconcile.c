@@ -46,14 +46,11 @@
 /* TAG NUL | BODY, signed or verified. */
 static uint8_t *s_export_msg (const uint8_t *body, size_t len, size_t *msg_len)
 {
-    if (len > SIZE_MAX - sizeof S_EXPORT_TAG)
-        return NULL;
+    if (len > SIZE_MAX - sizeof S_EXPORT_TAG) return NULL;
     uint8_t *msg = malloc (sizeof S_EXPORT_TAG + len);
-    if (!msg)
-        return NULL;
+    if (!msg) return NULL;
     memcpy (msg, S_EXPORT_TAG, sizeof S_EXPORT_TAG);
-    if (len)
-        memcpy (msg + sizeof S_EXPORT_TAG, body, len);
+    if (len) memcpy (msg + sizeof S_EXPORT_TAG, body, len);
     *msg_len = sizeof S_EXPORT_TAG + len;
     return msg;
 }
@@ -61,14 +58,12 @@ static uint8_t *s_export_msg (const uint8_t *body, size_t len, size_t *msg_len)
 int node_audit_export_sign (node_t *n, const char *body, size_t len, char sig_hex[129])
 {
     size_t msg_len;
-    uint8_t *msg = s_export_msg ((const uint8_t *) body, len, &msg_len);
-    if (!msg)
-        return node_fail (n, "out of memory");
+    uint8_t *msg = s_export_msg ((const uint8_t *)body, len, &msg_len);
+    if (!msg) return node_fail (n, "out of memory");
     uint8_t sig[64];
     int rc = cx_sign (n->sign, msg, msg_len, sig);
     free (msg);
-    if (rc != 0)
-        return node_fail (n, "cannot sign the export: %s", cx_error ());
+    if (rc != 0) return node_fail (n, "cannot sign the export: %s", cx_error ());
     cx_hex (sig, sizeof sig, sig_hex);
     return 0;
 }
@@ -83,7 +78,7 @@ typedef struct {
 static int s_jfail (s_json_t *j, const char *what)
 {
     if (!j->err[0])
-        snprintf (j->err, sizeof j->err, "%s at byte %zu", what, (size_t) (j->p - j->start));
+        snprintf (j->err, sizeof j->err, "%s at byte %zu", what, (size_t)(j->p - j->start));
     return -1;
 }
 
@@ -107,78 +102,89 @@ static int s_take (s_json_t *j, char c)
 
 static int s_hexval (char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* A string into OUT (CAP bytes with the NUL; OUT NULL: skipped). Refuses
    control characters, NUL, surrogates and strings longer than CAP - 1. */
 static int s_string (s_json_t *j, char *out, size_t cap)
 {
-    if (s_take (j, '"') != 0)
-        return -1;
+    if (s_take (j, '"') != 0) return -1;
     size_t used = 0;
     for (;;) {
-        if (j->p >= j->end)
-            return s_jfail (j, "unterminated string");
-        unsigned char c = (unsigned char) *j->p++;
+        if (j->p >= j->end) return s_jfail (j, "unterminated string");
+        unsigned char c = (unsigned char)*j->p++;
         char buf[4];
         size_t n = 0;
-        if (c == '"')
-            break;
-        if (c < 0x20)
-            return s_jfail (j, "control character in a string");
+        if (c == '"') break;
+        if (c < 0x20) return s_jfail (j, "control character in a string");
         if (c != '\\') {
-            buf[n++] = (char) c;
+            buf[n++] = (char)c;
         } else {
-            if (j->p >= j->end)
-                return s_jfail (j, "unterminated escape");
+            if (j->p >= j->end) return s_jfail (j, "unterminated escape");
             char e = *j->p++;
             switch (e) {
-            case '"': buf[n++] = '"'; break;
-            case '\\': buf[n++] = '\\'; break;
-            case '/': buf[n++] = '/'; break;
-            case 'b': buf[n++] = '\b'; break;
-            case 'f': buf[n++] = '\f'; break;
-            case 'n': buf[n++] = '\n'; break;
-            case 'r': buf[n++] = '\r'; break;
-            case 't': buf[n++] = '\t'; break;
+            case '"':
+                buf[n++] = '"';
+                break;
+            case '\\':
+                buf[n++] = '\\';
+                break;
+            case '/':
+                buf[n++] = '/';
+                break;
+            case 'b':
+                buf[n++] = '\b';
+                break;
+            case 'f':
+                buf[n++] = '\f';
+                break;
+            case 'n':
+                buf[n++] = '\n';
+                break;
+            case 'r':
+                buf[n++] = '\r';
+                break;
+            case 't':
+                buf[n++] = '\t';
+                break;
             case 'u': {
-                if (j->end - j->p < 4)
-                    return s_jfail (j, "short \\u escape");
+                if (j->end - j->p < 4) return s_jfail (j, "short \\u escape");
                 unsigned v = 0;
                 for (int i = 0; i < 4; i++) {
                     int h = s_hexval (j->p[i]);
-                    if (h < 0)
-                        return s_jfail (j, "bad \\u escape");
-                    v = v << 4 | (unsigned) h;
+                    if (h < 0) return s_jfail (j, "bad \\u escape");
+                    v = v << 4 | (unsigned)h;
                 }
                 j->p += 4;
                 if (v == 0 || (v >= 0xD800 && v <= 0xDFFF))
                     return s_jfail (j, "\\u0000 or a surrogate in a string");
                 if (v < 0x80) {
-                    buf[n++] = (char) v;
+                    buf[n++] = (char)v;
                 } else if (v < 0x800) {
-                    buf[n++] = (char) (0xC0 | v >> 6);
-                    buf[n++] = (char) (0x80 | (v & 0x3F));
+                    buf[n++] = (char)(0xC0 | v >> 6);
+                    buf[n++] = (char)(0x80 | (v & 0x3F));
                 } else {
-                    buf[n++] = (char) (0xE0 | v >> 12);
-                    buf[n++] = (char) (0x80 | ((v >> 6) & 0x3F));
-                    buf[n++] = (char) (0x80 | (v & 0x3F));
+                    buf[n++] = (char)(0xE0 | v >> 12);
+                    buf[n++] = (char)(0x80 | ((v >> 6) & 0x3F));
+                    buf[n++] = (char)(0x80 | (v & 0x3F));
                 }
                 break;
             }
-            default: return s_jfail (j, "bad escape");
+            default:
+                return s_jfail (j, "bad escape");
             }
         }
         if (out) {
-            if (used + n >= cap)
-                return s_jfail (j, "string too long for its field");
+            if (used + n >= cap) return s_jfail (j, "string too long for its field");
             memcpy (out + used, buf, n);
         }
         used += n;
     }
-    if (out)
-        out[used] = 0;
+    if (out) out[used] = 0;
     return 0;
 }
 
@@ -189,12 +195,10 @@ static int s_int (s_json_t *j, int64_t *out)
     int64_t v = 0;
     int digits = 0;
     while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
-        if (++digits > 18)
-            return s_jfail (j, "number too large");
+        if (++digits > 18) return s_jfail (j, "number too large");
         v = v * 10 + (*j->p++ - '0');
     }
-    if (!digits)
-        return s_jfail (j, "expected a number");
+    if (!digits) return s_jfail (j, "expected a number");
     *out = v;
     return 0;
 }
@@ -202,14 +206,11 @@ static int s_int (s_json_t *j, int64_t *out)
 /* Any value, skipped (members this cdx does not know). */
 static int s_skip (s_json_t *j, int depth)
 {
-    if (depth > S_JSON_DEPTH)
-        return s_jfail (j, "nested too deeply");
+    if (depth > S_JSON_DEPTH) return s_jfail (j, "nested too deeply");
     s_ws (j);
-    if (j->p >= j->end)
-        return s_jfail (j, "expected a value");
+    if (j->p >= j->end) return s_jfail (j, "expected a value");
     char c = *j->p;
-    if (c == '"')
-        return s_string (j, NULL, 0);
+    if (c == '"') return s_string (j, NULL, 0);
     if (c == '{' || c == '[') {
         char close = c == '{' ? '}' : ']';
         j->p++;
@@ -219,10 +220,8 @@ static int s_skip (s_json_t *j, int depth)
             return 0;
         }
         for (;;) {
-            if (c == '{' && (s_string (j, NULL, 0) != 0 || s_take (j, ':') != 0))
-                return -1;
-            if (s_skip (j, depth + 1) != 0)
-                return -1;
+            if (c == '{' && (s_string (j, NULL, 0) != 0 || s_take (j, ':') != 0)) return -1;
+            if (s_skip (j, depth + 1) != 0) return -1;
             s_ws (j);
             if (j->p < j->end && *j->p == ',') {
                 j->p++;
@@ -234,13 +233,12 @@ static int s_skip (s_json_t *j, int depth)
     static const char *const words[] = {"true", "false", "null"};
     for (size_t i = 0; i < 3; i++) {
         size_t len = strlen (words[i]);
-        if ((size_t) (j->end - j->p) >= len && memcmp (j->p, words[i], len) == 0) {
+        if ((size_t)(j->end - j->p) >= len && memcmp (j->p, words[i], len) == 0) {
             j->p += len;
             return 0;
         }
     }
-    if (c == '-')
-        j->p++;
+    if (c == '-') j->p++;
     int64_t ignored;
     return s_int (j, &ignored);
 }
@@ -248,8 +246,7 @@ static int s_skip (s_json_t *j, int depth)
 static int s_hexfield (s_json_t *j, uint8_t *out, size_t n)
 {
     char hex[129];
-    if (n * 2 + 1 > sizeof hex || s_string (j, hex, sizeof hex) != 0)
-        return -1;
+    if (n * 2 + 1 > sizeof hex || s_string (j, hex, sizeof hex) != 0) return -1;
     if (strlen (hex) != n * 2 || cx_unhex (hex, out, n) != 0)
         return s_jfail (j, "expected hex of the right length");
     return 0;
@@ -258,8 +255,7 @@ static int s_hexfield (s_json_t *j, uint8_t *out, size_t n)
 static int s_entry (s_json_t *j, store_audit_t *e)
 {
     memset (e, 0, sizeof *e);
-    if (s_take (j, '{') != 0)
-        return -1;
+    if (s_take (j, '{') != 0) return -1;
     s_ws (j);
     if (j->p < j->end && *j->p == '}') {
         j->p++;
@@ -272,8 +268,7 @@ static int s_entry (s_json_t *j, store_audit_t *e)
             /* a key longer than any we know: skip it as unknown */
             return -1;
         }
-        if (s_take (j, ':') != 0)
-            return -1;
+        if (s_take (j, ':') != 0) return -1;
         int rc;
         if (strcmp (key, "seq") == 0) {
             rc = s_int (j, &e->seq);
@@ -299,26 +294,22 @@ static int s_entry (s_json_t *j, store_audit_t *e)
         } else {
             rc = s_skip (j, 2);
         }
-        if (rc != 0)
-            return -1;
+        if (rc != 0) return -1;
         s_ws (j);
         if (j->p < j->end && *j->p == ',') {
             j->p++;
             continue;
         }
-        if (s_take (j, '}') != 0)
-            return -1;
+        if (s_take (j, '}') != 0) return -1;
         break;
     }
-    if (!have_seq || !e->action[0])
-        return s_jfail (j, "an entry without seq or action");
+    if (!have_seq || !e->action[0]) return s_jfail (j, "an entry without seq or action");
     return 0;
 }
 
 static int s_entries (s_json_t *j, node_audit_export_t *x)
 {
-    if (s_take (j, '[') != 0)
-        return -1;
+    if (s_take (j, '[') != 0) return -1;
     s_ws (j);
     if (j->p < j->end && *j->p == ']') {
         j->p++;
@@ -327,17 +318,14 @@ static int s_entries (s_json_t *j, node_audit_export_t *x)
     size_t cap = x->count;
     for (;;) {
         if (x->count == cap) {
-            if (cap >= S_ENTRIES_MAX)
-                return s_jfail (j, "too many entries");
+            if (cap >= S_ENTRIES_MAX) return s_jfail (j, "too many entries");
             size_t grown = cap ? cap * 2 : 64;
             store_audit_t *more = realloc (x->entries, grown * sizeof *more);
-            if (!more)
-                return s_jfail (j, "out of memory");
+            if (!more) return s_jfail (j, "out of memory");
             x->entries = more;
             cap = grown;
         }
-        if (s_entry (j, &x->entries[x->count]) != 0)
-            return -1;
+        if (s_entry (j, &x->entries[x->count]) != 0) return -1;
         x->count++;
         s_ws (j);
         if (j->p < j->end && *j->p == ',') {
@@ -350,32 +338,29 @@ static int s_entries (s_json_t *j, node_audit_export_t *x)
 
 void node_audit_export_free (node_audit_export_t *x)
 {
-    if (!x)
-        return;
+    if (!x) return;
     free (x->entries);
     memset (x, 0, sizeof *x);
 }
 
-int node_audit_export_parse (const char *text, size_t len, node_audit_export_t *x, char *err, size_t errlen)
+int node_audit_export_parse (const char *text, size_t len, node_audit_export_t *x, char *err,
+                             size_t errlen)
 {
     memset (x, 0, sizeof *x);
     s_json_t j = {text, text, text + len, ""};
     int have_format = 0, have_org = 0, have_key = 0, have_entries = 0;
-    if (s_take (&j, '{') != 0)
-        goto bad;
-    const char *comma = NULL;        /* the comma before the current member */
+    if (s_take (&j, '{') != 0) goto bad;
+    const char *comma = NULL; /* the comma before the current member */
     for (;;) {
         char key[16];
-        if (s_string (&j, key, sizeof key) != 0 || s_take (&j, ':') != 0)
-            goto bad;
+        if (s_string (&j, key, sizeof key) != 0 || s_take (&j, ':') != 0) goto bad;
         if (strcmp (key, "signature") == 0) {
             if (!comma) {
                 s_jfail (&j, "the signature must follow the signed members");
                 goto bad;
             }
-            x->body_len = (size_t) (comma - text);
-            if (s_hexfield (&j, x->sig, sizeof x->sig) != 0 || s_take (&j, '}') != 0)
-                goto bad;
+            x->body_len = (size_t)(comma - text);
+            if (s_hexfield (&j, x->sig, sizeof x->sig) != 0 || s_take (&j, '}') != 0) goto bad;
             s_ws (&j);
             if (j.p != j.end) {
                 s_jfail (&j, "bytes after the signature");
@@ -402,8 +387,7 @@ int node_audit_export_parse (const char *text, size_t len, node_audit_export_t *
         } else {
             rc = s_skip (&j, 1);
         }
-        if (rc != 0)
-            goto bad;
+        if (rc != 0) goto bad;
         s_ws (&j);
         if (j.p < j.end && *j.p == ',') {
             comma = j.p++;
@@ -413,7 +397,8 @@ int node_audit_export_parse (const char *text, size_t len, node_audit_export_t *
         goto bad;
     }
     if (!have_format || !have_org || !have_key || !have_entries || !x->org[0]) {
-        snprintf (err, errlen, "an audit export needs format, org, sign_key, entries and signature");
+        snprintf (err, errlen,
+                  "an audit export needs format, org, sign_key, entries and signature");
         node_audit_export_free (x);
         return -1;
     }
@@ -428,7 +413,7 @@ bad:
 
 typedef struct {
     char id[33];
-    char object[129];        /* topic vN id, as logged or held */
+    char object[129]; /* topic vN id, as logged or held */
     uint8_t hash[32];
     int has_hash;
 } s_item_t;
@@ -443,8 +428,7 @@ static int s_add (s_set_t *s, const char *id, const char *object, const uint8_t 
     if (s->n == s->cap) {
         size_t grown = s->cap ? s->cap * 2 : 32;
         s_item_t *more = realloc (s->v, grown * sizeof *more);
-        if (!more)
-            return -1;
+        if (!more) return -1;
         s->v = more;
         s->cap = grown;
     }
@@ -461,7 +445,7 @@ static int s_add (s_set_t *s, const char *id, const char *object, const uint8_t 
 
 static int s_item_cmp (const void *a, const void *b)
 {
-    return strcmp (((const s_item_t *) a)->id, ((const s_item_t *) b)->id);
+    return strcmp (((const s_item_t *)a)->id, ((const s_item_t *)b)->id);
 }
 
 static const s_item_t *s_find (const s_set_t *s, const char *id)
@@ -476,11 +460,9 @@ static int s_object_id (const char *object, char id[33])
 {
     const char *sp = strrchr (object, ' ');
     const char *w = sp ? sp + 1 : object;
-    if (strlen (w) != 32)
-        return -1;
+    if (strlen (w) != 32) return -1;
     for (const char *p = w; *p; p++)
-        if (s_hexval (*p) < 0)
-            return -1;
+        if (s_hexval (*p) < 0) return -1;
     memcpy (id, w, 33);
     return 0;
 }
@@ -489,8 +471,7 @@ static int s_object_id (const char *object, char id[33])
 static int s_detail_hash (const char *detail, uint8_t out[32])
 {
     const char *p = strstr (detail, "blake2b ");
-    if (!p)
-        return -1;
+    if (!p) return -1;
     char hex[65];
     snprintf (hex, sizeof hex, "%.64s", p + 8);
     return strlen (hex) == 64 && cx_unhex (hex, out, 32) == 0 ? 0 : -1;
@@ -506,8 +487,7 @@ typedef struct {
 static int s_local_delivery (const store_delivery_t *d, void *arg)
 {
     s_local_t *l = arg;
-    if (strcmp (d->subscriber, l->peer) != 0 || strcmp (d->state, "delivered") != 0)
-        return 0;
+    if (strcmp (d->subscriber, l->peer) != 0 || strcmp (d->state, "delivered") != 0) return 0;
     store_dataset_t *ds = malloc (sizeof *ds);
     if (!ds || store_dataset_get (l->n->store, d->dataset, ds) != 0) {
         free (ds);
@@ -515,11 +495,10 @@ static int s_local_delivery (const store_delivery_t *d, void *arg)
         return 1;
     }
     char object[129];
-    snprintf (object, sizeof object, "%s v%lld %s", ds->topic, (long long) ds->version, ds->id);
+    snprintf (object, sizeof object, "%s v%lld %s", ds->topic, (long long)ds->version, ds->id);
     int rc = s_add (l->sent, ds->id, object, ds->hash);
     free (ds);
-    if (rc != 0)
-        l->rc = -1;
+    if (rc != 0) l->rc = -1;
     return rc ? 1 : 0;
 }
 
@@ -530,7 +509,7 @@ static int s_local_dataset (const store_dataset_t *d, void *arg)
         (strcmp (d->state, "available") != 0 && strcmp (d->state, "erased") != 0))
         return 0;
     char object[129];
-    snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
+    snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long)d->version, d->id);
     if (s_add (l->recv, d->id, object, d->hash) != 0) {
         l->rc = -1;
         return 1;
@@ -538,8 +517,8 @@ static int s_local_dataset (const store_dataset_t *d, void *arg)
     return 0;
 }
 
-static void s_report (node_reconcile_fn *fn, void *arg, const char *kind, const char *from, const char *to,
-                      const s_item_t *ours, const s_item_t *theirs, int *count)
+static void s_report (node_reconcile_fn *fn, void *arg, const char *kind, const char *from,
+                      const char *to, const s_item_t *ours, const s_item_t *theirs, int *count)
 {
     node_mismatch_t m;
     memset (&m, 0, sizeof m);
@@ -549,10 +528,8 @@ static void s_report (node_reconcile_fn *fn, void *arg, const char *kind, const 
     const s_item_t *any = ours ? ours : theirs;
     snprintf (m.dataset, sizeof m.dataset, "%s", any->id);
     snprintf (m.object, sizeof m.object, "%s", any->object);
-    if (ours && ours->has_hash)
-        cx_hex (ours->hash, 32, m.our_hash);
-    if (theirs && theirs->has_hash)
-        cx_hex (theirs->hash, 32, m.their_hash);
+    if (ours && ours->has_hash) cx_hex (ours->hash, 32, m.our_hash);
+    if (theirs && theirs->has_hash) cx_hex (theirs->hash, 32, m.their_hash);
     fn (&m, arg);
     (*count)++;
 }
@@ -581,8 +558,7 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
                           node_reconcile_t *summary)
 {
     memset (summary, 0, sizeof *summary);
-    if (!node_authorize (n, NODE_ROLE_IG, "audit-reconcile", "audit export"))
-        return -1;
+    if (!node_authorize (n, NODE_ROLE_IG, "audit-reconcile", "audit export")) return -1;
     char actor[160];
     node_actor (n, NODE_ROLE_IG, actor, sizeof actor);
     node_audit_export_t x;
@@ -608,7 +584,7 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
         rule = "reconcile.key";
         goto out;
     }
-    msg = s_export_msg ((const uint8_t *) text, x.body_len, &msg_len);
+    msg = s_export_msg ((const uint8_t *)text, x.body_len, &msg_len);
     if (!msg) {
         node_fail (n, "out of memory");
         goto out;
@@ -616,13 +592,15 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
     int bad = cx_verify (peer.sign_pk, msg, msg_len, x.sig) != 0;
     free (msg);
     if (bad) {
-        node_fail (n, "the export's signature does not verify with %s's signing key: altered, or not from %s",
-                   x.org, x.org);
+        node_fail (
+            n,
+            "the export's signature does not verify with %s's signing key: altered, or not from %s",
+            x.org, x.org);
         rule = "reconcile.signature";
         goto out;
     }
     snprintf (summary->peer, sizeof summary->peer, "%s", x.org);
-    summary->entries = (int64_t) x.count;
+    summary->entries = (int64_t)x.count;
     for (size_t i = 0; i < x.count; i++) {
         const store_audit_t *e = &x.entries[i];
         char id[33];
@@ -644,13 +622,13 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
     s_local_t l = {n, x.org, &our_sent, &our_recv, 0};
     if (store_delivery_each (n->store, s_local_delivery, &l) < 0 ||
         store_dataset_each (n->store, s_local_dataset, &l) < 0 || l.rc != 0) {
-        node_fail (n, "cannot read this node's deliveries and datasets: %s", store_error (n->store));
+        node_fail (n, "cannot read this node's deliveries and datasets: %s",
+                   store_error (n->store));
         goto out;
     }
     s_set_t *sets[] = {&our_sent, &our_recv, &their_sent, &their_recv};
     for (size_t i = 0; i < 4; i++)
-        if (sets[i]->n)
-            qsort (sets[i]->v, sets[i]->n, sizeof *sets[i]->v, s_item_cmp);
+        if (sets[i]->n) qsort (sets[i]->v, sets[i]->n, sizeof *sets[i]->v, s_item_cmp);
     /* The same dataset delivered twice is one send. */
     for (size_t i = 0; i < 4; i++) {
         size_t w = 0;
@@ -659,16 +637,18 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
                 sets[i]->v[w++] = sets[i]->v[k];
         sets[i]->n = w;
     }
-    summary->sent = (int64_t) our_sent.n;
-    summary->received = (int64_t) our_recv.n;
+    summary->sent = (int64_t)our_sent.n;
+    summary->received = (int64_t)our_recv.n;
     int count = 0;
     s_compare (&our_sent, &their_recv, 1, n->self.org, x.org, fn, arg, &count);
     s_compare (&their_sent, &our_recv, 0, x.org, n->self.org, fn, arg, &count);
     summary->mismatches = count;
-    node_audit (n, actor, "audit-reconcile", "audit export", x.org, count ? "refuse" : "allow",
-                count ? "reconcile.mismatch" : "reconcile.match",
-                "%zu entries of %s's signed audit export against %lld sends and %lld receipts held here: "
-                "%d mismatch(es)", x.count, x.org, (long long) our_sent.n, (long long) our_recv.n, count);
+    node_audit (
+        n, actor, "audit-reconcile", "audit export", x.org, count ? "refuse" : "allow",
+        count ? "reconcile.mismatch" : "reconcile.match",
+        "%zu entries of %s's signed audit export against %lld sends and %lld receipts held here: "
+        "%d mismatch(es)",
+        x.count, x.org, (long long)our_sent.n, (long long)our_recv.n, count);
     rc = 0;
 out:
     if (rule) {
