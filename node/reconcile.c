@@ -40,6 +40,7 @@
 #define S_EXPORT_FORMAT "cdx-audit-export/1"
 #define S_JSON_DEPTH 16
 #define S_ENTRIES_MAX 4000000
+#define S_KEY_MAX 64 /* member names: longer ones are refused, unknown ones skipped */
 
 /* ---- signing -------------------------------------------------------------- */
 
@@ -263,11 +264,8 @@ static int s_entry (s_json_t *j, store_audit_t *e)
     }
     int have_seq = 0;
     for (;;) {
-        char key[16];
-        if (s_string (j, key, sizeof key) != 0) {
-            /* a key longer than any we know: skip it as unknown */
-            return -1;
-        }
+        char key[S_KEY_MAX];
+        if (s_string (j, key, sizeof key) != 0) return -1;
         if (s_take (j, ':') != 0) return -1;
         int rc;
         if (strcmp (key, "seq") == 0) {
@@ -352,7 +350,7 @@ int node_audit_export_parse (const char *text, size_t len, node_audit_export_t *
     if (s_take (&j, '{') != 0) goto bad;
     const char *comma = NULL; /* the comma before the current member */
     for (;;) {
-        char key[16];
+        char key[S_KEY_MAX];
         if (s_string (&j, key, sizeof key) != 0 || s_take (&j, ':') != 0) goto bad;
         if (strcmp (key, "signature") == 0) {
             if (!comma) {
@@ -610,7 +608,7 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
             continue;
         int has = s_detail_hash (e->detail, hash) == 0;
         int r = 0;
-        if (strcmp (e->action, "receive") == 0 && !s_find (&their_recv, id))
+        if (strcmp (e->action, "receive") == 0)
             r = s_add (&their_recv, id, e->object, has ? hash : NULL);
         else if (strcmp (e->action, "deliver") == 0)
             r = s_add (&their_sent, id, e->object, has ? hash : NULL);
