@@ -128,6 +128,8 @@ data_file() {
 mk_node() {
     "$CDX" init --home "$W/$1" --org "$2" --role "$3" --name "Bench $1" \
         --endpoint "tcp://127.0.0.1:$(free_port)" >/dev/null || die "init $1"
+    "$CDX" user add --home "$W/$1" "$(id -un)" --role publisher,analyst,ig-officer >/dev/null ||
+        die "user add on $1"
     "$CDX" card --home "$W/$1" > "$W/$1.card" || die "card $1"
 }
 # pin A B: node A trusts node B's card.

@@ -38,7 +38,13 @@ int node_fail (node_t *n, const char *fmt, ...)
     va_start (ap, fmt);
     vsnprintf (n->err, sizeof n->err, fmt, ap);
     va_end (ap);
+    n->refused = 0;
     return -1;
+}
+
+int node_refused (const node_t *n)
+{
+    return n->refused;
 }
 
 static int s_err (char *err, size_t errlen, const char *fmt, ...)
@@ -232,9 +238,20 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
         s_err (err, errlen, "%s", store_error (store));
         goto out;
     }
+    /* The account that made the node administers it; data roles are
+       granted by an admin, explicitly (access.c). */
+    store_user_t admin;
+    memset (&admin, 0, sizeof admin);
+    snprintf (admin.login, sizeof admin.login, "%s", node_user ());
+    snprintf (admin.roles, sizeof admin.roles, "admin");
+    snprintf (admin.added_by, sizeof admin.added_by, "%s", node_user ());
+    if (store_user_put (store, &admin) != 0) {
+        s_err (err, errlen, "%s", store_error (store));
+        goto out;
+    }
     store_audit_t e;
     memset (&e, 0, sizeof e);
-    snprintf (e.actor, sizeof e.actor, "user:%s", node_user ());
+    snprintf (e.actor, sizeof e.actor, "user:%s (admin)", node_user ());
     snprintf (e.action, sizeof e.action, "init");
     snprintf (e.object, sizeof e.object, "node:%s", o->org);
     snprintf (e.decision, sizeof e.decision, "allow");
@@ -333,6 +350,10 @@ node_t *node_open (const char *home, char *err, size_t errlen)
     }
     if (s_load_old_keys (n, err, errlen) != 0)
         goto fail;
+    if (node_identify (n) != 0) {
+        s_err (err, errlen, "%s", n->err);
+        goto fail;
+    }
     return n;
 fail:
     node_close (&n);
@@ -358,6 +379,11 @@ void node_close (node_t **n_p)
 
 /* ---- card and peers ---------------------------------------------------- */
 
+void node_sign_key_hex (const node_t *n, char out[65])
+{
+    cx_hex (cx_keypair_public (n->sign), 32, out);
+}
+
 int node_card (node_t *n, char *buf, size_t cap)
 {
     size_t len = strlen (n->self.card);
@@ -369,11 +395,13 @@ int node_card (node_t *n, char *buf, size_t cap)
 
 int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
 {
+    if (!node_authorize (n, NODE_ROLE_ADMIN, "peer-add", "card"))
+        return -1;
     static const char cert_magic[] = "cdx-cert: ";
     if (len >= sizeof cert_magic - 1 && memcmp (text, cert_magic, sizeof cert_magic - 1) == 0)
         return node_cert_add (n, text, len, out);
-    char actor[80];
-    snprintf (actor, sizeof actor, "user:%s", node_user ());
+    char actor[160];
+    node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
     card_t card;
     size_t signed_len;
     if (card_parse (text, len, &card, &signed_len) != 0) {
@@ -594,8 +622,10 @@ static int s_queue_sub (const store_sub_t *sub, void *arg)
 
 int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *version)
 {
-    char actor[80];
-    snprintf (actor, sizeof actor, "user:%s", node_user ());
+    if (!node_authorize (n, NODE_ROLE_PUBLISHER, "publish", p->topic ? p->topic : ""))
+        return -1;
+    char actor[160];
+    node_actor (n, NODE_ROLE_PUBLISHER, actor, sizeof actor);
     if (!p->topic || strlen (p->topic) == 0 || strlen (p->topic) > PROTO_TOPIC_MAX)
         return node_fail (n, "--topic is required (1 to %u characters of A-Z a-z 0-9 . _ / -)",
                           PROTO_TOPIC_MAX);
@@ -893,6 +923,10 @@ out:
 
 int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_version)
 {
+    /* What flows into the organisation is a decision about the node, as
+       peers are: admin. */
+    if (!node_authorize (n, NODE_ROLE_ADMIN, "subscribe", topic ? topic : ""))
+        return -1;
     store_peer_t peer;
     int r = store_peer_get (n->store, org, &peer);
     if (r == STORE_NOTFOUND)
@@ -910,8 +944,8 @@ int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_
     sub.from_version = from_version;
     if (store_sub_put (n->store, &sub) != 0)
         return node_fail (n, "%s", store_error (n->store));
-    char actor[80];
-    snprintf (actor, sizeof actor, "user:%s", node_user ());
+    char actor[160];
+    node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
     node_audit (n, actor, "subscribe", topic, org, "allow", "local.subscribe",
                 "subscription to %s from %s requested", topic, org);
     node_kick (n);
@@ -920,6 +954,8 @@ int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_
 
 int node_unsubscribe (node_t *n, const char *org, const char *topic, int as_publisher)
 {
+    if (!node_authorize (n, NODE_ROLE_ADMIN, "unsubscribe", topic ? topic : ""))
+        return -1;
     store_sub_t sub;
     const char *publisher = as_publisher ? n->self.org : org;
     const char *subscriber = as_publisher ? org : n->self.org;
@@ -929,8 +965,8 @@ int node_unsubscribe (node_t *n, const char *org, const char *topic, int as_publ
                           topic, publisher);
     if (r != 0)
         return node_fail (n, "%s", store_error (n->store));
-    char actor[80];
-    snprintf (actor, sizeof actor, "user:%s", node_user ());
+    char actor[160];
+    node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
     if (store_begin (n->store) != 0)
         return node_fail (n, "%s", store_error (n->store));
     /* As subscriber the publisher still has to be told ("ending"); the
@@ -1013,11 +1049,14 @@ cx_content_t *node_content_key (node_t *n, const store_dataset_t *d)
     return k;
 }
 
-int node_export (node_t *n, const char *id, const char *out_path, node_progress_fn *progress,
-                 void *arg)
+int node_export (node_t *n, const char *id, const char *out_path, const char *purpose,
+                 node_progress_fn *progress, void *arg)
 {
-    char actor[80];
-    snprintf (actor, sizeof actor, "user:%s", node_user ());
+    if (!node_authorize (n, NODE_ROLE_ANALYST, "export", id))
+        return -1;
+    char actor[160];
+    node_actor (n, NODE_ROLE_ANALYST, actor, sizeof actor);
+    const char *rule = "local.export";
     store_dataset_t *d = malloc (sizeof *d);
     if (!d)
         return node_fail (n, "out of memory");
@@ -1034,6 +1073,12 @@ int node_export (node_t *n, const char *id, const char *out_path, node_progress_
     }
     if (r != 0) {
         node_fail (n, "%s", store_error (n->store));
+        goto out;
+    }
+    const char *refused = node_export_allowed (n, d, purpose);
+    if (refused) {
+        rule = refused;
+        n->refused = 1;
         goto out;
     }
     if (strcmp (d->state, "available") != 0 && strcmp (d->state, "published") != 0) {
@@ -1115,13 +1160,18 @@ out:
     if (r == 0) {
         char object[129];
         snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
-        if (rc == 0)
-            node_audit_purpose (n, actor, "export", object, d->publisher, d->purpose, "allow",
-                                "local.export", "%lld bytes decrypted to %s", (long long) d->bytes,
-                                out_path);
-        else
-            node_audit_purpose (n, actor, "export", object, d->publisher, d->purpose, "refuse",
-                                "local.export", "%s", n->err);
+        const char *claimed = purpose ? purpose : "";
+        if (rc == 0) {
+            node_audit_purpose (n, actor, "export", object, d->publisher, claimed, "allow", rule,
+                                "%lld bytes decrypted to %s", (long long) d->bytes, out_path);
+        } else {
+            char why[NODE_ERR_MAX];
+            snprintf (why, sizeof why, "%s", n->err);
+            node_audit_purpose (n, actor, "export", object, d->publisher, claimed, "refuse", rule, "%s",
+                                why);
+            snprintf (n->err, sizeof n->err, "%s", why);
+            n->refused = rule != NULL && strcmp (rule, "local.export") != 0;
+        }
     }
     if (in >= 0)
         close (in);

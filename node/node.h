@@ -37,12 +37,20 @@ int node_init (const node_init_t *opts, char *err, size_t errlen);
 node_t *node_open (const char *home, char *err, size_t errlen);
 void node_close (node_t **n_p);
 const char *node_error (const node_t *n);
+/* 1 if the last failure was a refusal by a rule (a role, a purpose), which
+   the audit log records; 0 if it failed for another reason. */
+int node_refused (const node_t *n);
 store_t *node_store (node_t *n);          /* for read-only listings */
 const char *node_org (const node_t *n);
 const char *node_home (const node_t *n);
 
-/* The local account running this process, as recorded in the audit log. */
+/* The real local account running this process (getpwuid (geteuid ())).
+   The user acting on a node, and so named in its audit log, is
+   node_login() (access control, below). */
 const char *node_user (void);
+
+/* This node's signing public key as 64 hex digits (and a NUL). */
+void node_sign_key_hex (const node_t *n, char out[65]);
 
 /* Writes this node's signed identity card (text) into BUF. */
 int node_card (node_t *n, char *buf, size_t cap);
@@ -180,8 +188,10 @@ int node_unsubscribe (node_t *n, const char *org, const char *topic, int as_publ
 int node_find (node_t *n, const char *publisher, const char *topic, int64_t version, char id_out[33]);
 
 /* Decrypts and verifies dataset ID into OUT_PATH (created exclusively,
-   0600). Recorded in the audit log. */
-int node_export (node_t *n, const char *id, const char *out_path,
+   0600), for the declared PURPOSE. Needs the analyst role and a purpose
+   node_export_allowed() accepts. Recorded in the audit log, allowed or
+   refused. */
+int node_export (node_t *n, const char *id, const char *out_path, const char *purpose,
                  node_progress_fn *progress, void *arg);
 
 /* ---- data sharing agreements (node/agree.c) -----------------------------
@@ -236,6 +246,50 @@ int node_agreement_export (node_t *n, const char *ref, uint8_t *buf, size_t cap,
 /* The state of an agreement at NOW: "proposed" (a signature missing),
    "revoked", "pending" (not started), "expired" or "in-force". */
 const char *node_agreement_state (const store_agreement_t *a, int64_t now);
+/* ---- local users and roles (node/access.c) ----------------------------
+
+   Local users are operating-system logins; each holds any of these roles.
+   cdx init makes the account that ran it admin only. CDX_USER=LOGIN acts
+   as LOGIN, honoured only when the real account is an admin (for tests
+   and the demo); otherwise node_open refuses, audited. */
+enum {
+    NODE_ROLE_ADMIN = 1,         /* peers, users, subscriptions, agreements, keys */
+    NODE_ROLE_PUBLISHER = 2,     /* publish */
+    NODE_ROLE_ANALYST = 4,       /* export, for a declared purpose */
+    NODE_ROLE_IG = 8             /* the audit log, retention ("ig-officer") */
+};
+
+/* "admin", "publisher", "analyst", "ig-officer" for one role bit. */
+const char *node_role_name (unsigned role);
+/* "analyst,ig-officer" -> bits. -1 if a name is unknown or TEXT is empty. */
+int node_roles_parse (const char *text, unsigned *out);
+/* Bits -> "admin,analyst" (canonical order); "" for none. */
+void node_roles_format (unsigned roles, char *buf, size_t cap);
+
+/* The login acting, and the roles it holds on this node. */
+const char *node_login (const node_t *n);
+unsigned node_roles (const node_t *n);
+/* "user:LOGIN (ROLE)" for an action allowed under ROLE; with ROLE 0,
+   "user:LOGIN (the roles held)". */
+void node_actor (const node_t *n, unsigned role, char *buf, size_t cap);
+
+/* Checks that the user holds one of the roles in ANY before ACTION on
+   OBJECT. Returns the role it holds (non-zero), or 0 after auditing the
+   refusal (rule role.missing) and setting node_error to a message naming
+   the role and the command an admin runs to grant it. */
+unsigned node_authorize (node_t *n, unsigned any, const char *action, const char *object);
+
+/* The export rules, all in one place: NULL if PURPOSE may be used for
+   dataset D, else the name of the rule that refuses (node_error says
+   why). Today: a purpose is declared and it is the one D was published
+   for. The data sharing agreements work adds here: D's agreement is in
+   force and covers PURPOSE. */
+const char *node_export_allowed (node_t *n, const store_dataset_t *d, const char *purpose);
+
+/* Admin only. Adds the roles ADD to LOGIN (creating the user) and takes
+   away REMOVE; DROP removes the user. Refuses to leave the node without
+   an admin. Audited. 0, or -1 (node_error). */
+int node_user_set (node_t *n, const char *login, unsigned add, unsigned remove, int drop);
 
 /* ---- the audit log (node/audit.c) -------------------------------------
 
@@ -296,6 +350,72 @@ const char *node_audit_problem_name (node_audit_problem_t p);
    (node_error). */
 int node_audit_verify (node_t *n, int checkpoint, node_audit_report_t *report);
 
+/* ---- signed audit exports and reconciliation (node/reconcile.c) ------- */
+
+/* Signs BODY (the export up to, not including, its ",\"signature\""
+   member) with this node's key: SIG_HEX receives 128 hex digits. */
+int node_audit_export_sign (node_t *n, const char *body, size_t len, char sig_hex[129]);
+
+/* A parsed export. ENTRIES (COUNT of them) is malloc'd: free with
+   node_audit_export_free. The signature is NOT checked here. */
+typedef struct {
+    char org[17];
+    uint8_t sign_pk[32];
+    uint8_t sig[64];
+    size_t body_len;         /* the signed prefix of the text */
+    store_audit_t *entries;  /* seq, actor, action, object, peer, purpose, decision, rule,
+                                detail, hash (at is not read) */
+    size_t count;
+} node_audit_export_t;
+
+/* Parses an export (outside bytes: any input is safe). 0, or -1 with the
+   reason in ERR. */
+int node_audit_export_parse (const char *text, size_t len, node_audit_export_t *out, char *err,
+                             size_t errlen);
+void node_audit_export_free (node_audit_export_t *x);
+
+typedef struct {
+    char kind[24];           /* sent-not-received | received-not-sent | hash-differs */
+    char from[17], to[17];   /* the direction of the transfer: sender, recipient */
+    char dataset[33];
+    char object[129];        /* topic vN id */
+    char our_hash[65];       /* as this node holds it, "" if it holds nothing */
+    char their_hash[65];     /* as the peer's log says, "" if nothing or not logged */
+} node_mismatch_t;
+
+typedef void (node_reconcile_fn) (const node_mismatch_t *m, void *arg);
+
+typedef struct {
+    char peer[17];
+    int64_t entries;         /* in the peer's export */
+    int64_t sent;            /* our deliveries to the peer with a signed receipt */
+    int64_t received;        /* datasets we hold (or erased) from the peer */
+    int mismatches;
+} node_reconcile_t;
+
+/* IG officer only. Verifies that TEXT is an export signed by a pinned
+   peer with the key pinned for it (else refused, audited), then compares
+   this node's sends and receipts with that peer's receives and deliveries
+   and calls FN for each mismatch. The outcome is audited. 0 when the
+   comparison was made (SUMMARY->mismatches says how it went), -1 if
+   refused or failed (node_error, node_refused). */
+int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcile_fn *fn, void *arg,
+                          node_reconcile_t *summary);
+
+/* ---- retention of received datasets (node/retention.c) ---------------- */
+
+/* IG officer only. Content of datasets of TOPIC received from PUBLISHER
+   is destroyed SECONDS after it began to arrive (held ones included).
+   Audited. 0, or -1 (node_error). */
+int node_retention_set (node_t *n, const char *publisher, const char *topic, int64_t seconds);
+
+/* Erases every received dataset whose retention has ended: the content
+   file and the wrapped content key go, the metadata stays (state
+   erased); each erasure is audited (action erase). The running node calls
+   it. *NEXT (may be NULL) receives the next deadline (unix seconds), 0 if
+   none. Returns how many were erased, or -1 (node_error). */
+int node_retention_sweep (node_t *n, int64_t *next);
+
 /* Asks a running node on this home to look at the store again (new peers,
    publishes, subscriptions). Does nothing if no node is running. */
 void node_kick (node_t *n);
@@ -321,7 +441,8 @@ enum {
     NODE_EXIT_USAGE = 2,     /* bad command line */
     NODE_EXIT_NOHOME = 3,    /* no node at --home: run cdx init */
     NODE_EXIT_REFUSED = 4,   /* refused by a rule (verification, policy) */
-    NODE_EXIT_TIMEOUT = 5
+    NODE_EXIT_TIMEOUT = 5,
+    NODE_EXIT_MISMATCH = 6   /* cdx audit reconcile found mismatches */
 };
 
 #endif

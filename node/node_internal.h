@@ -32,6 +32,9 @@ struct node {
     size_t nold_sign;
     int lock_fd;                 /* held by node_run */
     int64_t audit_tried;         /* seq at the running node's last checkpoint attempt */
+    char login[65];              /* the local user acting (access.c) */
+    unsigned roles;              /* NODE_ROLE_* it holds */
+    int refused;                 /* the last failure was a rule's refusal */
     char err[NODE_ERR_MAX];
 };
 
@@ -80,6 +83,9 @@ int node_agreement_mark_revoked (node_t *n, store_agreement_t *a, const char *by
                                  int pushed);
 /* Fills M with the AGREEMENT message carrying A. */
 void node_agreement_message (const store_agreement_t *a, proto_msg_t *m);
+/* Sets n->login and n->roles from the real account, or from CDX_USER
+   when the real account is an admin (access.c). 0, or -1 (node_error). */
+int node_identify (node_t *n);
 
 #define NODE_KICK_FILE "kick.ipc"
 

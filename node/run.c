@@ -794,8 +794,11 @@ static out_state_t s_out_receipt (run_t *r, peer_t *p, const proto_msg_t *m)
     char object[129], actor[80];
     snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
     s_peer_actor (p, actor, sizeof actor);
+    char hashhex[65];
+    cx_hex (x->hash, sizeof x->hash, hashhex);
     node_audit (r->n, actor, "deliver", object, p->info.org, "allow", "receipt.verified",
-                "%lld bytes delivered; receipt signed by %s", (long long) x->bytes, p->info.org);
+                "%lld bytes delivered, blake2b %s; receipt signed by %s", (long long) x->bytes, hashhex,
+                p->info.org);
     node_log (r->n, "info", "delivered %s v%lld to %s (signed receipt stored)", x->topic,
               (long long) x->version, p->info.org);
     s_out_release (r, x);
@@ -989,6 +992,13 @@ static void s_scan (run_t *r)
         store_delivery_each_pending (r->n->store, s_scan_delivery, &s) < 0 ||
         store_sub_each (r->n->store, s_scan_sub, &s) < 0)
         node_log (r->n, "error", "cannot read pending work: %s", store_error (r->n->store));
+    int64_t next = 0;
+    if (node_retention_sweep (r->n, &next) < 0)
+        node_log (r->n, "error", "retention: %s", node_error (r->n));
+    if (next > 0) {                              /* look again when the next one ends */
+        int64_t left_ms = (next - (int64_t) time (NULL)) * 1000;
+        s_schedule (r, s.now + (left_ms < 0 ? 0 : left_ms < 3600000 ? left_ms : 3600000));
+    }
 }
 
 /* ---- publisher side: SUBSCRIBE -------------------------------------------- */
@@ -1455,6 +1465,7 @@ static void s_in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
               o->org, (long long) x->bytes);
     s_send_receipt (r, o, x->dsid, got);
     s_in_release (x);
+    s_schedule (r, s_now_ms ());                 /* its retention, if one is set */
 }
 
 static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
@@ -1536,7 +1547,9 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
                      "this dataset id is already held here for another dataset");
         return;
     }
-    if (found == 0 && strcmp (d->state, "available") == 0) {
+    /* Held, or held and erased at the end of its retention: it was
+       received and verified, so the receipt stands; never fetched again. */
+    if (found == 0 && (strcmp (d->state, "available") == 0 || strcmp (d->state, "erased") == 0)) {
         s_send_receipt (r, o, m->dataset, d->hash);    /* idempotent */
         free (d);
         return;

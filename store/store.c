@@ -110,7 +110,7 @@ static const char *const s_migrations[] = {
     "  sig BLOB NOT NULL CHECK (typeof (sig) = 'blob' AND length (sig) = 64),"
     "  wrapped BLOB NOT NULL CHECK (typeof (wrapped) = 'blob' AND length (wrapped) = 80),"
     "  state TEXT NOT NULL"
-    "    CHECK (state IN ('published', 'receiving', 'available', 'failed')),"
+    "    CHECK (state IN ('published', 'receiving', 'available', 'failed', 'erased')),"
     "  next_chunk INTEGER NOT NULL CHECK (next_chunk >= 0 AND next_chunk <= chunks),"
     "  kind TEXT NOT NULL DEFAULT 'new'"
     "    CHECK (kind IN ('new', 'supersedes', 'correction')),"
@@ -205,7 +205,24 @@ static const char *const s_migrations[] = {
     "  created INTEGER NOT NULL,"
     "  updated INTEGER NOT NULL"
     ");"
-    "CREATE INDEX agreements_by_parties ON agreements (provider, recipient);",
+    "CREATE INDEX agreements_by_parties ON agreements (provider, recipient);"
+    /* Local users (operating-system logins) and their roles; retention of
+       received datasets per publisher and topic. */
+    "CREATE TABLE users ("
+    "  login TEXT PRIMARY KEY NOT NULL CHECK (login <> '' AND length (login) <= 64),"
+    "  roles TEXT NOT NULL,"
+    "  added_by TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE retention ("
+    "  publisher TEXT NOT NULL CHECK (publisher <> ''),"
+    "  topic TEXT NOT NULL CHECK (topic <> ''),"
+    "  seconds INTEGER NOT NULL CHECK (seconds >= 1),"
+    "  set_by TEXT NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  PRIMARY KEY (publisher, topic)"
+    ");",
 };
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -230,6 +247,8 @@ _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERS
     "created, updated"
 #define AUDIT_COLS "seq, at, actor, action, object, peer, purpose, decision, rule, detail, hash"
 #define CHECKPOINT_COLS "seq, hash, sig, at"
+#define USER_COLS "login, roles, added_by, created, updated"
+#define RETENTION_COLS "publisher, topic, seconds, set_by, updated"
 
 typedef enum {
     ST_BEGIN,
@@ -273,6 +292,14 @@ typedef enum {
     ST_AGREEMENT_GET,
     ST_AGREEMENT_BY_HASH,
     ST_AGREEMENT_EACH,
+    ST_DATASET_ERASE,
+    ST_USER_PUT,
+    ST_USER_GET,
+    ST_USER_REMOVE,
+    ST_USER_EACH,
+    ST_RETENTION_PUT,
+    ST_RETENTION_GET,
+    ST_RETENTION_EACH,
     ST__COUNT
 } s_stmt_id_t;
 
@@ -384,6 +411,22 @@ static const char *const s_sql[ST__COUNT] = {
     [ST_AGREEMENT_GET] = "SELECT " AGREEMENT_COLS " FROM agreements WHERE ref = ?1",
     [ST_AGREEMENT_BY_HASH] = "SELECT " AGREEMENT_COLS " FROM agreements WHERE hash = ?1",
     [ST_AGREEMENT_EACH] = "SELECT " AGREEMENT_COLS " FROM agreements ORDER BY ref",
+
+    /* The wrapped content key goes with the content: a copy of the file
+       left anywhere (a backup) no longer opens with this node's keys. */
+    [ST_DATASET_ERASE] = "UPDATE datasets SET state = 'erased', next_chunk = 0,"
+                         " wrapped = zeroblob (80), updated = ?2 WHERE id = ?1",
+    [ST_USER_PUT] = "INSERT INTO users (" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?4)"
+                    " ON CONFLICT (login) DO UPDATE SET roles = excluded.roles,"
+                    " added_by = excluded.added_by, updated = excluded.updated",
+    [ST_USER_GET] = "SELECT " USER_COLS " FROM users WHERE login = ?1",
+    [ST_USER_REMOVE] = "DELETE FROM users WHERE login = ?1",
+    [ST_USER_EACH] = "SELECT " USER_COLS " FROM users ORDER BY login",
+    [ST_RETENTION_PUT] = "INSERT INTO retention (" RETENTION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)"
+                         " ON CONFLICT (publisher, topic) DO UPDATE SET seconds = excluded.seconds,"
+                         " set_by = excluded.set_by, updated = excluded.updated",
+    [ST_RETENTION_GET] = "SELECT " RETENTION_COLS " FROM retention WHERE publisher = ?1 AND topic = ?2",
+    [ST_RETENTION_EACH] = "SELECT " RETENTION_COLS " FROM retention ORDER BY publisher, topic",
 };
 
 struct store {
@@ -1889,3 +1932,178 @@ int store_agreement_each (store_t *s, int (*fn) (const store_agreement_t *, void
     free (row);
     return r;
 }
+
+/* ---- datasets: erasure ------------------------------------------------------ */
+
+int store_dataset_erase (store_t *s, const char *id)
+{
+    assert (s && id);
+    sqlite3_stmt *st = s->st[ST_DATASET_ERASE];
+    int ret = -1;
+    if ((s_bind_text (st, 1, id) | s_bind_int (st, 2, s_now ())) != SQLITE_OK ||
+        sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot erase dataset %.64s", id);
+        goto out;
+    }
+    if (sqlite3_changes (s->db) == 0) {
+        s_fail (s, "cannot erase dataset %.64s: there is no such dataset", id);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+/* ---- local users ------------------------------------------------------------ */
+
+#define TEXT(i, f) s_col_text (s, T, st, (i), out->f, sizeof out->f)
+#define INT(i, f) s_col_int (s, T, st, (i), &out->f)
+
+static int s_row_user (store_t *s, sqlite3_stmt *st, void *row)
+{
+    static const char T[] = "users";
+    store_user_t *out = row;
+    memset (out, 0, sizeof *out);
+    if (TEXT (0, login) || TEXT (1, roles) || TEXT (2, added_by) || INT (3, created) ||
+        INT (4, updated))
+        return -1;
+    return 0;
+}
+
+int store_user_put (store_t *s, const store_user_t *u)
+{
+    assert (s && u);
+    if (S_FIELD (s, u, login) || S_FIELD (s, u, roles) || S_FIELD (s, u, added_by)) return -1;
+    sqlite3_stmt *st = s->st[ST_USER_PUT];
+    int ret = -1;
+    if ((s_bind_text (st, 1, u->login) | s_bind_text (st, 2, u->roles) |
+         s_bind_text (st, 3, u->added_by) | s_bind_int (st, 4, s_now ())) != SQLITE_OK ||
+        sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot store user %.64s", u->login);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_user_get (store_t *s, const char *login, store_user_t *out)
+{
+    assert (s && login && out);
+    sqlite3_stmt *st = s->st[ST_USER_GET];
+    if (s_bind_text (st, 1, login) != SQLITE_OK) {
+        s_dbfail (s, "cannot look up user");
+        s_end (st);
+        return -1;
+    }
+    int r = s_one (s, st, s_row_user, out, "user");
+    if (r == STORE_NOTFOUND) return s_notfound (s, "no local user %.64s", login);
+    return r;
+}
+
+int store_user_remove (store_t *s, const char *login)
+{
+    assert (s && login);
+    sqlite3_stmt *st = s->st[ST_USER_REMOVE];
+    int ret = -1;
+    if (s_bind_text (st, 1, login) != SQLITE_OK || sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot remove user %.64s", login);
+        goto out;
+    }
+    ret = sqlite3_changes (s->db) == 0 ? s_notfound (s, "no local user %.64s", login) : 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+typedef struct {
+    int (*fn) (const store_user_t *, void *);
+    void *arg;
+} s_user_cb_t;
+
+static int s_emit_user (const void *row, void *ctx)
+{
+    const s_user_cb_t *c = ctx;
+    return c->fn (row, c->arg);
+}
+
+int store_user_each (store_t *s, int (*fn) (const store_user_t *, void *), void *arg)
+{
+    assert (s && fn);
+    store_user_t row;
+    s_user_cb_t c = {fn, arg};
+    return s_each (s, ST_USER_EACH, "users", &row, s_row_user, s_emit_user, &c);
+}
+
+/* ---- retention of received datasets ----------------------------------------- */
+
+static int s_row_retention (store_t *s, sqlite3_stmt *st, void *row)
+{
+    static const char T[] = "retention";
+    store_retention_t *out = row;
+    memset (out, 0, sizeof *out);
+    if (TEXT (0, publisher) || TEXT (1, topic) || INT (2, seconds) || TEXT (3, set_by) ||
+        INT (4, updated))
+        return -1;
+    return 0;
+}
+
+int store_retention_put (store_t *s, const store_retention_t *r)
+{
+    assert (s && r);
+    if (S_FIELD (s, r, publisher) || S_FIELD (s, r, topic) || S_FIELD (s, r, set_by)) return -1;
+    sqlite3_stmt *st = s->st[ST_RETENTION_PUT];
+    int ret = -1;
+    if ((s_bind_text (st, 1, r->publisher) | s_bind_text (st, 2, r->topic) |
+         s_bind_int (st, 3, r->seconds) | s_bind_text (st, 4, r->set_by) |
+         s_bind_int (st, 5, s_now ())) != SQLITE_OK ||
+        sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot store the retention of %.16s %.64s", r->publisher, r->topic);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_retention_get (store_t *s, const char *publisher, const char *topic,
+                         store_retention_t *out)
+{
+    assert (s && publisher && topic && out);
+    sqlite3_stmt *st = s->st[ST_RETENTION_GET];
+    if ((s_bind_text (st, 1, publisher) | s_bind_text (st, 2, topic)) != SQLITE_OK) {
+        s_dbfail (s, "cannot look up a retention period");
+        s_end (st);
+        return -1;
+    }
+    int r = s_one (s, st, s_row_retention, out, "retention");
+    if (r == STORE_NOTFOUND)
+        return s_notfound (s, "no retention period for %.64s from %.16s", topic, publisher);
+    return r;
+}
+
+typedef struct {
+    int (*fn) (const store_retention_t *, void *);
+    void *arg;
+} s_retention_cb_t;
+
+static int s_emit_retention (const void *row, void *ctx)
+{
+    const s_retention_cb_t *c = ctx;
+    return c->fn (row, c->arg);
+}
+
+int store_retention_each (store_t *s, int (*fn) (const store_retention_t *, void *), void *arg)
+{
+    assert (s && fn);
+    store_retention_t row;
+    s_retention_cb_t c = {fn, arg};
+    return s_each (s, ST_RETENTION_EACH, "retention periods", &row, s_row_retention,
+                   s_emit_retention, &c);
+}
+
+#undef TEXT
+#undef INT

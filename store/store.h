@@ -115,7 +115,7 @@ typedef struct {
     size_t manifest_len;
     uint8_t sig[64];
     uint8_t wrapped[80];     /* content key wrapped for this node */
-    char state[16];          /* published | receiving | available | failed */
+    char state[16];          /* published | receiving | available | failed | erased */
     int64_t next_chunk;      /* chunks durable so far (receiving) */
     char kind[16];           /* new | supersedes | correction ("" = new) */
     int64_t expires;         /* publisher: undelivered copies expire then; 0 never */
@@ -130,6 +130,11 @@ int store_dataset_get (store_t *s, const char *id, store_dataset_t *out);
 int store_dataset_progress (store_t *s, const char *id, const char *state, int64_t next_chunk);
 /* Highest version of TOPIC by PUBLISHER, 0 if none. -1 on error. */
 int64_t store_dataset_last_version (store_t *s, const char *publisher, const char *topic);
+/* Ends a received dataset's retention: state erased, next_chunk 0 and its
+   wrapped content key zeroed; the row (metadata, hash, manifest) is kept.
+   Removing the content file is the caller's. -1 if there is no such
+   dataset. */
+int store_dataset_erase (store_t *s, const char *id);
 /* Ordered by publisher, topic, version. */
 int store_dataset_each (store_t *s, int (*fn) (const store_dataset_t *, void *), void *arg);
 
@@ -307,5 +312,39 @@ int store_trust_put (store_t *s, const char *name, const char *value);
 /* *OUT receives a malloc'd NUL-terminated copy (caller frees), *LEN (may
    be NULL) its length; STORE_NOTFOUND if never set. */
 int store_trust_get (store_t *s, const char *name, char **out, size_t *len);
+/* ---- local users (operating-system logins) and their roles ------------
+
+   ROLES is a comma-separated list the node writes and reads ("admin,
+   analyst"); what a role allows is the node's business. */
+typedef struct {
+    char login[65];
+    char roles[64];
+    char added_by[65];       /* the login that last set the roles */
+    int64_t created;
+    int64_t updated;
+} store_user_t;
+
+/* Inserts, or replaces the roles (and added_by) of the existing row. */
+int store_user_put (store_t *s, const store_user_t *u);
+int store_user_get (store_t *s, const char *login, store_user_t *out);   /* or NOTFOUND */
+int store_user_remove (store_t *s, const char *login);                   /* or NOTFOUND */
+/* Ordered by login. */
+int store_user_each (store_t *s, int (*fn) (const store_user_t *, void *), void *arg);
+
+/* ---- retention of received datasets, per publisher and topic ----------- */
+typedef struct {
+    char publisher[17];
+    char topic[129];
+    int64_t seconds;         /* content is erased this long after it arrived */
+    char set_by[65];
+    int64_t updated;
+} store_retention_t;
+
+/* Inserts, or replaces seconds and set_by of the existing row. */
+int store_retention_put (store_t *s, const store_retention_t *r);
+int store_retention_get (store_t *s, const char *publisher, const char *topic,
+                         store_retention_t *out);                          /* or NOTFOUND */
+/* Ordered by publisher, topic. */
+int store_retention_each (store_t *s, int (*fn) (const store_retention_t *, void *), void *arg);
 
 #endif

@@ -1704,6 +1704,112 @@ START_TEST (test_same_each_from_its_callback_is_refused)
 }
 END_TEST
 
+START_TEST (test_dataset_erase_keeps_metadata_drops_key)
+{
+    store_t *s = s_open (1);
+    store_dataset_t d = s_dataset ("e1", "0DF", "sus/monthly", 1);
+    snprintf (d.state, sizeof d.state, "available");
+    memset (d.wrapped, 0xAB, sizeof d.wrapped);
+    ck_ok (s, store_dataset_put (s, &d));
+    ck_ok (s, store_dataset_erase (s, "e1"));
+    store_dataset_t got;
+    ck_ok (s, store_dataset_get (s, "e1", &got));
+    ck_assert_str_eq (got.state, "erased");
+    ck_assert_int_eq (got.next_chunk, 0);
+    uint8_t zero[80] = {0};
+    ck_assert_mem_eq (got.wrapped, zero, sizeof zero);
+    ck_assert_mem_eq (got.hash, d.hash, 32);                  /* what it was is kept */
+    ck_assert_uint_eq (got.manifest_len, d.manifest_len);
+    ck_assert_str_eq (got.topic, "sus/monthly");
+    ck_assert_int_eq (store_dataset_erase (s, "missing"), -1);
+    ck_has (store_error (s), "no such dataset");
+    store_close (&s);
+}
+END_TEST
+
+static int s_count_user (const store_user_t *u, void *arg)
+{
+    char *seen = arg;
+    strcat (seen, u->login);
+    strcat (seen, ";");
+    return 0;
+}
+
+START_TEST (test_user_put_replace_remove_each)
+{
+    store_t *s = s_open (1);
+    store_user_t u = {0};
+    snprintf (u.login, sizeof u.login, "bob");
+    snprintf (u.roles, sizeof u.roles, "publisher");
+    snprintf (u.added_by, sizeof u.added_by, "root");
+    ck_ok (s, store_user_put (s, &u));
+    snprintf (u.login, sizeof u.login, "alice");
+    snprintf (u.roles, sizeof u.roles, "analyst");
+    ck_ok (s, store_user_put (s, &u));
+
+    store_user_t got;
+    ck_ok (s, store_user_get (s, "alice", &got));
+    ck_assert_str_eq (got.roles, "analyst");
+    ck_assert_str_eq (got.added_by, "root");
+    ck_assert_int_gt (got.created, 0);
+    int64_t created = got.created;
+
+    /* Put again: the roles change, the row (and its creation time) stays. */
+    snprintf (u.roles, sizeof u.roles, "analyst,ig-officer");
+    snprintf (u.added_by, sizeof u.added_by, "carol");
+    ck_ok (s, store_user_put (s, &u));
+    ck_ok (s, store_user_get (s, "alice", &got));
+    ck_assert_str_eq (got.roles, "analyst,ig-officer");
+    ck_assert_str_eq (got.added_by, "carol");
+    ck_assert_int_eq (got.created, created);
+
+    char seen[64] = "";
+    ck_assert_int_eq (store_user_each (s, s_count_user, seen), 0);
+    ck_assert_str_eq (seen, "alice;bob;");                    /* ordered by login */
+
+    ck_ok (s, store_user_remove (s, "bob"));
+    ck_assert_int_eq (store_user_get (s, "bob", &got), STORE_NOTFOUND);
+    ck_assert_int_eq (store_user_remove (s, "bob"), STORE_NOTFOUND);
+    ck_has (store_error (s), "no local user bob");
+
+    /* An empty login is refused by the schema; an unterminated one before SQL. */
+    snprintf (u.login, sizeof u.login, "%s", "");
+    ck_assert_int_eq (store_user_put (s, &u), -1);
+    memset (u.login, 'x', sizeof u.login);
+    ck_assert_int_eq (store_user_put (s, &u), -1);
+    ck_has (store_error (s), "login");
+    store_close (&s);
+
+    /* The table survives a reopen. */
+    s = s_open (0);
+    ck_ok (s, store_user_get (s, "alice", &got));
+    ck_assert_str_eq (got.roles, "analyst,ig-officer");
+    store_close (&s);
+}
+END_TEST
+
+START_TEST (test_retention_put_replace_get)
+{
+    store_t *s = s_open (1);
+    store_retention_t r = {0};
+    snprintf (r.publisher, sizeof r.publisher, "0DF");
+    snprintf (r.topic, sizeof r.topic, "sus/apc");
+    r.seconds = 30 * 86400;
+    snprintf (r.set_by, sizeof r.set_by, "ig");
+    ck_ok (s, store_retention_put (s, &r));
+    r.seconds = 3;
+    ck_ok (s, store_retention_put (s, &r));
+    store_retention_t got;
+    ck_ok (s, store_retention_get (s, "0DF", "sus/apc", &got));
+    ck_assert_int_eq (got.seconds, 3);
+    ck_assert_str_eq (got.set_by, "ig");
+    ck_assert_int_eq (store_retention_get (s, "0DF", "other", &got), STORE_NOTFOUND);
+    r.seconds = 0;                                            /* CHECK (seconds >= 1) */
+    ck_assert_int_eq (store_retention_put (s, &r), -1);
+    store_close (&s);
+}
+END_TEST
+
 static TCase *s_tcase (Suite *suite, const char *name)
 {
     TCase *tc = tcase_create (name);
@@ -1734,9 +1840,14 @@ static Suite *s_suite (void)
     tcase_add_test (tc, test_peer_each_orders_by_org_and_replaces);
     tcase_add_test (tc, test_each_stops_early_and_returns_fn_value);
 
+    tc = s_tcase (suite, "users");
+    tcase_add_test (tc, test_user_put_replace_remove_each);
+    tcase_add_test (tc, test_retention_put_replace_get);
+
     tc = s_tcase (suite, "datasets");
     tcase_add_test (tc, test_dataset_put_get_round_trip);
     tcase_add_test (tc, test_dataset_progress);
+    tcase_add_test (tc, test_dataset_erase_keeps_metadata_drops_key);
     tcase_add_test (tc, test_dataset_last_version_and_each_order);
     tcase_add_test (tc, test_dataset_duplicate_version_is_an_error);
 

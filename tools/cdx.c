@@ -50,7 +50,8 @@ static const char *s_exit_help =
     "  2  bad command line (see cdx VERB --help)\n"
     "  3  no node at the home directory (run cdx init)\n"
     "  4  refused by a rule (a signature, a key, a policy)\n"
-    "  5  timed out\n";
+    "  5  timed out\n"
+    "  6  cdx audit reconcile found mismatches\n";
 
 /* ---- output helpers --------------------------------------------------------- */
 
@@ -111,6 +112,15 @@ static int s_open (cli_t *cli, node_t **n)
         return strstr (err, "cdx init") ? NODE_EXIT_NOHOME : NODE_EXIT_FAIL;
     }
     return 0;
+}
+
+/* A failed node operation: exit 4 if a rule refused it (a role, a
+   purpose: the audit log has it), else 1. */
+static int s_refused (node_t *n)
+{
+    const char *err = node_error (n);
+    fprintf (stderr, "cdx: %s\n", err);
+    return node_refused (n) ? NODE_EXIT_REFUSED : NODE_EXIT_FAIL;
 }
 
 /* Progress on a terminal only: bytes, rate, ETA. */
@@ -207,6 +217,9 @@ static int cmd_init (cli_t *cli, int argc, char **argv)
         printf ("}\n");
     } else {
         printf ("created node %s (%s) in %s\n", o.org, o.role, cli->home);
+        printf ("you (%s) are its admin; grant the roles people need, e.g.\n"
+                "  cdx user add %s --role publisher,analyst,ig-officer --home %s\n",
+                node_login (n), node_login (n), cli->home);
         printf ("next: cdx card --home %s > %s.card   and give that card to your peers\n", cli->home, o.org);
     }
     node_close (&n);
@@ -656,6 +669,23 @@ static int cmd_run (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+/* A duration: DAYS, or a number with s, m, h or d. 0, or -1. */
+static int s_duration (const char *text, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll (text, &end, 10);
+    long long unit = *end == 0 || strcmp (end, "d") == 0 ? 86400
+                     : strcmp (end, "h") == 0            ? 3600
+                     : strcmp (end, "m") == 0            ? 60
+                     : strcmp (end, "s") == 0            ? 1
+                                                         : 0;
+    if (errno || end == text || v < 1 || !unit || v > INT64_MAX / 86400)
+        return -1;
+    *out = (int64_t) (v * unit);
+    return 0;
+}
+
 static int cmd_publish (cli_t *cli, int argc, char **argv)
 {
     static const struct option opts[] = {COMMON_OPTS, {"topic", required_argument, 0, 't'},
@@ -681,21 +711,12 @@ static int cmd_publish (cli_t *cli, int argc, char **argv)
         case 'L': p.legal_basis = optarg; break;
         case 'O': p.opt_out = optarg; break;
         case 'A': p.agreement = optarg; break;
-        case 'r': {
-            char *end;
-            long long v = strtoll (optarg, &end, 10);
-            long long unit = *end == 0 || strcmp (end, "d") == 0 ? 86400
-                             : strcmp (end, "h") == 0            ? 3600
-                             : strcmp (end, "m") == 0            ? 60
-                             : strcmp (end, "s") == 0            ? 1
-                                                                 : 0;
-            if (v < 1 || !unit) {
+        case 'r':
+            if (s_duration (optarg, &p.retention) != 0) {
                 fprintf (stderr, "cdx publish: --retention takes a duration: DAYS, or a number with s, m, h or d\n");
                 return NODE_EXIT_USAGE;
             }
-            p.retention = v * unit;
             break;
-        }
         default: if (s_common (cli, c, "publish", &rc) < 0) return rc;
         }
     }
@@ -714,7 +735,7 @@ static int cmd_publish (cli_t *cli, int argc, char **argv)
     int64_t version;
     if (node_publish (n, &p, id, &version) != 0) {
         s_progress_end (&prog);
-        rc = s_fail ("%s", node_error (n));
+        rc = s_refused (n);
     } else {
         s_progress_end (&prog);
         if (cli->json)
@@ -751,7 +772,7 @@ static int cmd_subscribe (cli_t *cli, int argc, char **argv)
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
     if (node_subscribe (n, from, topic, since) != 0)
-        rc = s_fail ("%s", node_error (n));
+        rc = s_refused (n);
     else
         printf ("subscription to %s from %s requested%s\n", topic, from,
                 node_running (n) ? "" : " (sent when cdx run starts)");
@@ -780,7 +801,7 @@ static int cmd_unsubscribe (cli_t *cli, int argc, char **argv)
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
     if (node_unsubscribe (n, from ? from : subscriber, topic, subscriber != NULL) != 0)
-        rc = s_fail ("%s", node_error (n));
+        rc = s_refused (n);
     else
         printf ("subscription of %s to %s from %s ended\n", subscriber ? subscriber : node_org (n), topic,
                 from ? from : node_org (n));
@@ -854,7 +875,7 @@ static int cmd_wait (cli_t *cli, int argc, char **argv)
                 break;
             }
         } else if (r == 0) {
-            if (strcmp (d->state, "available") == 0) {
+            if (strcmp (d->state, "available") == 0 || strcmp (d->state, "erased") == 0) {
                 if (fn)
                     fn ((uint64_t) d->bytes, (uint64_t) d->bytes, &prog);
                 rc = NODE_EXIT_OK;
@@ -1054,13 +1075,16 @@ static int cmd_export (cli_t *cli, int argc, char **argv)
     static const struct option opts[] = {COMMON_OPTS, {"output", required_argument, 0, 'o'},
                                          {"topic", required_argument, 0, 't'},
                                          {"version", required_argument, 0, 'v'},
-                                         {"from", required_argument, 0, 'f'}, {0, 0, 0, 0}};
-    const char *out = NULL, *topic = NULL, *from = NULL;
+                                         {"from", required_argument, 0, 'f'},
+                                         {"purpose", required_argument, 0, 'p'}, {0, 0, 0, 0}};
+    const char *out = NULL, *topic = NULL, *from = NULL, *purpose = NULL;
     int64_t version = 0;
     int c, rc = 0;
     while ((c = getopt_long (argc, argv, "o:", opts, NULL)) != -1) {
         if (c == 'o')
             out = optarg;
+        else if (c == 'p')
+            purpose = optarg;
         else if (c == 't')
             topic = optarg;
         else if (c == 'f')
@@ -1089,12 +1113,162 @@ static int cmd_export (cli_t *cli, int argc, char **argv)
     }
     progress_t prog;
     node_progress_fn *fn = s_progress_fn (&prog, "decrypting");
-    if (node_export (n, id, out, fn, &prog) != 0) {
+    if (node_export (n, id, out, purpose, fn, &prog) != 0) {
         s_progress_end (&prog);
-        rc = s_fail ("%s", node_error (n));
+        rc = s_refused (n);
     } else {
         s_progress_end (&prog);
         printf ("wrote %s (content hash verified)\n", out);
+    }
+    node_close (&n);
+    return rc;
+}
+
+/* ---- cdx retention: how long received content is kept ------------------------ */
+
+static int s_print_retention (const store_retention_t *r, void *arg)
+{
+    cli_t *cli = arg;
+    char when[32];
+    s_utc (r->updated, when, sizeof when);
+    if (cli->json) {
+        static int first;
+        printf ("%s{\"publisher\":\"%s\",\"topic\":", first++ ? "," : "", r->publisher);
+        s_json_str (stdout, r->topic);
+        printf (",\"seconds\":%" PRId64 ",\"set_by\":", r->seconds);
+        s_json_str (stdout, r->set_by);
+        printf (",\"updated\":\"%s\"}", when);
+    } else {
+        printf ("%-9s %-32s %12" PRId64 "  %-16s %s\n", r->publisher, r->topic, r->seconds, r->set_by, when);
+    }
+    return 0;
+}
+
+static int cmd_retention (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {"from", required_argument, 0, 'f'},
+                                         {"topic", required_argument, 0, 't'}, {0, 0, 0, 0}};
+    const char *from = NULL, *topic = NULL;
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'f')
+            from = optarg;
+        else if (c == 't')
+            topic = optarg;
+        else if (s_common (cli, c, "retention", &rc) < 0)
+            return rc;
+    }
+    int nargs = argc - optind;
+    int set = nargs == 2 && strcmp (argv[optind], "set") == 0 && from && topic;
+    int list = nargs == 1 && strcmp (argv[optind], "list") == 0 && !from && !topic;
+    int64_t seconds = 0;
+    if (set && s_duration (argv[optind + 1], &seconds) != 0) {
+        fprintf (stderr, "cdx retention: PERIOD is DAYS, or a number with s, m, h or d (e.g. 90d)\n");
+        return s_usage ("retention");
+    }
+    if (!set && !list)
+        return s_usage ("retention");
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    if (set) {
+        if (node_retention_set (n, from, topic, seconds) != 0)
+            rc = s_refused (n);
+        else
+            printf ("content of %s from %s is destroyed %" PRId64 " s after it arrives%s\n", topic, from, seconds,
+                    node_running (n) ? "" : " (by the running node: cdx run)");
+    } else {
+        if (cli->json)
+            printf ("[");
+        else
+            printf ("%-9s %-32s %12s  %-16s %s\n", "FROM", "TOPIC", "SECONDS", "SET BY", "UPDATED");
+        if (store_retention_each (node_store (n), s_print_retention, cli) < 0)
+            rc = s_fail ("%s", store_error (node_store (n)));
+        if (cli->json)
+            printf ("]\n");
+    }
+    node_close (&n);
+    return rc;
+}
+
+/* ---- cdx user: local users and their roles ----------------------------------- */
+
+static int s_print_user (const store_user_t *u, void *arg)
+{
+    cli_t *cli = arg;
+    char when[32];
+    s_utc (u->updated, when, sizeof when);
+    if (cli->json) {
+        static int first;
+        printf ("%s{\"login\":", first++ ? "," : "");
+        s_json_str (stdout, u->login);
+        printf (",\"roles\":[");
+        unsigned roles = 0;
+        node_roles_parse (u->roles, &roles);
+        int k = 0;
+        for (unsigned bit = 1; bit <= NODE_ROLE_IG; bit <<= 1)
+            if (roles & bit)
+                printf ("%s\"%s\"", k++ ? "," : "", node_role_name (bit));
+        printf ("],\"added_by\":");
+        s_json_str (stdout, u->added_by);
+        printf (",\"updated\":\"%s\"}", when);
+    } else {
+        printf ("%-20s %-36s %-20s %s\n", u->login, u->roles, u->added_by, when);
+    }
+    return 0;
+}
+
+static int cmd_user (cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {"role", required_argument, 0, 'r'}, {0, 0, 0, 0}};
+    const char *role = NULL;
+    int c, rc = 0;
+    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'r')
+            role = optarg;
+        else if (s_common (cli, c, "user", &rc) < 0)
+            return rc;
+    }
+    int nargs = argc - optind;
+    const char *verb = nargs > 0 ? argv[optind] : "";
+    unsigned roles = 0;
+    if (role && node_roles_parse (role, &roles) != 0) {
+        fprintf (stderr, "cdx user: --role takes admin, publisher, analyst, ig-officer (comma-separated)\n");
+        return s_usage ("user");
+    }
+    int list = strcmp (verb, "list") == 0 && nargs == 1 && !role;
+    int add = strcmp (verb, "add") == 0 && nargs == 2 && role;
+    int remove = strcmp (verb, "remove") == 0 && nargs == 2;
+    if (!list && !add && !remove)
+        return s_usage ("user");
+    node_t *n;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    if (list) {
+        /* Who may see what is itself for admins and the IG officer. */
+        if (!node_authorize (n, NODE_ROLE_ADMIN | NODE_ROLE_IG, "user-list", "users")) {
+            rc = s_refused (n);
+        } else {
+            if (cli->json)
+                printf ("[");
+            else
+                printf ("%-20s %-36s %-20s %s\n", "LOGIN", "ROLES", "SET BY", "UPDATED");
+            if (store_user_each (node_store (n), s_print_user, cli) < 0)
+                rc = s_fail ("%s", store_error (node_store (n)));
+            if (cli->json)
+                printf ("]\n");
+        }
+    } else {
+        const char *login = argv[optind + 1];
+        if (node_user_set (n, login, add ? roles : 0, remove ? roles : 0, remove && !role) != 0) {
+            rc = s_refused (n);
+        } else {
+            store_user_t u;
+            if (store_user_get (node_store (n), login, &u) == 0)
+                printf ("%s: %s\n", login, u.roles);
+            else
+                printf ("%s: removed\n", login);
+        }
     }
     node_close (&n);
     return rc;
@@ -1111,6 +1285,7 @@ typedef struct {
     int64_t since, until;    /* inclusive; INT64_MIN / INT64_MAX: open */
     const char *org, *dataset, *user, *action, *decision;
     int64_t shown;
+    FILE *out;               /* JSON entries go here instead of stdout (export) */
 } audit_view_t;
 
 /* DATE as YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS][Z], UTC. A bare date as
@@ -1161,7 +1336,7 @@ static int s_audit_is_user (const store_audit_t *e, const char *user)
 {
     size_t len = strlen (user);
     return strncmp (e->actor, "user:", 5) == 0 && strncmp (e->actor + 5, user, len) == 0 &&
-           (e->actor[5 + len] == ':' || e->actor[5 + len] == '\0');
+           (e->actor[5 + len] == ':' || e->actor[5 + len] == ' ' || e->actor[5 + len] == '\0');
 }
 
 static int s_audit_match (const audit_view_t *v, const store_audit_t *e)
@@ -1209,16 +1384,17 @@ static int s_print_audit (const store_audit_t *e, void *arg)
         size_t count = sizeof fields / sizeof fields[0];
         for (size_t i = 0; i < count; i++)
             s_csv_field (stdout, fields[i], i + 1 == count);
-    } else if (v->cli->json) {
-        printf ("%s{\"seq\":%" PRId64 ",\"at\":\"%s\",\"actor\":", v->shown ? "," : "", e->seq, when);
-        s_json_str (stdout, e->actor);
+    } else if (v->cli->json || v->out) {
+        FILE *f = v->out ? v->out : stdout;
+        fprintf (f, "%s{\"seq\":%" PRId64 ",\"at\":\"%s\",\"actor\":", v->shown ? "," : "", e->seq, when);
+        s_json_str (f, e->actor);
         const char *names[] = {"action", "object", "peer", "purpose", "decision", "rule", "detail"};
         const char *values[] = {e->action, e->object, e->peer, e->purpose, e->decision, e->rule, e->detail};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-            printf (",\"%s\":", names[i]);
-            s_json_str (stdout, values[i]);
+            fprintf (f, ",\"%s\":", names[i]);
+            s_json_str (f, values[i]);
         }
-        printf (",\"hash\":\"%s\"}", hash);
+        fprintf (f, ",\"hash\":\"%s\"}", hash);
     } else {
         printf ("%5" PRId64 " %s %-7s %-9s %-28s %-5s %-22s ", e->seq, when, e->decision, e->action, e->actor,
                 e->peer[0] ? e->peer : "-", e->rule);
@@ -1238,6 +1414,11 @@ static int s_audit_verify (cli_t *cli, int checkpoint)
     int rc;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    if (!node_authorize (n, NODE_ROLE_IG, "audit-verify", "audit log")) {
+        rc = s_refused (n);
+        node_close (&n);
+        return rc;
+    }
     node_audit_report_t r;
     if (node_audit_verify (n, checkpoint, &r) != 0) {
         rc = s_fail ("%s", node_error (n));
@@ -1276,6 +1457,169 @@ static int s_audit_verify (cli_t *cli, int checkpoint)
     return ok ? NODE_EXIT_OK : NODE_EXIT_REFUSED;
 }
 
+/* cdx audit export -o FILE: the whole log as JSON, signed (reconcile.c). */
+static int s_audit_export (cli_t *cli, const char *path)
+{
+    node_t *n;
+    int rc;
+    if ((rc = s_open (cli, &n)) != 0)
+        return rc;
+    char *body = NULL;
+    size_t len = 0;
+    int fd = -1;
+    FILE *mem = NULL;
+    if (!node_authorize (n, NODE_ROLE_IG, "audit-export", "audit log")) {
+        rc = s_refused (n);
+        goto out;
+    }
+    mem = open_memstream (&body, &len);
+    if (!mem) {
+        rc = s_fail ("out of memory");
+        goto out;
+    }
+    char when[32];
+    s_utc ((int64_t) time (NULL), when, sizeof when);
+    char key[65];
+    node_sign_key_hex (n, key);
+    fprintf (mem, "{\"format\":\"cdx-audit-export/1\",\"org\":\"%s\",\"sign_key\":\"%s\",\"exported\":\"%s\",\"entries\":[",
+             node_org (n), key, when);
+    audit_view_t v = {cli, 0, INT64_MIN, INT64_MAX, NULL, NULL, NULL, NULL, NULL, 0, mem};
+    if (store_audit_each (node_store (n), s_print_audit, &v) < 0) {
+        rc = s_fail ("%s (cdx audit verify names the entry)", store_error (node_store (n)));
+        goto out;
+    }
+    fputs ("]", mem);
+    if (fclose (mem) != 0) {
+        mem = NULL;
+        rc = s_fail ("out of memory");
+        goto out;
+    }
+    mem = NULL;
+    char sig[129];
+    if (node_audit_export_sign (n, body, len, sig) != 0) {
+        rc = s_fail ("%s", node_error (n));
+        goto out;
+    }
+    fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = s_fail ("cannot create %s: %s", path, strerror (errno));
+        goto out;
+    }
+    char tail[160];
+    int tl = snprintf (tail, sizeof tail, ",\"signature\":\"%s\"}\n", sig);
+    if (write (fd, body, len) != (ssize_t) len || write (fd, tail, (size_t) tl) != tl || fsync (fd) != 0) {
+        rc = s_fail ("cannot write %s: %s", path, strerror (errno));
+        unlink (path);
+        goto out;
+    }
+    char actor[160];
+    node_actor (n, NODE_ROLE_IG, actor, sizeof actor);
+    node_audit (n, actor, "audit-export", "audit log", "", "allow", "local.audit-export",
+                "%" PRId64 " entries exported, signed, to %s", v.shown, path);
+    printf ("wrote %s: %" PRId64 " entries, signed by %s\n", path, v.shown, node_org (n));
+    rc = NODE_EXIT_OK;
+out:
+    if (mem)
+        fclose (mem);
+    if (fd >= 0)
+        close (fd);
+    free (body);
+    node_close (&n);
+    return rc;
+}
+
+typedef struct {
+    cli_t *cli;
+    int shown;
+} reconcile_view_t;
+
+static void s_print_mismatch (const node_mismatch_t *m, void *arg)
+{
+    reconcile_view_t *v = arg;
+    if (v->cli->json) {
+        printf ("%s{\"kind\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"dataset\":\"%s\",\"object\":",
+                v->shown ? "," : "", m->kind, m->from, m->to, m->dataset);
+        s_json_str (stdout, m->object);
+        printf (",\"our_hash\":\"%s\",\"their_hash\":\"%s\"}", m->our_hash, m->their_hash);
+    } else {
+        printf ("%-18s %s -> %s  %s\n", m->kind, m->from, m->to, m->object);
+        if (strcmp (m->kind, "hash-differs") == 0)
+            printf ("    blake2b here %s\n    blake2b there %s\n", m->our_hash, m->their_hash);
+    }
+    v->shown++;
+}
+
+/* cdx audit reconcile FILE: exit 0 when nothing differs, 6 when something
+   does, 4 if the export is refused (not from a peer, or altered). */
+static int s_audit_reconcile (cli_t *cli, const char *path)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f)
+        return s_fail ("cannot open %s: %s", path, strerror (errno));
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= ((size_t) 512 << 20)) {
+                fclose (f);
+                free (text);
+                return s_fail ("%s is larger than 512 MiB: not an audit export this cdx reads", path);
+            }
+            cap = cap ? cap * 2 : 65536;
+            char *more = realloc (text, cap);
+            if (!more) {
+                fclose (f);
+                free (text);
+                return s_fail ("out of memory");
+            }
+            text = more;
+        }
+        size_t got = fread (text + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    int ferr = ferror (f);
+    fclose (f);
+    if (ferr) {
+        free (text);
+        return s_fail ("cannot read %s", path);
+    }
+    node_t *n;
+    int rc;
+    if ((rc = s_open (cli, &n)) != 0) {
+        free (text);
+        return rc;
+    }
+    reconcile_view_t v = {cli, 0};
+    node_reconcile_t sum;
+    if (cli->json)
+        printf ("{\"mismatches\":[");
+    if (node_audit_reconcile (n, text, len, s_print_mismatch, &v, &sum) != 0) {
+        if (cli->json)
+            printf ("],\"ok\":false,\"error\":");
+        if (cli->json) {
+            s_json_str (stdout, node_error (n));
+            printf ("}\n");
+        }
+        rc = s_refused (n);
+    } else {
+        if (cli->json)
+            printf ("],\"ok\":%s,\"peer\":\"%s\",\"entries\":%" PRId64 ",\"sent\":%" PRId64
+                    ",\"received\":%" PRId64 "}\n",
+                    sum.mismatches ? "false" : "true", sum.peer, sum.entries, sum.sent, sum.received);
+        else
+            printf ("%s: %" PRId64 " entries of %s's signed log; %" PRId64 " sends to and %" PRId64
+                    " receipts from %s here; %d mismatch(es)\n",
+                    sum.mismatches ? "MISMATCH" : "ok", sum.entries, sum.peer, sum.sent, sum.received, sum.peer,
+                    sum.mismatches);
+        rc = sum.mismatches ? NODE_EXIT_MISMATCH : NODE_EXIT_OK;
+    }
+    free (text);
+    node_close (&n);
+    return rc;
+}
+
 static const char *s_audit_verify_help =
     "usage: cdx audit verify [--json] [--checkpoint]\n\n"
     "Check that the audit log is whole: every entry is chained to the one before by its\n"
@@ -1289,23 +1633,48 @@ static const char *s_audit_verify_help =
     "                 uncovered, and if not ok: problem, seq, reason\n"
     "Exit code 0 if the log is whole, 4 if not.\n";
 
+static const char *s_audit_export_help =
+    "usage: cdx audit export -o FILE\n\n"
+    "Write the whole audit log as JSON into FILE (created, mode 0600), signed with this node's\n"
+    "signing key, for a peer to reconcile against its own records (cdx audit reconcile FILE on\n"
+    "its side). The file is one JSON object: format (cdx-audit-export/1), org, sign_key,\n"
+    "exported, entries (as cdx audit --json), and last signature: Ed25519 over\n"
+    "\"cdx-audit-export\" NUL and every byte before the comma that opens \"signature\".\n"
+    "Needs the ig-officer role; the export is audited.\n";
+
+static const char *s_audit_reconcile_help =
+    "usage: cdx audit reconcile FILE [--json]\n\n"
+    "FILE is a peer's cdx audit export. Its signature is checked with the signing key pinned for\n"
+    "that peer (refused, exit 4, if it is not from a peer or was altered). Then, per dataset:\n"
+    "  this node's deliveries to the peer with a signed receipt   vs  the peer's receive entries\n"
+    "  the datasets this node received from the peer (or erased)  vs  the peer's deliver entries\n"
+    "and every mismatch is listed: sent-not-received, received-not-sent, hash-differs (the\n"
+    "content hash here is not the one the peer logged). An export is a snapshot: transfers\n"
+    "after it show as mismatches until a newer one. Needs the ig-officer role; audited.\n"
+    "  --json   one object: ok, peer, entries, sent, received, mismatches [{kind, from, to,\n"
+    "           dataset, object, our_hash, their_hash}]\n"
+    "Exit code 0 when nothing differs, 6 when something does, 4 if the export is refused.\n";
+
 static int cmd_audit (cli_t *cli, int argc, char **argv)
 {
     static const struct option opts[] = {COMMON_OPTS,
                                          {"since", required_argument, 0, 's'},
                                          {"until", required_argument, 0, 'u'},
-                                         {"org", required_argument, 0, 'o'},
+                                         {"org", required_argument, 0, 'g'},
                                          {"dataset", required_argument, 0, 'd'},
                                          {"user", required_argument, 0, 'U'},
                                          {"action", required_argument, 0, 'a'},
                                          {"decision", required_argument, 0, 'D'},
                                          {"csv", no_argument, 0, 'c'},
                                          {"checkpoint", no_argument, 0, 'k'},
+                                         {"output", required_argument, 0, 'o'},
                                          {0, 0, 0, 0}};
-    audit_view_t v = {cli, 0, INT64_MIN, INT64_MAX, NULL, NULL, NULL, NULL, NULL, 0};
+    const char *output = NULL;
+    audit_view_t v = {cli, 0, INT64_MIN, INT64_MAX, NULL, NULL, NULL, NULL, NULL, 0, NULL};
     int c, rc = 0, help = 0, filtered = 0, checkpoint = 0;
-    while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "o:", opts, NULL)) != -1) {
         switch (c) {
+        case 'o': output = optarg; break;
         case 's':
         case 'u':
             if (s_audit_date (optarg, c == 'u', c == 's' ? &v.since : &v.until) != 0) {
@@ -1315,7 +1684,7 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
             }
             filtered = 1;
             break;
-        case 'o': v.org = optarg; filtered = 1; break;
+        case 'g': v.org = optarg; filtered = 1; break;
         case 'd': v.dataset = optarg; filtered = 1; break;
         case 'U': v.user = optarg; filtered = 1; break;
         case 'a': v.action = optarg; filtered = 1; break;
@@ -1336,13 +1705,27 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
         }
     }
     int verify = argc - optind == 1 && strcmp (argv[optind], "verify") == 0;
+    int exporting = argc - optind == 1 && strcmp (argv[optind], "export") == 0;
+    int reconcile = argc - optind >= 1 && strcmp (argv[optind], "reconcile") == 0;
     if (help) {
-        if (verify) {
-            fputs (s_audit_verify_help, stdout);
+        if (verify || exporting || reconcile) {
+            fputs (verify ? s_audit_verify_help : exporting ? s_audit_export_help : s_audit_reconcile_help, stdout);
             return NODE_EXIT_OK;
         }
         s_common (cli, 'h', "audit", &rc);
         return rc;
+    }
+    if (exporting || reconcile) {
+        if (filtered || v.csv || checkpoint || (exporting && (!output || cli->json)) ||
+            (reconcile && (output || argc - optind != 2))) {
+            fprintf (stderr, "usage: cdx audit export -o FILE | cdx audit reconcile FILE [--json]\n");
+            return NODE_EXIT_USAGE;
+        }
+        return exporting ? s_audit_export (cli, output) : s_audit_reconcile (cli, argv[optind + 1]);
+    }
+    if (output) {
+        fprintf (stderr, "cdx audit: -o goes with export: cdx audit export -o FILE\n");
+        return s_usage ("audit");
     }
     if (argc - optind != (verify ? 1 : 0))
         return s_usage ("audit");
@@ -1364,6 +1747,14 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    /* A refusal is audited; an allowed read is not written into the log it
+       reads (two reads of an unchanged log must agree, and verifying must
+       not change the evidence it checks). */
+    if (!node_authorize (n, NODE_ROLE_IG, "audit-read", "audit log")) {
+        rc = s_refused (n);
+        node_close (&n);
+        return rc;
+    }
     if (v.csv)
         fputs (AUDIT_CSV_HEADER, stdout);
     else if (cli->json)
@@ -1738,6 +2129,25 @@ static const command_t s_commands[] = {
      "  --reason TEXT         recorded in DIR/authority.log\n"
      "directory -o FILE       sign a directory of every current certificate and every revocation, with\n"
      "                        the next serial; it expires in --days N (default 7) or at --expires TIME\n"},
+    {"user", cmd_user,
+     "user add LOGIN --role ROLE[,ROLE]\n       cdx user remove LOGIN [--role ROLE[,ROLE]]\n"
+     "       cdx user list [--json]",
+     "Manage local users (operating-system logins) and their roles.",
+     "Roles:\n"
+     "  admin        peers, users and subscriptions (changes to what this node trusts)\n"
+     "  publisher    cdx publish\n"
+     "  analyst      cdx export, with --purpose the dataset was published for\n"
+     "  ig-officer   cdx audit (review, verify, export, reconcile) and cdx retention\n"
+     "cdx init makes the account that ran it admin and nothing else: data roles are granted\n"
+     "explicitly, and every grant, removal and refusal is in the audit log.\n"
+     "  add LOGIN --role R      give LOGIN the roles R (adds to those it holds)\n"
+     "  remove LOGIN            remove LOGIN and all its roles\n"
+     "  remove LOGIN --role R   take the roles R away\n"
+     "  list [--json]           the users and their roles (admin or ig-officer)\n"
+     "add and remove need admin; the last admin cannot be removed.\n"
+     "CDX_USER=LOGIN in the environment makes a command act as LOGIN (for tests and demos);\n"
+     "it is honoured only when the real account is an admin of the node, else refused (exit 1).\n"
+     "Exit code 4 when refused for want of a role.\n"},
     {"run", cmd_run, "run [--bind ENDPOINT]", "Run the node in the foreground until SIGINT or SIGTERM.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
      "and verifies incoming ones. Logs to stderr. Commands run meanwhile (publish, subscribe,\n"
@@ -1778,11 +2188,23 @@ static const command_t s_commands[] = {
      "Shows bytes, rate and ETA on a terminal; quiet otherwise.\n"
      "  --timeout SECONDS   give up after this long (exit code 5); default: wait for ever\n"
      "Exit code 0 when done, 1 if the dataset or a delivery failed or expired.\n"},
+    {"retention", cmd_retention,
+     "retention set --from ORG --topic TOPIC PERIOD\n       cdx retention list [--json]",
+     "Set how long the content of received datasets is kept.",
+     "  set --from ORG --topic TOPIC PERIOD\n"
+     "        content of TOPIC received from ORG is destroyed PERIOD after it began to arrive:\n"
+     "        DAYS, or a number with s, m, h or d (90d, 36h, 30s). Applies to what is held\n"
+     "        already. Needs the ig-officer role.\n"
+     "  list [--json]   the periods set\n"
+     "The running node (cdx run) destroys the content (the sealed file and this node's wrapped\n"
+     "content key) and keeps the metadata with state erased; each erasure is audited (action\n"
+     "erase, rule retention.expired). Without a period, received content is kept.\n"},
     {"subscriptions", cmd_subscriptions, "subscriptions [--json]",
      "List subscriptions, as subscriber and as publisher.", "  --json   a JSON array\n"},
     {"datasets", cmd_datasets, "datasets [--json]", "List the datasets this node holds.",
      "One line per dataset: id, topic, version, publisher, bytes, class, state.\n"
-     "state is available once a received dataset is complete and verified.\n"
+     "state is available once a received dataset is complete and verified, erased once its\n"
+     "retention has ended (content destroyed, metadata kept: cdx retention).\n"
      "  --json   a JSON array of objects (id, topic, version, publisher, bytes, class, state,\n"
      "           agreement: the agreement it was received under, ...)\n"},
     {"deliveries", cmd_deliveries, "deliveries [--json]",
@@ -1793,13 +2215,18 @@ static const command_t s_commands[] = {
      "Failed, expired, superseded, cancelled: why.\n\n"
      "  --json   a JSON array: dataset, topic, version, subscriber, state, next_chunk, bytes_done,\n"
      "           bytes, rate (bytes/s), attempts, receipt, error, updated\n"},
-    {"export", cmd_export, "export (ID | --topic TOPIC [--version N] [--from ORG]) -o FILE",
+    {"export", cmd_export, "export (ID | --topic TOPIC [--version N] [--from ORG]) --purpose PURPOSE -o FILE",
      "Decrypt a dataset this node holds into FILE.",
      "  ID                  a dataset id from cdx datasets\n"
      "  --topic TOPIC       or: the newest version of TOPIC (--version N for another)\n"
      "  --from ORG          the publisher, where several publish the same topic\n"
      "  -o, --output FILE   where to write the plaintext (must not exist; mode 0600)\n"
-     "The content is verified against the publisher's signed hash; the export is audited.\n"},
+     "  --purpose PURPOSE   required: what the data is used for; it must be the purpose the\n"
+     "                      dataset was published for (commissioning, invoice-validation,\n"
+     "                      risk-stratification)\n"
+     "Needs the analyst role (cdx user add LOGIN --role analyst, run by an admin).\n"
+     "The content is verified against the publisher's signed hash; the export is audited,\n"
+     "allowed or refused, with the purpose claimed. Exit code 4 if refused (role, purpose).\n"},
     {"agreement", cmd_agreement,
      "agreement propose --ref REF --recipient ORG ... [-o FILE] | sign (REF | FILE) [-o FILE]\n"
      "                 | list [--json] | show REF [--json] | revoke REF [--reason TEXT]",
@@ -1834,7 +2261,9 @@ static const command_t s_commands[] = {
     {"audit", cmd_audit,
      "audit [--since DATE] [--until DATE] [--org ORG] [--dataset TEXT] [--user USER] [--action ACTION]\n"
      "                 [--decision allow|refuse] [--json | --csv]\n"
-     "       cdx audit verify [--checkpoint] [--json]",
+     "       cdx audit verify [--checkpoint] [--json]\n"
+     "       cdx audit export -o FILE\n"
+     "       cdx audit reconcile FILE [--json]",
      "Review the audit log, or verify that it is whole.",
      "Every publish, send, receive, refusal and export: seq, UTC time, actor (local user, or peer\n"
      "org and key fingerprint), action, object (dataset and version), peer, purpose claimed,\n"
@@ -1852,7 +2281,12 @@ static const command_t s_commands[] = {
      "cdx audit verify checks the hash chain and the node's signed checkpoints; it names the\n"
      "first entry edited, deleted, inserted or reordered, with its seq, and exits 4 (see\n"
      "cdx audit verify --help).\n"
-     "  --checkpoint        with verify: if the log is whole, sign a checkpoint of its last entry\n"},
+     "  --checkpoint        with verify: if the log is whole, sign a checkpoint of its last entry\n"
+     "cdx audit export -o FILE writes the log as signed JSON for a peer; cdx audit reconcile FILE\n"
+     "checks a peer's export and lists every dataset sent but not received, received but not\n"
+     "sent, or with another hash (exit 6 if any; see cdx audit reconcile --help).\n"
+     "All of cdx audit needs the ig-officer role. A refused read is audited; an allowed review\n"
+     "or verification is not written into the log it reads (exports and reconciliations are).\n"},
 };
 
 static const command_t *s_find (const char *name)

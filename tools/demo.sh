@@ -45,6 +45,13 @@ step "1. Three organisations create their nodes (keys in 0600 files, a SQLite st
 "$CDX" init --home "$D/ccg1" --org 04V --role ccg --name "Clinical Commissioning Group 04V" --endpoint "tcp://127.0.0.1:$(port)"
 "$CDX" init --home "$D/ccg2" --org 10Q --role ccg --name "Clinical Commissioning Group 10Q" --endpoint "tcp://127.0.0.1:$(port)"
 for n in csu ccg1 ccg2; do "$CDX" card --home "$D/$n" > "$D/$n.card"; done
+ME=$(id -un)
+echo "   roles: $ME made the nodes and is their admin; it grants the data roles explicitly"
+"$CDX" user add --home "$D/csu" "$ME" --role publisher,ig-officer
+for n in ccg1 ccg2; do
+    "$CDX" user add --home "$D/$n" "$ME" --role ig-officer
+    "$CDX" user add --home "$D/$n" analyst1 --role analyst
+done
 echo "   the CSU's identity card:"
 sed 's/^/     | /' "$D/csu.card"
 
@@ -100,8 +107,13 @@ if cmp -s -n 65536 "$D/apc.csv" "$D/ccg1/data/$id.sealed"; then die "received da
 ok "at rest, the received copy is ciphertext"
 
 step "7. Each CCG exports its copy and proves it matches what the CSU published"
+if "$CDX" export --purpose commissioning --home "$D/ccg1" "$id" -o "$D/refused.csv" 2>/dev/null; then
+    die "an export without the analyst role worked"
+fi
+ok "$ME (admin, ig-officer) may not export: analysts export, for a declared purpose (audited)"
 for n in ccg1 ccg2; do
-    "$CDX" export --home "$D/$n" "$id" -o "$D/$n-apc.csv"
+    # CDX_USER acts as another local user; honoured only for an admin (demo and tests).
+    CDX_USER=analyst1 "$CDX" export --purpose commissioning --home "$D/$n" "$id" -o "$D/$n-apc.csv"
     cmp "$D/apc.csv" "$D/$n-apc.csv" || die "$n copy differs"
     "$GEN" --verify "$D/$n-apc.csv" --class pseudonymised >/dev/null || die "$n copy is not a well-formed extract"
     ok "$n: sha256 $(sha256sum "$D/$n-apc.csv" | cut -c1-16) identical to the original, $(($(wc -l < "$D/$n-apc.csv") - 1)) rows"
@@ -199,5 +211,9 @@ for n in csu ccg1 ccg2; do
     echo "   --- $n"
     "$CDX" audit --home "$D/$n" | cut -c1-220
 done
+
+step "11. The CSU and a CCG reconcile their records: the CCG's signed audit export against the CSU's receipts"
+"$CDX" audit export --home "$D/ccg1" -o "$D/ccg1-audit.json"
+"$CDX" audit reconcile --home "$D/csu" "$D/ccg1-audit.json" || die "the records of 0DF and 04V differ"
 
 printf '\n\033[1mdemo: all checks passed\033[0m\n'

@@ -62,10 +62,18 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# grant NAME: the test's account, admin of the node it made, also takes the
+# data roles (cdx init makes it admin only).
+grant() {
+    "$CDX" user add --home "$T/$1" "$(id -un)" --role publisher,analyst,ig-officer >/dev/null ||
+        fail "user add on $1"
+}
+
 # make_node NAME ORG ROLE: a node home in $T/NAME listening on a free port.
 make_node() {
     "$CDX" init --home "$T/$1" --org "$2" --role "$3" --name "Test $3 $2" \
         --endpoint "tcp://127.0.0.1:$(free_port)" >/dev/null || fail "init $1"
+    grant "$1"
     "$CDX" card --home "$T/$1" > "$T/$1.card" || fail "card $1"
 }
 

@@ -18,6 +18,7 @@ now_ms() { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
 make_node_at() {
     "$CDX" init --home "$T/$1" --org "$2" --role "$3" --name "Test $3 $2" \
         --endpoint "$4" >/dev/null || fail "init $1"
+    grant "$1"
     "$CDX" card --home "$T/$1" > "$T/$1.card" || fail "card $1"
 }
 
@@ -170,7 +171,7 @@ log_count() { grep -c -E "$2" "$T/$1.log" 2>/dev/null || true; }
 # export_same NODE ID FILE: export ID at NODE and compare with FILE.
 export_same() {
     rm -f "$T/export.out"
-    "$CDX" export --home "$T/$1" "$2" -o "$T/export.out" >/dev/null || fail "export of $2 at $1"
+    "$CDX" export --purpose commissioning --home "$T/$1" "$2" -o "$T/export.out" >/dev/null || fail "export of $2 at $1"
     cmp -s "$3" "$T/export.out" || fail "exported $2 at $1 differs from $3"
     rm -f "$T/export.out"
 }

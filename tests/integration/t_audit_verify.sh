@@ -28,8 +28,8 @@ set +e
 "$CDX" peer add --home "$T/a" "$T/forged.card" >/dev/null 2>&1
 "$CDX" peer add --home "$T/a" "$T/junk.card" >/dev/null 2>&1
 set -e
-"$CDX" export --home "$T/a" --topic sus/apc/0 -o "$T/out0.csv" >/dev/null || fail export
-"$CDX" export --home "$T/a" --topic sus/apc/1 -o "$T/out1.csv" >/dev/null || fail export
+"$CDX" export --purpose commissioning --home "$T/a" --topic sus/apc/0 -o "$T/out0.csv" >/dev/null || fail export
+"$CDX" export --purpose commissioning --home "$T/a" --topic sus/apc/1 -o "$T/out1.csv" >/dev/null || fail export
 
 # The running node appends too, and checkpoints at start and stop; several
 # CLI processes append at the same moment.

@@ -13,6 +13,7 @@ make_node csu 0DF csu
 make_node ccg 04V ccg
 make_node late 10Q ccg
 pin csu ccg; pin ccg csu; pin csu late; pin late csu
+agree csu ccg "sus/*"; agree csu late "sus/*"
 start csu; start ccg
 "$CDX" subscribe --home "$T/ccg" --from 0DF --topic sus/daily --history 1 >/dev/null
 wait_until 20 subscription_active ccg 0DF sus/daily || fail "subscription not confirmed"
@@ -89,7 +90,7 @@ sys.exit(0 if v == list(range(1, 9)) else "versions held: %s" % v)' || fail "the
 for day in 1 2 3 4 5 6 7 8; do
     export_same ccg "$(cat "$T/day$day.id")" "$T/day$day.csv"
 done
-"$CDX" export --home "$T/ccg" --topic sus/daily -o "$T/newest.csv" >/dev/null || fail "export of the newest version"
+"$CDX" export --home "$T/ccg" --topic sus/daily --purpose commissioning -o "$T/newest.csv" >/dev/null || fail "export of the newest version"
 cmp -s "$T/day8.csv" "$T/newest.csv" || fail "the newest version is not day 8"
 store_clean csu || fail "csu store not clean"
 store_clean ccg || fail "ccg store not clean"

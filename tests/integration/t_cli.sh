@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 "$CDX" --help | grep -q "Exit codes" || fail "cdx --help lacks exit codes"
-for verb in init card peer peers run publish subscribe subscriptions datasets deliveries export agreement audit; do
+for verb in init card peer peers user run publish subscribe subscriptions datasets deliveries export agreement retention audit; do
     "$CDX" "$verb" --help | grep -q "usage: cdx $verb" || fail "cdx $verb --help"
 done
 set +e

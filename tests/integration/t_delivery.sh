@@ -23,7 +23,7 @@ id=$("$CDX" publish --home "$T/csu" --topic sus/apc --class pseudonymised --purp
 wait_until 30 is_available ccg1 "$id" || fail "ccg1 did not receive $id"
 wait_until 30 is_available ccg2 "$id" || fail "ccg2 did not receive $id"
 for n in ccg1 ccg2; do
-    "$CDX" export --home "$T/$n" "$id" -o "$T/$n.out" >/dev/null || fail "export at $n"
+    "$CDX" export --purpose commissioning --home "$T/$n" "$id" -o "$T/$n.out" >/dev/null || fail "export at $n"
     cmp -s "$T/extract.csv" "$T/$n.out" || fail "$n exported content differs"
     audit_has "$n" receive allow signature.verified || fail "$n audit lacks the verified receive"
     audit_has "$n" export allow local.export || fail "$n audit lacks the export"

@@ -39,13 +39,13 @@ hijack_receiving() {
     hostile hijack-receiving --other "$T/other" --out "$T/x1.content" > "$T/x1.out" || { cat "$T/x1.out"; return 1; }
     cat "$T/x1.out"
     id=$(sed -n 's/^dataset=//p' "$T/x1.out")
-    "$CDX" export --home "$T/victim" "$id" -o "$T/x1.export" >/dev/null && cmp -s "$T/x1.content" "$T/x1.export"
+    "$CDX" export --purpose commissioning --home "$T/victim" "$id" -o "$T/x1.export" >/dev/null && cmp -s "$T/x1.content" "$T/x1.export"
 }
 # (A dataset id belongs to one publisher and one manifest: SPEC 11.2 step 6.)
 hijack_receiving \
     || fail "EVIL can take over OTHER's dataset id in transfer"
 id=$(sed -n 's/^dataset=//p' "$T/x1.out")
-say "  then X is $(state_of "$id") at the victim; export: $("$CDX" export --home "$T/victim" "$id" -o "$T/x1.export" 2>&1 >/dev/null | head -n 1)"
+say "  then X is $(state_of "$id") at the victim; export: $("$CDX" export --purpose commissioning --home "$T/victim" "$id" -o "$T/x1.export" 2>&1 >/dev/null | head -n 1)"
 
 # An available dataset is answered with a RECEIPT only for its own
 # publisher and manifest.
@@ -63,13 +63,13 @@ hijack_own() {
     cat "$T/x3.out"
     [ "$(sqlite3 "$T/victim/store.db" "SELECT state FROM datasets WHERE id = '$own'")" = published ] &&
         [ "$(cksum < "$T/victim/data/$own.sealed")" = "$sum0" ] &&
-        "$CDX" export --home "$T/victim" "$own" -o "$T/own.export" >/dev/null && cmp -s "$T/own.csv" "$T/own.export"
+        "$CDX" export --purpose commissioning --home "$T/victim" "$own" -o "$T/own.export" >/dev/null && cmp -s "$T/own.csv" "$T/own.export"
 }
 # Not even the node's own published dataset can be taken over by id.
 hijack_own \
     || fail "EVIL can overwrite a dataset this node published"
 [ "$(sed -n 's/^dataset=//p' "$T/x3.out")" = "$own" ] || fail "EVIL did not learn the id from the OFFER"
-say "  then the victim's own X is $(state_of "$own"); sealed file $([ "$(cksum < "$T/victim/data/$own.sealed")" = "$sum0" ] && echo unchanged || echo changed); export: $("$CDX" export --home "$T/victim" "$own" -o "$T/own.export" 2>&1 >/dev/null | head -n 1)"
+say "  then the victim's own X is $(state_of "$own"); sealed file $([ "$(cksum < "$T/victim/data/$own.sealed")" = "$sum0" ] && echo unchanged || echo changed); export: $("$CDX" export --purpose commissioning --home "$T/victim" "$own" -o "$T/own.export" 2>&1 >/dev/null | head -n 1)"
 
 # One publisher holds at most 4 of the 64 incoming-transfer slots (SPEC
 # 11.2 step 9), so an honest publisher still gets in.

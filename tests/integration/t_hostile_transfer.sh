@@ -45,7 +45,7 @@ for name in big small empty; do
     id=$(id_of $name "$T/deliver.out")
     [ ${#id} -eq 32 ] || fail "no dataset id for $name"
     [ "$(state_of "$id")" = available ] || fail "$name dataset $id is '$(state_of "$id")', not available"
-    "$CDX" export --home "$T/victim" "$id" -o "$T/$name.export" >/dev/null || fail "export of $name"
+    "$CDX" export --purpose commissioning --home "$T/victim" "$id" -o "$T/$name.export" >/dev/null || fail "export of $name"
     cmp -s "$T/content.$name" "$T/$name.export" || fail "$name: exported content differs"
 done
 audit_has victim receive allow signature.verified || fail "no audit entry for the verified receive"
@@ -55,12 +55,12 @@ hostile chunk-errors --out "$T/content" --more "$T/ev2" --more "$T/ev3" --more "
 cat "$T/chunk.out"
 id=$(id_of recovered "$T/chunk.out")
 [ "$(state_of "$id")" = available ] || fail "the dataset re-offered after ERROR(CHUNK) is not available"
-"$CDX" export --home "$T/victim" "$id" -o "$T/recovered.export" >/dev/null || fail "export of the recovered dataset"
+"$CDX" export --purpose commissioning --home "$T/victim" "$id" -o "$T/recovered.export" >/dev/null || fail "export of the recovered dataset"
 cmp -s "$T/content.recovered" "$T/recovered.export" || fail "recovered: exported content differs"
 for name in hash hash-empty; do
     id=$(id_of $name "$T/chunk.out")
     [ "$(state_of "$id")" = failed ] || fail "$name: dataset is '$(state_of "$id")', not failed"
-    "$CDX" export --home "$T/victim" "$id" -o "$T/x" >/dev/null 2>&1 && fail "$name: a failed dataset exported"
+    "$CDX" export --purpose commissioning --home "$T/victim" "$id" -o "$T/x" >/dev/null 2>&1 && fail "$name: a failed dataset exported"
 done
 audit_has victim receive refuse chunk.authentication || fail "no audit entry for ERROR(CHUNK)"
 audit_has victim receive refuse content.hash || fail "no audit entry for ERROR(HASH)"

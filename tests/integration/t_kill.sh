@@ -24,7 +24,7 @@ while [ $i -lt 6 ]; do
     start "$victim"
 done
 wait_until 90 is_available ccg "$id" || fail "dataset never completed after the kills"
-"$CDX" export --home "$T/ccg" "$id" -o "$T/out" >/dev/null
+"$CDX" export --purpose commissioning --home "$T/ccg" "$id" -o "$T/out" >/dev/null
 cmp -s "$T/big.csv" "$T/out" || fail "content differs after resumption"
 n=$("$CDX" datasets --json --home "$T/ccg" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 [ "$n" = 1 ] || fail "receiver holds $n datasets, expected exactly 1"

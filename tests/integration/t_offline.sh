@@ -22,6 +22,6 @@ sleep 1
 start ccg
 wait_until 30 is_available ccg "$id" || fail "not delivered after the subscriber came back"
 wait_until 20 is_delivered csu "$id" 04V || fail "no receipt"
-"$CDX" export --home "$T/ccg" "$id" -o "$T/out.csv" >/dev/null
+"$CDX" export --purpose commissioning --home "$T/ccg" "$id" -o "$T/out.csv" >/dev/null
 cmp -s "$T/data.csv" "$T/out.csv" || fail "content differs"
 say ok

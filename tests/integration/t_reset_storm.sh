@@ -25,6 +25,7 @@ pport=$(free_port); rport=$(free_port)
 make_node csu 0DF csu
 make_node_at ccg 04V ccg "tcp://127.0.0.1:$pport"
 pin csu ccg; pin ccg csu
+agree csu ccg "storm"
 proxy_start link "$pport" "$rport"
 start_bind ccg "tcp://127.0.0.1:$rport"
 start csu

@@ -58,7 +58,7 @@ wait_until 120 ds_available ccg "$id2" || fail "the interrupted dataset did not 
 wait_until 30 ds_available ccg "$id3" || fail "the queued dataset did not arrive after the rotation"
 for v in 1 2 3; do
     eval id=\$id$v
-    "$CDX" export --home "$T/ccg" "$id" -o "$T/out$v.csv" >/dev/null || fail "export v$v after the rotation"
+    "$CDX" export --home "$T/ccg" "$id" --purpose commissioning -o "$T/out$v.csv" >/dev/null || fail "export v$v after the rotation"
     cmp -s "$T/v$v.csv" "$T/out$v.csv" || fail "v$v differs"
 done
 wait_until 20 is_delivered csu "$id3" 04V || fail "no receipt signed with the new key"

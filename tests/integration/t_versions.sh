@@ -18,8 +18,8 @@ id1=$("$CDX" publish --home "$T/csu" --topic apc --class aggregate --purpose com
 id2=$("$CDX" publish --home "$T/csu" --topic apc --class aggregate --purpose commissioning "$T/v2.csv")
 "$CDX" wait --home "$T/ccg" "$id2" --timeout 30 || fail "cdx wait for version 2 at the subscriber"
 "$CDX" wait --home "$T/csu" "$id2" --timeout 30 || fail "cdx wait for the delivery at the publisher"
-"$CDX" export --home "$T/ccg" --topic apc --version 1 -o "$T/e1" >/dev/null || fail "export --version 1"
-"$CDX" export --home "$T/ccg" --topic apc -o "$T/e2" >/dev/null || fail "export newest"
+"$CDX" export --purpose commissioning --home "$T/ccg" --topic apc --version 1 -o "$T/e1" >/dev/null || fail "export --version 1"
+"$CDX" export --purpose commissioning --home "$T/ccg" --topic apc -o "$T/e2" >/dev/null || fail "export newest"
 cmp -s "$T/v1.csv" "$T/e1" && cmp -s "$T/v2.csv" "$T/e2" || fail "export by topic/version gave the wrong content"
 set +e
 "$CDX" wait --home "$T/ccg" 00000000000000000000000000000000 --timeout 0.5 2>/dev/null; rc=$?

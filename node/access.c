@@ -1,0 +1,306 @@
+/*  access.c: who may do what on this node (local access control).
+
+    Local users are operating-system accounts: the login running the
+    command (getpwuid (geteuid ())). Each holds zero or more roles, kept in
+    the store's users table:
+
+      admin       peers, users, subscriptions (and, later, agreements and
+                  keys): changes to what this node trusts and who uses it
+      publisher   publish datasets
+      analyst     export (decrypt) datasets, for a declared purpose
+      ig-officer  read, verify, export and reconcile the audit log; set
+                  the retention of received datasets
+
+    cdx init makes the account that ran it admin and nothing else: holding
+    the node's keys is not a reason to see patient data (Caldicott 4,
+    need-to-know), so data roles are granted explicitly, by an admin, and
+    each grant is in the audit log.
+
+    Every refusal is audited with the rule that decided (role.missing,
+    export.purpose, user.override, ...) and an actor "user:LOGIN (ROLES)";
+    an action that is allowed is audited by the operation itself, with
+    the actor "user:LOGIN (ROLE)" naming the role it was allowed under.
+
+    CDX_USER=LOGIN (tests and the demo) makes a command act as LOGIN with
+    LOGIN's roles, but only when the real account is an admin of this node:
+    a user who is not an admin gets a refusal (audited), never the roles of
+    another. An admin can grant themselves any role anyway, so the
+    override gives an admin nothing they could not already do, audited.
+
+    What this is not: a defence against someone who can write the store
+    file or read the key files (file permissions are); it is the control
+    and the accountability for users who share a node home (SECURITY.md).
+
+    Not for: the table's SQL (store.c), the command line (tools/cdx.c).
+*/
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node_internal.h"
+
+static const struct {
+    unsigned bit;
+    const char *name;
+} s_roles[] = {
+    {NODE_ROLE_ADMIN, "admin"},
+    {NODE_ROLE_PUBLISHER, "publisher"},
+    {NODE_ROLE_ANALYST, "analyst"},
+    {NODE_ROLE_IG, "ig-officer"},
+};
+#define S_NROLES (sizeof s_roles / sizeof s_roles[0])
+
+const char *node_role_name (unsigned role)
+{
+    for (size_t i = 0; i < S_NROLES; i++)
+        if (s_roles[i].bit == role) return s_roles[i].name;
+    return "?";
+}
+
+int node_roles_parse (const char *text, unsigned *out)
+{
+    *out = 0;
+    if (!text) return -1;
+    const char *p = text;
+    while (*p) {
+        size_t len = strcspn (p, ",");
+        size_t i;
+        for (i = 0; i < S_NROLES; i++)
+            if (strlen (s_roles[i].name) == len && strncmp (p, s_roles[i].name, len) == 0) break;
+        if (i == S_NROLES) return -1;
+        *out |= s_roles[i].bit;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return *out ? 0 : -1;
+}
+
+void node_roles_format (unsigned roles, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < S_NROLES; i++) {
+        if (!(roles & s_roles[i].bit)) continue;
+        int w = snprintf (buf + used, cap - used, "%s%s", used ? "," : "", s_roles[i].name);
+        if (w < 0 || (size_t)w >= cap - used) return;
+        used += (size_t)w;
+    }
+}
+
+/* The real login of this process. */
+static void s_real_login (char *buf, size_t cap)
+{
+    struct passwd *pw = getpwuid (geteuid ());
+    if (pw && pw->pw_name)
+        snprintf (buf, cap, "%s", pw->pw_name);
+    else
+        snprintf (buf, cap, "uid%ld", (long)geteuid ());
+}
+
+/* Roles of LOGIN from the store: 0 if it holds none; -1 on a store error
+   or a roles column this cdx cannot read. */
+static int s_roles_of (node_t *n, const char *login, unsigned *roles)
+{
+    store_user_t u;
+    *roles = 0;
+    int r = store_user_get (n->store, login, &u);
+    if (r == STORE_NOTFOUND) return 0;
+    if (r != 0) return node_fail (n, "%s", store_error (n->store));
+    if (node_roles_parse (u.roles, roles) != 0)
+        return node_fail (n, "stored roles of %s (\"%s\") are not roles this cdx knows", login,
+                          u.roles);
+    return 0;
+}
+
+int node_identify (node_t *n)
+{
+    char real[sizeof n->login];
+    s_real_login (real, sizeof real);
+    unsigned real_roles;
+    if (s_roles_of (n, real, &real_roles) != 0) return -1;
+    snprintf (n->login, sizeof n->login, "%s", real);
+    n->roles = real_roles;
+    const char *as = getenv ("CDX_USER");
+    if (!as || !*as || strcmp (as, real) == 0) return 0;
+    if (!(real_roles & NODE_ROLE_ADMIN)) {
+        char held[64], actor[sizeof n->login + 80];
+        node_roles_format (real_roles, held, sizeof held);
+        snprintf (actor, sizeof actor, "user:%s (%s)", real, held[0] ? held : "no role");
+        node_fail (n,
+                   "CDX_USER=%s: acting as another user is only for an admin of this node, and %s "
+                   "is not one",
+                   as, real);
+        char why[NODE_ERR_MAX];
+        snprintf (why, sizeof why, "%s", n->err);
+        node_audit (n, actor, "act-as", as, "", "refuse", "user.override", "%s", why);
+        snprintf (n->err, sizeof n->err, "%s", why);
+        n->refused = 1;
+        return -1;
+    }
+    if (strlen (as) >= sizeof n->login) return node_fail (n, "CDX_USER is too long");
+    snprintf (n->login, sizeof n->login, "%s", as);
+    return s_roles_of (n, as, &n->roles);
+}
+
+const char *node_login (const node_t *n)
+{
+    return n->login;
+}
+
+unsigned node_roles (const node_t *n)
+{
+    return n->roles;
+}
+
+void node_actor (const node_t *n, unsigned role, char *buf, size_t cap)
+{
+    char held[64];
+    if (role)
+        snprintf (held, sizeof held, "%s", node_role_name (role));
+    else
+        node_roles_format (n->roles, held, sizeof held);
+    snprintf (buf, cap, "user:%s (%s)", n->login, held[0] ? held : "no role");
+}
+
+/* The role in ANY that the user holds (the first in s_roles order), or 0. */
+static unsigned s_held (const node_t *n, unsigned any)
+{
+    for (size_t i = 0; i < S_NROLES; i++)
+        if (any & n->roles & s_roles[i].bit) return s_roles[i].bit;
+    return 0;
+}
+
+unsigned node_authorize (node_t *n, unsigned any, const char *action, const char *object)
+{
+    unsigned held = s_held (n, any);
+    if (held) return held;
+    char need[64], actor[sizeof n->login + 80], first[24];
+    node_roles_format (any, need, sizeof need);
+    snprintf (first, sizeof first, "%s", need);
+    first[strcspn (first, ",")] = 0;
+    node_actor (n, 0, actor, sizeof actor);
+    node_fail (
+        n,
+        "%s needs the %s role%s, which %s does not hold; an admin of this node can grant it: "
+        "cdx user add %s --role %s",
+        action, need, strchr (need, ',') ? " (any of them)" : "", n->login, n->login, first);
+    char why[NODE_ERR_MAX];
+    snprintf (why, sizeof why, "%s", n->err);
+    node_audit (n, actor, action, object, "", "refuse", "role.missing", "%s", why);
+    snprintf (n->err, sizeof n->err, "%s", why);
+    n->refused = 1;
+    return 0;
+}
+
+/* ---- export policy ----------------------------------------------------------- */
+
+const char *node_export_allowed (node_t *n, const store_dataset_t *d, const char *purpose)
+{
+    /* Caldicott 1: justify the purpose. The dataset was published for one
+       purpose, and that is the only one it may be used for here. The
+       agreements work adds a second condition at this point: that the
+       data sharing agreement the dataset came under is in force and
+       covers PURPOSE. Keep every export rule in this one function. */
+    if (!purpose || !*purpose) {
+        node_fail (n,
+                   "export of %s needs a declared purpose: --purpose %s (the purpose it was "
+                   "published for)",
+                   d->id, d->purpose);
+        return "export.purpose";
+    }
+    if (strcmp (purpose, d->purpose) != 0) {
+        node_fail (n, "purpose %s is not covered: %s v%lld was published for %s only", purpose,
+                   d->topic, (long long)d->version, d->purpose);
+        return "export.purpose";
+    }
+    return NULL;
+}
+
+/* ---- managing users ---------------------------------------------------------- */
+
+typedef struct {
+    const char *except;
+    int admins;
+} s_admins_t;
+
+static int s_count_admins (const store_user_t *u, void *arg)
+{
+    s_admins_t *a = arg;
+    unsigned roles;
+    if (strcmp (u->login, a->except) != 0 && node_roles_parse (u->roles, &roles) == 0 &&
+        (roles & NODE_ROLE_ADMIN))
+        a->admins++;
+    return 0;
+}
+
+static int s_valid_login (const char *login)
+{
+    size_t len = strlen (login);
+    if (len == 0 || len > 64) return 0;
+    for (const char *p = login; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-' || (*p == '$' && p[1] == 0)))
+            return 0;
+    return login[0] != '-';
+}
+
+int node_user_set (node_t *n, const char *login, unsigned add, unsigned remove, int drop)
+{
+    if (!node_authorize (n, NODE_ROLE_ADMIN, drop || remove ? "user-remove" : "user-add", login))
+        return -1;
+    char actor[sizeof n->login + 80];
+    node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
+    if (!login || !s_valid_login (login))
+        return node_fail (n, "%s is not a login name (letters, digits, . _ -)",
+                          login ? login : "(none)");
+    store_user_t u;
+    memset (&u, 0, sizeof u);
+    unsigned before = 0;
+    int r = store_user_get (n->store, login, &u);
+    if (r < 0) return node_fail (n, "%s", store_error (n->store));
+    if (r == STORE_NOTFOUND && (drop || remove))
+        return node_fail (n, "%s is not a local user of this node: cdx user list shows them",
+                          login);
+    if (r == 0 && node_roles_parse (u.roles, &before) != 0) before = 0;
+    unsigned after = drop ? 0 : (before | add) & ~remove;
+    if ((before & NODE_ROLE_ADMIN) && !(after & NODE_ROLE_ADMIN)) {
+        s_admins_t a = {login, 0};
+        if (store_user_each (n->store, s_count_admins, &a) < 0)
+            return node_fail (n, "%s", store_error (n->store));
+        if (a.admins == 0) {
+            node_fail (n, "%s is the last admin of this node: add another admin first", login);
+            char why[NODE_ERR_MAX];
+            snprintf (why, sizeof why, "%s", n->err);
+            node_audit (n, actor, "user-remove", login, "", "refuse", "user.last-admin", "%s", why);
+            snprintf (n->err, sizeof n->err, "%s", why);
+            n->refused = 1;
+            return -1;
+        }
+    }
+    char was[64], now[64];
+    node_roles_format (before, was, sizeof was);
+    node_roles_format (after, now, sizeof now);
+    if (store_begin (n->store) != 0) return node_fail (n, "%s", store_error (n->store));
+    if (after == 0)
+        r = store_user_remove (n->store, login);
+    else {
+        snprintf (u.login, sizeof u.login, "%s", login);
+        snprintf (u.roles, sizeof u.roles, "%s", now);
+        snprintf (u.added_by, sizeof u.added_by, "%s", n->login);
+        r = store_user_put (n->store, &u);
+    }
+    if (r != 0 ||
+        node_audit (n, actor, after ? "user-add" : "user-remove", login, "", "allow", "local.admin",
+                    "roles of %s: %s -> %s", login, was[0] ? was : "none",
+                    now[0] ? now : "none (removed)") != 0 ||
+        store_commit (n->store) != 0) {
+        node_fail (n, "cannot change user %s: %s", login, store_error (n->store));
+        store_rollback (n->store);
+        return -1;
+    }
+    if (strcmp (login, n->login) == 0) n->roles = after;
+    return 0;
+}
