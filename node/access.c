@@ -38,9 +38,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "node_internal.h"
+#include "policy.h"
 
 static const struct {
     unsigned bit;
@@ -200,10 +202,10 @@ unsigned node_authorize (node_t *n, unsigned any, const char *action, const char
 const char *node_export_allowed (node_t *n, const store_dataset_t *d, const char *purpose)
 {
     /* Caldicott 1: justify the purpose. The dataset was published for one
-       purpose, and that is the only one it may be used for here. The
-       agreements work adds a second condition at this point: that the
-       data sharing agreement the dataset came under is in force and
-       covers PURPOSE. Keep every export rule in this one function. */
+       purpose, and that is the only one it may be used for here; and data
+       received from another organisation needs a data sharing agreement
+       in force that covers it and PURPOSE. Keep every export rule in this
+       one function. */
     if (!purpose || !*purpose) {
         node_fail (n,
                    "export of %s needs a declared purpose: --purpose %s (the purpose it was "
@@ -215,6 +217,32 @@ const char *node_export_allowed (node_t *n, const store_dataset_t *d, const char
         node_fail (n, "purpose %s is not covered: %s v%lld was published for %s only", purpose,
                    d->topic, (long long)d->version, d->purpose);
         return "export.purpose";
+    }
+    /* Data received from another organisation: the agreement it came
+       under must still be in force and cover this use, as when it was
+       accepted (policy.c, at the receiving end). */
+    if (strcmp (d->publisher, n->self.org) != 0) {
+        proto_manifest_t *m = malloc (sizeof *m);
+        if (!m) {
+            node_fail (n, "out of memory");
+            return "export.error";
+        }
+        if (proto_manifest_decode (d->manifest, d->manifest_len, m) != PROTO_OK) {
+            free (m);
+            node_fail (n, "the stored manifest of %s does not decode", d->id);
+            return "export.error";
+        }
+        policy_request_t q = {POLICY_RECEIVE, d->publisher, n->self.org, d->topic, d->class_,
+                              purpose, m->legal_basis, m->opt_out, "", (int64_t)time (NULL)};
+        policy_decision_t dec;
+        policy_decide (n->store, &q, &dec);
+        free (m);
+        if (!dec.allow) {
+            static char rule[sizeof dec.rule];
+            snprintf (rule, sizeof rule, "%s", dec.rule);
+            node_fail (n, "export of %s refused: %s", d->id, dec.reason);
+            return rule;
+        }
     }
     return NULL;
 }

@@ -175,6 +175,8 @@ out:
 
 int node_agreement_propose (node_t *n, const node_agreement_t *o)
 {
+    if (!node_authorize (n, NODE_ROLE_ADMIN, "agreement-propose", o->ref ? o->ref : ""))
+        return -1;
     static const char *const classes[] = {"aggregate", "pseudonymised", "identifiable", NULL};
     static const char *const purposes[] = {"commissioning", "invoice-validation", "risk-stratification", NULL};
     if (!o->ref || !*o->ref)
@@ -256,6 +258,8 @@ out:
 
 int node_agreement_import (node_t *n, const uint8_t *msg, size_t len, int sign, char *ref_out)
 {
+    if (!node_authorize (n, NODE_ROLE_ADMIN, sign ? "agreement-sign" : "agreement-import", "file"))
+        return -1;
     proto_msg_t *m = malloc (sizeof *m);
     store_agreement_t *got = malloc (sizeof *got);
     int rc = -1, changed;
@@ -280,6 +284,8 @@ out:
 
 int node_agreement_sign (node_t *n, const char *ref)
 {
+    if (!node_authorize (n, NODE_ROLE_ADMIN, "agreement-sign", ref))
+        return -1;
     store_agreement_t *a = malloc (sizeof *a);
     int rc = -1, changed;
     if (!a)
@@ -321,6 +327,8 @@ int node_agreement_mark_revoked (node_t *n, store_agreement_t *a, const char *by
 
 int node_agreement_revoke (node_t *n, const char *ref, const char *reason)
 {
+    if (!node_authorize (n, NODE_ROLE_ADMIN, "agreement-revoke", ref))
+        return -1;
     store_agreement_t *a = malloc (sizeof *a);
     int rc = -1;
     if (!a)

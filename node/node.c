@@ -466,6 +466,8 @@ int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
 
 int node_keys_rotate (node_t *n, char *card_out, size_t cap)
 {
+    if (!node_authorize (n, NODE_ROLE_ADMIN, "keys-rotate", "keys"))
+        return -1;
     if (node_running (n))
         return node_fail (n, "the node is running: stop it (cdx run) before rotating its keys");
     char actor[80];

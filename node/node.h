@@ -281,9 +281,9 @@ unsigned node_authorize (node_t *n, unsigned any, const char *action, const char
 
 /* The export rules, all in one place: NULL if PURPOSE may be used for
    dataset D, else the name of the rule that refuses (node_error says
-   why). Today: a purpose is declared and it is the one D was published
-   for. The data sharing agreements work adds here: D's agreement is in
-   force and covers PURPOSE. */
+   why): a purpose is declared and it is the one D was published for; for
+   data received from another organisation, an agreement with its
+   publisher is in force today and covers D and PURPOSE (policy.c). */
 const char *node_export_allowed (node_t *n, const store_dataset_t *d, const char *purpose);
 
 /* Admin only. Adds the roles ADD to LOGIN (creating the user) and takes

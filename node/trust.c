@@ -65,6 +65,8 @@ int node_authority_key (node_t *n, uint8_t pk[32], char *name, size_t cap)
 
 int node_trust_authority (node_t *n, const char *text, size_t len)
 {
+    if (!node_authorize (n, NODE_ROLE_ADMIN, "trust", "authority"))
+        return -1;
     char actor[80];
     s_actor (actor, sizeof actor);
     cert_authority_t a;
@@ -196,6 +198,9 @@ static int s_put_certified (node_t *n, const cert_t *c, const char *actor, const
 int node_directory_import (node_t *n, const char *text, size_t len, const char *from,
                            node_directory_result_t *result)
 {
+    /* From a file, an operator's act (admin); from a peer, the node's own. */
+    if ((!from || strcmp (from, "file") == 0) && !node_authorize (n, NODE_ROLE_ADMIN, "directory-import", "file"))
+        return -1;
     char actor[80];
     if (from && strcmp (from, "file") != 0)
         snprintf (actor, sizeof actor, "peer:%s", from);

@@ -48,4 +48,14 @@ v = {d["id"]: d for d in json.load(sys.stdin)}
 assert v[sys.argv[1]]["version"] == 2 and v[sys.argv[1]]["publisher"] == "0DF", v
 assert v[sys.argv[1]]["class"] == "pseudonymised"
 assert v[sys.argv[1]]["agreement"] == "DSA-0DF-04V-1", v' "$id2" || fail "version 2 metadata wrong"
+
+# Data received under an agreement is exported only while that agreement
+# is in force: once 04V revokes it, its analyst's export is refused and the
+# refusal audited with the policy's rule.
+"$CDX" agreement revoke --home "$T/ccg1" DSA-0DF-04V-1 --reason "test: ended early" >/dev/null ||
+    fail "revoke at ccg1"
+rc=0; "$CDX" export --purpose commissioning --home "$T/ccg1" "$id" -o "$T/after.out" 2>"$T/err" >/dev/null || rc=$?
+[ $rc -eq 4 ] || fail "an export under a revoked agreement was not refused with exit code 4 (got $rc)"
+[ ! -e "$T/after.out" ] || fail "a refused export wrote a file"
+audit_has ccg1 export refuse policy.agreement-revoked || fail "the refused export is not audited with its rule"
 say ok
