@@ -46,8 +46,13 @@ offer --topic out/t --expect policy.topic \
     --case 'id/t|{"class":"identifiable","legal_basis":"s251","opt_out":"not-identifiable"}|policy.opt-out' \
     --case 'id/t|{"class":"identifiable","legal_basis":"s251","opt_out":"statutory-exemption"}|policy.opt-out' ||
     fail "an OFFER breaking a rule was not refused with that rule"
-sqlite3 "$T/victim/store.db" "UPDATE peers SET revoked = 1000 WHERE org = 'EVL'"    # stands in for a certificate
-offer --topic evl/t --expect policy.peer-revoked || fail "policy.peer-revoked"
+# A revoked peer (set in the store as a directory would): the trust layer
+# refuses its connection at the door (ZAP, trust.revoked), before any OFFER
+# can be read. A peer whose certificate ended: its OFFER is refused by the
+# policy (policy.peer-expired).
+sqlite3 "$T/victim/store.db" "UPDATE peers SET revoked = 1000 WHERE org = 'EVL'"    # stands in for a directory
+offer --topic evl/t --expect policy.peer-revoked >/dev/null 2>&1 && fail "a revoked peer's OFFER was answered"
+audit_has victim connect refuse trust.revoked || fail "the revoked peer was not refused at the door"
 sqlite3 "$T/victim/store.db" "UPDATE peers SET revoked = 0, not_after = 1000 WHERE org = 'EVL'"
 offer --topic evl/t --expect policy.peer-expired || fail "policy.peer-expired"
 sqlite3 "$T/victim/store.db" "UPDATE peers SET not_after = 0 WHERE org = 'EVL'"
@@ -60,7 +65,7 @@ for rule in sys.argv[1:]:
 e = [e for e in log if e["rule"] == "policy.purpose"]
 assert e[0]["purpose"] == "risk-stratification", "the refusal does not record the purpose claimed"
 ' no-agreement topic agreement-expired agreement-revoked class purpose legal-basis opt-out \
-  peer-revoked peer-expired || fail "refusals not audited as they should be"
+  peer-expired || fail "refusals not audited as they should be"
 [ "$(sqlite3 "$T/victim/store.db" 'SELECT count(*) FROM datasets')" -eq 0 ] || fail "a refused OFFER was stored"
 
 # Within the agreement: accepted; revoked mid-transfer: the receiver stops it.

@@ -88,9 +88,17 @@ refused policy.dspt "$(pub dspt/t --class pseudonymised --purpose commissioning)
 assure csu ccg
 
 # 7. The peer revoked or its certificate expired (set in the store as a
-#    certificate would; TEST SETUP ONLY, see lib.sh assure).
+#    directory would; TEST SETUP ONLY, see lib.sh assure). A revoked peer
+#    is barred by the trust layer before the policy is asked: its session
+#    closed, deliveries to it held, not failed (trust.revoked; t_trust
+#    covers the rest). A peer whose certificate ended: the policy fails the
+#    delivery (policy.peer-expired).
+held() {
+    wait_until 20 audit_has csu hold refuse "$1" || fail "delivery $2 not held by $1"
+    [ "$(dataset_state ccg "$2")" = none ] || fail "$2 reached the subscriber despite $1"
+}
 sqlite3 "$T/csu/store.db" "UPDATE peers SET revoked = 1000 WHERE org = '04V'"
-refused policy.peer-revoked "$(pub agg/t --class aggregate --purpose commissioning)"
+held trust.revoked "$(pub agg/t --class aggregate --purpose commissioning)"
 sqlite3 "$T/csu/store.db" "UPDATE peers SET revoked = 0, not_after = 1000 WHERE org = '04V'"
 refused policy.peer-expired "$(pub agg/t --class aggregate --purpose commissioning)"
 sqlite3 "$T/csu/store.db" "UPDATE peers SET not_after = 0 WHERE org = '04V'"
