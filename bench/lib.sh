@@ -93,13 +93,21 @@ pctl() { sort -g "$2" | awk -v p="$1" '{ v[NR] = $1 } END { i = int(p * NR / 100
 # A free TCP port on loopback, below the kernel's ephemeral range: a port
 # from that range, free now, can be taken by the source port of any outgoing
 # connection (33 nodes make many) before the node that was given it listens.
+# A port is bound only when its node starts, so the ports handed out are
+# remembered in $W/ports and never handed out twice.
 free_port() {
-    $PY - <<'PY'
-import random, socket
+    $PY - "$W/ports" <<'PY'
+import random, socket, sys
 lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 lo, hi = (10000, lo - 1) if lo > 12000 else (1024, lo - 1)
+try:
+    given = set(int(x) for x in open(sys.argv[1]).read().split())
+except OSError:
+    given = set()
 for _ in range(1000):
     p = random.randint(lo, hi)
+    if p in given:
+        continue
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", p))
@@ -107,6 +115,7 @@ for _ in range(1000):
         continue
     finally:
         s.close()
+    open(sys.argv[1], "a").write("%d\n" % p)
     print(p)
     break
 else:
@@ -141,11 +150,12 @@ pin() {
     "$CDX" peers --json --home "$W/$2" | grep -q "\"org\":\"$o1\"" || return 0
     for pair in "$1:$2:$o2" "$2:$1:$o1"; do
         a=${pair%%:*} rest=${pair#*:}; b=${rest%%:*} rcp=${rest#*:}
-        "$CDX" agreement propose --home "$W/$a" --ref "BENCH-$a-$b" --recipient "$rcp" --provider-ig bench \
+        f=$(printf '%s-%s' "$a" "$b" | tr -c 'A-Za-z0-9-' '_')   # names may hold a /
+        "$CDX" agreement propose --home "$W/$a" --ref "BENCH-$f" --recipient "$rcp" --provider-ig bench \
             --recipient-ig bench --topics "*" --class aggregate --purposes commissioning --art6 "6(1)(e)" \
-            --opt-out not-required --end now+30d -o "$W/$a-$b.dsa" >/dev/null &&
-        "$CDX" agreement sign --home "$W/$b" "$W/$a-$b.dsa" -o "$W/$a-$b.dsa2" >/dev/null &&
-        "$CDX" agreement sign --home "$W/$a" "$W/$a-$b.dsa2" >/dev/null || die "agreement $a -> $b"
+            --opt-out not-required --end now+30d -o "$W/$f.dsa" >/dev/null &&
+        "$CDX" agreement sign --home "$W/$b" "$W/$f.dsa" -o "$W/$f.dsa2" >/dev/null &&
+        "$CDX" agreement sign --home "$W/$a" "$W/$f.dsa2" >/dev/null || die "agreement $a -> $b"
     done
 }
 # start_node NAME: cdx run in the background; its pid in $W/NAME.pid.

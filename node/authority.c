@@ -46,17 +46,6 @@ typedef struct {
     size_t errlen;
 } auth_t;
 
-static int s_err (char *err, size_t errlen, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
-static int s_err (char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start (ap, fmt);
-        vsnprintf (err, errlen, fmt, ap);
-        va_end (ap);
-    }
-    return -1;
-}
 
 static int s_path (char *buf, size_t cap, const char *home, const char *rel)
 {
@@ -152,7 +141,7 @@ static int s_save_serials (auth_t *a)
     int n = snprintf (text, sizeof text, "cert %" PRIu64 "\ndirectory %" PRIu64 "\n", a->cert_serial,
                       a->dir_serial);
     if (s_path (path, sizeof path, a->home, "serials") != 0 || s_write_file (path, text, (size_t) n, 0600, 0) != 0)
-        return s_err (a->err, a->errlen, "cannot record serials in %s: %s", a->home, strerror (errno));
+        return node_errf (a->err, a->errlen, "cannot record serials in %s: %s", a->home, strerror (errno));
     return 0;
 }
 
@@ -172,44 +161,44 @@ static int s_open (auth_t *a, const char *home, char *err, size_t errlen)
     a->err = err;
     a->errlen = errlen;
     if (!home || !*home)
-        return s_err (err, errlen, "no authority home given: use --home DIR");
+        return node_errf (err, errlen, "no authority home given: use --home DIR");
     snprintf (a->home, sizeof a->home, "%s", home);
     char path[NODE_PATH_MAX];
     if (s_path (path, sizeof path, home, "authority.key") != 0 || access (path, F_OK) != 0)
-        return s_err (err, errlen, "no authority at %s: run cdx authority init --home %s first", home, home);
+        return node_errf (err, errlen, "no authority at %s: run cdx authority init --home %s first", home, home);
     char lock[NODE_PATH_MAX];
     s_path (lock, sizeof lock, home, "lock");
     a->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (a->lock_fd < 0 || flock (a->lock_fd, LOCK_EX) != 0)
-        return s_err (err, errlen, "cannot lock %s: %s", lock, strerror (errno));
+        return node_errf (err, errlen, "cannot lock %s: %s", lock, strerror (errno));
     a->key = cx_keypair_load (path, CX_KEY_SIGN);
     if (!a->key) {
-        s_err (err, errlen, "%s", cx_error ());
+        node_errf (err, errlen, "%s", cx_error ());
         goto fail;
     }
     size_t len;
     char *text;
     if (s_path (path, sizeof path, home, "authority.pub") != 0 ||
         !(text = s_slurp (path, CERT_AUTHORITY_MAX_BYTES, &len))) {
-        s_err (err, errlen, "cannot read %s/authority.pub: %s", home, strerror (errno));
+        node_errf (err, errlen, "cannot read %s/authority.pub: %s", home, strerror (errno));
         goto fail;
     }
     int bad = cert_authority_parse (text, len, &a->pub) != 0 ||
               memcmp (a->pub.key, cx_keypair_public (a->key), 32) != 0;
     free (text);
     if (bad) {
-        s_err (err, errlen, "%s/authority.pub does not match authority.key", home);
+        node_errf (err, errlen, "%s/authority.pub does not match authority.key", home);
         goto fail;
     }
     if (s_path (path, sizeof path, home, "serials") != 0 || !(text = s_slurp (path, 256, &len))) {
-        s_err (err, errlen, "cannot read %s/serials: %s", home, strerror (errno));
+        node_errf (err, errlen, "cannot read %s/serials: %s", home, strerror (errno));
         goto fail;
     }
     unsigned long long c = 0, d = 0;
     bad = sscanf (text, "cert %llu\ndirectory %llu\n", &c, &d) != 2;
     free (text);
     if (bad || c > CERT_SERIAL_MAX - 1 || d > CERT_SERIAL_MAX - 1) {
-        s_err (err, errlen, "%s/serials is damaged", home);
+        node_errf (err, errlen, "%s/serials is damaged", home);
         goto fail;
     }
     a->cert_serial = c;
@@ -223,20 +212,20 @@ fail:
 int node_authority_init (const char *home, const char *name, char *err, size_t errlen)
 {
     if (!home || !*home)
-        return s_err (err, errlen, "no authority home given: use --home DIR");
+        return node_errf (err, errlen, "no authority home given: use --home DIR");
     if (!name || card_valid_name (name) != 0)
-        return s_err (err, errlen, "--name is required (1 to %u characters of printable text)", CARD_NAME_MAX);
+        return node_errf (err, errlen, "--name is required (1 to %u characters of printable text)", CARD_NAME_MAX);
     char path[NODE_PATH_MAX], certs[NODE_PATH_MAX];
     if (s_path (path, sizeof path, home, "authority.key") != 0 || s_path (certs, sizeof certs, home, "certs") != 0)
-        return s_err (err, errlen, "home path too long");
+        return node_errf (err, errlen, "home path too long");
     if (access (path, F_OK) == 0)
-        return s_err (err, errlen, "%s already holds an authority; refusing to overwrite it", home);
+        return node_errf (err, errlen, "%s already holds an authority; refusing to overwrite it", home);
     if ((mkdir (home, 0700) != 0 && errno != EEXIST) || (mkdir (certs, 0700) != 0 && errno != EEXIST))
-        return s_err (err, errlen, "cannot create %s: %s", home, strerror (errno));
+        return node_errf (err, errlen, "cannot create %s: %s", home, strerror (errno));
     int rc = -1;
     cx_keypair_t *kp = cx_keypair_new (CX_KEY_SIGN);
     if (!kp || cx_keypair_save (kp, path) != 0) {
-        s_err (err, errlen, "cannot make the authority's key: %s", cx_error ());
+        node_errf (err, errlen, "cannot make the authority's key: %s", cx_error ());
         goto out;
     }
     cert_authority_t a;
@@ -249,13 +238,13 @@ int node_authority_init (const char *home, const char *name, char *err, size_t e
     if (cert_authority_format_body (&a, body, sizeof body, &len) != 0 ||
         cx_sign (kp, (const uint8_t *) body, len, a.sig) != 0 ||
         cert_authority_format (&a, text, sizeof text, &len) != 0) {
-        s_err (err, errlen, "cannot make the authority file: %s", cert_error ());
+        node_errf (err, errlen, "cannot make the authority file: %s", cert_error ());
         goto out;
     }
     if (s_path (path, sizeof path, home, "authority.pub") != 0 || s_write_file (path, text, len, 0644, 1) != 0 ||
         s_path (path, sizeof path, home, "serials") != 0 ||
         s_write_file (path, "cert 0\ndirectory 0\n", 19, 0600, 1) != 0) {
-        s_err (err, errlen, "cannot write %s: %s", path, strerror (errno));
+        node_errf (err, errlen, "cannot write %s: %s", path, strerror (errno));
         goto out;
     }
     auth_t log = {.lock_fd = -1};
@@ -293,7 +282,7 @@ static int s_issued_load (auth_t *a, issued_t *is)
     s_path (dir, sizeof dir, a->home, "certs");
     DIR *dp = opendir (dir);
     if (!dp)
-        return s_err (a->err, a->errlen, "cannot read %s: %s", dir, strerror (errno));
+        return node_errf (a->err, a->errlen, "cannot read %s: %s", dir, strerror (errno));
     struct dirent *e;
     int rc = 0;
     while ((e = readdir (dp)) != NULL) {
@@ -306,7 +295,7 @@ static int s_issued_load (auth_t *a, issued_t *is)
             continue;
         char *text = s_slurp (path, CERT_MAX_BYTES, &len);
         if (!text) {
-            rc = s_err (a->err, a->errlen, "cannot read %s: %s", path, strerror (errno));
+            rc = node_errf (a->err, a->errlen, "cannot read %s: %s", path, strerror (errno));
             break;
         }
         if (is->count == is->cap) {
@@ -314,7 +303,7 @@ static int s_issued_load (auth_t *a, issued_t *is)
             cert_t *grown = realloc (is->certs, cap * sizeof *grown);
             if (!grown) {
                 free (text);
-                rc = s_err (a->err, a->errlen, "out of memory");
+                rc = node_errf (a->err, a->errlen, "out of memory");
                 break;
             }
             is->certs = grown;
@@ -323,7 +312,7 @@ static int s_issued_load (auth_t *a, issued_t *is)
         int bad = cert_parse (text, len, &is->certs[is->count]) != 0;
         free (text);
         if (bad) {
-            rc = s_err (a->err, a->errlen, "%s is damaged: %s", path, cert_error ());
+            rc = node_errf (a->err, a->errlen, "%s is damaged: %s", path, cert_error ());
             break;
         }
         is->count++;
@@ -335,7 +324,7 @@ static int s_issued_load (auth_t *a, issued_t *is)
     s_path (path, sizeof path, a->home, "revoked");
     FILE *f = fopen (path, "r");
     if (!f)
-        return errno == ENOENT ? 0 : s_err (a->err, a->errlen, "cannot read %s: %s", path, strerror (errno));
+        return errno == ENOENT ? 0 : node_errf (a->err, a->errlen, "cannot read %s: %s", path, strerror (errno));
     char line[512];
     while (fgets (line, sizeof line, f)) {
         char org[CARD_ORG_MAX + 1], key[64];
@@ -346,7 +335,7 @@ static int s_issued_load (auth_t *a, issued_t *is)
             size_t cap = is->rcap ? is->rcap * 2 : 16;
             cert_revoked_t *grown = realloc (is->revoked, cap * sizeof *grown);
             if (!grown) {
-                rc = s_err (a->err, a->errlen, "out of memory");
+                rc = node_errf (a->err, a->errlen, "out of memory");
                 break;
             }
             is->revoked = grown;
@@ -356,7 +345,7 @@ static int s_issued_load (auth_t *a, issued_t *is)
         memset (rv, 0, sizeof *rv);
         snprintf (rv->org, sizeof rv->org, "%s", org);
         if (card_valid_org (rv->org) != 0 || cx_unbase64 (key, rv->sign_pk, 32) != 0 || at < 0) {
-            rc = s_err (a->err, a->errlen, "%s is damaged near \"%.40s\"", path, line);
+            rc = node_errf (a->err, a->errlen, "%s is damaged near \"%.40s\"", path, line);
             break;
         }
         rv->at = at;
@@ -398,23 +387,23 @@ int node_authority_certify (const char *home, const node_certify_t *o, char *out
     size_t signed_len;
     if (card_parse (o->card, o->card_len, &card, &signed_len) != 0) {
         *refused = 1;
-        s_err (err, errlen, "not a valid cdx card: %s", card_error ());
+        node_errf (err, errlen, "not a valid cdx card: %s", card_error ());
         goto out;
     }
     if (cx_verify (card.sign_pk, (const uint8_t *) o->card, signed_len, card.sig) != 0) {
         *refused = 1;
-        s_err (err, errlen, "card for %s: the signature does not match its signing key (altered card?)", card.org);
+        node_errf (err, errlen, "card for %s: the signature does not match its signing key (altered card?)", card.org);
         goto out;
     }
     if (!o->dspt || cert_valid_dspt (o->dspt) != 0 || !o->dspt_year || cert_valid_dspt_year (o->dspt_year) != 0) {
-        s_err (err, errlen, "%s", cert_error ());
+        node_errf (err, errlen, "%s", cert_error ());
         goto out;
     }
     if (s_issued_load (&a, &is) != 0)
         goto out;
     if (s_is_revoked (&is, card.sign_pk)) {
         *refused = 1;
-        s_err (err, errlen, "the signing key of this card (%s) has been revoked; the node needs new keys", card.org);
+        node_errf (err, errlen, "the signing key of this card (%s) has been revoked; the node needs new keys", card.org);
         s_log (&a, "refuse certify %s: revoked key", card.org);
         goto out;
     }
@@ -422,7 +411,7 @@ int node_authority_certify (const char *home, const node_certify_t *o, char *out
         if (strcmp (is.certs[i].org, card.org) != 0 &&
             s_shares_key (&is.certs[i], card.sign_pk, card.box_pk, card.curve_pk)) {
             *refused = 1;
-            s_err (err, errlen, "trust.wrong-key: a key of this card for %s is certified for %s (serial %" PRIu64
+            node_errf (err, errlen, "trust.wrong-key: a key of this card for %s is certified for %s (serial %" PRIu64
                    "); one key belongs to one organisation", card.org, is.certs[i].org, is.certs[i].serial);
             s_log (&a, "refuse certify %s: key certified for %s", card.org, is.certs[i].org);
             goto out;
@@ -444,11 +433,11 @@ int node_authority_certify (const char *home, const node_certify_t *o, char *out
     c.not_before = now;
     c.not_after = now + (int64_t) days * 86400;
     if (o->not_before && cert_time_parse (o->not_before, &c.not_before) != 0) {
-        s_err (err, errlen, "--not-before: expected YYYY-MM-DDTHH:MM:SSZ");
+        node_errf (err, errlen, "--not-before: expected YYYY-MM-DDTHH:MM:SSZ");
         goto out;
     }
     if (o->not_after && cert_time_parse (o->not_after, &c.not_after) != 0) {
-        s_err (err, errlen, "--not-after: expected YYYY-MM-DDTHH:MM:SSZ");
+        node_errf (err, errlen, "--not-after: expected YYYY-MM-DDTHH:MM:SSZ");
         goto out;
     }
     memcpy (c.authority_pk, cx_keypair_public (a.key), 32);
@@ -456,14 +445,14 @@ int node_authority_certify (const char *home, const node_certify_t *o, char *out
     size_t len;
     if (cert_format_body (&c, body, sizeof body, &len) != 0 || cx_sign (a.key, (const uint8_t *) body, len, c.sig) != 0 ||
         cert_format (&c, out, cap, &len) != 0) {
-        s_err (err, errlen, "cannot issue the certificate: %s", cert_error ());
+        node_errf (err, errlen, "cannot issue the certificate: %s", cert_error ());
         goto out;
     }
     char path[NODE_PATH_MAX], rel[64];
     snprintf (rel, sizeof rel, "certs/%010" PRIu64 ".cert", c.serial);
     a.cert_serial = c.serial;
     if (s_path (path, sizeof path, a.home, rel) != 0 || s_write_file (path, out, len, 0644, 1) != 0) {
-        s_err (err, errlen, "cannot write %s: %s", path, strerror (errno));
+        node_errf (err, errlen, "cannot write %s: %s", path, strerror (errno));
         goto out;
     }
     if (s_save_serials (&a) != 0)
@@ -486,9 +475,9 @@ int node_authority_revoke (const char *home, const char *org, const char *finger
     auth_t a;
     *count = 0;
     if ((!org) == (!fingerprint))
-        return s_err (err, errlen, "give one of --org CODE or --key FINGERPRINT");
+        return node_errf (err, errlen, "give one of --org CODE or --key FINGERPRINT");
     if (reason && (strlen (reason) > AUTH_REASON_MAX || strpbrk (reason, "\n\r")))
-        return s_err (err, errlen, "--reason: one line of at most %d characters", AUTH_REASON_MAX);
+        return node_errf (err, errlen, "--reason: one line of at most %d characters", AUTH_REASON_MAX);
     if (s_open (&a, home, err, errlen) != 0)
         return -1;
     int rc = -1;
@@ -500,7 +489,7 @@ int node_authority_revoke (const char *home, const char *org, const char *finger
     s_path (path, sizeof path, a.home, "revoked");
     f = fopen (path, "a");
     if (!f) {
-        s_err (err, errlen, "cannot open %s: %s", path, strerror (errno));
+        node_errf (err, errlen, "cannot open %s: %s", path, strerror (errno));
         goto out;
     }
     int64_t now = (int64_t) time (NULL);
@@ -519,7 +508,7 @@ int node_authority_revoke (const char *home, const char *org, const char *finger
             size_t cap2 = is.rcap ? is.rcap * 2 : 16;
             cert_revoked_t *grown = realloc (is.revoked, cap2 * sizeof *grown);
             if (!grown) {
-                s_err (err, errlen, "out of memory");
+                node_errf (err, errlen, "out of memory");
                 goto out;
             }
             is.revoked = grown;
@@ -533,11 +522,11 @@ int node_authority_revoke (const char *home, const char *org, const char *finger
         (*count)++;
     }
     if (fflush (f) != 0 || fsync (fileno (f)) != 0) {
-        s_err (err, errlen, "cannot write %s: %s", path, strerror (errno));
+        node_errf (err, errlen, "cannot write %s: %s", path, strerror (errno));
         goto out;
     }
     if (*count == 0) {
-        s_err (err, errlen, "no certified key matches %s %s (or it is already revoked)", org ? "--org" : "--key",
+        node_errf (err, errlen, "no certified key matches %s %s (or it is already revoked)", org ? "--org" : "--key",
                org ? org : fingerprint);
         goto out;
     }
@@ -581,12 +570,12 @@ int node_authority_directory (const char *home, int days, const char *expires, c
             c->serial = 0;                          /* marks it left out */
     }
     if (keep > CERT_DIR_MAX_CERTS || is.nrevoked > CERT_DIR_MAX_REVOKED) {
-        s_err (err, errlen, "the directory would exceed its limits (%u certificates, %u revocations)",
+        node_errf (err, errlen, "the directory would exceed its limits (%u certificates, %u revocations)",
                CERT_DIR_MAX_CERTS, CERT_DIR_MAX_REVOKED);
         goto out;
     }
     if (cert_dir_alloc (&d, keep, is.nrevoked) != 0) {
-        s_err (err, errlen, "%s", cert_error ());
+        node_errf (err, errlen, "%s", cert_error ());
         goto out;
     }
     size_t k = 0;
@@ -601,7 +590,7 @@ int node_authority_directory (const char *home, int days, const char *expires, c
     d.issued = now;
     d.expires = now + (int64_t) (days > 0 ? days : AUTH_DEFAULT_DIR_DAYS) * 86400;
     if (expires && cert_time_parse (expires, &d.expires) != 0) {
-        s_err (err, errlen, "--expires: expected YYYY-MM-DDTHH:MM:SSZ");
+        node_errf (err, errlen, "--expires: expected YYYY-MM-DDTHH:MM:SSZ");
         goto out;
     }
     if (d.expires <= d.issued)
@@ -609,7 +598,7 @@ int node_authority_directory (const char *home, int days, const char *expires, c
     size_t blen;
     if (cert_dir_format_body (&d, &body, &blen) != 0 || cx_sign (a.key, (const uint8_t *) body, blen, d.sig) != 0 ||
         cert_dir_format (&d, out, len) != 0) {
-        s_err (err, errlen, "cannot make the directory: %s", cert_error ());
+        node_errf (err, errlen, "cannot make the directory: %s", cert_error ());
         goto out;
     }
     a.dir_serial = d.serial;

@@ -47,9 +47,7 @@ int node_refused (const node_t *n)
     return n->refused;
 }
 
-static int s_err (char *err, size_t errlen, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-static int s_err (char *err, size_t errlen, const char *fmt, ...)
+int node_errf (char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
         va_list ap;
@@ -154,33 +152,33 @@ static int s_sign_card (cx_keypair_t *sign, card_t *card, char *out, size_t cap)
 int node_init (const node_init_t *o, char *err, size_t errlen)
 {
     if (!o->home || !*o->home)
-        return s_err (err, errlen, "no home directory given: use --home DIR or set CDX_HOME");
+        return node_errf (err, errlen, "no home directory given: use --home DIR or set CDX_HOME");
     if (card_valid_org (o->org) != 0)
-        return s_err (err, errlen, "--org %s: an ODS code is 3 to 5 upper-case letters or digits (e.g. 0DF, 04V)",
+        return node_errf (err, errlen, "--org %s: an ODS code is 3 to 5 upper-case letters or digits (e.g. 0DF, 04V)",
                       o->org ? o->org : "(none)");
     if (!o->role || (strcmp (o->role, "csu") != 0 && strcmp (o->role, "ccg") != 0))
-        return s_err (err, errlen, "--role must be csu or ccg");
+        return node_errf (err, errlen, "--role must be csu or ccg");
     if (card_valid_endpoint (o->endpoint) != 0)
-        return s_err (err, errlen, "--endpoint %s: expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:7101",
+        return node_errf (err, errlen, "--endpoint %s: expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:7101",
                       o->endpoint ? o->endpoint : "(none)");
     if (!o->name || !*o->name || strlen (o->name) > CARD_NAME_MAX)
-        return s_err (err, errlen, "--name is required (at most %u characters)", CARD_NAME_MAX);
+        return node_errf (err, errlen, "--name is required (at most %u characters)", CARD_NAME_MAX);
 
     char path[NODE_PATH_MAX];
     if (s_path (path, sizeof path, o->home, "store.db") != 0)
-        return s_err (err, errlen, "home path too long");
+        return node_errf (err, errlen, "home path too long");
     if (access (path, F_OK) == 0)
-        return s_err (err, errlen, "%s already holds a node; refusing to overwrite it (choose another --home)",
+        return node_errf (err, errlen, "%s already holds a node; refusing to overwrite it (choose another --home)",
                       o->home);
     if (mkdir (o->home, 0700) != 0 && errno != EEXIST)
-        return s_err (err, errlen, "cannot create %s: %s", o->home, strerror (errno));
+        return node_errf (err, errlen, "cannot create %s: %s", o->home, strerror (errno));
     char keys[NODE_PATH_MAX], data[NODE_PATH_MAX];
     if (s_path (keys, sizeof keys, o->home, "keys") != 0 || s_path (data, sizeof data, o->home, "data") != 0)
-        return s_err (err, errlen, "home path too long");
+        return node_errf (err, errlen, "home path too long");
     if (mkdir (keys, 0700) != 0 && errno != EEXIST)
-        return s_err (err, errlen, "cannot create %s: %s", keys, strerror (errno));
+        return node_errf (err, errlen, "cannot create %s: %s", keys, strerror (errno));
     if (mkdir (data, 0700) != 0 && errno != EEXIST)
-        return s_err (err, errlen, "cannot create %s: %s", data, strerror (errno));
+        return node_errf (err, errlen, "cannot create %s: %s", data, strerror (errno));
 
     int rc = -1;
     cx_keypair_t *kp[3] = {NULL, NULL, NULL};
@@ -190,11 +188,11 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
     for (int i = 0; i < 3; i++) {
         kp[i] = cx_keypair_new (types[i]);
         if (!kp[i] || s_path (path, sizeof path, o->home, names[i]) != 0) {
-            s_err (err, errlen, "cannot make keys: %s", cx_error ());
+            node_errf (err, errlen, "cannot make keys: %s", cx_error ());
             goto out;
         }
         if (cx_keypair_save (kp[i], path) != 0) {
-            s_err (err, errlen, "%s", cx_error ());
+            node_errf (err, errlen, "%s", cx_error ());
             goto out;
         }
     }
@@ -221,7 +219,7 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
     snprintf (self.name, sizeof self.name, "%s", o->name);
     snprintf (self.endpoint, sizeof self.endpoint, "%s", o->endpoint);
     if (s_sign_card (kp[0], &card, self.card, sizeof self.card) != 0) {
-        s_err (err, errlen, "cannot sign the card: %s", card_error ());
+        node_errf (err, errlen, "cannot sign the card: %s", card_error ());
         goto out;
     }
 
@@ -230,12 +228,12 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
     char serr[256];
     store = store_open (path, 1, serr, sizeof serr);
     if (!store) {
-        s_err (err, errlen, "%s", serr);
+        node_errf (err, errlen, "%s", serr);
         goto out;
     }
     store_set_hasher (store, cx_hash_buf);   /* the audit chain's hash */
     if (store_self_set (store, &self) != 0) {
-        s_err (err, errlen, "%s", store_error (store));
+        node_errf (err, errlen, "%s", store_error (store));
         goto out;
     }
     /* The account that made the node administers it; data roles are
@@ -246,7 +244,7 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
     snprintf (admin.roles, sizeof admin.roles, "admin");
     snprintf (admin.added_by, sizeof admin.added_by, "%s", node_user ());
     if (store_user_put (store, &admin) != 0) {
-        s_err (err, errlen, "%s", store_error (store));
+        node_errf (err, errlen, "%s", store_error (store));
         goto out;
     }
     store_audit_t e;
@@ -260,7 +258,7 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
     cx_fingerprint (cx_keypair_public (kp[0]), fpr);
     snprintf (e.detail, sizeof e.detail, "node created as %s (%s), signing key %s", o->role, o->name, fpr);
     if (store_audit_append (store, &e) != 0) {
-        s_err (err, errlen, "%s", store_error (store));
+        node_errf (err, errlen, "%s", store_error (store));
         goto out;
     }
     rc = 0;
@@ -276,10 +274,10 @@ static int s_load_old_keys (node_t *n, char *err, size_t errlen)
 {
     char dir[NODE_PATH_MAX];
     if (s_path (dir, sizeof dir, n->home, "keys/old") != 0)
-        return s_err (err, errlen, "home path too long");
+        return node_errf (err, errlen, "home path too long");
     DIR *dp = opendir (dir);
     if (!dp)
-        return errno == ENOENT ? 0 : s_err (err, errlen, "cannot read %s: %s", dir, strerror (errno));
+        return errno == ENOENT ? 0 : node_errf (err, errlen, "cannot read %s: %s", dir, strerror (errno));
     struct dirent *e;
     int rc = 0;
     while ((e = readdir (dp)) != NULL) {
@@ -293,7 +291,7 @@ static int s_load_old_keys (node_t *n, char *err, size_t errlen)
         snprintf (path, sizeof path, "%s/%s", dir, e->d_name);
         cx_keypair_t *kp = cx_keypair_load (path, box ? CX_KEY_BOX : CX_KEY_SIGN);
         if (!kp) {
-            rc = s_err (err, errlen, "%s", cx_error ());
+            rc = node_errf (err, errlen, "%s", cx_error ());
             break;
         }
         if (box) {
@@ -310,30 +308,30 @@ static int s_load_old_keys (node_t *n, char *err, size_t errlen)
 node_t *node_open (const char *home, char *err, size_t errlen)
 {
     if (!home || !*home) {
-        s_err (err, errlen, "no home directory given: use --home DIR or set CDX_HOME");
+        node_errf (err, errlen, "no home directory given: use --home DIR or set CDX_HOME");
         return NULL;
     }
     node_t *n = calloc (1, sizeof *n);
     if (!n) {
-        s_err (err, errlen, "out of memory");
+        node_errf (err, errlen, "out of memory");
         return NULL;
     }
     n->lock_fd = -1;
     snprintf (n->home, sizeof n->home, "%s", home);
     char path[NODE_PATH_MAX];
     if (s_path (path, sizeof path, home, "store.db") != 0 || access (path, F_OK) != 0) {
-        s_err (err, errlen, "no node at %s: run cdx init --home %s first", home, home);
+        node_errf (err, errlen, "no node at %s: run cdx init --home %s first", home, home);
         goto fail;
     }
     char serr[256];
     n->store = store_open (path, 0, serr, sizeof serr);
     if (!n->store) {
-        s_err (err, errlen, "%s", serr);
+        node_errf (err, errlen, "%s", serr);
         goto fail;
     }
     store_set_hasher (n->store, cx_hash_buf);   /* the audit chain's hash */
     if (store_self_get (n->store, &n->self) != 0) {
-        s_err (err, errlen, "store at %s has no identity: %s", path, store_error (n->store));
+        node_errf (err, errlen, "store at %s has no identity: %s", path, store_error (n->store));
         goto fail;
     }
     static const cx_keytype_t types[3] = {CX_KEY_SIGN, CX_KEY_BOX, CX_KEY_CURVE};
@@ -344,14 +342,14 @@ node_t *node_open (const char *home, char *err, size_t errlen)
             goto fail;
         *slots[i] = cx_keypair_load (path, types[i]);
         if (!*slots[i]) {
-            s_err (err, errlen, "%s", cx_error ());
+            node_errf (err, errlen, "%s", cx_error ());
             goto fail;
         }
     }
     if (s_load_old_keys (n, err, errlen) != 0)
         goto fail;
     if (node_identify (n) != 0) {
-        s_err (err, errlen, "%s", n->err);
+        node_errf (err, errlen, "%s", n->err);
         goto fail;
     }
     return n;

@@ -38,6 +38,10 @@ struct node {
     char err[NODE_ERR_MAX];
 };
 
+/* Writes a reason into ERR (capacity ERRLEN; either may be 0) where there
+   is no node yet to hold it; returns -1. */
+int node_errf (char *err, size_t errlen, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+
 /* Sets the node's error reason; returns -1 for "return node_fail(...)". */
 int node_fail (node_t *n, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 

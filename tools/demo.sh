@@ -206,13 +206,19 @@ wait_for 20 sh -c "\"$CDX\" audit --json --home \"$D/csu\" --decision refuse --o
 ok "04V received the extract; 10Q was refused (policy.dspt) and holds nothing"
 # ---- end of the information governance scenes ------------------------------
 
-step "11. What an IG officer sees: each node's audit log"
+step "11. What an IG officer sees: each node's audit log, every refusal with its rule, and the chain verified"
 for n in csu ccg1 ccg2; do
     echo "   --- $n"
     "$CDX" audit --home "$D/$n" | cut -c1-220
 done
+echo "   --- the refusals at the CSU, by rule"
+"$CDX" audit --home "$D/csu" --decision refuse | cut -c1-200
+for n in csu ccg1 ccg2; do
+    "$CDX" audit verify --home "$D/$n" || die "the audit log of $n does not verify"
+done
+ok "each node's hash chain and signed checkpoints verify"
 
-step "11. The CSU and a CCG reconcile their records: the CCG's signed audit export against the CSU's receipts"
+step "12. The CSU and a CCG reconcile their records: the CCG's signed audit export against the CSU's receipts"
 "$CDX" audit export --home "$D/ccg1" -o "$D/ccg1-audit.json"
 "$CDX" audit reconcile --home "$D/csu" "$D/ccg1-audit.json" || die "the records of 0DF and 04V differ"
 
