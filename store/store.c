@@ -497,8 +497,32 @@ static int s_bind_int (sqlite3_stmt *st, int i, int64_t v)
 
 static void s_end (sqlite3_stmt *st)
 {
+    if (!st) return;
     sqlite3_reset (st);
     sqlite3_clear_bindings (st);
+}
+
+/* Statement ID, prepared on first use: a command pays only for the
+   statements it runs (preparing them all was half the cost of opening a
+   store). NULL, with the reason in s->err, if it cannot be prepared; SQLite
+   refuses to bind or step a NULL statement (SQLITE_MISUSE), so the caller
+   fails through its usual path, and s_end ignores it. Every statement is
+   prepared by the unit suite (store_prepare_all). */
+static sqlite3_stmt *s_stmt (store_t *s, int id)
+{
+    if (!s->st[id] &&
+        sqlite3_prepare_v3 (s->db, s_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL) != SQLITE_OK) {
+        s_dbfail (s, "cannot prepare \"%.40s\"", s_sql[id]);
+        return NULL;
+    }
+    return s->st[id];
+}
+
+int store_prepare_all (store_t *s)
+{
+    for (int i = 0; i < ST__COUNT; i++)
+        if (!s_stmt (s, i)) return -1;
+    return 0;
 }
 
 static int64_t s_now (void)
@@ -760,7 +784,7 @@ static int s_one (store_t *s, sqlite3_stmt *st, s_row_fn read, void *out, const 
 static int s_each (store_t *s, s_stmt_id_t id, const char *what, void *row, s_row_fn read,
                    int (*emit) (const void *row, void *ctx), void *ctx)
 {
-    sqlite3_stmt *st = s->st[id];
+    sqlite3_stmt *st = s_stmt (s, id);
     if (sqlite3_stmt_busy (st))
         return s_fail (s, "listing %s from inside the same listing's callback is not supported",
                        what);
@@ -940,10 +964,6 @@ static int s_setup (store_t *s, const char *path, int create)
 
     if (s_migrate (s, path, create) != 0) return -1;
 
-    for (int i = 0; i < ST__COUNT; i++)
-        if (sqlite3_prepare_v3 (s->db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
-            SQLITE_OK)
-            return s_dbfail (s, "cannot prepare \"%.40s\"", s_sql[i]);
     return 0;
 }
 
@@ -987,7 +1007,7 @@ const char *store_error (const store_t *s)
 int store_schema_version (store_t *s)
 {
     assert (s);
-    sqlite3_stmt *st = s->st[ST_USER_VERSION];
+    sqlite3_stmt *st = s_stmt (s, ST_USER_VERSION);
     int ret;
     int rc = sqlite3_step (st);
     if (rc == SQLITE_ROW)
@@ -1005,7 +1025,7 @@ int store_begin (store_t *s)
     assert (s);
     if (!sqlite3_get_autocommit (s->db))
         return s_fail (s, "a transaction is already open (they do not nest)");
-    return s_run (s, s->st[ST_BEGIN], "cannot begin a transaction");
+    return s_run (s, s_stmt (s, ST_BEGIN), "cannot begin a transaction");
 }
 
 /* On failure the transaction may still be open: the caller rolls back. */
@@ -1013,7 +1033,7 @@ int store_commit (store_t *s)
 {
     assert (s);
     if (sqlite3_get_autocommit (s->db)) return s_fail (s, "no transaction is open to commit");
-    return s_run (s, s->st[ST_COMMIT], "cannot commit");
+    return s_run (s, s_stmt (s, ST_COMMIT), "cannot commit");
 }
 
 /* Nothing open (SQLite may already have rolled back after an error) is
@@ -1023,7 +1043,7 @@ int store_rollback (store_t *s)
 {
     assert (s);
     if (sqlite3_get_autocommit (s->db)) return 0;
-    return s_run (s, s->st[ST_ROLLBACK], "cannot roll back");
+    return s_run (s, s_stmt (s, ST_ROLLBACK), "cannot roll back");
 }
 
 int store_sync (store_t *s)
@@ -1041,7 +1061,7 @@ int store_sync (store_t *s)
 int store_check (store_t *s)
 {
     assert (s);
-    sqlite3_stmt *st = s->st[ST_INTEGRITY];
+    sqlite3_stmt *st = s_stmt (s, ST_INTEGRITY);
     int ret;
     int rc = sqlite3_step (st);
     if (rc == SQLITE_ROW) {
@@ -1065,7 +1085,7 @@ int store_self_set (store_t *s, const store_self_t *self)
     if (S_FIELD (s, self, org) || S_FIELD (s, self, role) || S_FIELD (s, self, name) ||
         S_FIELD (s, self, endpoint) || S_FIELD (s, self, card))
         return -1;
-    sqlite3_stmt *st = s->st[ST_SELF_SET];
+    sqlite3_stmt *st = s_stmt (s, ST_SELF_SET);
     int ret = -1;
     if ((s_bind_text (st, 1, self->org) | s_bind_text (st, 2, self->role) |
          s_bind_text (st, 3, self->name) | s_bind_text (st, 4, self->endpoint) |
@@ -1088,7 +1108,7 @@ out:
 int store_self_get (store_t *s, store_self_t *out)
 {
     assert (s && out);
-    int r = s_one (s, s->st[ST_SELF_GET], s_row_self, out, "this node's identity");
+    int r = s_one (s, s_stmt (s, ST_SELF_GET), s_row_self, out, "this node's identity");
     if (r == STORE_NOTFOUND) return s_notfound (s, "this store has no identity: run cdx init");
     return r;
 }
@@ -1105,7 +1125,7 @@ int store_peer_put (store_t *s, const store_peer_t *p)
         S_FIELD (s, p, endpoint) || S_FIELD (s, p, card) || S_FIELD (s, p, trust) ||
         S_FIELD (s, p, dspt) || S_FIELD (s, p, dspt_year))
         return -1;
-    sqlite3_stmt *st = s->st[ST_PEER_PUT];
+    sqlite3_stmt *st = s_stmt (s, ST_PEER_PUT);
     int ret = -1;
     if ((s_bind_text (st, 1, p->org) | s_bind_text (st, 2, p->role) | s_bind_text (st, 3, p->name) |
          s_bind_text (st, 4, p->endpoint) | s_bind_blob (st, 5, p->sign_pk, sizeof p->sign_pk) |
@@ -1130,7 +1150,7 @@ out:
 int store_peer_get (store_t *s, const char *org, store_peer_t *out)
 {
     assert (s && org && out);
-    sqlite3_stmt *st = s->st[ST_PEER_GET];
+    sqlite3_stmt *st = s_stmt (s, ST_PEER_GET);
     if (s_bind_text (st, 1, org) != SQLITE_OK) {
         s_dbfail (s, "cannot look up peer");
         s_end (st);
@@ -1144,7 +1164,7 @@ int store_peer_get (store_t *s, const char *org, store_peer_t *out)
 int store_peer_by_curve (store_t *s, const uint8_t curve_pk[32], store_peer_t *out)
 {
     assert (s && curve_pk && out);
-    sqlite3_stmt *st = s->st[ST_PEER_BY_CURVE];
+    sqlite3_stmt *st = s_stmt (s, ST_PEER_BY_CURVE);
     if (s_bind_blob (st, 1, curve_pk, 32) != SQLITE_OK) {
         s_dbfail (s, "cannot look up peer");
         s_end (st);
@@ -1186,7 +1206,7 @@ int store_dataset_put (store_t *s, const store_dataset_t *d)
     if (d->manifest_len > sizeof d->manifest)
         return s_fail (s, "dataset %s: manifest_len %zu is more than %zu", d->id, d->manifest_len,
                        sizeof d->manifest);
-    sqlite3_stmt *st = s->st[ST_DATASET_PUT];
+    sqlite3_stmt *st = s_stmt (s, ST_DATASET_PUT);
     int ret = -1;
     int64_t now = s_now ();
     if ((s_bind_text (st, 1, d->id) | s_bind_text (st, 2, d->publisher) |
@@ -1218,7 +1238,7 @@ out:
 int store_dataset_get (store_t *s, const char *id, store_dataset_t *out)
 {
     assert (s && id && out);
-    sqlite3_stmt *st = s->st[ST_DATASET_GET];
+    sqlite3_stmt *st = s_stmt (s, ST_DATASET_GET);
     if (s_bind_text (st, 1, id) != SQLITE_OK) {
         s_dbfail (s, "cannot look up dataset");
         s_end (st);
@@ -1235,7 +1255,7 @@ int store_dataset_progress (store_t *s, const char *id, const char *state, int64
 {
     assert (s && id);
     if (s_arg (s, "dataset state", state, FIELD_SIZE (store_dataset_t, state)) != 0) return -1;
-    sqlite3_stmt *st = s->st[ST_DATASET_PROGRESS];
+    sqlite3_stmt *st = s_stmt (s, ST_DATASET_PROGRESS);
     int ret = -1;
     if ((s_bind_text (st, 1, id) | s_bind_text (st, 2, state) | s_bind_int (st, 3, next_chunk) |
          s_bind_int (st, 4, s_now ())) != SQLITE_OK) {
@@ -1259,7 +1279,7 @@ out:
 int64_t store_dataset_last_version (store_t *s, const char *publisher, const char *topic)
 {
     assert (s && publisher && topic);
-    sqlite3_stmt *st = s->st[ST_DATASET_LAST];
+    sqlite3_stmt *st = s_stmt (s, ST_DATASET_LAST);
     int64_t ret = -1;
     if ((s_bind_text (st, 1, publisher) | s_bind_text (st, 2, topic)) != SQLITE_OK) {
         s_dbfail (s, "cannot look up the last version");
@@ -1302,7 +1322,7 @@ int store_sub_put (store_t *s, const store_sub_t *sub)
     if (S_FIELD (s, sub, publisher) || S_FIELD (s, sub, subscriber) || S_FIELD (s, sub, topic) ||
         S_FIELD (s, sub, state))
         return -1;
-    sqlite3_stmt *st = s->st[ST_SUB_PUT];
+    sqlite3_stmt *st = s_stmt (s, ST_SUB_PUT);
     int ret = -1;
     if ((s_bind_text (st, 1, sub->publisher) | s_bind_text (st, 2, sub->subscriber) |
          s_bind_text (st, 3, sub->topic) | s_bind_text (st, 4, sub->state) |
@@ -1325,7 +1345,7 @@ int store_sub_get (store_t *s, const char *publisher, const char *subscriber, co
                    store_sub_t *out)
 {
     assert (s && publisher && subscriber && topic && out);
-    sqlite3_stmt *st = s->st[ST_SUB_GET];
+    sqlite3_stmt *st = s_stmt (s, ST_SUB_GET);
     if ((s_bind_text (st, 1, publisher) | s_bind_text (st, 2, subscriber) |
          s_bind_text (st, 3, topic)) != SQLITE_OK) {
         s_dbfail (s, "cannot look up the subscription");
@@ -1366,7 +1386,7 @@ int store_delivery_add (store_t *s, const char *dataset, const char *subscriber)
     if (s_arg (s, "dataset id", dataset, FIELD_SIZE (store_delivery_t, dataset)) != 0 ||
         s_arg (s, "subscriber", subscriber, FIELD_SIZE (store_delivery_t, subscriber)) != 0)
         return -1;
-    sqlite3_stmt *st = s->st[ST_DELIVERY_ADD];
+    sqlite3_stmt *st = s_stmt (s, ST_DELIVERY_ADD);
     int ret = -1;
     if ((s_bind_text (st, 1, dataset) | s_bind_text (st, 2, subscriber) |
          s_bind_int (st, 3, s_now ())) != SQLITE_OK) {
@@ -1389,7 +1409,7 @@ int store_delivery_get (store_t *s, const char *dataset, const char *subscriber,
                         store_delivery_t *out)
 {
     assert (s && dataset && subscriber && out);
-    sqlite3_stmt *st = s->st[ST_DELIVERY_GET];
+    sqlite3_stmt *st = s_stmt (s, ST_DELIVERY_GET);
     if ((s_bind_text (st, 1, dataset) | s_bind_text (st, 2, subscriber)) != SQLITE_OK) {
         s_dbfail (s, "cannot look up the delivery");
         s_end (st);
@@ -1408,7 +1428,7 @@ int store_delivery_update (store_t *s, const store_delivery_t *d)
     if (S_FIELD (s, d, dataset) || S_FIELD (s, d, subscriber) || S_FIELD (s, d, state) ||
         S_FIELD (s, d, error))
         return -1;
-    sqlite3_stmt *st = s->st[ST_DELIVERY_UPDATE];
+    sqlite3_stmt *st = s_stmt (s, ST_DELIVERY_UPDATE);
     int ret = -1;
     if ((s_bind_text (st, 1, d->dataset) | s_bind_text (st, 2, d->subscriber) |
          s_bind_text (st, 3, d->state) | s_bind_int (st, 4, d->next_chunk) |
@@ -1439,7 +1459,7 @@ int store_delivery_receipt (store_t *s, const char *dataset, const char *subscri
     if (!receipt || len == 0 || len > FIELD_SIZE (store_delivery_t, receipt))
         return s_fail (s, "a receipt is 1 to %zu bytes, not %zu",
                        FIELD_SIZE (store_delivery_t, receipt), receipt ? len : 0);
-    sqlite3_stmt *st = s->st[ST_DELIVERY_RECEIPT];
+    sqlite3_stmt *st = s_stmt (s, ST_DELIVERY_RECEIPT);
     int ret = -1;
     if ((s_bind_text (st, 1, dataset) | s_bind_text (st, 2, subscriber) |
          s_bind_blob (st, 3, receipt, len) | s_bind_blob (st, 4, sig, 64) |
@@ -1555,7 +1575,7 @@ size_t store_audit_encode (const uint8_t prev[STORE_HASHBYTES], const store_audi
    does, since nothing could be chained to it. */
 static int s_audit_tail (store_t *s, int64_t *seq, uint8_t prev[STORE_HASHBYTES])
 {
-    sqlite3_stmt *st = s->st[ST_AUDIT_TAIL];
+    sqlite3_stmt *st = s_stmt (s, ST_AUDIT_TAIL);
     int ret = -1;
     int rc = sqlite3_step (st);
     if (rc == SQLITE_DONE) {
@@ -1599,8 +1619,8 @@ int store_audit_append (store_t *s, const store_audit_t *e)
     /* Reading the tail and inserting after it must be one write
        transaction, or two processes could chain to the same entry. */
     int own = sqlite3_get_autocommit (s->db) != 0;
-    if (own && s_run (s, s->st[ST_BEGIN], "cannot write the audit log") != 0) return -1;
-    sqlite3_stmt *st = s->st[ST_AUDIT_APPEND];
+    if (own && s_run (s, s_stmt (s, ST_BEGIN), "cannot write the audit log") != 0) return -1;
+    sqlite3_stmt *st = s_stmt (s, ST_AUDIT_APPEND);
     int ret = -1;
     store_audit_t row = *e;
     uint8_t prev[STORE_HASHBYTES];
@@ -1631,11 +1651,11 @@ int store_audit_append (store_t *s, const store_audit_t *e)
 out:
     s_end (st);
     if (own) {
-        if (ret == 0 && s_run (s, s->st[ST_COMMIT], "cannot write the audit log") != 0) ret = -1;
+        if (ret == 0 && s_run (s, s_stmt (s, ST_COMMIT), "cannot write the audit log") != 0) ret = -1;
         if (ret != 0 && !sqlite3_get_autocommit (s->db)) {
             char why[STORE_ERR_MAX];
             snprintf (why, sizeof why, "%s", s->err);
-            s_run (s, s->st[ST_ROLLBACK], "cannot roll back");
+            s_run (s, s_stmt (s, ST_ROLLBACK), "cannot roll back");
             snprintf (s->err, sizeof s->err, "%s", why);
         }
     }
@@ -1657,7 +1677,7 @@ int store_audit_each_from (store_t *s, int64_t from, int (*fn) (const store_audi
                            void *arg)
 {
     assert (s && fn);
-    sqlite3_stmt *st = s->st[ST_AUDIT_EACH];
+    sqlite3_stmt *st = s_stmt (s, ST_AUDIT_EACH);
     /* Checked before binding: resetting a busy statement would cut short
        the listing whose callback this is. */
     if (sqlite3_stmt_busy (st))
@@ -1681,7 +1701,7 @@ int store_audit_each (store_t *s, int (*fn) (const store_audit_t *, void *), voi
 int store_audit_last (store_t *s, store_audit_t *out)
 {
     assert (s && out);
-    int r = s_one (s, s->st[ST_AUDIT_LAST], s_row_audit, out, "the audit log");
+    int r = s_one (s, s_stmt (s, ST_AUDIT_LAST), s_row_audit, out, "the audit log");
     if (r == STORE_NOTFOUND) return s_notfound (s, "the audit log is empty");
     return r;
 }
@@ -1691,7 +1711,7 @@ int store_audit_last (store_t *s, store_audit_t *out)
 int store_checkpoint_put (store_t *s, const store_checkpoint_t *c)
 {
     assert (s && c);
-    sqlite3_stmt *st = s->st[ST_CHECKPOINT_PUT];
+    sqlite3_stmt *st = s_stmt (s, ST_CHECKPOINT_PUT);
     int ret = -1;
     if ((s_bind_int (st, 1, c->seq) | s_bind_blob (st, 2, c->hash, sizeof c->hash) |
          s_bind_blob (st, 3, c->sig, sizeof c->sig) | s_bind_int (st, 4, s_now ())) != SQLITE_OK) {
@@ -1711,7 +1731,7 @@ out:
 int store_checkpoint_last (store_t *s, store_checkpoint_t *out)
 {
     assert (s && out);
-    int r = s_one (s, s->st[ST_CHECKPOINT_LAST], s_row_checkpoint, out, "audit checkpoints");
+    int r = s_one (s, s_stmt (s, ST_CHECKPOINT_LAST), s_row_checkpoint, out, "audit checkpoints");
     if (r == STORE_NOTFOUND) return s_notfound (s, "no audit checkpoint yet");
     return r;
 }
@@ -1742,7 +1762,7 @@ static int s_delivery_bulk (store_t *s, s_stmt_id_t id, const char *publisher, c
                             int64_t version, const char *subscriber, const char *why)
 {
     assert (s && publisher && topic && why);
-    sqlite3_stmt *st = s->st[id];
+    sqlite3_stmt *st = s_stmt (s, id);
     int ret = -1;
     if ((s_bind_text (st, 1, publisher) | s_bind_text (st, 2, topic) |
          (subscriber ? s_bind_text (st, 3, subscriber) : s_bind_int (st, 3, version)) |
@@ -1774,7 +1794,7 @@ int store_delivery_cancel (store_t *s, const char *publisher, const char *topic,
 int store_trust_put (store_t *s, const char *name, const char *value)
 {
     assert (s && name && value);
-    sqlite3_stmt *st = s->st[ST_TRUST_PUT];
+    sqlite3_stmt *st = s_stmt (s, ST_TRUST_PUT);
     int ret = -1;
     if ((s_bind_text (st, 1, name) | s_bind_text (st, 2, value) | s_bind_int (st, 3, s_now ())) !=
             SQLITE_OK ||
@@ -1792,7 +1812,7 @@ int store_trust_get (store_t *s, const char *name, char **out, size_t *len)
 {
     assert (s && name && out);
     *out = NULL;
-    sqlite3_stmt *st = s->st[ST_TRUST_GET];
+    sqlite3_stmt *st = s_stmt (s, ST_TRUST_GET);
     int ret = -1;
     if (s_bind_text (st, 1, name) != SQLITE_OK) {
         s_dbfail (s, "cannot look up %s", name);
@@ -1831,7 +1851,7 @@ int store_self_card (store_t *s, const char *card)
 {
     assert (s && card);
     if (s_arg (s, "card", card, FIELD_SIZE (store_self_t, card)) != 0) return -1;
-    sqlite3_stmt *st = s->st[ST_SELF_CARD];
+    sqlite3_stmt *st = s_stmt (s, ST_SELF_CARD);
     int ret = -1;
     if (s_bind_text (st, 1, card) != SQLITE_OK || sqlite3_step (st) != SQLITE_DONE ||
         sqlite3_changes (s->db) != 1) {
@@ -1855,7 +1875,7 @@ int store_agreement_put (store_t *s, const store_agreement_t *a)
     if (a->doc_len == 0 || a->doc_len > sizeof a->doc)
         return s_fail (s, "agreement %s: doc_len %zu is not 1 to %zu", a->ref, a->doc_len,
                        sizeof a->doc);
-    sqlite3_stmt *st = s->st[ST_AGREEMENT_PUT];
+    sqlite3_stmt *st = s_stmt (s, ST_AGREEMENT_PUT);
     int ret = -1;
     if ((s_bind_text (st, 1, a->ref) | s_bind_blob (st, 2, a->hash, sizeof a->hash) |
          s_bind_blob (st, 3, a->doc, a->doc_len) | s_bind_text (st, 4, a->provider) |
@@ -1886,7 +1906,7 @@ out:
 int store_agreement_get (store_t *s, const char *ref, store_agreement_t *out)
 {
     assert (s && ref && out);
-    sqlite3_stmt *st = s->st[ST_AGREEMENT_GET];
+    sqlite3_stmt *st = s_stmt (s, ST_AGREEMENT_GET);
     if (s_bind_text (st, 1, ref) != SQLITE_OK) {
         s_dbfail (s, "cannot look up agreement");
         s_end (st);
@@ -1900,7 +1920,7 @@ int store_agreement_get (store_t *s, const char *ref, store_agreement_t *out)
 int store_agreement_by_hash (store_t *s, const uint8_t hash[32], store_agreement_t *out)
 {
     assert (s && hash && out);
-    sqlite3_stmt *st = s->st[ST_AGREEMENT_BY_HASH];
+    sqlite3_stmt *st = s_stmt (s, ST_AGREEMENT_BY_HASH);
     if (s_bind_blob (st, 1, hash, 32) != SQLITE_OK) {
         s_dbfail (s, "cannot look up agreement");
         s_end (st);
@@ -1938,7 +1958,7 @@ int store_agreement_each (store_t *s, int (*fn) (const store_agreement_t *, void
 int store_dataset_erase (store_t *s, const char *id)
 {
     assert (s && id);
-    sqlite3_stmt *st = s->st[ST_DATASET_ERASE];
+    sqlite3_stmt *st = s_stmt (s, ST_DATASET_ERASE);
     int ret = -1;
     if ((s_bind_text (st, 1, id) | s_bind_int (st, 2, s_now ())) != SQLITE_OK ||
         sqlite3_step (st) != SQLITE_DONE) {
@@ -1975,7 +1995,7 @@ int store_user_put (store_t *s, const store_user_t *u)
 {
     assert (s && u);
     if (S_FIELD (s, u, login) || S_FIELD (s, u, roles) || S_FIELD (s, u, added_by)) return -1;
-    sqlite3_stmt *st = s->st[ST_USER_PUT];
+    sqlite3_stmt *st = s_stmt (s, ST_USER_PUT);
     int ret = -1;
     if ((s_bind_text (st, 1, u->login) | s_bind_text (st, 2, u->roles) |
          s_bind_text (st, 3, u->added_by) | s_bind_int (st, 4, s_now ())) != SQLITE_OK ||
@@ -1992,7 +2012,7 @@ out:
 int store_user_get (store_t *s, const char *login, store_user_t *out)
 {
     assert (s && login && out);
-    sqlite3_stmt *st = s->st[ST_USER_GET];
+    sqlite3_stmt *st = s_stmt (s, ST_USER_GET);
     if (s_bind_text (st, 1, login) != SQLITE_OK) {
         s_dbfail (s, "cannot look up user");
         s_end (st);
@@ -2006,7 +2026,7 @@ int store_user_get (store_t *s, const char *login, store_user_t *out)
 int store_user_remove (store_t *s, const char *login)
 {
     assert (s && login);
-    sqlite3_stmt *st = s->st[ST_USER_REMOVE];
+    sqlite3_stmt *st = s_stmt (s, ST_USER_REMOVE);
     int ret = -1;
     if (s_bind_text (st, 1, login) != SQLITE_OK || sqlite3_step (st) != SQLITE_DONE) {
         s_dbfail (s, "cannot remove user %.64s", login);
@@ -2054,7 +2074,7 @@ int store_retention_put (store_t *s, const store_retention_t *r)
 {
     assert (s && r);
     if (S_FIELD (s, r, publisher) || S_FIELD (s, r, topic) || S_FIELD (s, r, set_by)) return -1;
-    sqlite3_stmt *st = s->st[ST_RETENTION_PUT];
+    sqlite3_stmt *st = s_stmt (s, ST_RETENTION_PUT);
     int ret = -1;
     if ((s_bind_text (st, 1, r->publisher) | s_bind_text (st, 2, r->topic) |
          s_bind_int (st, 3, r->seconds) | s_bind_text (st, 4, r->set_by) |
@@ -2073,7 +2093,7 @@ int store_retention_get (store_t *s, const char *publisher, const char *topic,
                          store_retention_t *out)
 {
     assert (s && publisher && topic && out);
-    sqlite3_stmt *st = s->st[ST_RETENTION_GET];
+    sqlite3_stmt *st = s_stmt (s, ST_RETENTION_GET);
     if ((s_bind_text (st, 1, publisher) | s_bind_text (st, 2, topic)) != SQLITE_OK) {
         s_dbfail (s, "cannot look up a retention period");
         s_end (st);

@@ -28,6 +28,9 @@ typedef struct store store_t;
    pending migrations. NULL on failure, with the reason in ERR. */
 store_t *store_open (const char *path, int create, char *err, size_t errlen);
 void store_close (store_t **s_p);
+/* Statements are prepared when first used; this prepares every one now
+   (-1 and the reason if one does not compile against the schema). */
+int store_prepare_all (store_t *s);
 const char *store_error (const store_t *s);
 int store_schema_version (store_t *s);
 

@@ -215,6 +215,9 @@ START_TEST (test_open_creates_and_migrates)
 {
     store_t *s = s_open (1);
     ck_assert_int_eq (store_schema_version (s), STORE_SCHEMA_VERSION);
+    /* Statements are prepared on first use: every one compiles against
+       the schema. */
+    ck_assert_msg (store_prepare_all (s) == 0, "%s", store_error (s));
     store_close (&s);
     ck_assert_ptr_null (s);
 
