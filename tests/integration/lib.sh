@@ -214,3 +214,14 @@ for a in json.load(sys.stdin):
 else:
     print("none")' "$2"
 }
+
+# Quick looks into a node's store with the sqlite3 shell (reads beside the
+# running node, WAL mode): cheaper than a python process per poll on a
+# loaded machine.
+q() { sqlite3 "$T/$1/store.db" "$2"; }
+has_rule() { [ "$(q "$1" "SELECT count(*) FROM audit WHERE action='$2' AND decision='$3' AND rule='$4'")" -gt 0 ]; }
+sub_active() { [ "$(q "$1" "SELECT state FROM subscriptions WHERE publisher='$2' AND topic='$3'")" = active ]; }
+ds_state() { s=$(q "$1" "SELECT state FROM datasets WHERE id='$2'"); echo "${s:-none}"; }
+ds_available() { [ "$(ds_state "$1" "$2")" = available ]; }
+ds_receiving() { [ "$(ds_state "$1" "$2")" = receiving ]; }
+dl_state() { q "$1" "SELECT state FROM deliveries WHERE dataset='$2' AND subscriber='$3'"; }

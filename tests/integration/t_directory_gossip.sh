@@ -5,15 +5,6 @@
 # effect at the node that learnt it by gossip.
 . "$(dirname "$0")/lib.sh"
 
-# Quick looks into a node's store (sqlite3 reads beside the running node,
-# WAL mode): cheaper than a python process per poll on a loaded machine.
-q() { sqlite3 "$T/$1/store.db" "$2"; }
-has_rule() { [ "$(q "$1" "SELECT count(*) FROM audit WHERE action='$2' AND decision='$3' AND rule='$4'")" -gt 0 ]; }
-sub_active() { [ "$(q "$1" "SELECT state FROM subscriptions WHERE publisher='$2' AND topic='$3'")" = active ]; }
-ds_state() { s=$(q "$1" "SELECT state FROM datasets WHERE id='$2'"); echo "${s:-none}"; }
-ds_available() { [ "$(ds_state "$1" "$2")" = available ]; }
-dl_state() { q "$1" "SELECT state FROM deliveries WHERE dataset='$2' AND subscriber='$3'"; }
-
 A="$CDX authority --home $T/auth"
 $A init --name "NHS England (test)" >/dev/null || fail "authority init"
 make_node csu 0DF csu

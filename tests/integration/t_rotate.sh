@@ -7,12 +7,6 @@
 # (checkpoints signed with the old key) still verifies.
 . "$(dirname "$0")/lib.sh"
 
-q() { sqlite3 "$T/$1/store.db" "$2"; }
-ds_state() { s=$(q "$1" "SELECT state FROM datasets WHERE id='$2'"); echo "${s:-none}"; }
-ds_available() { [ "$(ds_state "$1" "$2")" = available ]; }
-ds_receiving() { [ "$(ds_state "$1" "$2")" = receiving ]; }
-sub_active() { [ "$(q "$1" "SELECT state FROM subscriptions WHERE publisher='$2' AND topic='$3'")" = active ]; }
-
 A="$CDX authority --home $T/auth"
 $A init --name "NHS England (test)" >/dev/null || fail "authority init"
 make_node csu 0DF csu
