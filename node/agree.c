@@ -153,11 +153,11 @@ int node_agreement_take (node_t *n, const uint8_t *doc, size_t doc_len, const ui
         goto out;
     }
     if (*changed) {
-        char actor[80];
+        char actor[160];
         if (from)
             snprintf (actor, sizeof actor, "peer:%s", from);
         else
-            snprintf (actor, sizeof actor, "user:%s", node_user ());
+            node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
         const char *state = node_agreement_state (old, (int64_t) time (NULL));
         node_audit (n, actor, signed_now ? "agreement-sign" : "agreement-receive", old->ref, other, "allow",
                     signed_now ? "agreement.signed" : "agreement.verified",
@@ -314,9 +314,9 @@ int node_agreement_mark_revoked (node_t *n, store_agreement_t *a, const char *by
     a->pushed = pushed;
     if (store_agreement_put (n->store, a) != 0)
         return node_fail (n, "%s", store_error (n->store));
-    char actor[80];
+    char actor[160];
     if (strcmp (by, n->self.org) == 0)
-        snprintf (actor, sizeof actor, "user:%s", node_user ());
+        node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
     else
         snprintf (actor, sizeof actor, "peer:%s", by);
     const char *other = strcmp (a->provider, n->self.org) == 0 ? a->recipient : a->provider;

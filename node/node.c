@@ -468,8 +468,8 @@ int node_keys_rotate (node_t *n, char *card_out, size_t cap)
         return -1;
     if (node_running (n))
         return node_fail (n, "the node is running: stop it (cdx run) before rotating its keys");
-    char actor[80];
-    snprintf (actor, sizeof actor, "user:%s", node_user ());
+    char actor[160];
+    node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
     static const cx_keytype_t types[3] = {CX_KEY_SIGN, CX_KEY_BOX, CX_KEY_CURVE};
     static const char *const names[3] = {"sign", "box", "curve"};
     cx_keypair_t *kp[3] = {NULL, NULL, NULL};

@@ -27,9 +27,10 @@
 #include "cert.h"
 #include "node_internal.h"
 
-static void s_actor (char *buf, size_t cap)
+/* The local user acting, as access.c records it ("user:LOGIN (admin)"). */
+static void s_actor (const node_t *n, char *buf, size_t cap)
 {
-    snprintf (buf, cap, "user:%s", node_user ());
+    node_actor (n, NODE_ROLE_ADMIN, buf, cap);
 }
 
 int node_peer_barred (const store_peer_t *p, int64_t now, const char **rule)
@@ -67,8 +68,8 @@ int node_trust_authority (node_t *n, const char *text, size_t len)
 {
     if (!node_authorize (n, NODE_ROLE_ADMIN, "trust", "authority"))
         return -1;
-    char actor[80];
-    s_actor (actor, sizeof actor);
+    char actor[160];
+    s_actor (n, actor, sizeof actor);
     cert_authority_t a;
     if (cert_authority_parse (text, len, &a) != 0) {
         node_fail (n, "not a valid authority file: %s", cert_error ());
@@ -201,11 +202,11 @@ int node_directory_import (node_t *n, const char *text, size_t len, const char *
     /* From a file, an operator's act (admin); from a peer, the node's own. */
     if ((!from || strcmp (from, "file") == 0) && !node_authorize (n, NODE_ROLE_ADMIN, "directory-import", "file"))
         return -1;
-    char actor[80];
+    char actor[160];
     if (from && strcmp (from, "file") != 0)
         snprintf (actor, sizeof actor, "peer:%s", from);
     else
-        s_actor (actor, sizeof actor);
+        s_actor (n, actor, sizeof actor);
     const char *src = from ? from : "file";
     uint8_t apk[32];
     int r = node_authority_key (n, apk, NULL, 0);
@@ -332,8 +333,8 @@ out:
    as one in a directory, plus its validity now. */
 int node_cert_add (node_t *n, const char *text, size_t len, store_peer_t *out)
 {
-    char actor[80];
-    s_actor (actor, sizeof actor);
+    char actor[160];
+    s_actor (n, actor, sizeof actor);
     cert_t c;
     if (cert_parse (text, len, &c) != 0) {
         node_fail (n, "not a valid certificate: %s", cert_error ());

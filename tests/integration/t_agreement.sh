@@ -40,6 +40,9 @@ assert a["signed_by_provider"] and a["signed_by_recipient"] and a["end"] == "202
 "$CDX" agreement show --home "$T/ccg" $ref | grep -q "Article 9      9(2)(h)" || fail "show"
 audit_has csu agreement-receive allow agreement.verified || fail "the signed copy is not audited"
 audit_has ccg agreement-sign allow agreement.signed || fail "the signature is not audited"
+# The signature is recorded against the local user and the role it used.
+[ "$(q ccg "SELECT DISTINCT actor FROM audit WHERE action = 'agreement-sign'")" = "user:$(id -un) (admin)" ] ||
+    fail "agreement-sign audited as $(q ccg "SELECT DISTINCT actor FROM audit WHERE action = 'agreement-sign'")"
 
 # A copy altered by one byte no longer verifies; a third party is no party.
 python3 -c '
