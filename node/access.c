@@ -147,6 +147,11 @@ int node_identify (node_t *n)
     return s_roles_of (n, as, &n->roles);
 }
 
+int node_refresh_roles (node_t *n)
+{
+    return s_roles_of (n, n->login, &n->roles);
+}
+
 const char *node_login (const node_t *n)
 {
     return n->login;

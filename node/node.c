@@ -27,6 +27,7 @@
 
 #include "hasher.h"
 #include "node_internal.h"
+#include "outfile.h"
 
 static const char *const s_classes[] = {"aggregate", "pseudonymised", "identifiable", NULL};
 static const char *const s_purposes[] = {"commissioning", "invoice-validation",
@@ -1049,67 +1050,23 @@ cx_content_t *node_content_key (node_t *n, const store_dataset_t *d)
     return k;
 }
 
-int node_export (node_t *n, const char *id, const char *out_path, const char *purpose,
-                 node_progress_fn *progress, void *arg)
+/* Decrypts every chunk of D from the sealed file IN into OUT, checking the
+   signed hash. 0, or -1 (node_error). */
+static int s_export_copy (node_t *n, const store_dataset_t *d, int in, node_outfile_t *out,
+                          node_progress_fn *progress, void *arg)
 {
-    if (!node_authorize (n, NODE_ROLE_ANALYST, "export", id))
-        return -1;
-    char actor[160];
-    node_actor (n, NODE_ROLE_ANALYST, actor, sizeof actor);
-    const char *rule = "local.export";
-    store_dataset_t *d = malloc (sizeof *d);
-    if (!d)
-        return node_fail (n, "out of memory");
-    int rc = -1, in = -1, out = -1;
-    uint8_t *sealed = NULL, *plain = NULL;
-    cx_content_t *key = NULL;
-    cx_hash_t *hash = NULL;
-    char tmp[NODE_PATH_MAX];
-    tmp[0] = 0;
-    int r = store_dataset_get (n->store, id, d);
-    if (r == STORE_NOTFOUND) {
-        node_fail (n, "no dataset %s here: cdx datasets lists what this node holds", id);
-        goto out;
-    }
-    if (r != 0) {
-        node_fail (n, "%s", store_error (n->store));
-        goto out;
-    }
-    const char *refused = node_export_allowed (n, d, purpose);
-    if (refused) {
-        rule = refused;
-        n->refused = 1;
-        goto out;
-    }
-    if (strcmp (d->state, "available") != 0 && strcmp (d->state, "published") != 0) {
-        node_fail (n, "dataset %s is %s, not available: wait for it to arrive", id, d->state);
-        goto out;
-    }
-    char path[NODE_PATH_MAX];
-    node_data_path (n, d->id, path, sizeof path);
-    in = open (path, O_RDONLY | O_CLOEXEC);
-    if (in < 0) {
-        node_fail (n, "cannot open %s: %s", path, strerror (errno));
-        goto out;
-    }
-    key = node_content_key (n, d);
+    int rc = -1;
+    uint8_t *sealed = malloc ((size_t) d->chunk_size + CX_CHUNK_ABYTES);
+    uint8_t *plain = malloc ((size_t) d->chunk_size);
+    cx_hash_t *hash = cx_hash_new ();
+    cx_content_t *key = node_content_key (n, d);
+    uint8_t dsid[16];
     if (!key)
         goto out;
-    snprintf (tmp, sizeof tmp, "%s.part", out_path);
-    out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (out < 0) {
-        node_fail (n, "cannot create %s: %s", tmp, strerror (errno));
-        tmp[0] = 0;
-        goto out;
-    }
-    sealed = malloc ((size_t) d->chunk_size + CX_CHUNK_ABYTES);
-    plain = malloc ((size_t) d->chunk_size);
-    hash = cx_hash_new ();
     if (!sealed || !plain || !hash) {
         node_fail (n, "out of memory");
         goto out;
     }
-    uint8_t dsid[16];
     if (cx_unhex (d->id, dsid, sizeof dsid) != 0) {
         node_fail (n, "corrupt dataset id %s", d->id);
         goto out;
@@ -1122,18 +1079,16 @@ int node_export (node_t *n, const char *id, const char *out_path, const char *pu
         size_t slen = (size_t) want + CX_CHUNK_ABYTES;
         ssize_t got = pread (in, sealed, slen, node_chunk_offset (d->chunk_size, i));
         if (got != (ssize_t) slen) {
-            node_fail (n, "dataset %s: chunk %lld is missing from %s", id, (long long) i, path);
+            node_fail (n, "dataset %s: chunk %lld is missing from its sealed file", d->id, (long long) i);
             goto out;
         }
         if (cx_chunk_open (key, dsid, (uint64_t) i, sealed, slen, plain) != 0) {
-            node_fail (n, "dataset %s: chunk %lld fails authentication (altered on disk?)", id, (long long) i);
+            node_fail (n, "dataset %s: chunk %lld fails authentication (altered on disk?)", d->id, (long long) i);
             goto out;
         }
         cx_hash_update (hash, plain, (size_t) want);
-        if (s_write_all (out, plain, (size_t) want) != 0) {
-            node_fail (n, "cannot write %s: %s", tmp, strerror (errno));
+        if (node_outfile_write (out, plain, (size_t) want, n->err, sizeof n->err) != 0)
             goto out;
-        }
         done += (uint64_t) want;
         if (progress)
             progress (done, (uint64_t) d->bytes, arg);
@@ -1141,52 +1096,122 @@ int node_export (node_t *n, const char *id, const char *out_path, const char *pu
     uint8_t digest[32];
     cx_hash_final (hash, digest);
     if (memcmp (digest, d->hash, 32) != 0) {
-        node_fail (n, "dataset %s: content hash differs from the signed manifest", id);
+        node_fail (n, "dataset %s: content hash differs from the signed manifest", d->id);
         goto out;
     }
-    if (fsync (out) != 0 || close (out) != 0) {
-        out = -1;
-        node_fail (n, "cannot write %s: %s", tmp, strerror (errno));
-        goto out;
-    }
-    out = -1;
-    if (rename (tmp, out_path) != 0) {
-        node_fail (n, "cannot create %s: %s", out_path, strerror (errno));
-        goto out;
-    }
-    tmp[0] = 0;
     rc = 0;
 out:
-    if (r == 0) {
-        char object[129];
-        snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
-        const char *claimed = purpose ? purpose : "";
-        if (rc == 0) {
-            node_audit_purpose (n, actor, "export", object, d->publisher, claimed, "allow", rule,
-                                "%lld bytes decrypted to %s", (long long) d->bytes, out_path);
-        } else {
-            char why[NODE_ERR_MAX];
-            snprintf (why, sizeof why, "%s", n->err);
-            node_audit_purpose (n, actor, "export", object, d->publisher, claimed, "refuse", rule, "%s",
-                                why);
-            snprintf (n->err, sizeof n->err, "%s", why);
-            n->refused = rule != NULL && strcmp (rule, "local.export") != 0;
-        }
-    }
-    if (in >= 0)
-        close (in);
-    if (out >= 0)
-        close (out);
-    if (tmp[0])
-        unlink (tmp);
     if (plain) {
         cx_wipe (plain, (size_t) d->chunk_size);
         free (plain);
     }
     free (sealed);
-    free (d);
     cx_content_destroy (&key);
     cx_hash_destroy (&hash);
+    return rc;
+}
+
+/* The export is decided again once its plaintext is complete, inside the
+   write transaction that records it: a role removed or an agreement
+   revoked while it ran stops it, and the entry follows the change in the
+   log. The file is put in place only under that decision, and the entry
+   is committed with it or the file taken back. 0; -1 with *RULE set
+   to the refusing rule (or left alone for a plain failure). */
+static int s_export_finish (node_t *n, const store_dataset_t *d, const char *purpose, node_outfile_t *out,
+                            const char *actor, const char *object, const char **rule)
+{
+    if (store_begin (n->store) != 0)
+        return node_fail (n, "%s", store_error (n->store));
+    const char *refused = NULL;
+    if (node_refresh_roles (n) != 0)
+        goto fail;
+    if (!(node_roles (n) & NODE_ROLE_ANALYST)) {
+        refused = "role.missing";
+        node_fail (n, "export needs the analyst role, which %s no longer holds (it was removed while the "
+                   "export ran); nothing was written", node_login (n));
+        goto fail;
+    }
+    if ((refused = node_export_allowed (n, d, purpose)) != NULL)
+        goto fail;
+    if (node_outfile_commit (out, n->err, sizeof n->err) != 0)
+        goto fail;
+    if (node_audit_purpose (n, actor, "export", object, d->publisher, purpose, "allow", *rule,
+                            "%lld bytes decrypted to %s", (long long) d->bytes, node_outfile_path (out)) != 0 ||
+        store_commit (n->store) != 0) {
+        node_outfile_retract (out);
+        node_fail (n, "cannot record the export in the audit log (%s): the file was removed", store_error (n->store));
+        goto fail;
+    }
+    return 0;
+fail:
+    store_rollback (n->store);
+    if (refused) {
+        *rule = refused;
+        n->refused = 1;
+    }
+    return -1;
+}
+
+int node_export (node_t *n, const char *id, const char *out_path, const char *purpose,
+                 node_progress_fn *progress, void *arg)
+{
+    if (!node_authorize (n, NODE_ROLE_ANALYST, "export", id))
+        return -1;
+    char actor[160];
+    node_actor (n, NODE_ROLE_ANALYST, actor, sizeof actor);
+    const char *rule = "local.export", *claimed = purpose ? purpose : "";
+    store_dataset_t *d = malloc (sizeof *d);
+    if (!d)
+        return node_fail (n, "out of memory");
+    int rc = -1, in = -1;
+    node_outfile_t *out = NULL;
+    char object[129];
+    int r = store_dataset_get (n->store, id, d);
+    if (r == STORE_NOTFOUND) {
+        node_fail (n, "no dataset %s here: cdx datasets lists what this node holds", id);
+        goto out;
+    }
+    if (r != 0) {
+        node_fail (n, "%s", store_error (n->store));
+        goto out;
+    }
+    snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
+    const char *refused = node_export_allowed (n, d, purpose);
+    if (refused) {
+        rule = refused;
+        n->refused = 1;
+        goto out;
+    }
+    if (strcmp (d->state, "available") != 0 && strcmp (d->state, "published") != 0) {
+        node_fail (n, "dataset %s is %s, not available: wait for it to arrive", id, d->state);
+        goto out;
+    }
+    out = node_outfile_new (out_path, 0600, n->err, sizeof n->err);
+    if (!out)
+        goto out;
+    char path[NODE_PATH_MAX];
+    node_data_path (n, d->id, path, sizeof path);
+    in = open (path, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        node_fail (n, "cannot open %s: %s", path, strerror (errno));
+        goto out;
+    }
+    if (s_export_copy (n, d, in, out, progress, arg) != 0 ||
+        s_export_finish (n, d, claimed, out, actor, object, &rule) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (r == 0 && rc != 0) {
+        char why[NODE_ERR_MAX];
+        snprintf (why, sizeof why, "%s", n->err);
+        node_audit_purpose (n, actor, "export", object, d->publisher, claimed, "refuse", rule, "%s", why);
+        snprintf (n->err, sizeof n->err, "%s", why);
+        n->refused = strcmp (rule, "local.export") != 0;
+    }
+    if (in >= 0)
+        close (in);
+    node_outfile_destroy (&out);
+    free (d);
     return rc;
 }
 

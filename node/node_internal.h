@@ -91,6 +91,11 @@ void node_agreement_message (const store_agreement_t *a, proto_msg_t *m);
    when the real account is an admin (access.c). 0, or -1 (node_error). */
 int node_identify (node_t *n);
 
+/* Reads again, from the store, the roles of the user acting (n->roles),
+   for a decision taken again at the end of long work. 0, or -1
+   (node_error). */
+int node_refresh_roles (node_t *n);
+
 #define NODE_KICK_FILE "kick.ipc"
 
 /* The address of HOME/kick.ipc, the running node's local datagram socket

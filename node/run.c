@@ -707,15 +707,20 @@ static out_state_t s_out_offer (run_t *r, peer_t *p, const proto_msg_t *unused)
         next = s_out_fail (r, p, "crypto.wrap", 1, "cannot wrap the content key for the recipient");
         goto out;
     }
+    /* The decision is on record before it takes effect: no OFFER leaves
+       whose allowing entry could not be written. */
+    if (node_audit_purpose (r->n, actor, "offer", object, p->info.org, d->purpose, "allow", dec.rule,
+                            "offered %lld bytes (%s, purpose %s) to subscriber %s %s", (long long) d->bytes,
+                            d->class_, d->purpose, p->info.org, dec.reason) != 0) {
+        next = s_out_fail (r, p, "audit.write", 0, "cannot write the audit log: offer held back");
+        goto out;
+    }
     if (s_send (r, p->dealer, NULL, 0, &m, NULL) != 0) {
         next = s_out_fail (r, p, "transport.send", 0, "peer not reachable");
         goto out;
     }
     x->deadline = s_now_ms () + RUN_TIMEOUT_MS;
     s_delivery_note (r, p, "sending", NULL, 1);
-    node_audit_purpose (r->n, actor, "offer", object, p->info.org, d->purpose, "allow", dec.rule,
-                        "offered %lld bytes (%s, purpose %s) to subscriber %s %s", (long long) d->bytes,
-                        d->class_, d->purpose, p->info.org, dec.reason);
     node_log (r->n, "info", "offered %s v%lld (%s, %lld bytes) to %s", d->topic, (long long) d->version,
               d->id, (long long) d->bytes, p->info.org);
 out:
@@ -787,18 +792,24 @@ static out_state_t s_out_receipt (run_t *r, peer_t *p, const proto_msg_t *m)
                            "receipt names another dataset, hash or recipient");
     if (cx_verify (p->info.sign_pk, m->doc, m->doc_len, m->sig) != 0)
         return s_out_fail (r, p, "receipt.signature", 0, "receipt signature does not verify");
-    if (store_delivery_receipt (r->n->store, x->dataset, p->info.org, m->doc, m->doc_len, m->sig) != 0) {
-        node_log (r->n, "error", "cannot store receipt: %s", store_error (r->n->store));
-        return s_out_fail (r, p, "store.write", 0, "cannot store the receipt");
-    }
     char object[129], actor[80];
     snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
     s_peer_actor (p, actor, sizeof actor);
     char hashhex[65];
     cx_hex (x->hash, sizeof x->hash, hashhex);
-    node_audit (r->n, actor, "deliver", object, p->info.org, "allow", "receipt.verified",
-                "%lld bytes delivered, blake2b %s; receipt signed by %s", (long long) x->bytes, hashhex,
-                p->info.org);
+    /* The receipt and its audit entry are one transaction: a delivery is
+       never recorded without the entry, nor the entry without it. */
+    store_t *st = r->n->store;
+    if (store_begin (st) != 0 ||
+        store_delivery_receipt (st, x->dataset, p->info.org, m->doc, m->doc_len, m->sig) != 0 ||
+        node_audit (r->n, actor, "deliver", object, p->info.org, "allow", "receipt.verified",
+                    "%lld bytes delivered, blake2b %s; receipt signed by %s", (long long) x->bytes, hashhex,
+                    p->info.org) != 0 ||
+        store_commit (st) != 0) {
+        node_log (r->n, "error", "cannot store receipt: %s", store_error (st));
+        store_rollback (st);
+        return s_out_fail (r, p, "store.write", 0, "cannot store the receipt");
+    }
     node_log (r->n, "info", "delivered %s v%lld to %s (signed receipt stored)", x->topic,
               (long long) x->version, p->info.org);
     s_out_release (r, x);
@@ -1640,18 +1651,23 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
         memcpy (d->wrapped, m->wrapped, 80);
         snprintf (d->state, sizeof d->state, "receiving");
         snprintf (d->agreement, sizeof d->agreement, "%s", dec.agreement);
-        if (store_dataset_put (r->n->store, d) != 0) {
+        char actor[80];
+        s_peer_actor (o->peer, actor, sizeof actor);
+        /* The dataset and the entry accepting it are one transaction. */
+        store_t *st = r->n->store;
+        if (store_begin (st) != 0 || store_dataset_put (st, d) != 0 ||
+            node_audit_purpose (r->n, actor, "accept", object, o->org, man.purpose, "allow", dec.rule,
+                                "offer of %llu bytes (%s, purpose %s) accepted under subscription to %s, %s",
+                                (unsigned long long) man.bytes, man.class_, man.purpose, man.topic,
+                                dec.reason) != 0 ||
+            store_commit (st) != 0) {
+            store_rollback (st);
             cx_content_destroy (&key);
             free (d);
             s_in_refuse (r, o, object, PROTO_E_INTERNAL, m->dataset, "store.write",
                          "cannot record the dataset (a version clash or a full disk)");
             return;
         }
-        char actor[80];
-        s_peer_actor (o->peer, actor, sizeof actor);
-        node_audit_purpose (r->n, actor, "accept", object, o->org, man.purpose, "allow", dec.rule,
-                            "offer of %llu bytes (%s, purpose %s) accepted under subscription to %s, %s",
-                            (unsigned long long) man.bytes, man.class_, man.purpose, man.topic, dec.reason);
     } else if (strcmp (d->state, "failed") == 0) {
         store_dataset_progress (r->n->store, id, "receiving", 0);
     }

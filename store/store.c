@@ -433,6 +433,7 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST__COUNT];
     store_hash_fn *hasher; /* of the audit chain; NULL: no appends */
+    int streaming;         /* s_stream listings open */
     char err[STORE_ERR_MAX];
 };
 
@@ -781,14 +782,66 @@ static int s_one (store_t *s, sqlite3_stmt *st, s_row_fn read, void *out, const 
    non-zero EMIT and returns it; -1 on a store error. ST is reset on every
    path, so that FN may use any other statement; a call of the same _each
    from its own FN would reset the outer loop, so it is refused. */
-static int s_each (store_t *s, s_stmt_id_t id, const char *what, void *row, s_row_fn read,
+/* Lists rows of statement ID: every row is read first and the statement
+   reset (ending its read transaction) before EMIT sees any of them, so a
+   callback may write to the store. A write from inside an open SELECT
+   would have to upgrade a read snapshot that another connection may have
+   made stale, and SQLite answers that with an immediate SQLITE_BUSY that
+   no busy handler waits out. ROWSIZE: the size of one row as READ fills
+   it. 0, the first non-zero value EMIT returned, or -1. */
+static int s_each (store_t *s, s_stmt_id_t id, const char *what, size_t rowsize, s_row_fn read,
                    int (*emit) (const void *row, void *ctx), void *ctx)
 {
     sqlite3_stmt *st = s_stmt (s, id);
     if (sqlite3_stmt_busy (st))
         return s_fail (s, "listing %s from inside the same listing's callback is not supported",
                        what);
+    uint8_t *rows = NULL;
+    size_t n = 0, cap = 0;
     int ret = 0;
+    for (;;) {
+        int rc = sqlite3_step (st);
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) {
+            ret = s_dbfail (s, "cannot list %s", what);
+            break;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            uint8_t *grown = ncap <= SIZE_MAX / rowsize ? realloc (rows, ncap * rowsize) : NULL;
+            if (!grown) {
+                ret = s_fail (s, "cannot list %s: out of memory", what);
+                break;
+            }
+            rows = grown;
+            cap = ncap;
+        }
+        memset (rows + n * rowsize, 0, rowsize);
+        if (read (s, st, rows + n * rowsize) != 0) {
+            ret = -1;
+            break;
+        }
+        n++;
+    }
+    s_end (st);
+    for (size_t i = 0; ret == 0 && i < n; i++)
+        ret = emit (rows + i * rowsize, ctx);
+    free (rows);
+    return ret;
+}
+
+/* Lists rows of statement ID one at a time into ROW, the statement open
+   while EMIT runs: for the audit log, which may be too long to hold. EMIT
+   must not write (s->streaming refuses it). Returns as s_each. */
+static int s_stream (store_t *s, s_stmt_id_t id, const char *what, void *row, s_row_fn read,
+                     int (*emit) (const void *row, void *ctx), void *ctx)
+{
+    sqlite3_stmt *st = s_stmt (s, id);
+    if (sqlite3_stmt_busy (st))
+        return s_fail (s, "listing %s from inside the same listing's callback is not supported",
+                       what);
+    int ret = 0;
+    s->streaming++;
     for (;;) {
         int rc = sqlite3_step (st);
         if (rc == SQLITE_DONE) break;
@@ -803,14 +856,29 @@ static int s_each (store_t *s, s_stmt_id_t id, const char *what, void *row, s_ro
         ret = emit (row, ctx);
         if (ret != 0) break;
     }
+    s->streaming--;
     s_end (st);
     return ret;
+}
+
+/* A write outside a transaction while a streamed listing is open would
+   fail at once with SQLITE_BUSY under concurrency (s_each): refused
+   always, so that the mistake shows in every run, not only under load. */
+static int s_write_allowed (store_t *s, const char *what)
+{
+    if (s->streaming && sqlite3_get_autocommit (s->db))
+        return s_fail (s, "%s: a write from inside a listing of the audit log (collect first)", what);
+    return 0;
 }
 
 /* Steps a statement that returns no rows. 0, or -1 with WHAT as the
    reason's prefix. Always resets ST. */
 static int s_run (store_t *s, sqlite3_stmt *st, const char *what)
 {
+    if (!sqlite3_stmt_readonly (st) && s_write_allowed (s, what) != 0) {
+        s_end (st);
+        return -1;
+    }
     int rc = sqlite3_step (st);
     int ret = 0;
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) ret = s_dbfail (s, "%s", what);
@@ -1025,6 +1093,7 @@ int store_begin (store_t *s)
     assert (s);
     if (!sqlite3_get_autocommit (s->db))
         return s_fail (s, "a transaction is already open (they do not nest)");
+    if (s_write_allowed (s, "cannot begin a transaction") != 0) return -1;
     return s_run (s, s_stmt (s, ST_BEGIN), "cannot begin a transaction");
 }
 
@@ -1189,9 +1258,8 @@ static int s_emit_peer (const void *row, void *ctx)
 int store_peer_each (store_t *s, int (*fn) (const store_peer_t *, void *), void *arg)
 {
     assert (s && fn);
-    store_peer_t row;
     s_peer_cb_t c = {fn, arg};
-    return s_each (s, ST_PEER_EACH, "peers", &row, s_row_peer, s_emit_peer, &c);
+    return s_each (s, ST_PEER_EACH, "peers", sizeof (store_peer_t), s_row_peer, s_emit_peer, &c);
 }
 
 /* ---- datasets ------------------------------------------------------------ */
@@ -1309,9 +1377,8 @@ static int s_emit_dataset (const void *row, void *ctx)
 int store_dataset_each (store_t *s, int (*fn) (const store_dataset_t *, void *), void *arg)
 {
     assert (s && fn);
-    store_dataset_t row;
     s_dataset_cb_t c = {fn, arg};
-    return s_each (s, ST_DATASET_EACH, "datasets", &row, s_row_dataset, s_emit_dataset, &c);
+    return s_each (s, ST_DATASET_EACH, "datasets", sizeof (store_dataset_t), s_row_dataset, s_emit_dataset, &c);
 }
 
 /* ---- subscriptions -------------------------------------------------------- */
@@ -1373,9 +1440,8 @@ static int s_emit_sub (const void *row, void *ctx)
 int store_sub_each (store_t *s, int (*fn) (const store_sub_t *, void *), void *arg)
 {
     assert (s && fn);
-    store_sub_t row;
     s_sub_cb_t c = {fn, arg};
-    return s_each (s, ST_SUB_EACH, "subscriptions", &row, s_row_sub, s_emit_sub, &c);
+    return s_each (s, ST_SUB_EACH, "subscriptions", sizeof (store_sub_t), s_row_sub, s_emit_sub, &c);
 }
 
 /* ---- deliveries ------------------------------------------------------------ */
@@ -1497,18 +1563,16 @@ int store_delivery_each_pending (store_t *s, int (*fn) (const store_delivery_t *
                                  void *arg)
 {
     assert (s && fn);
-    store_delivery_t row;
     s_delivery_cb_t c = {fn, arg};
-    return s_each (s, ST_DELIVERY_PENDING, "pending deliveries", &row, s_row_delivery,
+    return s_each (s, ST_DELIVERY_PENDING, "pending deliveries", sizeof (store_delivery_t), s_row_delivery,
                    s_emit_delivery, &c);
 }
 
 int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg)
 {
     assert (s && fn);
-    store_delivery_t row;
     s_delivery_cb_t c = {fn, arg};
-    return s_each (s, ST_DELIVERY_EACH, "deliveries", &row, s_row_delivery, s_emit_delivery, &c);
+    return s_each (s, ST_DELIVERY_EACH, "deliveries", sizeof (store_delivery_t), s_row_delivery, s_emit_delivery, &c);
 }
 
 /* ---- audit log ------------------------------------------------------------- */
@@ -1616,6 +1680,7 @@ int store_audit_append (store_t *s, const store_audit_t *e)
     if (!s->hasher)
         return s_fail (s, "cannot write the audit log: no chain hash function is set "
                           "(store_set_hasher)");
+    if (s_write_allowed (s, "cannot write the audit log") != 0) return -1;
     /* Reading the tail and inserting after it must be one write
        transaction, or two processes could chain to the same entry. */
     int own = sqlite3_get_autocommit (s->db) != 0;
@@ -1690,7 +1755,7 @@ int store_audit_each_from (store_t *s, int64_t from, int (*fn) (const store_audi
     }
     store_audit_t row;
     s_audit_cb_t c = {fn, arg};
-    return s_each (s, ST_AUDIT_EACH, "the audit log", &row, s_row_audit, s_emit_audit, &c);
+    return s_stream (s, ST_AUDIT_EACH, "the audit log", &row, s_row_audit, s_emit_audit, &c);
 }
 
 int store_audit_each (store_t *s, int (*fn) (const store_audit_t *, void *), void *arg)
@@ -1750,9 +1815,8 @@ static int s_emit_checkpoint (const void *row, void *ctx)
 int store_checkpoint_each (store_t *s, int (*fn) (const store_checkpoint_t *, void *), void *arg)
 {
     assert (s && fn);
-    store_checkpoint_t row;
     s_checkpoint_cb_t c = {fn, arg};
-    return s_each (s, ST_CHECKPOINT_EACH, "audit checkpoints", &row, s_row_checkpoint,
+    return s_each (s, ST_CHECKPOINT_EACH, "audit checkpoints", sizeof (store_checkpoint_t), s_row_checkpoint,
                    s_emit_checkpoint, &c);
 }
 
@@ -1945,12 +2009,9 @@ static int s_emit_agreement (const void *row, void *ctx)
 int store_agreement_each (store_t *s, int (*fn) (const store_agreement_t *, void *), void *arg)
 {
     assert (s && fn);
-    store_agreement_t *row = malloc (sizeof *row);
-    if (!row) return s_fail (s, "out of memory");
     s_agreement_cb_t c = {fn, arg};
-    int r = s_each (s, ST_AGREEMENT_EACH, "agreements", row, s_row_agreement, s_emit_agreement, &c);
-    free (row);
-    return r;
+    return s_each (s, ST_AGREEMENT_EACH, "agreements", sizeof (store_agreement_t), s_row_agreement,
+                   s_emit_agreement, &c);
 }
 
 /* ---- datasets: erasure ------------------------------------------------------ */
@@ -2052,9 +2113,8 @@ static int s_emit_user (const void *row, void *ctx)
 int store_user_each (store_t *s, int (*fn) (const store_user_t *, void *), void *arg)
 {
     assert (s && fn);
-    store_user_t row;
     s_user_cb_t c = {fn, arg};
-    return s_each (s, ST_USER_EACH, "users", &row, s_row_user, s_emit_user, &c);
+    return s_each (s, ST_USER_EACH, "users", sizeof (store_user_t), s_row_user, s_emit_user, &c);
 }
 
 /* ---- retention of received datasets ----------------------------------------- */
@@ -2119,9 +2179,8 @@ static int s_emit_retention (const void *row, void *ctx)
 int store_retention_each (store_t *s, int (*fn) (const store_retention_t *, void *), void *arg)
 {
     assert (s && fn);
-    store_retention_t row;
     s_retention_cb_t c = {fn, arg};
-    return s_each (s, ST_RETENTION_EACH, "retention periods", &row, s_row_retention,
+    return s_each (s, ST_RETENTION_EACH, "retention periods", sizeof (store_retention_t), s_row_retention,
                    s_emit_retention, &c);
 }
 

@@ -1131,12 +1131,33 @@ START_TEST (test_audit_each_ends_at_the_entry_last_when_it_began)
         store_audit_t e = s_audit ("publish", "x");
         ck_ok (s, store_audit_append (s, &e));
     }
+    /* Inside a write transaction a callback may append. */
     s_audit_more_t m = {s, 0};
+    ck_ok (s, store_begin (s));
     ck_ok (s, store_audit_each (s, s_audit_more, &m));
+    ck_ok (s, store_commit (s));
     ck_assert_int_eq (m.visits, 3);
     s_audits_t a = {0};
     ck_ok (s, store_audit_each (s, s_see_audit, &a));
     ck_assert_int_eq (a.count, 6);
+    store_close (&s);
+}
+END_TEST
+
+/* The audit log is streamed (it may be too long to hold): a write from its
+   callback outside a transaction would meet SQLITE_BUSY under concurrency,
+   so it is refused every time, with a reason. */
+START_TEST (test_audit_each_refuses_a_write_from_its_callback)
+{
+    store_t *s = s_open (1);
+    store_audit_t e = s_audit ("publish", "x");
+    ck_ok (s, store_audit_append (s, &e));
+    s_audit_more_t m = {s, 0};
+    ck_assert_int_eq (store_audit_each (s, s_audit_more, &m), 2);
+    ck_assert_ptr_nonnull (strstr (store_error (s), "from inside a listing of the audit log"));
+    s_audits_t a = {0};
+    ck_ok (s, store_audit_each (s, s_see_audit, &a));
+    ck_assert_int_eq (a.count, 1);
     store_close (&s);
 }
 END_TEST
@@ -1684,11 +1705,13 @@ static int s_reenter (const store_peer_t *p, void *arg)
     s_queue_t *q = arg;
     (void)p;
     s_seen_t seen = {0};
-    if (store_peer_each (q->s, s_see_peer, &seen) == -1) q->inner++;
+    if (store_peer_each (q->s, s_see_peer, &seen) == 0 && seen.count == 3) q->inner++;
     return 0;
 }
 
-START_TEST (test_same_each_from_its_callback_is_refused)
+/* Listings other than the audit log are read whole before their callback
+   runs, so a callback may list again (and write: the next test). */
+START_TEST (test_each_from_its_callback_lists_again)
 {
     store_t *s = s_open (1);
     for (int i = 0; i < 3; i++) {
@@ -1699,10 +1722,49 @@ START_TEST (test_same_each_from_its_callback_is_refused)
     }
     s_queue_t q = {s, 0, 0};
     ck_ok (s, store_peer_each (s, s_reenter, &q));
-    ck_assert_int_eq (q.inner, 3); /* each inner call refused ... */
-    s_seen_t seen = {0};
-    ck_ok (s, store_peer_each (s, s_see_peer, &seen));
-    ck_assert_int_eq (seen.count, 3); /* ... and the outer one was not disturbed */
+    ck_assert_int_eq (q.inner, 3);
+    store_close (&s);
+}
+END_TEST
+
+typedef struct {
+    store_t *s, *other;
+    int writes;
+} s_stale_t;
+
+/* Another connection writes first (making any read snapshot this one had
+   open stale), then this one writes from inside its listing. */
+static int s_write_after_other (const store_peer_t *p, void *arg)
+{
+    s_stale_t *w = arg;
+    store_peer_t q = *p;
+    snprintf (q.name, sizeof q.name, "renamed by the other");
+    if (store_peer_put (w->other, &q) != 0) return 2;
+    snprintf (q.name, sizeof q.name, "renamed from the callback");
+    if (store_peer_put (w->s, &q) != 0) return 3;
+    store_audit_t e = s_audit ("peer-add", "written from a listing's callback");
+    if (store_audit_append (w->s, &e) != 0) return 4;
+    w->writes++;
+    return 0;
+}
+
+START_TEST (test_each_callback_writes_after_another_connection)
+{
+    store_t *s = s_open (1);
+    store_t *other = s_open (0);
+    for (int i = 0; i < 3; i++) {
+        char org[8];
+        snprintf (org, sizeof org, "P%d", i);
+        store_peer_t p = s_peer (org, (uint8_t)(i + 1));
+        ck_ok (s, store_peer_put (s, &p));
+    }
+    s_stale_t w = {s, other, 0};
+    ck_ok (s, store_peer_each (s, s_write_after_other, &w));
+    ck_assert_int_eq (w.writes, 3);
+    store_peer_t got;
+    ck_ok (s, store_peer_get (s, "P1", &got));
+    ck_assert_str_eq (got.name, "renamed from the callback");
+    store_close (&other);
     store_close (&s);
 }
 END_TEST
@@ -1873,6 +1935,7 @@ static Suite *s_suite (void)
     tcase_add_test (tc, test_audit_append_assigns_increasing_seq);
     tcase_add_test (tc, test_audit_log_is_append_only_in_sql);
     tcase_add_test (tc, test_audit_each_ends_at_the_entry_last_when_it_began);
+    tcase_add_test (tc, test_audit_each_refuses_a_write_from_its_callback);
     tcase_add_test (tc, test_audit_entries_are_hash_chained);
     tcase_add_test (tc, test_audit_encoding_is_length_prefixed);
     tcase_add_test (tc, test_audit_purpose_round_trips);
@@ -1902,7 +1965,8 @@ static Suite *s_suite (void)
 
     tc = s_tcase (suite, "callbacks");
     tcase_add_test (tc, test_each_callback_may_write_other_tables_in_a_transaction);
-    tcase_add_test (tc, test_same_each_from_its_callback_is_refused);
+    tcase_add_test (tc, test_each_from_its_callback_lists_again);
+    tcase_add_test (tc, test_each_callback_writes_after_another_connection);
     return suite;
 }
 

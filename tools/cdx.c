@@ -22,6 +22,7 @@
 
 #include "cx.h"
 #include "node.h"
+#include "outfile.h"
 #include "proto.h"
 
 typedef struct {
@@ -388,17 +389,16 @@ static char *s_read_file (const char *file, size_t max, size_t *len)
     return buf;
 }
 
-/* Writes LEN bytes to FILE (created exclusively, 0644), or stdout if NULL or "-". */
+/* Writes LEN bytes to FILE (a new file, 0644: node_outfile), or stdout if
+   NULL or "-". */
 static int s_write_out (const char *file, const char *data, size_t len)
 {
     if (!file || strcmp (file, "-") == 0)
         return fwrite (data, 1, len, stdout) == len ? 0 : s_fail ("cannot write to stdout");
-    FILE *f = fopen (file, "wx");
-    if (!f)
-        return s_fail ("cannot create %s: %s (it must not exist)", file, strerror (errno));
-    int bad = fwrite (data, 1, len, f) != len;
-    bad |= fclose (f) != 0;
-    return bad ? s_fail ("cannot write %s", file) : 0;
+    char err[NODE_ERR_MAX];
+    if (node_outfile_save (file, data, len, 0644, err, sizeof err) != 0)
+        return s_fail ("%s", err);
+    return 0;
 }
 
 static int cmd_authority (cli_t *cli, int argc, char **argv)
@@ -1466,7 +1466,7 @@ static int s_audit_export (cli_t *cli, const char *path)
         return rc;
     char *body = NULL;
     size_t len = 0;
-    int fd = -1;
+    node_outfile_t *out = NULL;
     FILE *mem = NULL;
     if (!node_authorize (n, NODE_ROLE_IG, "audit-export", "audit log")) {
         rc = s_refused (n);
@@ -1500,29 +1500,29 @@ static int s_audit_export (cli_t *cli, const char *path)
         rc = s_fail ("%s", node_error (n));
         goto out;
     }
-    fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = s_fail ("cannot create %s: %s", path, strerror (errno));
-        goto out;
-    }
-    char tail[160];
+    char tail[160], err[NODE_ERR_MAX];
     int tl = snprintf (tail, sizeof tail, ",\"signature\":\"%s\"}\n", sig);
-    if (write (fd, body, len) != (ssize_t) len || write (fd, tail, (size_t) tl) != tl || fsync (fd) != 0) {
-        rc = s_fail ("cannot write %s: %s", path, strerror (errno));
-        unlink (path);
+    out = node_outfile_new (path, 0600, err, sizeof err);
+    if (!out || node_outfile_write (out, body, len, err, sizeof err) != 0 ||
+        node_outfile_write (out, tail, (size_t) tl, err, sizeof err) != 0 ||
+        node_outfile_commit (out, err, sizeof err) != 0) {
+        rc = s_fail ("%s", err);
         goto out;
     }
     char actor[160];
     node_actor (n, NODE_ROLE_IG, actor, sizeof actor);
-    node_audit (n, actor, "audit-export", "audit log", "", "allow", "local.audit-export",
-                "%" PRId64 " entries exported, signed, to %s", v.shown, path);
+    if (node_audit (n, actor, "audit-export", "audit log", "", "allow", "local.audit-export",
+                    "%" PRId64 " entries exported, signed, to %s", v.shown, path) != 0) {
+        node_outfile_retract (out);
+        rc = s_fail ("%s: the export was removed", node_error (n));
+        goto out;
+    }
     printf ("wrote %s: %" PRId64 " entries, signed by %s\n", path, v.shown, node_org (n));
     rc = NODE_EXIT_OK;
 out:
     if (mem)
         fclose (mem);
-    if (fd >= 0)
-        close (fd);
+    node_outfile_destroy (&out);
     free (body);
     node_close (&n);
     return rc;
@@ -1894,13 +1894,7 @@ static int s_write_agreement (node_t *n, const char *ref, const char *path)
     size_t len;
     if (node_agreement_export (n, ref, buf, sizeof buf, &len) != 0)
         return s_fail ("%s", node_error (n));
-    FILE *f = strcmp (path, "-") == 0 ? stdout : fopen (path, "wb");
-    if (!f)
-        return s_fail ("cannot create %s: %s", path, strerror (errno));
-    int bad = fwrite (buf, 1, len, f) != len;
-    if (f != stdout && fclose (f) != 0)
-        bad = 1;
-    return bad ? s_fail ("cannot write %s", path) : NODE_EXIT_OK;
+    return s_write_out (path, (const char *) buf, len) == 0 ? NODE_EXIT_OK : NODE_EXIT_FAIL;
 }
 
 static int cmd_agreement (cli_t *cli, int argc, char **argv)

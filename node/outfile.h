@@ -1,0 +1,52 @@
+/*  outfile: a file the user names, written whole or not at all, and never
+    in place of something already there.
+
+    The content goes to a temporary file created exclusively beside the
+    destination (so on the same file system), is synced, and is then
+    linked into place with renameat2 (RENAME_NOREPLACE), or link(2) where
+    the file system lacks it: an existing file, directory or symlink at the
+    destination is never replaced or followed, even one that appeared
+    while the content was being written. A failure, or a kill, leaves the
+    destination untouched; a kill can leave the hidden temporary
+    (".NAME.cdx-XXXXXX") beside it.
+
+    Not for: files inside a node's home (node.c and run.c own those). */
+#ifndef NODE_OUTFILE_H_INCLUDED
+#define NODE_OUTFILE_H_INCLUDED
+
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct node_outfile node_outfile_t;
+
+/* Starts a file for PATH, which must not exist yet (checked at once, and
+   again when it is put in place). MODE: its permissions (e.g. 0600).
+   NULL on failure, with a reason naming PATH and the fix in ERR. */
+node_outfile_t *node_outfile_new (const char *path, mode_t mode, char *err, size_t errlen);
+
+/* The descriptor to write the content to (owned by F). */
+int node_outfile_fd (const node_outfile_t *f);
+
+/* The destination path F was made for. */
+const char *node_outfile_path (const node_outfile_t *f);
+
+/* Writes LEN bytes of DATA to F. 0, or -1 with ERR. */
+int node_outfile_write (node_outfile_t *f, const void *data, size_t len, char *err, size_t errlen);
+
+/* Syncs the content and puts it in place at PATH without replacing
+   anything. 0; or -1 with ERR, and nothing at PATH. */
+int node_outfile_commit (node_outfile_t *f, char *err, size_t errlen);
+
+/* Removes what was put in place by a commit that must be taken back
+   (a decision that could not be recorded, say). 0, or -1 (errno). */
+int node_outfile_retract (node_outfile_t *f);
+
+/* Removes the temporary, if not committed, and frees F; sets *F_P to
+   NULL. */
+void node_outfile_destroy (node_outfile_t **f_p);
+
+/* The whole of DATA into a new file PATH: new, write, commit. 0 or -1. */
+int node_outfile_save (const char *path, const void *data, size_t len, mode_t mode, char *err,
+                       size_t errlen);
+
+#endif
