@@ -22,7 +22,9 @@
     the actor "user:LOGIN (ROLE)" naming the role it was allowed under.
 
     CDX_USER=LOGIN (tests and the demo) makes a command act as LOGIN with
-    LOGIN's roles, but only when the real account is an admin of this node:
+    LOGIN's roles, but only when the real account is an admin of this node,
+    and every entry names the real account beside LOGIN ("user:alice
+    (analyst) by root through CDX_USER"):
     a user who is not an admin gets a refusal (audited), never the roles of
     another. An admin can grant themselves any role anyway, so the
     override gives an admin nothing they could not already do, audited.
@@ -128,7 +130,7 @@ int node_identify (node_t *n)
     const char *as = getenv ("CDX_USER");
     if (!as || !*as || strcmp (as, real) == 0) return 0;
     if (!(real_roles & NODE_ROLE_ADMIN)) {
-        char held[64], actor[sizeof n->login + 80];
+        char held[64], actor[2 * sizeof n->login + 80];
         node_roles_format (real_roles, held, sizeof held);
         snprintf (actor, sizeof actor, "user:%s (%s)", real, held[0] ? held : "no role");
         node_fail (n,
@@ -144,6 +146,7 @@ int node_identify (node_t *n)
     }
     if (strlen (as) >= sizeof n->login) return node_fail (n, "CDX_USER is too long");
     snprintf (n->login, sizeof n->login, "%s", as);
+    snprintf (n->real_login, sizeof n->real_login, "%s", real);   /* named beside it in every entry */
     return s_roles_of (n, as, &n->roles);
 }
 
@@ -169,7 +172,11 @@ void node_actor (const node_t *n, unsigned role, char *buf, size_t cap)
         snprintf (held, sizeof held, "%s", node_role_name (role));
     else
         node_roles_format (n->roles, held, sizeof held);
-    snprintf (buf, cap, "user:%s (%s)", n->login, held[0] ? held : "no role");
+    if (n->real_login[0])
+        snprintf (buf, cap, "user:%s (%s) by %s through CDX_USER", n->login, held[0] ? held : "no role",
+                  n->real_login);
+    else
+        snprintf (buf, cap, "user:%s (%s)", n->login, held[0] ? held : "no role");
 }
 
 /* The role in ANY that the user holds (the first in s_roles order), or 0. */
@@ -184,7 +191,7 @@ unsigned node_authorize (node_t *n, unsigned any, const char *action, const char
 {
     unsigned held = s_held (n, any);
     if (held) return held;
-    char need[64], actor[sizeof n->login + 80], first[24];
+    char need[64], actor[2 * sizeof n->login + 80], first[24];
     node_roles_format (any, need, sizeof need);
     snprintf (first, sizeof first, "%s", need);
     first[strcspn (first, ",")] = 0;
@@ -284,7 +291,7 @@ int node_user_set (node_t *n, const char *login, unsigned add, unsigned remove, 
 {
     if (!node_authorize (n, NODE_ROLE_ADMIN, drop || remove ? "user-remove" : "user-add", login))
         return -1;
-    char actor[sizeof n->login + 80];
+    char actor[2 * sizeof n->login + 80];
     node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
     if (!login || !s_valid_login (login))
         return node_fail (n, "%s is not a login name (letters, digits, . _ -)",

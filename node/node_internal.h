@@ -33,6 +33,7 @@ struct node {
     int lock_fd;                 /* held by node_run */
     int64_t audit_tried;         /* seq at the running node's last checkpoint attempt */
     char login[65];              /* the local user acting (access.c) */
+    char real_login[65];         /* the real account, when CDX_USER names another ("" if not) */
     unsigned roles;              /* NODE_ROLE_* it holds */
     int refused;                 /* the last failure was a rule's refusal */
     char err[NODE_ERR_MAX];

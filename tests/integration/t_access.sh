@@ -41,20 +41,22 @@ refused "last admin" "$CDX" user remove "$me" --home "$T/a"
 python3 - "$T/audit.json" "$me" <<'PY' || fail "audit log lacks the decisions"
 import json, sys
 log, me = json.load(open(sys.argv[1])), sys.argv[2]
+# CDX_USER names the real account beside the one it acts as.
+via = " by %s through CDX_USER" % me
 def has(**kw):
     return any(all(e[k] == v for k, v in kw.items()) for e in log)
 checks = [
     dict(action="init", actor="user:%s (admin)" % me),
     dict(action="user-add", object="alice", decision="allow", actor="user:%s (admin)" % me),
-    dict(action="export", decision="allow", rule="local.export", actor="user:alice (analyst)", purpose="commissioning"),
-    dict(action="export", decision="refuse", rule="role.missing", actor="user:bob (publisher)"),
-    dict(action="export", decision="refuse", rule="export.purpose", actor="user:alice (analyst)", purpose="risk-stratification"),
-    dict(action="export", decision="refuse", rule="export.purpose", actor="user:alice (analyst)", purpose=""),
-    dict(action="audit-read", decision="refuse", rule="role.missing", actor="user:alice (analyst)"),
+    dict(action="export", decision="allow", rule="local.export", actor="user:alice (analyst)" + via, purpose="commissioning"),
+    dict(action="export", decision="refuse", rule="role.missing", actor="user:bob (publisher)" + via),
+    dict(action="export", decision="refuse", rule="export.purpose", actor="user:alice (analyst)" + via, purpose="risk-stratification"),
+    dict(action="export", decision="refuse", rule="export.purpose", actor="user:alice (analyst)" + via, purpose=""),
+    dict(action="audit-read", decision="refuse", rule="role.missing", actor="user:alice (analyst)" + via),
     dict(action="audit-verify", decision="refuse", rule="role.missing"),
-    dict(action="user-add", decision="refuse", rule="role.missing", actor="user:alice (analyst)"),
-    dict(action="publish", decision="refuse", rule="role.missing", actor="user:alice (analyst)"),
-    dict(action="publish", decision="allow", actor="user:bob (publisher)"),
+    dict(action="user-add", decision="refuse", rule="role.missing", actor="user:alice (analyst)" + via),
+    dict(action="publish", decision="refuse", rule="role.missing", actor="user:alice (analyst)" + via),
+    dict(action="publish", decision="allow", actor="user:bob (publisher)" + via),
     dict(action="user-remove", decision="refuse", rule="user.last-admin"),
 ]
 missing = [c for c in checks if not has(**c)]
