@@ -2317,9 +2317,9 @@ static void s_help (FILE *f)
 
 /* Unattended passphrase for protected key files: CDX_PASSPHRASE_FILE names
    a file (regular, not a link, no access for group or others) whose first
-   line is the passphrase; else CDX_PASSPHRASE holds it (visible to anyone
-   who can read this process's environment: prefer the file). 0, or -1
-   with the reason printed. */
+   line is the passphrase; else CDX_PASSPHRASE holds it (seen by whoever
+   can read the environment of the process that set it: services use the
+   file). 0, or -1 with the reason printed. */
 static int s_passphrase (void)
 {
     const char *file = getenv ("CDX_PASSPHRASE_FILE");
@@ -2354,8 +2354,19 @@ static int s_passphrase (void)
         }
         return 0;
     }
-    const char *env = getenv ("CDX_PASSPHRASE");
-    if (env && *env && cx_set_passphrase (env, strlen (env)) != 0) {
+    /* The environment's copy is wiped in place (the bytes that
+       /proc/PID/environ shows) and the variable removed, so the guarded
+       copy cx keeps is the only one, and no child inherits it. */
+    static const char name[] = "CDX_PASSPHRASE";
+    char *env = getenv (name);
+    if (!env || !*env)
+        return 0;
+    int rc = cx_set_passphrase (env, strlen (env));
+    char *entry = env - sizeof name;             /* "CDX_PASSPHRASE=value" */
+    size_t len = sizeof name + strlen (env);
+    unsetenv (name);
+    cx_wipe (entry, len);
+    if (rc != 0) {
         fprintf (stderr, "cdx: CDX_PASSPHRASE: %s\n", cx_error ());
         return -1;
     }

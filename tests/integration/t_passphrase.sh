@@ -22,4 +22,38 @@ export CDX_PASSPHRASE_FILE="$T/pass"
 start csu
 wait_until 60 grep -q "listening on" "$T/csu.log" || fail "cdx run did not start unattended"
 stop csu
+
+# Given in CDX_PASSPHRASE, the passphrase leaves the running node's
+# environment once read, and one copy of it stays in its memory (cx's
+# guarded one); a node started from the file holds one copy too.
+printf 'passphrase-%s-given-in-the-environment' "$$" > "$T/envpass"
+unset CDX_PASSPHRASE_FILE
+CDX_PASSPHRASE=$(cat "$T/envpass") "$CDX" init --home "$T/envnode" --org 04V --role ccg --name "Env" \
+    --endpoint "tcp://127.0.0.1:$(free_port)" >/dev/null || fail "init with CDX_PASSPHRASE"
+CDX_PASSPHRASE=$(cat "$T/envpass") "$CDX" run --home "$T/envnode" 2>>"$T/envnode.log" &
+echo $! > "$T/envnode.pid"
+wait_until 60 grep -q "listening on" "$T/envnode.log" || fail "cdx run did not start with CDX_PASSPHRASE"
+pid=$(cat "$T/envnode.pid")
+grep -qa "$(cat "$T/envpass")" "/proc/$pid/environ" && fail "the passphrase is still in /proc/$pid/environ"
+tr '\0' '\n' < "/proc/$pid/environ" | grep -q '^CDX_PASSPHRASE=' && fail "CDX_PASSPHRASE is still set in cdx run"
+copies=$(python3 - "$pid" "$T/envpass" <<'PY'
+import re, sys
+pid, secret = sys.argv[1], open(sys.argv[2], "rb").read()
+found = 0
+with open("/proc/%s/maps" % pid) as maps, open("/proc/%s/mem" % pid, "rb", 0) as mem:
+    for line in maps:
+        addr, perms = line.split()[:2]
+        if "r" not in perms or "[vvar]" in line or "[vsyscall]" in line:
+            continue
+        lo, hi = (int(x, 16) for x in addr.split("-"))
+        try:
+            mem.seek(lo)
+            found += mem.read(hi - lo).count(secret)
+        except (OSError, ValueError, OverflowError):
+            pass
+print(found)
+PY
+)
+[ "$copies" -le 1 ] || fail "the passphrase is in cdx run's memory $copies times, not once"
+stop envnode
 say ok
