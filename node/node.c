@@ -127,7 +127,7 @@ static int s_one_of (const char *value, const char *const *set)
 }
 
 /* Fsyncs a directory so that a rename or create in it is durable. */
-static void s_sync_dir (const char *dir)
+void node_sync_dir (const char *dir)
 {
     int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
@@ -138,7 +138,7 @@ static void s_sync_dir (const char *dir)
 
 /* ---- init / open ------------------------------------------------------ */
 
-static int s_sign_card (cx_keypair_t *sign, card_t *card, char *out, size_t cap)
+int node_sign_card (cx_keypair_t *sign, card_t *card, char *out, size_t cap)
 {
     char body[CARD_MAX_BYTES];
     size_t body_len;
@@ -197,7 +197,7 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
             goto out;
         }
     }
-    s_sync_dir (keys);
+    node_sync_dir (keys);
 
     card_t card;
     memset (&card, 0, sizeof card);
@@ -219,7 +219,7 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
     snprintf (self.role, sizeof self.role, "%s", o->role);
     snprintf (self.name, sizeof self.name, "%s", o->name);
     snprintf (self.endpoint, sizeof self.endpoint, "%s", o->endpoint);
-    if (s_sign_card (kp[0], &card, self.card, sizeof self.card) != 0) {
+    if (node_sign_card (kp[0], &card, self.card, sizeof self.card) != 0) {
         node_errf (err, errlen, "cannot sign the card: %s", card_error ());
         goto out;
     }
@@ -270,42 +270,6 @@ out:
     return rc;
 }
 
-/* Keys kept after rotations: keys/old/box-T.key and sign-T.key. */
-static int s_load_old_keys (node_t *n, char *err, size_t errlen)
-{
-    char dir[NODE_PATH_MAX];
-    if (s_path (dir, sizeof dir, n->home, "keys/old") != 0)
-        return node_errf (err, errlen, "home path too long");
-    DIR *dp = opendir (dir);
-    if (!dp)
-        return errno == ENOENT ? 0 : node_errf (err, errlen, "cannot read %s: %s", dir, strerror (errno));
-    struct dirent *e;
-    int rc = 0;
-    while ((e = readdir (dp)) != NULL) {
-        int box = strncmp (e->d_name, "box-", 4) == 0, sign = strncmp (e->d_name, "sign-", 5) == 0;
-        size_t len = strlen (e->d_name);
-        if ((!box && !sign) || len < 5 || strcmp (e->d_name + len - 4, ".key") != 0)
-            continue;
-        if ((box && n->nold_box == NODE_OLD_KEYS_MAX) || (sign && n->nold_sign == NODE_OLD_KEYS_MAX))
-            continue;
-        char path[NODE_PATH_MAX + 256];
-        snprintf (path, sizeof path, "%s/%s", dir, e->d_name);
-        cx_keypair_t *kp = cx_keypair_load (path, box ? CX_KEY_BOX : CX_KEY_SIGN);
-        if (!kp) {
-            rc = node_errf (err, errlen, "%s", cx_error ());
-            break;
-        }
-        if (box) {
-            n->old_box[n->nold_box++] = kp;
-        } else {
-            memcpy (n->old_sign_pk[n->nold_sign++], cx_keypair_public (kp), 32);
-            cx_keypair_destroy (&kp);
-        }
-    }
-    closedir (dp);
-    return rc;
-}
-
 node_t *node_open (const char *home, char *err, size_t errlen)
 {
     if (!home || !*home) {
@@ -335,6 +299,8 @@ node_t *node_open (const char *home, char *err, size_t errlen)
         node_errf (err, errlen, "store at %s has no identity: %s", path, store_error (n->store));
         goto fail;
     }
+    if (node_keys_recover (n, err, errlen) != 0)        /* a rotation cut short */
+        goto fail;
     static const cx_keytype_t types[3] = {CX_KEY_SIGN, CX_KEY_BOX, CX_KEY_CURVE};
     static const char *const names[3] = {"keys/sign.key", "keys/box.key", "keys/curve.key"};
     cx_keypair_t **slots[3] = {&n->sign, &n->box, &n->curve};
@@ -347,7 +313,7 @@ node_t *node_open (const char *home, char *err, size_t errlen)
             goto fail;
         }
     }
-    if (s_load_old_keys (n, err, errlen) != 0)
+    if (node_keys_load_old (n, err, errlen) != 0)
         goto fail;
     if (node_identify (n) != 0) {
         node_errf (err, errlen, "%s", n->err);
@@ -370,6 +336,8 @@ void node_close (node_t **n_p)
     cx_keypair_destroy (&n->curve);
     for (size_t i = 0; i < n->nold_box; i++)
         cx_keypair_destroy (&n->old_box[i]);
+    free (n->old_box);
+    free (n->old_sign_pk);
     if (n->lock_fd >= 0)
         close (n->lock_fd);
     free (n);
@@ -459,110 +427,6 @@ int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
     if (out)
         *out = p;
     return 0;
-}
-
-/* ---- key rotation -------------------------------------------------------- */
-
-int node_keys_rotate (node_t *n, char *card_out, size_t cap)
-{
-    if (!node_authorize (n, NODE_ROLE_ADMIN, "keys-rotate", "keys"))
-        return -1;
-    if (node_running (n))
-        return node_fail (n, "the node is running: stop it (cdx run) before rotating its keys");
-    char actor[160];
-    node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
-    static const cx_keytype_t types[3] = {CX_KEY_SIGN, CX_KEY_BOX, CX_KEY_CURVE};
-    static const char *const names[3] = {"sign", "box", "curve"};
-    cx_keypair_t *kp[3] = {NULL, NULL, NULL};
-    char olddir[NODE_PATH_MAX], path[NODE_PATH_MAX], fresh[NODE_PATH_MAX + 8], keep[NODE_PATH_MAX + 64];
-    int rc = -1;
-    if (s_path (olddir, sizeof olddir, n->home, "keys/old") != 0)
-        return node_fail (n, "home path too long");
-    if (mkdir (olddir, 0700) != 0 && errno != EEXIST)
-        return node_fail (n, "cannot create %s: %s", olddir, strerror (errno));
-    long long stamp = (long long) time (NULL);
-    /* New keys are written beside the old (.new), then each old key moves
-       to keys/old/ and the new one takes its name: an interruption leaves
-       every key either in place or kept. */
-    for (int i = 0; i < 3; i++) {
-        snprintf (path, sizeof path, "%s/keys/%s.key", n->home, names[i]);
-        snprintf (fresh, sizeof fresh, "%s.new", path);
-        unlink (fresh);
-        kp[i] = cx_keypair_new (types[i]);
-        if (!kp[i] || cx_keypair_save (kp[i], fresh) != 0) {
-            node_fail (n, "cannot make new keys: %s", cx_error ());
-            goto out;
-        }
-    }
-    card_t card;
-    memset (&card, 0, sizeof card);
-    snprintf (card.org, sizeof card.org, "%s", n->self.org);
-    snprintf (card.role, sizeof card.role, "%s", n->self.role);
-    snprintf (card.name, sizeof card.name, "%s", n->self.name);
-    snprintf (card.endpoint, sizeof card.endpoint, "%s", n->self.endpoint);
-    memcpy (card.sign_pk, cx_keypair_public (kp[0]), 32);
-    memcpy (card.box_pk, cx_keypair_public (kp[1]), 32);
-    memcpy (card.curve_pk, cx_keypair_public (kp[2]), 32);
-    time_t now = time (NULL);
-    struct tm tm;
-    gmtime_r (&now, &tm);
-    strftime (card.created, sizeof card.created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    char text[CARD_MAX_BYTES + 1];
-    if (s_sign_card (kp[0], &card, text, sizeof text) != 0) {
-        node_fail (n, "cannot sign the new card: %s", card_error ());
-        goto out;
-    }
-    for (int i = 0; i < 3; i++) {
-        snprintf (path, sizeof path, "%s/keys/%s.key", n->home, names[i]);
-        snprintf (fresh, sizeof fresh, "%s.new", path);
-        snprintf (keep, sizeof keep, "%s/%s-%lld.key", olddir, names[i], stamp);
-        if (rename (path, keep) != 0 || rename (fresh, path) != 0) {
-            node_fail (n, "cannot replace %s: %s (old keys are in %s)", path, strerror (errno), olddir);
-            goto out;
-        }
-    }
-    s_sync_dir (olddir);
-    snprintf (path, sizeof path, "%s/keys", n->home);
-    s_sync_dir (path);
-    char oldfpr[CX_FINGERPRINT_HEXLEN], newfpr[CX_FINGERPRINT_HEXLEN];
-    cx_fingerprint (cx_keypair_public (n->sign), oldfpr);
-    cx_fingerprint (card.sign_pk, newfpr);
-    if (store_self_card (n->store, text) != 0) {
-        node_fail (n, "cannot record the new card: %s (the new keys are in place; cdx card shows the old card)",
-                   store_error (n->store));
-        goto out;
-    }
-    snprintf (n->self.card, sizeof n->self.card, "%s", text);
-    /* This handle now uses the new keys and keeps the old ones as a
-       reopened node would. */
-    if (n->nold_box < NODE_OLD_KEYS_MAX)
-        n->old_box[n->nold_box++] = n->box;
-    else
-        cx_keypair_destroy (&n->box);
-    if (n->nold_sign < NODE_OLD_KEYS_MAX)
-        memcpy (n->old_sign_pk[n->nold_sign++], cx_keypair_public (n->sign), 32);
-    cx_keypair_destroy (&n->sign);
-    cx_keypair_destroy (&n->curve);
-    n->sign = kp[0];
-    n->box = kp[1];
-    n->curve = kp[2];
-    kp[0] = kp[1] = kp[2] = NULL;
-    node_audit (n, actor, "rotate", "keys", "", "allow", "local.keys",
-                "keys rotated: signing key %s replaced by %s; old keys kept in keys/old (data wrapped for them "
-                "stays readable); peers learn the new keys from a new certificate or card",
-                oldfpr, newfpr);
-    if (card_out)
-        snprintf (card_out, cap, "%s", text);
-    rc = 0;
-out:
-    for (int i = 0; i < 3; i++) {
-        if (kp[i]) {
-            snprintf (fresh, sizeof fresh, "%s/keys/%s.key.new", n->home, names[i]);
-            unlink (fresh);
-        }
-        cx_keypair_destroy (&kp[i]);
-    }
-    return rc;
 }
 
 /* ---- publish ------------------------------------------------------------ */
@@ -846,7 +710,7 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     tmp[0] = 0;
     char datadir[NODE_PATH_MAX];
     snprintf (datadir, sizeof datadir, "%s/data", n->home);
-    s_sync_dir (datadir);
+    node_sync_dir (datadir);
     if (store_dataset_put (n->store, &d) != 0 || store_sub_each (n->store, s_queue_sub, &q) != 0 ||
         q.rc != 0) {
         node_fail (n, "cannot record the dataset: %s", store_error (n->store));

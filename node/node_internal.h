@@ -14,7 +14,6 @@
 
 #define NODE_CHUNK_SIZE   PROTO_CHUNK_MAX      /* plaintext bytes per chunk */
 #define NODE_PATH_MAX     4096
-#define NODE_OLD_KEYS_MAX 32                   /* rotations remembered */
 
 struct node {
     char home[NODE_PATH_MAX];
@@ -26,9 +25,9 @@ struct node {
     /* Keys replaced by cdx keys rotate (keys/old/): box keys still open
        content keys wrapped for them; signing keys still verify this
        node's older audit checkpoints. */
-    cx_keypair_t *old_box[NODE_OLD_KEYS_MAX];
+    cx_keypair_t **old_box;
     size_t nold_box;
-    uint8_t old_sign_pk[NODE_OLD_KEYS_MAX][32];
+    uint8_t (*old_sign_pk)[32];
     size_t nold_sign;
     int lock_fd;                 /* held by node_run */
     int64_t audit_tried;         /* seq at the running node's last checkpoint attempt */
@@ -45,6 +44,22 @@ int node_errf (char *err, size_t errlen, const char *fmt, ...) __attribute__ ((f
 
 /* Sets the node's error reason; returns -1 for "return node_fail(...)". */
 int node_fail (node_t *n, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* Fsyncs directory DIR, so that a rename or create in it is durable. */
+void node_sync_dir (const char *dir);
+
+/* Signs CARD's body with SIGN and formats the signed card into OUT. 0 or -1
+   (card_error). */
+int node_sign_card (cx_keypair_t *sign, card_t *card, char *out, size_t cap);
+
+/* keys.c: the keys kept after rotations (keys/old/) into n->old_box and
+   n->old_sign_pk. 0, or -1 with ERR. */
+int node_keys_load_old (node_t *n, char *err, size_t errlen);
+
+/* keys.c: completes a rotation cut short after its store transaction
+   committed (keys/NAME.key.new match the card), or removes the new keys of
+   one cut short before it. 0, or -1 with ERR. */
+int node_keys_recover (node_t *n, char *err, size_t errlen);
 
 /* HOME/data/ID.sealed into BUF. */
 void node_data_path (const node_t *n, const char *id, char *buf, size_t cap);

@@ -293,6 +293,7 @@ typedef enum {
     ST_AGREEMENT_BY_HASH,
     ST_AGREEMENT_EACH,
     ST_DATASET_ERASE,
+    ST_DATASET_RESIGN,
     ST_USER_PUT,
     ST_USER_GET,
     ST_USER_REMOVE,
@@ -416,6 +417,7 @@ static const char *const s_sql[ST__COUNT] = {
        left anywhere (a backup) no longer opens with this node's keys. */
     [ST_DATASET_ERASE] = "UPDATE datasets SET state = 'erased', next_chunk = 0,"
                          " wrapped = zeroblob (80), updated = ?2 WHERE id = ?1",
+    [ST_DATASET_RESIGN] = "UPDATE datasets SET sig = ?2, updated = ?3 WHERE id = ?1",
     [ST_USER_PUT] = "INSERT INTO users (" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?4)"
                     " ON CONFLICT (login) DO UPDATE SET roles = excluded.roles,"
                     " added_by = excluded.added_by, updated = excluded.updated",
@@ -2028,6 +2030,26 @@ int store_dataset_erase (store_t *s, const char *id)
     }
     if (sqlite3_changes (s->db) == 0) {
         s_fail (s, "cannot erase dataset %.64s: there is no such dataset", id);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_dataset_resign (store_t *s, const char *id, const uint8_t sig[64])
+{
+    assert (s && id && sig);
+    sqlite3_stmt *st = s_stmt (s, ST_DATASET_RESIGN);
+    int ret = -1;
+    if ((s_bind_text (st, 1, id) | s_bind_blob (st, 2, sig, 64) | s_bind_int (st, 3, s_now ())) != SQLITE_OK ||
+        sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot record the new signature of dataset %.64s", id);
+        goto out;
+    }
+    if (sqlite3_changes (s->db) == 0) {
+        s_fail (s, "cannot record the new signature of dataset %.64s: there is no such dataset", id);
         goto out;
     }
     ret = 0;

@@ -138,6 +138,10 @@ int64_t store_dataset_last_version (store_t *s, const char *publisher, const cha
    Removing the content file is the caller's. -1 if there is no such
    dataset. */
 int store_dataset_erase (store_t *s, const char *id);
+/* Replaces the manifest signature of dataset ID (the manifest bytes stay
+   as they are): a publisher's key rotation. -1 if there is no such
+   dataset. */
+int store_dataset_resign (store_t *s, const char *id, const uint8_t sig[64]);
 /* Ordered by publisher, topic, version. */
 int store_dataset_each (store_t *s, int (*fn) (const store_dataset_t *, void *), void *arg);
 
