@@ -129,6 +129,10 @@ int node_identify (node_t *n)
     n->roles = real_roles;
     const char *as = getenv ("CDX_USER");
     if (!as || !*as || strcmp (as, real) == 0) return 0;
+    /* Checked before anything is audited: the value is the caller's. */
+    if (!node_valid_login (as))
+        return node_fail_input (n, "CDX_USER: a login name is 1 to 64 letters, digits, . _ - (not "
+                                   "starting with -)");
     if (!(real_roles & NODE_ROLE_ADMIN)) {
         char held[64], actor[2 * sizeof n->login + 80];
         node_roles_format (real_roles, held, sizeof held);
@@ -144,7 +148,6 @@ int node_identify (node_t *n)
         n->refused = 1;
         return -1;
     }
-    if (strlen (as) >= sizeof n->login) return node_fail (n, "CDX_USER is too long");
     snprintf (n->login, sizeof n->login, "%s", as);
     snprintf (n->real_login, sizeof n->real_login, "%s", real);   /* named beside it in every entry */
     return s_roles_of (n, as, &n->roles);
@@ -276,8 +279,9 @@ static int s_count_admins (const store_user_t *u, void *arg)
     return 0;
 }
 
-static int s_valid_login (const char *login)
+int node_valid_login (const char *login)
 {
+    if (!login) return 0;
     size_t len = strlen (login);
     if (len == 0 || len > 64) return 0;
     for (const char *p = login; *p; p++)
@@ -289,13 +293,13 @@ static int s_valid_login (const char *login)
 
 int node_user_set (node_t *n, const char *login, unsigned add, unsigned remove, int drop)
 {
+    if (!node_valid_login (login))
+        return node_fail_input (n, "LOGIN: a login name is 1 to 64 letters, digits, . _ - (not "
+                                   "starting with -)");
     if (!node_authorize (n, NODE_ROLE_ADMIN, drop || remove ? "user-remove" : "user-add", login))
         return -1;
     char actor[2 * sizeof n->login + 80];
     node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
-    if (!login || !s_valid_login (login))
-        return node_fail (n, "%s is not a login name (letters, digits, . _ -)",
-                          login ? login : "(none)");
     store_user_t u;
     memset (&u, 0, sizeof u);
     unsigned before = 0;

@@ -173,43 +173,82 @@ out:
     return rc;
 }
 
-int node_agreement_propose (node_t *n, const node_agreement_t *o)
+/* The free-text fields of a proposal: each at most its wire limit, as text
+   (never cut to fit). 0, or -1 (node_fail_input). */
+static int s_propose_texts (node_t *n, const node_agreement_t *o)
 {
-    if (!node_authorize (n, NODE_ROLE_ADMIN, "agreement-propose", o->ref ? o->ref : ""))
-        return -1;
-    static const char *const classes[] = {"aggregate", "pseudonymised", "identifiable", NULL};
-    static const char *const purposes[] = {"commissioning", "invoice-validation", "risk-stratification", NULL};
-    if (!o->ref || !*o->ref)
-        return node_fail (n, "--ref is required: the agreement's reference id");
-    if (!o->provider || !o->recipient)
-        return node_fail (n, "--provider and --recipient are required (one of them is this node, %s)", n->self.org);
-    if (strcmp (o->provider, n->self.org) != 0 && strcmp (o->recipient, n->self.org) != 0)
-        return node_fail (n, "this node (%s) must be the provider or the recipient", n->self.org);
-    if (!o->provider_ig || !*o->provider_ig || !o->recipient_ig || !*o->recipient_ig)
-        return node_fail (n, "--provider-ig and --recipient-ig are required: each party's IG lead");
+    const struct {
+        const char *opt, *value;
+        size_t max;
+    } texts[] = {
+        {"--provider-ig", o->provider_ig, PROTO_IG_MAX},  {"--recipient-ig", o->recipient_ig, PROTO_IG_MAX},
+        {"--controller-ig", o->controller_ig, PROTO_IG_MAX}, {"--art6", o->art6, PROTO_BASIS_MAX},
+        {"--art9", o->art9, PROTO_BASIS_MAX},               {"--duty", o->duty, PROTO_BASIS_MAX},
+        {"--conditions", o->conditions, PROTO_CONDITIONS_MAX},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (proto_text_ok (texts[i].opt, texts[i].value, texts[i].max) != 0)
+            return node_fail_input (n, "%s (at most %zu bytes of text, no control characters)", proto_error (),
+                                    texts[i].max);
     if (!o->topics || !*o->topics)
-        return node_fail (n, "--topics is required: the topics covered, e.g. sus/apc or apc/ followed by *");
-    if (!o->class_ || !s_in (o->class_, classes))
-        return node_fail (n, "--class must be aggregate, pseudonymised or identifiable (the highest allowed)");
+        return node_fail_input (n, "--topics is required: the topics covered, e.g. sus/apc or apc/ followed by *");
+    if (strlen (o->topics) > PROTO_TOPICS_MAX)
+        return node_fail_input (n, "--topics: at most %u bytes", PROTO_TOPICS_MAX);
     if (!o->purposes || !*o->purposes)
-        return node_fail (n, "--purposes is required");
+        return node_fail_input (n, "--purposes is required: one or more of %s", proto_purposes_list ());
+    if (strlen (o->purposes) > PROTO_PURPOSES_MAX)
+        return node_fail_input (n, "--purposes: at most %u bytes", PROTO_PURPOSES_MAX);
     char list[PROTO_PURPOSES_MAX + 1];
     snprintf (list, sizeof list, "%s", o->purposes);
     for (char *save = NULL, *p = strtok_r (list, ",", &save); p; p = strtok_r (NULL, ",", &save))
-        if (!s_in (p, purposes))
-            return node_fail (n, "--purposes: '%s' is not one of commissioning, invoice-validation, "
-                                 "risk-stratification", p);
+        if (!proto_purpose_known (p))
+            return node_fail_input (n, "--purposes: each must be one of %s", proto_purposes_list ());
+    return 0;
+}
+
+/* Every value of a proposal, before anything is done or audited. 0, or -1. */
+static int s_propose_check (node_t *n, const node_agreement_t *o)
+{
+    static const char *const classes[] = {"aggregate", "pseudonymised", "identifiable", NULL};
+    if (!o->ref || !*o->ref)
+        return node_fail_input (n, "--ref is required: the agreement's reference id");
+    if (proto_ref_ok (o->ref) != 0)
+        return node_fail_input (n, "--ref: %s (1 to %u characters of A-Za-z0-9._/-)", proto_error (), PROTO_REF_MAX);
+    if (!o->provider || !o->recipient)
+        return node_fail_input (n, "--provider and --recipient are required (one of them is this node, %s)",
+                                n->self.org);
+    if (node_check_org (n, "--provider", o->provider) != 0 || node_check_org (n, "--recipient", o->recipient) != 0 ||
+        (o->controller && *o->controller && node_check_org (n, "--controller", o->controller) != 0))
+        return -1;
+    if (strcmp (o->provider, n->self.org) != 0 && strcmp (o->recipient, n->self.org) != 0)
+        return node_fail_input (n, "this node (%s) must be the provider or the recipient", n->self.org);
+    if (!o->provider_ig || !*o->provider_ig || !o->recipient_ig || !*o->recipient_ig)
+        return node_fail_input (n, "--provider-ig and --recipient-ig are required: each party's IG lead");
+    if (!o->class_ || !s_in (o->class_, classes))
+        return node_fail_input (n, "--class must be aggregate, pseudonymised or identifiable (the highest allowed)");
+    if (s_propose_texts (n, o) != 0)
+        return -1;
     if (!o->art6 || !*o->art6)
-        return node_fail (n, "--art6 is required: the UK GDPR Article 6 basis");
+        return node_fail_input (n, "--art6 is required: the UK GDPR Article 6 basis");
     if (strcmp (o->class_, "aggregate") != 0 && (!o->art9 || !*o->art9))
-        return node_fail (n, "--art9 is required for %s data: the Article 9 condition for health data", o->class_);
+        return node_fail_input (n, "--art9 is required for %s data: the Article 9 condition for health data",
+                                o->class_);
     if (strcmp (o->class_, "identifiable") == 0 && (!o->duty || !*o->duty))
-        return node_fail (n, "--duty is required for identifiable data: the common-law duty of confidentiality "
-                             "basis (consent, a Section 251 reference, a statutory gateway)");
+        return node_fail_input (n, "--duty is required for identifiable data: the common-law duty of "
+                                   "confidentiality basis (consent, a Section 251 reference, a statutory gateway)");
     if (o->end <= o->start)
-        return node_fail (n, "--end must be after --start");
-    if (o->retention_days < 1 || o->retention_days > 36500)
-        return node_fail (n, "--retention must be 1 to 36500 days");
+        return node_fail_input (n, "--end must be after --start");
+    if (o->retention_days < 1 || o->retention_days > NODE_AGREEMENT_RETENTION_MAX)
+        return node_fail_input (n, "--retention must be 1 to %d days", NODE_AGREEMENT_RETENTION_MAX);
+    return 0;
+}
+
+int node_agreement_propose (node_t *n, const node_agreement_t *o)
+{
+    if (s_propose_check (n, o) != 0)
+        return -1;
+    if (!node_authorize (n, NODE_ROLE_ADMIN, "agreement-propose", o->ref))
+        return -1;
 
     proto_agreement_t *a = calloc (1, sizeof *a);
     if (!a)
@@ -239,7 +278,7 @@ int node_agreement_propose (node_t *n, const node_agreement_t *o)
     size_t len;
     int rc = -1;
     if (proto_agreement_encode (a, doc, sizeof doc, &len) != 0) {
-        node_fail (n, "invalid agreement: %s", proto_error ());
+        node_fail_input (n, "invalid agreement: %s", proto_error ());
         goto out;
     }
     store_agreement_t held;
@@ -284,6 +323,8 @@ out:
 
 int node_agreement_sign (node_t *n, const char *ref)
 {
+    if (proto_ref_ok (ref) != 0)
+        return node_fail_input (n, "REF: %s", proto_error ());
     if (!node_authorize (n, NODE_ROLE_ADMIN, "agreement-sign", ref))
         return -1;
     store_agreement_t *a = malloc (sizeof *a);
@@ -327,6 +368,11 @@ int node_agreement_mark_revoked (node_t *n, store_agreement_t *a, const char *by
 
 int node_agreement_revoke (node_t *n, const char *ref, const char *reason)
 {
+    if (proto_ref_ok (ref) != 0)
+        return node_fail_input (n, "REF: %s", proto_error ());
+    if (proto_text_ok ("--reason", reason, PROTO_REASON_MAX) != 0)
+        return node_fail_input (n, "%s (at most %u bytes of text, no control characters)", proto_error (),
+                                PROTO_REASON_MAX);
     if (!node_authorize (n, NODE_ROLE_ADMIN, "agreement-revoke", ref))
         return -1;
     store_agreement_t *a = malloc (sizeof *a);

@@ -30,8 +30,6 @@
 #include "outfile.h"
 
 static const char *const s_classes[] = {"aggregate", "pseudonymised", "identifiable", NULL};
-static const char *const s_purposes[] = {"commissioning", "invoice-validation",
-                                         "risk-stratification", NULL};
 
 int node_fail (node_t *n, const char *fmt, ...)
 {
@@ -40,12 +38,45 @@ int node_fail (node_t *n, const char *fmt, ...)
     vsnprintf (n->err, sizeof n->err, fmt, ap);
     va_end (ap);
     n->refused = 0;
+    n->invalid = 0;
     return -1;
+}
+
+int node_fail_input (node_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (n->err, sizeof n->err, fmt, ap);
+    va_end (ap);
+    n->refused = 0;
+    n->invalid = 1;
+    return -1;
+}
+
+int node_check_org (node_t *n, const char *what, const char *org)
+{
+    if (card_valid_org (org) != 0)
+        return node_fail_input (n, "%s: an ODS code is 3 to 5 upper-case letters or digits (e.g. 0DF, 04V)%s",
+                                what, org && *org ? "" : "; none given");
+    return 0;
+}
+
+int node_check_topic (node_t *n, const char *what, const char *topic)
+{
+    if (proto_topic_ok (topic) != 0)
+        return node_fail_input (n, "%s: a topic is 1 to %u characters of A-Za-z0-9._/- not starting with / or . (%s)",
+                                what, PROTO_TOPIC_MAX, proto_error ());
+    return 0;
 }
 
 int node_refused (const node_t *n)
 {
     return n->refused;
+}
+
+int node_invalid (const node_t *n)
+{
+    return n->invalid;
 }
 
 int node_errf (char *err, size_t errlen, const char *fmt, ...)
@@ -270,10 +301,18 @@ out:
     return rc;
 }
 
-node_t *node_open (const char *home, char *err, size_t errlen)
+node_t *node_open (const char *home, node_open_why_t *why, char *err, size_t errlen)
 {
+    node_open_why_t dummy;
+    if (!why)
+        why = &dummy;
+    *why = NODE_OPEN_FAILED;
     if (!home || !*home) {
         node_errf (err, errlen, "no home directory given: use --home DIR or set CDX_HOME");
+        return NULL;
+    }
+    if (strlen (home) >= NODE_PATH_MAX - 64) {
+        node_errf (err, errlen, "the home directory's path is longer than %d bytes", NODE_PATH_MAX - 65);
         return NULL;
     }
     node_t *n = calloc (1, sizeof *n);
@@ -286,6 +325,7 @@ node_t *node_open (const char *home, char *err, size_t errlen)
     char path[NODE_PATH_MAX];
     if (s_path (path, sizeof path, home, "store.db") != 0 || access (path, F_OK) != 0) {
         node_errf (err, errlen, "no node at %s: run cdx init --home %s first", home, home);
+        *why = NODE_OPEN_NOHOME;
         goto fail;
     }
     char serr[256];
@@ -317,6 +357,7 @@ node_t *node_open (const char *home, char *err, size_t errlen)
         goto fail;
     if (node_identify (n) != 0) {
         node_errf (err, errlen, "%s", n->err);
+        *why = n->invalid ? NODE_OPEN_INVALID : n->refused ? NODE_OPEN_REFUSED : NODE_OPEN_FAILED;
         goto fail;
     }
     return n;
@@ -487,29 +528,36 @@ static int s_queue_sub (const store_sub_t *sub, void *arg)
 
 int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *version)
 {
-    if (!node_authorize (n, NODE_ROLE_PUBLISHER, "publish", p->topic ? p->topic : ""))
+    /* The values given are checked before anything is done or audited. */
+    if (node_check_topic (n, "--topic", p->topic) != 0)
         return -1;
-    char actor[160];
-    node_actor (n, NODE_ROLE_PUBLISHER, actor, sizeof actor);
-    if (!p->topic || strlen (p->topic) == 0 || strlen (p->topic) > PROTO_TOPIC_MAX)
-        return node_fail (n, "--topic is required (1 to %u characters of A-Z a-z 0-9 . _ / -)",
-                          PROTO_TOPIC_MAX);
     if (!p->class_ || !s_one_of (p->class_, s_classes))
-        return node_fail (n, "--class must be one of aggregate, pseudonymised, identifiable");
-    if (!p->purpose || !s_one_of (p->purpose, s_purposes))
-        return node_fail (n, "--purpose must be one of commissioning, invoice-validation, risk-stratification");
+        return node_fail_input (n, "--class must be one of aggregate, pseudonymised, identifiable");
+    if (!proto_purpose_known (p->purpose))
+        return node_fail_input (n, "--purpose must be one of %s", proto_purposes_list ());
     static const char *const kinds[] = {"new", "supersedes", "correction", NULL};
     const char *kind = p->kind ? p->kind : "new";
     if (!s_one_of (kind, kinds))
-        return node_fail (n, "--kind must be new, supersedes or correction");
-    if (p->retention < 0 || p->retention > (int64_t) 3650 * 86400)
-        return node_fail (n, "--retention must be at most 3650 days");
+        return node_fail_input (n, "--kind must be new, supersedes or correction");
+    if (p->retention < 0 || p->retention > NODE_RETENTION_MAX)
+        return node_fail_input (n, "--retention must be 1 s to %d days", NODE_RETENTION_MAX / 86400);
+    if (p->agreement && *p->agreement && proto_ref_ok (p->agreement) != 0)
+        return node_fail_input (n, "--agreement: %s", proto_error ());
+    const char *base = p->path ? strrchr (p->path, '/') : NULL;
+    base = base ? base + 1 : p->path ? p->path : "";
+    if (strlen (base) >= sizeof ((proto_manifest_t *) 0)->filename)
+        return node_fail_input (n, "the file's name is longer than %zu bytes (the manifest carries it): rename it",
+                                sizeof ((proto_manifest_t *) 0)->filename - 1);
+    if (!node_authorize (n, NODE_ROLE_PUBLISHER, "publish", p->topic))
+        return -1;
+    char actor[160];
+    node_actor (n, NODE_ROLE_PUBLISHER, actor, sizeof actor);
     static const char *const opt_outs[] = {"yes", "not-identifiable", "statutory-exemption", NULL};
     int identifiable = strcmp (p->class_, "identifiable") == 0;
     const char *legal_basis = p->legal_basis ? p->legal_basis : "";
     const char *opt_out = p->opt_out ? p->opt_out : identifiable ? "" : "not-identifiable";
     if (strlen (legal_basis) > PROTO_BASIS_MAX)
-        return node_fail (n, "--legal-basis is longer than %u bytes", PROTO_BASIS_MAX);
+        return node_fail_input (n, "--legal-basis is longer than %u bytes", PROTO_BASIS_MAX);
     if (identifiable && !*legal_basis)
         return node_fail (n, "--legal-basis is required for identifiable data (e.g. \"Art 6(1)(e); Art 9(2)(h); "
                              "s251 CAG 7-07(a)/2013\")");
@@ -566,8 +614,6 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     snprintf (m.topic, sizeof m.topic, "%s", p->topic);
     snprintf (m.class_, sizeof m.class_, "%s", p->class_);
     snprintf (m.purpose, sizeof m.purpose, "%s", p->purpose);
-    const char *base = strrchr (p->path, '/');
-    base = base ? base + 1 : p->path;
     snprintf (m.filename, sizeof m.filename, "%s", base);
     m.chunk_size = NODE_CHUNK_SIZE;
     m.created = (int64_t) time (NULL);
@@ -790,7 +836,11 @@ int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_
 {
     /* What flows into the organisation is a decision about the node, as
        peers are: admin. */
-    if (!node_authorize (n, NODE_ROLE_ADMIN, "subscribe", topic ? topic : ""))
+    if (node_check_org (n, "--from", org) != 0 || node_check_topic (n, "--topic", topic) != 0)
+        return -1;
+    if (from_version < 0)
+        return node_fail_input (n, "--history: a version is a whole number from 1");
+    if (!node_authorize (n, NODE_ROLE_ADMIN, "subscribe", topic))
         return -1;
     store_peer_t peer;
     int r = store_peer_get (n->store, org, &peer);
@@ -798,8 +848,6 @@ int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_
         return node_fail (n, "%s is not a known peer: add its card first with cdx peer add FILE", org);
     if (r != 0)
         return node_fail (n, "%s", store_error (n->store));
-    if (!topic || !*topic || strlen (topic) > PROTO_TOPIC_MAX)
-        return node_fail (n, "--topic is required");
     store_sub_t sub;
     memset (&sub, 0, sizeof sub);
     snprintf (sub.publisher, sizeof sub.publisher, "%s", org);
@@ -819,7 +867,10 @@ int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_
 
 int node_unsubscribe (node_t *n, const char *org, const char *topic, int as_publisher)
 {
-    if (!node_authorize (n, NODE_ROLE_ADMIN, "unsubscribe", topic ? topic : ""))
+    if (node_check_org (n, as_publisher ? "--subscriber" : "--from", org) != 0 ||
+        node_check_topic (n, "--topic", topic) != 0)
+        return -1;
+    if (!node_authorize (n, NODE_ROLE_ADMIN, "unsubscribe", topic))
         return -1;
     store_sub_t sub;
     const char *publisher = as_publisher ? n->self.org : org;
@@ -873,6 +924,10 @@ static int s_find_one (const store_dataset_t *d, void *arg)
 
 int node_find (node_t *n, const char *publisher, const char *topic, int64_t version, char id_out[33])
 {
+    if ((publisher && node_check_org (n, "--from", publisher) != 0) || node_check_topic (n, "--topic", topic) != 0)
+        return -1;
+    if (version < 0)
+        return node_fail_input (n, "--version: a version is a whole number from 1");
     s_find_t f = {publisher, topic, version, 0, ""};
     if (store_dataset_each (n->store, s_find_one, &f) < 0)
         return node_fail (n, "%s", store_error (n->store));
@@ -887,6 +942,17 @@ int node_find (node_t *n, const char *publisher, const char *topic, int64_t vers
 }
 
 /* ---- export ------------------------------------------------------------- */
+
+/* 1 if ID is a dataset id as cdx prints them: 32 lower-case hex digits. */
+static int s_dataset_id (const char *id)
+{
+    if (!id || strlen (id) != 32)
+        return 0;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}
 
 cx_content_t *node_unwrap (node_t *n, const uint8_t wrapped[CX_WRAPPEDBYTES])
 {
@@ -1019,6 +1085,15 @@ fail:
 int node_export (node_t *n, const char *id, const char *out_path, const char *purpose,
                  node_progress_fn *progress, void *arg)
 {
+    /* The values given are checked before anything is audited: a purpose
+       out of the vocabulary is a mistyped command, not a claim to log. No
+       purpose at all is a claim refused by the export rule (audited). */
+    if (!s_dataset_id (id))
+        return node_fail_input (n, "a dataset id is 32 hex digits (cdx datasets lists them)");
+    if (purpose && *purpose && !proto_purpose_known (purpose))
+        return node_fail_input (n, "--purpose must be one of %s", proto_purposes_list ());
+    if (!out_path || !*out_path || strlen (out_path) >= NODE_PATH_MAX)
+        return node_fail_input (n, "-o FILE: a path of 1 to %d bytes", NODE_PATH_MAX - 1);
     if (!node_authorize (n, NODE_ROLE_ANALYST, "export", id))
         return -1;
     char actor[160];

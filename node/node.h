@@ -33,13 +33,28 @@ typedef struct {
    Refuses if HOME already holds a node. */
 int node_init (const node_init_t *opts, char *err, size_t errlen);
 
-/* Opens an existing node home (keys and store). NULL on failure. */
-node_t *node_open (const char *home, char *err, size_t errlen);
+/* Why node_open failed, where a caller reacts differently. */
+typedef enum {
+    NODE_OPEN_FAILED = 1,    /* keys or store unreadable, out of memory */
+    NODE_OPEN_NOHOME,        /* no node at HOME: cdx init */
+    NODE_OPEN_REFUSED,       /* a rule refused the user (CDX_USER by a non-admin; audited) */
+    NODE_OPEN_INVALID        /* CDX_USER is not a login name */
+} node_open_why_t;
+
+/* Opens an existing node home (keys and store) and identifies the user
+   acting (node_identify). NULL on failure, with the reason in ERR and
+   *WHY (may be NULL) saying which kind. */
+node_t *node_open (const char *home, node_open_why_t *why, char *err, size_t errlen);
 void node_close (node_t **n_p);
 const char *node_error (const node_t *n);
 /* 1 if the last failure was a refusal by a rule (a role, a purpose), which
    the audit log records; 0 if it failed for another reason. */
 int node_refused (const node_t *n);
+/* 1 if the last failure was a value given by the caller out of its
+   grammar, vocabulary or range (an org code, topic, purpose, reference,
+   login, a length or a number): refused before anything was done or
+   audited. The command line's exit code 2. */
+int node_invalid (const node_t *n);
 store_t *node_store (node_t *n);          /* for read-only listings */
 const char *node_org (const node_t *n);
 const char *node_home (const node_t *n);
@@ -167,6 +182,7 @@ typedef struct {
 } node_publish_t;
 
 #define NODE_RETENTION_DEFAULT (14 * 86400)   /* seconds */
+#define NODE_RETENTION_MAX (3650 * 86400)     /* seconds: the longest delivery window */
 
 /* Seals and signs a new version of TOPIC, stores it and queues it for
    every active subscriber. ID_OUT receives the dataset id (hex), VERSION
@@ -220,9 +236,13 @@ typedef struct {
     const char *conditions;    /* special conditions, or NULL */
 } node_agreement_t;
 
+/* The longest retention an agreement may set at the recipient. */
+#define NODE_AGREEMENT_RETENTION_MAX 36500   /* days */
+
 /* Makes agreement A, signs it as this node's party and stores it (not in
    force until the other party signs). Refuses a field out of its
-   vocabulary, naming it. */
+   vocabulary, grammar or length, naming it and its limit (node_invalid);
+   a field is never cut to fit. */
 int node_agreement_propose (node_t *n, const node_agreement_t *a);
 
 /* Takes an agreement as it travels (an AGREEMENT message's header frame:
@@ -290,6 +310,9 @@ const char *node_export_allowed (node_t *n, const store_dataset_t *d, const char
    away REMOVE; DROP removes the user. Refuses to leave the node without
    an admin. Audited. 0, or -1 (node_error). */
 int node_user_set (node_t *n, const char *login, unsigned add, unsigned remove, int drop);
+/* 1 if LOGIN is a login name: 1 to 64 of letters, digits, . _ - (a final
+   $ allowed), not starting with -. */
+int node_valid_login (const char *login);
 
 /* ---- the audit log (node/audit.c) -------------------------------------
 
@@ -408,6 +431,7 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
    is destroyed SECONDS after it began to arrive (held ones included).
    Audited. 0, or -1 (node_error). */
 int node_retention_set (node_t *n, const char *publisher, const char *topic, int64_t seconds);
+#define NODE_KEEP_MAX ((int64_t)36500 * 86400)   /* seconds: the longest period, 100 years */
 
 /* Erases every received dataset whose retention has ended: the content
    file and the wrapped content key go, the metadata stays (state

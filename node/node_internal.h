@@ -35,6 +35,7 @@ struct node {
     char real_login[65];         /* the real account, when CDX_USER names another ("" if not) */
     unsigned roles;              /* NODE_ROLE_* it holds */
     int refused;                 /* the last failure was a rule's refusal */
+    int invalid;                 /* the last failure was a value out of its grammar */
     char err[NODE_ERR_MAX];
 };
 
@@ -44,6 +45,16 @@ int node_errf (char *err, size_t errlen, const char *fmt, ...) __attribute__ ((f
 
 /* Sets the node's error reason; returns -1 for "return node_fail(...)". */
 int node_fail (node_t *n, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* The same for a value the caller gave that is out of its grammar,
+   vocabulary or range (node_invalid): refused where it enters, before
+   anything is done or audited, so that it never reaches the log. The
+   reason names the rule, never the refused bytes raw. */
+int node_fail_input (node_t *n, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* node_fail_input unless ORG is an ODS code (card_valid_org); WHAT names
+   the option in the reason, e.g. "--from". 0, or -1. */
+int node_check_org (node_t *n, const char *what, const char *org);
+/* node_fail_input unless TOPIC follows the topic grammar (proto_topic_ok). */
+int node_check_topic (node_t *n, const char *what, const char *topic);
 
 /* Fsyncs directory DIR, so that a rename or create in it is durable. */
 void node_sync_dir (const char *dir);

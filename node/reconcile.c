@@ -400,6 +400,13 @@ int node_audit_export_parse (const char *text, size_t len, node_audit_export_t *
         node_audit_export_free (x);
         return -1;
     }
+    /* The org names the peer in messages and in this node's log: an ODS
+       code, or the export is not one. */
+    if (card_valid_org (x->org) != 0) {
+        snprintf (err, errlen, "not a valid audit export: its org is not an ODS code (%s)", card_error ());
+        node_audit_export_free (x);
+        return -1;
+    }
     return 0;
 bad:
     snprintf (err, errlen, "not a valid audit export: %s", j.err[0] ? j.err : "malformed");

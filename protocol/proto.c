@@ -352,6 +352,68 @@ const char *proto_err_name (uint32_t code)
     return code <= PROTO_E_MAX ? names[code] : "UNKNOWN";
 }
 
+/* ---- grammars and vocabularies for callers ----------------------------- */
+
+/* A NUL-terminated value of 1 to MAX bytes that RULE accepts. */
+static int s_value_ok (const char *what, const char *v, size_t max, rule_t rule)
+{
+    char why[PROTO_WHY_MAX];
+    size_t n = v ? strnlen (v, max + 1) : 0;
+    if (n == 0) {
+        s_fail ("%s: empty", what);
+        return -1;
+    }
+    if (n > max) {
+        s_fail ("%s: longer than %zu bytes", what, max);
+        return -1;
+    }
+    if (s_rule_ok (rule, (const uint8_t *)v, n, why, sizeof why) != 0) {
+        s_fail ("%s: %s", what, why);
+        return -1;
+    }
+    s_ok ();
+    return 0;
+}
+
+int proto_topic_ok (const char *topic)
+{
+    return s_value_ok ("topic", topic, PROTO_TOPIC_MAX, RULE_TOPIC);
+}
+
+int proto_ref_ok (const char *ref)
+{
+    return s_value_ok ("agreement reference", ref, PROTO_REF_MAX, RULE_TOPIC);
+}
+
+int proto_text_ok (const char *what, const char *text, size_t max)
+{
+    return text && *text ? s_value_ok (what, text, max, RULE_TEXT) : (s_ok (), 0);
+}
+
+static const char *const s_purposes[] = {
+#define X(name) name,
+#include "purposes.def"
+#undef X
+};
+
+int proto_purpose_known (const char *purpose)
+{
+    for (size_t i = 0; purpose && i < sizeof s_purposes / sizeof s_purposes[0]; i++)
+        if (strcmp (purpose, s_purposes[i]) == 0) return 1;
+    return 0;
+}
+
+const char *proto_purposes_list (void)
+{
+    /* ", a, b, c" at compile time; the first separator is skipped. */
+    static const char list[] =
+#define X(name) ", " name
+#include "purposes.def"
+#undef X
+        ;
+    return list + 2;
+}
+
 /* ---- checks shared by encoder and decoder ------------------------------ */
 
 static int s_check_uint (const field_t *f, uint64_t v, char *why, size_t whylen)

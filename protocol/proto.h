@@ -122,6 +122,25 @@ const char *proto_err_name (uint32_t code);
 /* The reason for the last failure in this thread. */
 const char *proto_error (void);
 
+/* ---- grammars and vocabularies, for callers that take values from people -- */
+
+/* 0 if TOPIC is a topic: 1 to PROTO_TOPIC_MAX bytes of [A-Za-z0-9._/-], not
+   starting with '/' or '.'; else -1 with the reason (printable ASCII: a
+   refused byte is shown in hex) in proto_error(). */
+int proto_topic_ok (const char *topic);
+/* The same for an agreement reference: 1 to PROTO_REF_MAX bytes, the
+   topic grammar. */
+int proto_ref_ok (const char *ref);
+/* 0 if TEXT is at most MAX bytes of text a person can read (strict UTF-8,
+   no control characters, line separators or bidirectional controls: the
+   rule of every free-text field on the wire); else -1 with the reason in
+   proto_error(), WHAT naming the field. */
+int proto_text_ok (const char *what, const char *text, size_t max);
+/* 1 if PURPOSE is in the purposes vocabulary (purposes.def), else 0. */
+int proto_purpose_known (const char *purpose);
+/* The vocabulary as "commissioning, invoice-validation, ...", for messages. */
+const char *proto_purposes_list (void);
+
 /* ---- the manifest: what a publisher signs about a dataset --------------
    Encoded as a msgpack map with string keys (SPEC.md "Manifest"); the
    signature is over the exact encoded bytes, which travel as they are. */

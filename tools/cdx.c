@@ -24,6 +24,7 @@
 #include "node.h"
 #include "outfile.h"
 #include "proto.h"
+#include "show.h"
 
 typedef struct {
     const char *home;
@@ -48,33 +49,14 @@ static const char *s_exit_help =
     "Exit codes:\n"
     "  0  success\n"
     "  1  the operation failed (the reason is on stderr)\n"
-    "  2  bad command line (see cdx VERB --help)\n"
+    "  2  bad command line: an option missing, or a value out of its grammar or range\n"
+    "     (see cdx VERB --help)\n"
     "  3  no node at the home directory (run cdx init)\n"
-    "  4  refused by a rule (a signature, a key, a policy)\n"
+    "  4  refused by a rule (a signature, a key, a policy, a role)\n"
     "  5  timed out\n"
     "  6  cdx audit reconcile found mismatches\n";
 
 /* ---- output helpers --------------------------------------------------------- */
-
-static void s_json_str (FILE *f, const char *s)
-{
-    fputc ('"', f);
-    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-        switch (*p) {
-        case '"': fputs ("\\\"", f); break;
-        case '\\': fputs ("\\\\", f); break;
-        case '\n': fputs ("\\n", f); break;
-        case '\r': fputs ("\\r", f); break;
-        case '\t': fputs ("\\t", f); break;
-        default:
-            if (*p < 0x20)
-                fprintf (f, "\\u%04x", *p);
-            else
-                fputc (*p, f);
-        }
-    }
-    fputc ('"', f);
-}
 
 static void s_utc (int64_t t, char *buf, size_t cap)
 {
@@ -89,11 +71,56 @@ static int s_fail (const char *fmt, ...)
 {
     va_list ap;
     va_start (ap, fmt);
-    fputs ("cdx: ", stderr);
-    vfprintf (stderr, fmt, ap);
-    fputc ('\n', stderr);
+    char msg[2 * NODE_ERR_MAX];
+    vsnprintf (msg, sizeof msg, fmt, ap);
     va_end (ap);
+    show_printf (stderr, "cdx: %s\n", msg);    /* a message may quote what came in */
     return NODE_EXIT_FAIL;
+}
+
+/* A bad command line: the reason (naming the option and its limit), exit 2. */
+static int s_bad (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+static int s_bad (const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    char msg[2 * NODE_ERR_MAX];
+    vsnprintf (msg, sizeof msg, fmt, ap);
+    va_end (ap);
+    show_printf (stderr, "cdx: %s\n", msg);
+    return NODE_EXIT_USAGE;
+}
+
+/* The decimal number at the start of TEXT (digits only: no sign, space or
+   base prefix), the one integer parser of the command line: 0 with *REST
+   after its digits, or -1 if TEXT does not start with a digit or the
+   number does not fit int64_t (never wrapped or clamped). */
+static int s_leading (const char *text, int64_t *v, const char **rest)
+{
+    if (!text || text[0] < '0' || text[0] > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    long long n = strtoll (text, &end, 10);
+    if (errno == ERANGE || end == text)
+        return -1;
+    *v = (int64_t) n;
+    *rest = end;
+    return 0;
+}
+
+/* A whole number for option OPT from TEXT, in [MIN, MAX] (MIN >= 0):
+   every numeric option is read here. 0, or -1 after printing the reason,
+   which names the range (exit 2 for the caller). */
+static int s_number (const char *opt, const char *text, int64_t min, int64_t max, int64_t *out)
+{
+    int64_t v;
+    const char *rest;
+    if (s_leading (text, &v, &rest) != 0 || *rest || v < min || v > max)
+        return s_bad ("%s: a whole number from %" PRId64 " to %" PRId64 ", not \"%s\"", opt, min, max,
+                      text ? text : ""), -1;
+    *out = v;
+    return 0;
 }
 
 static int s_usage (const char *verb)
@@ -107,21 +134,25 @@ static int s_usage (const char *verb)
 static int s_open (cli_t *cli, node_t **n)
 {
     char err[NODE_ERR_MAX];
-    *n = node_open (cli->home, err, sizeof err);
+    node_open_why_t why;
+    *n = node_open (cli->home, &why, err, sizeof err);
     if (!*n) {
-        fprintf (stderr, "cdx: %s\n", err);
-        return strstr (err, "cdx init") ? NODE_EXIT_NOHOME : NODE_EXIT_FAIL;
+        show_printf (stderr, "cdx: %s\n", err);
+        return why == NODE_OPEN_NOHOME    ? NODE_EXIT_NOHOME
+               : why == NODE_OPEN_REFUSED ? NODE_EXIT_REFUSED
+               : why == NODE_OPEN_INVALID ? NODE_EXIT_USAGE
+                                          : NODE_EXIT_FAIL;
     }
     return 0;
 }
 
-/* A failed node operation: exit 4 if a rule refused it (a role, a
+/* A failed node operation: exit 2 if a value given was out of its
+   grammar or range (nothing was done), 4 if a rule refused it (a role, a
    purpose: the audit log has it), else 1. */
 static int s_refused (node_t *n)
 {
-    const char *err = node_error (n);
-    fprintf (stderr, "cdx: %s\n", err);
-    return node_refused (n) ? NODE_EXIT_REFUSED : NODE_EXIT_FAIL;
+    show_printf (stderr, "cdx: %s\n", node_error (n));
+    return node_invalid (n) ? NODE_EXIT_USAGE : node_refused (n) ? NODE_EXIT_REFUSED : NODE_EXIT_FAIL;
 }
 
 /* Progress on a terminal only: bytes, rate, ETA. */
@@ -212,16 +243,16 @@ static int cmd_init (cli_t *cli, int argc, char **argv)
         return rc;
     if (cli->json) {
         printf ("{\"home\":");
-        s_json_str (stdout, cli->home);
+        show_json (stdout, cli->home);
         printf (",\"org\":");
-        s_json_str (stdout, o.org);
+        show_json (stdout, o.org);
         printf ("}\n");
     } else {
-        printf ("created node %s (%s) in %s\n", o.org, o.role, cli->home);
-        printf ("you (%s) are its admin; grant the roles people need, e.g.\n"
+        show_printf (stdout, "created node %s (%s) in %s\n", o.org, o.role, cli->home);
+        show_printf (stdout, "you (%s) are its admin; grant the roles people need, e.g.\n"
                 "  cdx user add %s --role publisher,analyst,ig-officer --home %s\n",
                 node_login (n), node_login (n), cli->home);
-        printf ("next: cdx card --home %s > %s.card   and give that card to your peers\n", cli->home, o.org);
+        show_printf (stdout, "next: cdx card --home %s > %s.card   and give that card to your peers\n", cli->home, o.org);
     }
     node_close (&n);
     return NODE_EXIT_OK;
@@ -274,12 +305,12 @@ static int cmd_peer (cli_t *cli, int argc, char **argv)
         return rc;
     store_peer_t p;
     if (node_peer_add (n, text, len, &p) != 0) {
-        fprintf (stderr, "cdx: %s\n", node_error (n));
+        show_printf (stderr, "cdx: %s\n", node_error (n));
         rc = NODE_EXIT_REFUSED;
     } else {
         char fpr[CX_FINGERPRINT_HEXLEN];
         cx_fingerprint (p.sign_pk, fpr);
-        printf ("added peer %s (%s, %s) at %s, signing key %s\n", p.org, p.role, p.name, p.endpoint, fpr);
+        show_printf (stdout, "added peer %s (%s, %s) at %s, signing key %s\n", p.org, p.role, p.name, p.endpoint, fpr);
         node_kick (n);
     }
     node_close (&n);
@@ -295,15 +326,15 @@ static int s_print_peer (const store_peer_t *p, void *arg)
     if (cli->json) {
         static int first;
         printf ("%s{\"org\":", first++ ? "," : "");
-        s_json_str (stdout, p->org);
+        show_json (stdout, p->org);
         printf (",\"role\":\"%s\",\"name\":", p->role);
-        s_json_str (stdout, p->name);
+        show_json (stdout, p->name);
         printf (",\"endpoint\":");
-        s_json_str (stdout, p->endpoint);
+        show_json (stdout, p->endpoint);
         printf (",\"fingerprint\":\"%s\",\"trust\":\"%s\",\"added\":\"%s\",\"dspt\":", fpr, p->trust, when);
-        s_json_str (stdout, p->dspt);
+        show_json (stdout, p->dspt);
         printf (",\"dspt_year\":");
-        s_json_str (stdout, p->dspt_year);
+        show_json (stdout, p->dspt_year);
         if (p->not_after > 0) {
             s_utc (p->not_after, until, sizeof until);
             printf (",\"not_after\":\"%s\"", until);
@@ -330,7 +361,7 @@ static int s_print_peer (const store_peer_t *p, void *arg)
             s_utc (p->not_after, until, sizeof until);
             snprintf (expiry, sizeof expiry, "%s%.10s", p->not_after <= (int64_t) time (NULL) ? "EXPIRED " : "", until);
         }
-        printf ("%-6s %-5s %-32s %-28s %s %-9s %-30s %s\n", p->org, p->role, p->name, p->endpoint, fpr, p->trust,
+        show_printf (stdout, "%-6s %-5s %-32s %-28s %s %-9s %-30s %s\n", p->org, p->role, p->name, p->endpoint, fpr, p->trust,
                 dspt, expiry);
     }
     return 0;
@@ -425,10 +456,9 @@ static int cmd_authority (cli_t *cli, int argc, char **argv)
         case 'd': co.dspt = optarg; break;
         case 'y': co.dspt_year = optarg; break;
         case 'D': {
-            char *end;
-            long v = strtol (optarg, &end, 10);
-            if (*end || v < 1 || v > 3660)
-                return s_fail ("--days: a whole number of days from 1 to 3660");
+            int64_t v;
+            if (s_number ("--days", optarg, 1, 3660, &v) != 0)
+                return NODE_EXIT_USAGE;
             co.days = (int) v;
             break;
         }
@@ -454,8 +484,8 @@ static int cmd_authority (cli_t *cli, int argc, char **argv)
             return s_fail ("--name is required, e.g. --name \"NHS England\"");
         if (node_authority_init (home, name, err, sizeof err) != 0)
             return s_fail ("%s", err);
-        printf ("created authority \"%s\" in %s\n", name, home);
-        printf ("next: give %s/authority.pub to every node (cdx trust --authority FILE)\n", home);
+        show_printf (stdout, "created authority \"%s\" in %s\n", name, home);
+        show_printf (stdout, "next: give %s/authority.pub to every node (cdx trust --authority FILE)\n", home);
         return NODE_EXIT_OK;
     }
     if (strcmp (verb, "certify") == 0 && optind + 2 == argc) {
@@ -471,7 +501,7 @@ static int cmd_authority (cli_t *cli, int argc, char **argv)
         int refused = 0;
         if (node_authority_certify (home, &co, cert, sizeof cert, &refused, err, sizeof err) != 0) {
             free (card);
-            fprintf (stderr, "cdx: %s\n", err);
+            show_printf (stderr, "cdx: %s\n", err);
             return refused ? NODE_EXIT_REFUSED : NODE_EXIT_FAIL;
         }
         free (card);
@@ -493,7 +523,7 @@ static int cmd_authority (cli_t *cli, int argc, char **argv)
         rc = s_write_out (output, text, len) == 0 ? NODE_EXIT_OK : NODE_EXIT_FAIL;
         free (text);
         if (rc == NODE_EXIT_OK && output && strcmp (output, "-") != 0)
-            fprintf (stderr, "directory serial %" PRIu64 " written to %s\n", serial, output);
+            show_printf (stderr, "directory serial %" PRIu64 " written to %s\n", serial, output);
         return rc;
     }
     return s_usage ("authority");
@@ -522,10 +552,10 @@ static int cmd_trust (cli_t *cli, int argc, char **argv)
         return rc;
     }
     if (node_trust_authority (n, text, len) != 0) {
-        fprintf (stderr, "cdx: %s\n", node_error (n));
+        show_printf (stderr, "cdx: %s\n", node_error (n));
         rc = NODE_EXIT_REFUSED;
     } else {
-        printf ("this node trusts the authority in %s; import its directory with cdx directory import FILE\n", file);
+        show_printf (stdout, "this node trusts the authority in %s; import its directory with cdx directory import FILE\n", file);
     }
     free (text);
     node_close (&n);
@@ -553,12 +583,12 @@ static int cmd_directory (cli_t *cli, int argc, char **argv)
         if (!text) {
             rc = NODE_EXIT_FAIL;
         } else if (node_directory_import (n, text, len, "file", &res) != 0) {
-            fprintf (stderr, "cdx: %s\n", node_error (n));
+            show_printf (stderr, "cdx: %s\n", node_error (n));
             rc = NODE_EXIT_REFUSED;
         } else {
             char when[32];
             s_utc (res.expires, when, sizeof when);
-            printf ("directory serial %" PRIu64 " accepted (expires %s): %d peer(s) certified, %d newly revoked, "
+            show_printf (stdout, "directory serial %" PRIu64 " accepted (expires %s): %d peer(s) certified, %d newly revoked, "
                     "%d refused\n", res.serial, when, res.certified, res.revoked, res.refused);
         }
         free (text);
@@ -576,7 +606,7 @@ static int cmd_directory (cli_t *cli, int argc, char **argv)
         } else {
             char when[32];
             s_utc (expires, when, sizeof when);
-            printf ("directory serial %" PRIu64 ", expires %s%s\n", serial, when,
+            show_printf (stdout, "directory serial %" PRIu64 ", expires %s%s\n", serial, when,
                     expires <= (int64_t) time (NULL) ? " (EXPIRED)" : "");
         }
     }
@@ -669,20 +699,23 @@ static int cmd_run (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
-/* A duration: DAYS, or a number with s, m, h or d. 0, or -1. */
-static int s_duration (const char *text, int64_t *out)
+/* A duration for option OPT: DAYS, or a number with s, m, h or d, from
+   1 s to MAX seconds. 0, or -1 after printing the reason naming the limit. */
+static int s_duration (const char *opt, const char *text, int64_t max, int64_t *out)
 {
-    char *end;
-    errno = 0;
-    long long v = strtoll (text, &end, 10);
-    long long unit = *end == 0 || strcmp (end, "d") == 0 ? 86400
-                     : strcmp (end, "h") == 0            ? 3600
-                     : strcmp (end, "m") == 0            ? 60
-                     : strcmp (end, "s") == 0            ? 1
+    int64_t v;
+    const char *end;
+    int ok = s_leading (text, &v, &end) == 0;
+    int64_t unit = !ok ? 0
+                   : *end == 0 || strcmp (end, "d") == 0 ? 86400
+                   : strcmp (end, "h") == 0              ? 3600
+                   : strcmp (end, "m") == 0              ? 60
+                   : strcmp (end, "s") == 0              ? 1
                                                          : 0;
-    if (errno || end == text || v < 1 || !unit || v > INT64_MAX / 86400)
-        return -1;
-    *out = (int64_t) (v * unit);
+    if (!unit || v < 1 || v > max / unit)
+        return s_bad ("%s: a duration of 1 s to %" PRId64 " days: DAYS, or a number with s, m, h or d "
+                      "(90d, 36h, 30s), not \"%s\"", opt, max / 86400, text ? text : ""), -1;
+    *out = v * unit;
     return 0;
 }
 
@@ -712,10 +745,8 @@ static int cmd_publish (cli_t *cli, int argc, char **argv)
         case 'O': p.opt_out = optarg; break;
         case 'A': p.agreement = optarg; break;
         case 'r':
-            if (s_duration (optarg, &p.retention) != 0) {
-                fprintf (stderr, "cdx publish: --retention takes a duration: DAYS, or a number with s, m, h or d\n");
+            if (s_duration ("--retention", optarg, NODE_RETENTION_MAX, &p.retention) != 0)
                 return NODE_EXIT_USAGE;
-            }
             break;
         default: if (s_common (cli, c, "publish", &rc) < 0) return rc;
         }
@@ -738,12 +769,15 @@ static int cmd_publish (cli_t *cli, int argc, char **argv)
         rc = s_refused (n);
     } else {
         s_progress_end (&prog);
-        if (cli->json)
-            printf ("{\"id\":\"%s\",\"topic\":\"%s\",\"version\":%" PRId64 "}\n", id, p.topic, version);
-        else
+        if (cli->json) {
+            printf ("{\"id\":\"%s\",\"topic\":", id);
+            show_json (stdout, p.topic);
+            printf (",\"version\":%" PRId64 "}\n", version);
+        } else {
             printf ("%s\n", id);
+        }
         if (!cli->json && isatty (STDERR_FILENO))
-            fprintf (stderr, "published %s version %" PRId64 "%s\n", p.topic, version,
+            show_printf (stderr, "published %s version %" PRId64 "%s\n", p.topic, version,
                      node_running (n) ? "" : " (no node running here: it is sent when cdx run starts)");
     }
     node_close (&n);
@@ -762,7 +796,10 @@ static int cmd_subscribe (cli_t *cli, int argc, char **argv)
         switch (c) {
         case 'f': from = optarg; break;
         case 't': topic = optarg; break;
-        case 'v': since = strtoll (optarg, NULL, 10); if (since < 1) return s_usage ("subscribe"); break;
+        case 'v':
+            if (s_number ("--history", optarg, 1, INT64_MAX, &since) != 0)
+                return NODE_EXIT_USAGE;
+            break;
         default: if (s_common (cli, c, "subscribe", &rc) < 0) return rc;
         }
     }
@@ -774,7 +811,7 @@ static int cmd_subscribe (cli_t *cli, int argc, char **argv)
     if (node_subscribe (n, from, topic, since) != 0)
         rc = s_refused (n);
     else
-        printf ("subscription to %s from %s requested%s\n", topic, from,
+        show_printf (stdout, "subscription to %s from %s requested%s\n", topic, from,
                 node_running (n) ? "" : " (sent when cdx run starts)");
     node_close (&n);
     return rc;
@@ -803,7 +840,7 @@ static int cmd_unsubscribe (cli_t *cli, int argc, char **argv)
     if (node_unsubscribe (n, from ? from : subscriber, topic, subscriber != NULL) != 0)
         rc = s_refused (n);
     else
-        printf ("subscription of %s to %s from %s ended\n", subscriber ? subscriber : node_org (n), topic,
+        show_printf (stdout, "subscription of %s to %s from %s ended\n", subscriber ? subscriber : node_org (n), topic,
                 from ? from : node_org (n));
     node_close (&n);
     return rc;
@@ -837,10 +874,13 @@ static int cmd_wait (cli_t *cli, int argc, char **argv)
     int c, rc = 0;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
         if (c == 't') {
+            /* Seconds, fractions allowed (0.5): the one option that is not
+               a whole number. */
             char *end;
+            errno = 0;
             timeout = strtod (optarg, &end);
-            if (*end || timeout < 0)
-                return s_usage ("wait");
+            if (end == optarg || *end || errno || !(timeout >= 0 && timeout <= 31536000))
+                return s_bad ("--timeout: seconds from 0 to 31536000 (a year), not \"%s\"", optarg);
         } else if (s_common (cli, c, "wait", &rc) < 0)
             return rc;
     }
@@ -867,7 +907,7 @@ static int cmd_wait (cli_t *cli, int argc, char **argv)
             wait_t w = {id, 0, 0, 0, 0, 0};
             store_delivery_each (node_store (n), s_wait_delivery, &w);
             if (fn && !cli->json)
-                fprintf (stderr, "\rdeliveries of %s: %d done, %d in progress, %d failed   ", id, w.done, w.pending,
+                show_printf (stderr, "\rdeliveries of %s: %d done, %d in progress, %d failed   ", id, w.done, w.pending,
                          w.failed), prog.shown = 1;
             if (w.pending == 0) {
                 rc = w.failed ? s_fail ("%d deliveries of %s failed or expired: see cdx deliveries", w.failed, id)
@@ -893,7 +933,7 @@ static int cmd_wait (cli_t *cli, int argc, char **argv)
         clock_gettime (CLOCK_MONOTONIC, &now);
         double waited = (double) (now.tv_sec - start.tv_sec) + (double) (now.tv_nsec - start.tv_nsec) / 1e9;
         if (timeout >= 0 && waited >= timeout) {
-            fprintf (stderr, "%scdx: timed out after %.0f s waiting for %s\n", prog.shown ? "\n" : "", timeout, id);
+            show_printf (stderr, "%scdx: timed out after %.0f s waiting for %s\n", prog.shown ? "\n" : "", timeout, id);
             prog.shown = 0;
             break;
         }
@@ -914,11 +954,11 @@ static int s_print_sub (const store_sub_t *s, void *arg)
         static int first;
         printf ("%s{\"publisher\":\"%s\",\"subscriber\":\"%s\",\"topic\":", first++ ? "," : "", s->publisher,
                 s->subscriber);
-        s_json_str (stdout, s->topic);
+        show_json (stdout, s->topic);
         printf (",\"state\":\"%s\",\"from_version\":%" PRId64 ",\"updated\":\"%s\"}", s->state, s->from_version,
                 when);
     } else {
-        printf ("%-9s %-10s %-32s %-9s %s\n", s->publisher, s->subscriber, s->topic, s->state, when);
+        show_printf (stdout, "%-9s %-10s %-32s %-9s %s\n", s->publisher, s->subscriber, s->topic, s->state, when);
     }
     return 0;
 }
@@ -956,18 +996,18 @@ static int s_print_dataset (const store_dataset_t *d, void *arg)
     if (cli->json) {
         static int first;
         printf ("%s{\"id\":\"%s\",\"topic\":", first++ ? "," : "", d->id);
-        s_json_str (stdout, d->topic);
+        show_json (stdout, d->topic);
         printf (",\"version\":%" PRId64 ",\"publisher\":\"%s\",\"bytes\":%" PRId64
                 ",\"class\":\"%s\",\"purpose\":\"%s\",\"state\":\"%s\",\"origin\":\"%s\",\"chunks\":%" PRId64
                 ",\"chunks_held\":%" PRId64 ",\"blake2b\":\"%s\",\"filename\":",
                 d->version, d->publisher, d->bytes, d->class_, d->purpose, state,
                 strcmp (d->state, "published") == 0 ? "published" : "received", d->chunks, d->next_chunk, hash);
-        s_json_str (stdout, d->filename);
+        show_json (stdout, d->filename);
         printf (",\"agreement\":");
-        s_json_str (stdout, d->agreement);
+        show_json (stdout, d->agreement);
         printf (",\"created\":\"%s\"}", when);
     } else {
-        printf ("%s  %-28s v%-3" PRId64 " %-6s %12" PRId64 "  %-13s %s\n", d->id, d->topic, d->version, d->publisher,
+        show_printf (stdout, "%s  %-28s v%-3" PRId64 " %-6s %12" PRId64 "  %-13s %s\n", d->id, d->topic, d->version, d->publisher,
                 d->bytes, d->class_, state);
     }
     return 0;
@@ -1019,13 +1059,13 @@ static int s_print_delivery (const store_delivery_t *d, void *arg)
     if (cli->json) {
         static int first;
         printf ("%s{\"dataset\":\"%s\",\"topic\":", first++ ? "," : "", d->dataset);
-        s_json_str (stdout, topic);
+        show_json (stdout, topic);
         printf (",\"version\":%" PRId64 ",\"subscriber\":\"%s\",\"state\":\"%s\",\"next_chunk\":%" PRId64
                 ",\"bytes_done\":%" PRId64 ",\"bytes\":%" PRId64 ",\"rate\":%.0f"
                 ",\"attempts\":%" PRId64 ",\"receipt\":%s,\"error\":",
                 version, d->subscriber, d->state, d->next_chunk, bytes, total, rate, d->attempts,
                 d->receipt_len ? "true" : "false");
-        s_json_str (stdout, d->error);
+        show_json (stdout, d->error);
         printf (",\"updated\":\"%s\"}", when);
     } else {
         char progress[64] = "";
@@ -1034,14 +1074,14 @@ static int s_print_delivery (const store_delivery_t *d, void *arg)
                       total / 1048576.0, rate > 0 ? " " : "", rate > 0 ? rate / 1048576.0 : 0.0);
         char what[160];
         snprintf (what, sizeof what, "%s v%" PRId64, topic, version);
-        printf ("%s  %-28s %-10s %-10s %-8s %s%s\n", d->dataset, what, d->subscriber, d->state,
+        show_printf (stdout, "%s  %-28s %-10s %-10s %-8s %s%s\n", d->dataset, what, d->subscriber, d->state,
                 d->receipt_len ? "signed" : "-", when, progress);
         /* Why it is not delivered yet, or never will be. */
         int pending = strcmp (d->state, "queued") == 0 || strcmp (d->state, "sending") == 0;
         if (d->error[0])
-            printf ("    %s %s\n", pending ? "will retry; last attempt:" : "why:", d->error);
+            show_printf (stdout, "    %s %s\n", pending ? "will retry; last attempt:" : "why:", d->error);
         else if (strcmp (d->state, "queued") == 0 && d->attempts == 0)
-            printf ("    not offered yet: %s is offline, or earlier versions go to it first\n", d->subscriber);
+            show_printf (stdout, "    not offered yet: %s is offline, or earlier versions go to it first\n", d->subscriber);
     }
     return 0;
 }
@@ -1090,9 +1130,8 @@ static int cmd_export (cli_t *cli, int argc, char **argv)
         else if (c == 'f')
             from = optarg;
         else if (c == 'v') {
-            version = strtoll (optarg, NULL, 10);
-            if (version < 1)
-                return s_usage ("export");
+            if (s_number ("--version", optarg, 1, INT64_MAX, &version) != 0)
+                return NODE_EXIT_USAGE;
         } else if (s_common (cli, c, "export", &rc) < 0)
             return rc;
     }
@@ -1104,12 +1143,15 @@ static int cmd_export (cli_t *cli, int argc, char **argv)
     char id[33];
     if (topic) {
         if (node_find (n, from, topic, version, id) != 0) {
-            rc = s_fail ("%s", node_error (n));
+            rc = s_refused (n);
             node_close (&n);
             return rc;
         }
+    } else if (strlen (argv[optind]) != 32) {
+        node_close (&n);
+        return s_bad ("ID: a dataset id is 32 hex digits (cdx datasets lists them)");
     } else {
-        snprintf (id, sizeof id, "%s", argv[optind]);
+        memcpy (id, argv[optind], 33);
     }
     progress_t prog;
     node_progress_fn *fn = s_progress_fn (&prog, "decrypting");
@@ -1118,7 +1160,7 @@ static int cmd_export (cli_t *cli, int argc, char **argv)
         rc = s_refused (n);
     } else {
         s_progress_end (&prog);
-        printf ("wrote %s (content hash verified)\n", out);
+        show_printf (stdout, "wrote %s (content hash verified)\n", out);
     }
     node_close (&n);
     return rc;
@@ -1134,12 +1176,12 @@ static int s_print_retention (const store_retention_t *r, void *arg)
     if (cli->json) {
         static int first;
         printf ("%s{\"publisher\":\"%s\",\"topic\":", first++ ? "," : "", r->publisher);
-        s_json_str (stdout, r->topic);
+        show_json (stdout, r->topic);
         printf (",\"seconds\":%" PRId64 ",\"set_by\":", r->seconds);
-        s_json_str (stdout, r->set_by);
+        show_json (stdout, r->set_by);
         printf (",\"updated\":\"%s\"}", when);
     } else {
-        printf ("%-9s %-32s %12" PRId64 "  %-16s %s\n", r->publisher, r->topic, r->seconds, r->set_by, when);
+        show_printf (stdout, "%-9s %-32s %12" PRId64 "  %-16s %s\n", r->publisher, r->topic, r->seconds, r->set_by, when);
     }
     return 0;
 }
@@ -1162,10 +1204,8 @@ static int cmd_retention (cli_t *cli, int argc, char **argv)
     int set = nargs == 2 && strcmp (argv[optind], "set") == 0 && from && topic;
     int list = nargs == 1 && strcmp (argv[optind], "list") == 0 && !from && !topic;
     int64_t seconds = 0;
-    if (set && s_duration (argv[optind + 1], &seconds) != 0) {
-        fprintf (stderr, "cdx retention: PERIOD is DAYS, or a number with s, m, h or d (e.g. 90d)\n");
+    if (set && s_duration ("PERIOD", argv[optind + 1], NODE_KEEP_MAX, &seconds) != 0)
         return s_usage ("retention");
-    }
     if (!set && !list)
         return s_usage ("retention");
     node_t *n;
@@ -1175,7 +1215,7 @@ static int cmd_retention (cli_t *cli, int argc, char **argv)
         if (node_retention_set (n, from, topic, seconds) != 0)
             rc = s_refused (n);
         else
-            printf ("content of %s from %s is destroyed %" PRId64 " s after it arrives%s\n", topic, from, seconds,
+            show_printf (stdout, "content of %s from %s is destroyed %" PRId64 " s after it arrives%s\n", topic, from, seconds,
                     node_running (n) ? "" : " (by the running node: cdx run)");
     } else {
         if (cli->json)
@@ -1201,7 +1241,7 @@ static int s_print_user (const store_user_t *u, void *arg)
     if (cli->json) {
         static int first;
         printf ("%s{\"login\":", first++ ? "," : "");
-        s_json_str (stdout, u->login);
+        show_json (stdout, u->login);
         printf (",\"roles\":[");
         unsigned roles = 0;
         node_roles_parse (u->roles, &roles);
@@ -1210,10 +1250,10 @@ static int s_print_user (const store_user_t *u, void *arg)
             if (roles & bit)
                 printf ("%s\"%s\"", k++ ? "," : "", node_role_name (bit));
         printf ("],\"added_by\":");
-        s_json_str (stdout, u->added_by);
+        show_json (stdout, u->added_by);
         printf (",\"updated\":\"%s\"}", when);
     } else {
-        printf ("%-20s %-36s %-20s %s\n", u->login, u->roles, u->added_by, when);
+        show_printf (stdout, "%-20s %-36s %-20s %s\n", u->login, u->roles, u->added_by, when);
     }
     return 0;
 }
@@ -1265,9 +1305,9 @@ static int cmd_user (cli_t *cli, int argc, char **argv)
         } else {
             store_user_t u;
             if (store_user_get (node_store (n), login, &u) == 0)
-                printf ("%s: %s\n", login, u.roles);
+                show_printf (stdout, "%s: %s\n", login, u.roles);
             else
-                printf ("%s: removed\n", login);
+                show_printf (stdout, "%s: removed\n", login);
         }
     }
     node_close (&n);
@@ -1387,20 +1427,20 @@ static int s_print_audit (const store_audit_t *e, void *arg)
     } else if (v->cli->json || v->out) {
         FILE *f = v->out ? v->out : stdout;
         fprintf (f, "%s{\"seq\":%" PRId64 ",\"at\":\"%s\",\"actor\":", v->shown ? "," : "", e->seq, when);
-        s_json_str (f, e->actor);
+        show_json (f, e->actor);
         const char *names[] = {"action", "object", "peer", "purpose", "decision", "rule", "detail"};
         const char *values[] = {e->action, e->object, e->peer, e->purpose, e->decision, e->rule, e->detail};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
             fprintf (f, ",\"%s\":", names[i]);
-            s_json_str (f, values[i]);
+            show_json (f, values[i]);
         }
         fprintf (f, ",\"hash\":\"%s\"}", hash);
     } else {
-        printf ("%5" PRId64 " %s %-7s %-9s %-28s %-5s %-22s ", e->seq, when, e->decision, e->action, e->actor,
+        show_printf (stdout, "%5" PRId64 " %s %-7s %-9s %-28s %-5s %-22s ", e->seq, when, e->decision, e->action, e->actor,
                 e->peer[0] ? e->peer : "-", e->rule);
         if (e->purpose[0])
-            printf ("[purpose %s] ", e->purpose);
-        printf ("%s\n", e->detail);
+            show_printf (stdout, "[purpose %s] ", e->purpose);
+        show_printf (stdout, "%s\n", e->detail);
     }
     v->shown++;
     return 0;
@@ -1438,20 +1478,20 @@ static int s_audit_verify (cli_t *cli, int checkpoint)
                 r.checkpoint_seq ? cp : "", ok ? r.uncovered : 0, node_audit_problem_name (r.problem));
         if (!ok) {
             printf (",\"seq\":%" PRId64 ",\"reason\":", r.seq);
-            s_json_str (stdout, r.reason);
+            show_json (stdout, r.reason);
         }
         printf ("}\n");
     } else if (ok) {
-        printf ("ok: %" PRId64 " entries, chain intact, ", r.entries);
+        show_printf (stdout, "ok: %" PRId64 " entries, chain intact, ", r.entries);
         if (r.checkpoint_seq)
-            printf ("last signed checkpoint at seq %" PRId64 " (hash %.16s...)\n", r.checkpoint_seq, cp);
+            show_printf (stdout, "last signed checkpoint at seq %" PRId64 " (hash %.16s...)\n", r.checkpoint_seq, cp);
         else
             printf ("no signed checkpoint yet\n");
         if (r.uncovered > 0)
-            printf ("entries %" PRId64 " to %" PRId64 " are not yet covered by a signed checkpoint\n",
+            show_printf (stdout, "entries %" PRId64 " to %" PRId64 " are not yet covered by a signed checkpoint\n",
                     r.last_seq - r.uncovered + 1, r.last_seq);
     } else {
-        printf ("FAILED at seq %" PRId64 " (%s): %s\n", r.seq, node_audit_problem_name (r.problem), r.reason);
+        show_printf (stdout, "FAILED at seq %" PRId64 " (%s): %s\n", r.seq, node_audit_problem_name (r.problem), r.reason);
     }
     node_close (&n);
     return ok ? NODE_EXIT_OK : NODE_EXIT_REFUSED;
@@ -1517,7 +1557,7 @@ static int s_audit_export (cli_t *cli, const char *path)
         rc = s_fail ("%s: the export was removed", node_error (n));
         goto out;
     }
-    printf ("wrote %s: %" PRId64 " entries, signed by %s\n", path, v.shown, node_org (n));
+    show_printf (stdout, "wrote %s: %" PRId64 " entries, signed by %s\n", path, v.shown, node_org (n));
     rc = NODE_EXIT_OK;
 out:
     if (mem)
@@ -1539,12 +1579,12 @@ static void s_print_mismatch (const node_mismatch_t *m, void *arg)
     if (v->cli->json) {
         printf ("%s{\"kind\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"dataset\":\"%s\",\"object\":",
                 v->shown ? "," : "", m->kind, m->from, m->to, m->dataset);
-        s_json_str (stdout, m->object);
+        show_json (stdout, m->object);
         printf (",\"our_hash\":\"%s\",\"their_hash\":\"%s\"}", m->our_hash, m->their_hash);
     } else {
-        printf ("%-18s %s -> %s  %s\n", m->kind, m->from, m->to, m->object);
+        show_printf (stdout, "%-18s %s -> %s  %s\n", m->kind, m->from, m->to, m->object);
         if (strcmp (m->kind, "hash-differs") == 0)
-            printf ("    blake2b here %s\n    blake2b there %s\n", m->our_hash, m->their_hash);
+            show_printf (stdout, "    blake2b here %s\n    blake2b there %s\n", m->our_hash, m->their_hash);
     }
     v->shown++;
 }
@@ -1599,7 +1639,7 @@ static int s_audit_reconcile (cli_t *cli, const char *path)
         if (cli->json)
             printf ("],\"ok\":false,\"error\":");
         if (cli->json) {
-            s_json_str (stdout, node_error (n));
+            show_json (stdout, node_error (n));
             printf ("}\n");
         }
         rc = s_refused (n);
@@ -1609,7 +1649,7 @@ static int s_audit_reconcile (cli_t *cli, const char *path)
                     ",\"received\":%" PRId64 "}\n",
                     sum.mismatches ? "false" : "true", sum.peer, sum.entries, sum.sent, sum.received);
         else
-            printf ("%s: %" PRId64 " entries of %s's signed log; %" PRId64 " sends to and %" PRId64
+            show_printf (stdout, "%s: %" PRId64 " entries of %s's signed log; %" PRId64 " sends to and %" PRId64
                     " receipts from %s here; %d mismatch(es)\n",
                     sum.mismatches ? "MISMATCH" : "ok", sum.entries, sum.peer, sum.sent, sum.received, sum.peer,
                     sum.mismatches);
@@ -1678,7 +1718,7 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
         case 's':
         case 'u':
             if (s_audit_date (optarg, c == 'u', c == 's' ? &v.since : &v.until) != 0) {
-                fprintf (stderr, "cdx audit: --%s %s: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)\n",
+                show_printf (stderr, "cdx audit: --%s %s: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)\n",
                          c == 's' ? "since" : "until", optarg);
                 return s_usage ("audit");
             }
@@ -1782,11 +1822,13 @@ static int s_when (const char *text, int is_end, int64_t *out)
         }
         if (text[3] != '+' && text[3] != '-')
             return -1;
-        char *end;
-        long long v = strtoll (text + 4, &end, 10);
-        long long unit = strcmp (end, "s") == 0 ? 1 : strcmp (end, "m") == 0 ? 60 : strcmp (end, "h") == 0 ? 3600
-                         : strcmp (end, "d") == 0 ? 86400 : 0;
-        if (!unit || v < 0 || v > 36500LL * 86400 || end == text + 4)
+        int64_t v;
+        const char *end;
+        if (s_leading (text + 4, &v, &end) != 0)
+            return -1;
+        int64_t unit = strcmp (end, "s") == 0 ? 1 : strcmp (end, "m") == 0 ? 60 : strcmp (end, "h") == 0 ? 3600
+                       : strcmp (end, "d") == 0 ? 86400 : 0;
+        if (!unit || v > 36500LL * 86400 / unit)
             return -1;
         *out = t + (text[3] == '+' ? 1 : -1) * v * unit;
         return 0;
@@ -1806,31 +1848,31 @@ static void s_print_agreement_json (const store_agreement_t *s, const proto_agre
     s_utc (a->end, end, sizeof end);
     cx_hex (s->hash, 32, hash);
     printf ("{\"ref\":");
-    s_json_str (stdout, a->ref);
+    show_json (stdout, a->ref);
     printf (",\"state\":\"%s\",\"provider\":\"%s\",\"provider_ig\":", node_agreement_state (s, now), a->provider);
-    s_json_str (stdout, a->provider_ig);
+    show_json (stdout, a->provider_ig);
     printf (",\"recipient\":\"%s\",\"recipient_ig\":", a->recipient);
-    s_json_str (stdout, a->recipient_ig);
+    show_json (stdout, a->recipient_ig);
     printf (",\"controller\":\"%s\",\"controller_ig\":", a->controller[0] ? a->controller : a->provider);
-    s_json_str (stdout, a->controller_ig);
+    show_json (stdout, a->controller_ig);
     printf (",\"topics\":");
-    s_json_str (stdout, a->topics);
+    show_json (stdout, a->topics);
     printf (",\"class\":\"%s\",\"purposes\":", a->class_);
-    s_json_str (stdout, a->purposes);
+    show_json (stdout, a->purposes);
     printf (",\"art6\":");
-    s_json_str (stdout, a->art6);
+    show_json (stdout, a->art6);
     printf (",\"art9\":");
-    s_json_str (stdout, a->art9);
+    show_json (stdout, a->art9);
     printf (",\"duty\":");
-    s_json_str (stdout, a->duty);
+    show_json (stdout, a->duty);
     printf (",\"opt_out_required\":%s,\"start\":\"%s\",\"end\":\"%s\",\"retention_days\":%u,\"onward\":%s,"
             "\"conditions\":",
             a->opt_out ? "true" : "false", start, end, a->retention_days, a->onward ? "true" : "false");
-    s_json_str (stdout, a->conditions);
+    show_json (stdout, a->conditions);
     printf (",\"signed_by_provider\":%s,\"signed_by_recipient\":%s,\"revoked_by\":\"%s\",\"revoke_reason\":",
             memcmp (s->sig_provider, zero, 64) ? "true" : "false",
             memcmp (s->sig_recipient, zero, 64) ? "true" : "false", s->revoked_by);
-    s_json_str (stdout, s->reason);
+    show_json (stdout, s->reason);
     printf (",\"hash\":\"%s\"}", hash);
 }
 
@@ -1849,7 +1891,7 @@ static int s_print_agreement (const store_agreement_t *s, void *arg)
     proto_agreement_t *a = malloc (sizeof *a);
     if (!a || proto_agreement_decode (s->doc, s->doc_len, a) != PROTO_OK) {
         free (a);
-        fprintf (stderr, "cdx: agreement %s as stored does not decode\n", s->ref);
+        show_printf (stderr, "cdx: agreement %s as stored does not decode\n", s->ref);
         return 0;
     }
     int64_t now = (int64_t) time (NULL);
@@ -1860,27 +1902,27 @@ static int s_print_agreement (const store_agreement_t *s, void *arg)
         printf ("%s", v->count ? "," : "");
         s_print_agreement_json (s, a, now);
     } else if (v->only) {
-        printf ("agreement      %s (%s)\n", a->ref, node_agreement_state (s, now));
-        printf ("provider       %s, IG lead %s%s\n", a->provider, a->provider_ig,
+        show_printf (stdout, "agreement      %s (%s)\n", a->ref, node_agreement_state (s, now));
+        show_printf (stdout, "provider       %s, IG lead %s%s\n", a->provider, a->provider_ig,
                 memcmp (s->sig_provider, zero, 64) ? ", signed" : ", NOT signed");
-        printf ("recipient      %s, IG lead %s%s\n", a->recipient, a->recipient_ig,
+        show_printf (stdout, "recipient      %s, IG lead %s%s\n", a->recipient, a->recipient_ig,
                 memcmp (s->sig_recipient, zero, 64) ? ", signed" : ", NOT signed");
-        printf ("controller     %s%s%s\n", a->controller[0] ? a->controller : a->provider,
+        show_printf (stdout, "controller     %s%s%s\n", a->controller[0] ? a->controller : a->provider,
                 a->controller_ig[0] ? ", IG lead " : "", a->controller_ig);
-        printf ("topics         %s\nclass up to    %s\npurposes       %s\n", a->topics, a->class_, a->purposes);
-        printf ("Article 6      %s\nArticle 9      %s\ncommon law     %s\n", a->art6, a->art9[0] ? a->art9 : "-",
+        show_printf (stdout, "topics         %s\nclass up to    %s\npurposes       %s\n", a->topics, a->class_, a->purposes);
+        show_printf (stdout, "Article 6      %s\nArticle 9      %s\ncommon law     %s\n", a->art6, a->art9[0] ? a->art9 : "-",
                 a->duty[0] ? a->duty : "-");
-        printf ("opt-outs       %s\n", a->opt_out ? "National Data Opt-outs must have been applied" : "not required");
-        printf ("in force       %s to %s\nretention      %u days at the recipient\nonward sharing %s\n", start, end,
+        show_printf (stdout, "opt-outs       %s\n", a->opt_out ? "National Data Opt-outs must have been applied" : "not required");
+        show_printf (stdout, "in force       %s to %s\nretention      %u days at the recipient\nonward sharing %s\n", start, end,
                 a->retention_days, a->onward ? "allowed" : "not allowed");
-        printf ("conditions     %s\n", a->conditions[0] ? a->conditions : "-");
+        show_printf (stdout, "conditions     %s\n", a->conditions[0] ? a->conditions : "-");
         if (s->revoked) {
             char when[32];
             s_utc (s->revoked, when, sizeof when);
-            printf ("revoked        %s by %s: %s\n", when, s->revoked_by, s->reason);
+            show_printf (stdout, "revoked        %s by %s: %s\n", when, s->revoked_by, s->reason);
         }
     } else {
-        printf ("%-24s %-9s %-5s -> %-5s %-13s %-20s %s .. %s\n", a->ref, node_agreement_state (s, now), a->provider,
+        show_printf (stdout, "%-24s %-9s %-5s -> %-5s %-13s %-20s %s .. %s\n", a->ref, node_agreement_state (s, now), a->provider,
                 a->recipient, a->class_, a->topics, start, end);
     }
     v->count++;
@@ -1917,7 +1959,7 @@ static int cmd_agreement (cli_t *cli, int argc, char **argv)
     node_agreement_t a;
     memset (&a, 0, sizeof a);
     const char *start = "now", *end = NULL, *reason = NULL, *out = NULL, *opt_out = NULL, *onward = "no";
-    a.retention_days = 0;
+    a.retention_days = 365;                       /* the default when --retention is not given */
     int c, rc = 0;
     while ((c = getopt_long (argc, argv, "o:", opts, NULL)) != -1) {
         switch (c) {
@@ -1937,7 +1979,13 @@ static int cmd_agreement (cli_t *cli, int argc, char **argv)
         case O_OPTOUT: opt_out = optarg; break;
         case O_START: start = optarg; break;
         case O_END: end = optarg; break;
-        case O_RETENTION: a.retention_days = atoi (optarg); break;
+        case O_RETENTION: {
+            int64_t days;
+            if (s_number ("--retention", optarg, 1, NODE_AGREEMENT_RETENTION_MAX, &days) != 0)
+                return NODE_EXIT_USAGE;
+            a.retention_days = (int) days;
+            break;
+        }
         case O_ONWARD: onward = optarg; break;
         case O_CONDITIONS: a.conditions = optarg; break;
         case O_REASON: reason = optarg; break;
@@ -1974,18 +2022,16 @@ static int cmd_agreement (cli_t *cli, int argc, char **argv)
         }
         a.opt_out = strcmp (opt_out, "required") == 0;
         a.onward = strcmp (onward, "yes") == 0;
-        if (!a.retention_days)
-            a.retention_days = 365;
         if ((rc = s_open (cli, &n)) != 0)
             return rc;
         if (!a.provider)
             a.provider = node_org (n);
         if (node_agreement_propose (n, &a) != 0)
-            rc = s_fail ("%s", node_error (n));
+            rc = s_refused (n);
         else if (out)
             rc = s_write_agreement (n, a.ref, out);
         if (rc == 0 && !cli->json && (!out || strcmp (out, "-") != 0))
-            printf ("proposed agreement %s, signed by %s; in force once %s signs it\n", a.ref, node_org (n),
+            show_printf (stdout, "proposed agreement %s, signed by %s; in force once %s signs it\n", a.ref, node_org (n),
                     strcmp (a.provider, node_org (n)) == 0 ? a.recipient : a.provider);
         node_close (&n);
         return rc;
@@ -1995,9 +2041,15 @@ static int cmd_agreement (cli_t *cli, int argc, char **argv)
             return s_usage ("agreement");
         if ((rc = s_open (cli, &n)) != 0)
             return rc;
-        char ref[65];
-        snprintf (ref, sizeof ref, "%s", arg);
+        char ref[PROTO_REF_MAX + 1] = "";
         FILE *f = fopen (arg, "rb");
+        if (!f && strlen (arg) > PROTO_REF_MAX) {
+            node_close (&n);
+            return s_bad ("%s: neither a file nor an agreement reference (at most %u characters)", arg,
+                          PROTO_REF_MAX);
+        }
+        if (!f)
+            snprintf (ref, sizeof ref, "%s", arg);     /* fits: checked above */
         if (f) {                                   /* a file from the other party */
             uint8_t buf[8192];
             size_t len = fread (buf, 1, sizeof buf, f);
@@ -2006,16 +2058,16 @@ static int cmd_agreement (cli_t *cli, int argc, char **argv)
             if (toolong || node_agreement_import (n, buf, len, 1, ref) != 0)
                 rc = toolong ? s_fail ("%s is too large to be an agreement", arg) : NODE_EXIT_REFUSED;
         } else if (node_agreement_sign (n, ref) != 0) {
-            rc = NODE_EXIT_REFUSED;
+            rc = node_invalid (n) ? NODE_EXIT_USAGE : NODE_EXIT_REFUSED;
         }
-        if (rc == NODE_EXIT_REFUSED)
-            fprintf (stderr, "cdx: %s\n", node_error (n));
+        if (rc == NODE_EXIT_REFUSED || rc == NODE_EXIT_USAGE)
+            show_printf (stderr, "cdx: %s\n", node_error (n));
         if (rc == 0 && out)
             rc = s_write_agreement (n, ref, out);
         if (rc == 0 && !cli->json) {
             store_agreement_t *s = malloc (sizeof *s);
             if (s && store_agreement_get (node_store (n), ref, s) == 0)
-                printf ("signed agreement %s: %s\n", ref, node_agreement_state (s, (int64_t) time (NULL)));
+                show_printf (stdout, "signed agreement %s: %s\n", ref, node_agreement_state (s, (int64_t) time (NULL)));
             free (s);
         }
         node_close (&n);
@@ -2027,9 +2079,9 @@ static int cmd_agreement (cli_t *cli, int argc, char **argv)
         if ((rc = s_open (cli, &n)) != 0)
             return rc;
         if (node_agreement_revoke (n, arg, reason) != 0)
-            rc = s_fail ("%s", node_error (n));
+            rc = s_refused (n);
         else if (!cli->json)
-            printf ("revoked agreement %s here; the other party is told by the running node\n", arg);
+            show_printf (stdout, "revoked agreement %s here; the other party is told by the running node\n", arg);
         node_close (&n);
         return rc;
     }
@@ -2140,7 +2192,7 @@ static const command_t s_commands[] = {
      "  list [--json]           the users and their roles (admin or ig-officer)\n"
      "add and remove need admin; the last admin cannot be removed.\n"
      "CDX_USER=LOGIN in the environment makes a command act as LOGIN (for tests and demos);\n"
-     "it is honoured only when the real account is an admin of the node, else refused (exit 1).\n"
+     "it is honoured only when the real account is an admin of the node, else refused (exit 4).\n"
      "Exit code 4 when refused for want of a role.\n"},
     {"run", cmd_run, "run [--bind ENDPOINT]", "Run the node in the foreground until SIGINT or SIGTERM.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
@@ -2156,7 +2208,7 @@ static const command_t s_commands[] = {
      "                     receiving an older version get only this one\n"
      "  --correction       this version corrects an earlier one (recorded with it)\n"
      "  --retention TIME   keep trying to deliver for TIME: days, or 36h, 90m, 30s (default 14\n"
-     "                     days); then undelivered copies expire and are reported\n"
+     "                     days, at most 3650); then undelivered copies expire and are reported\n"
      "  --legal-basis TEXT the legal basis (Article 6, Article 9, common-law duty); required for\n"
      "                     identifiable data\n"
      "  --opt-out STATUS   National Data Opt-outs: yes (applied) | statutory-exemption |\n"
@@ -2171,7 +2223,8 @@ static const command_t s_commands[] = {
      "Ask a publisher for a topic.",
      "  --from ORG          the publisher's ODS code (an added peer)\n"
      "  --topic TOPIC       the topic to receive\n"
-     "  --history VERSION   also receive every version from VERSION on (default: the latest only)\n"},
+     "  --history VERSION   also receive every version from VERSION (1 or more) on (default: the\n"
+     "                      latest only)\n"},
     {"unsubscribe", cmd_unsubscribe, "unsubscribe (--from PUBLISHER | --subscriber ORG) --topic TOPIC",
      "End a subscription.",
      "  --from PUBLISHER   as subscriber: stop receiving TOPIC from PUBLISHER (the node tells it)\n"
@@ -2180,14 +2233,16 @@ static const command_t s_commands[] = {
     {"wait", cmd_wait, "wait ID [--timeout SECONDS]",
      "Wait until a dataset is available here (subscriber) or delivered to every subscriber (publisher).",
      "Shows bytes, rate and ETA on a terminal; quiet otherwise.\n"
-     "  --timeout SECONDS   give up after this long (exit code 5); default: wait for ever\n"
+     "  --timeout SECONDS   give up after this long (exit code 5), fractions allowed, at most a\n"
+     "                      year; default: wait for ever\n"
      "Exit code 0 when done, 1 if the dataset or a delivery failed or expired.\n"},
     {"retention", cmd_retention,
      "retention set --from ORG --topic TOPIC PERIOD\n       cdx retention list [--json]",
      "Set how long the content of received datasets is kept.",
      "  set --from ORG --topic TOPIC PERIOD\n"
      "        content of TOPIC received from ORG is destroyed PERIOD after it began to arrive:\n"
-     "        DAYS, or a number with s, m, h or d (90d, 36h, 30s). Applies to what is held\n"
+     "        DAYS, or a number with s, m, h or d (90d, 36h, 30s), at most 36500 days.\n"
+     "        ORG is an ODS code, TOPIC a topic (A-Za-z0-9._/-). Applies to what is held\n"
      "        already. Needs the ig-officer role.\n"
      "  list [--json]   the periods set\n"
      "The running node (cdx run) destroys the content (the sealed file and this node's wrapped\n"
@@ -2231,7 +2286,7 @@ static const command_t s_commands[] = {
      "at both ends. Running nodes exchange agreements and revocations themselves; -o FILE and\n"
      "sign FILE carry one by hand instead.\n"
      "propose:\n"
-     "  --ref REF             reference id, e.g. DSA-0DF-04V-2026-01\n"
+     "  --ref REF             reference id, e.g. DSA-0DF-04V-2026-01: 1 to 64 of A-Za-z0-9._/-\n"
      "  --provider ORG        the organisation sending the data (default: this node)\n"
      "  --recipient ORG       the organisation receiving it (one of the two is this node)\n"
      "  --provider-ig TEXT    the provider's IG lead;  --recipient-ig TEXT  the recipient's\n"
@@ -2246,7 +2301,7 @@ static const command_t s_commands[] = {
      "  --opt-out required|not-required   must National Data Opt-outs have been applied\n"
      "  --start WHEN --end WHEN   YYYY-MM-DD (an end date covers that day), YYYY-MM-DDTHH:MM:SSZ, now,\n"
      "                        now+N or now-N with s, m, h or d (start default: now)\n"
-     "  --retention DAYS      retention at the recipient (default 365)\n"
+     "  --retention DAYS      retention at the recipient, 1 to 36500 days (default 365)\n"
      "  --onward yes|no       may the recipient share the data onward (default no)\n"
      "  --conditions TEXT     special conditions\n"
      "  -o, --output FILE     also write the signed agreement to FILE (- for stdout)\n"
@@ -2303,6 +2358,9 @@ static void s_help (FILE *f)
                 "CDX_PASSPHRASE set, cdx init, cdx keys rotate and cdx authority init write key files\n"
                 "protected by it (Argon2id), and every command opens them with it: the unattended mode for\n"
                 "cdx run under a service manager.\n\n"
+                "Listings for people show control characters and invisible or direction-changing\n"
+                "characters escaped (\\e, \\n, \\xHH, \\u{HHHH}; a backslash as \\\\): a name, path or\n"
+                "a peer's log cannot move the cursor or forge a line. --json and --csv carry them exactly.\n\n"
                 "A first exchange:\n"
                 "  cdx init --home csu --org 0DF --role csu --name \"Example CSU\" --endpoint tcp://127.0.0.1:7101\n"
                 "  cdx init --home ccg --org 04V --role ccg --name \"Example CCG\" --endpoint tcp://127.0.0.1:7102\n"
@@ -2415,7 +2473,7 @@ int main (int argc, char **argv)
             cli.home_set = 1;
             i++;
         } else {
-            fprintf (stderr, "cdx: unknown option %s\n", argv[i]);
+            show_printf (stderr, "cdx: unknown option %s\n", argv[i]);
             s_help (stderr);
             return NODE_EXIT_USAGE;
         }
@@ -2435,7 +2493,7 @@ int main (int argc, char **argv)
     }
     const command_t *c = s_find (argv[i]);
     if (!c) {
-        fprintf (stderr, "cdx: unknown command '%s'\n\n", argv[i]);
+        show_printf (stderr, "cdx: unknown command '%s'\n\n", argv[i]);
         s_help (stderr);
         return NODE_EXIT_USAGE;
     }
