@@ -461,10 +461,15 @@ int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
     memcpy (p.card, text, len);
     p.card[len] = 0;
     snprintf (p.trust, sizeof p.trust, "pinned");
-    if (store_peer_put (n->store, &p) != 0)
-        return node_fail (n, "cannot store peer %s: %s", p.org, store_error (n->store));
-    node_audit (n, actor, "peer-add", "card", card.org, "allow", "trust.pinned",
-                "pinned by hand: %s (%s) at %s, signing key %s", card.name, card.role, card.endpoint, fpr);
+    if (store_begin (n->store) != 0 || store_peer_put (n->store, &p) != 0 ||
+        node_audit (n, actor, "peer-add", "card", card.org, "allow", "trust.pinned",
+                    "pinned by hand: %s (%s) at %s, signing key %s", card.name, card.role, card.endpoint,
+                    fpr) != 0 ||
+        store_commit (n->store) != 0) {
+        node_fail (n, "cannot store peer %s: %s", p.org, store_error (n->store));
+        store_rollback (n->store);
+        return -1;
+    }
     if (out)
         *out = p;
     return 0;
@@ -855,12 +860,16 @@ int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_
     snprintf (sub.topic, sizeof sub.topic, "%s", topic);
     snprintf (sub.state, sizeof sub.state, "requested");
     sub.from_version = from_version;
-    if (store_sub_put (n->store, &sub) != 0)
-        return node_fail (n, "%s", store_error (n->store));
     char actor[160];
     node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
-    node_audit (n, actor, "subscribe", topic, org, "allow", "local.subscribe",
-                "subscription to %s from %s requested", topic, org);
+    if (store_begin (n->store) != 0 || store_sub_put (n->store, &sub) != 0 ||
+        node_audit (n, actor, "subscribe", topic, org, "allow", "local.subscribe",
+                    "subscription to %s from %s requested", topic, org) != 0 ||
+        store_commit (n->store) != 0) {
+        node_fail (n, "%s", store_error (n->store));
+        store_rollback (n->store);
+        return -1;
+    }
     node_kick (n);
     return 0;
 }
