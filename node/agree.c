@@ -21,6 +21,12 @@
 
 static const uint8_t s_zero[64];
 
+/* Agreements one peer may hold here that this node has not signed (its
+   proposals awaiting a person's decision, or withdrawn before one): past
+   it, new ones from that peer are refused, so a peer cannot grow the store
+   or the audit log without bound (protocol/SPEC.md section 16). */
+#define NODE_AGREEMENT_PENDING_MAX 32
+
 static int s_in (const char *v, const char *const *set)
 {
     for (size_t i = 0; set[i]; i++)
@@ -170,6 +176,36 @@ int node_agreement_take (node_t *n, const uint8_t *doc, size_t doc_len, const ui
 out:
     free (a);
     free (old);
+    return rc;
+}
+
+int node_agreement_room (node_t *n, const uint8_t *doc, size_t doc_len, const uint8_t sig_p[64],
+                         const uint8_t sig_r[64], const char *from)
+{
+    proto_agreement_t *a = malloc (sizeof *a);
+    store_agreement_t *held = malloc (sizeof *held);
+    int rc = -1;
+    if (!a || !held) {
+        node_fail (n, "out of memory");
+        goto out;
+    }
+    rc = 0;
+    if (proto_agreement_decode (doc, doc_len, a) != PROTO_OK || store_agreement_get (n->store, a->ref, held) == 0)
+        goto out;                               /* refused, or an update of one held: not new */
+    int provider = strcmp (a->provider, n->self.org) == 0;
+    if (memcmp (provider ? sig_p : sig_r, s_zero, 64) != 0)
+        goto out;                               /* it carries this node's signature: not a proposal */
+    int64_t pending = store_agreement_count_unsigned (n->store, from);
+    if (pending < 0) {
+        rc = node_fail (n, "%s", store_error (n->store));
+    } else if (pending >= NODE_AGREEMENT_PENDING_MAX) {
+        rc = node_fail (n, "%s already has %lld agreements here that %s has not signed (at most %d): agreement %s "
+                           "is not taken; it may be proposed again once some are signed",
+                        from, (long long) pending, n->self.org, NODE_AGREEMENT_PENDING_MAX, a->ref);
+    }
+out:
+    free (a);
+    free (held);
     return rc;
 }
 

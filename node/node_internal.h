@@ -108,6 +108,13 @@ int node_cert_add (node_t *n, const char *text, size_t len, store_peer_t *out);
 int node_agreement_take (node_t *n, const uint8_t *doc, size_t doc_len, const uint8_t sig_p[64],
                          const uint8_t sig_r[64], const char *from, int sign, store_agreement_t *out,
                          int *changed);
+/* 0 if peer FROM may hand this node the agreement DOC (with signatures
+   SIG_P, SIG_R): it is not a new proposal, or FROM has fewer proposals
+   here awaiting this node's signature than the limit. -1 with the reason
+   (node_error) if FROM is at that limit, or on a store error. A document
+   that does not decode passes: node_agreement_take refuses it. */
+int node_agreement_room (node_t *n, const uint8_t *doc, size_t doc_len, const uint8_t sig_p[64],
+                         const uint8_t sig_r[64], const char *from);
 /* Records A as revoked by BY (an org code) and audits it; nothing if it
    was already. PUSHED: whether the other party knows already. */
 int node_agreement_mark_revoked (node_t *n, store_agreement_t *a, const char *by, const char *reason,

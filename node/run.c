@@ -44,7 +44,10 @@
 #define RUN_HEARTBEAT_MS    5000
 #define RUN_MAX_IN          64        /* concurrent incoming transfers */
 #define RUN_MAX_IN_PER_PEER 4         /* ... of which from one publisher */
+#define RUN_MAX_UNFINISHED  16        /* datasets from one publisher recorded as receiving */
+#define RUN_ABANDON_MS      (15 * 60000) /* ... abandoned after this long without activity */
 #define RUN_REFUSALS_PER_MIN 30       /* audited refusals per peer per minute */
+#define RUN_LIMIT_KINDS     4         /* kinds of entry a summary counts apart */
 #define RUN_LIMIT_WINDOW_MS 60000
 #define RUN_CUTOFF_CORRUPT  5         /* bad chunks from a peer in an hour */
 #define RUN_CUTOFF_MS       3600000   /* ... cut it off for an hour */
@@ -85,11 +88,17 @@ typedef struct {
 
 /* Refusals are recorded one by one up to a rate; past it they are counted
    and one summary entry is written when the minute ends, so a hostile peer
-   cannot grow the audit log (or the log on stderr) without bound. */
+   cannot grow the audit log (or the log on stderr) without bound. Allowed
+   entries a peer can cause in bulk (subscribing and unsubscribing again
+   and again, offers) go through a limiter of their own, the same way. The
+   summary says how many of each kind were not recorded one by one. */
 typedef struct {
     int64_t start;             /* window start, ms */
     int count;
     int suppressed;
+    const char *decision;      /* of the entries counted: "refuse" (NULL) or "allow" */
+    const char *kinds[RUN_LIMIT_KINDS]; /* what was suppressed, and how many of each */
+    int counts[RUN_LIMIT_KINDS];
 } limit_t;
 
 typedef struct {
@@ -103,6 +112,7 @@ typedef struct {
     int64_t sub_retry_at;      /* resend requested SUBSCRIBEs after */
     uint64_t sub_scan;         /* the scan that last sent them */
     limit_t refusals;          /* audit entries for refusals of its messages */
+    limit_t allowed;           /* audit entries for what it may do in bulk */
     int64_t corrupt_start;     /* window of chunks from it that failed, ms */
     int corrupt;               /* how many in that window */
     int64_t cut_until;         /* its offers are refused until then, ms */
@@ -161,6 +171,7 @@ typedef struct {
     int64_t inflight;          /* chunks sent, not yet consumed, all peers */
     size_t pump_next;          /* round-robin start for s_pump_all */
     int64_t recheck_at;        /* next look at the agreements of running transfers, ms */
+    int64_t abandon_at;        /* next look for abandoned incoming transfers, ms */
     char actor[80];
     int authority;             /* this node trusts an authority: it passes directories on */
     uint64_t dir_serial;       /* serial of the directory held, 0 if none */
@@ -221,22 +232,35 @@ static void s_backoff (run_t *r, peer_t *p)
     s_schedule (r, p->retry_at);
 }
 
-/* Writes the summary of a finished window, if anything was suppressed. */
+/* Writes the summary of a finished window, if anything was suppressed:
+   how many entries, of which kinds. */
 static void s_limit_flush (run_t *r, limit_t *l, const char *who, int64_t now)
 {
     if (l->suppressed > 0 && now - l->start >= RUN_LIMIT_WINDOW_MS) {
-        node_audit (r->n, "node", "refuse", "summary", who, "refuse", "audit.rate-limit",
-                    "%d further refusal(s) of %s in one minute not recorded one by one", l->suppressed,
-                    *who ? who : "unknown keys");
-        node_log (r->n, "warn", "%d further refusal(s) of %s suppressed", l->suppressed, *who ? who : "unknown keys");
+        char kinds[200] = "";
+        for (int i = 0; i < RUN_LIMIT_KINDS && l->kinds[i]; i++) {
+            size_t len = strlen (kinds);
+            snprintf (kinds + len, sizeof kinds - len, "%s%d %s", i ? ", " : "", l->counts[i], l->kinds[i]);
+            l->kinds[i] = NULL;
+            l->counts[i] = 0;
+        }
+        const char *decision = l->decision ? l->decision : "refuse";
+        node_audit (r->n, "node", decision, "summary", who, decision, "audit.rate-limit",
+                    "%d further %s of %s in one minute not recorded one by one: %s", l->suppressed,
+                    l->decision ? "entries" : "refusal(s)", *who ? who : "unknown keys", kinds);
+        node_log (r->n, "warn", "%d further %s of %s not recorded one by one: %s", l->suppressed,
+                  l->decision ? "entries" : "refusal(s)", *who ? who : "unknown keys", kinds);
         l->suppressed = 0;
     }
 }
 
-/* 1 if this refusal is to be recorded on its own, 0 if only counted. */
-static int s_limit_pass (run_t *r, limit_t *l, const char *who)
+/* 1 if this entry (of KIND, for a summary: "subscription(s)") is to be
+   recorded on its own, 0 if only counted. DECISION: "refuse" or "allow",
+   always the same for one limiter. */
+static int s_limit_take (run_t *r, limit_t *l, const char *who, const char *decision, const char *kind)
 {
     int64_t now = s_now_ms ();
+    l->decision = strcmp (decision, "refuse") == 0 ? NULL : decision;
     if (now - l->start >= RUN_LIMIT_WINDOW_MS) {
         s_limit_flush (r, l, who, now);
         l->start = now;
@@ -248,7 +272,31 @@ static int s_limit_pass (run_t *r, limit_t *l, const char *who)
     }
     if (l->suppressed++ == 0)
         s_schedule (r, l->start + RUN_LIMIT_WINDOW_MS);
+    int i = 0;
+    while (i < RUN_LIMIT_KINDS - 1 && l->kinds[i] && strcmp (l->kinds[i], kind) != 0)
+        i++;
+    if (l->kinds[i] && strcmp (l->kinds[i], kind) != 0)
+        kind = "other";                      /* more kinds than slots: the last one counts the rest */
+    l->kinds[i] = kind;
+    l->counts[i]++;
     return 0;
+}
+
+/* 1 if this refusal is to be recorded on its own, 0 if only counted. */
+static int s_limit_pass (run_t *r, limit_t *l, const char *who)
+{
+    return s_limit_take (r, l, who, "refuse", "refusal(s)");
+}
+
+/* Summaries of every window that has ended by NOW (INT64_MAX: every
+   window, when the node stops, so that nothing counted goes unrecorded). */
+static void s_limits_flush (run_t *r, int64_t now)
+{
+    s_limit_flush (r, &r->zap_refusals, "", now);
+    for (size_t i = 0; i < r->npeers; i++) {
+        s_limit_flush (r, &r->peers[i]->refusals, r->peers[i]->info.org, now);
+        s_limit_flush (r, &r->peers[i]->allowed, r->peers[i]->info.org, now);
+    }
 }
 
 /* Encodes M and sends it on SOCK, after ROUTING (if any) and before PAYLOAD
@@ -1085,9 +1133,10 @@ static void s_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
     store_dataset_each (r->n->store, s_queue_versions, &q);
     if (q.latest > 0 && store_delivery_add (r->n->store, q.latest_id, o->org) == 0)
         q.queued++;
-    node_audit (r->n, actor, "subscribe", m->topic, o->org, "allow", dec.rule,
-                "%s subscribed to %s (%s); %d existing version(s) queued; %s", o->org, m->topic,
-                m->number ? "history" : "latest only", q.queued, dec.reason);
+    if (s_limit_take (r, &o->peer->allowed, o->org, "allow", "subscription(s)"))
+        node_audit (r->n, actor, "subscribe", m->topic, o->org, "allow", dec.rule,
+                    "%s subscribed to %s (%s); %d existing version(s) queued; %s", o->org, m->topic,
+                    m->number ? "history" : "latest only", q.queued, dec.reason);
     node_log (r->n, "info", "%s subscribed to %s", o->org, m->topic);
     s_schedule (r, s_now_ms ());
 }
@@ -1112,8 +1161,10 @@ static void s_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
             s_out_release (r, x);                   /* its delivery is cancelled */
         char actor[80];
         s_peer_actor (o->peer, actor, sizeof actor);
-        node_audit (r->n, actor, "unsubscribe", m->topic, o->org, "allow", "subscription.ended",
-                    "%s ended its subscription to %s; %d pending deliveries cancelled", o->org, m->topic, cancelled);
+        if (s_limit_take (r, &o->peer->allowed, o->org, "allow", "end(s) of subscription"))
+            node_audit (r->n, actor, "unsubscribe", m->topic, o->org, "allow", "subscription.ended",
+                        "%s ended its subscription to %s; %d pending deliveries cancelled", o->org, m->topic,
+                        cancelled);
         node_log (r->n, "info", "%s unsubscribed from %s", o->org, m->topic);
     }
     proto_msg_t reply;
@@ -1160,6 +1211,22 @@ static int s_push_agreement (const store_agreement_t *a, void *arg)
     return 0;
 }
 
+/* Peer P has as many proposals here as it may (node_agreement_room, whose
+   reason is in node_error): refused with INTERNAL, which asks it to try
+   again later, and audited within the rate. */
+static void s_agreement_limit (run_t *r, const origin_t *o, peer_t *p, int routed)
+{
+    if (routed)
+        s_reply_error (r, o, PROTO_E_INTERNAL, NULL, "agreement.limit: %s", node_error (r->n));
+    if (!s_limit_pass (r, &p->refusals, p->info.org))
+        return;
+    char actor[80];
+    s_peer_actor (p, actor, sizeof actor);
+    node_log (r->n, "warn", "refused an agreement from %s: %s", p->info.org, node_error (r->n));
+    node_audit (r->n, actor, "agreement-receive", "agreement", p->info.org, "refuse", "agreement.limit", "%s",
+                node_error (r->n));
+}
+
 /* An AGREEMENT from the other party: on our ROUTER (ROUTED set) it is
    answered with our merged copy, or with REVOKE if we revoked it; on our
    DEALER it is that answer. */
@@ -1170,6 +1237,10 @@ static void s_on_agreement (run_t *r, const origin_t *o, peer_t *p, const proto_
     int changed = 0;
     if (!a || !reply)
         goto out;
+    if (node_agreement_room (r->n, m->doc, m->doc_len, m->sig, m->sig2, p->info.org) != 0) {
+        s_agreement_limit (r, o, p, routed);
+        goto out;
+    }
     if (node_agreement_take (r->n, m->doc, m->doc_len, m->sig, m->sig2, p->info.org, 0, a, &changed) != 0) {
         if (routed)
             s_reply_error (r, o, PROTO_E_DENIED, NULL, "agreement.refused: %s", node_error (r->n));
@@ -1282,6 +1353,99 @@ static int s_in_sync (run_t *r, in_xfer_t *x)
     return 0;
 }
 
+/* Drops the in-memory transfer X (its durable chunks are kept for the
+   next OFFER) and records when: its abandonment clock runs from then. */
+static void s_in_let_go (run_t *r, in_xfer_t *x)
+{
+    if (store_dataset_progress (r->n->store, x->dataset, "receiving", x->durable) != 0)
+        node_log (r->n, "error", "%s: cannot record the pause: %s", x->dataset, store_error (r->n->store));
+    s_in_release (x);
+}
+
+/* Removes the sealed file of a dataset that failed: nothing in it is
+   ever read (a new OFFER starts again from chunk 0). */
+static void s_in_discard (run_t *r, const char *id)
+{
+    char path[NODE_PATH_MAX];
+    node_data_path (r->n, id, path, sizeof path);
+    if (unlink (path) != 0 && errno != ENOENT)
+        node_log (r->n, "error", "cannot remove %s: %s", path, strerror (errno));
+}
+
+typedef struct {
+    run_t *r;
+    const char *publisher;     /* only its transfers, or NULL: everyone's */
+    int64_t now;               /* unix seconds */
+    int64_t next;              /* the next one due, unix seconds */
+    int abandoned;
+} abandon_t;
+
+static int s_abandon_one (const store_dataset_t *d, void *arg)
+{
+    abandon_t *a = arg;
+    uint8_t dsid[16];
+    if ((a->publisher && strcmp (d->publisher, a->publisher) != 0) || cx_unhex (d->id, dsid, 16) != 0 ||
+        s_in_find (a->r, dsid))
+        return 0;                                /* another's, or arriving now */
+    int64_t due = d->updated + RUN_ABANDON_MS / 1000;
+    if (due > a->now) {
+        if (due < a->next)
+            a->next = due;
+        return 0;
+    }
+    char object[129];
+    snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
+    if (store_dataset_progress (a->r->n->store, d->id, "failed", 0) != 0) {
+        node_log (a->r->n, "error", "cannot abandon %s: %s", d->id, store_error (a->r->n->store));
+        return 0;
+    }
+    s_in_discard (a->r, d->id);
+    a->abandoned++;
+    node_log (a->r->n, "warn", "abandoned %s from %s: no activity for %d minutes", object, d->publisher,
+              RUN_ABANDON_MS / 60000);
+    node_audit (a->r->n, "node", "abandon", object, d->publisher, "refuse", "transfer.abandoned",
+                "no activity from %s on this transfer for %d minutes: the %lld of %lld chunks held are removed and "
+                "the dataset is failed; a new OFFER starts it again from chunk 0",
+                d->publisher, RUN_ABANDON_MS / 60000, (long long) d->next_chunk, (long long) d->chunks);
+    return 0;
+}
+
+/* Incoming transfers from PUBLISHER (everyone's if NULL) not in progress
+   and without activity (an OFFER, chunks made durable, a pause) for
+   RUN_ABANDON_MS are abandoned: failed, their file removed, audited.
+   Without a publisher it also sets when to look again. How many. */
+static int s_in_abandon (run_t *r, const char *publisher)
+{
+    int64_t now = (int64_t) time (NULL);
+    abandon_t a = {r, publisher, now, now + RUN_ABANDON_MS / 1000, 0};
+    if (store_dataset_each_state (r->n->store, "receiving", s_abandon_one, &a) < 0)
+        node_log (r->n, "error", "cannot look for abandoned transfers: %s", store_error (r->n->store));
+    if (!publisher)                              /* one made from now on is due no earlier */
+        r->abandon_at = s_now_ms () + (a.next - now) * 1000;
+    return a.abandoned;
+}
+
+/* 0 if publisher O may start one more transfer here (a dataset it has not
+   been sending): it has fewer than RUN_MAX_UNFINISHED recorded as receiving,
+   after its abandoned ones are counted out. Otherwise -1 and, in WHY, the
+   reason for it and the audit log. */
+static int s_in_unfinished_room (run_t *r, const origin_t *o, char *why, size_t cap)
+{
+    int64_t held = store_dataset_count (r->n->store, o->org, "receiving");
+    if (held >= RUN_MAX_UNFINISHED && s_in_abandon (r, o->org) > 0)
+        held = store_dataset_count (r->n->store, o->org, "receiving");
+    if (held < 0) {
+        snprintf (why, cap, "cannot count the transfers in progress: %s", store_error (r->n->store));
+        return -1;
+    }
+    if (held < RUN_MAX_UNFINISHED)
+        return 0;
+    snprintf (why, cap, "too many unfinished transfers from %s (%lld, at most %d): finish one, or retry once "
+              "they are abandoned after %d minutes without activity", o->org, (long long) held, RUN_MAX_UNFINISHED,
+              RUN_ABANDON_MS / 60000);
+    return -1;
+}
+
 /* Sealed bytes still to be written for chunks FROM.. of a dataset, as a
    double: the manifest's numbers come from a peer and may be absurd. */
 static double s_in_need (double bytes, double chunk_size, double chunks, double from)
@@ -1371,6 +1535,7 @@ static void s_in_stop (run_t *r, in_xfer_t *x, const policy_decision_t *dec)
     snprintf (m.reason, sizeof m.reason, "%s: %s", dec->rule, dec->reason);
     s_send (r, r->router, x->routing, x->routing_len, &m, NULL);
     store_dataset_progress (r->n->store, x->dataset, "failed", 0);
+    s_in_discard (r, x->dataset);
     node_log (r->n, "warn", "stopped receiving %s from %s: %s", object, x->publisher, m.reason);
     node_audit (r->n, "node", "receive", object, x->publisher, "refuse", dec->rule, "%s", dec->reason);
     s_in_release (x);
@@ -1429,6 +1594,9 @@ static void s_send_receipt (run_t *r, const origin_t *o, const uint8_t dsid[16],
    grants the first window of credit. */
 static void s_in_accept (run_t *r, const origin_t *o, const in_xfer_t *x)
 {
+    /* The publisher is at work on it: its abandonment clock starts again. */
+    if (store_dataset_progress (r->n->store, x->dataset, "receiving", x->durable) != 0)
+        node_log (r->n, "error", "%s: cannot record the offer: %s", x->dataset, store_error (r->n->store));
     proto_msg_t reply;
     memset (&reply, 0, sizeof reply);
     reply.id = PROTO_ACCEPT;
@@ -1449,6 +1617,7 @@ static void s_in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
     cx_hash_final (x->hash, got);
     if (memcmp (got, x->want, 32) != 0) {
         store_dataset_progress (r->n->store, x->dataset, "failed", 0);
+        s_in_discard (r, x->dataset);
         s_in_refuse (r, o, object, PROTO_E_HASH, x->dsid, "content.hash",
                      "content hash differs from the signed manifest");
         s_in_release (x);
@@ -1616,6 +1785,14 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
         s_in_release (x);                               /* restart from what is durable */
         x = NULL;
     }
+    char limit[PROTO_REASON_MAX + 1];
+    if (!(found == 0 && strcmp (d->state, "receiving") == 0) &&
+        s_in_unfinished_room (r, o, limit, sizeof limit) != 0) {    /* a new transfer: is there room? */
+        cx_content_destroy (&key);
+        free (d);
+        s_in_refuse (r, o, object, PROTO_E_INTERNAL, m->dataset, "transfer.limit", limit);
+        return;
+    }
     int mine = 0;
     for (int i = 0; i < RUN_MAX_IN; i++)
         if (r->in[i].active && strcmp (r->in[i].publisher, o->org) == 0)
@@ -1653,7 +1830,10 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
         snprintf (d->agreement, sizeof d->agreement, "%s", dec.agreement);
         char actor[80];
         s_peer_actor (o->peer, actor, sizeof actor);
-        /* The dataset and the entry accepting it are one transaction. */
+        /* The dataset and the entry accepting it are one transaction.
+           Every acceptance has its own entry (not rate-limited): each makes
+           a dataset row, and those a peer can leave unfinished are bounded
+           (RUN_MAX_UNFINISHED), so the entries are too. */
         store_t *st = r->n->store;
         if (store_begin (st) != 0 || store_dataset_put (st, d) != 0 ||
             node_audit_purpose (r->n, actor, "accept", object, o->org, man.purpose, "allow", dec.rule,
@@ -1765,7 +1945,7 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
     if (m->number != (uint64_t) x->next) {
         s_reply_error (r, o, PROTO_E_STATE, m->dataset, "expected chunk %lld, got %" PRIu64, (long long) x->next,
                        m->number);
-        s_in_release (x);
+        s_in_let_go (r, x);
         return;
     }
     size_t plen = (size_t) s_chunk_len (x->bytes, x->chunk_size, x->chunks, x->next);
@@ -1776,7 +1956,7 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
         snprintf (why, sizeof why, "chunk %" PRIu64 " fails authentication (altered or corrupted in transit)",
                   m->number);
         s_in_refuse (r, o, object, PROTO_E_CHUNK, m->dataset, "chunk.authentication", why);
-        s_in_release (x);
+        s_in_let_go (r, x);
         peer_t *p = o->peer;
         int64_t now = s_now_ms ();
         if (now - p->corrupt_start > RUN_CUTOFF_MS) {
@@ -2310,13 +2490,13 @@ static void s_timers (run_t *r)
             s_in_sync (r, &r->in[i]);
             node_log (r->n, "info", "transfer of %s idle; keeping %lld durable chunks for later", r->in[i].dataset,
                       (long long) r->in[i].durable);
-            s_in_release (&r->in[i]);
+            s_in_let_go (r, &r->in[i]);
         }
-    s_limit_flush (r, &r->zap_refusals, "", now);
-    for (size_t i = 0; i < r->npeers; i++)
-        s_limit_flush (r, &r->peers[i]->refusals, r->peers[i]->info.org, now);
+    s_limits_flush (r, now);
     if (r->scan_at && r->scan_at <= now)
         s_scan (r);
+    if (r->abandon_at && r->abandon_at <= now)
+        s_in_abandon (r, NULL);
 }
 
 static long s_poll_timeout (run_t *r)
@@ -2330,6 +2510,8 @@ static long s_poll_timeout (run_t *r)
     for (int i = 0; i < RUN_MAX_IN; i++)
         if (r->in[i].active && (!next || r->in[i].last_activity + RUN_IDLE_MS < next))
             next = r->in[i].last_activity + RUN_IDLE_MS;
+    if (r->abandon_at && (!next || r->abandon_at < next))
+        next = r->abandon_at;
     int busy = 0;
     for (size_t i = 0; i < r->npeers; i++)
         busy |= r->peers[i]->out.dataset[0] && r->peers[i]->out.state != OUT_QUEUED;
@@ -2365,11 +2547,14 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
     if (s_setup (r, bind) != 0)
         goto out;
     store_delivery_each_pending (n->store, s_requeue, r);
+    if (store_dataset_touch (n->store, "receiving") < 0)  /* nobody could reach us while we were down */
+        node_log (n, "error", "cannot restart the clock of unfinished transfers: %s", store_error (n->store));
     s_dir_refresh (r);
     s_reload_peers (r);
     node_audit (n, "node", "start", "node", "", "allow", "local.run", "listening on %s", bind ? bind : n->self.endpoint);
     node_log (n, "info", "listening on %s as %s (%s)", bind ? bind : n->self.endpoint, n->self.org, n->self.name);
     s_schedule (r, s_now_ms ());
+    r->abandon_at = s_now_ms ();
 
     zmq_pollitem_t *items = NULL;
     while (!*stop) {
@@ -2452,6 +2637,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
         s_timers (r);
     }
     free (items);
+    s_limits_flush (r, INT64_MAX);
     node_audit (n, "node", "stop", "node", "", "allow", "local.run", "stopped");
     node_log (n, "info", "stopped");
     rc = 0;

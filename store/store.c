@@ -268,6 +268,9 @@ typedef enum {
     ST_DATASET_PROGRESS,
     ST_DATASET_LAST,
     ST_DATASET_EACH,
+    ST_DATASET_EACH_STATE,
+    ST_DATASET_COUNT,
+    ST_DATASET_TOUCH,
     ST_SUB_PUT,
     ST_SUB_GET,
     ST_SUB_EACH,
@@ -292,6 +295,7 @@ typedef enum {
     ST_AGREEMENT_GET,
     ST_AGREEMENT_BY_HASH,
     ST_AGREEMENT_EACH,
+    ST_AGREEMENT_UNSIGNED,
     ST_DATASET_ERASE,
     ST_DATASET_RESIGN,
     ST_USER_PUT,
@@ -336,6 +340,10 @@ static const char *const s_sql[ST__COUNT] = {
     [ST_DATASET_LAST] = "SELECT COALESCE (MAX (version), 0) FROM datasets"
                         " WHERE publisher = ?1 AND topic = ?2",
     [ST_DATASET_EACH] = "SELECT " DATASET_COLS " FROM datasets ORDER BY publisher, topic, version",
+    [ST_DATASET_EACH_STATE] = "SELECT " DATASET_COLS " FROM datasets WHERE state = ?1"
+                              " ORDER BY updated, id",
+    [ST_DATASET_COUNT] = "SELECT count(*) FROM datasets WHERE publisher = ?1 AND state = ?2",
+    [ST_DATASET_TOUCH] = "UPDATE datasets SET updated = ?2 WHERE state = ?1",
 
     [ST_SUB_PUT] = "INSERT INTO subscriptions (" SUB_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
                    " ON CONFLICT (publisher, subscriber, topic) DO UPDATE SET"
@@ -412,6 +420,9 @@ static const char *const s_sql[ST__COUNT] = {
     [ST_AGREEMENT_GET] = "SELECT " AGREEMENT_COLS " FROM agreements WHERE ref = ?1",
     [ST_AGREEMENT_BY_HASH] = "SELECT " AGREEMENT_COLS " FROM agreements WHERE hash = ?1",
     [ST_AGREEMENT_EACH] = "SELECT " AGREEMENT_COLS " FROM agreements ORDER BY ref",
+    [ST_AGREEMENT_UNSIGNED] = "SELECT count(*) FROM agreements"
+                              " WHERE (provider = ?1 AND sig_recipient = zeroblob (64))"
+                              " OR (recipient = ?1 AND sig_provider = zeroblob (64))",
 
     /* The wrapped content key goes with the content: a copy of the file
        left anywhere (a backup) no longer opens with this node's keys. */
@@ -1383,6 +1394,54 @@ int store_dataset_each (store_t *s, int (*fn) (const store_dataset_t *, void *),
     return s_each (s, ST_DATASET_EACH, "datasets", sizeof (store_dataset_t), s_row_dataset, s_emit_dataset, &c);
 }
 
+int store_dataset_each_state (store_t *s, const char *state,
+                              int (*fn) (const store_dataset_t *, void *), void *arg)
+{
+    assert (s && state && fn);
+    s_dataset_cb_t c = {fn, arg};
+    sqlite3_stmt *st = s_stmt (s, ST_DATASET_EACH_STATE);
+    if (st && !sqlite3_stmt_busy (st) && s_bind_text (st, 1, state) != SQLITE_OK) {
+        s_dbfail (s, "cannot list datasets");
+        s_end (st);
+        return -1;
+    }
+    return s_each (s, ST_DATASET_EACH_STATE, "datasets", sizeof (store_dataset_t), s_row_dataset,
+                   s_emit_dataset, &c);
+}
+
+/* A count (SELECT count(*)) of statement ID with text parameters A and B
+   (B may be NULL), or -1. */
+static int64_t s_count (store_t *s, s_stmt_id_t id, const char *a, const char *b, const char *what)
+{
+    sqlite3_stmt *st = s_stmt (s, id);
+    int64_t ret = -1;
+    if (s_bind_text (st, 1, a) != SQLITE_OK || (b && s_bind_text (st, 2, b) != SQLITE_OK) ||
+        sqlite3_step (st) != SQLITE_ROW)
+        s_dbfail (s, "cannot count %s", what);
+    else
+        ret = sqlite3_column_int64 (st, 0);
+    s_end (st);
+    return ret;
+}
+
+int64_t store_dataset_count (store_t *s, const char *publisher, const char *state)
+{
+    assert (s && publisher && state);
+    return s_count (s, ST_DATASET_COUNT, publisher, state, "datasets");
+}
+
+int store_dataset_touch (store_t *s, const char *state)
+{
+    assert (s && state);
+    sqlite3_stmt *st = s_stmt (s, ST_DATASET_TOUCH);
+    if ((s_bind_text (st, 1, state) | s_bind_int (st, 2, s_now ())) != SQLITE_OK) {
+        s_end (st);
+        return s_dbfail (s, "cannot update datasets");
+    }
+    if (s_run (s, st, "cannot update datasets") != 0) return -1;
+    return sqlite3_changes (s->db);
+}
+
 /* ---- subscriptions -------------------------------------------------------- */
 
 int store_sub_put (store_t *s, const store_sub_t *sub)
@@ -2014,6 +2073,12 @@ int store_agreement_each (store_t *s, int (*fn) (const store_agreement_t *, void
     s_agreement_cb_t c = {fn, arg};
     return s_each (s, ST_AGREEMENT_EACH, "agreements", sizeof (store_agreement_t), s_row_agreement,
                    s_emit_agreement, &c);
+}
+
+int64_t store_agreement_count_unsigned (store_t *s, const char *org)
+{
+    assert (s && org);
+    return s_count (s, ST_AGREEMENT_UNSIGNED, org, NULL, "agreements");
 }
 
 /* ---- datasets: erasure ------------------------------------------------------ */

@@ -144,6 +144,15 @@ int store_dataset_erase (store_t *s, const char *id);
 int store_dataset_resign (store_t *s, const char *id, const uint8_t sig[64]);
 /* Ordered by publisher, topic, version. */
 int store_dataset_each (store_t *s, int (*fn) (const store_dataset_t *, void *), void *arg);
+/* The datasets in STATE, least recently updated first. */
+int store_dataset_each_state (store_t *s, const char *state,
+                              int (*fn) (const store_dataset_t *, void *), void *arg);
+/* How many datasets from PUBLISHER are in STATE, or -1. */
+int64_t store_dataset_count (store_t *s, const char *publisher, const char *state);
+/* Sets the updated time of every dataset in STATE to now: the node starts
+   the clock of unfinished transfers again when it starts, since nobody
+   could reach it while it was down. Returns how many, or -1. */
+int store_dataset_touch (store_t *s, const char *state);
 
 /* ---- subscriptions -------------------------------------------------- */
 typedef struct {
@@ -228,6 +237,10 @@ typedef struct {
 int store_agreement_put (store_t *s, const store_agreement_t *a);
 int store_agreement_get (store_t *s, const char *ref, store_agreement_t *out);
 int store_agreement_by_hash (store_t *s, const uint8_t hash[32], store_agreement_t *out);
+/* How many agreements with ORG as a party lack the other party's signature
+   (at a node, those ORG proposed that the node has not signed, revoked or
+   not), or -1. */
+int64_t store_agreement_count_unsigned (store_t *s, const char *org);
 /* Ordered by ref. */
 int store_agreement_each (store_t *s, int (*fn) (const store_agreement_t *, void *), void *arg);
 

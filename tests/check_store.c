@@ -629,6 +629,40 @@ START_TEST (test_dataset_last_version_and_each_order)
 }
 END_TEST
 
+START_TEST (test_dataset_count_each_state_and_touch)
+{
+    store_t *s = s_open (1);
+    const char *states[] = {"receiving", "receiving", "failed", "available", "receiving"};
+    const char *pubs[] = {"QWE", "QWE", "QWE", "QWE", "04V"};
+    for (int i = 0; i < 5; i++) {
+        char id[8];
+        snprintf (id, sizeof id, "r%d", i);
+        store_dataset_t d = s_dataset (id, pubs[i], "t", i + 1);
+        snprintf (d.state, sizeof d.state, "%s", states[i]);
+        d.next_chunk = 0;
+        ck_ok (s, store_dataset_put (s, &d));
+    }
+    ck_assert_int_eq (store_dataset_count (s, "QWE", "receiving"), 2);
+    ck_assert_int_eq (store_dataset_count (s, "QWE", "failed"), 1);
+    ck_assert_int_eq (store_dataset_count (s, "ZZZ", "receiving"), 0);
+    /* least recently updated first */
+    ck_assert_int_eq (s_raw_exec ("UPDATE datasets SET updated = 5 WHERE id = 'r4';"
+                                  "UPDATE datasets SET updated = 7 WHERE id = 'r0'"),
+                      SQLITE_OK);
+    s_seen_t seen = {0};
+    ck_ok (s, store_dataset_each_state (s, "receiving", s_see_dataset, &seen));
+    ck_assert_int_eq (seen.count, 3);
+    ck_assert_str_eq (seen.keys[0], "04V/t/5");
+    ck_assert_str_eq (seen.keys[1], "QWE/t/1");
+    ck_assert_int_eq (store_dataset_touch (s, "receiving"), 3);
+    ck_assert_int_ge (s_raw_int ("SELECT min (updated) FROM datasets WHERE state = 'receiving'"),
+                      1000000000);
+    ck_assert_int_eq (s_raw_int ("SELECT count (*) FROM datasets WHERE updated = 7 OR updated = 5"),
+                      0);
+    store_close (&s);
+}
+END_TEST
+
 START_TEST (test_dataset_duplicate_version_is_an_error)
 {
     store_t *s = s_open (1);
@@ -783,6 +817,43 @@ START_TEST (test_agreement_put_merge_revoke_and_clash)
     int n = 0;
     ck_ok (s, store_agreement_each (s, s_count_agreement, &n));
     ck_assert_int_eq (n, 1);
+    store_close (&s);
+}
+END_TEST
+
+START_TEST (test_agreement_count_unsigned_by_the_other_party)
+{
+    store_t *s = s_open (1);
+    static store_agreement_t a;
+    /* at 04V: two proposals from 0DF 04V has not signed (one revoked),
+       one both signed, and one 04V proposed that 0DF has not signed */
+    struct {
+        const char *ref, *provider, *recipient;
+        int sig_p, sig_r, revoked;
+    } rows[] = {
+        {"A", "0DF", "04V", 1, 0, 0},
+        {"B", "0DF", "04V", 1, 0, 1},
+        {"C", "0DF", "04V", 1, 1, 0},
+        {"D", "04V", "0DF", 1, 0, 0},
+    };
+    for (int i = 0; i < 4; i++) {
+        memset (&a, 0, sizeof a);
+        snprintf (a.ref, sizeof a.ref, "%s", rows[i].ref);
+        memset (a.hash, 0x10 + i, 32);
+        memset (a.doc, 0x22, 10);
+        a.doc_len = 10;
+        snprintf (a.provider, sizeof a.provider, "%s", rows[i].provider);
+        snprintf (a.recipient, sizeof a.recipient, "%s", rows[i].recipient);
+        if (rows[i].sig_p) memset (a.sig_provider, 0x33, 64);
+        if (rows[i].sig_r) memset (a.sig_recipient, 0x44, 64);
+        a.revoked = rows[i].revoked;
+        a.start = 1, a.end = 2;
+        ck_ok (s, store_agreement_put (s, &a));
+    }
+    /* what counts is the signature of the party other than 0DF: A and B
+       lack it; D lacks only 0DF's own */
+    ck_assert_int_eq (store_agreement_count_unsigned (s, "0DF"), 2);
+    ck_assert_int_eq (store_agreement_count_unsigned (s, "XYZ"), 0);
     store_close (&s);
 }
 END_TEST
@@ -1915,6 +1986,7 @@ static Suite *s_suite (void)
     tcase_add_test (tc, test_dataset_erase_keeps_metadata_drops_key);
     tcase_add_test (tc, test_dataset_last_version_and_each_order);
     tcase_add_test (tc, test_dataset_duplicate_version_is_an_error);
+    tcase_add_test (tc, test_dataset_count_each_state_and_touch);
 
     tc = s_tcase (suite, "subscriptions");
     tcase_add_test (tc, test_sub_put_update_get_each);
@@ -1929,6 +2001,7 @@ static Suite *s_suite (void)
     tcase_add_test (tc, test_supersede_skips_only_unstarted_older_versions);
     tcase_add_test (tc, test_cancel_touches_one_subscriber_and_topic);
     tcase_add_test (tc, test_agreement_put_merge_revoke_and_clash);
+    tcase_add_test (tc, test_agreement_count_unsigned_by_the_other_party);
     tcase_add_test (tc, test_dataset_kind_and_expiry_round_trip);
 
     tc = s_tcase (suite, "audit");
