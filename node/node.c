@@ -26,6 +26,7 @@
 #include <zmq.h>
 
 #include "hasher.h"
+#include "home.h"
 #include "node_internal.h"
 
 static const char *const s_classes[] = {"aggregate", "pseudonymised", "identifiable", NULL};
@@ -149,6 +150,43 @@ static int s_sign_card (cx_keypair_t *sign, card_t *card, char *out, size_t cap)
     return card_format (card, out, cap, &len);
 }
 
+/* The store of a new node: its identity, its first admin (the account
+   running cdx init) and the audit entry. STORE receives the open store
+   (the caller closes it, also on failure). 0, or -1 (ERR). */
+static int s_init_store (const node_init_t *o, const char *path, const store_self_t *self,
+                         const uint8_t sign_pk[32], store_t **store, char *err, size_t errlen)
+{
+    char serr[256];
+    *store = store_open (path, 1, serr, sizeof serr);
+    if (!*store)
+        return node_errf (err, errlen, "%s", serr);
+    store_set_hasher (*store, cx_hash_buf);   /* the audit chain's hash */
+    if (store_self_set (*store, self) != 0)
+        return node_errf (err, errlen, "%s", store_error (*store));
+    /* The account that made the node administers it; data roles are
+       granted by an admin, explicitly (access.c). */
+    store_user_t admin;
+    memset (&admin, 0, sizeof admin);
+    snprintf (admin.login, sizeof admin.login, "%s", node_user ());
+    snprintf (admin.roles, sizeof admin.roles, "admin");
+    snprintf (admin.added_by, sizeof admin.added_by, "%s", node_user ());
+    if (store_user_put (*store, &admin) != 0)
+        return node_errf (err, errlen, "%s", store_error (*store));
+    store_audit_t e;
+    memset (&e, 0, sizeof e);
+    snprintf (e.actor, sizeof e.actor, "user:%s (admin)", node_user ());
+    snprintf (e.action, sizeof e.action, "init");
+    snprintf (e.object, sizeof e.object, "node:%s", o->org);
+    snprintf (e.decision, sizeof e.decision, "allow");
+    snprintf (e.rule, sizeof e.rule, "local.admin");
+    char fpr[CX_FINGERPRINT_HEXLEN];
+    cx_fingerprint (sign_pk, fpr);
+    snprintf (e.detail, sizeof e.detail, "node created as %s (%s), signing key %s", o->role, o->name, fpr);
+    if (store_audit_append (*store, &e) != 0)
+        return node_errf (err, errlen, "%s", store_error (*store));
+    return 0;
+}
+
 int node_init (const node_init_t *o, char *err, size_t errlen)
 {
     if (!o->home || !*o->home)
@@ -164,21 +202,19 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
     if (!o->name || !*o->name || strlen (o->name) > CARD_NAME_MAX)
         return node_errf (err, errlen, "--name is required (at most %u characters)", CARD_NAME_MAX);
 
-    char path[NODE_PATH_MAX];
-    if (s_path (path, sizeof path, o->home, "store.db") != 0)
+    char path[NODE_PATH_MAX], keys[NODE_PATH_MAX];
+    struct stat st;
+    if (s_path (path, sizeof path, o->home, "store.db") != 0 || s_path (keys, sizeof keys, o->home, "keys") != 0)
         return node_errf (err, errlen, "home path too long");
-    if (access (path, F_OK) == 0)
+    if (lstat (path, &st) == 0)
         return node_errf (err, errlen, "%s already holds a node; refusing to overwrite it (choose another --home)",
                       o->home);
-    if (mkdir (o->home, 0700) != 0 && errno != EEXIST)
-        return node_errf (err, errlen, "cannot create %s: %s", o->home, strerror (errno));
-    char keys[NODE_PATH_MAX], data[NODE_PATH_MAX];
-    if (s_path (keys, sizeof keys, o->home, "keys") != 0 || s_path (data, sizeof data, o->home, "data") != 0)
-        return node_errf (err, errlen, "home path too long");
-    if (mkdir (keys, 0700) != 0 && errno != EEXIST)
-        return node_errf (err, errlen, "cannot create %s: %s", keys, strerror (errno));
-    if (mkdir (data, 0700) != 0 && errno != EEXIST)
-        return node_errf (err, errlen, "cannot create %s: %s", data, strerror (errno));
+    /* A new or empty directory of this account's only; whatever fails
+       from here on, what was made is removed so that a retry starts
+       clean. */
+    node_home_made_t made;
+    if (node_home_make (o->home, &made, err, errlen) != 0)
+        return -1;
 
     int rc = -1;
     cx_keypair_t *kp[3] = {NULL, NULL, NULL};
@@ -225,47 +261,16 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
 
     if (s_path (path, sizeof path, o->home, "store.db") != 0)
         goto out;
-    char serr[256];
-    store = store_open (path, 1, serr, sizeof serr);
-    if (!store) {
-        node_errf (err, errlen, "%s", serr);
+    made.store = 1;
+    if (s_init_store (o, path, &self, card.sign_pk, &store, err, errlen) != 0)
         goto out;
-    }
-    store_set_hasher (store, cx_hash_buf);   /* the audit chain's hash */
-    if (store_self_set (store, &self) != 0) {
-        node_errf (err, errlen, "%s", store_error (store));
-        goto out;
-    }
-    /* The account that made the node administers it; data roles are
-       granted by an admin, explicitly (access.c). */
-    store_user_t admin;
-    memset (&admin, 0, sizeof admin);
-    snprintf (admin.login, sizeof admin.login, "%s", node_user ());
-    snprintf (admin.roles, sizeof admin.roles, "admin");
-    snprintf (admin.added_by, sizeof admin.added_by, "%s", node_user ());
-    if (store_user_put (store, &admin) != 0) {
-        node_errf (err, errlen, "%s", store_error (store));
-        goto out;
-    }
-    store_audit_t e;
-    memset (&e, 0, sizeof e);
-    snprintf (e.actor, sizeof e.actor, "user:%s (admin)", node_user ());
-    snprintf (e.action, sizeof e.action, "init");
-    snprintf (e.object, sizeof e.object, "node:%s", o->org);
-    snprintf (e.decision, sizeof e.decision, "allow");
-    snprintf (e.rule, sizeof e.rule, "local.admin");
-    char fpr[CX_FINGERPRINT_HEXLEN];
-    cx_fingerprint (cx_keypair_public (kp[0]), fpr);
-    snprintf (e.detail, sizeof e.detail, "node created as %s (%s), signing key %s", o->role, o->name, fpr);
-    if (store_audit_append (store, &e) != 0) {
-        node_errf (err, errlen, "%s", store_error (store));
-        goto out;
-    }
     rc = 0;
 out:
     store_close (&store);
     for (int i = 0; i < 3; i++)
         cx_keypair_destroy (&kp[i]);
+    if (rc != 0)
+        node_home_undo (o->home, &made);
     return rc;
 }
 
@@ -323,6 +328,9 @@ node_t *node_open (const char *home, char *err, size_t errlen)
         node_errf (err, errlen, "no node at %s: run cdx init --home %s first", home, home);
         goto fail;
     }
+    /* Before anything in it is read: nobody else could have put it there. */
+    if (node_home_check (home, err, errlen) != 0)
+        goto fail;
     char serr[256];
     n->store = store_open (path, 0, serr, sizeof serr);
     if (!n->store) {
@@ -346,6 +354,8 @@ node_t *node_open (const char *home, char *err, size_t errlen)
             goto fail;
         }
     }
+    if (node_home_check_card (n, err, errlen) != 0)
+        goto fail;
     if (s_load_old_keys (n, err, errlen) != 0)
         goto fail;
     if (node_identify (n) != 0) {
