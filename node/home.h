@@ -1,5 +1,6 @@
 /*  home: a node's home directory, its layout and the checks made before
-    any of it is trusted.
+    any of it is trusted; and the removal of what interrupted commands left
+    in data/.
 
     A home is trusted only if nobody but the account running the node (or
     root) could have put or changed anything in it: the home, keys/,
@@ -20,17 +21,17 @@
 
 #include "node.h"
 
-#define NODE_HOME_KEYS    "keys"
+#define NODE_HOME_KEYS "keys"
 #define NODE_HOME_OLDKEYS "keys/old"
-#define NODE_HOME_DATA    "data"
-#define NODE_HOME_STORE   "store.db"
+#define NODE_HOME_DATA "data"
+#define NODE_HOME_STORE "store.db"
 
 /* What a cdx init made, so that a failed one removes exactly that. */
 typedef struct {
-    int home;                /* the home directory itself */
-    int keys;                /* keys/ and the key files in it */
-    int data;                /* data/ */
-    int store;               /* store.db and its -wal, -shm, -journal */
+    int home;  /* the home directory itself */
+    int keys;  /* keys/ and the key files in it */
+    int data;  /* data/ */
+    int store; /* store.db and its -wal, -shm, -journal */
 } node_home_made_t;
 
 /* Checks HOME as described above (the keys against the card excepted:
@@ -51,5 +52,17 @@ void node_home_undo (const char *home, const node_home_made_t *made);
 /* 0 if the node's keys are those on its card in the store and the card
    verifies; -1 with the reason and the fix in ERR. */
 int node_home_check_card (node_t *n, char *err, size_t errlen);
+
+/* Called on a dataset file (data/ID.sealed.tmp) FD just created: holds it
+   until FD is closed, so that node_home_sweep leaves it alone. 0; 1 if a
+   sweep removed the file first (create another); -1 on error (errno). */
+int node_home_hold (int fd);
+
+/* Removes from data/ the temporaries of interrupted publishes
+   (ID.sealed.tmp) and the sealed files no dataset row names (ID.sealed),
+   skipping any file a command holds (node_home_hold); logs each and, if
+   any, writes one audit entry (action cleanup) with ACTOR. Returns the
+   number of files removed, or -1 if data/ could not be read (logged). */
+int node_home_sweep (node_t *n, const char *actor);
 
 #endif

@@ -630,6 +630,38 @@ static int s_queue_sub (const store_sub_t *sub, void *arg)
     return 0;
 }
 
+/* Creates data/ID.sealed.tmp for a new dataset id (DSID, ID in hex) and
+   holds it (node_home_hold) so that no sweep removes it. FINAL and TMP
+   (NODE_PATH_MAX each) receive the paths. The descriptor, or -1 (node
+   error; TMP empty). */
+static int s_sealed_create (node_t *n, uint8_t dsid[16], char id[33], char *final, char *tmp)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        cx_random (dsid, 16);
+        cx_hex (dsid, 16, id);
+        node_data_path (n, id, final, NODE_PATH_MAX);
+        snprintf (tmp, NODE_PATH_MAX, "%s.tmp", final);
+        int fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            node_fail (n, "cannot create %s: %s", tmp, strerror (errno));
+            break;
+        }
+        int held = node_home_hold (fd);
+        if (held == 0)
+            return fd;
+        if (held < 0)
+            node_fail (n, "cannot lock %s: %s", tmp, strerror (errno));
+        else
+            node_fail (n, "%s was removed by a clean-up as it was created", tmp);
+        unlink (tmp);          /* if it is still there: ours */
+        close (fd);
+        if (held < 0)
+            break;
+    }
+    tmp[0] = 0;
+    return -1;
+}
+
 int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *version)
 {
     if (!node_authorize (n, NODE_ROLE_PUBLISHER, "publish", p->topic ? p->topic : ""))
@@ -694,6 +726,7 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     char tmp[NODE_PATH_MAX], final[NODE_PATH_MAX];
     tmp[0] = 0;
 
+    node_home_sweep (n, actor);              /* what killed publishes left */
     in = open (p->path, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return node_fail (n, "cannot open %s: %s", p->path, strerror (errno));
@@ -706,7 +739,6 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     proto_manifest_t m;
     memset (&m, 0, sizeof m);
     m.format = 1;
-    cx_random (m.dataset, sizeof m.dataset);
     snprintf (m.publisher, sizeof m.publisher, "%s", n->self.org);
     snprintf (m.topic, sizeof m.topic, "%s", p->topic);
     snprintf (m.class_, sizeof m.class_, "%s", p->class_);
@@ -720,16 +752,9 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     snprintf (m.opt_out, sizeof m.opt_out, "%s", opt_out);
     snprintf (m.agreement, sizeof m.agreement, "%s", source);
     char id[33];
-    cx_hex (m.dataset, sizeof m.dataset, id);
-
-    node_data_path (n, id, final, sizeof final);
-    snprintf (tmp, sizeof tmp, "%s.tmp", final);
-    out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (out < 0) {
-        node_fail (n, "cannot create %s: %s", tmp, strerror (errno));
-        tmp[0] = 0;
+    out = s_sealed_create (n, m.dataset, id, final, tmp);
+    if (out < 0)
         goto out;
-    }
     /* Two chunk buffers only when a second thread hashes: a one-chunk
        dataset (the common small one) costs no thread and no extra pages. */
     int threaded = st.st_size > (off_t) NODE_CHUNK_SIZE;
@@ -800,8 +825,8 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
         node_fail (n, "cannot sync %s: %s (is the disk full?)", tmp, strerror (errno));
         goto out;
     }
-    close (out);
-    out = -1;
+    /* OUT stays open, and so held (node_home_hold), until the row that
+       names the file is committed or the file is removed. */
 
     store_dataset_t d;
     memset (&d, 0, sizeof d);
@@ -908,10 +933,10 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
 out:
     if (in >= 0)
         close (in);
-    if (out >= 0)
-        close (out);
     if (tmp[0])
         unlink (tmp);
+    if (out >= 0)
+        close (out);                        /* lets go of the file after its unlink */
     node_hasher_destroy (&hasher);          /* before its buffers go */
     /* Only the bytes a chunk filled: wiping the whole buffer would touch
        (and fault in) a MiB of pages a small dataset never used. */
