@@ -16,7 +16,7 @@ command -v useradd >/dev/null && command -v runuser >/dev/null && command -v prl
 OTHER="cdxh$$$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')"
 useradd -M -s /bin/sh "$OTHER" || fail "useradd $OTHER"
 # Removed whatever happens; cleanup (lib.sh) still sees the test's status.
-trap 'st=$?; userdel "$OTHER" >/dev/null 2>&1 || true; (exit $st); cleanup' EXIT
+trap 'st=$?; set +e; userdel "$OTHER" >/dev/null 2>&1; (exit $st); cleanup' EXIT
 
 init_at() {   # init_at DIR ORG: cdx init, errors in $T/err
     "$CDX" init --home "$1" --org "$2" --role csu --name "Test $2" \
