@@ -26,6 +26,7 @@
 #include <zmq.h>
 
 #include "hasher.h"
+#include "home.h"
 #include "node_internal.h"
 #include "outfile.h"
 
@@ -181,6 +182,43 @@ int node_sign_card (cx_keypair_t *sign, card_t *card, char *out, size_t cap)
     return card_format (card, out, cap, &len);
 }
 
+/* The store of a new node: its identity, its first admin (the account
+   running cdx init) and the audit entry. STORE receives the open store
+   (the caller closes it, also on failure). 0, or -1 (ERR). */
+static int s_init_store (const node_init_t *o, const char *path, const store_self_t *self,
+                         const uint8_t sign_pk[32], store_t **store, char *err, size_t errlen)
+{
+    char serr[256];
+    *store = store_open (path, 1, serr, sizeof serr);
+    if (!*store)
+        return node_errf (err, errlen, "%s", serr);
+    store_set_hasher (*store, cx_hash_buf);   /* the audit chain's hash */
+    if (store_self_set (*store, self) != 0)
+        return node_errf (err, errlen, "%s", store_error (*store));
+    /* The account that made the node administers it; data roles are
+       granted by an admin, explicitly (access.c). */
+    store_user_t admin;
+    memset (&admin, 0, sizeof admin);
+    snprintf (admin.login, sizeof admin.login, "%s", node_user ());
+    snprintf (admin.roles, sizeof admin.roles, "admin");
+    snprintf (admin.added_by, sizeof admin.added_by, "%s", node_user ());
+    if (store_user_put (*store, &admin) != 0)
+        return node_errf (err, errlen, "%s", store_error (*store));
+    store_audit_t e;
+    memset (&e, 0, sizeof e);
+    snprintf (e.actor, sizeof e.actor, "user:%s (admin)", node_user ());
+    snprintf (e.action, sizeof e.action, "init");
+    snprintf (e.object, sizeof e.object, "node:%s", o->org);
+    snprintf (e.decision, sizeof e.decision, "allow");
+    snprintf (e.rule, sizeof e.rule, "local.admin");
+    char fpr[CX_FINGERPRINT_HEXLEN];
+    cx_fingerprint (sign_pk, fpr);
+    snprintf (e.detail, sizeof e.detail, "node created as %s (%s), signing key %s", o->role, o->name, fpr);
+    if (store_audit_append (*store, &e) != 0)
+        return node_errf (err, errlen, "%s", store_error (*store));
+    return 0;
+}
+
 int node_init (const node_init_t *o, char *err, size_t errlen)
 {
     if (!o->home || !*o->home)
@@ -196,21 +234,19 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
     if (!o->name || !*o->name || strlen (o->name) > CARD_NAME_MAX)
         return node_errf (err, errlen, "--name is required (at most %u characters)", CARD_NAME_MAX);
 
-    char path[NODE_PATH_MAX];
-    if (s_path (path, sizeof path, o->home, "store.db") != 0)
+    char path[NODE_PATH_MAX], keys[NODE_PATH_MAX];
+    struct stat st;
+    if (s_path (path, sizeof path, o->home, "store.db") != 0 || s_path (keys, sizeof keys, o->home, "keys") != 0)
         return node_errf (err, errlen, "home path too long");
-    if (access (path, F_OK) == 0)
+    if (lstat (path, &st) == 0)
         return node_errf (err, errlen, "%s already holds a node; refusing to overwrite it (choose another --home)",
                       o->home);
-    if (mkdir (o->home, 0700) != 0 && errno != EEXIST)
-        return node_errf (err, errlen, "cannot create %s: %s", o->home, strerror (errno));
-    char keys[NODE_PATH_MAX], data[NODE_PATH_MAX];
-    if (s_path (keys, sizeof keys, o->home, "keys") != 0 || s_path (data, sizeof data, o->home, "data") != 0)
-        return node_errf (err, errlen, "home path too long");
-    if (mkdir (keys, 0700) != 0 && errno != EEXIST)
-        return node_errf (err, errlen, "cannot create %s: %s", keys, strerror (errno));
-    if (mkdir (data, 0700) != 0 && errno != EEXIST)
-        return node_errf (err, errlen, "cannot create %s: %s", data, strerror (errno));
+    /* A new or empty directory of this account's only; whatever fails
+       from here on, what was made is removed so that a retry starts
+       clean. */
+    node_home_made_t made;
+    if (node_home_make (o->home, &made, err, errlen) != 0)
+        return -1;
 
     int rc = -1;
     cx_keypair_t *kp[3] = {NULL, NULL, NULL};
@@ -257,47 +293,16 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
 
     if (s_path (path, sizeof path, o->home, "store.db") != 0)
         goto out;
-    char serr[256];
-    store = store_open (path, 1, serr, sizeof serr);
-    if (!store) {
-        node_errf (err, errlen, "%s", serr);
+    made.store = 1;
+    if (s_init_store (o, path, &self, card.sign_pk, &store, err, errlen) != 0)
         goto out;
-    }
-    store_set_hasher (store, cx_hash_buf);   /* the audit chain's hash */
-    if (store_self_set (store, &self) != 0) {
-        node_errf (err, errlen, "%s", store_error (store));
-        goto out;
-    }
-    /* The account that made the node administers it; data roles are
-       granted by an admin, explicitly (access.c). */
-    store_user_t admin;
-    memset (&admin, 0, sizeof admin);
-    snprintf (admin.login, sizeof admin.login, "%s", node_user ());
-    snprintf (admin.roles, sizeof admin.roles, "admin");
-    snprintf (admin.added_by, sizeof admin.added_by, "%s", node_user ());
-    if (store_user_put (store, &admin) != 0) {
-        node_errf (err, errlen, "%s", store_error (store));
-        goto out;
-    }
-    store_audit_t e;
-    memset (&e, 0, sizeof e);
-    snprintf (e.actor, sizeof e.actor, "user:%s (admin)", node_user ());
-    snprintf (e.action, sizeof e.action, "init");
-    snprintf (e.object, sizeof e.object, "node:%s", o->org);
-    snprintf (e.decision, sizeof e.decision, "allow");
-    snprintf (e.rule, sizeof e.rule, "local.admin");
-    char fpr[CX_FINGERPRINT_HEXLEN];
-    cx_fingerprint (cx_keypair_public (kp[0]), fpr);
-    snprintf (e.detail, sizeof e.detail, "node created as %s (%s), signing key %s", o->role, o->name, fpr);
-    if (store_audit_append (store, &e) != 0) {
-        node_errf (err, errlen, "%s", store_error (store));
-        goto out;
-    }
     rc = 0;
 out:
     store_close (&store);
     for (int i = 0; i < 3; i++)
         cx_keypair_destroy (&kp[i]);
+    if (rc != 0)
+        node_home_undo (o->home, &made);
     return rc;
 }
 
@@ -328,6 +333,9 @@ node_t *node_open (const char *home, node_open_why_t *why, char *err, size_t err
         *why = NODE_OPEN_NOHOME;
         goto fail;
     }
+    /* Before anything in it is read: nobody else could have put it there. */
+    if (node_home_check (home, err, errlen) != 0)
+        goto fail;
     char serr[256];
     n->store = store_open (path, 0, serr, sizeof serr);
     if (!n->store) {
@@ -353,6 +361,8 @@ node_t *node_open (const char *home, node_open_why_t *why, char *err, size_t err
             goto fail;
         }
     }
+    if (node_home_check_card (n, err, errlen) != 0)
+        goto fail;
     if (node_keys_load_old (n, err, errlen) != 0)
         goto fail;
     if (node_identify (n) != 0) {
@@ -531,6 +541,64 @@ static int s_queue_sub (const store_sub_t *sub, void *arg)
     return 0;
 }
 
+/* Creates data/ID.sealed.tmp for a new dataset id (DSID, ID in hex) and
+   holds it (node_home_hold) so that no sweep removes it. FINAL and TMP
+   (NODE_PATH_MAX each) receive the paths. The descriptor, or -1 (node
+   error; TMP empty). */
+/* TMP created and locked before it has its name, where the file system
+   allows (O_TMPFILE, then linkat): a sweep never sees it unheld, so it
+   never takes a publish in progress for an interrupted one. Elsewhere
+   created by name (node_home_hold then settles the race). The descriptor,
+   or -1 (errno). */
+static int s_sealed_tmpfile (node_t *n, const char *tmp)
+{
+    char dir[NODE_PATH_MAX];
+    if (s_path (dir, sizeof dir, n->home, "data") == 0) {
+        int fd = open (dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            char proc[64];
+            snprintf (proc, sizeof proc, "/proc/self/fd/%d", fd);
+            if (flock (fd, LOCK_EX) == 0 && linkat (AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
+                return fd;
+            int e = errno;
+            close (fd);
+            errno = e;
+            return -1;
+        }
+        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+            return -1;
+    }
+    return open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+static int s_sealed_create (node_t *n, uint8_t dsid[16], char id[33], char *final, char *tmp)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        cx_random (dsid, 16);
+        cx_hex (dsid, 16, id);
+        node_data_path (n, id, final, NODE_PATH_MAX);
+        snprintf (tmp, NODE_PATH_MAX, "%s.tmp", final);
+        int fd = s_sealed_tmpfile (n, tmp);
+        if (fd < 0) {
+            node_fail (n, "cannot create %s: %s", tmp, strerror (errno));
+            break;
+        }
+        int held = node_home_hold (fd);
+        if (held == 0)
+            return fd;
+        if (held < 0)
+            node_fail (n, "cannot lock %s: %s", tmp, strerror (errno));
+        else
+            node_fail (n, "%s was removed by a clean-up as it was created", tmp);
+        unlink (tmp);          /* if it is still there: ours */
+        close (fd);
+        if (held < 0)
+            break;
+    }
+    tmp[0] = 0;
+    return -1;
+}
+
 int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *version)
 {
     /* The values given are checked before anything is done or audited. */
@@ -602,6 +670,7 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     char tmp[NODE_PATH_MAX], final[NODE_PATH_MAX];
     tmp[0] = 0;
 
+    node_home_sweep (n, actor);              /* what killed publishes left */
     in = open (p->path, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return node_fail (n, "cannot open %s: %s", p->path, strerror (errno));
@@ -614,7 +683,6 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     proto_manifest_t m;
     memset (&m, 0, sizeof m);
     m.format = 1;
-    cx_random (m.dataset, sizeof m.dataset);
     snprintf (m.publisher, sizeof m.publisher, "%s", n->self.org);
     snprintf (m.topic, sizeof m.topic, "%s", p->topic);
     snprintf (m.class_, sizeof m.class_, "%s", p->class_);
@@ -626,16 +694,9 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     snprintf (m.opt_out, sizeof m.opt_out, "%s", opt_out);
     snprintf (m.agreement, sizeof m.agreement, "%s", source);
     char id[33];
-    cx_hex (m.dataset, sizeof m.dataset, id);
-
-    node_data_path (n, id, final, sizeof final);
-    snprintf (tmp, sizeof tmp, "%s.tmp", final);
-    out = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (out < 0) {
-        node_fail (n, "cannot create %s: %s", tmp, strerror (errno));
-        tmp[0] = 0;
+    out = s_sealed_create (n, m.dataset, id, final, tmp);
+    if (out < 0)
         goto out;
-    }
     /* Two chunk buffers only when a second thread hashes: a one-chunk
        dataset (the common small one) costs no thread and no extra pages. */
     int threaded = st.st_size > (off_t) NODE_CHUNK_SIZE;
@@ -706,8 +767,8 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
         node_fail (n, "cannot sync %s: %s (is the disk full?)", tmp, strerror (errno));
         goto out;
     }
-    close (out);
-    out = -1;
+    /* OUT stays open, and so held (node_home_hold), until the row that
+       names the file is committed or the file is removed. */
 
     store_dataset_t d;
     memset (&d, 0, sizeof d);
@@ -814,10 +875,10 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
 out:
     if (in >= 0)
         close (in);
-    if (out >= 0)
-        close (out);
     if (tmp[0])
         unlink (tmp);
+    if (out >= 0)
+        close (out);                        /* lets go of the file after its unlink */
     node_hasher_destroy (&hasher);          /* before its buffers go */
     /* Only the bytes a chunk filled: wiping the whole buffer would touch
        (and fault in) a MiB of pages a small dataset never used. */

@@ -31,6 +31,7 @@
 
 #include "cert.h"
 #include "hasher.h"
+#include "home.h"
 #include "node_internal.h"
 #include "policy.h"
 
@@ -2538,6 +2539,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
     n->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (n->lock_fd < 0 || flock (n->lock_fd, LOCK_EX | LOCK_NB) != 0)
         return node_fail (n, "another cdx run is using %s (stop it first)", n->home);
+    node_home_sweep (n, "node");             /* what killed commands left in data/ */
 
     run_t *r = calloc (1, sizeof *r);
     if (!r)
