@@ -285,26 +285,6 @@ static int s_rotate_record (node_t *n, cx_keypair_t *kp[3], const char *text, co
     return 0;
 }
 
-/* The new card: this node's identity with the keys KP. */
-static int s_new_card (node_t *n, cx_keypair_t *kp[3], char *text, size_t cap)
-{
-    card_t card;
-    memset (&card, 0, sizeof card);
-    snprintf (card.org, sizeof card.org, "%s", n->self.org);
-    snprintf (card.role, sizeof card.role, "%s", n->self.role);
-    snprintf (card.name, sizeof card.name, "%s", n->self.name);
-    snprintf (card.endpoint, sizeof card.endpoint, "%s", n->self.endpoint);
-    memcpy (card.sign_pk, cx_keypair_public (kp[0]), 32);
-    memcpy (card.box_pk, cx_keypair_public (kp[1]), 32);
-    memcpy (card.curve_pk, cx_keypair_public (kp[2]), 32);
-    time_t now = time (NULL);
-    struct tm tm;
-    gmtime_r (&now, &tm);
-    strftime (card.created, sizeof card.created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (node_sign_card (kp[0], &card, text, cap) != 0)
-        return node_fail (n, "cannot sign the new card: %s", card_error ());
-    return 0;
-}
 
 /* This handle goes on with the new keys and keeps the old ones, as a
    reopened node would. */
@@ -362,7 +342,12 @@ static int s_rotate_locked (node_t *n, char *card_out, size_t cap)
             goto out;
         }
     }
-    if (s_new_card (n, kp, text, sizeof text) != 0 || s_rotate_record (n, kp, text, actor) != 0) {
+    if (node_make_card (&n->self, kp, text, sizeof text) != 0) {
+        node_fail (n, "cannot sign the new card: %s", card_error ());
+        s_discard_new (n->home);
+        goto out;
+    }
+    if (s_rotate_record (n, kp, text, actor) != 0) {
         s_discard_new (n->home);
         goto out;
     }

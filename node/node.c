@@ -170,16 +170,27 @@ void node_sync_dir (const char *dir)
 
 /* ---- init / open ------------------------------------------------------ */
 
-int node_sign_card (cx_keypair_t *sign, card_t *card, char *out, size_t cap)
+int node_make_card (const store_self_t *who, cx_keypair_t *const kp[3], char *out, size_t cap)
 {
+    card_t card;
+    memset (&card, 0, sizeof card);
+    snprintf (card.org, sizeof card.org, "%s", who->org);
+    snprintf (card.role, sizeof card.role, "%s", who->role);
+    snprintf (card.name, sizeof card.name, "%s", who->name);
+    snprintf (card.endpoint, sizeof card.endpoint, "%s", who->endpoint);
+    memcpy (card.sign_pk, cx_keypair_public (kp[0]), 32);
+    memcpy (card.box_pk, cx_keypair_public (kp[1]), 32);
+    memcpy (card.curve_pk, cx_keypair_public (kp[2]), 32);
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (card.created, sizeof card.created, "%Y-%m-%dT%H:%M:%SZ", &tm);
     char body[CARD_MAX_BYTES];
-    size_t body_len;
-    if (card_format_body (card, body, sizeof body, &body_len) != 0)
+    size_t body_len, len;
+    if (card_format_body (&card, body, sizeof body, &body_len) != 0 ||
+        cx_sign (kp[0], (const uint8_t *) body, body_len, card.sig) != 0)
         return -1;
-    if (cx_sign (sign, (const uint8_t *) body, body_len, card->sig) != 0)
-        return -1;
-    size_t len;
-    return card_format (card, out, cap, &len);
+    return card_format (&card, out, cap, &len);
 }
 
 /* The store of a new node: its identity, its first admin (the account
@@ -266,27 +277,13 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
     }
     node_sync_dir (keys);
 
-    card_t card;
-    memset (&card, 0, sizeof card);
-    snprintf (card.org, sizeof card.org, "%s", o->org);
-    snprintf (card.role, sizeof card.role, "%s", o->role);
-    snprintf (card.name, sizeof card.name, "%s", o->name);
-    snprintf (card.endpoint, sizeof card.endpoint, "%s", o->endpoint);
-    memcpy (card.sign_pk, cx_keypair_public (kp[0]), 32);
-    memcpy (card.box_pk, cx_keypair_public (kp[1]), 32);
-    memcpy (card.curve_pk, cx_keypair_public (kp[2]), 32);
-    time_t now = time (NULL);
-    struct tm tm;
-    gmtime_r (&now, &tm);
-    strftime (card.created, sizeof card.created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-
     store_self_t self;
     memset (&self, 0, sizeof self);
     snprintf (self.org, sizeof self.org, "%s", o->org);
     snprintf (self.role, sizeof self.role, "%s", o->role);
     snprintf (self.name, sizeof self.name, "%s", o->name);
     snprintf (self.endpoint, sizeof self.endpoint, "%s", o->endpoint);
-    if (node_sign_card (kp[0], &card, self.card, sizeof self.card) != 0) {
+    if (node_make_card (&self, kp, self.card, sizeof self.card) != 0) {
         node_errf (err, errlen, "cannot sign the card: %s", card_error ());
         goto out;
     }
@@ -294,7 +291,7 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
     if (s_path (path, sizeof path, o->home, "store.db") != 0)
         goto out;
     made.store = 1;
-    if (s_init_store (o, path, &self, card.sign_pk, &store, err, errlen) != 0)
+    if (s_init_store (o, path, &self, cx_keypair_public (kp[0]), &store, err, errlen) != 0)
         goto out;
     rc = 0;
 out:

@@ -59,9 +59,9 @@ int node_check_topic (node_t *n, const char *what, const char *topic);
 /* Fsyncs directory DIR, so that a rename or create in it is durable. */
 void node_sync_dir (const char *dir);
 
-/* Signs CARD's body with SIGN and formats the signed card into OUT. 0 or -1
-   (card_error). */
-int node_sign_card (cx_keypair_t *sign, card_t *card, char *out, size_t cap);
+/* The signed card of identity WHO (org, role, name, endpoint) with the
+   keys KP (sign, box, curve), created now, into OUT. 0 or -1 (card_error). */
+int node_make_card (const store_self_t *who, cx_keypair_t *const kp[3], char *out, size_t cap);
 
 /* keys.c: the keys kept after rotations (keys/old/) into n->old_box and
    n->old_sign_pk. 0, or -1 with ERR. */

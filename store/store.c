@@ -2083,44 +2083,35 @@ int64_t store_agreement_count_unsigned (store_t *s, const char *org)
 
 /* ---- datasets: erasure ------------------------------------------------------ */
 
+/* Steps ST (its parameters bound with BIND_RC), a change of one dataset
+   row: 0, or -1 naming WHAT and ID, also when no row has that id. Resets
+   ST. */
+static int s_change_dataset (store_t *s, sqlite3_stmt *st, int bind_rc, const char *what, const char *id)
+{
+    int ret = -1;
+    if (bind_rc != SQLITE_OK || sqlite3_step (st) != SQLITE_DONE)
+        s_dbfail (s, "cannot %s dataset %.64s", what, id);
+    else if (sqlite3_changes (s->db) == 0)
+        s_fail (s, "cannot %s dataset %.64s: there is no such dataset", what, id);
+    else
+        ret = 0;
+    s_end (st);
+    return ret;
+}
+
 int store_dataset_erase (store_t *s, const char *id)
 {
     assert (s && id);
     sqlite3_stmt *st = s_stmt (s, ST_DATASET_ERASE);
-    int ret = -1;
-    if ((s_bind_text (st, 1, id) | s_bind_int (st, 2, s_now ())) != SQLITE_OK ||
-        sqlite3_step (st) != SQLITE_DONE) {
-        s_dbfail (s, "cannot erase dataset %.64s", id);
-        goto out;
-    }
-    if (sqlite3_changes (s->db) == 0) {
-        s_fail (s, "cannot erase dataset %.64s: there is no such dataset", id);
-        goto out;
-    }
-    ret = 0;
-out:
-    s_end (st);
-    return ret;
+    return s_change_dataset (s, st, s_bind_text (st, 1, id) | s_bind_int (st, 2, s_now ()), "erase", id);
 }
 
 int store_dataset_resign (store_t *s, const char *id, const uint8_t sig[64])
 {
     assert (s && id && sig);
     sqlite3_stmt *st = s_stmt (s, ST_DATASET_RESIGN);
-    int ret = -1;
-    if ((s_bind_text (st, 1, id) | s_bind_blob (st, 2, sig, 64) | s_bind_int (st, 3, s_now ())) != SQLITE_OK ||
-        sqlite3_step (st) != SQLITE_DONE) {
-        s_dbfail (s, "cannot record the new signature of dataset %.64s", id);
-        goto out;
-    }
-    if (sqlite3_changes (s->db) == 0) {
-        s_fail (s, "cannot record the new signature of dataset %.64s: there is no such dataset", id);
-        goto out;
-    }
-    ret = 0;
-out:
-    s_end (st);
-    return ret;
+    return s_change_dataset (s, st, s_bind_text (st, 1, id) | s_bind_blob (st, 2, sig, 64) | s_bind_int (st, 3, s_now ()),
+                             "record the new signature of", id);
 }
 
 /* ---- local users ------------------------------------------------------------ */

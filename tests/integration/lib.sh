@@ -225,3 +225,19 @@ ds_state() { s=$(q "$1" "SELECT state FROM datasets WHERE id='$2'"); echo "${s:-
 ds_available() { [ "$(ds_state "$1" "$2")" = available ]; }
 ds_receiving() { [ "$(ds_state "$1" "$2")" = receiving ]; }
 dl_state() { q "$1" "SELECT state FROM deliveries WHERE dataset='$2' AND subscriber='$3'"; }
+
+# certify_all NODE...: a test authority in $T/auth ($A runs its commands)
+# certifies each node's card (standards-met), signs directory $T/dir1,
+# and each node trusts it and imports that directory.
+A="$CDX authority --home $T/auth"
+certify_all() {
+    $A init --name "NHS England (test)" >/dev/null || fail "authority init"
+    for c_n in "$@"; do
+        $A certify "$T/$c_n.card" --dspt standards-met --dspt-year 2025/26 -o "$T/$c_n.cert" || fail "certify $c_n"
+    done
+    $A directory -o "$T/dir1" 2>/dev/null || fail "directory 1"
+    for c_n in "$@"; do
+        "$CDX" trust --home "$T/$c_n" --authority "$T/auth/authority.pub" >/dev/null || fail "trust $c_n"
+        "$CDX" directory import --home "$T/$c_n" "$T/dir1" >/dev/null || fail "import at $c_n"
+    done
+}

@@ -7,18 +7,9 @@
 # short after it was recorded completes at the next command.
 . "$(dirname "$0")/lib.sh"
 
-A="$CDX authority --home $T/auth"
-$A init --name "NHS England (test)" >/dev/null || fail "authority init"
 make_node csu 0DF csu
 make_node ccg 04V ccg
-for n in csu ccg; do
-    $A certify "$T/$n.card" --dspt standards-met --dspt-year 2025/26 -o "$T/$n.cert" || fail "certify $n"
-done
-$A directory -o "$T/dir1" 2>/dev/null || fail "directory 1"
-for n in csu ccg; do
-    "$CDX" trust --home "$T/$n" --authority "$T/auth/authority.pub" >/dev/null || fail "trust $n"
-    "$CDX" directory import --home "$T/$n" "$T/dir1" >/dev/null || fail "import at $n"
-done
+certify_all csu ccg
 agree csu ccg "sus/*"
 start csu; start ccg
 "$CDX" subscribe --home "$T/ccg" --from 0DF --topic sus/apc >/dev/null
