@@ -24,7 +24,7 @@
     CDX_USER=LOGIN (tests and the demo) makes a command act as LOGIN with
     LOGIN's roles, but only when the real account is an admin of this node,
     and every entry names the real account beside LOGIN ("user:alice
-    (analyst) by root through CDX_USER"):
+    (analyst) by root (CDX_USER)"):
     a user who is not an admin gets a refusal (audited), never the roles of
     another. An admin can grant themselves any role anyway, so the
     override gives an admin nothing they could not already do, audited.
@@ -176,7 +176,7 @@ void node_actor (const node_t *n, unsigned role, char *buf, size_t cap)
     else
         node_roles_format (n->roles, held, sizeof held);
     if (n->real_login[0])
-        snprintf (buf, cap, "user:%s (%s) by %s through CDX_USER", n->login, held[0] ? held : "no role",
+        snprintf (buf, cap, "user:%s (%s) by %s (CDX_USER)", n->login, held[0] ? held : "no role",
                   n->real_login);
     else
         snprintf (buf, cap, "user:%s (%s)", n->login, held[0] ? held : "no role");

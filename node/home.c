@@ -328,7 +328,7 @@ out:
     return removed;
 }
 
-int node_home_sweep (node_t *n, const char *actor)
+int node_home_sweep (node_t *n, const char *actor, int temps_only)
 {
     char dir[NODE_PATH_MAX];
     if (s_join (dir, sizeof dir, n->home, NODE_HOME_DATA) != 0) return -1;
@@ -351,6 +351,7 @@ int node_home_sweep (node_t *n, const char *actor)
         char id[33];
         s_leftover_t kind = s_leftover_kind (e->d_name, id);
         long long size = 0;
+        if (kind == S_SEALED && temps_only) continue;
         if (kind != S_NONE && s_sweep_one (n, dirfd (dp), e->d_name, kind, id, d, &size)) {
             count[kind]++;
             bytes[kind] += size;

@@ -59,10 +59,12 @@ int node_home_check_card (node_t *n, char *err, size_t errlen);
 int node_home_hold (int fd);
 
 /* Removes from data/ the temporaries of interrupted publishes
-   (ID.sealed.tmp) and the sealed files no dataset row names (ID.sealed),
-   skipping any file a command holds (node_home_hold); logs each and, if
-   any, writes one audit entry (action cleanup) with ACTOR. Returns the
-   number of files removed, or -1 if data/ could not be read (logged). */
-int node_home_sweep (node_t *n, const char *actor);
+   (ID.sealed.tmp) and, unless TEMPS_ONLY, the sealed files no dataset row
+   names (ID.sealed: one store look-up each, so only at the node's start,
+   not on every publish), skipping any file a command holds
+   (node_home_hold); logs each and, if any, writes one audit entry (action
+   cleanup) with ACTOR. Returns the number of files removed, or -1 if
+   data/ could not be read (logged). */
+int node_home_sweep (node_t *n, const char *actor, int temps_only);
 
 #endif

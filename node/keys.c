@@ -221,10 +221,14 @@ static int s_recover_locked (node_t *n, char *err, size_t errlen)
     snprintf (path, sizeof path, "%s/keys/sign.key.new", n->home);
     if (access (path, F_OK) != 0)
         snprintf (path, sizeof path, "%s/keys/sign.key", n->home);
+    int fresh = strstr (path, ".new") != NULL;
     cx_keypair_t *kp = cx_keypair_load (path, CX_KEY_SIGN);
-    if (!kp)
+    if (!kp && !fresh)
         return node_errf (err, errlen, "%s", cx_error ());
-    int committed = memcmp (cx_keypair_public (kp), card.sign_pk, 32) == 0;
+    /* Each .new is written whole and synced before the store transaction
+       (step 1): one that does not load was cut short there, so the
+       rotation did not commit. */
+    int committed = kp && memcmp (cx_keypair_public (kp), card.sign_pk, 32) == 0;
     cx_keypair_destroy (&kp);
     if (!committed) {
         s_discard_new (n->home);
@@ -342,6 +346,8 @@ static int s_rotate_locked (node_t *n, char *card_out, size_t cap)
             goto out;
         }
     }
+    snprintf (path, sizeof path, "%s/keys", n->home);
+    node_sync_dir (path);                           /* the .new names durable before (2) */
     if (node_make_card (&n->self, kp, text, sizeof text) != 0) {
         node_fail (n, "cannot sign the new card: %s", card_error ());
         s_discard_new (n->home);

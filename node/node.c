@@ -596,6 +596,25 @@ static int s_sealed_create (node_t *n, uint8_t dsid[16], char id[33], char *fina
     return -1;
 }
 
+/* 0 if the keys this handle signs with are still the node's (its card in
+   the store), inside the caller's transaction: a rotation that committed
+   while a long publish sealed its file re-signed only what it saw, so a
+   manifest signed with the replaced key must not be recorded. */
+static int s_keys_current (node_t *n)
+{
+    store_self_t *now = malloc (sizeof *now);
+    if (!now)
+        return node_fail (n, "out of memory");
+    int rc = 0;
+    if (store_self_get (n->store, now) != 0)
+        rc = node_fail (n, "%s", store_error (n->store));
+    else if (strcmp (now->card, n->self.card) != 0)
+        rc = node_fail (n, "the node's keys were rotated while this command ran: nothing was recorded; run it "
+                           "again");
+    free (now);
+    return rc;
+}
+
 int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *version)
 {
     /* The values given are checked before anything is done or audited. */
@@ -667,7 +686,7 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     char tmp[NODE_PATH_MAX], final[NODE_PATH_MAX];
     tmp[0] = 0;
 
-    node_home_sweep (n, actor);              /* what killed publishes left */
+    node_home_sweep (n, actor, 1);              /* what killed publishes left */
     in = open (p->path, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return node_fail (n, "cannot open %s: %s", p->path, strerror (errno));
@@ -771,6 +790,10 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     memset (&d, 0, sizeof d);
     if (store_begin (n->store) != 0) {
         node_fail (n, "%s", store_error (n->store));
+        goto out;
+    }
+    if (s_keys_current (n) != 0) {
+        store_rollback (n->store);
         goto out;
     }
     int64_t last = store_dataset_last_version (n->store, n->self.org, p->topic);
@@ -1117,9 +1140,22 @@ out:
 static int s_export_finish (node_t *n, const store_dataset_t *d, const char *purpose, node_outfile_t *out,
                             const char *actor, const char *object, const char **rule)
 {
+    if (node_outfile_sync (out, n->err, sizeof n->err) != 0)   /* not under the store's lock */
+        return -1;
     if (store_begin (n->store) != 0)
         return node_fail (n, "%s", store_error (n->store));
     const char *refused = NULL;
+    store_dataset_t *now = calloc (1, sizeof *now);
+    if (!now) {
+        node_fail (n, "out of memory");
+        goto fail;
+    }
+    if (store_dataset_get (n->store, d->id, now) != 0 ||
+        (strcmp (now->state, "available") != 0 && strcmp (now->state, "published") != 0)) {
+        node_fail (n, "dataset %s was %s while the export ran; nothing was written", d->id,
+                   strcmp (now->state, "erased") == 0 ? "erased" : "changed");
+        goto fail;
+    }
     if (node_refresh_roles (n) != 0)
         goto fail;
     if (!(node_roles (n) & NODE_ROLE_ANALYST)) {
@@ -1128,7 +1164,7 @@ static int s_export_finish (node_t *n, const store_dataset_t *d, const char *pur
                    "export ran); nothing was written", node_login (n));
         goto fail;
     }
-    if ((refused = node_export_allowed (n, d, purpose)) != NULL)
+    if ((refused = node_export_allowed (n, now, purpose)) != NULL)
         goto fail;
     if (node_outfile_commit (out, n->err, sizeof n->err) != 0)
         goto fail;
@@ -1139,8 +1175,10 @@ static int s_export_finish (node_t *n, const store_dataset_t *d, const char *pur
         node_fail (n, "cannot record the export in the audit log (%s): the file was removed", store_error (n->store));
         goto fail;
     }
+    free (now);
     return 0;
 fail:
+    free (now);
     store_rollback (n->store);
     if (refused) {
         *rule = refused;

@@ -16,6 +16,8 @@
 
 struct node_outfile {
     int fd;
+    int anon;                   /* O_TMPFILE: no name until it is committed */
+    int synced;
     int committed;
     char path[S_PATH_MAX];
     char tmp[S_PATH_MAX + 32];
@@ -71,17 +73,23 @@ node_outfile_t *node_outfile_new (const char *path, mode_t mode, char *err, size
     snprintf (copy2, sizeof copy2, "%s", path);
     snprintf (f->dir, sizeof f->dir, "%s", dirname (copy));
     const char *base = basename (copy2);
-    if (snprintf (f->tmp, sizeof f->tmp, "%s/.%.200s.cdx-XXXXXX", f->dir, base) >= (int) sizeof f->tmp) {
-        s_err (err, errlen, "output path too long");
-        goto fail;
+    /* Unnamed where the file system allows: a killed command then leaves
+       nothing (the content may be decrypted data). */
+    f->fd = open (f->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    f->anon = f->fd >= 0;
+    if (!f->anon) {
+        if (snprintf (f->tmp, sizeof f->tmp, "%s/.%.200s.cdx-XXXXXX", f->dir, base) >= (int) sizeof f->tmp) {
+            s_err (err, errlen, "output path too long");
+            goto fail;
+        }
+        f->fd = mkostemp (f->tmp, O_CLOEXEC);  /* O_EXCL, 0600 */
     }
-    f->fd = mkostemp (f->tmp, O_CLOEXEC);      /* O_EXCL, 0600 */
     if (f->fd < 0) {
         s_err (err, errlen, "cannot create a file in %s: %s", f->dir, strerror (errno));
         f->tmp[0] = 0;
         goto fail;
     }
-    if ((mode & 07777) != 0600 && fchmod (f->fd, mode & 07777) != 0) {
+    if (fchmod (f->fd, mode & 07777) != 0) {
         s_err (err, errlen, "cannot set the mode of %s: %s", f->tmp, strerror (errno));
         goto fail;
     }
@@ -116,22 +124,58 @@ int node_outfile_write (node_outfile_t *f, const void *data, size_t len, char *e
     return 0;
 }
 
+int node_outfile_sync (node_outfile_t *f, char *err, size_t errlen)
+{
+    if (!f->synced && fsync (f->fd) != 0)
+        return s_err (err, errlen, "cannot write %s: %s", f->path, strerror (errno));
+    f->synced = 1;
+    return 0;
+}
+
+/* The failure of a link or rename to PATH: -1 always, naming the cause. */
+static int s_place_failed (node_outfile_t *f, char *err, size_t errlen)
+{
+    if (errno == EEXIST)
+        return s_err (err, errlen, "%s appeared while it was being written: refusing to replace it; nothing "
+                                   "was written there",
+                      f->path);
+    return s_err (err, errlen, "cannot create %s: %s", f->path, strerror (errno));
+}
+
+/* Gives the unnamed file its name: linkat never replaces anything. */
+static int s_link_anon (node_outfile_t *f)
+{
+    char proc[64];
+    snprintf (proc, sizeof proc, "/proc/self/fd/%d", f->fd);
+    if (linkat (AT_FDCWD, proc, AT_FDCWD, f->path, AT_SYMLINK_FOLLOW) == 0)
+        return 0;
+    if (errno != ENOENT)
+        return -1;
+    return linkat (f->fd, "", AT_FDCWD, f->path, AT_EMPTY_PATH);  /* no /proc: needs the capability */
+}
+
+/* Puts the named temporary in place: RENAME_NOREPLACE, or link(2) where
+   the file system lacks it; neither replaces anything. */
+static int s_rename_named (node_outfile_t *f)
+{
+    if (renameat2 (AT_FDCWD, f->tmp, AT_FDCWD, f->path, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    if (link (f->tmp, f->path) != 0)
+        return -1;
+    unlink (f->tmp);
+    return 0;
+}
+
 int node_outfile_commit (node_outfile_t *f, char *err, size_t errlen)
 {
     if (f->committed)
         return 0;
-    if (fsync (f->fd) != 0)
-        return s_err (err, errlen, "cannot write %s: %s", f->path, strerror (errno));
-    if (renameat2 (AT_FDCWD, f->tmp, AT_FDCWD, f->path, RENAME_NOREPLACE) != 0) {
-        if (errno != EINVAL && errno != ENOSYS)
-            return errno == EEXIST ? s_exists (f->path, err, errlen)
-                                   : s_err (err, errlen, "cannot create %s: %s", f->path, strerror (errno));
-        /* A file system without RENAME_NOREPLACE: link(2) never replaces. */
-        if (link (f->tmp, f->path) != 0)
-            return errno == EEXIST ? s_exists (f->path, err, errlen)
-                                   : s_err (err, errlen, "cannot create %s: %s", f->path, strerror (errno));
-        unlink (f->tmp);
-    }
+    if (node_outfile_sync (f, err, errlen) != 0)
+        return -1;
+    if ((f->anon ? s_link_anon (f) : s_rename_named (f)) != 0)
+        return s_place_failed (f, err, errlen);
     f->committed = 1;
     f->tmp[0] = 0;
     int dfd = open (f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -159,7 +203,7 @@ void node_outfile_destroy (node_outfile_t **f_p)
     if (!f_p || !*f_p)
         return;
     node_outfile_t *f = *f_p;
-    if (f->tmp[0])
+    if (!f->anon && f->tmp[0])
         unlink (f->tmp);
     if (f->fd >= 0)
         close (f->fd);

@@ -1,14 +1,16 @@
 /*  outfile: a file the user names, written whole or not at all, and never
     in place of something already there.
 
-    The content goes to a temporary file created exclusively beside the
-    destination (so on the same file system), is synced, and is then
-    linked into place with renameat2 (RENAME_NOREPLACE), or link(2) where
-    the file system lacks it: an existing file, directory or symlink at the
-    destination is never replaced or followed, even one that appeared
-    while the content was being written. A failure, or a kill, leaves the
-    destination untouched; a kill can leave the hidden temporary
-    (".NAME.cdx-XXXXXX") beside it.
+    The content goes to an unnamed file (O_TMPFILE) in the destination's
+    directory, is synced, and is then given its name with linkat(2), which
+    never replaces anything; where the file system has no O_TMPFILE, to a
+    temporary created exclusively beside the destination and moved with
+    renameat2 (RENAME_NOREPLACE), or link(2). An existing file, directory
+    or symlink at the destination is never replaced or followed, even one
+    that appeared while the content was being written. A failure, or a
+    kill, leaves the destination untouched; a kill leaves nothing else
+    either, except the hidden temporary (".NAME.cdx-XXXXXX") where
+    O_TMPFILE is not available.
 
     Not for: files inside a node's home (node.c and run.c own those). */
 #ifndef NODE_OUTFILE_H_INCLUDED
@@ -33,8 +35,13 @@ const char *node_outfile_path (const node_outfile_t *f);
 /* Writes LEN bytes of DATA to F. 0, or -1 with ERR. */
 int node_outfile_write (node_outfile_t *f, const void *data, size_t len, char *err, size_t errlen);
 
-/* Syncs the content and puts it in place at PATH without replacing
-   anything. 0; or -1 with ERR, and nothing at PATH. */
+/* Syncs the content written so far (once: commit then skips it), so that
+   the commit is quick, e.g. inside a store transaction. 0, or -1 with ERR. */
+int node_outfile_sync (node_outfile_t *f, char *err, size_t errlen);
+
+/* Syncs the content (unless node_outfile_sync did) and puts it in place
+   at PATH without replacing anything. 0; or -1 with ERR, and nothing at
+   PATH. */
 int node_outfile_commit (node_outfile_t *f, char *err, size_t errlen);
 
 /* Removes what was put in place by a commit that must be taken back

@@ -1396,18 +1396,22 @@ static int s_abandon_one (const store_dataset_t *d, void *arg)
     }
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
-    if (store_dataset_progress (a->r->n->store, d->id, "failed", 0) != 0) {
-        node_log (a->r->n, "error", "cannot abandon %s: %s", d->id, store_error (a->r->n->store));
+    /* The state and its entry in one transaction; the file goes after. */
+    store_t *st = a->r->n->store;
+    if (store_begin (st) != 0 || store_dataset_progress (st, d->id, "failed", 0) != 0 ||
+        node_audit (a->r->n, "node", "abandon", object, d->publisher, "refuse", "transfer.abandoned",
+                    "no activity from %s on this transfer for %d minutes: the %lld of %lld chunks held are removed "
+                    "and the dataset is failed; a new OFFER starts it again from chunk 0",
+                    d->publisher, RUN_ABANDON_MS / 60000, (long long) d->next_chunk, (long long) d->chunks) != 0 ||
+        store_commit (st) != 0) {
+        node_log (a->r->n, "error", "cannot abandon %s: %s", d->id, store_error (st));
+        store_rollback (st);
         return 0;
     }
     s_in_discard (a->r, d->id);
     a->abandoned++;
     node_log (a->r->n, "warn", "abandoned %s from %s: no activity for %d minutes", object, d->publisher,
               RUN_ABANDON_MS / 60000);
-    node_audit (a->r->n, "node", "abandon", object, d->publisher, "refuse", "transfer.abandoned",
-                "no activity from %s on this transfer for %d minutes: the %lld of %lld chunks held are removed and "
-                "the dataset is failed; a new OFFER starts it again from chunk 0",
-                d->publisher, RUN_ABANDON_MS / 60000, (long long) d->next_chunk, (long long) d->chunks);
     return 0;
 }
 
@@ -2539,7 +2543,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
     n->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (n->lock_fd < 0 || flock (n->lock_fd, LOCK_EX | LOCK_NB) != 0)
         return node_fail (n, "another cdx run is using %s (stop it first)", n->home);
-    node_home_sweep (n, "node");             /* what killed commands left in data/ */
+    node_home_sweep (n, "node", 0);             /* what killed commands left in data/ */
 
     run_t *r = calloc (1, sizeof *r);
     if (!r)

@@ -2378,16 +2378,21 @@ static void s_help (FILE *f)
    line is the passphrase; else CDX_PASSPHRASE holds it (seen by whoever
    can read the environment of the process that set it: services use the
    file). 0, or -1 with the reason printed. */
+static int s_passphrase_env (void);
+
 static int s_passphrase (void)
 {
     const char *file = getenv ("CDX_PASSPHRASE_FILE");
     if (file && *file) {
+        if (s_passphrase_env () != 0)              /* wiped even when the file wins */
+            return -1;
         int fd = open (file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
         if (fd < 0 || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
+            int e = fd < 0 ? errno : EINVAL;
             if (fd >= 0)
                 close (fd);
-            fprintf (stderr, "cdx: CDX_PASSPHRASE_FILE %s: cannot open a regular file: %s\n", file, strerror (errno));
+            fprintf (stderr, "cdx: CDX_PASSPHRASE_FILE %s: cannot open a regular file: %s\n", file, strerror (e));
             return -1;
         }
         if (st.st_mode & 077) {
@@ -2412,9 +2417,15 @@ static int s_passphrase (void)
         }
         return 0;
     }
-    /* The environment's copy is wiped in place (the bytes that
-       /proc/PID/environ shows) and the variable removed, so the guarded
-       copy cx keeps is the only one, and no child inherits it. */
+    return s_passphrase_env ();
+}
+
+/* CDX_PASSPHRASE: set as the passphrase, then wiped in place in the
+   environment (the bytes /proc/PID/environ shows) and unset, so the
+   guarded copy cx keeps is the only one and no child inherits it. 0, or
+   -1 with the reason printed. */
+static int s_passphrase_env (void)
+{
     static const char name[] = "CDX_PASSPHRASE";
     char *env = getenv (name);
     if (!env || !*env)

@@ -241,3 +241,23 @@ certify_all() {
         "$CDX" directory import --home "$T/$c_n" "$T/dir1" >/dev/null || fail "import at $c_n"
     done
 }
+
+# writing PID DIR: PID holds open a file it is writing in DIR that has no
+# name yet (O_TMPFILE, shown by the kernel as "DIR/#INODE (deleted)"), or
+# its hidden temporary where the file system has no O_TMPFILE.
+writing() {
+    for w_fd in /proc/"$1"/fd/*; do
+        case "$(readlink "$w_fd" 2>/dev/null)" in "$2/#"* | "$2/."*.cdx-*) return 0 ;; esac
+    done
+    return 1
+}
+
+# stop_when_writing PID DIR: stops PID (SIGSTOP) once it writes such a
+# file; fails if PID ends first.
+stop_when_writing() {
+    for _ in $(seq 1 5000); do
+        writing "$1" "$2" && { kill -STOP "$1"; return 0; }
+        kill -0 "$1" 2>/dev/null || fail "process $1 ended before it began writing in $2"
+    done
+    fail "process $1 did not begin writing in $2"
+}

@@ -42,7 +42,7 @@ python3 - "$T/audit.json" "$me" <<'PY' || fail "audit log lacks the decisions"
 import json, sys
 log, me = json.load(open(sys.argv[1])), sys.argv[2]
 # CDX_USER names the real account beside the one it acts as.
-via = " by %s through CDX_USER" % me
+via = " by %s (CDX_USER)" % me
 def has(**kw):
     return any(all(e[k] == v for k, v in kw.items()) for e in log)
 checks = [

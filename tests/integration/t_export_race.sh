@@ -13,20 +13,15 @@ id=$("$CDX" publish --home "$T/csu" --topic sus/apc --class pseudonymised --purp
 
 "$CDX" export --home "$T/csu" --purpose commissioning "$id" -o "$T/out.csv" > /dev/null 2> "$T/export.err" &
 pid=$!
-# Stopped once it writes (its temporary file exists): past its first decision.
-for _ in $(seq 1 2000); do
-    ls -a "$T" | grep -Eq '^(\.out\.csv\.cdx-|out\.csv\.part$)' && break
-    kill -0 "$pid" 2>/dev/null || break
-done
-kill -STOP "$pid" 2>/dev/null || fail "the export ended before it could be stopped"
-ls -a "$T" | grep -Eq '^(\.out\.csv\.cdx-|out\.csv\.part$)' || { kill -CONT "$pid"; fail "the export was stopped before it began writing"; }
+# Stopped once it writes its (still unnamed) file: past its first decision.
+stop_when_writing "$pid" "$T"
 "$CDX" user remove --home "$T/csu" "$me" --role analyst > /dev/null || fail "cannot remove the analyst role"
 kill -CONT "$pid"
 rc=0; wait "$pid" || rc=$?
 [ "$rc" -eq 4 ] || fail "the export was not refused (exit $rc): $(cat "$T/export.err")"
 grep -q "no longer holds" "$T/export.err" || fail "the refusal does not say why: $(cat "$T/export.err")"
 [ ! -e "$T/out.csv" ] || fail "a refused export left its file"
-ls -a "$T" | grep -q '\.cdx-' && fail "a refused export left its temporary file"
+ls -a "$T" | grep -q '\.cdx-' && fail "a refused export left a temporary file"
 
 # In the log: the removal, then the refusal; no allowed export.
 has_rule csu export allow local.export && fail "the export was logged as allowed"

@@ -66,6 +66,33 @@ refuses "authority certify -o over a file" "$CDX" authority certify --home "$T/a
     --dspt standards-met --dspt-year 2025/26 -o "$T/existing"
 [ "$(cat "$T/existing")" = "keep me" ] || fail "authority certify replaced a file"
 
+# A file that appears at the destination while the export writes is not
+# replaced either: the export fails at the end, nothing is left.
+head -c $((64 * 1048576)) /dev/zero > "$T/big.csv"
+big=$("$CDX" publish --home "$T/csu" --topic sus/big --class pseudonymised --purpose commissioning "$T/big.csv") ||
+    fail "publish big"
+mkdir "$T/late"
+"$CDX" export --home "$T/csu" --purpose commissioning "$big" -o "$T/late/out.csv" > /dev/null 2> "$T/late.err" &
+pid=$!
+stop_when_writing "$pid" "$T/late"
+echo "came first" > "$T/late/out.csv"
+kill -CONT "$pid"
+rc=0; wait "$pid" || rc=$?
+[ "$rc" -eq 1 ] || fail "an export over a file that appeared meanwhile exited $rc, not 1: $(cat "$T/late.err")"
+grep -q "appeared while it was being written" "$T/late.err" || fail "the reason is not given: $(cat "$T/late.err")"
+[ "$(cat "$T/late/out.csv")" = "came first" ] || fail "the file that appeared meanwhile was replaced"
+[ "$(ls -A "$T/late")" = out.csv ] || fail "something was left beside it: $(ls -A "$T/late")"
+has_rule csu export allow local.export && [ "$(q csu "SELECT count(*) FROM audit WHERE action = 'export' AND decision = 'allow' AND detail LIKE '%late/out.csv%'")" -gt 0 ] &&
+    fail "the failed export was logged as allowed"
+
+# A killed export leaves nothing: no part of the decrypted data on disk.
+mkdir "$T/killed"
+"$CDX" export --home "$T/csu" --purpose commissioning "$big" -o "$T/killed/out.csv" > /dev/null 2>&1 &
+pid=$!
+stop_when_writing "$pid" "$T/killed"
+kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
+[ -z "$(ls -A "$T/killed")" ] || fail "a killed export left files: $(ls -A "$T/killed")"
+
 # Nothing left beside the destinations, and a fresh name works for each.
 ls -a "$T" | grep -q '\.cdx-' && fail "a temporary file was left behind: $(ls -a "$T" | grep '\.cdx-')"
 "$CDX" export --home "$T/csu" --purpose commissioning "$id" -o "$T/fresh.csv" > /dev/null || fail "export to a new file"

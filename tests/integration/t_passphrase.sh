@@ -68,6 +68,6 @@ with open("/proc/%s/maps" % pid) as maps, open("/proc/%s/mem" % pid, "rb", 0) as
 print(found)
 PY
 )
-[ "$copies" -le 1 ] || fail "the passphrase is in cdx run's memory $copies times, not once"
+[ "$copies" -eq 1 ] || fail "the passphrase is in cdx run's memory $copies times, not once (cx's guarded copy)"
 stop envnode
 say ok

@@ -39,6 +39,22 @@ cmp -s "$T/v1.csv" "$T/csu-out1.csv" || fail "v1 differs after the rotations"
 [ "$(q csu "SELECT count(*) FROM audit WHERE action = 'rotate' AND detail LIKE '%3 published manifests signed again%'")" -eq 3 ] ||
     fail "the rotations do not record the manifests signed again"
 
+# A publish that runs across a rotation is not recorded: its manifest
+# would carry the replaced key.
+head -c $((64 * 1048576)) /dev/zero > "$T/across.csv"
+"$CDX" publish --home "$T/csu" --topic sus/across --class pseudonymised --purpose commissioning "$T/across.csv" \
+    > /dev/null 2> "$T/across.err" &
+pid=$!
+for _ in $(seq 1 5000); do ls "$T/csu/data" | grep -q '\.sealed\.tmp$' && break; done
+kill -STOP "$pid" || fail "the publish ended before the rotation"
+"$CDX" keys rotate --home "$T/csu" > "$T/csu-r4.card" 2>"$T/rotate.err" || fail "rotation 4: $(cat "$T/rotate.err")"
+kill -CONT "$pid"
+rc=0; wait "$pid" || rc=$?
+[ "$rc" -ne 0 ] || fail "a publish across a rotation was recorded"
+grep -q "rotated while this command ran" "$T/across.err" || fail "the refusal does not say why: $(cat "$T/across.err")"
+[ "$(q csu "SELECT count(*) FROM datasets WHERE topic = 'sus/across'")" -eq 0 ] || fail "the publish across a rotation left a row"
+ls "$T/csu/data" | grep -q '\.tmp$' && fail "the publish across a rotation left its temporary"
+
 # A rotation cut short after its store transaction: the .new keys of a
 # recorded rotation are put in place by the next command.
 cp -a "$T/csu" "$T/csu-copy"
@@ -56,7 +72,7 @@ ls "$T/csu-copy/keys" | grep -q '\.new$' && fail "new keys left after completion
 
 # The authority certifies the newest card; both learn it; the subscriber
 # comes back and receives what waited, signed with the new key.
-$A certify "$T/csu-r3.card" --dspt standards-met --dspt-year 2025/26 -o "$T/csu2.cert" || fail "certify new card"
+$A certify "$T/csu-r4.card" --dspt standards-met --dspt-year 2025/26 -o "$T/csu2.cert" || fail "certify new card"
 $A directory -o "$T/dir2" 2>/dev/null || fail "directory 2"
 "$CDX" directory import --home "$T/csu" "$T/dir2" >/dev/null || fail "import dir2 at csu"
 "$CDX" directory import --home "$T/ccg" "$T/dir2" >/dev/null || fail "import dir2 at ccg"
