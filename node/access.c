@@ -121,6 +121,39 @@ static int s_roles_of (node_t *n, const char *login, unsigned *roles)
 
 int node_identify (node_t *n)
 {
+    return node_identify_claim (n, NULL);
+}
+
+/* The refusal of CDX_USER=AS by the real account ACTOR (not an admin),
+   audited as a refusal of CLAIM's action when a command asked for one
+   (its object, peer and purpose), else as act-as AS. The command has not
+   checked CLAIM's values yet: only those in their grammar or vocabulary
+   are recorded. -1, n->refused. */
+static int s_override_refused (node_t *n, const char *actor, const char *as, const node_claim_t *claim)
+{
+    char why[NODE_ERR_MAX], object[129], peer[17] = "";
+    snprintf (why, sizeof why, "%s", n->err);
+    const char *action = "act-as", *purpose = NULL, *note = NULL;
+    snprintf (object, sizeof object, "%s", as);
+    if (claim && claim->action) {
+        action = claim->action;
+        if (!node_dataset_object (n, claim->object ? claim->object : "", object, sizeof object, peer) &&
+            proto_topic_ok (object) != 0)
+            object[0] = 0;
+        if (claim->peer && card_valid_org (claim->peer) == 0)
+            snprintf (peer, sizeof peer, "%s", claim->peer);
+        purpose = claim->purpose && proto_purpose_known (claim->purpose) ? claim->purpose : NULL;
+        note = claim->note;
+    }
+    node_audit_purpose (n, actor, action, object, peer, purpose, "refuse", "user.override", "%s%s%s",
+                        note ? note : "", note ? ": " : "", why);
+    snprintf (n->err, sizeof n->err, "%s", why);
+    n->refused = 1;
+    return -1;
+}
+
+int node_identify_claim (node_t *n, const node_claim_t *claim)
+{
     char real[sizeof n->login];
     s_real_login (real, sizeof real);
     unsigned real_roles;
@@ -141,12 +174,7 @@ int node_identify (node_t *n)
                    "CDX_USER=%s: acting as another user is only for an admin of this node, and %s "
                    "is not one",
                    as, real);
-        char why[NODE_ERR_MAX];
-        snprintf (why, sizeof why, "%s", n->err);
-        node_audit (n, actor, "act-as", as, "", "refuse", "user.override", "%s", why);
-        snprintf (n->err, sizeof n->err, "%s", why);
-        n->refused = 1;
-        return -1;
+        return s_override_refused (n, actor, as, claim);
     }
     snprintf (n->login, sizeof n->login, "%s", as);
     snprintf (n->real_login, sizeof n->real_login, "%s", real);   /* named beside it in every entry */
@@ -192,8 +220,15 @@ static unsigned s_held (const node_t *n, unsigned any)
 
 unsigned node_authorize (node_t *n, unsigned any, const char *action, const char *object)
 {
+    node_claim_t claim = {action, object, NULL, NULL, NULL};
+    return node_authorize_claim (n, any, &claim);
+}
+
+unsigned node_authorize_claim (node_t *n, unsigned any, const node_claim_t *claim)
+{
     unsigned held = s_held (n, any);
     if (held) return held;
+    const char *action = claim->action, *object = claim->object ? claim->object : "";
     char need[64], actor[2 * sizeof n->login + 80], first[24];
     node_roles_format (any, need, sizeof need);
     snprintf (first, sizeof first, "%s", need);
@@ -206,7 +241,8 @@ unsigned node_authorize (node_t *n, unsigned any, const char *action, const char
         action, need, strchr (need, ',') ? " (any of them)" : "", n->login, n->login, first);
     char why[NODE_ERR_MAX];
     snprintf (why, sizeof why, "%s", n->err);
-    node_audit (n, actor, action, object, "", "refuse", "role.missing", "%s", why);
+    node_audit_purpose (n, actor, action, object, claim->peer ? claim->peer : "", claim->purpose, "refuse",
+                        "role.missing", "%s%s%s", claim->note ? claim->note : "", claim->note ? ": " : "", why);
     snprintf (n->err, sizeof n->err, "%s", why);
     n->refused = 1;
     return 0;

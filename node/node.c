@@ -230,10 +230,8 @@ static int s_init_store (const node_init_t *o, const char *path, const store_sel
     return 0;
 }
 
-int node_init (const node_init_t *o, char *err, size_t errlen)
+int node_init_check (const node_init_t *o, char *err, size_t errlen)
 {
-    if (!o->home || !*o->home)
-        return node_errf (err, errlen, "no home directory given: use --home DIR or set CDX_HOME");
     if (card_valid_org (o->org) != 0)
         return node_errf (err, errlen, "--org %s: an ODS code is 3 to 5 upper-case letters or digits (e.g. 0DF, 04V)",
                       o->org ? o->org : "(none)");
@@ -244,6 +242,15 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
                       o->endpoint ? o->endpoint : "(none)");
     if (!o->name || !*o->name || strlen (o->name) > CARD_NAME_MAX)
         return node_errf (err, errlen, "--name is required (at most %u characters)", CARD_NAME_MAX);
+    return 0;
+}
+
+int node_init (const node_init_t *o, char *err, size_t errlen)
+{
+    if (!o->home || !*o->home)
+        return node_errf (err, errlen, "no home directory given: use --home DIR or set CDX_HOME");
+    if (node_init_check (o, err, errlen) != 0)
+        return -1;
 
     char path[NODE_PATH_MAX], keys[NODE_PATH_MAX];
     struct stat st;
@@ -305,6 +312,12 @@ out:
 
 node_t *node_open (const char *home, node_open_why_t *why, char *err, size_t errlen)
 {
+    return node_open_claim (home, NULL, why, err, errlen);
+}
+
+node_t *node_open_claim (const char *home, const node_claim_t *claim, node_open_why_t *why, char *err,
+                         size_t errlen)
+{
     node_open_why_t dummy;
     if (!why)
         why = &dummy;
@@ -362,7 +375,7 @@ node_t *node_open (const char *home, node_open_why_t *why, char *err, size_t err
         goto fail;
     if (node_keys_load_old (n, err, errlen) != 0)
         goto fail;
-    if (node_identify (n) != 0) {
+    if (node_identify_claim (n, claim) != 0) {
         node_errf (err, errlen, "%s", n->err);
         *why = n->invalid ? NODE_OPEN_INVALID : n->refused ? NODE_OPEN_REFUSED : NODE_OPEN_FAILED;
         goto fail;
@@ -615,6 +628,84 @@ static int s_keys_current (node_t *n)
     return rc;
 }
 
+/* The file of a publish as its audit entries name it: its absolute path
+   where it resolves, else as given. */
+static void s_publish_file (const node_publish_t *p, char *buf, size_t cap)
+{
+    char *abs = p->path ? realpath (p->path, NULL) : NULL;
+    snprintf (buf, cap, "%s", abs ? abs : p->path ? p->path : "");
+    free (abs);
+}
+
+/* A publish refused by RULE before anything is written (its governance
+   metadata, its onward sharing): audited like every refusal, with the
+   user and role (ACTOR), the purpose claimed and the file, and told to
+   the user naming the rule. -1, node_refused set. */
+static int s_publish_refuse (node_t *n, const node_publish_t *p, const char *actor, const char *rule,
+                             const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+static int s_publish_refuse (node_t *n, const node_publish_t *p, const char *actor, const char *rule,
+                             const char *fmt, ...)
+{
+    char why[NODE_ERR_MAX / 2], file[NODE_PATH_MAX];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (why, sizeof why, fmt, ap);
+    va_end (ap);
+    s_publish_file (p, file, sizeof file);
+    node_audit_purpose (n, actor, "publish", p->topic, "", p->purpose, "refuse", rule, "file %s: %s", file, why);
+    node_fail (n, "%s (%s)", why, rule);
+    n->refused = 1;
+    return -1;
+}
+
+/* The governance of a publish, decided before anything is written:
+   identifiable data states its legal basis and an opt-out status that
+   does not contradict it; data received under an agreement goes further
+   only if that agreement allows it and is in force (the rule names of
+   policy.c). 0, or -1 (s_publish_refuse). */
+static int s_publish_governance (node_t *n, const node_publish_t *p, const char *actor, const char *legal_basis,
+                                 const char *opt_out)
+{
+    int identifiable = strcmp (p->class_, "identifiable") == 0;
+    if (identifiable && !*legal_basis)
+        return s_publish_refuse (n, p, actor, "policy.legal-basis",
+                                 "--legal-basis is required for identifiable data (e.g. \"Art 6(1)(e); "
+                                 "Art 9(2)(h); s251 CAG 7-07(a)/2013\")");
+    if (identifiable && !*opt_out)
+        return s_publish_refuse (n, p, actor, "policy.opt-out",
+                                 "--opt-out is required for identifiable data: yes or statutory-exemption");
+    if (identifiable && strcmp (opt_out, "not-identifiable") == 0)
+        return s_publish_refuse (n, p, actor, "policy.opt-out",
+                                 "--opt-out not-identifiable contradicts --class identifiable");
+    const char *source = p->agreement ? p->agreement : "";
+    if (!*source)
+        return 0;
+    store_agreement_t *src = malloc (sizeof *src);
+    proto_agreement_t *doc = malloc (sizeof *doc);
+    if (!src || !doc) {
+        free (src);
+        free (doc);
+        return node_fail (n, "out of memory");
+    }
+    int r = store_agreement_get (n->store, source, src);
+    int refused = r == STORE_NOTFOUND ? 1
+                  : r != 0 ? -1
+                  : proto_agreement_decode (src->doc, src->doc_len, doc) != PROTO_OK ? 1
+                  : strcmp (doc->recipient, n->self.org) != 0 ? 2
+                  : !doc->onward ? 3
+                  : strcmp (node_agreement_state (src, (int64_t) time (NULL)), "in-force") != 0 ? 4 : 0;
+    free (src);
+    free (doc);
+    static const char *const why[] = {"", "this node holds no such agreement", "this node is not its recipient",
+                                      "it does not allow onward sharing", "it is not in force"};
+    if (refused < 0)
+        return node_fail (n, "%s", store_error (n->store));
+    if (refused)
+        return s_publish_refuse (n, p, actor, "policy.onward", "--agreement %s: onward sharing refused: %s",
+                                 source, why[refused]);
+    return 0;
+}
+
 int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *version)
 {
     /* The values given are checked before anything is done or audited. */
@@ -637,44 +728,25 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     if (strlen (base) >= sizeof ((proto_manifest_t *) 0)->filename)
         return node_fail_input (n, "the file's name is longer than %zu bytes (the manifest carries it): rename it",
                                 sizeof ((proto_manifest_t *) 0)->filename - 1);
-    if (!node_authorize (n, NODE_ROLE_PUBLISHER, "publish", p->topic))
-        return -1;
-    char actor[160];
-    node_actor (n, NODE_ROLE_PUBLISHER, actor, sizeof actor);
     static const char *const opt_outs[] = {"yes", "not-identifiable", "statutory-exemption", NULL};
     int identifiable = strcmp (p->class_, "identifiable") == 0;
     const char *legal_basis = p->legal_basis ? p->legal_basis : "";
     const char *opt_out = p->opt_out ? p->opt_out : identifiable ? "" : "not-identifiable";
     if (strlen (legal_basis) > PROTO_BASIS_MAX)
         return node_fail_input (n, "--legal-basis is longer than %u bytes", PROTO_BASIS_MAX);
-    if (identifiable && !*legal_basis)
-        return node_fail (n, "--legal-basis is required for identifiable data (e.g. \"Art 6(1)(e); Art 9(2)(h); "
-                             "s251 CAG 7-07(a)/2013\")");
-    if (identifiable && !*opt_out)
-        return node_fail (n, "--opt-out is required for identifiable data: yes or statutory-exemption");
-    if (!s_one_of (opt_out, opt_outs))
-        return node_fail (n, "--opt-out must be yes, not-identifiable or statutory-exemption");
-    if (identifiable && strcmp (opt_out, "not-identifiable") == 0)
-        return node_fail (n, "--opt-out not-identifiable contradicts --class identifiable");
+    if (p->opt_out && !s_one_of (p->opt_out, opt_outs))
+        return node_fail_input (n, "--opt-out must be yes, not-identifiable or statutory-exemption");
+    char file[NODE_PATH_MAX + 8];
+    snprintf (file, sizeof file, "file ");
+    s_publish_file (p, file + 5, sizeof file - 5);
+    node_claim_t claim = {"publish", p->topic, NULL, p->purpose, file};
+    if (!node_authorize_claim (n, NODE_ROLE_PUBLISHER, &claim))
+        return -1;
+    char actor[160];
+    node_actor (n, NODE_ROLE_PUBLISHER, actor, sizeof actor);
+    if (s_publish_governance (n, p, actor, legal_basis, opt_out) != 0)
+        return -1;
     const char *source = p->agreement ? p->agreement : "";
-    if (*source) {
-        store_agreement_t *src = malloc (sizeof *src);
-        proto_agreement_t *doc = malloc (sizeof *doc);
-        int ok = src && doc && store_agreement_get (n->store, source, src) == 0 &&
-                 proto_agreement_decode (src->doc, src->doc_len, doc) == PROTO_OK;
-        int refused = !ok ? 1 : strcmp (doc->recipient, n->self.org) != 0 ? 2 : !doc->onward ? 3
-                      : strcmp (node_agreement_state (src, (int64_t) time (NULL)), "in-force") != 0 ? 4 : 0;
-        free (src);
-        free (doc);
-        static const char *const why[] = {"", "this node holds no such agreement",
-                                          "this node is not its recipient",
-                                          "it does not allow onward sharing", "it is not in force"};
-        if (refused) {
-            node_audit_purpose (n, actor, "publish", p->topic, "", p->purpose, "refuse", "policy.onward",
-                                "onward sharing under agreement %s refused: %s", source, why[refused]);
-            return node_fail (n, "--agreement %s: %s (policy.onward)", source, why[refused]);
-        }
-    }
     int64_t retention = p->retention ? p->retention : NODE_RETENTION_DEFAULT;
 
     int rc = -1, in = -1, out = -1;
@@ -1044,6 +1116,24 @@ static int s_dataset_id (const char *id)
     return 1;
 }
 
+int node_dataset_object (node_t *n, const char *id, char *object, size_t cap, char *publisher)
+{
+    snprintf (object, cap, "%s", id ? id : "");
+    if (publisher)
+        publisher[0] = 0;
+    store_dataset_t *d = s_dataset_id (id) ? malloc (sizeof *d) : NULL;
+    if (!d)
+        return 0;
+    int held = store_dataset_get (n->store, id, d) == 0;
+    if (held) {
+        snprintf (object, cap, "%s v%lld %s", d->topic, (long long) d->version, d->id);
+        if (publisher)
+            snprintf (publisher, 17, "%s", d->publisher);
+    }
+    free (d);
+    return held;
+}
+
 cx_content_t *node_unwrap (node_t *n, const uint8_t wrapped[CX_WRAPPEDBYTES])
 {
     cx_content_t *k = cx_content_unwrap (wrapped, n->box);
@@ -1191,35 +1281,50 @@ int node_export (node_t *n, const char *id, const char *out_path, const char *pu
                  node_progress_fn *progress, void *arg)
 {
     /* The values given are checked before anything is audited: a purpose
-       out of the vocabulary is a mistyped command, not a claim to log. No
-       purpose at all is a claim refused by the export rule (audited). */
+       missing or out of the vocabulary is a mistyped command, not a claim
+       to log. */
     if (!s_dataset_id (id))
         return node_fail_input (n, "a dataset id is 32 hex digits (cdx datasets lists them)");
     if (purpose && *purpose && !proto_purpose_known (purpose))
         return node_fail_input (n, "--purpose must be one of %s", proto_purposes_list ());
     if (!out_path || !*out_path || strlen (out_path) >= NODE_PATH_MAX)
         return node_fail_input (n, "-o FILE: a path of 1 to %d bytes", NODE_PATH_MAX - 1);
-    if (!node_authorize (n, NODE_ROLE_ANALYST, "export", id))
-        return -1;
-    char actor[160];
-    node_actor (n, NODE_ROLE_ANALYST, actor, sizeof actor);
     const char *rule = "local.export", *claimed = purpose ? purpose : "";
     store_dataset_t *d = malloc (sizeof *d);
     if (!d)
         return node_fail (n, "out of memory");
     int rc = -1, in = -1;
     node_outfile_t *out = NULL;
-    char object[129];
+    char object[129], actor[160];
+    /* Every refusal from here on, the role's too, names what was asked as
+       an allowed export does: the dataset (topic, version, id), its
+       publisher and the purpose claimed. */
     int r = store_dataset_get (n->store, id, d);
+    if (r != 0 && r != STORE_NOTFOUND) {
+        free (d);
+        return node_fail (n, "%s", store_error (n->store));
+    }
+    if (!*claimed) {
+        if (r == 0)
+            node_fail_input (n, "export of %s needs a declared purpose: --purpose %s (the purpose it was published "
+                             "for)", id, d->purpose);
+        else
+            node_fail_input (n, "--purpose is required: the purpose the dataset was published for (one of %s)",
+                             proto_purposes_list ());
+        free (d);
+        return -1;
+    }
+    node_dataset_object (n, id, object, sizeof object, NULL);
+    node_claim_t claim = {"export", object, r == 0 ? d->publisher : NULL, claimed, NULL};
+    if (!node_authorize_claim (n, NODE_ROLE_ANALYST, &claim)) {
+        free (d);
+        return -1;
+    }
+    node_actor (n, NODE_ROLE_ANALYST, actor, sizeof actor);
     if (r == STORE_NOTFOUND) {
         node_fail (n, "no dataset %s here: cdx datasets lists what this node holds", id);
         goto out;
     }
-    if (r != 0) {
-        node_fail (n, "%s", store_error (n->store));
-        goto out;
-    }
-    snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
     const char *refused = node_export_allowed (n, d, purpose);
     if (refused) {
         rule = refused;

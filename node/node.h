@@ -33,6 +33,12 @@ typedef struct {
    Refuses if HOME already holds a node. */
 int node_init (const node_init_t *opts, char *err, size_t errlen);
 
+/* 0 if the values of OPTS are in their grammar and vocabulary (an ODS
+   code, csu or ccg, an endpoint, a name); -1 with the reason in ERR: a
+   bad command line (exit 2), checked before anything is made. node_init
+   checks them too. */
+int node_init_check (const node_init_t *opts, char *err, size_t errlen);
+
 /* Why node_open failed, where a caller reacts differently. */
 typedef enum {
     NODE_OPEN_FAILED = 1,    /* keys or store unreadable, out of memory */
@@ -43,8 +49,27 @@ typedef enum {
 
 /* Opens an existing node home (keys and store) and identifies the user
    acting (node_identify). NULL on failure, with the reason in ERR and
-   *WHY (may be NULL) saying which kind. */
+   *WHY (may be NULL) saying which kind. A home this account may not read
+   fails (NODE_OPEN_FAILED) saying "cannot read HOME: permission denied",
+   whose it is and what to do, never that there is no node. */
 node_t *node_open (const char *home, node_open_why_t *why, char *err, size_t errlen);
+
+/* What a command asks for, recorded in the audit entry of a refusal as
+   in that of the action allowed: the user acting refused (CDX_USER by a
+   non-admin: user.override) or missing the role (role.missing). */
+typedef struct {
+    const char *action;      /* "export", "publish", ... */
+    const char *object;      /* a dataset id (recorded as "TOPIC vN ID" when this node holds it),
+                                a topic; NULL: none */
+    const char *peer;        /* the other organisation, NULL: none */
+    const char *purpose;     /* the purpose claimed, NULL: none */
+    const char *note;        /* put before the reason, e.g. "file PATH"; NULL: none */
+} node_claim_t;
+
+/* node_open for a command that asks for CLAIM (may be NULL): a refusal
+   of the user acting is audited as a refusal of CLAIM's action. */
+node_t *node_open_claim (const char *home, const node_claim_t *claim, node_open_why_t *why, char *err,
+                         size_t errlen);
 void node_close (node_t **n_p);
 const char *node_error (const node_t *n);
 /* 1 if the last failure was a refusal by a rule (a role, a purpose), which

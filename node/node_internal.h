@@ -124,6 +124,22 @@ void node_agreement_message (const store_agreement_t *a, proto_msg_t *m);
 /* Sets n->login and n->roles from the real account, or from CDX_USER
    when the real account is an admin (access.c). 0, or -1 (node_error). */
 int node_identify (node_t *n);
+/* node_identify for a command asking for CLAIM (may be NULL): a
+   refusal of CDX_USER (user.override) is audited as a refusal of CLAIM's
+   action, with its object, peer and purpose. */
+int node_identify_claim (node_t *n, const node_claim_t *claim);
+
+/* node_authorize (node.h) recording what was asked: CLAIM's action,
+   object, peer, purpose and note (before the reason) in the refusal's
+   entry. The role held, or 0 (audited, role.missing; node_error). */
+unsigned node_authorize_claim (node_t *n, unsigned any, const node_claim_t *claim);
+
+/* The audit object of dataset ID as every entry about it names it,
+   "TOPIC vVERSION ID", into OBJECT, and its publisher into PUBLISHER
+   (17 bytes; may be NULL), when this node holds it: 1. 0 when it does
+   not (or ID is not a dataset id): OBJECT holds ID as given, PUBLISHER
+   "". */
+int node_dataset_object (node_t *n, const char *id, char *object, size_t cap, char *publisher);
 
 /* Reads again, from the store, the roles of the user acting (n->roles),
    for a decision taken again at the end of long work. 0, or -1

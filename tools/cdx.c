@@ -48,11 +48,12 @@ static const command_t *s_find (const char *name);
 static const char *s_exit_help =
     "Exit codes:\n"
     "  0  success\n"
-    "  1  the operation failed (the reason is on stderr)\n"
-    "  2  bad command line: an option missing, or a value out of its grammar or range\n"
-    "     (see cdx VERB --help)\n"
+    "  1  the operation failed (the reason is on stderr), e.g. a home this account may not read\n"
+    "  2  bad command line: an option missing (--purpose on export), a stray argument, or a value\n"
+    "     out of its grammar, vocabulary or range (--org 0df, --class pseudonymized, --role CCG);\n"
+    "     nothing is done or audited (see cdx VERB --help)\n"
     "  3  no node at the home directory (run cdx init)\n"
-    "  4  refused by a rule (a signature, a key, a policy, a role)\n"
+    "  4  refused by a rule (a signature, a key, a policy, a role): the audit log records it\n"
     "  5  timed out\n"
     "  6  cdx audit reconcile found mismatches\n";
 
@@ -131,11 +132,21 @@ static int s_usage (const char *verb)
     return NODE_EXIT_USAGE;
 }
 
-static int s_open (cli_t *cli, node_t **n)
+/* A command that takes no operands: 0, or the usage (exit 2) naming the
+   first stray argument. */
+static int s_no_operands (int argc, char **argv, const char *verb)
+{
+    if (optind >= argc)
+        return 0;
+    show_printf (stderr, "cdx %s: unexpected argument '%s'\n", verb, argv[optind]);
+    return s_usage (verb);
+}
+
+static int s_open_claim (cli_t *cli, const node_claim_t *claim, node_t **n)
 {
     char err[NODE_ERR_MAX];
     node_open_why_t why;
-    *n = node_open (cli->home, &why, err, sizeof err);
+    *n = node_open_claim (cli->home, claim, &why, err, sizeof err);
     if (!*n) {
         show_printf (stderr, "cdx: %s\n", err);
         return why == NODE_OPEN_NOHOME    ? NODE_EXIT_NOHOME
@@ -144,6 +155,11 @@ static int s_open (cli_t *cli, node_t **n)
                                           : NODE_EXIT_FAIL;
     }
     return 0;
+}
+
+static int s_open (cli_t *cli, node_t **n)
+{
+    return s_open_claim (cli, NULL, n);
 }
 
 /* A failed node operation: exit 2 if a value given was out of its
@@ -236,6 +252,8 @@ static int cmd_init (cli_t *cli, int argc, char **argv)
     }
     o.home = cli->home;
     char err[NODE_ERR_MAX];
+    if (node_init_check (&o, err, sizeof err) != 0)
+        return s_bad ("%s", err);
     if (node_init (&o, err, sizeof err) != 0)
         return s_fail ("%s", err);
     node_t *n;
@@ -265,8 +283,8 @@ static int cmd_card (cli_t *cli, int argc, char **argv)
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
         if (s_common (cli, c, "card", &rc) < 0)
             return rc;
-    if (optind != argc)
-        return s_usage ("card");
+    if ((rc = s_no_operands (argc, argv, "card")) != 0)
+        return rc;
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
@@ -374,6 +392,8 @@ static int cmd_peers (cli_t *cli, int argc, char **argv)
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
         if (s_common (cli, c, "peers", &rc) < 0)
             return rc;
+    if ((rc = s_no_operands (argc, argv, "peers")) != 0)
+        return rc;
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
@@ -970,6 +990,8 @@ static int cmd_subscriptions (cli_t *cli, int argc, char **argv)
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
         if (s_common (cli, c, "subscriptions", &rc) < 0)
             return rc;
+    if ((rc = s_no_operands (argc, argv, "subscriptions")) != 0)
+        return rc;
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
@@ -1020,6 +1042,8 @@ static int cmd_datasets (cli_t *cli, int argc, char **argv)
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
         if (s_common (cli, c, "datasets", &rc) < 0)
             return rc;
+    if ((rc = s_no_operands (argc, argv, "datasets")) != 0)
+        return rc;
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
@@ -1093,6 +1117,8 @@ static int cmd_deliveries (cli_t *cli, int argc, char **argv)
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
         if (s_common (cli, c, "deliveries", &rc) < 0)
             return rc;
+    if ((rc = s_no_operands (argc, argv, "deliveries")) != 0)
+        return rc;
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
@@ -1138,7 +1164,8 @@ static int cmd_export (cli_t *cli, int argc, char **argv)
     if (!out || (topic ? argc - optind != 0 : argc - optind != 1) || (!topic && (version || from)))
         return s_usage ("export");
     node_t *n;
-    if ((rc = s_open (cli, &n)) != 0)
+    node_claim_t claim = {"export", topic ? topic : argv[optind], from, purpose, NULL};
+    if ((rc = s_open_claim (cli, &claim, &n)) != 0)
         return rc;
     char id[33];
     if (topic) {
@@ -2218,7 +2245,9 @@ static const command_t s_commands[] = {
      "Each delivery needs a signed agreement in force with the subscriber covering the topic,\n"
      "class and purpose (cdx agreement); the policy decides at send time (docs/IG-RULES.md).\n"
      "Prints the dataset id. Works whether or not cdx run is running. Each publish to a topic\n"
-     "makes its next version.\n"},
+     "makes its next version. Exit code 4 if a rule refuses it (role.missing, policy.legal-basis,\n"
+     "policy.opt-out, policy.onward: audited with the file and the purpose claimed); 2 if a value\n"
+     "is not in its vocabulary (--class, --purpose, --opt-out).\n"},
     {"subscribe", cmd_subscribe, "subscribe --from ORG --topic TOPIC [--history VERSION]",
      "Ask a publisher for a topic.",
      "  --from ORG          the publisher's ODS code (an added peer)\n"
@@ -2275,7 +2304,8 @@ static const command_t s_commands[] = {
      "                      risk-stratification)\n"
      "Needs the analyst role (cdx user add LOGIN --role analyst, run by an admin).\n"
      "The content is verified against the publisher's signed hash; the export is audited,\n"
-     "allowed or refused, with the purpose claimed. Exit code 4 if refused (role, purpose).\n"},
+     "allowed or refused, with the dataset and the purpose claimed. Exit code 4 if refused (role,\n"
+     "purpose, agreement); 2 if --purpose is missing or not one of the purposes.\n"},
     {"agreement", cmd_agreement,
      "agreement propose --ref REF --recipient ORG ... [-o FILE] | sign (REF | FILE) [-o FILE]\n"
      "                 | list [--json] | show REF [--json] | revoke REF [--reason TEXT]",
