@@ -143,6 +143,51 @@ int node_home_check (const char *home, char *err, size_t errlen)
     return s_check_old_keys (old, err, errlen);
 }
 
+/* EACCES from faccessat (PATH, MODE) with the effective ids, as the
+   node's own opens see them. */
+static int s_denied (const char *path, int mode)
+{
+    return faccessat (AT_FDCWD, path, mode, AT_EACCESS) != 0 && errno == EACCES;
+}
+
+int node_home_denied (const char *home, char *err, size_t errlen)
+{
+    char store[NODE_PATH_MAX], self[96];
+    if (s_join (store, sizeof store, home, NODE_HOME_STORE) != 0) return 0;
+    s_owner (geteuid (), self, sizeof self);
+    struct stat st;
+    if (stat (home, &st) != 0) {
+        if (errno != EACCES) return 0;
+        node_errf (err, errlen,
+                   "cannot read %s: permission denied: a directory on its path is closed to %s. "
+                   "Run cdx as the account that made the node, or make a node of your own: "
+                   "cdx init --home DIR",
+                   home, self);
+        return 1;
+    }
+    const char *what = home;
+    if (!s_denied (home, X_OK)) {
+        if (faccessat (AT_FDCWD, store, F_OK, AT_EACCESS) != 0 || !s_denied (store, R_OK | W_OK) ||
+            stat (store, &st) != 0)
+            return 0;
+        what = store;
+    }
+    char owner[96];
+    s_owner (st.st_uid, owner, sizeof owner);
+    struct passwd *pw = getpwuid (st.st_uid);
+    char login[64];
+    if (pw && pw->pw_name)
+        snprintf (login, sizeof login, "%s", pw->pw_name);
+    else
+        snprintf (login, sizeof login, "#%ld", (long)st.st_uid);
+    node_errf (err, errlen,
+               "cannot read %s: permission denied: %s belongs to %s (mode 0%03o) and cdx runs as %s. "
+               "Run cdx as %s (e.g. sudo -u %s cdx ... --home %s), or make a node of your own: "
+               "cdx init --home DIR",
+               home, what, owner, (unsigned)(st.st_mode & 07777), self, login, login, home);
+    return 1;
+}
+
 /* 1 if directory PATH holds nothing, 0 if it holds something (its first
    entry's name in FIRST), -1 if it cannot be read (ERR). */
 static int s_empty (const char *path, char *first, size_t cap, char *err, size_t errlen)

@@ -38,6 +38,13 @@ typedef struct {
    node_home_check_card). 0, or -1 with the path and the fix in ERR. */
 int node_home_check (const char *home, char *err, size_t errlen);
 
+/* 1 if this account may not use HOME because of permissions: a
+   directory on its path closed to it, HOME itself not searchable, or its
+   store not readable and writable by it. ERR then says "cannot read
+   HOME: permission denied", whose it is and what to do. 0 if not (HOME
+   may still be missing or refused by node_home_check). */
+int node_home_denied (const char *home, char *err, size_t errlen);
+
 /* Prepares HOME for cdx init: HOME must not exist, or be an empty
    directory that passes node_home_check's rules for a home. Creates HOME
    (if absent), keys/ and data/, mode 0700 whatever the umask, and records

@@ -338,7 +338,15 @@ node_t *node_open_claim (const char *home, const node_claim_t *claim, node_open_
     n->lock_fd = -1;
     snprintf (n->home, sizeof n->home, "%s", home);
     char path[NODE_PATH_MAX];
-    if (s_path (path, sizeof path, home, "store.db") != 0 || access (path, F_OK) != 0) {
+    if (s_path (path, sizeof path, home, "store.db") != 0) {
+        node_errf (err, errlen, "the home directory's path is too long");
+        goto fail;
+    }
+    /* A home this account may not read is not a missing node: say so,
+       and whose it is, before "run cdx init" sends anyone astray. */
+    if (node_home_denied (home, err, errlen))
+        goto fail;
+    if (access (path, F_OK) != 0) {
         node_errf (err, errlen, "no node at %s: run cdx init --home %s first", home, home);
         *why = NODE_OPEN_NOHOME;
         goto fail;
