@@ -35,6 +35,7 @@ cleanup() {
         kill -KILL "$(cat "$f")" 2>/dev/null || true
     done
     [ -n "${KEEP:-}" ] || rm -rf "$T"
+    type slow_cleanup >/dev/null 2>&1 && slow_cleanup
     exit "$rc"
 }
 trap cleanup EXIT
@@ -260,4 +261,19 @@ stop_when_writing() {
         kill -0 "$1" 2>/dev/null || fail "process $1 ended before it began writing in $2"
     done
     fail "process $1 did not begin writing in $2"
+}
+
+# slowly PERCENT COMMAND... &: runs COMMAND in the background (only so:
+# it execs, and $! is COMMAND's pid) in a CPU cgroup limited to PERCENT of one core,
+# so that a race with it is taken every run, not by luck. Root only (the
+# suite runs as root); the cgroups go with the test's other leftovers.
+slowly() {
+    s_g=$(mktemp -d "/sys/fs/cgroup/cpu/cdx-test-$$-XXXXXX") && echo 100000 > "$s_g/cpu.cfs_period_us" &&
+        echo $(($1 * 1000)) > "$s_g/cpu.cfs_quota_us" || fail "cannot make a CPU cgroup for a slowed command"
+    shift
+    exec sh -c 'echo $$ > "$0/tasks" && exec "$@"' "$s_g" "$@"
+}
+slow_cleanup() {
+    for s_g in /sys/fs/cgroup/cpu/cdx-test-$$-*; do [ -d "$s_g" ] && rmdir "$s_g" 2>/dev/null; done
+    return 0
 }

@@ -11,7 +11,7 @@ head -c $((96 * 1048576)) /dev/zero > "$T/big.csv"
 id=$("$CDX" publish --home "$T/csu" --topic sus/apc --class pseudonymised --purpose commissioning "$T/big.csv") ||
     fail "publish"
 
-"$CDX" export --home "$T/csu" --purpose commissioning "$id" -o "$T/out.csv" > /dev/null 2> "$T/export.err" &
+slowly 5 "$CDX" export --home "$T/csu" --purpose commissioning "$id" -o "$T/out.csv" > /dev/null 2> "$T/export.err" &
 pid=$!
 # Stopped once it writes its (still unnamed) file: past its first decision.
 stop_when_writing "$pid" "$T"

@@ -72,7 +72,7 @@ head -c $((64 * 1048576)) /dev/zero > "$T/big.csv"
 big=$("$CDX" publish --home "$T/csu" --topic sus/big --class pseudonymised --purpose commissioning "$T/big.csv") ||
     fail "publish big"
 mkdir "$T/late"
-"$CDX" export --home "$T/csu" --purpose commissioning "$big" -o "$T/late/out.csv" > /dev/null 2> "$T/late.err" &
+slowly 5 "$CDX" export --home "$T/csu" --purpose commissioning "$big" -o "$T/late/out.csv" > /dev/null 2> "$T/late.err" &
 pid=$!
 stop_when_writing "$pid" "$T/late"
 echo "came first" > "$T/late/out.csv"
@@ -87,7 +87,7 @@ has_rule csu export allow local.export && [ "$(q csu "SELECT count(*) FROM audit
 
 # A killed export leaves nothing: no part of the decrypted data on disk.
 mkdir "$T/killed"
-"$CDX" export --home "$T/csu" --purpose commissioning "$big" -o "$T/killed/out.csv" > /dev/null 2>&1 &
+slowly 5 "$CDX" export --home "$T/csu" --purpose commissioning "$big" -o "$T/killed/out.csv" > /dev/null 2>&1 &
 pid=$!
 stop_when_writing "$pid" "$T/killed"
 kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
