@@ -448,7 +448,8 @@ void node_kick (node_t *n);
 int node_running (node_t *n);
 
 /* Runs the node until *STOP becomes non-zero (set it from a signal
-   handler). WAKE_FD, if not -1, is the read end of a pipe the same handler
+   handler: to the signal's number, which the stop entry names; a value that is
+   not a signal's, like -1, names none). WAKE_FD, if not -1, is the read end of a pipe the same handler
    writes a byte to after setting *STOP (the self-pipe trick): the loop
    waits on it too, so a stop that lands just before the loop goes to sleep
    is acted on at once, not at the next timer; the node reads from it and

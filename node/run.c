@@ -2644,8 +2644,13 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
     }
     free (items);
     s_limits_flush (r, INT64_MAX);
-    node_audit (n, "node", "stop", "node", "", "allow", "local.run", "stopped");
-    node_log (n, "info", "stopped");
+    /* *STOP holds the signal that asked for the stop, when there was one. */
+    int sig = (int) *stop;
+    char why[64] = "stopped";
+    if (sig > 0 && sig < NSIG)
+        snprintf (why, sizeof why, "stopped on signal %d (%s)", sig, strsignal (sig));
+    node_audit (n, "node", "stop", "node", "", "allow", "local.run", "%s", why);
+    node_log (n, "info", "%s", why);
     rc = 0;
 out:
     s_teardown (r);

@@ -644,9 +644,8 @@ static int s_wake[2] = {-1, -1};   /* self-pipe: wakes cdx run's poll on a signa
 
 static void s_on_signal (int sig)
 {
-    (void) sig;
     int saved = errno;
-    s_stop = 1;
+    s_stop = sig;                                  /* the stop entry names it */
     if (s_wake[1] >= 0) {
         ssize_t w = write (s_wake[1], "", 1);  /* full pipe: a wake-up is pending anyway */
         (void) w;
@@ -686,6 +685,10 @@ static int cmd_run (cli_t *cli, int argc, char **argv)
     sa.sa_handler = s_on_signal;
     sigaction (SIGINT, &sa, NULL);
     sigaction (SIGTERM, &sa, NULL);
+    /* SIGHUP stops it too, as cleanly: there is nothing to reload (every
+       change to the store takes effect at once), and a hang-up is the end
+       of the session that started it. */
+    sigaction (SIGHUP, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
     if (node_run (n, bind, &s_stop, s_wake[0]) != 0)
         rc = s_fail ("%s", node_error (n));
@@ -2194,10 +2197,12 @@ static const command_t s_commands[] = {
      "CDX_USER=LOGIN in the environment makes a command act as LOGIN (for tests and demos);\n"
      "it is honoured only when the real account is an admin of the node, else refused (exit 4).\n"
      "Exit code 4 when refused for want of a role.\n"},
-    {"run", cmd_run, "run [--bind ENDPOINT]", "Run the node in the foreground until SIGINT or SIGTERM.",
+    {"run", cmd_run, "run [--bind ENDPOINT]", "Run the node in the foreground until SIGTERM, SIGINT or SIGHUP.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
      "and verifies incoming ones. Logs to stderr. Commands run meanwhile (publish, subscribe,\n"
-     "peer add) take effect at once.\n"
+     "peer add) take effect at once, so there is nothing to reload: SIGHUP stops the node like\n"
+     "SIGTERM and SIGINT, cleanly (transfers made durable, a stop entry naming the signal and a\n"
+     "signed audit checkpoint written), and a service manager restarts it if it should run on.\n"
      "  --bind ENDPOINT   listen here instead of the card's endpoint (behind a proxy or NAT)\n"},
     {"publish", cmd_publish, "publish --topic TOPIC --class CLASS --purpose PURPOSE FILE",
      "Seal, sign and store a new version of a dataset; queue it for every subscriber.",
