@@ -656,6 +656,26 @@ static int s_agreement_holds (run_t *r, const char *ref, int64_t until, policy_d
     return revoked ? -1 : 0;
 }
 
+/* The policy asked again at the last moment, about dataset D going from
+   PROVIDER to RECIPIENT: what its stored manifest says, against the
+   agreements and peers as the store holds them now. The caller holds the
+   store's write transaction (BEGIN IMMEDIATE), so no revocation can land
+   between this decision and the change it allows. The decision in DEC. */
+static void s_decide_again (run_t *r, policy_stage_t stage, const store_dataset_t *d, const char *provider,
+                            const char *recipient, policy_decision_t *dec)
+{
+    proto_manifest_t man;
+    if (proto_manifest_decode (d->manifest, d->manifest_len, &man) != PROTO_OK) {
+        memset (dec, 0, sizeof *dec);
+        snprintf (dec->rule, sizeof dec->rule, "policy.error");
+        snprintf (dec->reason, sizeof dec->reason, "the stored manifest of %s does not decode", d->id);
+        return;
+    }
+    policy_request_t q = {stage, provider, recipient, d->topic, d->class_, d->purpose,
+                          man.legal_basis, man.opt_out, man.agreement, (int64_t) time (NULL)};
+    policy_decide (r->n->store, &q, dec);
+}
+
 static out_state_t s_out_pump (run_t *r, peer_t *p)
 {
     out_xfer_t *x = &p->out;
@@ -829,6 +849,50 @@ static out_state_t s_out_ignore (run_t *r, peer_t *p, const proto_msg_t *m)
     return p->out.state;
 }
 
+/* A verified receipt RC for P's delivery came in, inside the caller's
+   transaction: the policy decides again before it is recorded as
+   delivered. 0 if it still allows; 1 if it refused, the delivery then
+   failed with the rule and its entry written and committed here (the
+   receipt is not taken as delivery: the entry says what the peer claimed);
+   -1 if the store could not record that (the caller rolls back). */
+static int s_out_decide_again (run_t *r, peer_t *p, const proto_receipt_t *rc)
+{
+    out_xfer_t *x = &p->out;
+    store_t *st = r->n->store;
+    store_dataset_t *d = malloc (sizeof *d);
+    store_delivery_t *dl = malloc (sizeof *dl);
+    int ret = -1;
+    if (!d || !dl || store_dataset_get (st, x->dataset, d) != 0 ||
+        store_delivery_get (st, x->dataset, p->info.org, dl) != 0)
+        goto out;
+    policy_decision_t dec;
+    s_decide_again (r, POLICY_SEND, d, r->n->self.org, p->info.org, &dec);
+    if (dec.allow) {
+        ret = 0;
+        goto out;
+    }
+    char object[129], actor[80];
+    snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
+    s_peer_actor (p, actor, sizeof actor);
+    snprintf (dl->state, sizeof dl->state, "failed");
+    snprintf (dl->error, sizeof dl->error, "%s: %s", dec.rule, dec.reason);
+    dl->started = 0;
+    if (store_delivery_update (st, dl) != 0 ||
+        node_audit_purpose (r->n, actor, "deliver", object, p->info.org, d->purpose, "refuse", dec.rule,
+                            "%s; decided again when the receipt came: not recorded as delivered, although %s "
+                            "signed a receipt for all %lld bytes (received at %lld)", dec.reason, p->info.org,
+                            (long long) x->bytes, (long long) rc->received) != 0 ||
+        store_commit (st) != 0)
+        goto out;
+    node_log (r->n, "warn", "delivery of %s to %s refused at its end: %s: %s", x->dataset, p->info.org, dec.rule,
+              dec.reason);
+    ret = 1;
+out:
+    free (d);
+    free (dl);
+    return ret;
+}
+
 static out_state_t s_out_receipt (run_t *r, peer_t *p, const proto_msg_t *m)
 {
     out_xfer_t *x = &p->out;
@@ -847,10 +911,23 @@ static out_state_t s_out_receipt (run_t *r, peer_t *p, const proto_msg_t *m)
     char hashhex[65];
     cx_hex (x->hash, sizeof x->hash, hashhex);
     /* The receipt and its audit entry are one transaction: a delivery is
-       never recorded without the entry, nor the entry without it. */
+       never recorded without the entry, nor the entry without it. The
+       policy decides again inside it, so a revocation here while the last
+       chunks were on their way is honoured, never recorded as delivered. */
     store_t *st = r->n->store;
-    if (store_begin (st) != 0 ||
-        store_delivery_receipt (st, x->dataset, p->info.org, m->doc, m->doc_len, m->sig) != 0 ||
+    if (store_begin (st) != 0)
+        return s_out_fail (r, p, "store.write", 0, "cannot store the receipt");
+    int refused = s_out_decide_again (r, p, &rc);
+    if (refused != 0) {
+        if (refused < 0) {
+            store_rollback (st);
+            return s_out_fail (r, p, "store.write", 0, "cannot record the refusal of the receipt");
+        }
+        s_out_release (r, x);
+        s_schedule (r, s_now_ms ());
+        return OUT_QUEUED;
+    }
+    if (store_delivery_receipt (st, x->dataset, p->info.org, m->doc, m->doc_len, m->sig) != 0 ||
         node_audit (r->n, actor, "deliver", object, p->info.org, "allow", "receipt.verified",
                     "%lld bytes delivered, blake2b %s; receipt signed by %s", (long long) x->bytes, hashhex,
                     p->info.org) != 0 ||
@@ -1611,12 +1688,70 @@ static void s_in_accept (run_t *r, const origin_t *o, const in_xfer_t *x)
     s_send (r, r->router, o->routing, o->routing_len, &reply, NULL);
 }
 
-/* The last chunk is in: check the whole content against the manifest. */
-static void s_in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
+/* The policy, asked again when all of X is in, refused it (DEC): the
+   dataset is failed and its entry written in the transaction the caller
+   opened, its content removed, and the publisher told ERROR(DENIED,
+   "RULE: words") instead of a receipt. */
+static void s_in_refuse_final (run_t *r, const origin_t *o, in_xfer_t *x, const char *purpose,
+                               const policy_decision_t *dec)
+{
+    char object[129];
+    snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
+    store_t *st = r->n->store;
+    if (store_dataset_progress (st, x->dataset, "failed", 0) != 0 ||
+        node_audit_purpose (r->n, "node", "receive", object, o->org, purpose, "refuse", dec->rule,
+                            "%s; decided again when the last chunk was in: not made available, no receipt "
+                            "sent, the %lld bytes received are removed", dec->reason, (long long) x->bytes) != 0 ||
+        store_commit (st) != 0) {
+        node_log (r->n, "error", "%s: cannot record the refusal: %s", x->dataset, store_error (st));
+        store_rollback (st);
+        store_dataset_progress (st, x->dataset, "failed", 0);
+    }
+    s_in_discard (r, x->dataset);
+    s_reply_error (r, o, PROTO_E_DENIED, x->dsid, "%s: %s", dec->rule, dec->reason);
+    node_log (r->n, "warn", "refused %s from %s at its end: %s: %s", object, o->org, dec->rule, dec->reason);
+    s_in_release (x);
+}
+
+/* All of X is in and verified: the policy decides again, and if it still
+   allows, the dataset becomes available with its entry, in one
+   transaction. 0 if it did (the caller sends the receipt), 1 if the policy
+   refused (handled here), -1 if the store could not record it. */
+static int s_in_final (run_t *r, const origin_t *o, in_xfer_t *x, const char *hashhex)
 {
     char object[129], actor[80];
     snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
     s_peer_actor (o->peer, actor, sizeof actor);
+    store_t *st = r->n->store;
+    store_dataset_t *d = malloc (sizeof *d);
+    if (!d || store_begin (st) != 0 || store_dataset_get (st, x->dataset, d) != 0)
+        goto fail;
+    policy_decision_t dec;
+    s_decide_again (r, POLICY_RECEIVE, d, o->org, r->n->self.org, &dec);
+    if (!dec.allow) {
+        s_in_refuse_final (r, o, x, d->purpose, &dec);
+        free (d);
+        return 1;
+    }
+    if (store_dataset_progress (st, x->dataset, "available", x->chunks) != 0 ||
+        node_audit_purpose (r->n, actor, "receive", object, o->org, d->purpose, "allow", "signature.verified",
+                            "%lld bytes received, publisher signature and blake2b %s verified; %s", (long long) x->bytes,
+                            hashhex, dec.reason) != 0 ||
+        store_commit (st) != 0 || store_sync (st) != 0)
+        goto fail;
+    free (d);
+    return 0;
+fail:
+    free (d);
+    store_rollback (st);
+    return -1;
+}
+
+/* The last chunk is in: check the whole content against the manifest. */
+static void s_in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
+{
+    char object[129];
+    snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
     uint8_t got[32];
     node_hasher_wait (r->hasher);          /* the last chunk's hash */
     cx_hash_final (x->hash, got);
@@ -1635,13 +1770,10 @@ static void s_in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
     }
     char hashhex[65];
     cx_hex (got, 32, hashhex);
-    if (store_begin (r->n->store) != 0 ||
-        store_dataset_progress (r->n->store, x->dataset, "available", x->chunks) != 0 ||
-        node_audit (r->n, actor, "receive", object, o->org, "allow", "signature.verified",
-                    "%lld bytes received, publisher signature and blake2b %s verified", (long long) x->bytes,
-                    hashhex) != 0 ||
-        store_commit (r->n->store) != 0 || store_sync (r->n->store) != 0) {
-        store_rollback (r->n->store);
+    int final = s_in_final (r, o, x, hashhex);
+    if (final > 0)
+        return;                                  /* refused at the last moment */
+    if (final < 0) {
         s_in_refuse (r, o, object, PROTO_E_INTERNAL, x->dsid, "store.write", "cannot record the dataset now");
         s_in_release (x);
         return;
