@@ -473,7 +473,9 @@ void node_kick (node_t *n);
 int node_running (node_t *n);
 
 /* Runs the node until *STOP becomes non-zero (set it from a signal
-   handler). WAKE_FD, if not -1, is the read end of a pipe the same handler
+   handler: to the signal's number, which the stop entry names; a value
+   that is not a signal's, like -1, names none). WAKE_FD, if not -1, is the
+   read end of a pipe the same handler
    writes a byte to after setting *STOP (the self-pipe trick): the loop
    waits on it too, so a stop that lands just before the loop goes to sleep
    is acted on at once, not at the next timer; the node reads from it and
@@ -482,6 +484,19 @@ int node_running (node_t *n);
    another); answers ZAP, delivers and receives. 0 on a clean stop, -1 if
    it could not start. */
 int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake_fd);
+
+/* A subscription its publisher refused (ERROR DENIED, state refused) is
+   asked for again this long after the refusal was recorded (its updated
+   time), and at once when the node connects to the publisher, when a
+   command changes the store here (an agreement proposed or signed) or
+   when an agreement with the publisher changes. One still requested is
+   sent again every 15 s while the publisher is connected. */
+#define NODE_SUB_RETRY_REFUSED 300   /* seconds */
+
+/* What fixes subscription SUB, which its publisher refused: in BUF a
+   command line to run here (cdx agreement propose ...) or what must happen
+   elsewhere. BUF, or NULL if SUB is not refused. */
+const char *node_sub_fix (const node_t *n, const store_sub_t *sub, char *buf, size_t cap);
 
 /* Exit codes of the cdx command (documented in cdx --help). */
 enum {

@@ -59,6 +59,7 @@
 #define RUN_DROP_CHUNKS     (2 * RUN_WINDOW) /* ... at most this many of each, quietly */
 #define RUN_ZAP_ENDPOINT    "inproc://zeromq.zap.01"
 #define RUN_RECHECK_MS      1000      /* agreements of running transfers looked at again */
+#define RUN_SUB_WAIT        16        /* SUBSCRIBEs awaiting an answer, per publisher */
 
 /* ---- types ---------------------------------------------------------------- */
 
@@ -112,6 +113,9 @@ typedef struct {
     out_xfer_t out;            /* one outgoing transfer per peer at a time */
     int64_t sub_retry_at;      /* resend requested SUBSCRIBEs after */
     uint64_t sub_scan;         /* the scan that last sent them */
+    char sub_wait[RUN_SUB_WAIT][129]; /* topics of SUBSCRIBEs sent and not answered, oldest first */
+    int sub_waiting;
+    int sub_again;             /* ask for refused subscriptions again now, not when due */
     limit_t refusals;          /* audit entries for refusals of its messages */
     limit_t allowed;           /* audit entries for what it may do in bulk */
     int64_t corrupt_start;     /* window of chunks from it that failed, ms */
@@ -656,6 +660,26 @@ static int s_agreement_holds (run_t *r, const char *ref, int64_t until, policy_d
     return revoked ? -1 : 0;
 }
 
+/* The policy asked again at the last moment, about dataset D going from
+   PROVIDER to RECIPIENT: what its stored manifest says, against the
+   agreements and peers as the store holds them now. The caller holds the
+   store's write transaction (BEGIN IMMEDIATE), so no revocation can land
+   between this decision and the change it allows. The decision in DEC. */
+static void s_decide_again (run_t *r, policy_stage_t stage, const store_dataset_t *d, const char *provider,
+                            const char *recipient, policy_decision_t *dec)
+{
+    proto_manifest_t man;
+    if (proto_manifest_decode (d->manifest, d->manifest_len, &man) != PROTO_OK) {
+        memset (dec, 0, sizeof *dec);
+        snprintf (dec->rule, sizeof dec->rule, "policy.error");
+        snprintf (dec->reason, sizeof dec->reason, "the stored manifest of %s does not decode", d->id);
+        return;
+    }
+    policy_request_t q = {stage, provider, recipient, d->topic, d->class_, d->purpose,
+                          man.legal_basis, man.opt_out, man.agreement, (int64_t) time (NULL)};
+    policy_decide (r->n->store, &q, dec);
+}
+
 static out_state_t s_out_pump (run_t *r, peer_t *p)
 {
     out_xfer_t *x = &p->out;
@@ -829,6 +853,50 @@ static out_state_t s_out_ignore (run_t *r, peer_t *p, const proto_msg_t *m)
     return p->out.state;
 }
 
+/* A verified receipt RC for P's delivery came in, inside the caller's
+   transaction: the policy decides again before it is recorded as
+   delivered. 0 if it still allows; 1 if it refused, the delivery then
+   failed with the rule and its entry written and committed here (the
+   receipt is not taken as delivery: the entry says what the peer claimed);
+   -1 if the store could not record that (the caller rolls back). */
+static int s_out_decide_again (run_t *r, peer_t *p, const proto_receipt_t *rc)
+{
+    out_xfer_t *x = &p->out;
+    store_t *st = r->n->store;
+    store_dataset_t *d = malloc (sizeof *d);
+    store_delivery_t *dl = malloc (sizeof *dl);
+    int ret = -1;
+    if (!d || !dl || store_dataset_get (st, x->dataset, d) != 0 ||
+        store_delivery_get (st, x->dataset, p->info.org, dl) != 0)
+        goto out;
+    policy_decision_t dec;
+    s_decide_again (r, POLICY_SEND, d, r->n->self.org, p->info.org, &dec);
+    if (dec.allow) {
+        ret = 0;
+        goto out;
+    }
+    char object[129], actor[80];
+    snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
+    s_peer_actor (p, actor, sizeof actor);
+    snprintf (dl->state, sizeof dl->state, "failed");
+    snprintf (dl->error, sizeof dl->error, "%s: %s", dec.rule, dec.reason);
+    dl->started = 0;
+    if (store_delivery_update (st, dl) != 0 ||
+        node_audit_purpose (r->n, actor, "deliver", object, p->info.org, d->purpose, "refuse", dec.rule,
+                            "%s; decided again when the receipt came: not recorded as delivered, although %s "
+                            "signed a receipt for all %lld bytes (received at %lld)", dec.reason, p->info.org,
+                            (long long) x->bytes, (long long) rc->received) != 0 ||
+        store_commit (st) != 0)
+        goto out;
+    node_log (r->n, "warn", "delivery of %s to %s refused at its end: %s: %s", x->dataset, p->info.org, dec.rule,
+              dec.reason);
+    ret = 1;
+out:
+    free (d);
+    free (dl);
+    return ret;
+}
+
 static out_state_t s_out_receipt (run_t *r, peer_t *p, const proto_msg_t *m)
 {
     out_xfer_t *x = &p->out;
@@ -847,10 +915,23 @@ static out_state_t s_out_receipt (run_t *r, peer_t *p, const proto_msg_t *m)
     char hashhex[65];
     cx_hex (x->hash, sizeof x->hash, hashhex);
     /* The receipt and its audit entry are one transaction: a delivery is
-       never recorded without the entry, nor the entry without it. */
+       never recorded without the entry, nor the entry without it. The
+       policy decides again inside it, so a revocation here while the last
+       chunks were on their way is honoured, never recorded as delivered. */
     store_t *st = r->n->store;
-    if (store_begin (st) != 0 ||
-        store_delivery_receipt (st, x->dataset, p->info.org, m->doc, m->doc_len, m->sig) != 0 ||
+    if (store_begin (st) != 0)
+        return s_out_fail (r, p, "store.write", 0, "cannot store the receipt");
+    int refused = s_out_decide_again (r, p, &rc);
+    if (refused != 0) {
+        if (refused < 0) {
+            store_rollback (st);
+            return s_out_fail (r, p, "store.write", 0, "cannot record the refusal of the receipt");
+        }
+        s_out_release (r, x);
+        s_schedule (r, s_now_ms ());
+        return OUT_QUEUED;
+    }
+    if (store_delivery_receipt (st, x->dataset, p->info.org, m->doc, m->doc_len, m->sig) != 0 ||
         node_audit (r->n, actor, "deliver", object, p->info.org, "allow", "receipt.verified",
                     "%lld bytes delivered, blake2b %s; receipt signed by %s", (long long) x->bytes, hashhex,
                     p->info.org) != 0 ||
@@ -1011,24 +1092,37 @@ static int s_scan_delivery (const store_delivery_t *d, void *arg)
 static int s_scan_sub (const store_sub_t *sub, void *arg)
 {
     scan_t *s = arg;
+    int refused = strcmp (sub->state, "refused") == 0;
     if (strcmp (sub->subscriber, s->r->n->self.org) != 0 ||
-        (strcmp (sub->state, "requested") != 0 && strcmp (sub->state, "ending") != 0))
+        (strcmp (sub->state, "requested") != 0 && strcmp (sub->state, "ending") != 0 && !refused))
         return 0;
     peer_t *p = s_peer (s->r, sub->publisher);
     if (!p || !p->connected || p->barred)
         return 0;                                /* the connect event rescans */
+    int64_t due = sub->updated + NODE_SUB_RETRY_REFUSED - (int64_t) time (NULL);
+    if (refused && !p->sub_again && due > 0) {
+        s_schedule (s->r, s->now + due * 1000);
+        return 0;
+    }
     if (p->sub_retry_at > s->now && p->sub_scan != s->id) {
         s_schedule (s->r, p->sub_retry_at);
         return 0;
     }
+    if (p->sub_scan != s->id && p->sub_retry_at && p->sub_retry_at <= s->now)
+        p->sub_waiting = 0;                      /* 15 s on: those answers are not coming */
+    int ending = strcmp (sub->state, "ending") == 0;
+    if (!ending && p->sub_waiting == RUN_SUB_WAIT)
+        return 0;                                /* sent when answers make room */
     proto_msg_t m;
     memset (&m, 0, sizeof m);
-    int ending = strcmp (sub->state, "ending") == 0;
     m.id = ending ? PROTO_UNSUBSCRIBE : PROTO_SUBSCRIBE;
     snprintf (m.topic, sizeof m.topic, "%s", sub->topic);
     m.number = ending ? 0 : (uint64_t) sub->from_version;
-    if (s_send (s->r, p->dealer, NULL, 0, &m, NULL) == 0)
+    if (s_send (s->r, p->dealer, NULL, 0, &m, NULL) == 0) {
         node_log (s->r->n, "info", "%s %s for topic %s", ending ? "told" : "asked", p->info.org, sub->topic);
+        if (!ending)
+            snprintf (p->sub_wait[p->sub_waiting++], sizeof p->sub_wait[0], "%s", sub->topic);
+    }
     p->sub_retry_at = s->now + RUN_TIMEOUT_MS;
     p->sub_scan = s->id;
     s_schedule (s->r, p->sub_retry_at);
@@ -1052,6 +1146,9 @@ static void s_scan (run_t *r)
         store_delivery_each_pending (r->n->store, s_scan_delivery, &s) < 0 ||
         store_sub_each (r->n->store, s_scan_sub, &s) < 0)
         node_log (r->n, "error", "cannot read pending work: %s", store_error (r->n->store));
+    for (size_t i = 0; i < r->npeers; i++)
+        if (r->peers[i]->connected)
+            r->peers[i]->sub_again = 0;          /* refused ones were asked for again */
     int64_t next = 0;
     if (node_retention_sweep (r->n, &next) < 0)
         node_log (r->n, "error", "retention: %s", node_error (r->n));
@@ -1257,6 +1354,10 @@ static void s_on_agreement (run_t *r, const origin_t *o, peer_t *p, const proto_
     if (changed)
         node_log (r->n, "info", "agreement %s from %s: %s", a->ref, p->info.org,
                   node_agreement_state (a, (int64_t) time (NULL)));
+    /* Its copy may be what it refused a subscription for the want of. */
+    p->sub_again = 1;
+    p->sub_retry_at = 0;
+    s_schedule (r, s_now_ms ());
     int same = memcmp (a->sig_provider, m->sig, 64) == 0 && memcmp (a->sig_recipient, m->sig2, 64) == 0;
     if (routed) {
         if (a->revoked)
@@ -1611,12 +1712,70 @@ static void s_in_accept (run_t *r, const origin_t *o, const in_xfer_t *x)
     s_send (r, r->router, o->routing, o->routing_len, &reply, NULL);
 }
 
-/* The last chunk is in: check the whole content against the manifest. */
-static void s_in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
+/* The policy, asked again when all of X is in, refused it (DEC): the
+   dataset is failed and its entry written in the transaction the caller
+   opened, its content removed, and the publisher told ERROR(DENIED,
+   "RULE: words") instead of a receipt. */
+static void s_in_refuse_final (run_t *r, const origin_t *o, in_xfer_t *x, const char *purpose,
+                               const policy_decision_t *dec)
+{
+    char object[129];
+    snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
+    store_t *st = r->n->store;
+    if (store_dataset_progress (st, x->dataset, "failed", 0) != 0 ||
+        node_audit_purpose (r->n, "node", "receive", object, o->org, purpose, "refuse", dec->rule,
+                            "%s; decided again when the last chunk was in: not made available, no receipt "
+                            "sent, the %lld bytes received are removed", dec->reason, (long long) x->bytes) != 0 ||
+        store_commit (st) != 0) {
+        node_log (r->n, "error", "%s: cannot record the refusal: %s", x->dataset, store_error (st));
+        store_rollback (st);
+        store_dataset_progress (st, x->dataset, "failed", 0);
+    }
+    s_in_discard (r, x->dataset);
+    s_reply_error (r, o, PROTO_E_DENIED, x->dsid, "%s: %s", dec->rule, dec->reason);
+    node_log (r->n, "warn", "refused %s from %s at its end: %s: %s", object, o->org, dec->rule, dec->reason);
+    s_in_release (x);
+}
+
+/* All of X is in and verified: the policy decides again, and if it still
+   allows, the dataset becomes available with its entry, in one
+   transaction. 0 if it did (the caller sends the receipt), 1 if the policy
+   refused (handled here), -1 if the store could not record it. */
+static int s_in_final (run_t *r, const origin_t *o, in_xfer_t *x, const char *hashhex)
 {
     char object[129], actor[80];
     snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
     s_peer_actor (o->peer, actor, sizeof actor);
+    store_t *st = r->n->store;
+    store_dataset_t *d = malloc (sizeof *d);
+    if (!d || store_begin (st) != 0 || store_dataset_get (st, x->dataset, d) != 0)
+        goto fail;
+    policy_decision_t dec;
+    s_decide_again (r, POLICY_RECEIVE, d, o->org, r->n->self.org, &dec);
+    if (!dec.allow) {
+        s_in_refuse_final (r, o, x, d->purpose, &dec);
+        free (d);
+        return 1;
+    }
+    if (store_dataset_progress (st, x->dataset, "available", x->chunks) != 0 ||
+        node_audit_purpose (r->n, actor, "receive", object, o->org, d->purpose, "allow", "signature.verified",
+                            "%lld bytes received, publisher signature and blake2b %s verified; %s", (long long) x->bytes,
+                            hashhex, dec.reason) != 0 ||
+        store_commit (st) != 0 || store_sync (st) != 0)
+        goto fail;
+    free (d);
+    return 0;
+fail:
+    free (d);
+    store_rollback (st);
+    return -1;
+}
+
+/* The last chunk is in: check the whole content against the manifest. */
+static void s_in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
+{
+    char object[129];
+    snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
     uint8_t got[32];
     node_hasher_wait (r->hasher);          /* the last chunk's hash */
     cx_hash_final (x->hash, got);
@@ -1635,13 +1794,10 @@ static void s_in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
     }
     char hashhex[65];
     cx_hex (got, 32, hashhex);
-    if (store_begin (r->n->store) != 0 ||
-        store_dataset_progress (r->n->store, x->dataset, "available", x->chunks) != 0 ||
-        node_audit (r->n, actor, "receive", object, o->org, "allow", "signature.verified",
-                    "%lld bytes received, publisher signature and blake2b %s verified", (long long) x->bytes,
-                    hashhex) != 0 ||
-        store_commit (r->n->store) != 0 || store_sync (r->n->store) != 0) {
-        store_rollback (r->n->store);
+    int final = s_in_final (r, o, x, hashhex);
+    if (final > 0)
+        return;                                  /* refused at the last moment */
+    if (final < 0) {
         s_in_refuse (r, o, object, PROTO_E_INTERNAL, x->dsid, "store.write", "cannot record the dataset now");
         s_in_release (x);
         return;
@@ -1689,7 +1845,8 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
     }
     store_sub_t sub;
     if (store_sub_get (r->n->store, o->org, r->n->self.org, man.topic, &sub) != 0 ||
-        (strcmp (sub.state, "active") != 0 && strcmp (sub.state, "requested") != 0)) {
+        (strcmp (sub.state, "active") != 0 && strcmp (sub.state, "requested") != 0 &&
+         strcmp (sub.state, "refused") != 0)) {
         char why[256];
         snprintf (why, sizeof why, "this node has no subscription to %s from %s", man.topic, o->org);
         s_in_refuse (r, o, object, PROTO_E_DENIED, m->dataset, "subscription.none", why);
@@ -1712,7 +1869,7 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
         }
         return;
     }
-    if (strcmp (sub.state, "requested") == 0) {       /* the offer proves it was recorded */
+    if (strcmp (sub.state, "active") != 0) {          /* the offer proves it was recorded */
         snprintf (sub.state, sizeof sub.state, "active");
         store_sub_put (r->n->store, &sub);
     }
@@ -2229,6 +2386,57 @@ out:
     zmq_msg_close (&payload);
 }
 
+/* SUBSCRIBED(TOPIC) answers the oldest SUBSCRIBE of TOPIC awaiting one:
+   it and any older (answered by what was not taken for theirs) are done. */
+static void s_sub_answered (peer_t *p, const char *topic)
+{
+    for (int i = 0; i < p->sub_waiting; i++)
+        if (strcmp (p->sub_wait[i], topic) == 0) {
+            memmove (p->sub_wait[0], p->sub_wait[i + 1], (size_t) (p->sub_waiting - i - 1) * sizeof p->sub_wait[0]);
+            p->sub_waiting -= i + 1;
+            return;
+        }
+}
+
+/* An ERROR about no dataset from publisher P. A publisher answers each
+   SUBSCRIBE, in order, with SUBSCRIBED or ERROR (SPEC.md 11.1), and a
+   policy refusal is ERROR(DENIED, "policy.RULE: words") (11.4): such an
+   ERROR is the answer to the oldest SUBSCRIBE awaiting one, and that
+   subscription is recorded as refused with the rule and the words, to be
+   asked for again later (NODE_SUB_RETRY_REFUSED). 1 if it was that. */
+static int s_sub_refused (run_t *r, peer_t *p, const proto_msg_t *m)
+{
+    static const uint8_t none[16];
+    const char *colon = strstr (m->reason, ": ");
+    if (memcmp (m->dataset, none, 16) != 0 || p->sub_waiting == 0)
+        return 0;
+    if (m->code == PROTO_E_INTERNAL && strncmp (m->reason, "agreement.", 10) != 0) {
+        node_log (r->n, "warn", "%s cannot take the subscription to %s now: %s (asked again in 15 s)", p->info.org,
+                  p->sub_wait[0], m->reason);
+        s_sub_answered (p, p->sub_wait[0]);       /* it stays requested */
+        return 1;
+    }
+    if (m->code != PROTO_E_DENIED ||
+        strncmp (m->reason, "policy.", 7) != 0 || !colon || (size_t) (colon - m->reason) >= sizeof p->sub_wait[0])
+        return 0;
+    char topic[129];
+    snprintf (topic, sizeof topic, "%s", p->sub_wait[0]);
+    s_sub_answered (p, topic);
+    store_sub_t sub;
+    if (store_sub_get (r->n->store, p->info.org, r->n->self.org, topic, &sub) != 0 ||
+        (strcmp (sub.state, "requested") != 0 && strcmp (sub.state, "refused") != 0))
+        return 1;                                /* ended, or active meanwhile */
+    int first = strcmp (sub.state, "refused") != 0;
+    snprintf (sub.state, sizeof sub.state, "refused");
+    snprintf (sub.rule, sizeof sub.rule, "%.*s", (int) (colon - m->reason), m->reason);
+    snprintf (sub.reason, sizeof sub.reason, "%s", colon + 2);
+    if (store_sub_put (r->n->store, &sub) != 0)
+        node_log (r->n, "error", "cannot record the refusal of %s: %s", topic, store_error (r->n->store));
+    node_log (r->n, first ? "warn" : "info", "%s refused the subscription to %s: %s (asked again in %d s, "
+              "or when an agreement with it changes)", p->info.org, topic, m->reason, NODE_SUB_RETRY_REFUSED);
+    return 1;
+}
+
 static void s_handle_dealer (run_t *r, peer_t *p)
 {
     origin_t o;
@@ -2262,9 +2470,11 @@ static void s_handle_dealer (run_t *r, peer_t *p)
     case PROTO_SUBSCRIBED: {
         store_sub_t sub;
         int ended = strcmp (m->reason, "ended") == 0;
+        if (!ended)
+            s_sub_answered (p, m->topic);
         if (store_sub_get (r->n->store, p->info.org, r->n->self.org, m->topic, &sub) == 0 &&
-            strcmp (sub.state, ended ? "ended" : "active") != 0 &&
-            strcmp (sub.state, ended ? "ending" : "requested") == 0) {
+            (ended ? strcmp (sub.state, "ending") == 0
+                   : strcmp (sub.state, "requested") == 0 || strcmp (sub.state, "refused") == 0)) {
             snprintf (sub.state, sizeof sub.state, "%s", ended ? "ended" : "active");
             store_sub_put (r->n->store, &sub);
             node_log (r->n, "info", "%s confirmed %s to %s", p->info.org,
@@ -2281,7 +2491,7 @@ static void s_handle_dealer (run_t *r, peer_t *p)
     case PROTO_ERROR:
         if (ours)
             s_out_event (r, p, EV_ERROR, m);
-        else
+        else if (!s_sub_refused (r, p, m))
             node_log (r->n, "warn", "%s says %s: %s", p->info.org, proto_err_name (m->code), m->reason);
         break;
     default:
@@ -2312,6 +2522,8 @@ static void s_handle_monitor (run_t *r, peer_t *p)
         p->connected = 1;
         p->retry_at = 0;
         p->sub_retry_at = 0;
+        p->sub_waiting = 0;                      /* a new connection: nothing awaits an answer */
+        p->sub_again = 1;
         node_log (r->n, "info", "connected to %s", p->info.org);
         if (r->authority)
             s_send_directory (r, p->dealer, NULL, 0);
@@ -2320,6 +2532,7 @@ static void s_handle_monitor (run_t *r, peer_t *p)
         if (p->connected)
             node_log (r->n, "info", "lost connection to %s", p->info.org);
         p->connected = 0;
+        p->sub_waiting = 0;
         /* What was in flight went with the connection: end the attempt
            now, rather than when its timer runs out, so that it is offered
            again (the subscriber answers from what it holds) as soon as the
@@ -2615,8 +2828,10 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
             s_reload_peers (r);
             /* The store changed: a subscription just requested goes out
                now, not when the last one sent may be retried (15 s). */
-            for (size_t i = 0; i < r->npeers; i++)
+            for (size_t i = 0; i < r->npeers; i++) {
                 r->peers[i]->sub_retry_at = 0;
+                r->peers[i]->sub_again = 1;      /* an agreement made here, maybe */
+            }
             uint64_t before = r->dir_serial;
             s_dir_refresh (r);
             if (r->dir_serial > before)          /* imported from a file: pass it on */
@@ -2644,8 +2859,13 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
     }
     free (items);
     s_limits_flush (r, INT64_MAX);
-    node_audit (n, "node", "stop", "node", "", "allow", "local.run", "stopped");
-    node_log (n, "info", "stopped");
+    /* *STOP holds the signal that asked for the stop, when there was one. */
+    int sig = (int) *stop;
+    char why[64] = "stopped";
+    if (sig > 0 && sig < NSIG)
+        snprintf (why, sizeof why, "stopped on signal %d (%s)", sig, strsignal (sig));
+    node_audit (n, "node", "stop", "node", "", "allow", "local.run", "%s", why);
+    node_log (n, "info", "%s", why);
     rc = 0;
 out:
     s_teardown (r);

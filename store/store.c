@@ -223,6 +223,12 @@ static const char *const s_migrations[] = {
     "  updated INTEGER NOT NULL,"
     "  PRIMARY KEY (publisher, topic)"
     ");",
+    /* 1 -> 2: why a publisher refused a subscription (state refused): the
+       rule and the words of its ERROR, empty otherwise. */
+    "ALTER TABLE subscriptions ADD COLUMN rule TEXT NOT NULL DEFAULT ''"
+    "  CHECK (length (rule) <= 47);"
+    "ALTER TABLE subscriptions ADD COLUMN reason TEXT NOT NULL DEFAULT ''"
+    "  CHECK (length (reason) <= 256);",
 };
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -241,7 +247,7 @@ _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERS
 #define AGREEMENT_COLS                                                                             \
     "ref, hash, doc, provider, recipient, sig_provider, sig_recipient, start, end_at, revoked, "   \
     "revoked_by, reason, pushed, created, updated"
-#define SUB_COLS "publisher, subscriber, topic, state, from_version, created, updated"
+#define SUB_COLS "publisher, subscriber, topic, state, from_version, created, updated, rule, reason"
 #define DELIVERY_COLS                                                                              \
     "dataset, subscriber, state, next_chunk, attempts, error, receipt, receipt_sig, started, "     \
     "created, updated"
@@ -345,10 +351,10 @@ static const char *const s_sql[ST__COUNT] = {
     [ST_DATASET_COUNT] = "SELECT count(*) FROM datasets WHERE publisher = ?1 AND state = ?2",
     [ST_DATASET_TOUCH] = "UPDATE datasets SET updated = ?2 WHERE state = ?1",
 
-    [ST_SUB_PUT] = "INSERT INTO subscriptions (" SUB_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
+    [ST_SUB_PUT] = "INSERT INTO subscriptions (" SUB_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)"
                    " ON CONFLICT (publisher, subscriber, topic) DO UPDATE SET"
                    " state = excluded.state, from_version = excluded.from_version,"
-                   " updated = excluded.updated",
+                   " updated = excluded.updated, rule = excluded.rule, reason = excluded.reason",
     [ST_SUB_GET] = "SELECT " SUB_COLS " FROM subscriptions"
                    " WHERE publisher = ?1 AND subscriber = ?2 AND topic = ?3",
     [ST_SUB_EACH] = "SELECT " SUB_COLS " FROM subscriptions ORDER BY publisher, subscriber, topic",
@@ -717,7 +723,8 @@ static int s_row_sub (store_t *s, sqlite3_stmt *st, void *row)
     store_sub_t *out = row;
     memset (out, 0, sizeof *out);
     if (TEXT (0, publisher) || TEXT (1, subscriber) || TEXT (2, topic) || TEXT (3, state) ||
-        INT (4, from_version) || INT (5, created) || INT (6, updated))
+        INT (4, from_version) || INT (5, created) || INT (6, updated) || TEXT (7, rule) ||
+        TEXT (8, reason))
         return -1;
     return 0;
 }
@@ -1450,11 +1457,17 @@ int store_sub_put (store_t *s, const store_sub_t *sub)
     if (S_FIELD (s, sub, publisher) || S_FIELD (s, sub, subscriber) || S_FIELD (s, sub, topic) ||
         S_FIELD (s, sub, state))
         return -1;
+    /* Only a refusal has a rule and a reason: any other state clears them. */
+    int refused = strcmp (sub->state, "refused") == 0;
+    if (refused && (S_FIELD (s, sub, rule) || S_FIELD (s, sub, reason)))
+        return -1;
     sqlite3_stmt *st = s_stmt (s, ST_SUB_PUT);
     int ret = -1;
     if ((s_bind_text (st, 1, sub->publisher) | s_bind_text (st, 2, sub->subscriber) |
          s_bind_text (st, 3, sub->topic) | s_bind_text (st, 4, sub->state) |
-         s_bind_int (st, 5, sub->from_version) | s_bind_int (st, 6, s_now ())) != SQLITE_OK) {
+         s_bind_int (st, 5, sub->from_version) | s_bind_int (st, 6, s_now ()) |
+         s_bind_text (st, 7, refused ? sub->rule : "") | s_bind_text (st, 8, refused ? sub->reason : "")) !=
+        SQLITE_OK) {
         s_dbfail (s, "cannot store the subscription");
         goto out;
     }

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #define STORE_NOTFOUND 1
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct store store_t;
 
@@ -162,10 +162,13 @@ typedef struct {
     char state[16];          /* requested | active | refused | ending | ended */
     int64_t from_version;    /* 0: latest only */
     int64_t created;
-    int64_t updated;
+    int64_t updated;         /* a refused one is tried again from this time */
+    char rule[48];           /* refused: the publisher's rule, e.g. policy.no-agreement */
+    char reason[257];        /* refused: the words of its ERROR after the rule */
 } store_sub_t;
 
-/* Inserts, or updates state/from_version of the existing row. */
+/* Inserts, or updates state/from_version (and rule/reason: kept for state
+   refused, cleared for any other) of the existing row. */
 int store_sub_put (store_t *s, const store_sub_t *sub);
 int store_sub_get (store_t *s, const char *publisher, const char *subscriber,
                    const char *topic, store_sub_t *out);

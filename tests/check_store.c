@@ -729,6 +729,32 @@ START_TEST (test_sub_put_update_get_each)
 }
 END_TEST
 
+START_TEST (test_sub_refusal_keeps_rule_and_reason_until_it_ends)
+{
+    store_t *s = s_open (1);
+    store_sub_t sub, got;
+    memset (&sub, 0, sizeof sub);
+    snprintf (sub.publisher, sizeof sub.publisher, "QWE");
+    snprintf (sub.subscriber, sizeof sub.subscriber, "04V");
+    snprintf (sub.topic, sizeof sub.topic, "sus/monthly");
+    snprintf (sub.state, sizeof sub.state, "refused");
+    snprintf (sub.rule, sizeof sub.rule, "policy.no-agreement");
+    snprintf (sub.reason, sizeof sub.reason, "no data sharing agreement");
+    ck_ok (s, store_sub_put (s, &sub));
+    ck_ok (s, store_sub_get (s, "QWE", "04V", "sus/monthly", &got));
+    ck_assert_str_eq (got.rule, "policy.no-agreement");
+    ck_assert_str_eq (got.reason, "no data sharing agreement");
+    /* Any other state has no refusal: the rule and reason go. */
+    snprintf (sub.state, sizeof sub.state, "active");
+    ck_ok (s, store_sub_put (s, &sub));
+    ck_ok (s, store_sub_get (s, "QWE", "04V", "sus/monthly", &got));
+    ck_assert_str_eq (got.state, "active");
+    ck_assert_str_eq (got.rule, "");
+    ck_assert_str_eq (got.reason, "");
+    store_close (&s);
+}
+END_TEST
+
 /* ---- deliveries ------------------------------------------------------------ */
 
 START_TEST (test_supersede_skips_only_unstarted_older_versions)
@@ -1990,6 +2016,7 @@ static Suite *s_suite (void)
 
     tc = s_tcase (suite, "subscriptions");
     tcase_add_test (tc, test_sub_put_update_get_each);
+    tcase_add_test (tc, test_sub_refusal_keeps_rule_and_reason_until_it_ends);
 
     tc = s_tcase (suite, "deliveries");
     tcase_add_test (tc, test_delivery_add_is_idempotent);

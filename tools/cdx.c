@@ -664,9 +664,8 @@ static int s_wake[2] = {-1, -1};   /* self-pipe: wakes cdx run's poll on a signa
 
 static void s_on_signal (int sig)
 {
-    (void) sig;
     int saved = errno;
-    s_stop = 1;
+    s_stop = sig;                                  /* the stop entry names it */
     if (s_wake[1] >= 0) {
         ssize_t w = write (s_wake[1], "", 1);  /* full pipe: a wake-up is pending anyway */
         (void) w;
@@ -706,6 +705,10 @@ static int cmd_run (cli_t *cli, int argc, char **argv)
     sa.sa_handler = s_on_signal;
     sigaction (SIGINT, &sa, NULL);
     sigaction (SIGTERM, &sa, NULL);
+    /* SIGHUP stops it too, as cleanly: there is nothing to reload (every
+       change to the store takes effect at once), and a hang-up is the end
+       of the session that started it. */
+    sigaction (SIGHUP, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
     if (node_run (n, bind, &s_stop, s_wake[0]) != 0)
         rc = s_fail ("%s", node_error (n));
@@ -965,20 +968,47 @@ static int cmd_wait (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+typedef struct {
+    cli_t *cli;
+    node_t *n;
+} sub_list_t;
+
+/* A JSON string, or null for an absent (empty or NULL) one. */
+static void s_json_or_null (const char *key, const char *v)
+{
+    printf (",\"%s\":", key);
+    if (v && *v)
+        show_json (stdout, v);
+    else
+        printf ("null");
+}
+
 static int s_print_sub (const store_sub_t *s, void *arg)
 {
-    cli_t *cli = arg;
-    char when[32];
+    sub_list_t *l = arg;
+    char when[32], retry[32] = "", fix[512];
     s_utc (s->updated, when, sizeof when);
-    if (cli->json) {
+    const char *how = node_sub_fix (l->n, s, fix, sizeof fix);
+    if (how)
+        s_utc (s->updated + NODE_SUB_RETRY_REFUSED, retry, sizeof retry);
+    if (l->cli->json) {
         static int first;
         printf ("%s{\"publisher\":\"%s\",\"subscriber\":\"%s\",\"topic\":", first++ ? "," : "", s->publisher,
                 s->subscriber);
         show_json (stdout, s->topic);
-        printf (",\"state\":\"%s\",\"from_version\":%" PRId64 ",\"updated\":\"%s\"}", s->state, s->from_version,
+        printf (",\"state\":\"%s\",\"from_version\":%" PRId64 ",\"updated\":\"%s\"", s->state, s->from_version,
                 when);
+        s_json_or_null ("rule", s->rule);
+        s_json_or_null ("reason", s->reason);
+        s_json_or_null ("fix", how);
+        s_json_or_null ("retry", retry);
+        printf ("}");
     } else {
         show_printf (stdout, "%-9s %-10s %-32s %-9s %s\n", s->publisher, s->subscriber, s->topic, s->state, when);
+        if (how)
+            show_printf (stdout, "          refused by %s: %s: %s\n          fix: %s\n"
+                         "          asked again: by %s, or at once when cdx run connects to %s or an agreement changes\n",
+                         s->publisher, s->rule, s->reason, how, retry, s->publisher);
     }
     return 0;
 }
@@ -999,7 +1029,8 @@ static int cmd_subscriptions (cli_t *cli, int argc, char **argv)
         printf ("[");
     else
         printf ("%-9s %-10s %-32s %-9s %s\n", "PUBLISHER", "SUBSCRIBER", "TOPIC", "STATE", "UPDATED");
-    if (store_sub_each (node_store (n), s_print_sub, cli) < 0)
+    sub_list_t l = {cli, n};
+    if (store_sub_each (node_store (n), s_print_sub, &l) < 0)
         rc = s_fail ("%s", store_error (node_store (n)));
     if (cli->json)
         printf ("]\n");
@@ -2221,10 +2252,12 @@ static const command_t s_commands[] = {
      "CDX_USER=LOGIN in the environment makes a command act as LOGIN (for tests and demos);\n"
      "it is honoured only when the real account is an admin of the node, else refused (exit 4).\n"
      "Exit code 4 when refused for want of a role.\n"},
-    {"run", cmd_run, "run [--bind ENDPOINT]", "Run the node in the foreground until SIGINT or SIGTERM.",
+    {"run", cmd_run, "run [--bind ENDPOINT]", "Run the node in the foreground until SIGTERM, SIGINT or SIGHUP.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
      "and verifies incoming ones. Logs to stderr. Commands run meanwhile (publish, subscribe,\n"
-     "peer add) take effect at once.\n"
+     "peer add) take effect at once, so there is nothing to reload: SIGHUP stops the node like\n"
+     "SIGTERM and SIGINT, cleanly (transfers made durable, a stop entry naming the signal and a\n"
+     "signed audit checkpoint written), and a service manager restarts it if it should run on.\n"
      "  --bind ENDPOINT   listen here instead of the card's endpoint (behind a proxy or NAT)\n"},
     {"publish", cmd_publish, "publish --topic TOPIC --class CLASS --purpose PURPOSE FILE",
      "Seal, sign and store a new version of a dataset; queue it for every subscriber.",
@@ -2278,7 +2311,14 @@ static const command_t s_commands[] = {
      "content key) and keeps the metadata with state erased; each erasure is audited (action\n"
      "erase, rule retention.expired). Without a period, received content is kept.\n"},
     {"subscriptions", cmd_subscriptions, "subscriptions [--json]",
-     "List subscriptions, as subscriber and as publisher.", "  --json   a JSON array\n"},
+     "List subscriptions, as subscriber and as publisher.",
+     "States: requested (asked for, no answer yet: sent again every 15 s while the publisher is\n"
+     "connected), active, refused (the publisher answered DENIED: its rule and reason are shown with\n"
+     "the command that fixes it, e.g. cdx agreement propose ...; it is asked for again 5 minutes after\n"
+     "the refusal, and at once when cdx run connects to the publisher or an agreement changes),\n"
+     "ending, ended.\n"
+     "  --json   a JSON array of {publisher, subscriber, topic, state, from_version, updated, rule,\n"
+     "           reason, fix, retry}: rule, reason, fix and retry (UTC) are null unless refused\n"},
     {"datasets", cmd_datasets, "datasets [--json]", "List the datasets this node holds.",
      "One line per dataset: id, topic, version, publisher, bytes, class, state.\n"
      "state is available once a received dataset is complete and verified, erased once its\n"
