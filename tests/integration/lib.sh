@@ -70,6 +70,21 @@ fail() {
     exit 1
 }
 
+# must_refuse WHAT PATTERN CMD...: CMD must fail, and its stderr must match the
+# extended regular expression PATTERN (the rule or the message that says
+# why); a success, or a failure for another reason, fails the test. The
+# stderr is left in $T/refused.err.
+must_refuse() {
+    r_what=$1 r_pat=$2
+    shift 2
+    r_rc=0
+    "$@" >"$T/refused.out" 2>"$T/refused.err" || r_rc=$?
+    [ "$r_rc" -ne 0 ] || fail "$r_what: accepted (exit 0)"
+    grep -Eq -- "$r_pat" "$T/refused.err" ||
+        fail "$r_what: refused (exit $r_rc) but not for /$r_pat/: $(head -c 600 "$T/refused.err")"
+    [ -z "${CDX_TEST_VERBOSE:-}" ] || say "$r_what: refused (exit $r_rc): $(head -n 1 "$T/refused.err")"
+}
+
 # A free TCP port on loopback.
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
