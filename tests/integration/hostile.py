@@ -405,6 +405,16 @@ def raw_array(items):
     return head + b"".join(items)
 
 
+def names_error(h):
+    """True if header frame H says version 1, message ERROR, whatever its
+    fields: a malformed ERROR, which a node drops without an answer."""
+    try:
+        m = msgpack.unpackb(h, raw=True, strict_map_key=False)
+    except Exception:
+        return False
+    return isinstance(m, list) and len(m) >= 2 and m[0] == VERSION and m[1] == ERROR
+
+
 def malformed_headers(offer_example):
     """(description, header frame) pairs, every one MALFORMED by SPEC 5.2."""
     rng = random.Random(20261125)
@@ -505,16 +515,30 @@ def rss_kib(pid):
 def garbage(a):
     """Decode-level garbage: every header of malformed_headers() on its own,
     then bad frame counts; each must be answered ERROR(MALFORMED) with the
-    zero dataset. Prints 'refused=N' (messages sent)."""
+    zero dataset, except a malformed ERROR, which is dropped without an
+    answer (SPEC section 3: a node never answers an ERROR with an ERROR).
+    Prints 'refused=N' (messages sent) and 'dropped=N' (ERRORs among them)."""
     me, victim = Home(a.evil), Card(a.victim)
     p = Peer(me, victim)
     p.ping()
     ds = Dataset(me, victim, a.topic, b"garbage" * 100)
     sent = 0
+    errors = []
     for desc, h in malformed_headers(ds.offer()):
+        if names_error(h):
+            errors.append((desc, [h]))
+            continue
         p.send(h)
         sent += 1
         p.expect_error(E_MALFORMED, desc)
+    errors.append(("ERROR with a payload frame", [header(ERROR, E_STATE, "x", bytes(16)), b"x"]))
+    errors.append(("ERROR with two payload frames", [header(ERROR, E_STATE, "x", bytes(16)), b"x", b"y"]))
+    # All of them, then a ping: its ERROR(STATE) must be the first thing
+    # back (an answer to a malformed ERROR would be ERROR(MALFORMED)).
+    for desc, fr in errors:
+        p.send(*fr)
+        sent += 1
+    p.ping()
     # Frame counts (SPEC section 5).
     frames = [
         ("CHUNK without its payload frame", [header(CHUNK, ds.id, 0)]),
@@ -533,8 +557,10 @@ def garbage(a):
         sent += 1
         p.expect_error(E_MALFORMED, desc)
     p.ping()
-    say("garbage: %d malformed messages, each answered ERROR(MALFORMED)" % sent)
+    say("garbage: %d malformed messages, each answered ERROR(MALFORMED) but the %d ERRORs, dropped"
+        % (sent, len(errors)))
     print("refused=%d" % sent)
+    print("dropped=%d" % len(errors))
     p.close()
 
 
@@ -986,12 +1012,19 @@ def wrong_state(a):
 @scenario
 def error_to_router(a):
     """An ERROR sent to the ROUTER: 'A node MUST NOT answer an ERROR with an
-    ERROR' (SPEC section 3)."""
+    ERROR' (SPEC section 3), not even a malformed one: that is dropped and
+    recorded (rule protocol.decode)."""
     me, victim = Home(a.evil), Card(a.victim)
     p = Peer(me, victim)
     p.roundtrip()
     p.send(header(ERROR, E_STATE, "what?", bytes(16)))
     p.expect_silence("ERROR sent to the ROUTER", 1.0)
+    p.send(raw_array([pack_value(x) for x in [VERSION, ERROR, 0, "code 0", bytes(16)]]))
+    p.expect_silence("ERROR with code 0 (out of bounds) sent to the ROUTER", 1.0)
+    p.send(header(ERROR, E_STATE, "what?", bytes(15)))
+    p.expect_silence("ERROR with a 15-byte dataset sent to the ROUTER", 1.0)
+    p.send(header(ERROR, E_STATE, "what?", bytes(16)), b"payload")
+    p.expect_silence("ERROR with a payload frame sent to the ROUTER", 1.0)
     p.roundtrip()
     p.close()
 
