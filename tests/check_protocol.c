@@ -1768,6 +1768,35 @@ END_TEST
 
 /* ---- runner ------------------------------------------------------------------ */
 
+/* SPEC 18.11: a version-2 SUBSCRIBE and the ERROR(VERSION) a cdx/1 node
+   answers, whose reason is "CODE message: " and the decoder's reason
+   (node/run.c; the node's real answer is checked byte for byte by
+   tests/integration/hostile.py version). */
+START_TEST (test_spec_version_answer_golden)
+{
+    static const char want[] =
+        "95010802d94856455253494f4e206d6573736167653a2070726f746f636f6c2076"
+        "657273696f6e2032206e6f7420737570706f727465643b20737570706f72746564"
+        "2076657273696f6e733a2031c41000000000000000000000000000000000";
+    static const uint8_t v2[] = {0x94, 0x02, 0x01, 0xab, 'a', 'p', 'c', '/', 'm', 'o', 'n', 't', 'h', 'l', 'y', 0x00};
+    proto_msg_t m;
+    proto_err_t err = proto_decode (v2, sizeof v2, &m);
+    ck_assert_int_eq (err, PROTO_E_VERSION);
+    proto_msg_t e;
+    memset (&e, 0, sizeof e);
+    e.id = PROTO_ERROR;
+    e.code = err;
+    snprintf (e.reason, sizeof e.reason, "%s message: %s", proto_err_name (err), proto_error ());
+    uint8_t buf[PROTO_HEADER_MAX];
+    char hex[2 * PROTO_HEADER_MAX + 1];
+    size_t len;
+    ck_assert_int_eq (proto_encode (&e, buf, sizeof buf, &len), 0);
+    s_hex (buf, len, hex);
+    s_print_vector ("ERROR(VERSION)", buf, len);
+    ck_assert_msg (strcmp (hex, want) == 0, "ERROR(VERSION) encodes as\n%s", hex);
+}
+END_TEST
+
 /* ---- SPEC.md 18.19 to 18.21: signatures that verify, with fixed keys ----- */
 
 static cx_keypair_t *s_spec_sign_key (const char *pk_hex, uint8_t seed_first)
@@ -1912,6 +1941,7 @@ static Suite *s_suite (void)
     suite_add_tcase (s, t);
 
     t = tcase_create ("spec-vectors");
+    tcase_add_test (t, test_spec_version_answer_golden);
     tcase_add_test (t, test_spec_manifest_signature);
     tcase_add_test (t, test_spec_receipt_signature);
     tcase_add_test (t, test_spec_card_signature_verifies);

@@ -564,6 +564,11 @@ def garbage(a):
     p.close()
 
 
+SPEC_18_11_REPLY = bytes.fromhex(
+    "95010802d94856455253494f4e206d6573736167653a2070726f746f636f6c2076657273696f6e2032206e6f7420"
+    "737570706f727465643b20737570706f727465642076657273696f6e733a2031c410" + "00" * 16)
+
+
 @scenario
 def version(a):
     """VERSION and UNKNOWN (SPEC sections 5.2 and 15)."""
@@ -582,6 +587,12 @@ def version(a):
         ("version 2 as uint64 encoding", b"\x94\xcf" + (2).to_bytes(8, "big") + b"\x01\xa5evl/t\x00"),
         ("version 2 with a payload frame", header(SUBSCRIBE, "evl/t", 0, version=2), b"p"),
     ]
+    # The answer to 18.11's SUBSCRIBE is, byte for byte, 18.11's ERROR.
+    p.send(cases[0][1])
+    got = p.recv(5.0)
+    check(got is not None and len(got) == 1 and got[0] == SPEC_18_11_REPLY,
+          "SPEC 18.11: the answer to a version-2 SUBSCRIBE is %r, not the SPEC's bytes"
+          % (got and got[0].hex()))
     for desc, *fr in cases:
         p.send(*fr)
         reason = p.expect_error(E_VERSION, desc)
