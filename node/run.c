@@ -2273,6 +2273,10 @@ static void s_handle_dealer (run_t *r, peer_t *p)
     case PROTO_SUBSCRIBED: {
         store_sub_t sub;
         int ended = strcmp (m->reason, "ended") == 0;
+        if (!ended && strcmp (m->reason, "active") != 0) {      /* a status token, SPEC 6 */
+            node_log (r->n, "warn", "%s sent SUBSCRIBED %s with an unknown status: ignored", p->info.org, m->topic);
+            break;
+        }
         if (store_sub_get (r->n->store, p->info.org, r->n->self.org, m->topic, &sub) == 0 &&
             strcmp (sub.state, ended ? "ended" : "active") != 0 &&
             strcmp (sub.state, ended ? "ending" : "requested") == 0) {
