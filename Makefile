@@ -6,14 +6,20 @@ JOBS       ?= 2
 CMAKE_ARGS ?=
 # make fuzz: seconds per target, which targets, and the compiler (libFuzzer)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= proto manifest receipt agreement card keyfile
+FUZZ_TARGETS ?= proto manifest receipt agreement card keyfile cert auditexport
 FUZZ_CC      ?= clang
-# Largest input worth trying per target: just above what each parser accepts.
-FUZZ_MAXLEN_proto    = 8200
-FUZZ_MAXLEN_manifest = 4100
-FUZZ_MAXLEN_receipt  = 4100
-FUZZ_MAXLEN_card     = 2100
-FUZZ_MAXLEN_keyfile  = 160
+# Largest input worth trying per target: just above what each parser accepts
+# (every target in fuzz/CMakeLists.txt must have one). cert: a certificate
+# (2048) or a directory of a few certificates, not a directory's full 1 MiB;
+# auditexport has no limit of its own: a few dozen entries.
+FUZZ_MAXLEN_proto       = 8200
+FUZZ_MAXLEN_manifest    = 4100
+FUZZ_MAXLEN_receipt     = 4100
+FUZZ_MAXLEN_agreement   = 4100
+FUZZ_MAXLEN_card        = 2100
+FUZZ_MAXLEN_keyfile     = 160
+FUZZ_MAXLEN_cert        = 8192
+FUZZ_MAXLEN_auditexport = 16384
 
 .PHONY: all deps build check check-asan demo fuzz bench soak clean
 
@@ -39,6 +45,7 @@ check-asan: deps
 # leaks are written to fuzz/ (crash-*, leak-*; ignored by git) and stop the run.
 fuzz:
 	@./tools/install-deps.sh clang libclang-rt-14-dev
+	@$(foreach t,$(FUZZ_TARGETS),test -n "$(FUZZ_MAXLEN_$(t))" || { echo "Makefile: no FUZZ_MAXLEN_$(t)" >&2; exit 2; } && ) true
 	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=$(FUZZ_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCDX_FUZZ=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 	@$(foreach t,$(FUZZ_TARGETS),\

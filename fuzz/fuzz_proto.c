@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (proto_encode (&m2, buf2, sizeof buf2, &len2) != 0 || len2 != len ||
         memcmp (buf, buf2, len) != 0)
         FUZZ_FAIL ("%s: encoding is not canonical", proto_name (m.id));
-    if (proto_has_payload (m.id) != (m.id == PROTO_CHUNK))
+    if (proto_has_payload (m.id) != (m.id == PROTO_CHUNK || m.id == PROTO_DIRECTORY))
         FUZZ_FAIL ("%s: payload flag", proto_name (m.id));
     return 0;
 }

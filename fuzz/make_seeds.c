@@ -375,6 +375,9 @@ static void s_msg_fixture (uint8_t id, proto_msg_t *m)
         s_fill (m->hash, sizeof m->hash, 0xe0);
         strcpy (m->reason, "superseded");
         break;
+    case PROTO_DIRECTORY:
+        m->number = 7;               /* the payload (directory text) travels in its own frame */
+        break;
     case PROTO_ERROR:
         m->code = PROTO_E_DENIED;
         strcpy (m->reason, "no subscription to 0DF apc/monthly");
@@ -426,6 +429,11 @@ static void s_messages (void)
     s_msg_fixture (PROTO_ERROR, &msg);
     msg.code = PROTO_E_MAX, msg.reason[0] = 0;
     s_write ("proto", "ERROR-empty-reason", buf, s_encode (&msg, buf));
+    s_msg_fixture (PROTO_DIRECTORY, &msg);
+    msg.number = 0;                  /* a node that holds no directory */
+    s_write ("proto", "DIRECTORY-none", buf, s_encode (&msg, buf));
+    msg.number = UINT64_MAX;
+    s_write ("proto", "DIRECTORY-bounds", buf, s_encode (&msg, buf));
     s_msg_fixture (PROTO_OFFER, &msg);
     msg.doc_len = PROTO_DOC_MAX;
     memset (msg.doc, 0xc0, sizeof msg.doc);

@@ -1604,16 +1604,24 @@ static void s_in_drop_after (run_t *r, const in_xfer_t *x)
     d->until = s_now_ms () + RUN_TIMEOUT_MS;
 }
 
-static void s_in_refuse (run_t *r, const origin_t *o, const char *object, proto_err_t code,
-                         const uint8_t *dsid, const char *rule, const char *why)
+/* Records (rate limited) a refusal of a message from O; s_in_refuse also
+   answers it. A malformed ERROR is only recorded: a node never answers an
+   ERROR with an ERROR. */
+static void s_in_note (run_t *r, const origin_t *o, const char *object, const char *rule, const char *why)
 {
-    s_reply_error (r, o, code, dsid, "%s", why);
     if (!s_limit_pass (r, &o->peer->refusals, o->org))
         return;
     char actor[80];
     s_peer_actor (o->peer, actor, sizeof actor);
     node_log (r->n, "warn", "refused %s from %s: %s", object, o->org, why);
     node_audit (r->n, actor, "receive", object, o->org, "refuse", rule, "%s", why);
+}
+
+static void s_in_refuse (run_t *r, const origin_t *o, const char *object, proto_err_t code,
+                         const uint8_t *dsid, const char *rule, const char *why)
+{
+    s_reply_error (r, o, code, dsid, "%s", why);
+    s_in_note (r, o, object, rule, why);
 }
 
 /* This node cannot go on with X now (its disk, its store): what was
@@ -2360,7 +2368,10 @@ static void s_handle_router (run_t *r)
     if (err != PROTO_OK) {
         char why[400];
         snprintf (why, sizeof why, "%s message: %s", proto_err_name (err), reason);
-        s_in_refuse (r, &o, "message", err, NULL, "protocol.decode", why);
+        if (err == PROTO_E_MALFORMED && m->id == PROTO_ERROR)   /* never answered: dropped */
+            s_in_note (r, &o, "message", "protocol.decode", why);
+        else
+            s_in_refuse (r, &o, "message", err, NULL, "protocol.decode", why);
         free (m);
         goto out;
     }
@@ -2470,6 +2481,10 @@ static void s_handle_dealer (run_t *r, peer_t *p)
     case PROTO_SUBSCRIBED: {
         store_sub_t sub;
         int ended = strcmp (m->reason, "ended") == 0;
+        if (!ended && strcmp (m->reason, "active") != 0) {      /* a status token, SPEC 6 */
+            node_log (r->n, "warn", "%s sent SUBSCRIBED %s with an unknown status: ignored", p->info.org, m->topic);
+            break;
+        }
         if (!ended)
             s_sub_answered (p, m->topic);
         if (store_sub_get (r->n->store, p->info.org, r->n->self.org, m->topic, &sub) == 0 &&

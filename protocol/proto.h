@@ -89,7 +89,7 @@ typedef struct {
 
 /* Field use per message (SPEC.md section "Messages" is the same table):
    SUBSCRIBE  topic, number(=from version, 0 = latest only)
-   SUBSCRIBED topic, reason(=status text)
+   SUBSCRIBED topic, reason(= the status token: "active" or "ended", SPEC 6)
    OFFER      dataset, doc(=manifest), sig, wrapped
    ACCEPT     dataset, number(=next chunk wanted), credit
    CHUNK      dataset, number(=chunk index)  + payload frame

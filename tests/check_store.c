@@ -25,6 +25,7 @@
 
 #include "cx.h"
 #include "store.h"
+#include "spec_vectors.h"
 
 static char s_dir[PATH_MAX];
 static char s_db[PATH_MAX];
@@ -1980,6 +1981,46 @@ static TCase *s_tcase (Suite *suite, const char *name)
     return tc;
 }
 
+/* SPEC.md 18.22: the byte layout an entry's chain hash covers, and the
+   hashes of two entries chained from 32 zero bytes, as another
+   implementation (reading an export, cdx audit reconcile) computes them. */
+static void s_spec_entry (store_audit_t *e, int64_t seq, int64_t at, const char *const f[8])
+{
+    memset (e, 0, sizeof *e);
+    e->seq = seq;
+    e->at = at;
+    char *const dst[8] = {e->actor, e->action, e->object, e->peer, e->purpose, e->decision, e->rule, e->detail};
+    const size_t cap[8] = {sizeof e->actor,   sizeof e->action,   sizeof e->object, sizeof e->peer,
+                           sizeof e->purpose, sizeof e->decision, sizeof e->rule,   sizeof e->detail};
+    for (int i = 0; i < 8; i++)
+        snprintf (dst[i], cap[i], "%s", f[i]);
+}
+
+START_TEST (test_audit_chain_matches_spec_vector)
+{
+    ck_assert_int_eq (cx_init (), 0);
+    const char *const encoded[2] = {SPEC_AUDIT1_ENCODED, SPEC_AUDIT2_ENCODED};
+    const char *const hashes[2] = {SPEC_AUDIT1_HASH, SPEC_AUDIT2_HASH};
+    const char *const *fields[2] = {SPEC_AUDIT1_FIELDS, SPEC_AUDIT2_FIELDS};
+    const int64_t at[2] = {SPEC_AUDIT1_AT, SPEC_AUDIT2_AT};
+    uint8_t prev[STORE_HASHBYTES] = {0};
+    for (int i = 0; i < 2; i++) {
+        store_audit_t e;
+        s_spec_entry (&e, i + 1, at[i], fields[i]);
+        uint8_t buf[STORE_AUDIT_ENCODED_MAX], want[STORE_AUDIT_ENCODED_MAX];
+        uint8_t h[STORE_HASHBYTES], wh[STORE_HASHBYTES];
+        size_t len = store_audit_encode (prev, &e, buf, sizeof buf);
+        ck_assert_uint_eq (2 * len, strlen (encoded[i]));
+        ck_assert_int_eq (cx_unhex (encoded[i], want, len), 0);
+        ck_assert_mem_eq (buf, want, len);
+        ck_assert_int_eq (cx_hash_buf (buf, len, h), 0);
+        ck_assert_int_eq (cx_unhex (hashes[i], wh, sizeof wh), 0);
+        ck_assert_mem_eq (h, wh, sizeof h);
+        memcpy (prev, h, sizeof prev);
+    }
+}
+END_TEST
+
 static Suite *s_suite (void)
 {
     Suite *suite = suite_create ("store");
@@ -2037,6 +2078,7 @@ static Suite *s_suite (void)
     tcase_add_test (tc, test_audit_each_ends_at_the_entry_last_when_it_began);
     tcase_add_test (tc, test_audit_each_refuses_a_write_from_its_callback);
     tcase_add_test (tc, test_audit_entries_are_hash_chained);
+    tcase_add_test (tc, test_audit_chain_matches_spec_vector);
     tcase_add_test (tc, test_audit_encoding_is_length_prefixed);
     tcase_add_test (tc, test_audit_purpose_round_trips);
     tcase_add_test (tc, test_audit_seq_is_contiguous_across_two_handles);

@@ -405,6 +405,16 @@ def raw_array(items):
     return head + b"".join(items)
 
 
+def names_error(h):
+    """True if header frame H says version 1, message ERROR, whatever its
+    fields: a malformed ERROR, which a node drops without an answer."""
+    try:
+        m = msgpack.unpackb(h, raw=True, strict_map_key=False)
+    except Exception:
+        return False
+    return isinstance(m, list) and len(m) >= 2 and m[0] == VERSION and m[1] == ERROR
+
+
 def malformed_headers(offer_example):
     """(description, header frame) pairs, every one MALFORMED by SPEC 5.2."""
     rng = random.Random(20261125)
@@ -505,16 +515,30 @@ def rss_kib(pid):
 def garbage(a):
     """Decode-level garbage: every header of malformed_headers() on its own,
     then bad frame counts; each must be answered ERROR(MALFORMED) with the
-    zero dataset. Prints 'refused=N' (messages sent)."""
+    zero dataset, except a malformed ERROR, which is dropped without an
+    answer (SPEC section 3: a node never answers an ERROR with an ERROR).
+    Prints 'refused=N' (messages sent) and 'dropped=N' (ERRORs among them)."""
     me, victim = Home(a.evil), Card(a.victim)
     p = Peer(me, victim)
     p.ping()
     ds = Dataset(me, victim, a.topic, b"garbage" * 100)
     sent = 0
+    errors = []
     for desc, h in malformed_headers(ds.offer()):
+        if names_error(h):
+            errors.append((desc, [h]))
+            continue
         p.send(h)
         sent += 1
         p.expect_error(E_MALFORMED, desc)
+    errors.append(("ERROR with a payload frame", [header(ERROR, E_STATE, "x", bytes(16)), b"x"]))
+    errors.append(("ERROR with two payload frames", [header(ERROR, E_STATE, "x", bytes(16)), b"x", b"y"]))
+    # All of them, then a ping: its ERROR(STATE) must be the first thing
+    # back (an answer to a malformed ERROR would be ERROR(MALFORMED)).
+    for desc, fr in errors:
+        p.send(*fr)
+        sent += 1
+    p.ping()
     # Frame counts (SPEC section 5).
     frames = [
         ("CHUNK without its payload frame", [header(CHUNK, ds.id, 0)]),
@@ -533,9 +557,16 @@ def garbage(a):
         sent += 1
         p.expect_error(E_MALFORMED, desc)
     p.ping()
-    say("garbage: %d malformed messages, each answered ERROR(MALFORMED)" % sent)
+    say("garbage: %d malformed messages, each answered ERROR(MALFORMED) but the %d ERRORs, dropped"
+        % (sent, len(errors)))
     print("refused=%d" % sent)
+    print("dropped=%d" % len(errors))
     p.close()
+
+
+SPEC_18_11_REPLY = bytes.fromhex(
+    "95010802d94856455253494f4e206d6573736167653a2070726f746f636f6c2076657273696f6e2032206e6f7420"
+    "737570706f727465643b20737570706f727465642076657273696f6e733a2031c410" + "00" * 16)
 
 
 @scenario
@@ -556,6 +587,12 @@ def version(a):
         ("version 2 as uint64 encoding", b"\x94\xcf" + (2).to_bytes(8, "big") + b"\x01\xa5evl/t\x00"),
         ("version 2 with a payload frame", header(SUBSCRIBE, "evl/t", 0, version=2), b"p"),
     ]
+    # The answer to 18.11's SUBSCRIBE is, byte for byte, 18.11's ERROR.
+    p.send(cases[0][1])
+    got = p.recv(5.0)
+    check(got is not None and len(got) == 1 and got[0] == SPEC_18_11_REPLY,
+          "SPEC 18.11: the answer to a version-2 SUBSCRIBE is %r, not the SPEC's bytes"
+          % (got and got[0].hex()))
     for desc, *fr in cases:
         p.send(*fr)
         reason = p.expect_error(E_VERSION, desc)
@@ -986,12 +1023,19 @@ def wrong_state(a):
 @scenario
 def error_to_router(a):
     """An ERROR sent to the ROUTER: 'A node MUST NOT answer an ERROR with an
-    ERROR' (SPEC section 3)."""
+    ERROR' (SPEC section 3), not even a malformed one: that is dropped and
+    recorded (rule protocol.decode)."""
     me, victim = Home(a.evil), Card(a.victim)
     p = Peer(me, victim)
     p.roundtrip()
     p.send(header(ERROR, E_STATE, "what?", bytes(16)))
     p.expect_silence("ERROR sent to the ROUTER", 1.0)
+    p.send(raw_array([pack_value(x) for x in [VERSION, ERROR, 0, "code 0", bytes(16)]]))
+    p.expect_silence("ERROR with code 0 (out of bounds) sent to the ROUTER", 1.0)
+    p.send(header(ERROR, E_STATE, "what?", bytes(15)))
+    p.expect_silence("ERROR with a 15-byte dataset sent to the ROUTER", 1.0)
+    p.send(header(ERROR, E_STATE, "what?", bytes(16)), b"payload")
+    p.expect_silence("ERROR with a payload frame sent to the ROUTER", 1.0)
     p.roundtrip()
     p.close()
 

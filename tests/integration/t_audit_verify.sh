@@ -24,10 +24,8 @@ done
 "$CDX" subscribe --home "$T/a" --from 04V --topic ecds >/dev/null || fail subscribe
 sed 's/^name: .*/name: Forged Name/' "$T/b.card" > "$T/forged.card"
 head -c 100 /dev/urandom > "$T/junk.card"
-set +e
-"$CDX" peer add --home "$T/a" "$T/forged.card" >/dev/null 2>&1
-"$CDX" peer add --home "$T/a" "$T/junk.card" >/dev/null 2>&1
-set -e
+must_refuse "an altered card" "signature" "$CDX" peer add --home "$T/a" "$T/forged.card"
+must_refuse "a junk card" "not a valid cdx card" "$CDX" peer add --home "$T/a" "$T/junk.card"
 "$CDX" export --purpose commissioning --home "$T/a" --topic sus/apc/0 -o "$T/out0.csv" >/dev/null || fail export
 "$CDX" export --purpose commissioning --home "$T/a" --topic sus/apc/1 -o "$T/out1.csv" >/dev/null || fail export
 

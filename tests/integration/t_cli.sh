@@ -17,8 +17,9 @@ for k in sign box curve; do
     [ "$(stat -c %a "$T/a/keys/$k.key")" = 600 ] || fail "$k.key is not 0600"
 done
 set +e
-"$CDX" init --home "$T/a" --org 0DF --role csu --name x --endpoint tcp://127.0.0.1:1 >/dev/null 2>&1
+"$CDX" init --home "$T/a" --org 0DF --role csu --name x --endpoint tcp://127.0.0.1:1 >/dev/null 2>"$T/err"
 [ $? -eq 1 ] || fail "init over an existing node should fail"
+grep -q "$T/a already holds a node" "$T/err" || fail "init over a node does not say why: $(cat "$T/err")"
 "$CDX" init --home "$T/c" --org lower --role csu --name x --endpoint tcp://127.0.0.1:1 2>"$T/err"
 [ $? -ne 0 ] && grep -q "ODS code" "$T/err" || fail "bad org code not explained"
 sed 's/^name: .*/name: Forged Name/' "$T/b.card" > "$T/forged.card"
@@ -26,8 +27,9 @@ sed 's/^name: .*/name: Forged Name/' "$T/b.card" > "$T/forged.card"
 [ $? -eq 4 ] || fail "altered card should exit 4"
 grep -q "signature" "$T/err" || fail "altered card error does not say why"
 head -c 100 /dev/urandom > "$T/junk.card"
-"$CDX" peer add --home "$T/a" "$T/junk.card" >/dev/null 2>&1
+"$CDX" peer add --home "$T/a" "$T/junk.card" >/dev/null 2>"$T/err"
 [ $? -eq 4 ] || fail "junk card should exit 4"
+grep -q "not a valid cdx card" "$T/err" || fail "junk card error does not say why: $(cat "$T/err")"
 "$CDX" publish --home "$T/a" --topic t --class secret --purpose commissioning "$T/b.card" 2>"$T/err" >/dev/null
 [ $? -ne 0 ] && grep -q -- "--class" "$T/err" || fail "bad class not named"
 set -e

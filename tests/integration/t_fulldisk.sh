@@ -13,10 +13,9 @@
 
 MNT="$T/ccg"
 mkdir "$MNT"
-if [ "$(id -u)" != 0 ] || ! mount -t tmpfs -o size=40m,mode=0700 tmpfs "$MNT" 2>/dev/null; then
-    say "skipped: needs root and tmpfs mounts"
-    exit 0
-fi
+[ "$(id -u)" = 0 ] || skip "needs root to mount a tmpfs"
+mount -t tmpfs -o size=40m,mode=0700 tmpfs "$MNT" 2>"$T/mount.err" ||
+    skip "needs tmpfs mounts: $(cat "$T/mount.err")"
 # Unmount (lazily: the node may still have files open there) before lib.sh
 # stops the nodes and removes $T, keeping the exit status. With KEEP set
 # the tmpfs stays mounted for a look (umount it yourself).

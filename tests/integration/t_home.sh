@@ -10,9 +10,9 @@
 # (useradd) prepares the hostile homes.
 . "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" = 0 ] || { say "skip: needs root to add a second login"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root to add a second login"
 command -v useradd >/dev/null && command -v runuser >/dev/null && command -v prlimit >/dev/null ||
-    { say "skip: needs useradd, runuser and prlimit"; exit 77; }
+    skip "needs useradd, runuser and prlimit"
 OTHER="cdxh$$$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')"
 useradd -M -s /bin/sh "$OTHER" || fail "useradd $OTHER"
 # Removed whatever happens; cleanup (lib.sh) still sees the test's status.

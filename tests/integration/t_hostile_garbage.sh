@@ -5,8 +5,10 @@
 # message, bad versions and ids types, trailing bytes, containers claiming
 # more than the frame holds, deep nesting, oversized headers, wrong frame
 # counts (a CHUNK without payload, a SUBSCRIBE with one, too many frames).
-# Each is answered ERROR(MALFORMED) with the zero dataset; the node stays
-# up; its store is unchanged but for audit entries of the refusals.
+# Each is answered ERROR(MALFORMED) with the zero dataset, but a malformed
+# ERROR, which is dropped unanswered (a node never answers an ERROR with an
+# ERROR); the node stays up; its store is unchanged but for audit entries
+# of the refusals.
 . "$(dirname "$0")/lib.sh"
 H="$(dirname "$0")/hostile.py"
 # The hostile peer needs a python3 with pyzmq, msgpack and PyNaCl (Debian's).

@@ -12,8 +12,7 @@
 . "$(dirname "$0")/lib_faults.sh"
 
 if ! "$CDX" run --help 2>&1 | grep -q -- --bind; then
-    say "skipped: needs cdx run --bind"
-    exit 0
+    skip "needs cdx run --bind"
 fi
 MIB=${HOSTILE_LINK_MIB:-48}
 BLACKHOLE=${HOSTILE_LINK_BLACKHOLE:-8}

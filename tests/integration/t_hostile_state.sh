@@ -31,9 +31,16 @@ start victim
 
 hostile wrong-state --other "$T/other" || fail "a message in the wrong state was not answered as the SPEC says"
 
-# SPEC section 3: "A node MUST NOT answer an ERROR with an ERROR."
+# SPEC section 3: "A node MUST NOT answer an ERROR with an ERROR", not
+# even a malformed one (section 5.2): that is dropped, and recorded.
+decode_errors() {
+    q victim "SELECT count(*) FROM audit WHERE decision = 'refuse' AND rule = 'protocol.decode'
+              AND detail LIKE 'MALFORMED message: %ERROR%'"
+}
+e0=$(decode_errors)
 hostile error-to-router \
-    || fail "an ERROR sent to the ROUTER is answered with ERROR(STATE)"
+    || fail "an ERROR sent to the ROUTER is answered"
+[ "$(decode_errors)" -gt "$e0" ] || fail "a malformed ERROR was dropped without a record"
 
 running victim || fail "the node died"
 store_ok victim || fail "store damaged"

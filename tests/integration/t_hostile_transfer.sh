@@ -60,7 +60,8 @@ cmp -s "$T/content.recovered" "$T/recovered.export" || fail "recovered: exported
 for name in hash hash-empty; do
     id=$(id_of $name "$T/chunk.out")
     [ "$(state_of "$id")" = failed ] || fail "$name: dataset is '$(state_of "$id")', not failed"
-    "$CDX" export --purpose commissioning --home "$T/victim" "$id" -o "$T/x" >/dev/null 2>&1 && fail "$name: a failed dataset exported"
+    must_refuse "$name: export of a failed dataset" "dataset $id is failed, not available" \
+        "$CDX" export --purpose commissioning --home "$T/victim" "$id" -o "$T/x"
 done
 audit_has victim receive refuse chunk.authentication || fail "no audit entry for ERROR(CHUNK)"
 audit_has victim receive refuse content.hash || fail "no audit entry for ERROR(HASH)"

@@ -57,7 +57,8 @@ grep -q '^ok' "$T/out" && bad "reconcile printed a forged 'ok' line: $(cat "$T/o
 grep -q '^MISMATCH: ' "$T/out" || bad "reconcile lost its real verdict: $(cat "$T/out")"
 grep -q -F 'sus/apc\e[2J\e[H\nok: 0 entries' "$T/out" || bad "the forged object is not shown escaped: $(cat "$T/out")"
 [ "$(grep -c . "$T/out")" -eq 2 ] || bad "reconcile: one mismatch and the summary expected: $(cat "$T/out")"
-"$CDX" audit reconcile --json --home "$T/csu" "$T/ccg.json" > "$T/rec.json" || true
+rc=0; "$CDX" audit reconcile --json --home "$T/csu" "$T/ccg.json" > "$T/rec.json" || rc=$?
+[ "$rc" -eq 6 ] || bad "reconcile --json of a forged export: exit $rc, expected 6 (mismatch)"
 python3 - "$T/rec.json" "$forged" <<'PY' || bad "reconcile --json does not carry the object exactly"
 import json, sys
 r = json.load(open(sys.argv[1]))

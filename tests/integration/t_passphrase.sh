@@ -17,7 +17,8 @@ grep -q CDX_PASSPHRASE_FILE "$T/err" || fail "the refusal does not name CDX_PASS
 CDX_PASSPHRASE=wrong "$CDX" card --home "$T/csu" >/dev/null 2>"$T/err" && fail "opened with a wrong passphrase"
 grep -q "wrong passphrase" "$T/err" || fail "a wrong passphrase is not named"
 cp "$T/pass" "$T/pass644"; chmod 644 "$T/pass644"
-CDX_PASSPHRASE_FILE="$T/pass644" "$CDX" card --home "$T/csu" >/dev/null 2>&1 && fail "a passphrase file readable by others was used"
+must_refuse "a passphrase file readable by others" "CDX_PASSPHRASE_FILE .*pass644 is readable by group or others; chmod 600" \
+    env CDX_PASSPHRASE_FILE="$T/pass644" "$CDX" card --home "$T/csu"
 export CDX_PASSPHRASE_FILE="$T/pass"
 start csu
 wait_until 60 grep -q "listening on" "$T/csu.log" || fail "cdx run did not start unattended"

@@ -51,7 +51,8 @@ offer --topic out/t --expect policy.topic \
 # can be read. A peer whose certificate ended: its OFFER is refused by the
 # policy (policy.peer-expired).
 sqlite3 "$T/victim/store.db" "UPDATE peers SET revoked = 1000 WHERE org = 'EVL'"    # stands in for a directory
-offer --topic evl/t --expect policy.peer-revoked >/dev/null 2>&1 && fail "a revoked peer's OFFER was answered"
+must_refuse "a revoked peer's OFFER" "no answer within 10 s to OFFER breaking policy.peer-revoked" \
+    offer --topic evl/t --expect policy.peer-revoked
 audit_has victim connect refuse trust.revoked || fail "the revoked peer was not refused at the door"
 sqlite3 "$T/victim/store.db" "UPDATE peers SET revoked = 0, not_after = 1000 WHERE org = 'EVL'"
 offer --topic evl/t --expect policy.peer-expired || fail "policy.peer-expired"

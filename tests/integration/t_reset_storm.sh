@@ -13,8 +13,7 @@
 . "$(dirname "$0")/lib_faults.sh"
 
 if ! "$CDX" run --help 2>&1 | grep -q -- --bind; then
-    say "skipped: needs cdx run --bind"
-    exit 0
+    skip "needs cdx run --bind"
 fi
 MIB=${RESET_STORM_MIB:-24}
 LIMIT=${RESET_STORM_LIMIT:-60}

@@ -9,8 +9,9 @@ pin csu ccg
 pin ccg csu
 agree csu ccg "sus/*"
 "$CDX" user add --home "$T/ccg" alice --role analyst >/dev/null || fail "user add"
-set +e; CDX_USER=alice "$CDX" retention set --home "$T/ccg" --from 0DF --topic sus/apc 3s >/dev/null 2>&1; rc=$?; set -e
+set +e; CDX_USER=alice "$CDX" retention set --home "$T/ccg" --from 0DF --topic sus/apc 3s >/dev/null 2>"$T/err"; rc=$?; set -e
 [ "$rc" -eq 4 ] || fail "an analyst set a retention period (exit $rc)"
+grep -q "role" "$T/err" || fail "the refusal does not name the role needed: $(cat "$T/err")"
 "$CDX" retention set --home "$T/ccg" --from 0DF --topic sus/apc 3s >/dev/null || fail "retention set"
 "$CDX" retention list --json --home "$T/ccg" | grep -q '"seconds":3' || fail "retention list"
 
@@ -35,8 +36,9 @@ d = [x for x in json.load(sys.stdin) if x["id"] == sys.argv[1]][0]
 sys.exit(0 if d["topic"] == "sus/apc" and len(d["blake2b"]) == 64 and d["bytes"] > 0 else 1)' "$id" ||
     fail "metadata not kept"
 audit_has ccg erase allow retention.expired || fail "erasure not audited"
-set +e; "$CDX" export --home "$T/ccg" "$id" --purpose commissioning -o "$T/x" >/dev/null 2>&1; rc=$?; set -e
-[ "$rc" -ne 0 ] && [ ! -e "$T/x" ] || fail "an erased dataset exported"
+must_refuse "export of an erased dataset" "dataset $id is erased, not available" \
+    "$CDX" export --home "$T/ccg" "$id" --purpose commissioning -o "$T/x"
+[ ! -e "$T/x" ] || fail "an erased dataset exported"
 # No period for sus/keep: kept. The publisher holds a receipt for both.
 is_available ccg "$keep" || fail "a dataset without a retention period was erased"
 wait_until 20 is_delivered csu "$id" 04V || fail "no receipt for the erased dataset"

@@ -35,7 +35,8 @@ wait_until 20 audit_has csu send refuse peer.error || fail "publisher did not re
 [ "$(dataset_state ccg "$id2")" = none ] || fail "dataset with a bad signature was stored"
 wait_until 20 sh -c "[ \"\$(\"$CDX\" deliveries --json --home \"$T/csu\" | python3 -c 'import json,sys; print([d[\"state\"] for d in json.load(sys.stdin) if d[\"dataset\"]==sys.argv[1]][0])' $id2)\" = failed ]" \
     || fail "delivery with a bad signature not marked failed"
-"$CDX" export --purpose commissioning --home "$T/ccg" "$id" -o "$T/x.out" >/dev/null 2>&1 && fail "export of a refused dataset worked"
+must_refuse "export of a refused dataset" "dataset $id is (receiving|failed), not available" \
+    "$CDX" export --purpose commissioning --home "$T/ccg" "$id" -o "$T/x.out"
 running ccg || fail "receiver died"
 running csu || fail "publisher died"
 store_ok ccg || fail "receiver store damaged"

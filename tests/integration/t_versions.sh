@@ -45,9 +45,10 @@ wait_until 20 sh -c "[ \"\$(\"$CDX\" deliveries --json --home \"$T/csu\" | pytho
     || fail "undelivered copy did not expire"
 audit_has csu expire refuse delivery.expired || fail "expiry not audited"
 set +e
-"$CDX" wait --home "$T/csu" "$ids" --timeout 5 2>/dev/null; rc=$?
+"$CDX" wait --home "$T/csu" "$ids" --timeout 5 2>"$T/err"; rc=$?
 set -e
 [ $rc -eq 1 ] || fail "cdx wait on an expired delivery should exit 1, got $rc"
+grep -q "expired" "$T/err" || fail "cdx wait on an expired delivery does not say so: $(cat "$T/err")"
 
 # 4. Unsubscribe: the publisher learns it and cancels what is pending.
 start ccg
