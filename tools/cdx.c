@@ -2361,15 +2361,29 @@ static void s_help (FILE *f)
                 "Listings for people show control characters and invisible or direction-changing\n"
                 "characters escaped (\\e, \\n, \\xHH, \\u{HHHH}; a backslash as \\\\): a name, path or\n"
                 "a peer's log cannot move the cursor or forge a line. --json and --csv carry them exactly.\n\n"
-                "A first exchange:\n"
+                "A first exchange, two nodes on this machine pinned by hand (paste it into a shell\n"
+                "with cdx and cdx-gen-apc in PATH; it uses the ports 7101 and 7102, and its last line\n"
+                "stops the nodes and removes what it made):\n"
+                "  W=$(mktemp -d) && cd \"$W\"\n"
                 "  cdx init --home csu --org 0DF --role csu --name \"Example CSU\" --endpoint tcp://127.0.0.1:7101\n"
                 "  cdx init --home ccg --org 04V --role ccg --name \"Example CCG\" --endpoint tcp://127.0.0.1:7102\n"
+                "  cdx user add --home csu \"$(id -un)\" --role publisher\n"
+                "  cdx user add --home ccg \"$(id -un)\" --role analyst\n"
                 "  cdx card --home csu > 0DF.card; cdx card --home ccg > 04V.card\n"
                 "  cdx peer add --home csu 04V.card; cdx peer add --home ccg 0DF.card\n"
-                "  cdx run --home csu &  cdx run --home ccg &\n"
+                "  cdx agreement propose --home csu --ref DSA-1 --recipient 04V --provider-ig \"CSU IG lead\" \\\n"
+                "      --recipient-ig \"CCG IG lead\" --topics sus/apc --class aggregate --purposes commissioning \\\n"
+                "      --art6 \"6(1)(e) public task\" --opt-out not-required --end now+365d -o dsa.bin\n"
+                "  cdx agreement sign --home ccg dsa.bin -o dsa-signed.bin; cdx agreement sign --home csu dsa-signed.bin\n"
+                "  cdx run --home csu 2>csu.log & csu=$!; cdx run --home ccg 2>ccg.log & ccg=$!\n"
                 "  cdx subscribe --home ccg --from 0DF --topic sus/apc\n"
-                "  cdx publish --home csu --topic sus/apc --class pseudonymised --purpose commissioning apc.csv\n"
-                "  cdx datasets --home ccg\n\n%s",
+                "  cdx-gen-apc --class aggregate -o apc.csv\n"
+                "  ID=$(cdx publish --home csu --topic sus/apc --class aggregate --purpose commissioning apc.csv)\n"
+                "  cdx wait --home ccg \"$ID\" --timeout 60 && cdx datasets --home ccg\n"
+                "  cdx export --home ccg \"$ID\" --purpose commissioning -o received.csv && cmp apc.csv received.csv\n"
+                "  kill $csu $ccg; wait; cd; rm -rf \"$W\"\n"
+                "A card pinned by hand carries no DSPT status: only aggregate data may go to it\n"
+                "(README.md walks through certification by the national authority).\n\n%s",
              s_exit_help);
 }
 
