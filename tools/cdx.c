@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1316,9 +1317,14 @@ static int cmd_user (cli_t *cli, int argc, char **argv)
 
 /* ---- cdx audit: review and verification ------------------------------------
 
-   Filters are applied here, to the rows the store lists in seq order: the
-   log is read once, whatever the filters, and a filter never hides the
-   seq numbers that show nothing was left out. */
+   Filters are applied here, to the rows the store lists in seq order: a
+   filter never hides the seq numbers that show nothing was left out. The
+   table for people is a header and one row per entry, in columns as wide
+   as their widest cell (the log is read once to measure and once to
+   print), fitted to the terminal unless --wide. */
+enum { AUDIT_SEQ, AUDIT_TIME, AUDIT_DECISION, AUDIT_ACTION, AUDIT_ACTOR, AUDIT_PEER, AUDIT_OBJECT,
+       AUDIT_RULE, AUDIT_DETAIL, AUDIT_COLUMNS };
+
 typedef struct {
     cli_t *cli;
     int csv;
@@ -1326,6 +1332,11 @@ typedef struct {
     const char *org, *dataset, *user, *action, *decision;
     int64_t shown;
     FILE *out;               /* JSON entries go here instead of stdout (export) */
+    const char *agreement;   /* --agreement REF */
+    int wide;                /* every cell whole, dataset ids in full */
+    int measure;             /* this pass only measures the columns */
+    size_t cols;             /* the width to fit (SIZE_MAX: no limit) */
+    size_t width[AUDIT_COLUMNS];
 } audit_view_t;
 
 /* DATE as YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS][Z], UTC. A bare date as
@@ -1379,12 +1390,137 @@ static int s_audit_is_user (const store_audit_t *e, const char *user)
            (e->actor[5 + len] == ':' || e->actor[5 + len] == ' ' || e->actor[5 + len] == '\0');
 }
 
+/* 1 if E is about agreement REF: the agreement itself (its proposal,
+   signatures, revocation), or a decision that names it ("under agreement
+   REF", "agreement REF expired ..."). */
+static int s_audit_is_agreement (const store_audit_t *e, const char *ref)
+{
+    if (strcmp (e->object, ref) == 0)
+        return 1;
+    size_t len = strlen (ref);
+    for (const char *p = e->detail; (p = strstr (p, "agreement ")) != NULL; p++) {
+        const char *r = p + strlen ("agreement ");
+        const char *end = r + len;      /* a reference ends where its grammar does, or at a full stop */
+        if (strncmp (r, ref, len) == 0 &&
+            (!*end || strchr (" ,;:)", *end) || (*end == '.' && (!end[1] || end[1] == ' '))))
+            return 1;
+    }
+    return 0;
+}
+
 static int s_audit_match (const audit_view_t *v, const store_audit_t *e)
 {
     return e->at >= v->since && e->at <= v->until && (!v->org || s_audit_is_org (e, v->org)) &&
            (!v->dataset || strstr (e->object, v->dataset)) && (!v->user || s_audit_is_user (e, v->user)) &&
            (!v->action || strcmp (e->action, v->action) == 0) &&
-           (!v->decision || strcmp (e->decision, v->decision) == 0);
+           (!v->decision || strcmp (e->decision, v->decision) == 0) &&
+           (!v->agreement || s_audit_is_agreement (e, v->agreement));
+}
+
+/* The width cdx audit fits its table to: $COLUMNS, else the terminal's;
+   SIZE_MAX (no limit) with --wide or when the output is not a terminal. */
+static size_t s_audit_cols (int wide)
+{
+    if (wide)
+        return SIZE_MAX;
+    const char *env = getenv ("COLUMNS");
+    int64_t v;
+    const char *rest;
+    if (env && s_leading (env, &v, &rest) == 0 && !*rest && v > 0 && v < 100000)
+        return (size_t) v;
+    struct winsize ws;
+    if (isatty (STDOUT_FILENO) && ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return SIZE_MAX;
+}
+
+/* The cells of E's row. A dataset's object ("TOPIC vN ID") is shown as
+   its id, topic and version, the id cut to 8 digits unless WIDE (cdx
+   takes a unique prefix wherever it takes an id); other objects as they
+   are. */
+typedef struct {
+    char seq[24], time[32], object[160], peer[20], detail[sizeof ((store_audit_t *) 0)->detail + 80];
+    const char *cell[AUDIT_COLUMNS];
+} audit_row_t;
+
+static void s_audit_row (const store_audit_t *e, int wide, audit_row_t *r)
+{
+    snprintf (r->seq, sizeof r->seq, "%" PRId64, e->seq);
+    s_utc (e->at, r->time, sizeof r->time);
+    snprintf (r->peer, sizeof r->peer, "%s", e->peer[0] ? e->peer : "-");
+    const char *id = strrchr (e->object, ' ');
+    const char *ver = NULL;
+    if (id && id > e->object && strlen (id + 1) == 32 && strspn (id + 1, "0123456789abcdef") == 32)
+        for (ver = id - 1; ver > e->object && ver[-1] != ' '; ver--)
+            ;
+    if (ver && ver > e->object && ver[0] == 'v' && (size_t) (id - ver) > 1 &&
+        strspn (ver + 1, "0123456789") == (size_t) (id - ver - 1))
+        snprintf (r->object, sizeof r->object, "%.*s %.*s", wide ? 32 : 8, id + 1, (int) (id - e->object),
+                  e->object);
+    else
+        snprintf (r->object, sizeof r->object, "%s", e->object);
+    snprintf (r->detail, sizeof r->detail, "%s%s%s%s", e->purpose[0] ? "[purpose " : "", e->purpose,
+              e->purpose[0] ? "] " : "", e->detail);
+    const char *cells[AUDIT_COLUMNS] = {r->seq,  r->time,   e->decision, e->action, e->actor,
+                                        r->peer, r->object, e->rule,     r->detail};
+    memcpy (r->cell, cells, sizeof cells);
+}
+
+static const char *const s_audit_heads[AUDIT_COLUMNS] = {"SEQ",   "TIME (UTC)", "DECISION", "ACTION", "ACTOR",
+                                                         "PEER",  "OBJECT",     "RULE",     "DETAIL"};
+
+/* Narrows the measured columns to fit V->cols: the detail first, then
+   the actor and the object, each down to a floor; what still does not
+   fit is cut at the edge by s_audit_line. */
+static void s_audit_fit (audit_view_t *v)
+{
+    static const struct { int col; size_t floor; } steps[] = {
+        {AUDIT_DETAIL, 40}, {AUDIT_ACTOR, 20}, {AUDIT_OBJECT, 32}, {AUDIT_DETAIL, 20},
+        {AUDIT_ACTOR, 12},  {AUDIT_OBJECT, 20}, {AUDIT_DETAIL, 0},   {AUDIT_ACTOR, 8},
+        {AUDIT_OBJECT, 8}};
+    size_t total = AUDIT_COLUMNS - 1;            /* the spaces between */
+    for (int i = 0; i < AUDIT_COLUMNS; i++)
+        total += v->width[i];
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0] && total > v->cols; k++) {
+        size_t *w = &v->width[steps[k].col];
+        size_t cut = *w > steps[k].floor ? *w - steps[k].floor : 0;
+        if (cut > total - v->cols)
+            cut = total - v->cols;
+        *w -= cut;
+        total -= cut;
+    }
+}
+
+/* One line of the table: each cell padded to its column, cut with an
+   ellipsis if longer, the line never wider than V->cols; a column fitted
+   down to nothing is left out. */
+static void s_audit_line (const audit_view_t *v, const char *const cell[AUDIT_COLUMNS])
+{
+    size_t room = v->cols;
+    int lastcol = AUDIT_COLUMNS - 1, first = 1;
+    while (lastcol > 0 && v->width[lastcol] == 0)
+        lastcol--;
+    for (int i = 0; i <= lastcol && room > 0; i++) {
+        if (v->width[i] == 0)
+            continue;
+        if (!first) {
+            if (room < 2)
+                break;
+            fputc (' ', stdout);
+            room--;
+        }
+        first = 0;
+        size_t w = v->width[i] < room ? v->width[i] : room;
+        int last = i == lastcol || w == room;
+        if (show_width (cell[i]) > w)
+            show_printf (stdout, "%.*s\u2026", (int) w - 1, cell[i]);
+        else if (i == AUDIT_SEQ)
+            show_printf (stdout, "%*s", (int) w, cell[i]);         /* numbers to the right */
+        else
+            show_printf (stdout, "%-*s", last ? 0 : (int) w, cell[i]);
+        room -= w;
+    }
+    fputc ('\n', stdout);
 }
 
 /* One CSV field (RFC 4180): quoted when it holds a comma, a quote or a
@@ -1436,13 +1572,45 @@ static int s_print_audit (const store_audit_t *e, void *arg)
         }
         fprintf (f, ",\"hash\":\"%s\"}", hash);
     } else {
-        show_printf (stdout, "%5" PRId64 " %s %-7s %-9s %-28s %-5s %-22s ", e->seq, when, e->decision, e->action, e->actor,
-                e->peer[0] ? e->peer : "-", e->rule);
-        if (e->purpose[0])
-            show_printf (stdout, "[purpose %s] ", e->purpose);
-        show_printf (stdout, "%s\n", e->detail);
+        audit_row_t *r = malloc (sizeof *r);
+        if (!r)
+            return -1;
+        s_audit_row (e, v->wide, r);
+        if (v->measure) {
+            for (int i = 0; i < AUDIT_COLUMNS; i++) {
+                size_t w = show_width (r->cell[i]);
+                v->width[i] = w > v->width[i] ? w : v->width[i];
+            }
+        } else {
+            s_audit_line (v, r->cell);
+        }
+        free (r);
     }
     v->shown++;
+    return 0;
+}
+
+/* cdx audit for people: the entries V selects measured, then printed
+   under a header; "no entries" if none matches. 0, or exit code 1. */
+static int s_audit_table (node_t *n, audit_view_t *v)
+{
+    for (int i = 0; i < AUDIT_COLUMNS; i++)
+        v->width[i] = strlen (s_audit_heads[i]);
+    v->cols = s_audit_cols (v->wide);
+    v->wide = v->cols == SIZE_MAX;                /* nothing to fit: ids in full */
+    v->measure = 1;
+    if (store_audit_each (node_store (n), s_print_audit, v) < 0)
+        return s_fail ("%s (cdx audit verify names the entry)", store_error (node_store (n)));
+    if (v->shown == 0) {
+        printf ("no entries\n");
+        return 0;
+    }
+    s_audit_fit (v);
+    v->measure = 0;
+    v->shown = 0;
+    s_audit_line (v, s_audit_heads);
+    if (store_audit_each (node_store (n), s_print_audit, v) < 0)
+        return s_fail ("%s (cdx audit verify names the entry)", store_error (node_store (n)));
     return 0;
 }
 
@@ -1523,7 +1691,7 @@ static int s_audit_export (cli_t *cli, const char *path)
     node_sign_key_hex (n, key);
     fprintf (mem, "{\"format\":\"cdx-audit-export/1\",\"org\":\"%s\",\"sign_key\":\"%s\",\"exported\":\"%s\",\"entries\":[",
              node_org (n), key, when);
-    audit_view_t v = {cli, 0, INT64_MIN, INT64_MAX, NULL, NULL, NULL, NULL, NULL, 0, mem};
+    audit_view_t v = {.cli = cli, .since = INT64_MIN, .until = INT64_MAX, .out = mem};
     if (store_audit_each (node_store (n), s_print_audit, &v) < 0) {
         rc = s_fail ("%s (cdx audit verify names the entry)", store_error (node_store (n)));
         goto out;
@@ -1552,7 +1720,7 @@ static int s_audit_export (cli_t *cli, const char *path)
     char actor[160];
     node_actor (n, NODE_ROLE_IG, actor, sizeof actor);
     if (node_audit (n, actor, "audit-export", "audit log", "", "allow", "local.audit-export",
-                    "%" PRId64 " entries exported, signed, to %s", v.shown, path) != 0) {
+                    "%" PRId64 " entries exported, signed, to %s", v.shown, node_outfile_path (out)) != 0) {
         node_outfile_retract (out);
         rc = s_fail ("%s: the export was removed", node_error (n));
         goto out;
@@ -1708,9 +1876,11 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
                                          {"csv", no_argument, 0, 'c'},
                                          {"checkpoint", no_argument, 0, 'k'},
                                          {"output", required_argument, 0, 'o'},
+                                         {"agreement", required_argument, 0, 'A'},
+                                         {"wide", no_argument, 0, 'w'},
                                          {0, 0, 0, 0}};
     const char *output = NULL;
-    audit_view_t v = {cli, 0, INT64_MIN, INT64_MAX, NULL, NULL, NULL, NULL, NULL, 0, NULL};
+    audit_view_t v = {.cli = cli, .since = INT64_MIN, .until = INT64_MAX};
     int c, rc = 0, help = 0, filtered = 0, checkpoint = 0;
     while ((c = getopt_long (argc, argv, "o:", opts, NULL)) != -1) {
         switch (c) {
@@ -1736,6 +1906,13 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
             v.decision = optarg;
             filtered = 1;
             break;
+        case 'A':
+            if (proto_ref_ok (optarg) != 0)
+                return s_bad ("--agreement: %s", proto_error ());
+            v.agreement = optarg;
+            filtered = 1;
+            break;
+        case 'w': v.wide = 1; break;
         case 'c': v.csv = 1; break;
         case 'k': checkpoint = 1; break;
         case 'h': help = 1; break;
@@ -1784,6 +1961,10 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
         fprintf (stderr, "cdx audit: choose one of --json and --csv\n");
         return s_usage ("audit");
     }
+    if (v.wide && (v.csv || cli->json)) {
+        fprintf (stderr, "cdx audit: --wide is for the table; --json and --csv are always whole\n");
+        return s_usage ("audit");
+    }
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
@@ -1799,7 +1980,9 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
         fputs (AUDIT_CSV_HEADER, stdout);
     else if (cli->json)
         printf ("[");
-    if (store_audit_each (node_store (n), s_print_audit, &v) < 0)
+    if (!v.csv && !cli->json)
+        rc = s_audit_table (n, &v);
+    else if (store_audit_each (node_store (n), s_print_audit, &v) < 0)
         rc = s_fail ("%s (cdx audit verify names the entry)", store_error (node_store (n)));
     if (cli->json && !v.csv)
         printf ("]\n");
@@ -2309,14 +2492,19 @@ static const command_t s_commands[] = {
      "Exit code 4 if an agreement's signature does not verify or this node is not a party.\n"},
     {"audit", cmd_audit,
      "audit [--since DATE] [--until DATE] [--org ORG] [--dataset TEXT] [--user USER] [--action ACTION]\n"
-     "                 [--decision allow|refuse] [--json | --csv]\n"
+     "                 [--decision allow|refuse] [--agreement REF] [--wide | --json | --csv]\n"
      "       cdx audit verify [--checkpoint] [--json]\n"
      "       cdx audit export -o FILE\n"
      "       cdx audit reconcile FILE [--json]",
      "Review the audit log, or verify that it is whole.",
-     "Every publish, send, receive, refusal and export: seq, UTC time, actor (local user, or peer\n"
-     "org and key fingerprint), action, object (dataset and version), peer, purpose claimed,\n"
-     "decision, the rule that decided and the reason. Filters combine (all must match):\n"
+     "Every publish, send, receive, refusal and export: seq, UTC time, decision, action, actor\n"
+     "(local user, or peer org and key fingerprint), peer, object (a dataset as its id, topic and\n"
+     "version), the rule that decided, and the detail: the purpose claimed and the reason.\n"
+     "A table under a header row, each column as wide as its widest cell, fitted to the terminal\n"
+     "($COLUMNS, else the terminal's width): long cells are cut with an ellipsis and dataset ids\n"
+     "shortened to 8 digits (cdx takes a unique prefix of an id). Not on a terminal, or with\n"
+     "--wide, every cell is whole. \"no entries\" when nothing matches.\n"
+     "Filters combine (all must match):\n"
      "  --since DATE        entries at or after DATE: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC\n"
      "  --until DATE        entries at or before DATE (a bare date: up to the end of that day)\n"
      "  --org ORG           entries about organisation ORG (the peer, or a peer actor of ORG)\n"
@@ -2324,6 +2512,9 @@ static const command_t s_commands[] = {
      "  --user USER         entries by local user USER\n"
      "  --action ACTION     e.g. publish, offer, receive, deliver, export, connect, peer-add\n"
      "  --decision D        allow or refuse\n"
+     "  --agreement REF     entries about agreement REF: its proposal, signatures and revocation,\n"
+     "                      and the decisions taken under it or refused by it\n"
+     "  --wide              every cell whole, whatever the terminal's width\n"
      "  --json              a JSON array of entries\n"
      "  --csv               CSV (RFC 4180) with a header line: seq, at, actor, action, object,\n"
      "                      peer, purpose, decision, rule, detail, hash\n"
