@@ -333,9 +333,9 @@ static int s_print_peer (const store_peer_t *p, void *arg)
         printf (",\"endpoint\":");
         show_json (stdout, p->endpoint);
         printf (",\"fingerprint\":\"%s\",\"trust\":\"%s\",\"added\":\"%s\",\"dspt\":", fpr, p->trust, when);
-        show_json (stdout, p->dspt);
+        show_json_opt (stdout, p->dspt);
         printf (",\"dspt_year\":");
-        show_json (stdout, p->dspt_year);
+        show_json_opt (stdout, p->dspt_year);
         if (p->not_after > 0) {
             s_utc (p->not_after, until, sizeof until);
             printf (",\"not_after\":\"%s\"", until);
@@ -601,7 +601,7 @@ static int cmd_directory (cli_t *cli, int argc, char **argv)
         } else if (cli->json) {
             char when[32];
             s_utc (expires, when, sizeof when);
-            printf ("{\"serial\":%" PRIu64 ",\"expires\":\"%s\"}\n", serial, serial ? when : "");
+            printf ("{\"serial\":%" PRIu64 ",\"expires\":", serial), show_json_opt (stdout, serial ? when : NULL), printf ("}\n");
         } else if (!serial) {
             printf ("no directory held\n");
         } else {
@@ -891,6 +891,13 @@ static int cmd_wait (cli_t *cli, int argc, char **argv)
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    char whole[33];                       /* a unique prefix stands for its id */
+    if (node_resolve_id (n, id, whole) != 0) {
+        rc = s_refused (n);
+        node_close (&n);
+        return rc;
+    }
+    id = whole;
     progress_t prog;
     node_progress_fn *fn = s_progress_fn (&prog, "receiving");
     store_dataset_t *d = malloc (sizeof *d);
@@ -1003,9 +1010,9 @@ static int s_print_dataset (const store_dataset_t *d, void *arg)
                 ",\"chunks_held\":%" PRId64 ",\"blake2b\":\"%s\",\"filename\":",
                 d->version, d->publisher, d->bytes, d->class_, d->purpose, state,
                 strcmp (d->state, "published") == 0 ? "published" : "received", d->chunks, d->next_chunk, hash);
-        show_json (stdout, d->filename);
+        show_json_opt (stdout, d->filename);
         printf (",\"agreement\":");
-        show_json (stdout, d->agreement);
+        show_json_opt (stdout, d->agreement);
         printf (",\"created\":\"%s\"}", when);
     } else {
         show_printf (stdout, "%s  %-28s v%-3" PRId64 " %-6s %12" PRId64 "  %-13s %s\n", d->id, d->topic, d->version, d->publisher,
@@ -1066,7 +1073,7 @@ static int s_print_delivery (const store_delivery_t *d, void *arg)
                 ",\"attempts\":%" PRId64 ",\"receipt\":%s,\"error\":",
                 version, d->subscriber, d->state, d->next_chunk, bytes, total, rate, d->attempts,
                 d->receipt_len ? "true" : "false");
-        show_json (stdout, d->error);
+        show_json_opt (stdout, d->error);
         printf (",\"updated\":\"%s\"}", when);
     } else {
         char progress[64] = "";
@@ -1148,11 +1155,10 @@ static int cmd_export (cli_t *cli, int argc, char **argv)
             node_close (&n);
             return rc;
         }
-    } else if (strlen (argv[optind]) != 32) {
+    } else if (node_resolve_id (n, argv[optind], id) != 0) {
+        rc = s_refused (n);
         node_close (&n);
-        return s_bad ("ID: a dataset id is 32 hex digits (cdx datasets lists them)");
-    } else {
-        memcpy (id, argv[optind], 33);
+        return rc;
     }
     progress_t prog;
     node_progress_fn *fn = s_progress_fn (&prog, "decrypting");
@@ -1179,7 +1185,7 @@ static int s_print_retention (const store_retention_t *r, void *arg)
         printf ("%s{\"publisher\":\"%s\",\"topic\":", first++ ? "," : "", r->publisher);
         show_json (stdout, r->topic);
         printf (",\"seconds\":%" PRId64 ",\"set_by\":", r->seconds);
-        show_json (stdout, r->set_by);
+        show_json_opt (stdout, r->set_by);
         printf (",\"updated\":\"%s\"}", when);
     } else {
         show_printf (stdout, "%-9s %-32s %12" PRId64 "  %-16s %s\n", r->publisher, r->topic, r->seconds, r->set_by, when);
@@ -1251,7 +1257,7 @@ static int s_print_user (const store_user_t *u, void *arg)
             if (roles & bit)
                 printf ("%s\"%s\"", k++ ? "," : "", node_role_name (bit));
         printf ("],\"added_by\":");
-        show_json (stdout, u->added_by);
+        show_json_opt (stdout, u->added_by);
         printf (",\"updated\":\"%s\"}", when);
     } else {
         show_printf (stdout, "%-20s %-36s %-20s %s\n", u->login, u->roles, u->added_by, when);
@@ -1568,7 +1574,7 @@ static int s_print_audit (const store_audit_t *e, void *arg)
         const char *values[] = {e->action, e->object, e->peer, e->purpose, e->decision, e->rule, e->detail};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
             fprintf (f, ",\"%s\":", names[i]);
-            show_json (f, values[i]);
+            (v->out ? show_json : show_json_opt) (f, values[i]);  /* the export's format keeps "" */
         }
         fprintf (f, ",\"hash\":\"%s\"}", hash);
     } else {
@@ -1638,12 +1644,14 @@ static int s_audit_verify (cli_t *cli, int checkpoint)
     cx_hex (r.last_hash, sizeof r.last_hash, last);
     cx_hex (r.checkpoint_hash, sizeof r.checkpoint_hash, cp);
     if (cli->json) {
-        printf ("{\"ok\":%s,\"entries\":%" PRId64 ",\"last_seq\":%" PRId64 ",\"last_hash\":\"%s\","
-                "\"checkpoints\":%" PRId64 ",\"last_checkpoint_seq\":%" PRId64 ",",
-                ok ? "true" : "false", r.entries, r.last_seq, r.last_seq ? last : "", r.checkpoints,
-                r.checkpoint_seq);
-        printf ("\"last_checkpoint_hash\":\"%s\",\"uncovered\":%" PRId64 ",\"problem\":\"%s\"",
-                r.checkpoint_seq ? cp : "", ok ? r.uncovered : 0, node_audit_problem_name (r.problem));
+        printf ("{\"ok\":%s,\"entries\":%" PRId64 ",\"last_seq\":%" PRId64 ",\"last_hash\":",
+                ok ? "true" : "false", r.entries, r.last_seq);
+        show_json_opt (stdout, r.last_seq ? last : NULL);
+        printf (",\"checkpoints\":%" PRId64 ",\"last_checkpoint_seq\":%" PRId64 ",\"last_checkpoint_hash\":",
+                r.checkpoints, r.checkpoint_seq);
+        show_json_opt (stdout, r.checkpoint_seq ? cp : NULL);
+        printf (",\"uncovered\":%" PRId64 ",\"problem\":\"%s\"", ok ? r.uncovered : 0,
+                node_audit_problem_name (r.problem));
         if (!ok) {
             printf (",\"seq\":%" PRId64 ",\"reason\":", r.seq);
             show_json (stdout, r.reason);
@@ -1748,7 +1756,8 @@ static void s_print_mismatch (const node_mismatch_t *m, void *arg)
         printf ("%s{\"kind\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"dataset\":\"%s\",\"object\":",
                 v->shown ? "," : "", m->kind, m->from, m->to, m->dataset);
         show_json (stdout, m->object);
-        printf (",\"our_hash\":\"%s\",\"their_hash\":\"%s\"}", m->our_hash, m->their_hash);
+        printf (",\"our_hash\":"), show_json_opt (stdout, m->our_hash);
+        printf (",\"their_hash\":"), show_json_opt (stdout, m->their_hash), printf ("}");
     } else {
         show_printf (stdout, "%-18s %s -> %s  %s\n", m->kind, m->from, m->to, m->object);
         if (strcmp (m->kind, "hash-differs") == 0)
@@ -2037,7 +2046,7 @@ static void s_print_agreement_json (const store_agreement_t *s, const proto_agre
     printf (",\"recipient\":\"%s\",\"recipient_ig\":", a->recipient);
     show_json (stdout, a->recipient_ig);
     printf (",\"controller\":\"%s\",\"controller_ig\":", a->controller[0] ? a->controller : a->provider);
-    show_json (stdout, a->controller_ig);
+    show_json_opt (stdout, a->controller_ig);
     printf (",\"topics\":");
     show_json (stdout, a->topics);
     printf (",\"class\":\"%s\",\"purposes\":", a->class_);
@@ -2045,17 +2054,18 @@ static void s_print_agreement_json (const store_agreement_t *s, const proto_agre
     printf (",\"art6\":");
     show_json (stdout, a->art6);
     printf (",\"art9\":");
-    show_json (stdout, a->art9);
+    show_json_opt (stdout, a->art9);
     printf (",\"duty\":");
-    show_json (stdout, a->duty);
+    show_json_opt (stdout, a->duty);
     printf (",\"opt_out_required\":%s,\"start\":\"%s\",\"end\":\"%s\",\"retention_days\":%u,\"onward\":%s,"
             "\"conditions\":",
             a->opt_out ? "true" : "false", start, end, a->retention_days, a->onward ? "true" : "false");
-    show_json (stdout, a->conditions);
-    printf (",\"signed_by_provider\":%s,\"signed_by_recipient\":%s,\"revoked_by\":\"%s\",\"revoke_reason\":",
-            memcmp (s->sig_provider, zero, 64) ? "true" : "false",
-            memcmp (s->sig_recipient, zero, 64) ? "true" : "false", s->revoked_by);
-    show_json (stdout, s->reason);
+    show_json_opt (stdout, a->conditions);
+    printf (",\"signed_by_provider\":%s,\"signed_by_recipient\":%s,\"revoked_by\":",
+            memcmp (s->sig_provider, zero, 64) ? "true" : "false", memcmp (s->sig_recipient, zero, 64) ? "true" : "false");
+    show_json_opt (stdout, s->revoked_by);
+    printf (",\"revoke_reason\":");
+    show_json_opt (stdout, s->reason);
     printf (",\"hash\":\"%s\"}", hash);
 }
 
@@ -2415,6 +2425,7 @@ static const command_t s_commands[] = {
      "Deliveries of TOPIC that have not completed are cancelled at the publisher.\n"},
     {"wait", cmd_wait, "wait ID [--timeout SECONDS]",
      "Wait until a dataset is available here (subscriber) or delivered to every subscriber (publisher).",
+     "ID is a dataset id, or the first 4 or more digits of one held here (unique).\n"
      "Shows bytes, rate and ETA on a terminal; quiet otherwise.\n"
      "  --timeout SECONDS   give up after this long (exit code 5), fractions allowed, at most a\n"
      "                      year; default: wait for ever\n"
@@ -2449,7 +2460,8 @@ static const command_t s_commands[] = {
      "           bytes, rate (bytes/s), attempts, receipt, error, updated\n"},
     {"export", cmd_export, "export (ID | --topic TOPIC [--version N] [--from ORG]) --purpose PURPOSE -o FILE",
      "Decrypt a dataset this node holds into FILE.",
-     "  ID                  a dataset id from cdx datasets\n"
+     "  ID                  a dataset id from cdx datasets, or its first 4 or more digits if no\n"
+     "                      other dataset's id starts with them\n"
      "  --topic TOPIC       or: the newest version of TOPIC (--version N for another)\n"
      "  --from ORG          the publisher, where several publish the same topic\n"
      "  -o, --output FILE   where to write the plaintext (must not exist; mode 0600)\n"
@@ -2537,6 +2549,55 @@ static const command_t *s_find (const char *name)
     return NULL;
 }
 
+/* The edit distance between A and B (insertions, deletions, changes), up
+   to 64 characters of each. */
+static size_t s_distance (const char *a, const char *b)
+{
+    size_t la = strnlen (a, 64), lb = strnlen (b, 64), row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The command NAME was most likely meant to be: one it starts, or the
+   nearest within a third of its length (at least 2 edits); NULL if none. */
+static const char *s_nearest (const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX, len = strlen (name);
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++) {
+        const char *c = s_commands[i].name;
+        size_t d = len > 0 && strncmp (c, name, len) == 0 ? 0 : s_distance (name, c);
+        if (d < best_d)
+            best_d = d, best = c;
+    }
+    return best_d <= (len / 3 > 2 ? len / 3 : 2) ? best : NULL;
+}
+
+/* An unknown command or option: one line, naming NEAR if not NULL. Exit 2. */
+static int s_unknown (const char *what, const char *name, const char *near)
+{
+    if (near)
+        show_printf (stderr, "cdx: unknown %s '%s': did you mean '%s'? (cdx --help lists them)\n", what, name, near);
+    else
+        show_printf (stderr, "cdx: unknown %s '%s' (cdx --help lists the commands)\n", what, name);
+    return NODE_EXIT_USAGE;
+}
+
 static void s_help (FILE *f)
 {
     fprintf (f, "cdx: exchange encrypted, signed datasets between NHS organisations.\n\n"
@@ -2544,7 +2605,9 @@ static void s_help (FILE *f)
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         fprintf (f, "  %-14s %s\n", s_commands[i].name, s_commands[i].summary);
     fprintf (f, "\nEach command takes --home DIR (default: $CDX_HOME, else $XDG_DATA_HOME/cdx or\n"
-                "~/.local/share/cdx) and --help.\n\n"
+                "~/.local/share/cdx) and --help. Listings take --json: docs/JSON.md names every key, and an\n"
+                "absent value is null. A dataset id may be shortened to its first 4 or more digits where no\n"
+                "other id starts with them.\n\n"
                 "Key files: with CDX_PASSPHRASE_FILE (a 0600 file whose first line is the passphrase) or\n"
                 "CDX_PASSPHRASE set, cdx init, cdx keys rotate and cdx authority init write key files\n"
                 "protected by it (Argon2id), and every command opens them with it: the unattended mode for\n"
@@ -2689,9 +2752,7 @@ int main (int argc, char **argv)
             cli.home_set = 1;
             i++;
         } else {
-            show_printf (stderr, "cdx: unknown option %s\n", argv[i]);
-            s_help (stderr);
-            return NODE_EXIT_USAGE;
+            return s_unknown ("option", argv[i], NULL);
         }
     }
     if (i >= argc) {
@@ -2708,11 +2769,8 @@ int main (int argc, char **argv)
         return NODE_EXIT_OK;
     }
     const command_t *c = s_find (argv[i]);
-    if (!c) {
-        show_printf (stderr, "cdx: unknown command '%s'\n\n", argv[i]);
-        s_help (stderr);
-        return NODE_EXIT_USAGE;
-    }
+    if (!c)
+        return s_unknown ("command", argv[i], s_nearest (argv[i]));
     if (cx_init () != 0) {
         fprintf (stderr, "cdx: cannot initialise libsodium\n");
         return NODE_EXIT_FAIL;

@@ -51,7 +51,7 @@ checks = [
     dict(action="export", decision="allow", rule="local.export", actor="user:alice (analyst)" + via, purpose="commissioning"),
     dict(action="export", decision="refuse", rule="role.missing", actor="user:bob (publisher)" + via),
     dict(action="export", decision="refuse", rule="export.purpose", actor="user:alice (analyst)" + via, purpose="risk-stratification"),
-    dict(action="export", decision="refuse", rule="export.purpose", actor="user:alice (analyst)" + via, purpose=""),
+    dict(action="export", decision="refuse", rule="export.purpose", actor="user:alice (analyst)" + via, purpose=None),  # none claimed: null
     dict(action="audit-read", decision="refuse", rule="role.missing", actor="user:alice (analyst)" + via),
     dict(action="audit-verify", decision="refuse", rule="role.missing"),
     dict(action="user-add", decision="refuse", rule="role.missing", actor="user:alice (analyst)" + via),
