@@ -23,6 +23,9 @@ FUZZ_MAXLEN_auditexport = 16384
 
 .PHONY: all deps build check check-asan demo fuzz bench soak clean
 
+# No "Entering directory" lines from the make that CMake's build runs.
+MAKEFLAGS += --no-print-directory
+
 all: build
 
 deps:
@@ -61,7 +64,12 @@ soak: build
 	    echo "== $$t"; CDX=$(CURDIR)/$(BUILD)/cdx CDX_GEN=$(CURDIR)/$(BUILD)/cdx-gen-apc sh $$t; \
 	done
 
-demo: build
+# The demo builds quietly (the compiler's output only if the build fails).
+demo: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	@echo "building cdx in $(BUILD)/ ..."
+	@cmake --build $(BUILD) -j$(JOBS) >$(BUILD)/build.log 2>&1 || \
+	    { cat $(BUILD)/build.log; echo "the build failed (log in $(BUILD)/build.log)"; exit 1; }
 	@./tools/demo.sh $(BUILD)
 
 # The benchmark suite on loopback (bench/README.md): writes bench/results/.

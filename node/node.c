@@ -1111,6 +1111,59 @@ int node_find (node_t *n, const char *publisher, const char *topic, int64_t vers
     return 0;
 }
 
+/* Datasets whose id starts with a prefix: how many, and the first few. */
+#define S_CANDIDATES_SHOWN 4
+typedef struct {
+    char prefix[33];
+    size_t len;
+    int count;
+    char ids[S_CANDIDATES_SHOWN][33];
+    char what[S_CANDIDATES_SHOWN][160];
+} s_prefix_t;
+
+static int s_prefix_one (const store_dataset_t *d, void *arg)
+{
+    s_prefix_t *p = arg;
+    if (strncmp (d->id, p->prefix, p->len) != 0)
+        return 0;
+    if (p->count < S_CANDIDATES_SHOWN) {
+        memcpy (p->ids[p->count], d->id, 33);
+        snprintf (p->what[p->count], sizeof p->what[0], "%s v%lld", d->topic, (long long) d->version);
+    }
+    p->count++;
+    return 0;
+}
+
+int node_resolve_id (node_t *n, const char *text, char id_out[33])
+{
+    size_t len = text ? strlen (text) : 0;
+    s_prefix_t p = {.len = len};
+    for (size_t i = 0; i < len && i < 32; i++)
+        p.prefix[i] = (char) ((text[i] >= 'A' && text[i] <= 'F') ? text[i] - 'A' + 'a' : text[i]);
+    if (len < NODE_ID_PREFIX_MIN || len > 32 || strspn (p.prefix, "0123456789abcdef") != len)
+        return node_fail_input (n, "ID: a dataset id is 32 hex digits, or its first %d or more (cdx datasets "
+                                "lists them), not \"%.40s\"", NODE_ID_PREFIX_MIN, text ? text : "");
+    if (len == 32) {                         /* whole: it may not be here yet (cdx wait) */
+        memcpy (id_out, p.prefix, 33);
+        return 0;
+    }
+    if (store_dataset_each (n->store, s_prefix_one, &p) < 0)
+        return node_fail (n, "%s", store_error (n->store));
+    if (p.count == 0)
+        return node_fail (n, "no dataset here has an id starting %s: cdx datasets lists what this node holds",
+                          p.prefix);
+    if (p.count > 1) {
+        char list[S_CANDIDATES_SHOWN * 200] = "";
+        for (int i = 0; i < p.count && i < S_CANDIDATES_SHOWN; i++)
+            snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s (%s)", i ? ", " : "", p.ids[i],
+                      p.what[i]);
+        return node_fail_input (n, "ID %s is ambiguous: %d datasets start with it: %s%s; give more digits",
+                                p.prefix, p.count, list, p.count > S_CANDIDATES_SHOWN ? ", ..." : "");
+    }
+    memcpy (id_out, p.ids[0], 33);
+    return 0;
+}
+
 /* ---- export ------------------------------------------------------------- */
 
 /* 1 if ID is a dataset id as cdx prints them: 32 lower-case hex digits. */

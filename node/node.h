@@ -228,6 +228,17 @@ int node_unsubscribe (node_t *n, const char *org, const char *topic, int as_publ
    newest if VERSION is 0) and writes its id into ID_OUT. */
 int node_find (node_t *n, const char *publisher, const char *topic, int64_t version, char id_out[33]);
 
+/* The fewest digits of a dataset id taken as its prefix (as git takes a
+   short hash). */
+#define NODE_ID_PREFIX_MIN 4
+/* The dataset id TEXT stands for: a whole id (32 hex digits, taken as it
+   is, held here yet or not), or the first NODE_ID_PREFIX_MIN or more
+   digits of the one dataset here whose id starts with them (upper case
+   accepted). Its id, in lower case, into ID_OUT. -1 (node_error): TEXT is
+   not such digits, or several datasets start with it (node_invalid, the
+   candidates named), or none does. */
+int node_resolve_id (node_t *n, const char *text, char id_out[33]);
+
 /* Decrypts and verifies dataset ID into OUT_PATH (created exclusively,
    0600), for the declared PURPOSE. Needs the analyst role and a purpose
    node_export_allowed() accepts. Recorded in the audit log, allowed or

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ struct node_outfile {
     char path[S_PATH_MAX];
     char tmp[S_PATH_MAX + 32];
     char dir[S_PATH_MAX];
+    char abs[2 * S_PATH_MAX];   /* the destination as an absolute path, for the record */
 };
 
 static int s_err (char *err, size_t errlen, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
@@ -73,6 +75,11 @@ node_outfile_t *node_outfile_new (const char *path, mode_t mode, char *err, size
     snprintf (copy2, sizeof copy2, "%s", path);
     snprintf (f->dir, sizeof f->dir, "%s", dirname (copy));
     const char *base = basename (copy2);
+    char real[PATH_MAX];
+    if (path[0] != '/' && realpath (f->dir, real))
+        snprintf (f->abs, sizeof f->abs, "%s%s%s", real, strcmp (real, "/") == 0 ? "" : "/", base);
+    else
+        snprintf (f->abs, sizeof f->abs, "%s", path);
     /* Unnamed where the file system allows: a killed command then leaves
        nothing (the content may be decrypted data). */
     f->fd = open (f->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
@@ -106,7 +113,7 @@ int node_outfile_fd (const node_outfile_t *f)
 
 const char *node_outfile_path (const node_outfile_t *f)
 {
-    return f->path;
+    return f->abs;
 }
 
 int node_outfile_write (node_outfile_t *f, const void *data, size_t len, char *err, size_t errlen)

@@ -29,7 +29,8 @@ node_outfile_t *node_outfile_new (const char *path, mode_t mode, char *err, size
 /* The descriptor to write the content to (owned by F). */
 int node_outfile_fd (const node_outfile_t *f);
 
-/* The destination path F was made for. */
+/* The destination path F was made for, made absolute (its directory
+   resolved when it was given relative): what an audit entry records. */
 const char *node_outfile_path (const node_outfile_t *f);
 
 /* Writes LEN bytes of DATA to F. 0, or -1 with ERR. */

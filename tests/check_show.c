@@ -93,6 +93,36 @@ START_TEST (test_json_is_exact)
 }
 END_TEST
 
+/* What show_json_opt writes for S. */
+static const char *s_json_opt (const char *s)
+{
+    FILE *f = fmemopen (s_out, sizeof s_out, "w");
+    ck_assert_ptr_nonnull (f);
+    show_json_opt (f, s);
+    ck_assert_int_eq (fclose (f), 0);
+    return s_out;
+}
+
+START_TEST (test_json_absent_is_null)
+{
+    ck_assert_str_eq (s_json_opt (NULL), "null");
+    ck_assert_str_eq (s_json_opt (""), "null");
+    ck_assert_str_eq (s_json_opt ("a\n"), "\"a\\n\"");
+}
+END_TEST
+
+START_TEST (test_width_counts_what_is_shown)
+{
+    ck_assert_uint_eq (show_width (""), 0);
+    ck_assert_uint_eq (show_width (NULL), 0);
+    ck_assert_uint_eq (show_width ("abc"), 3);
+    ck_assert_uint_eq (show_width ("\xc3\xa9t\xc3\xa9"), 3);        /* code points, not bytes */
+    ck_assert_uint_eq (show_width ("a\x1b"), 3);                  /* a\e */
+    ck_assert_uint_eq (show_width ("\xff"), 4);                   /* \xFF */
+    ck_assert_uint_eq (show_width ("\xe2\x80\xae"), 8);           /* \u{202E} */
+}
+END_TEST
+
 static Suite *s_suite (void)
 {
     Suite *s = suite_create ("show");
@@ -102,6 +132,8 @@ static Suite *s_suite (void)
     tcase_add_test (t, test_printable_text_and_numbers_as_printf);
     tcase_add_test (t, test_widths_count_characters_shown);
     tcase_add_test (t, test_json_is_exact);
+    tcase_add_test (t, test_json_absent_is_null);
+    tcase_add_test (t, test_width_counts_what_is_shown);
     suite_add_tcase (s, t);
     return s;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -350,9 +351,9 @@ static int s_print_peer (const store_peer_t *p, void *arg)
         printf (",\"endpoint\":");
         show_json (stdout, p->endpoint);
         printf (",\"fingerprint\":\"%s\",\"trust\":\"%s\",\"added\":\"%s\",\"dspt\":", fpr, p->trust, when);
-        show_json (stdout, p->dspt);
+        show_json_opt (stdout, p->dspt);
         printf (",\"dspt_year\":");
-        show_json (stdout, p->dspt_year);
+        show_json_opt (stdout, p->dspt_year);
         if (p->not_after > 0) {
             s_utc (p->not_after, until, sizeof until);
             printf (",\"not_after\":\"%s\"", until);
@@ -620,7 +621,7 @@ static int cmd_directory (cli_t *cli, int argc, char **argv)
         } else if (cli->json) {
             char when[32];
             s_utc (expires, when, sizeof when);
-            printf ("{\"serial\":%" PRIu64 ",\"expires\":\"%s\"}\n", serial, serial ? when : "");
+            printf ("{\"serial\":%" PRIu64 ",\"expires\":", serial), show_json_opt (stdout, serial ? when : NULL), printf ("}\n");
         } else if (!serial) {
             printf ("no directory held\n");
         } else {
@@ -913,6 +914,13 @@ static int cmd_wait (cli_t *cli, int argc, char **argv)
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    char whole[33];                       /* a unique prefix stands for its id */
+    if (node_resolve_id (n, id, whole) != 0) {
+        rc = s_refused (n);
+        node_close (&n);
+        return rc;
+    }
+    id = whole;
     progress_t prog;
     node_progress_fn *fn = s_progress_fn (&prog, "receiving");
     store_dataset_t *d = malloc (sizeof *d);
@@ -1055,9 +1063,9 @@ static int s_print_dataset (const store_dataset_t *d, void *arg)
                 ",\"chunks_held\":%" PRId64 ",\"blake2b\":\"%s\",\"filename\":",
                 d->version, d->publisher, d->bytes, d->class_, d->purpose, state,
                 strcmp (d->state, "published") == 0 ? "published" : "received", d->chunks, d->next_chunk, hash);
-        show_json (stdout, d->filename);
+        show_json_opt (stdout, d->filename);
         printf (",\"agreement\":");
-        show_json (stdout, d->agreement);
+        show_json_opt (stdout, d->agreement);
         printf (",\"created\":\"%s\"}", when);
     } else {
         show_printf (stdout, "%s  %-28s v%-3" PRId64 " %-6s %12" PRId64 "  %-13s %s\n", d->id, d->topic, d->version, d->publisher,
@@ -1120,7 +1128,7 @@ static int s_print_delivery (const store_delivery_t *d, void *arg)
                 ",\"attempts\":%" PRId64 ",\"receipt\":%s,\"error\":",
                 version, d->subscriber, d->state, d->next_chunk, bytes, total, rate, d->attempts,
                 d->receipt_len ? "true" : "false");
-        show_json (stdout, d->error);
+        show_json_opt (stdout, d->error);
         printf (",\"updated\":\"%s\"}", when);
     } else {
         char progress[64] = "";
@@ -1205,11 +1213,10 @@ static int cmd_export (cli_t *cli, int argc, char **argv)
             node_close (&n);
             return rc;
         }
-    } else if (strlen (argv[optind]) != 32) {
+    } else if (node_resolve_id (n, argv[optind], id) != 0) {
+        rc = s_refused (n);
         node_close (&n);
-        return s_bad ("ID: a dataset id is 32 hex digits (cdx datasets lists them)");
-    } else {
-        memcpy (id, argv[optind], 33);
+        return rc;
     }
     progress_t prog;
     node_progress_fn *fn = s_progress_fn (&prog, "decrypting");
@@ -1236,7 +1243,7 @@ static int s_print_retention (const store_retention_t *r, void *arg)
         printf ("%s{\"publisher\":\"%s\",\"topic\":", first++ ? "," : "", r->publisher);
         show_json (stdout, r->topic);
         printf (",\"seconds\":%" PRId64 ",\"set_by\":", r->seconds);
-        show_json (stdout, r->set_by);
+        show_json_opt (stdout, r->set_by);
         printf (",\"updated\":\"%s\"}", when);
     } else {
         show_printf (stdout, "%-9s %-32s %12" PRId64 "  %-16s %s\n", r->publisher, r->topic, r->seconds, r->set_by, when);
@@ -1308,7 +1315,7 @@ static int s_print_user (const store_user_t *u, void *arg)
             if (roles & bit)
                 printf ("%s\"%s\"", k++ ? "," : "", node_role_name (bit));
         printf ("],\"added_by\":");
-        show_json (stdout, u->added_by);
+        show_json_opt (stdout, u->added_by);
         printf (",\"updated\":\"%s\"}", when);
     } else {
         show_printf (stdout, "%-20s %-36s %-20s %s\n", u->login, u->roles, u->added_by, when);
@@ -1374,9 +1381,14 @@ static int cmd_user (cli_t *cli, int argc, char **argv)
 
 /* ---- cdx audit: review and verification ------------------------------------
 
-   Filters are applied here, to the rows the store lists in seq order: the
-   log is read once, whatever the filters, and a filter never hides the
-   seq numbers that show nothing was left out. */
+   Filters are applied here, to the rows the store lists in seq order: a
+   filter never hides the seq numbers that show nothing was left out. The
+   table for people is a header and one row per entry, in columns as wide
+   as their widest cell (the log is read once to measure and once to
+   print), fitted to the terminal unless --wide. */
+enum { AUDIT_SEQ, AUDIT_TIME, AUDIT_DECISION, AUDIT_ACTION, AUDIT_ACTOR, AUDIT_PEER, AUDIT_OBJECT,
+       AUDIT_RULE, AUDIT_DETAIL, AUDIT_COLUMNS };
+
 typedef struct {
     cli_t *cli;
     int csv;
@@ -1384,6 +1396,11 @@ typedef struct {
     const char *org, *dataset, *user, *action, *decision;
     int64_t shown;
     FILE *out;               /* JSON entries go here instead of stdout (export) */
+    const char *agreement;   /* --agreement REF */
+    int wide;                /* every cell whole, dataset ids in full */
+    int measure;             /* this pass only measures the columns */
+    size_t cols;             /* the width to fit (SIZE_MAX: no limit) */
+    size_t width[AUDIT_COLUMNS];
 } audit_view_t;
 
 /* DATE as YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS][Z], UTC. A bare date as
@@ -1437,12 +1454,137 @@ static int s_audit_is_user (const store_audit_t *e, const char *user)
            (e->actor[5 + len] == ':' || e->actor[5 + len] == ' ' || e->actor[5 + len] == '\0');
 }
 
+/* 1 if E is about agreement REF: the agreement itself (its proposal,
+   signatures, revocation), or a decision that names it ("under agreement
+   REF", "agreement REF expired ..."). */
+static int s_audit_is_agreement (const store_audit_t *e, const char *ref)
+{
+    if (strcmp (e->object, ref) == 0)
+        return 1;
+    size_t len = strlen (ref);
+    for (const char *p = e->detail; (p = strstr (p, "agreement ")) != NULL; p++) {
+        const char *r = p + strlen ("agreement ");
+        const char *end = r + len;      /* a reference ends where its grammar does, or at a full stop */
+        if (strncmp (r, ref, len) == 0 &&
+            (!*end || strchr (" ,;:)", *end) || (*end == '.' && (!end[1] || end[1] == ' '))))
+            return 1;
+    }
+    return 0;
+}
+
 static int s_audit_match (const audit_view_t *v, const store_audit_t *e)
 {
     return e->at >= v->since && e->at <= v->until && (!v->org || s_audit_is_org (e, v->org)) &&
            (!v->dataset || strstr (e->object, v->dataset)) && (!v->user || s_audit_is_user (e, v->user)) &&
            (!v->action || strcmp (e->action, v->action) == 0) &&
-           (!v->decision || strcmp (e->decision, v->decision) == 0);
+           (!v->decision || strcmp (e->decision, v->decision) == 0) &&
+           (!v->agreement || s_audit_is_agreement (e, v->agreement));
+}
+
+/* The width cdx audit fits its table to: $COLUMNS, else the terminal's;
+   SIZE_MAX (no limit) with --wide or when the output is not a terminal. */
+static size_t s_audit_cols (int wide)
+{
+    if (wide)
+        return SIZE_MAX;
+    const char *env = getenv ("COLUMNS");
+    int64_t v;
+    const char *rest;
+    if (env && s_leading (env, &v, &rest) == 0 && !*rest && v > 0 && v < 100000)
+        return (size_t) v;
+    struct winsize ws;
+    if (isatty (STDOUT_FILENO) && ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return SIZE_MAX;
+}
+
+/* The cells of E's row. A dataset's object ("TOPIC vN ID") is shown as
+   its id, topic and version, the id cut to 8 digits unless WIDE (cdx
+   takes a unique prefix wherever it takes an id); other objects as they
+   are. */
+typedef struct {
+    char seq[24], time[32], object[160], peer[20], detail[sizeof ((store_audit_t *) 0)->detail + 80];
+    const char *cell[AUDIT_COLUMNS];
+} audit_row_t;
+
+static void s_audit_row (const store_audit_t *e, int wide, audit_row_t *r)
+{
+    snprintf (r->seq, sizeof r->seq, "%" PRId64, e->seq);
+    s_utc (e->at, r->time, sizeof r->time);
+    snprintf (r->peer, sizeof r->peer, "%s", e->peer[0] ? e->peer : "-");
+    const char *id = strrchr (e->object, ' ');
+    const char *ver = NULL;
+    if (id && id > e->object && strlen (id + 1) == 32 && strspn (id + 1, "0123456789abcdef") == 32)
+        for (ver = id - 1; ver > e->object && ver[-1] != ' '; ver--)
+            ;
+    if (ver && ver > e->object && ver[0] == 'v' && (size_t) (id - ver) > 1 &&
+        strspn (ver + 1, "0123456789") == (size_t) (id - ver - 1))
+        snprintf (r->object, sizeof r->object, "%.*s %.*s", wide ? 32 : 8, id + 1, (int) (id - e->object),
+                  e->object);
+    else
+        snprintf (r->object, sizeof r->object, "%s", e->object);
+    snprintf (r->detail, sizeof r->detail, "%s%s%s%s", e->purpose[0] ? "[purpose " : "", e->purpose,
+              e->purpose[0] ? "] " : "", e->detail);
+    const char *cells[AUDIT_COLUMNS] = {r->seq,  r->time,   e->decision, e->action, e->actor,
+                                        r->peer, r->object, e->rule,     r->detail};
+    memcpy (r->cell, cells, sizeof cells);
+}
+
+static const char *const s_audit_heads[AUDIT_COLUMNS] = {"SEQ",   "TIME (UTC)", "DECISION", "ACTION", "ACTOR",
+                                                         "PEER",  "OBJECT",     "RULE",     "DETAIL"};
+
+/* Narrows the measured columns to fit V->cols: the detail first, then
+   the actor and the object, each down to a floor; what still does not
+   fit is cut at the edge by s_audit_line. */
+static void s_audit_fit (audit_view_t *v)
+{
+    static const struct { int col; size_t floor; } steps[] = {
+        {AUDIT_DETAIL, 40}, {AUDIT_ACTOR, 20}, {AUDIT_OBJECT, 32}, {AUDIT_DETAIL, 20},
+        {AUDIT_ACTOR, 12},  {AUDIT_OBJECT, 20}, {AUDIT_DETAIL, 0},   {AUDIT_ACTOR, 8},
+        {AUDIT_OBJECT, 8}};
+    size_t total = AUDIT_COLUMNS - 1;            /* the spaces between */
+    for (int i = 0; i < AUDIT_COLUMNS; i++)
+        total += v->width[i];
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0] && total > v->cols; k++) {
+        size_t *w = &v->width[steps[k].col];
+        size_t cut = *w > steps[k].floor ? *w - steps[k].floor : 0;
+        if (cut > total - v->cols)
+            cut = total - v->cols;
+        *w -= cut;
+        total -= cut;
+    }
+}
+
+/* One line of the table: each cell padded to its column, cut with an
+   ellipsis if longer, the line never wider than V->cols; a column fitted
+   down to nothing is left out. */
+static void s_audit_line (const audit_view_t *v, const char *const cell[AUDIT_COLUMNS])
+{
+    size_t room = v->cols;
+    int lastcol = AUDIT_COLUMNS - 1, first = 1;
+    while (lastcol > 0 && v->width[lastcol] == 0)
+        lastcol--;
+    for (int i = 0; i <= lastcol && room > 0; i++) {
+        if (v->width[i] == 0)
+            continue;
+        if (!first) {
+            if (room < 2)
+                break;
+            fputc (' ', stdout);
+            room--;
+        }
+        first = 0;
+        size_t w = v->width[i] < room ? v->width[i] : room;
+        int last = i == lastcol || w == room;
+        if (show_width (cell[i]) > w)
+            show_printf (stdout, "%.*s\u2026", (int) w - 1, cell[i]);
+        else if (i == AUDIT_SEQ)
+            show_printf (stdout, "%*s", (int) w, cell[i]);         /* numbers to the right */
+        else
+            show_printf (stdout, "%-*s", last ? 0 : (int) w, cell[i]);
+        room -= w;
+    }
+    fputc ('\n', stdout);
 }
 
 /* One CSV field (RFC 4180): quoted when it holds a comma, a quote or a
@@ -1490,17 +1632,49 @@ static int s_print_audit (const store_audit_t *e, void *arg)
         const char *values[] = {e->action, e->object, e->peer, e->purpose, e->decision, e->rule, e->detail};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
             fprintf (f, ",\"%s\":", names[i]);
-            show_json (f, values[i]);
+            (v->out ? show_json : show_json_opt) (f, values[i]);  /* the export's format keeps "" */
         }
         fprintf (f, ",\"hash\":\"%s\"}", hash);
     } else {
-        show_printf (stdout, "%5" PRId64 " %s %-7s %-9s %-28s %-5s %-22s ", e->seq, when, e->decision, e->action, e->actor,
-                e->peer[0] ? e->peer : "-", e->rule);
-        if (e->purpose[0])
-            show_printf (stdout, "[purpose %s] ", e->purpose);
-        show_printf (stdout, "%s\n", e->detail);
+        audit_row_t *r = malloc (sizeof *r);
+        if (!r)
+            return -1;
+        s_audit_row (e, v->wide, r);
+        if (v->measure) {
+            for (int i = 0; i < AUDIT_COLUMNS; i++) {
+                size_t w = show_width (r->cell[i]);
+                v->width[i] = w > v->width[i] ? w : v->width[i];
+            }
+        } else {
+            s_audit_line (v, r->cell);
+        }
+        free (r);
     }
     v->shown++;
+    return 0;
+}
+
+/* cdx audit for people: the entries V selects measured, then printed
+   under a header; "no entries" if none matches. 0, or exit code 1. */
+static int s_audit_table (node_t *n, audit_view_t *v)
+{
+    for (int i = 0; i < AUDIT_COLUMNS; i++)
+        v->width[i] = strlen (s_audit_heads[i]);
+    v->cols = s_audit_cols (v->wide);
+    v->wide = v->cols == SIZE_MAX;                /* nothing to fit: ids in full */
+    v->measure = 1;
+    if (store_audit_each (node_store (n), s_print_audit, v) < 0)
+        return s_fail ("%s (cdx audit verify names the entry)", store_error (node_store (n)));
+    if (v->shown == 0) {
+        printf ("no entries\n");
+        return 0;
+    }
+    s_audit_fit (v);
+    v->measure = 0;
+    v->shown = 0;
+    s_audit_line (v, s_audit_heads);
+    if (store_audit_each (node_store (n), s_print_audit, v) < 0)
+        return s_fail ("%s (cdx audit verify names the entry)", store_error (node_store (n)));
     return 0;
 }
 
@@ -1528,12 +1702,14 @@ static int s_audit_verify (cli_t *cli, int checkpoint)
     cx_hex (r.last_hash, sizeof r.last_hash, last);
     cx_hex (r.checkpoint_hash, sizeof r.checkpoint_hash, cp);
     if (cli->json) {
-        printf ("{\"ok\":%s,\"entries\":%" PRId64 ",\"last_seq\":%" PRId64 ",\"last_hash\":\"%s\","
-                "\"checkpoints\":%" PRId64 ",\"last_checkpoint_seq\":%" PRId64 ",",
-                ok ? "true" : "false", r.entries, r.last_seq, r.last_seq ? last : "", r.checkpoints,
-                r.checkpoint_seq);
-        printf ("\"last_checkpoint_hash\":\"%s\",\"uncovered\":%" PRId64 ",\"problem\":\"%s\"",
-                r.checkpoint_seq ? cp : "", ok ? r.uncovered : 0, node_audit_problem_name (r.problem));
+        printf ("{\"ok\":%s,\"entries\":%" PRId64 ",\"last_seq\":%" PRId64 ",\"last_hash\":",
+                ok ? "true" : "false", r.entries, r.last_seq);
+        show_json_opt (stdout, r.last_seq ? last : NULL);
+        printf (",\"checkpoints\":%" PRId64 ",\"last_checkpoint_seq\":%" PRId64 ",\"last_checkpoint_hash\":",
+                r.checkpoints, r.checkpoint_seq);
+        show_json_opt (stdout, r.checkpoint_seq ? cp : NULL);
+        printf (",\"uncovered\":%" PRId64 ",\"problem\":\"%s\"", ok ? r.uncovered : 0,
+                node_audit_problem_name (r.problem));
         if (!ok) {
             printf (",\"seq\":%" PRId64 ",\"reason\":", r.seq);
             show_json (stdout, r.reason);
@@ -1581,7 +1757,7 @@ static int s_audit_export (cli_t *cli, const char *path)
     node_sign_key_hex (n, key);
     fprintf (mem, "{\"format\":\"cdx-audit-export/1\",\"org\":\"%s\",\"sign_key\":\"%s\",\"exported\":\"%s\",\"entries\":[",
              node_org (n), key, when);
-    audit_view_t v = {cli, 0, INT64_MIN, INT64_MAX, NULL, NULL, NULL, NULL, NULL, 0, mem};
+    audit_view_t v = {.cli = cli, .since = INT64_MIN, .until = INT64_MAX, .out = mem};
     if (store_audit_each (node_store (n), s_print_audit, &v) < 0) {
         rc = s_fail ("%s (cdx audit verify names the entry)", store_error (node_store (n)));
         goto out;
@@ -1610,7 +1786,7 @@ static int s_audit_export (cli_t *cli, const char *path)
     char actor[160];
     node_actor (n, NODE_ROLE_IG, actor, sizeof actor);
     if (node_audit (n, actor, "audit-export", "audit log", "", "allow", "local.audit-export",
-                    "%" PRId64 " entries exported, signed, to %s", v.shown, path) != 0) {
+                    "%" PRId64 " entries exported, signed, to %s", v.shown, node_outfile_path (out)) != 0) {
         node_outfile_retract (out);
         rc = s_fail ("%s: the export was removed", node_error (n));
         goto out;
@@ -1638,7 +1814,8 @@ static void s_print_mismatch (const node_mismatch_t *m, void *arg)
         printf ("%s{\"kind\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"dataset\":\"%s\",\"object\":",
                 v->shown ? "," : "", m->kind, m->from, m->to, m->dataset);
         show_json (stdout, m->object);
-        printf (",\"our_hash\":\"%s\",\"their_hash\":\"%s\"}", m->our_hash, m->their_hash);
+        printf (",\"our_hash\":"), show_json_opt (stdout, m->our_hash);
+        printf (",\"their_hash\":"), show_json_opt (stdout, m->their_hash), printf ("}");
     } else {
         show_printf (stdout, "%-18s %s -> %s  %s\n", m->kind, m->from, m->to, m->object);
         if (strcmp (m->kind, "hash-differs") == 0)
@@ -1766,9 +1943,11 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
                                          {"csv", no_argument, 0, 'c'},
                                          {"checkpoint", no_argument, 0, 'k'},
                                          {"output", required_argument, 0, 'o'},
+                                         {"agreement", required_argument, 0, 'A'},
+                                         {"wide", no_argument, 0, 'w'},
                                          {0, 0, 0, 0}};
     const char *output = NULL;
-    audit_view_t v = {cli, 0, INT64_MIN, INT64_MAX, NULL, NULL, NULL, NULL, NULL, 0, NULL};
+    audit_view_t v = {.cli = cli, .since = INT64_MIN, .until = INT64_MAX};
     int c, rc = 0, help = 0, filtered = 0, checkpoint = 0;
     while ((c = getopt_long (argc, argv, "o:", opts, NULL)) != -1) {
         switch (c) {
@@ -1794,6 +1973,13 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
             v.decision = optarg;
             filtered = 1;
             break;
+        case 'A':
+            if (proto_ref_ok (optarg) != 0)
+                return s_bad ("--agreement: %s", proto_error ());
+            v.agreement = optarg;
+            filtered = 1;
+            break;
+        case 'w': v.wide = 1; break;
         case 'c': v.csv = 1; break;
         case 'k': checkpoint = 1; break;
         case 'h': help = 1; break;
@@ -1842,6 +2028,10 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
         fprintf (stderr, "cdx audit: choose one of --json and --csv\n");
         return s_usage ("audit");
     }
+    if (v.wide && (v.csv || cli->json)) {
+        fprintf (stderr, "cdx audit: --wide is for the table; --json and --csv are always whole\n");
+        return s_usage ("audit");
+    }
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
@@ -1857,7 +2047,9 @@ static int cmd_audit (cli_t *cli, int argc, char **argv)
         fputs (AUDIT_CSV_HEADER, stdout);
     else if (cli->json)
         printf ("[");
-    if (store_audit_each (node_store (n), s_print_audit, &v) < 0)
+    if (!v.csv && !cli->json)
+        rc = s_audit_table (n, &v);
+    else if (store_audit_each (node_store (n), s_print_audit, &v) < 0)
         rc = s_fail ("%s (cdx audit verify names the entry)", store_error (node_store (n)));
     if (cli->json && !v.csv)
         printf ("]\n");
@@ -1912,7 +2104,7 @@ static void s_print_agreement_json (const store_agreement_t *s, const proto_agre
     printf (",\"recipient\":\"%s\",\"recipient_ig\":", a->recipient);
     show_json (stdout, a->recipient_ig);
     printf (",\"controller\":\"%s\",\"controller_ig\":", a->controller[0] ? a->controller : a->provider);
-    show_json (stdout, a->controller_ig);
+    show_json_opt (stdout, a->controller_ig);
     printf (",\"topics\":");
     show_json (stdout, a->topics);
     printf (",\"class\":\"%s\",\"purposes\":", a->class_);
@@ -1920,17 +2112,18 @@ static void s_print_agreement_json (const store_agreement_t *s, const proto_agre
     printf (",\"art6\":");
     show_json (stdout, a->art6);
     printf (",\"art9\":");
-    show_json (stdout, a->art9);
+    show_json_opt (stdout, a->art9);
     printf (",\"duty\":");
-    show_json (stdout, a->duty);
+    show_json_opt (stdout, a->duty);
     printf (",\"opt_out_required\":%s,\"start\":\"%s\",\"end\":\"%s\",\"retention_days\":%u,\"onward\":%s,"
             "\"conditions\":",
             a->opt_out ? "true" : "false", start, end, a->retention_days, a->onward ? "true" : "false");
-    show_json (stdout, a->conditions);
-    printf (",\"signed_by_provider\":%s,\"signed_by_recipient\":%s,\"revoked_by\":\"%s\",\"revoke_reason\":",
-            memcmp (s->sig_provider, zero, 64) ? "true" : "false",
-            memcmp (s->sig_recipient, zero, 64) ? "true" : "false", s->revoked_by);
-    show_json (stdout, s->reason);
+    show_json_opt (stdout, a->conditions);
+    printf (",\"signed_by_provider\":%s,\"signed_by_recipient\":%s,\"revoked_by\":",
+            memcmp (s->sig_provider, zero, 64) ? "true" : "false", memcmp (s->sig_recipient, zero, 64) ? "true" : "false");
+    show_json_opt (stdout, s->revoked_by);
+    printf (",\"revoke_reason\":");
+    show_json_opt (stdout, s->reason);
     printf (",\"hash\":\"%s\"}", hash);
 }
 
@@ -2294,6 +2487,7 @@ static const command_t s_commands[] = {
      "Deliveries of TOPIC that have not completed are cancelled at the publisher.\n"},
     {"wait", cmd_wait, "wait ID [--timeout SECONDS]",
      "Wait until a dataset is available here (subscriber) or delivered to every subscriber (publisher).",
+     "ID is a dataset id, or the first 4 or more digits of one held here (unique).\n"
      "Shows bytes, rate and ETA on a terminal; quiet otherwise.\n"
      "  --timeout SECONDS   give up after this long (exit code 5), fractions allowed, at most a\n"
      "                      year; default: wait for ever\n"
@@ -2335,7 +2529,8 @@ static const command_t s_commands[] = {
      "           bytes, rate (bytes/s), attempts, receipt, error, updated\n"},
     {"export", cmd_export, "export (ID | --topic TOPIC [--version N] [--from ORG]) --purpose PURPOSE -o FILE",
      "Decrypt a dataset this node holds into FILE.",
-     "  ID                  a dataset id from cdx datasets\n"
+     "  ID                  a dataset id from cdx datasets, or its first 4 or more digits if no\n"
+     "                      other dataset's id starts with them\n"
      "  --topic TOPIC       or: the newest version of TOPIC (--version N for another)\n"
      "  --from ORG          the publisher, where several publish the same topic\n"
      "  -o, --output FILE   where to write the plaintext (must not exist; mode 0600)\n"
@@ -2379,14 +2574,19 @@ static const command_t s_commands[] = {
      "Exit code 4 if an agreement's signature does not verify or this node is not a party.\n"},
     {"audit", cmd_audit,
      "audit [--since DATE] [--until DATE] [--org ORG] [--dataset TEXT] [--user USER] [--action ACTION]\n"
-     "                 [--decision allow|refuse] [--json | --csv]\n"
+     "                 [--decision allow|refuse] [--agreement REF] [--wide | --json | --csv]\n"
      "       cdx audit verify [--checkpoint] [--json]\n"
      "       cdx audit export -o FILE\n"
      "       cdx audit reconcile FILE [--json]",
      "Review the audit log, or verify that it is whole.",
-     "Every publish, send, receive, refusal and export: seq, UTC time, actor (local user, or peer\n"
-     "org and key fingerprint), action, object (dataset and version), peer, purpose claimed,\n"
-     "decision, the rule that decided and the reason. Filters combine (all must match):\n"
+     "Every publish, send, receive, refusal and export: seq, UTC time, decision, action, actor\n"
+     "(local user, or peer org and key fingerprint), peer, object (a dataset as its id, topic and\n"
+     "version), the rule that decided, and the detail: the purpose claimed and the reason.\n"
+     "A table under a header row, each column as wide as its widest cell, fitted to the terminal\n"
+     "($COLUMNS, else the terminal's width): long cells are cut with an ellipsis and dataset ids\n"
+     "shortened to 8 digits (cdx takes a unique prefix of an id). Not on a terminal, or with\n"
+     "--wide, every cell is whole. \"no entries\" when nothing matches.\n"
+     "Filters combine (all must match):\n"
      "  --since DATE        entries at or after DATE: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC\n"
      "  --until DATE        entries at or before DATE (a bare date: up to the end of that day)\n"
      "  --org ORG           entries about organisation ORG (the peer, or a peer actor of ORG)\n"
@@ -2394,6 +2594,9 @@ static const command_t s_commands[] = {
      "  --user USER         entries by local user USER\n"
      "  --action ACTION     e.g. publish, offer, receive, deliver, export, connect, peer-add\n"
      "  --decision D        allow or refuse\n"
+     "  --agreement REF     entries about agreement REF: its proposal, signatures and revocation,\n"
+     "                      and the decisions taken under it or refused by it\n"
+     "  --wide              every cell whole, whatever the terminal's width\n"
      "  --json              a JSON array of entries\n"
      "  --csv               CSV (RFC 4180) with a header line: seq, at, actor, action, object,\n"
      "                      peer, purpose, decision, rule, detail, hash\n"
@@ -2416,6 +2619,55 @@ static const command_t *s_find (const char *name)
     return NULL;
 }
 
+/* The edit distance between A and B (insertions, deletions, changes), up
+   to 64 characters of each. */
+static size_t s_distance (const char *a, const char *b)
+{
+    size_t la = strnlen (a, 64), lb = strnlen (b, 64), row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The command NAME was most likely meant to be: one it starts, or the
+   nearest within a third of its length (at least 2 edits); NULL if none. */
+static const char *s_nearest (const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX, len = strlen (name);
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++) {
+        const char *c = s_commands[i].name;
+        size_t d = len > 0 && strncmp (c, name, len) == 0 ? 0 : s_distance (name, c);
+        if (d < best_d)
+            best_d = d, best = c;
+    }
+    return best_d <= (len / 3 > 2 ? len / 3 : 2) ? best : NULL;
+}
+
+/* An unknown command or option: one line, naming NEAR if not NULL. Exit 2. */
+static int s_unknown (const char *what, const char *name, const char *near)
+{
+    if (near)
+        show_printf (stderr, "cdx: unknown %s '%s': did you mean '%s'? (cdx --help lists them)\n", what, name, near);
+    else
+        show_printf (stderr, "cdx: unknown %s '%s' (cdx --help lists the commands)\n", what, name);
+    return NODE_EXIT_USAGE;
+}
+
 static void s_help (FILE *f)
 {
     fprintf (f, "cdx: exchange encrypted, signed datasets between NHS organisations.\n\n"
@@ -2423,7 +2675,9 @@ static void s_help (FILE *f)
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         fprintf (f, "  %-14s %s\n", s_commands[i].name, s_commands[i].summary);
     fprintf (f, "\nEach command takes --home DIR (default: $CDX_HOME, else $XDG_DATA_HOME/cdx or\n"
-                "~/.local/share/cdx) and --help.\n\n"
+                "~/.local/share/cdx) and --help. Listings take --json: docs/JSON.md names every key, and an\n"
+                "absent value is null. A dataset id may be shortened to its first 4 or more digits where no\n"
+                "other id starts with them.\n\n"
                 "Key files: with CDX_PASSPHRASE_FILE (a 0600 file whose first line is the passphrase) or\n"
                 "CDX_PASSPHRASE set, cdx init, cdx keys rotate and cdx authority init write key files\n"
                 "protected by it (Argon2id), and every command opens them with it: the unattended mode for\n"
@@ -2431,15 +2685,29 @@ static void s_help (FILE *f)
                 "Listings for people show control characters and invisible or direction-changing\n"
                 "characters escaped (\\e, \\n, \\xHH, \\u{HHHH}; a backslash as \\\\): a name, path or\n"
                 "a peer's log cannot move the cursor or forge a line. --json and --csv carry them exactly.\n\n"
-                "A first exchange:\n"
+                "A first exchange, two nodes on this machine pinned by hand (paste it into a shell\n"
+                "with cdx and cdx-gen-apc in PATH; it uses the ports 7101 and 7102, and its last line\n"
+                "stops the nodes and removes what it made):\n"
+                "  W=$(mktemp -d) && cd \"$W\"\n"
                 "  cdx init --home csu --org 0DF --role csu --name \"Example CSU\" --endpoint tcp://127.0.0.1:7101\n"
                 "  cdx init --home ccg --org 04V --role ccg --name \"Example CCG\" --endpoint tcp://127.0.0.1:7102\n"
+                "  cdx user add --home csu \"$(id -un)\" --role publisher\n"
+                "  cdx user add --home ccg \"$(id -un)\" --role analyst\n"
                 "  cdx card --home csu > 0DF.card; cdx card --home ccg > 04V.card\n"
                 "  cdx peer add --home csu 04V.card; cdx peer add --home ccg 0DF.card\n"
-                "  cdx run --home csu &  cdx run --home ccg &\n"
+                "  cdx agreement propose --home csu --ref DSA-1 --recipient 04V --provider-ig \"CSU IG lead\" \\\n"
+                "      --recipient-ig \"CCG IG lead\" --topics sus/apc --class aggregate --purposes commissioning \\\n"
+                "      --art6 \"6(1)(e) public task\" --opt-out not-required --end now+365d -o dsa.bin\n"
+                "  cdx agreement sign --home ccg dsa.bin -o dsa-signed.bin; cdx agreement sign --home csu dsa-signed.bin\n"
+                "  cdx run --home csu 2>csu.log & csu=$!; cdx run --home ccg 2>ccg.log & ccg=$!\n"
                 "  cdx subscribe --home ccg --from 0DF --topic sus/apc\n"
-                "  cdx publish --home csu --topic sus/apc --class pseudonymised --purpose commissioning apc.csv\n"
-                "  cdx datasets --home ccg\n\n%s",
+                "  cdx-gen-apc --class aggregate -o apc.csv\n"
+                "  ID=$(cdx publish --home csu --topic sus/apc --class aggregate --purpose commissioning apc.csv)\n"
+                "  cdx wait --home ccg \"$ID\" --timeout 60 && cdx datasets --home ccg\n"
+                "  cdx export --home ccg \"$ID\" --purpose commissioning -o received.csv && cmp apc.csv received.csv\n"
+                "  kill $csu $ccg; wait; cd; rm -rf \"$W\"\n"
+                "A card pinned by hand carries no DSPT status: only aggregate data may go to it\n"
+                "(README.md walks through certification by the national authority).\n\n%s",
              s_exit_help);
 }
 
@@ -2554,9 +2822,7 @@ int main (int argc, char **argv)
             cli.home_set = 1;
             i++;
         } else {
-            show_printf (stderr, "cdx: unknown option %s\n", argv[i]);
-            s_help (stderr);
-            return NODE_EXIT_USAGE;
+            return s_unknown ("option", argv[i], NULL);
         }
     }
     if (i >= argc) {
@@ -2573,11 +2839,8 @@ int main (int argc, char **argv)
         return NODE_EXIT_OK;
     }
     const command_t *c = s_find (argv[i]);
-    if (!c) {
-        show_printf (stderr, "cdx: unknown command '%s'\n\n", argv[i]);
-        s_help (stderr);
-        return NODE_EXIT_USAGE;
-    }
+    if (!c)
+        return s_unknown ("command", argv[i], s_nearest (argv[i]));
     if (cx_init () != 0) {
         fprintf (stderr, "cdx: cannot initialise libsodium\n");
         return NODE_EXIT_FAIL;

@@ -22,7 +22,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only (and not with NO_COLOR set): a log or a
+# pipe gets plain text.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then BOLD=$(printf '\033[1m') PLAIN=$(printf '\033[0m'); else BOLD="" PLAIN=""; fi
+step() { printf '\n%s== %s%s\n' "$BOLD" "$*" "$PLAIN"; }
 ok() { printf '   ok: %s\n' "$*"; }
 die() { printf '\nDEMO FAILED: %s\n' "$*" >&2; for l in "$D"/*.log; do echo "--- $l" >&2; tail -n 20 "$l" >&2; done; exit 1; }
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -222,4 +225,4 @@ step "12. The CSU and a CCG reconcile their records: the CCG's signed audit expo
 "$CDX" audit export --home "$D/ccg1" -o "$D/ccg1-audit.json"
 "$CDX" audit reconcile --home "$D/csu" "$D/ccg1-audit.json" || die "the records of 0DF and 04V differ"
 
-printf '\n\033[1mdemo: all checks passed\033[0m\n'
+printf '\n%sdemo: all checks passed%s\n' "$BOLD" "$PLAIN"

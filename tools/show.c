@@ -241,3 +241,16 @@ void show_json (FILE *f, const char *s)
     }
     fputc ('"', f);
 }
+
+void show_json_opt (FILE *f, const char *s)
+{
+    if (!s || !*s)
+        fputs ("null", f);
+    else
+        show_json (f, s);
+}
+
+size_t show_width (const char *s)
+{
+    return s ? s_put (NULL, s, SIZE_MAX) : 0;
+}

@@ -36,4 +36,13 @@ void show_vprintf (FILE *f, const char *fmt, va_list ap) __attribute__ ((format 
 /* S as a JSON string, quotes included. */
 void show_json (FILE *f, const char *s);
 
+/* An optional value as JSON: null when S is NULL or empty (absent), else
+   S as show_json writes it. Every --json listing writes an absent string
+   this way, never as "". */
+void show_json_opt (FILE *f, const char *s);
+
+/* The characters S takes when show_printf prints it (escapes included):
+   what a column of a table must hold. */
+size_t show_width (const char *s);
+
 #endif
