@@ -425,17 +425,32 @@ typedef struct {
 int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcile_fn *fn, void *arg,
                           node_reconcile_t *summary);
 
-/* ---- retention of received datasets (node/retention.c) ---------------- */
+/* ---- retention of content (node/retention.c) --------------------------- */
 
 /* IG officer only. Content of datasets of TOPIC received from PUBLISHER
    is destroyed SECONDS after it began to arrive (held ones included).
-   Audited. 0, or -1 (node_error). */
-int node_retention_set (node_t *n, const char *publisher, const char *topic, int64_t seconds);
+   With PUBLISHER this node: the sealed copy of each version of TOPIC it
+   published is destroyed SECONDS after publication (deliveries not
+   completed by then expire), or, with DELIVERED set, as soon as every
+   delivery of the version has ended and a newer version exists, SECONDS
+   being then the longest it is kept. DELIVERED for another publisher is
+   refused (node_invalid). Audited. 0, or -1 (node_error). */
+int node_retention_set (node_t *n, const char *publisher, const char *topic, int64_t seconds,
+                        int delivered);
 #define NODE_KEEP_MAX ((int64_t)36500 * 86400)   /* seconds: the longest period, 100 years */
 
-/* Erases every received dataset whose retention has ended: the content
-   file and the wrapped content key go, the metadata stays (state
-   erased); each erasure is audited (action erase). The running node calls
+/* The rule R in words, for listings and the audit log. */
+void node_retention_describe (const node_t *n, const store_retention_t *r, char *buf, size_t cap);
+
+/* The retention that applies to dataset D: 1 with the rule in words in
+   BUF (may be NULL) and *ERASE_AT the time it is destroyed at the latest
+   (unix seconds); 0 if it is kept (no rule), -1 (node_error). */
+int node_retention_of (node_t *n, const store_dataset_t *d, char *buf, size_t cap,
+                       int64_t *erase_at);
+
+/* Erases every dataset whose retention has ended, received or published
+   here: the content file and the wrapped content key go, the metadata
+   stays (state erased); each erasure is audited (action erase). The running node calls
    it. *NEXT (may be NULL) receives the next deadline (unix seconds), 0 if
    none. Returns how many were erased, or -1 (node_error). */
 int node_retention_sweep (node_t *n, int64_t *next);

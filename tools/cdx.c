@@ -31,6 +31,8 @@ typedef struct {
     int json;
     store_t *store;          /* for listings that look up other rows */
     int home_set;            /* --home was given (not the default) */
+    node_t *node;            /* for listings that ask the node about a row */
+    const char *org;         /* this node's org code, once open */
 } cli_t;
 
 typedef int (cmd_fn) (cli_t *cli, int argc, char **argv);
@@ -993,6 +995,11 @@ static int s_print_dataset (const store_dataset_t *d, void *arg)
     char when[32], hash[65];
     s_utc (d->created, when, sizeof when);
     cx_hex (d->hash, 32, hash);
+    int own = cli->org && strcmp (d->publisher, cli->org) == 0;
+    char keep[240] = "";
+    int64_t erase_at = 0;
+    if (cli->node && strcmp (d->state, "erased") != 0 && node_retention_of (cli->node, d, keep, sizeof keep, &erase_at) < 0)
+        keep[0] = 0;
     if (cli->json) {
         static int first;
         printf ("%s{\"id\":\"%s\",\"topic\":", first++ ? "," : "", d->id);
@@ -1001,14 +1008,39 @@ static int s_print_dataset (const store_dataset_t *d, void *arg)
                 ",\"class\":\"%s\",\"purpose\":\"%s\",\"state\":\"%s\",\"origin\":\"%s\",\"chunks\":%" PRId64
                 ",\"chunks_held\":%" PRId64 ",\"blake2b\":\"%s\",\"filename\":",
                 d->version, d->publisher, d->bytes, d->class_, d->purpose, state,
-                strcmp (d->state, "published") == 0 ? "published" : "received", d->chunks, d->next_chunk, hash);
+                own ? "published" : "received", d->chunks, d->next_chunk, hash);
         show_json (stdout, d->filename);
         printf (",\"agreement\":");
         show_json (stdout, d->agreement);
+        /* The rule that will destroy its content, and when at the latest. */
+        printf (",\"retention\":");
+        if (keep[0]) {
+            char at[32];
+            s_utc (erase_at, at, sizeof at);
+            show_json (stdout, keep);
+            printf (",\"erase_by\":\"%s\"", at);
+        } else {
+            printf ("null,\"erase_by\":null");
+        }
+        char upd[32];
+        s_utc (d->updated, upd, sizeof upd);
+        printf (",\"erased\":");
+        if (strcmp (d->state, "erased") == 0)
+            printf ("\"%s\"", upd);
+        else
+            printf ("null");
         printf (",\"created\":\"%s\"}", when);
     } else {
-        show_printf (stdout, "%s  %-28s v%-3" PRId64 " %-6s %12" PRId64 "  %-13s %s\n", d->id, d->topic, d->version, d->publisher,
-                d->bytes, d->class_, state);
+        char until[48] = "";
+        if (keep[0]) {
+            char at[32];
+            s_utc (erase_at, at, sizeof at);
+            snprintf (until, sizeof until, "  (kept until %.10s at the latest)", at);
+            if (erase_at - d->created >= NODE_KEEP_MAX)
+                snprintf (until, sizeof until, "  (kept until delivered)");
+        }
+        show_printf (stdout, "%s  %-28s v%-3" PRId64 " %-6s %12" PRId64 "  %-13s %s%s\n", d->id, d->topic, d->version,
+                     d->publisher, d->bytes, d->class_, state, until);
     }
     return 0;
 }
@@ -1023,6 +1055,8 @@ static int cmd_datasets (cli_t *cli, int argc, char **argv)
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    cli->node = n;
+    cli->org = node_org (n);
     if (cli->json)
         printf ("[");
     else
@@ -1173,15 +1207,23 @@ static int s_print_retention (const store_retention_t *r, void *arg)
     cli_t *cli = arg;
     char when[32];
     s_utc (r->updated, when, sizeof when);
+    int own = cli->org && strcmp (r->publisher, cli->org) == 0;
     if (cli->json) {
         static int first;
         printf ("%s{\"publisher\":\"%s\",\"topic\":", first++ ? "," : "", r->publisher);
         show_json (stdout, r->topic);
-        printf (",\"seconds\":%" PRId64 ",\"set_by\":", r->seconds);
+        printf (",\"seconds\":%" PRId64 ",\"published\":%s,\"delivered\":%s,\"set_by\":", r->seconds,
+                own ? "true" : "false", r->delivered ? "true" : "false");
         show_json (stdout, r->set_by);
         printf (",\"updated\":\"%s\"}", when);
     } else {
-        show_printf (stdout, "%-9s %-32s %12" PRId64 "  %-16s %s\n", r->publisher, r->topic, r->seconds, r->set_by, when);
+        char seconds[24];
+        if (r->seconds == NODE_KEEP_MAX)
+            snprintf (seconds, sizeof seconds, "-");
+        else
+            snprintf (seconds, sizeof seconds, "%" PRId64, r->seconds);
+        show_printf (stdout, "%-9s %-32s %12s  %-10s %-16s %s\n", own ? "(self)" : r->publisher, r->topic, seconds,
+                     !own ? "received" : r->delivered ? "delivered" : "published", r->set_by, when);
     }
     return 0;
 }
@@ -1189,39 +1231,61 @@ static int s_print_retention (const store_retention_t *r, void *arg)
 static int cmd_retention (cli_t *cli, int argc, char **argv)
 {
     static const struct option opts[] = {COMMON_OPTS, {"from", required_argument, 0, 'f'},
-                                         {"topic", required_argument, 0, 't'}, {0, 0, 0, 0}};
+                                         {"topic", required_argument, 0, 't'},
+                                         {"published", no_argument, 0, 'P'},
+                                         {"delivered", no_argument, 0, 'D'}, {0, 0, 0, 0}};
     const char *from = NULL, *topic = NULL;
+    int published = 0, delivered = 0;
     int c, rc = 0;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
         if (c == 'f')
             from = optarg;
         else if (c == 't')
             topic = optarg;
+        else if (c == 'P')
+            published = 1;
+        else if (c == 'D')
+            delivered = 1;
         else if (s_common (cli, c, "retention", &rc) < 0)
             return rc;
     }
     int nargs = argc - optind;
-    int set = nargs == 2 && strcmp (argv[optind], "set") == 0 && from && topic;
-    int list = nargs == 1 && strcmp (argv[optind], "list") == 0 && !from && !topic;
-    int64_t seconds = 0;
-    if (set && s_duration ("PERIOD", argv[optind + 1], NODE_KEEP_MAX, &seconds) != 0)
+    int is_set = nargs >= 1 && strcmp (argv[optind], "set") == 0;
+    /* --delivered alone needs no period: the rule then keeps no longer than 100 years. */
+    int set = is_set && (nargs == 2 || (nargs == 1 && delivered)) && (from != NULL) != published && topic;
+    int list = nargs == 1 && strcmp (argv[optind], "list") == 0 && !from && !topic && !published && !delivered;
+    int64_t seconds = NODE_KEEP_MAX;
+    if (set && nargs == 2 && s_duration ("PERIOD", argv[optind + 1], NODE_KEEP_MAX, &seconds) != 0)
         return s_usage ("retention");
+    if (set && delivered && !published)
+        return s_bad ("--delivered: a rule for content this node publishes (with --published), not for data "
+                      "received");
     if (!set && !list)
         return s_usage ("retention");
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    cli->org = node_org (n);
     if (set) {
-        if (node_retention_set (n, from, topic, seconds) != 0)
+        const char *publisher = published ? node_org (n) : from;
+        store_retention_t r;
+        memset (&r, 0, sizeof r);
+        snprintf (r.publisher, sizeof r.publisher, "%s", publisher);
+        snprintf (r.topic, sizeof r.topic, "%s", topic);
+        r.seconds = seconds;
+        r.delivered = delivered;
+        char rule[240];
+        if (node_retention_set (n, publisher, topic, seconds, delivered) != 0) {
             rc = s_refused (n);
-        else
-            show_printf (stdout, "content of %s from %s is destroyed %" PRId64 " s after it arrives%s\n", topic, from, seconds,
-                    node_running (n) ? "" : " (by the running node: cdx run)");
+        } else {
+            node_retention_describe (n, &r, rule, sizeof rule);
+            show_printf (stdout, "%s%s\n", rule, node_running (n) ? "" : " (by the running node: cdx run)");
+        }
     } else {
         if (cli->json)
             printf ("[");
         else
-            printf ("%-9s %-32s %12s  %-16s %s\n", "FROM", "TOPIC", "SECONDS", "SET BY", "UPDATED");
+            printf ("%-9s %-32s %12s  %-10s %-16s %s\n", "FROM", "TOPIC", "SECONDS", "RULE", "SET BY", "UPDATED");
         if (store_retention_each (node_store (n), s_print_retention, cli) < 0)
             rc = s_fail ("%s", store_error (node_store (n)));
         if (cli->json)
@@ -2237,25 +2301,42 @@ static const command_t s_commands[] = {
      "                      year; default: wait for ever\n"
      "Exit code 0 when done, 1 if the dataset or a delivery failed or expired.\n"},
     {"retention", cmd_retention,
-     "retention set --from ORG --topic TOPIC PERIOD\n       cdx retention list [--json]",
-     "Set how long the content of received datasets is kept.",
+     "retention set --from ORG --topic TOPIC PERIOD\n"
+     "       cdx retention set --published --topic TOPIC (PERIOD | --delivered [PERIOD])\n"
+     "       cdx retention list [--json]",
+     "Set how long the content of datasets, received or published here, is kept.",
      "  set --from ORG --topic TOPIC PERIOD\n"
      "        content of TOPIC received from ORG is destroyed PERIOD after it began to arrive:\n"
      "        DAYS, or a number with s, m, h or d (90d, 36h, 30s), at most 36500 days.\n"
      "        ORG is an ODS code, TOPIC a topic (A-Za-z0-9._/-). Applies to what is held\n"
      "        already. Needs the ig-officer role.\n"
-     "  list [--json]   the periods set\n"
+     "  set --published --topic TOPIC PERIOD\n"
+     "        the sealed copy of each version of TOPIC this node published is destroyed PERIOD\n"
+     "        after publication; deliveries not completed by then expire (one under way\n"
+     "        finishes first)\n"
+     "  set --published --topic TOPIC --delivered [PERIOD]\n"
+     "        ... destroyed as soon as every delivery of the version has ended (delivered,\n"
+     "        expired, superseded, cancelled or failed) and a newer version exists; PERIOD,\n"
+     "        if given, is the longest it is kept. A subscriber asking for history later gets\n"
+     "        the versions still held.\n"
+     "  list [--json]   the rules set (JSON: publisher, topic, seconds, published, delivered,\n"
+     "                  set_by, updated)\n"
      "The running node (cdx run) destroys the content (the sealed file and this node's wrapped\n"
-     "content key) and keeps the metadata with state erased; each erasure is audited (action\n"
-     "erase, rule retention.expired). Without a period, received content is kept.\n"},
+     "content key) and keeps the metadata with state erased (cdx datasets); each erasure is\n"
+     "audited (action erase, rule retention.expired or retention.delivered). Without a rule,\n"
+     "content is kept.\n"},
     {"subscriptions", cmd_subscriptions, "subscriptions [--json]",
      "List subscriptions, as subscriber and as publisher.", "  --json   a JSON array\n"},
     {"datasets", cmd_datasets, "datasets [--json]", "List the datasets this node holds.",
      "One line per dataset: id, topic, version, publisher, bytes, class, state.\n"
-     "state is available once a received dataset is complete and verified, erased once its\n"
-     "retention has ended (content destroyed, metadata kept: cdx retention).\n"
-     "  --json   a JSON array of objects (id, topic, version, publisher, bytes, class, state,\n"
-     "           agreement: the agreement it was received under, ...)\n"},
+     "state is available once a received dataset is complete and verified (and for what this\n"
+     "node published), erased once its retention has ended (content destroyed, metadata kept:\n"
+     "cdx retention); a retention rule that applies is shown after the state.\n"
+     "  --json   a JSON array of objects: id, topic, version, publisher, bytes, class, purpose,\n"
+     "           state, origin (published | received), chunks, chunks_held, blake2b, filename,\n"
+     "           agreement (the agreement it was received under), retention (the rule that\n"
+     "           destroys its content, or null), erase_by (when at the latest, or null), erased\n"
+     "           (when it was, or null), created\n"},
     {"deliveries", cmd_deliveries, "deliveries [--json]",
      "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed, expired.",
      "Oldest first. Queued: why it waits (the subscriber offline, earlier versions first, or the\n"
@@ -2465,7 +2546,7 @@ static const char *s_home_default (void)
 
 int main (int argc, char **argv)
 {
-    cli_t cli = {s_home_default (), 0, NULL, 0};
+    cli_t cli = {.home = s_home_default ()};
     int i = 1;
     /* Options before the verb: --home DIR, --help, --version. */
     while (i < argc && argv[i][0] == '-') {
