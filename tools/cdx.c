@@ -940,7 +940,8 @@ static void s_wait_show (wait_show_t *ws, const char *line, const char *key, dou
     ws->at = waited;
 }
 
-/* One look at dataset ID: 1 to go on waiting, else the exit code. */
+/* One look at dataset ID: S_WAIT_MORE to go on waiting, else the exit code. */
+#define S_WAIT_MORE (-1)
 static int s_wait_once (cli_t *cli, node_t *n, const char *id, store_dataset_t *d, wait_show_t *ws,
                         node_progress_fn *fn, progress_t *prog, double waited)
 {
@@ -978,7 +979,7 @@ static int s_wait_once (cli_t *cli, node_t *n, const char *id, store_dataset_t *
             fn ((uint64_t) (done < d->bytes ? done : d->bytes), (uint64_t) d->bytes, prog);
         }
     }
-    return 1;
+    return S_WAIT_MORE;
 }
 
 static int cmd_wait (cli_t *cli, int argc, char **argv)
@@ -1034,7 +1035,7 @@ static int cmd_wait (cli_t *cli, int argc, char **argv)
         clock_gettime (CLOCK_MONOTONIC, &now);
         double waited = (double) (now.tv_sec - start.tv_sec) + (double) (now.tv_nsec - start.tv_nsec) / 1e9;
         cli->running = node_running (n);
-        int r = 1;
+        int r = S_WAIT_MORE;
         if (topic) {
             /* The next version: available, or the one arriving, whose progress is shown. */
             int next = node_topic_next (n, from, topic, after, d);
@@ -1049,7 +1050,7 @@ static int cmd_wait (cli_t *cli, int argc, char **argv)
         } else {
             r = s_wait_once (cli, n, id, d, &ws, fn, &prog, waited);
         }
-        if (r != 1) {
+        if (r != S_WAIT_MORE) {
             rc = r;
             break;
         }
