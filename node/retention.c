@@ -124,7 +124,32 @@ typedef struct {
     int64_t next; /* earliest deadline still ahead, 0 if none */
     int erased;
     int failed;
+    store_retention_t *rules; /* every rule, read once per sweep */
+    size_t nrules, cap;
 } s_sweep_t;
+
+static int s_rule_load (const store_retention_t *r, void *arg)
+{
+    s_sweep_t *s = arg;
+    if (s->nrules == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 8;
+        store_retention_t *grown = realloc (s->rules, cap * sizeof *grown);
+        if (!grown) return -1;
+        s->rules = grown;
+        s->cap = cap;
+    }
+    s->rules[s->nrules++] = *r;
+    return 0;
+}
+
+/* The rule for PUBLISHER and TOPIC, or NULL: kept. */
+static const store_retention_t *s_rule (const s_sweep_t *s, const char *publisher, const char *topic)
+{
+    for (size_t i = 0; i < s->nrules; i++)
+        if (strcmp (s->rules[i].publisher, publisher) == 0 && strcmp (s->rules[i].topic, topic) == 0)
+            return &s->rules[i];
+    return NULL;
+}
 
 /* Unlinks the sealed file of dataset ID, whose key is already destroyed,
    and makes the removal durable. */
@@ -181,10 +206,9 @@ static int s_pending_one (const store_delivery_t *dl, void *arg)
 static int s_sweep_published (s_sweep_t *s, const store_dataset_t *d)
 {
     node_t *n = s->n;
-    store_retention_t r;
-    if (strcmp (d->publisher, n->self.org) != 0 ||
-        store_retention_get (n->store, d->publisher, d->topic, &r) != 0)
-        return 0; /* no rule set: kept */
+    const store_retention_t *rule = s_rule (s, d->publisher, d->topic);
+    if (strcmp (d->publisher, n->self.org) != 0 || !rule) return 0; /* no rule set: kept */
+    store_retention_t r = *rule;
     int64_t deadline = d->created + r.seconds;
     int by_time = deadline <= s->now;
     int newer = r.delivered && store_dataset_last_version (n->store, d->publisher, d->topic) > d->version;
@@ -251,9 +275,9 @@ static int s_sweep_one (const store_dataset_t *d, void *arg)
     if (strcmp (d->state, "published") == 0) return s_sweep_published (s, d);
     if (strcmp (d->state, "available") != 0 && strcmp (d->state, "failed") != 0)
         return 0; /* still arriving */
-    store_retention_t r;
-    if (store_retention_get (n->store, d->publisher, d->topic, &r) != 0)
-        return 0; /* no period set: kept */
+    const store_retention_t *rule = s_rule (s, d->publisher, d->topic);
+    if (!rule) return 0; /* no period set: kept */
+    store_retention_t r = *rule;
     int64_t deadline = d->created + r.seconds;
     if (deadline > s->now) {
         if (!s->next || deadline < s->next) s->next = deadline;
@@ -285,9 +309,15 @@ static int s_sweep_one (const store_dataset_t *d, void *arg)
 
 int node_retention_sweep (node_t *n, int64_t *next)
 {
-    s_sweep_t s = {n, (int64_t)time (NULL), 0, 0, 0};
-    if (store_dataset_each (n->store, s_sweep_one, &s) < 0)
-        return node_fail (n, "%s", store_error (n->store));
+    s_sweep_t s = {n, (int64_t)time (NULL), 0, 0, 0, NULL, 0, 0};
+    if (next) *next = 0;
+    /* Rules are never removed, so without one nothing was ever erased
+       (no leftover to clean up either) and nothing is due: the datasets
+       are not read at all, which keeps a node's scan cheap. */
+    int rc = store_retention_each (n->store, s_rule_load, &s);
+    if (rc == 0 && s.nrules > 0) rc = store_dataset_each (n->store, s_sweep_one, &s);
+    free (s.rules);
+    if (rc != 0) return node_fail (n, "%s", rc < 0 ? store_error (n->store) : "out of memory");
     if (next) *next = s.next;
     return s.failed ? node_fail (n, "%d dataset(s) could not be erased", s.failed) : s.erased;
 }
