@@ -461,20 +461,81 @@ typedef struct {
 int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcile_fn *fn, void *arg,
                           node_reconcile_t *summary);
 
-/* ---- retention of received datasets (node/retention.c) ---------------- */
+/* ---- retention of content (node/retention.c) --------------------------- */
 
 /* IG officer only. Content of datasets of TOPIC received from PUBLISHER
    is destroyed SECONDS after it began to arrive (held ones included).
-   Audited. 0, or -1 (node_error). */
-int node_retention_set (node_t *n, const char *publisher, const char *topic, int64_t seconds);
+   With PUBLISHER this node: the sealed copy of each version of TOPIC it
+   published is destroyed SECONDS after publication (deliveries not
+   completed by then expire), or, with DELIVERED set, as soon as every
+   delivery of the version has ended and a newer version exists, SECONDS
+   being then the longest it is kept. DELIVERED for another publisher is
+   refused (node_invalid). Audited. 0, or -1 (node_error). */
+int node_retention_set (node_t *n, const char *publisher, const char *topic, int64_t seconds,
+                        int delivered);
 #define NODE_KEEP_MAX ((int64_t)36500 * 86400)   /* seconds: the longest period, 100 years */
 
-/* Erases every received dataset whose retention has ended: the content
-   file and the wrapped content key go, the metadata stays (state
-   erased); each erasure is audited (action erase). The running node calls
+/* The rule R in words, for listings and the audit log. */
+void node_retention_describe (const node_t *n, const store_retention_t *r, char *buf, size_t cap);
+
+/* The retention that applies to dataset D: 1 with the rule in words in
+   BUF (may be NULL) and *ERASE_AT the time it is destroyed at the latest
+   (unix seconds); 0 if it is kept (no rule), -1 (node_error). */
+int node_retention_of (node_t *n, const store_dataset_t *d, char *buf, size_t cap,
+                       int64_t *erase_at);
+
+/* Erases every dataset whose retention has ended, received or published
+   here: the content file and the wrapped content key go, the metadata
+   stays (state erased); each erasure is audited (action erase). The running node calls
    it. *NEXT (may be NULL) receives the next deadline (unix seconds), 0 if
    none. Returns how many were erased, or -1 (node_error). */
 int node_retention_sweep (node_t *n, int64_t *next);
+
+/* ---- what the running node says of its work (node/progress.c) --------- */
+
+/* No progress recorded for this long: a transfer is shown as stalled. */
+#define NODE_STALL_MS 5000
+
+typedef struct {
+    char topic[129];
+    int64_t version;
+    int64_t bytes;            /* the dataset's size */
+    int64_t done;             /* acknowledged by the subscriber */
+    int64_t session_bytes;    /* ... in the attempt under way alone */
+    double rate;              /* bytes/s of that attempt, 0 unknown */
+    int64_t eta;              /* seconds left at that rate, -1 unknown */
+    int64_t stalled;          /* seconds since it last moved, -1 unknown */
+    /* In words: sending, starting, stalled: no progress for N s, queued,
+       offline, waiting for earlier versions, retrying, held, node not
+       running (cdx run), refused: RULE, or the state (delivered, failed,
+       expired, superseded, cancelled). */
+    char status[160];
+} node_delivery_view_t;
+
+/* Progress and status of delivery D, as the running node recorded them;
+   RUNNING: node_running (). 0, or -1 (node_error). */
+int node_delivery_view (node_t *n, const store_delivery_t *d, int running, node_delivery_view_t *v);
+
+/* Calls FN for each delivery of DATASET (every delivery if NULL), oldest
+   first. 0, FN's non-zero value, or -1 (node_error). */
+int node_deliveries_of (node_t *n, const char *dataset, int (*fn) (const store_delivery_t *, void *),
+                        void *arg);
+
+/* 1 if the running node is connected to peer P now, 0 if not, -1 if no
+   node runs (unknown); *LAST_SEEN: when it last connected, was seen
+   connected or lost the connection (unix seconds, 0 never). */
+int node_peer_presence (node_t *n, const store_peer_t *p, int running, int64_t *last_seen);
+
+/* The newest version of TOPIC (from PUBLISHER, or any if NULL) held here
+   whole (available, published or erased) into *VERSION, 0 if none. 0, or
+   -1 (node_error; a bad org or topic is node_invalid). */
+int node_topic_newest (node_t *n, const char *publisher, const char *topic, int64_t *version);
+
+/* The next version of TOPIC after AFTER: 2 if one is available (or
+   published here: the lowest such), 1 if one is only arriving (OUT is
+   it), 0 if none yet; -1 (node_error). */
+int node_topic_next (node_t *n, const char *publisher, const char *topic, int64_t after,
+                     store_dataset_t *out);
 
 /* Asks a running node on this home to look at the store again (new peers,
    publishes, subscriptions). Does nothing if no node is running. */

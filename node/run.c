@@ -60,6 +60,9 @@
 #define RUN_ZAP_ENDPOINT    "inproc://zeromq.zap.01"
 #define RUN_RECHECK_MS      1000      /* agreements of running transfers looked at again */
 #define RUN_SUB_WAIT        16        /* SUBSCRIBEs awaiting an answer, per publisher */
+#define RUN_PROGRESS_MS     1000      /* a transfer's progress recorded for listings at most this often */
+#define RUN_PROGRESS_LOG_MS 5000      /* ... and logged this often once it has run this long */
+#define RUN_SEEN_MS         60000     /* last seen of connected peers refreshed */
 
 /* ---- types ---------------------------------------------------------------- */
 
@@ -79,13 +82,18 @@ typedef struct {
     int64_t chunks, chunk_size, bytes;
     int64_t next;              /* next chunk to send */
     int64_t acked;             /* chunks the subscriber has consumed */
-    int64_t noted;             /* acked as last written to the store */
     uint32_t credit;
     int fd;
     int64_t deadline;          /* ms, monotonic */
     char agreement[65];        /* the agreement the policy allowed it under */
     int64_t until;             /* ... which ends then (unix seconds) */
     char purpose[64];
+    int64_t session_ms;        /* when this attempt began sending (ACCEPT), ms; 0 not yet */
+    int64_t session_from;      /* ... from which chunk */
+    int64_t noted_ms;          /* progress last recorded for listings, ms */
+    int64_t logged_ms;         /* ... last logged, ms */
+    int64_t moved_ms;          /* acked last grew, ms */
+    int64_t logged_acked;
 } out_xfer_t;
 
 /* Refusals are recorded one by one up to a rate; past it they are counted
@@ -145,6 +153,10 @@ typedef struct {
     int64_t last_activity;
     char agreement[65];        /* the agreement the policy accepted it under */
     int64_t until;
+    int64_t session_ms;        /* when this node accepted the current attempt, ms */
+    int64_t session_from;      /* ... from which chunk */
+    int64_t logged_ms;         /* progress last logged, ms */
+    int64_t logged_next;
 } in_xfer_t;
 
 /* A transfer this node refused with INTERNAL while chunks of it were in
@@ -180,6 +192,8 @@ typedef struct {
     char actor[80];
     int authority;             /* this node trusts an authority: it passes directories on */
     uint64_t dir_serial;       /* serial of the directory held, 0 if none */
+    int64_t progress_at;       /* next look at the progress of running transfers, ms */
+    int64_t seen_at;           /* next refresh of connected peers' last seen, ms */
 } run_t;
 
 typedef struct {
@@ -348,6 +362,152 @@ static int s_reply_error (run_t *r, const origin_t *o, proto_err_t code, const u
     return s_send (r, r->router, o->routing, o->routing_len, &m, NULL);
 }
 
+/* ---- progress and presence: what listings and the log show ------------------
+
+   The loop keeps transfers' progress in memory; people see it through the
+   store (cdx deliveries, cdx wait) and the log. A transfer's row is
+   written at most once every RUN_PROGRESS_MS, from the timers, never per
+   chunk; a transfer that has run RUN_PROGRESS_LOG_MS is logged that often
+   until it ends. Rates count this attempt's bytes only, not those a
+   resumed transfer had already. Peers: whether the connection is up, and
+   when it last came up, went down or was seen up (every RUN_SEEN_MS). */
+
+static void s_progress_soon (run_t *r)
+{
+    int64_t at = s_now_ms () + RUN_PROGRESS_MS;
+    if (!r->progress_at || at < r->progress_at)
+        r->progress_at = at;
+}
+
+/* An attempt starts sending (ACCEPT): its rate counts from here. */
+static void s_out_session (run_t *r, out_xfer_t *x)
+{
+    x->session_ms = x->logged_ms = x->moved_ms = s_now_ms ();
+    x->session_from = x->logged_acked = x->acked;
+    x->noted_ms = 0;
+    s_progress_soon (r);
+}
+
+/* "12.0 of 64.0 MiB (18%), 2.1 MiB/s, ETA 25 s", or the stall, into BUF. */
+static void s_progress_words (int64_t done, int64_t total, int64_t session_bytes, int64_t session_ms,
+                              int64_t still_ms, char *buf, size_t cap)
+{
+    double rate = session_ms > 0 ? (double) session_bytes * 1000.0 / (double) session_ms : 0;
+    int len = snprintf (buf, cap, "%.1f of %.1f MiB (%.0f%%), %.2f MiB/s this attempt", (double) done / 1048576.0,
+                        (double) total / 1048576.0, total > 0 ? 100.0 * (double) done / (double) total : 100.0,
+                        rate / 1048576.0);
+    if (len < 0 || (size_t) len >= cap)
+        return;
+    if (still_ms >= NODE_STALL_MS)
+        snprintf (buf + len, cap - (size_t) len, ", no progress for %lld s", (long long) (still_ms / 1000));
+    else if (rate > 0)
+        snprintf (buf + len, cap - (size_t) len, ", ETA %.0f s", (double) (total - done) / rate);
+}
+
+static int64_t s_bytes_of (int64_t chunks, int64_t chunk_size, int64_t bytes)
+{
+    int64_t done = chunks * chunk_size;
+    return done < bytes ? done : bytes;
+}
+
+static void s_out_progress (run_t *r, peer_t *p, int64_t now)
+{
+    out_xfer_t *x = &p->out;
+    if (!x->dataset[0] || !x->session_ms || (x->state != OUT_SENDING && x->state != OUT_AWAIT_RECEIPT))
+        return;
+    int64_t done = s_bytes_of (x->acked, x->chunk_size, x->bytes);
+    int64_t session = done - s_bytes_of (x->session_from, x->chunk_size, x->bytes);
+    if (now - x->noted_ms >= RUN_PROGRESS_MS) {
+        store_delivery_t d;
+        memset (&d, 0, sizeof d);
+        snprintf (d.dataset, sizeof d.dataset, "%s", x->dataset);
+        snprintf (d.subscriber, sizeof d.subscriber, "%s", p->info.org);
+        d.next_chunk = x->acked;
+        d.session_bytes = session > 0 ? session : 0;
+        d.session_ms = (x->moved_ms > x->session_ms ? x->moved_ms : now) - x->session_ms;
+        struct timespec ts;
+        clock_gettime (CLOCK_REALTIME, &ts);
+        d.progress_at = (int64_t) ts.tv_sec * 1000 - (now - x->moved_ms) + ts.tv_nsec / 1000000;
+        if (store_delivery_progress (r->n->store, &d) != 0)
+            node_log (r->n, "error", "cannot record progress: %s", store_error (r->n->store));
+        x->noted_ms = now;
+    }
+    if (now - x->logged_ms >= RUN_PROGRESS_LOG_MS) {
+        char words[160];
+        s_progress_words (done, x->bytes, session, x->moved_ms - x->session_ms, now - x->moved_ms, words,
+                          sizeof words);
+        node_log (r->n, "info", "sending %s v%lld (%s) to %s: %s", x->topic, (long long) x->version, x->dataset,
+                  p->info.org, words);
+        x->logged_ms = now;
+    }
+}
+
+static void s_in_progress (run_t *r, in_xfer_t *x, int64_t now)
+{
+    if (!x->session_ms || now - x->logged_ms < RUN_PROGRESS_LOG_MS)
+        return;
+    int64_t done = s_bytes_of (x->next, x->chunk_size, x->bytes);
+    int64_t session = done - s_bytes_of (x->session_from, x->chunk_size, x->bytes);
+    char words[160];
+    s_progress_words (done, x->bytes, session, x->last_activity - x->session_ms, now - x->last_activity, words,
+                      sizeof words);
+    node_log (r->n, "info", "receiving %s v%lld (%s) from %s: %s", x->topic, (long long) x->version, x->dataset,
+              x->publisher, words);
+    x->logged_ms = now;
+    x->logged_next = x->next;
+}
+
+/* Called from the timers: records and logs the progress of every running
+   transfer that is due, and says when to look again. */
+static void s_progress_tick (run_t *r, int64_t now)
+{
+    if (!r->progress_at || now < r->progress_at)
+        return;
+    int busy = 0;
+    for (size_t i = 0; i < r->npeers; i++) {
+        s_out_progress (r, r->peers[i], now);
+        busy |= r->peers[i]->out.dataset[0] && r->peers[i]->out.session_ms;
+    }
+    for (int i = 0; i < RUN_MAX_IN; i++)
+        if (r->in[i].active) {
+            s_in_progress (r, &r->in[i], now);
+            busy = 1;
+        }
+    r->progress_at = busy ? now + RUN_PROGRESS_MS : 0;
+}
+
+/* Why queued delivery D waits, as the scheduler knows it, recorded when
+   it changes ("" once it starts). */
+static void s_note_wait (run_t *r, const store_delivery_t *d, const char *status)
+{
+    if (strcmp (d->status, status) != 0 &&
+        store_delivery_status (r->n->store, d->dataset, d->subscriber, status) != 0)
+        node_log (r->n, "error", "cannot record why a delivery waits: %s", store_error (r->n->store));
+}
+
+static void s_seen (run_t *r, peer_t *p, int connected)
+{
+    if (store_peer_seen (r->n->store, p->info.org, connected, (int64_t) time (NULL)) != 0)
+        node_log (r->n, "error", "cannot record peer %s as %sconnected: %s", p->info.org, connected ? "" : "not ",
+                  store_error (r->n->store));
+    if (connected && !r->seen_at)
+        r->seen_at = s_now_ms () + RUN_SEEN_MS;
+}
+
+/* Connected peers were seen up now; at a stop (STOPPING), for the last time. */
+static void s_seen_tick (run_t *r, int64_t now, int stopping)
+{
+    if (!stopping && (!r->seen_at || now < r->seen_at))
+        return;
+    int any = 0;
+    for (size_t i = 0; i < r->npeers; i++)
+        if (r->peers[i]->connected) {
+            s_seen (r, r->peers[i], !stopping);
+            any = 1;
+        }
+    r->seen_at = any && !stopping ? now + RUN_SEEN_MS : 0;
+}
+
 /* ---- peers and their DEALER sockets ------------------------------------ */
 
 static int s_peer_connect (run_t *r, peer_t *p)
@@ -422,6 +582,8 @@ static void s_peer_bar (run_t *r, peer_t *p, const char *rule)
     if (p->out.dataset[0])
         s_delivery_note (r, p, "queued", "held: the peer's certificate is revoked or has ended", 0);
     s_peer_close (r, p);
+    if (p->connected)
+        s_seen (r, p, 0);
     p->connected = 0;
     if (p->barred && strcmp (p->barred, rule) == 0)
         return;
@@ -450,6 +612,8 @@ static int s_load_peer (const store_peer_t *info, void *arg)
     }
     if (p) {                                  /* card replaced: reconnect */
         s_peer_close (r, p);
+        if (p->connected)
+            s_seen (r, p, 0);
     } else {
         peer_t **grown = realloc (r->peers, (r->npeers + 1) * sizeof *grown);
         if (!grown)
@@ -820,6 +984,7 @@ static out_state_t s_out_accept (run_t *r, peer_t *p, const proto_msg_t *m)
         d.next_chunk = x->acked;
         store_delivery_update (r->n->store, &d);
     }
+    s_out_session (r, x);
     return s_out_pump (r, p);
 }
 
@@ -832,15 +997,8 @@ static out_state_t s_out_credit (run_t *r, peer_t *p, const proto_msg_t *m)
     if (x->acked > x->next)
         x->acked = x->next;
     r->inflight -= x->acked - before;
-    /* Progress for cdx deliveries, every few MiB acknowledged. */
-    if (x->acked - x->noted >= 4 * (int64_t) RUN_WINDOW) {
-        store_delivery_t d;
-        if (store_delivery_get (r->n->store, x->dataset, p->info.org, &d) == 0) {
-            d.next_chunk = x->acked;
-            store_delivery_update (r->n->store, &d);
-        }
-        x->noted = x->acked;
-    }
+    if (x->acked > before)                      /* progress for listings: s_progress_tick */
+        x->moved_ms = s_now_ms ();
     if (x->credit > 2 * PROTO_CREDIT_MAX)
         x->credit = 2 * PROTO_CREDIT_MAX;
     return s_out_pump (r, p);
@@ -1071,17 +1229,24 @@ static int s_scan_delivery (const store_delivery_t *d, void *arg)
             node_audit (s->r->n, "node", "hold", d->dataset, p->info.org, "refuse", p->barred,
                         "deliveries to %s are held while it is barred (%s)", p->info.org, p->barred);
         }
+        s_note_wait (s->r, d, "held");
         return 0;
     }
-    if (!p || p->out.dataset[0])
-        return 0;                                /* unknown peer, or busy */
+    if (!p || p->out.dataset[0]) {               /* unknown peer, or busy */
+        if (p && strcmp (p->out.dataset, d->dataset) != 0)
+            s_note_wait (s->r, d, "waiting for earlier versions");
+        return 0;
+    }
     if (!p->connected) {
+        s_note_wait (s->r, d, "offline");
         return 0;                                /* the connect event reschedules */
     }
     if (p->retry_at > s->now) {
+        s_note_wait (s->r, d, "retrying");
         s_schedule (s->r, p->retry_at);
         return 0;
     }
+    s_note_wait (s->r, d, "");
     snprintf (p->out.dataset, sizeof p->out.dataset, "%s", d->dataset);
     p->out.state = OUT_QUEUED;
     p->out.fd = -1;
@@ -1706,8 +1871,11 @@ static void s_send_receipt (run_t *r, const origin_t *o, const uint8_t dsid[16],
 
 /* Tells the publisher where to start (the first chunk not yet held) and
    grants the first window of credit. */
-static void s_in_accept (run_t *r, const origin_t *o, const in_xfer_t *x)
+static void s_in_accept (run_t *r, const origin_t *o, in_xfer_t *x)
 {
+    x->session_ms = x->logged_ms = s_now_ms ();   /* its rate counts from here */
+    x->session_from = x->logged_next = x->next;
+    s_progress_soon (r);
     /* The publisher is at work on it: its abandonment clock starts again. */
     if (store_dataset_progress (r->n->store, x->dataset, "receiving", x->durable) != 0)
         node_log (r->n, "error", "%s: cannot record the offer: %s", x->dataset, store_error (r->n->store));
@@ -2539,13 +2707,16 @@ static void s_handle_monitor (run_t *r, peer_t *p)
         p->sub_retry_at = 0;
         p->sub_waiting = 0;                      /* a new connection: nothing awaits an answer */
         p->sub_again = 1;
+        s_seen (r, p, 1);
         node_log (r->n, "info", "connected to %s", p->info.org);
         if (r->authority)
             s_send_directory (r, p->dealer, NULL, 0);
         s_schedule (r, s_now_ms ());
     } else if (event == ZMQ_EVENT_DISCONNECTED) {
-        if (p->connected)
+        if (p->connected) {
             node_log (r->n, "info", "lost connection to %s", p->info.org);
+            s_seen (r, p, 0);
+        }
         p->connected = 0;
         p->sub_waiting = 0;
         /* What was in flight went with the connection: end the attempt
@@ -2711,6 +2882,8 @@ static void s_recheck (run_t *r)
 static void s_timers (run_t *r)
 {
     int64_t now = s_now_ms ();
+    s_progress_tick (r, now);
+    s_seen_tick (r, now, 0);
     if (r->recheck_at && r->recheck_at <= now)
         s_recheck (r);
     for (size_t i = 0; i < r->npeers; i++) {
@@ -2745,6 +2918,10 @@ static long s_poll_timeout (run_t *r)
             next = r->in[i].last_activity + RUN_IDLE_MS;
     if (r->abandon_at && (!next || r->abandon_at < next))
         next = r->abandon_at;
+    if (r->progress_at && (!next || r->progress_at < next))
+        next = r->progress_at;
+    if (r->seen_at && (!next || r->seen_at < next))
+        next = r->seen_at;
     int busy = 0;
     for (size_t i = 0; i < r->npeers; i++)
         busy |= r->peers[i]->out.dataset[0] && r->peers[i]->out.state != OUT_QUEUED;
@@ -2783,6 +2960,8 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
     store_delivery_each_pending (n->store, s_requeue, r);
     if (store_dataset_touch (n->store, "receiving") < 0)  /* nobody could reach us while we were down */
         node_log (n, "error", "cannot restart the clock of unfinished transfers: %s", store_error (n->store));
+    if (store_peer_all_offline (n->store) != 0)   /* whatever a killed node left */
+        node_log (n, "error", "%s", store_error (n->store));
     s_dir_refresh (r);
     s_reload_peers (r);
     node_audit (n, "node", "start", "node", "", "allow", "local.run", "listening on %s", bind ? bind : n->self.endpoint);
@@ -2873,6 +3052,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
         s_timers (r);
     }
     free (items);
+    s_seen_tick (r, s_now_ms (), 1);
     s_limits_flush (r, INT64_MAX);
     /* *STOP holds the signal that asked for the stop, when there was one. */
     int sig = (int) *stop;

@@ -229,6 +229,21 @@ static const char *const s_migrations[] = {
     "  CHECK (length (rule) <= 47);"
     "ALTER TABLE subscriptions ADD COLUMN reason TEXT NOT NULL DEFAULT ''"
     "  CHECK (length (reason) <= 256);",
+    /* 2 -> 3: what the running node says of its work for listings (a
+       delivery's progress in the current attempt and why it waits; whether
+       a peer is connected and when it was last seen), and the retention of
+       a publisher's own content once every delivery of it has ended. */
+    "ALTER TABLE deliveries ADD COLUMN status TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE deliveries ADD COLUMN session_bytes INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (session_bytes >= 0);"
+    "ALTER TABLE deliveries ADD COLUMN session_ms INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (session_ms >= 0);"
+    "ALTER TABLE deliveries ADD COLUMN progress_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE peers ADD COLUMN connected INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (connected IN (0, 1));"
+    "ALTER TABLE peers ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE retention ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (delivered IN (0, 1));",
 };
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -241,6 +256,9 @@ _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERS
 #define PEER_COLS                                                                                  \
     "org, role, name, endpoint, sign_pk, box_pk, curve_pk, card, trust, added, dspt, dspt_year, " \
     "not_after, revoked"
+/* Columns the running node keeps up to date, read but never written by
+   store_peer_put. */
+#define PEER_READ_COLS PEER_COLS ", connected, last_seen"
 #define DATASET_COLS                                                                               \
     "id, publisher, topic, version, class, purpose, filename, bytes, chunk_size, chunks, hash, "   \
     "manifest, sig, wrapped, state, next_chunk, kind, expires, created, updated, agreement"
@@ -250,11 +268,11 @@ _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERS
 #define SUB_COLS "publisher, subscriber, topic, state, from_version, created, updated, rule, reason"
 #define DELIVERY_COLS                                                                              \
     "dataset, subscriber, state, next_chunk, attempts, error, receipt, receipt_sig, started, "     \
-    "created, updated"
+    "created, updated, status, session_bytes, session_ms, progress_at"
 #define AUDIT_COLS "seq, at, actor, action, object, peer, purpose, decision, rule, detail, hash"
 #define CHECKPOINT_COLS "seq, hash, sig, at"
 #define USER_COLS "login, roles, added_by, created, updated"
-#define RETENTION_COLS "publisher, topic, seconds, set_by, updated"
+#define RETENTION_COLS "publisher, topic, seconds, set_by, updated, delivered"
 
 typedef enum {
     ST_BEGIN,
@@ -269,6 +287,8 @@ typedef enum {
     ST_PEER_GET,
     ST_PEER_BY_CURVE,
     ST_PEER_EACH,
+    ST_PEER_SEEN,
+    ST_PEER_ALL_OFFLINE,
     ST_DATASET_PUT,
     ST_DATASET_GET,
     ST_DATASET_PROGRESS,
@@ -288,6 +308,9 @@ typedef enum {
     ST_DELIVERY_EACH,
     ST_DELIVERY_SUPERSEDE,
     ST_DELIVERY_CANCEL,
+    ST_DELIVERY_PROGRESS,
+    ST_DELIVERY_STATUS,
+    ST_DELIVERY_EACH_DATASET,
     ST_AUDIT_APPEND,
     ST_AUDIT_EACH,
     ST_AUDIT_LAST,
@@ -334,9 +357,11 @@ static const char *const s_sql[ST__COUNT] = {
                     " trust = excluded.trust, added = excluded.added,"
                     " dspt = excluded.dspt, dspt_year = excluded.dspt_year,"
                     " not_after = excluded.not_after, revoked = excluded.revoked",
-    [ST_PEER_GET] = "SELECT " PEER_COLS " FROM peers WHERE org = ?1",
-    [ST_PEER_BY_CURVE] = "SELECT " PEER_COLS " FROM peers WHERE curve_pk = ?1",
-    [ST_PEER_EACH] = "SELECT " PEER_COLS " FROM peers ORDER BY org",
+    [ST_PEER_GET] = "SELECT " PEER_READ_COLS " FROM peers WHERE org = ?1",
+    [ST_PEER_BY_CURVE] = "SELECT " PEER_READ_COLS " FROM peers WHERE curve_pk = ?1",
+    [ST_PEER_EACH] = "SELECT " PEER_READ_COLS " FROM peers ORDER BY org",
+    [ST_PEER_SEEN] = "UPDATE peers SET connected = ?2, last_seen = ?3 WHERE org = ?1",
+    [ST_PEER_ALL_OFFLINE] = "UPDATE peers SET connected = 0 WHERE connected <> 0",
 
     [ST_DATASET_PUT] = "INSERT INTO datasets (" DATASET_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
                        " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
@@ -397,6 +422,14 @@ static const char *const s_sql[ST__COUNT] = {
                             " subscriber, deliveries.rowid",
     [ST_DELIVERY_EACH] = "SELECT " DELIVERY_COLS " FROM deliveries"
                          " ORDER BY created, rowid",
+    /* Progress of an attempt under way: never written over a delivery
+       that has ended meanwhile. */
+    [ST_DELIVERY_PROGRESS] = "UPDATE deliveries SET next_chunk = ?3, session_bytes = ?4,"
+                             " session_ms = ?5, progress_at = ?6, updated = ?7"
+                             " WHERE dataset = ?1 AND subscriber = ?2 AND state = 'sending'",
+    [ST_DELIVERY_STATUS] = "UPDATE deliveries SET status = ?3 WHERE dataset = ?1 AND subscriber = ?2",
+    [ST_DELIVERY_EACH_DATASET] = "SELECT " DELIVERY_COLS " FROM deliveries WHERE dataset = ?1"
+                                 " ORDER BY created, rowid",
 
     [ST_AUDIT_APPEND] = "INSERT INTO audit (" AUDIT_COLS ")"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -441,9 +474,10 @@ static const char *const s_sql[ST__COUNT] = {
     [ST_USER_GET] = "SELECT " USER_COLS " FROM users WHERE login = ?1",
     [ST_USER_REMOVE] = "DELETE FROM users WHERE login = ?1",
     [ST_USER_EACH] = "SELECT " USER_COLS " FROM users ORDER BY login",
-    [ST_RETENTION_PUT] = "INSERT INTO retention (" RETENTION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)"
+    [ST_RETENTION_PUT] = "INSERT INTO retention (" RETENTION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                          " ON CONFLICT (publisher, topic) DO UPDATE SET seconds = excluded.seconds,"
-                         " set_by = excluded.set_by, updated = excluded.updated",
+                         " set_by = excluded.set_by, updated = excluded.updated,"
+                         " delivered = excluded.delivered",
     [ST_RETENTION_GET] = "SELECT " RETENTION_COLS " FROM retention WHERE publisher = ?1 AND topic = ?2",
     [ST_RETENTION_EACH] = "SELECT " RETENTION_COLS " FROM retention ORDER BY publisher, topic",
 };
@@ -681,7 +715,7 @@ static int s_row_peer (store_t *s, sqlite3_stmt *st, void *row)
     if (TEXT (0, org) || TEXT (1, role) || TEXT (2, name) || TEXT (3, endpoint) ||
         EXACT (4, sign_pk, 0) || EXACT (5, box_pk, 0) || EXACT (6, curve_pk, 0) || TEXT (7, card) ||
         TEXT (8, trust) || INT (9, added) || TEXT (10, dspt) || TEXT (11, dspt_year) ||
-        INT (12, not_after) || INT (13, revoked))
+        INT (12, not_after) || INT (13, revoked) || INT (14, connected) || INT (15, last_seen))
         return -1;
     return 0;
 }
@@ -737,7 +771,9 @@ static int s_row_delivery (store_t *s, sqlite3_stmt *st, void *row)
     if (TEXT (0, dataset) || TEXT (1, subscriber) || TEXT (2, state) || INT (3, next_chunk) ||
         INT (4, attempts) || TEXT (5, error) ||
         s_col_blob (s, T, st, 6, out->receipt, sizeof out->receipt, &out->receipt_len, 1) ||
-        EXACT (7, receipt_sig, 1) || INT (8, started) || INT (9, created) || INT (10, updated))
+        EXACT (7, receipt_sig, 1) || INT (8, started) || INT (9, created) || INT (10, updated) ||
+        TEXT (11, status) || INT (12, session_bytes) || INT (13, session_ms) ||
+        INT (14, progress_at))
         return -1;
     return 0;
 }
@@ -1282,6 +1318,33 @@ int store_peer_each (store_t *s, int (*fn) (const store_peer_t *, void *), void 
     return s_each (s, ST_PEER_EACH, "peers", sizeof (store_peer_t), s_row_peer, s_emit_peer, &c);
 }
 
+int store_peer_seen (store_t *s, const char *org, int connected, int64_t last_seen)
+{
+    assert (s && org);
+    sqlite3_stmt *st = s_stmt (s, ST_PEER_SEEN);
+    int ret = -1;
+    if ((s_bind_text (st, 1, org) | s_bind_int (st, 2, connected ? 1 : 0) |
+         s_bind_int (st, 3, last_seen)) != SQLITE_OK ||
+        sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot record whether peer %.16s is connected", org);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_peer_all_offline (store_t *s)
+{
+    assert (s);
+    sqlite3_stmt *st = s_stmt (s, ST_PEER_ALL_OFFLINE);
+    int ret = 0;
+    if (sqlite3_step (st) != SQLITE_DONE) ret = s_dbfail (s, "cannot record peers as not connected");
+    s_end (st);
+    return ret;
+}
+
 /* ---- datasets ------------------------------------------------------------ */
 
 int store_dataset_put (store_t *s, const store_dataset_t *d)
@@ -1647,6 +1710,63 @@ int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *
     assert (s && fn);
     s_delivery_cb_t c = {fn, arg};
     return s_each (s, ST_DELIVERY_EACH, "deliveries", sizeof (store_delivery_t), s_row_delivery, s_emit_delivery, &c);
+}
+
+int store_delivery_each_dataset (store_t *s, const char *dataset,
+                                 int (*fn) (const store_delivery_t *, void *), void *arg)
+{
+    assert (s && dataset && fn);
+    s_delivery_cb_t c = {fn, arg};
+    sqlite3_stmt *st = s_stmt (s, ST_DELIVERY_EACH_DATASET);
+    if (st && !sqlite3_stmt_busy (st) && s_bind_text (st, 1, dataset) != SQLITE_OK) {
+        s_dbfail (s, "cannot list deliveries");
+        s_end (st);
+        return -1;
+    }
+    return s_each (s, ST_DELIVERY_EACH_DATASET, "deliveries", sizeof (store_delivery_t),
+                   s_row_delivery, s_emit_delivery, &c);
+}
+
+int store_delivery_progress (store_t *s, const store_delivery_t *d)
+{
+    assert (s && d);
+    if (S_FIELD (s, d, dataset) || S_FIELD (s, d, subscriber)) return -1;
+    if (d->session_bytes < 0 || d->session_ms < 0)
+        return s_fail (s, "progress of the delivery of %s to %s is negative", d->dataset,
+                       d->subscriber);
+    sqlite3_stmt *st = s_stmt (s, ST_DELIVERY_PROGRESS);
+    int ret = -1;
+    if ((s_bind_text (st, 1, d->dataset) | s_bind_text (st, 2, d->subscriber) |
+         s_bind_int (st, 3, d->next_chunk) | s_bind_int (st, 4, d->session_bytes) |
+         s_bind_int (st, 5, d->session_ms) | s_bind_int (st, 6, d->progress_at) |
+         s_bind_int (st, 7, s_now ())) != SQLITE_OK ||
+        sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot record the progress of %s to %s", d->dataset, d->subscriber);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
+}
+
+int store_delivery_status (store_t *s, const char *dataset, const char *subscriber,
+                           const char *status)
+{
+    assert (s && dataset && subscriber);
+    if (s_arg (s, "status", status, FIELD_SIZE (store_delivery_t, status)) != 0) return -1;
+    sqlite3_stmt *st = s_stmt (s, ST_DELIVERY_STATUS);
+    int ret = -1;
+    if ((s_bind_text (st, 1, dataset) | s_bind_text (st, 2, subscriber) |
+         s_bind_text (st, 3, status)) != SQLITE_OK ||
+        sqlite3_step (st) != SQLITE_DONE) {
+        s_dbfail (s, "cannot record why the delivery of %s to %s waits", dataset, subscriber);
+        goto out;
+    }
+    ret = 0;
+out:
+    s_end (st);
+    return ret;
 }
 
 /* ---- audit log ------------------------------------------------------------- */
@@ -2216,7 +2336,7 @@ static int s_row_retention (store_t *s, sqlite3_stmt *st, void *row)
     store_retention_t *out = row;
     memset (out, 0, sizeof *out);
     if (TEXT (0, publisher) || TEXT (1, topic) || INT (2, seconds) || TEXT (3, set_by) ||
-        INT (4, updated))
+        INT (4, updated) || INT (5, delivered))
         return -1;
     return 0;
 }
@@ -2229,7 +2349,7 @@ int store_retention_put (store_t *s, const store_retention_t *r)
     int ret = -1;
     if ((s_bind_text (st, 1, r->publisher) | s_bind_text (st, 2, r->topic) |
          s_bind_int (st, 3, r->seconds) | s_bind_text (st, 4, r->set_by) |
-         s_bind_int (st, 5, s_now ())) != SQLITE_OK ||
+         s_bind_int (st, 5, s_now ()) | s_bind_int (st, 6, r->delivered ? 1 : 0)) != SQLITE_OK ||
         sqlite3_step (st) != SQLITE_DONE) {
         s_dbfail (s, "cannot store the retention of %.16s %.64s", r->publisher, r->topic);
         goto out;

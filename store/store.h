@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #define STORE_NOTFOUND 1
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct store store_t;
 
@@ -91,6 +91,11 @@ typedef struct {
     char dspt_year[12];
     int64_t not_after;
     int64_t revoked;
+    /* Kept by the running node (store_peer_seen), not by store_peer_put:
+       1 while its connection to the peer is up; when it last connected,
+       lost the connection or heard from it (unix seconds, 0 = never). */
+    int64_t connected;
+    int64_t last_seen;
 } store_peer_t;
 
 /* Adds or replaces the peer with this org code. */
@@ -100,6 +105,11 @@ int store_peer_by_curve (store_t *s, const uint8_t curve_pk[32], store_peer_t *o
 /* Calls FN for each peer ordered by org; stops early if FN returns non-zero
    and returns that value. */
 int store_peer_each (store_t *s, int (*fn) (const store_peer_t *, void *), void *arg);
+/* Records whether the running node is connected to peer ORG and when it
+   last saw it. Nothing happens if there is no such peer. */
+int store_peer_seen (store_t *s, const char *org, int connected, int64_t last_seen);
+/* Every peer not connected: the running node starts and stops. */
+int store_peer_all_offline (store_t *s);
 
 /* ---- datasets ------------------------------------------------------- */
 typedef struct {
@@ -133,7 +143,7 @@ int store_dataset_get (store_t *s, const char *id, store_dataset_t *out);
 int store_dataset_progress (store_t *s, const char *id, const char *state, int64_t next_chunk);
 /* Highest version of TOPIC by PUBLISHER, 0 if none. -1 on error. */
 int64_t store_dataset_last_version (store_t *s, const char *publisher, const char *topic);
-/* Ends a received dataset's retention: state erased, next_chunk 0 and its
+/* Ends a dataset's retention (received or published): state erased, next_chunk 0 and its
    wrapped content key zeroed; the row (metadata, hash, manifest) is kept.
    Removing the content file is the caller's. -1 if there is no such
    dataset. */
@@ -189,6 +199,11 @@ typedef struct {
     int64_t started;         /* when the current attempt began sending, 0 if not */
     int64_t created;
     int64_t updated;
+    /* Written by the running node for listings, never read by it. */
+    char status[129];        /* why a queued delivery waits ("offline", ...), or "" */
+    int64_t session_bytes;   /* bytes acknowledged in the current attempt alone */
+    int64_t session_ms;      /* how long that attempt had run then */
+    int64_t progress_at;     /* when that was recorded (unix milliseconds), 0 never */
 } store_delivery_t;
 
 /* Inserts a queued delivery; does nothing if it exists. */
@@ -211,6 +226,15 @@ int store_delivery_cancel (store_t *s, const char *publisher, const char *topic,
 /* Deliveries not yet delivered or failed, oldest first. */
 int store_delivery_each_pending (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
 int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
+/* The deliveries of DATASET, oldest first. */
+int store_delivery_each_dataset (store_t *s, const char *dataset,
+                                 int (*fn) (const store_delivery_t *, void *), void *arg);
+/* Records next_chunk, session_bytes, session_ms and progress_at of D, if
+   it is still sending (else nothing happens). */
+int store_delivery_progress (store_t *s, const store_delivery_t *d);
+/* Records STATUS (at most 128 bytes) on the delivery. */
+int store_delivery_status (store_t *s, const char *dataset, const char *subscriber,
+                           const char *status);
 
 /* ---- data sharing agreements ------------------------------------------
 
@@ -354,13 +378,20 @@ int store_user_remove (store_t *s, const char *login);                   /* or N
 /* Ordered by login. */
 int store_user_each (store_t *s, int (*fn) (const store_user_t *, void *), void *arg);
 
-/* ---- retention of received datasets, per publisher and topic ----------- */
+/* ---- retention of content, per publisher and topic ----------------------
+
+   For received datasets, and with this node as the publisher for the
+   datasets it published; what the rows mean is the node's. */
 typedef struct {
     char publisher[17];
     char topic[129];
-    int64_t seconds;         /* content is erased this long after it arrived */
+    int64_t seconds;         /* content is erased this long after it arrived (published) */
     char set_by[65];
     int64_t updated;
+    /* Content this node published (publisher is this node): also removed,
+       before SECONDS, once every delivery of a version has ended and a
+       newer version exists. */
+    int64_t delivered;
 } store_retention_t;
 
 /* Inserts, or replaces seconds and set_by of the existing row. */

@@ -32,6 +32,9 @@ typedef struct {
     int json;
     store_t *store;          /* for listings that look up other rows */
     int home_set;            /* --home was given (not the default) */
+    node_t *node;            /* for listings that ask the node about a row */
+    const char *org;         /* this node's org code, once open */
+    int running;             /* a node runs on the home (node_running), for listings */
 } cli_t;
 
 typedef int (cmd_fn) (cli_t *cli, int argc, char **argv);
@@ -177,6 +180,8 @@ typedef struct {
     struct timespec start;
     const char *what;
     int shown;
+    int based;
+    uint64_t base;           /* done when first seen: the rate counts what moved since */
 } progress_t;
 
 static void s_progress (uint64_t done, uint64_t total, void *arg)
@@ -184,10 +189,15 @@ static void s_progress (uint64_t done, uint64_t total, void *arg)
     progress_t *p = arg;
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
+    if (!p->based) {
+        p->based = 1;
+        p->base = done < total ? done : 0;
+        p->start = now;
+    }
     double secs = (double) (now.tv_sec - p->start.tv_sec) + (double) (now.tv_nsec - p->start.tv_nsec) / 1e9;
     if (secs < 0.5 && done < total)
         return;
-    double rate = secs > 0 ? (double) done / secs : 0;
+    double rate = secs > 0 && done > p->base ? (double) (done - p->base) / secs : 0;
     double eta = rate > 0 && total > done ? (double) (total - done) / rate : 0;
     fprintf (stderr, "\r%s: %.1f / %.1f MiB, %.0f MiB/s, ETA %.0f s   ", p->what, (double) done / 1048576.0,
              (double) total / 1048576.0, rate / 1048576.0, eta);
@@ -342,6 +352,11 @@ static int s_print_peer (const store_peer_t *p, void *arg)
     char fpr[CX_FINGERPRINT_HEXLEN], when[32], until[32], expiry[48] = "-";
     cx_fingerprint (p->sign_pk, fpr);
     s_utc (p->added, when, sizeof when);
+    int64_t last_seen = 0;
+    int connected = node_peer_presence (cli->node, p, cli->running, &last_seen);
+    char seen[32] = "never";
+    if (last_seen > 0)
+        s_utc (last_seen, seen, sizeof seen);
     if (cli->json) {
         static int first;
         printf ("%s{\"org\":", first++ ? "," : "");
@@ -368,7 +383,13 @@ static int s_print_peer (const store_peer_t *p, void *arg)
         }
         const char *rule = NULL;
         node_peer_barred (p, (int64_t) time (NULL), &rule);
-        printf (",\"status\":\"%s\"}", !rule ? "ok" : strcmp (rule, "trust.revoked") == 0 ? "revoked" : "expired");
+        printf (",\"status\":\"%s\"", !rule ? "ok" : strcmp (rule, "trust.revoked") == 0 ? "revoked" : "expired");
+        /* connected: null when no node runs here to know. */
+        printf (",\"connected\":%s,\"last_seen\":", connected < 0 ? "null" : connected ? "true" : "false");
+        if (last_seen > 0)
+            printf ("\"%s\"}", seen);
+        else
+            printf ("null}");
     } else {
         char dspt[40] = "-";
         if (p->dspt[0])
@@ -380,8 +401,13 @@ static int s_print_peer (const store_peer_t *p, void *arg)
             s_utc (p->not_after, until, sizeof until);
             snprintf (expiry, sizeof expiry, "%s%.10s", p->not_after <= (int64_t) time (NULL) ? "EXPIRED " : "", until);
         }
-        show_printf (stdout, "%-6s %-5s %-32s %-28s %s %-9s %-30s %s\n", p->org, p->role, p->name, p->endpoint, fpr, p->trust,
-                dspt, expiry);
+        char presence[48];
+        if (connected > 0)
+            snprintf (presence, sizeof presence, "connected");
+        else
+            snprintf (presence, sizeof presence, "%s%s", connected < 0 ? "? seen " : "seen ", seen);
+        show_printf (stdout, "%-6s %-5s %-32s %-28s %s %-9s %-30s %-19s %s\n", p->org, p->role, p->name, p->endpoint, fpr,
+                     p->trust, dspt, expiry, presence);
     }
     return 0;
 }
@@ -398,11 +424,13 @@ static int cmd_peers (cli_t *cli, int argc, char **argv)
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    cli->node = n;
+    cli->running = node_running (n);
     if (cli->json)
         printf ("[");
     else
-        printf ("%-6s %-5s %-32s %-28s %-16s %-9s %-30s %s\n", "ORG", "ROLE", "NAME", "ENDPOINT", "SIGNING KEY",
-                "TRUST", "DSPT", "CERTIFIED UNTIL");
+        printf ("%-6s %-5s %-32s %-28s %-16s %-9s %-30s %-19s %s\n", "ORG", "ROLE", "NAME", "ENDPOINT", "SIGNING KEY",
+                "TRUST", "DSPT", "CERTIFIED UNTIL", "CONNECTED / LAST SEEN");
     if (store_peer_each (node_store (n), s_print_peer, cli) < 0)
         rc = s_fail ("%s", store_error (node_store (n)));
     if (cli->json)
@@ -870,17 +898,28 @@ static int cmd_unsubscribe (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+/* "12.0/64.0 MiB, 2.1 MiB/s, ETA 25 s" for a delivery under way, into BUF. */
+static void s_delivery_progress (const node_delivery_view_t *v, char *buf, size_t cap)
+{
+    int len = snprintf (buf, cap, "%.1f/%.1f MiB", (double) v->done / 1048576.0, (double) v->bytes / 1048576.0);
+    if (len > 0 && (size_t) len < cap && v->rate > 0)
+        len += snprintf (buf + len, cap - (size_t) len, ", %.2f MiB/s", v->rate / 1048576.0);
+    if (len > 0 && (size_t) len < cap && v->eta >= 0)
+        snprintf (buf + len, cap - (size_t) len, ", ETA %" PRId64 " s", v->eta);
+}
+
+/* cdx wait at the publisher: every delivery of the dataset, each with
+   its progress or why it waits, in one line. */
 typedef struct {
-    const char *id;
+    cli_t *cli;
     int pending, done, failed;
-    int64_t bytes, total;
+    char line[1024];          /* "04V sending 1.0/2.0 MiB, ...; 05X offline" */
+    char key[512];            /* the same without the numbers: what changed */
 } wait_t;
 
 static int s_wait_delivery (const store_delivery_t *d, void *arg)
 {
     wait_t *w = arg;
-    if (strcmp (d->dataset, w->id) != 0)
-        return 0;
     if (strcmp (d->state, "delivered") == 0 || strcmp (d->state, "superseded") == 0 ||
         strcmp (d->state, "cancelled") == 0)
         w->done++;
@@ -888,13 +927,92 @@ static int s_wait_delivery (const store_delivery_t *d, void *arg)
         w->failed++;
     else
         w->pending++;
+    node_delivery_view_t v;
+    if (node_delivery_view (w->cli->node, d, w->cli->running, &v) != 0)
+        return 0;
+    char progress[96] = "";
+    if (strcmp (d->state, "sending") == 0)
+        s_delivery_progress (&v, progress, sizeof progress);
+    size_t len = strlen (w->line), klen = strlen (w->key);
+    snprintf (w->line + len, sizeof w->line - len, "%s%s %s%s%s", len ? "; " : "", d->subscriber, v.status,
+              progress[0] ? " " : "", progress);
+    snprintf (w->key + klen, sizeof w->key - klen, "%s %s;", d->subscriber,
+              strncmp (v.status, "stalled", 7) == 0 ? "stalled" : v.status);
     return 0;
+}
+
+typedef struct {
+    int tty;
+    int shown;                /* a line is on the terminal, not yet ended */
+    char key[512];            /* what the last line printed said */
+    double at;                /* when, seconds since the wait began */
+} wait_show_t;
+
+/* On a terminal the line is redrawn in place; otherwise a line is written
+   when what it says changes, and every 5 s while something moves. */
+static void s_wait_show (wait_show_t *ws, const char *line, const char *key, double waited)
+{
+    if (ws->tty) {
+        show_printf (stderr, "\r%s\033[K", line);
+        ws->shown = 1;
+        return;
+    }
+    if (strcmp (key, ws->key) == 0 && waited - ws->at < 5)
+        return;
+    show_printf (stderr, "cdx: %s\n", line);
+    snprintf (ws->key, sizeof ws->key, "%s", key);
+    ws->at = waited;
+}
+
+/* One look at dataset ID: S_WAIT_MORE to go on waiting, else the exit code. */
+#define S_WAIT_MORE (-1)
+static int s_wait_once (cli_t *cli, node_t *n, const char *id, store_dataset_t *d, wait_show_t *ws,
+                        node_progress_fn *fn, progress_t *prog, double waited)
+{
+    int r = store_dataset_get (node_store (n), id, d);
+    if (r < 0)
+        return s_fail ("%s", store_error (node_store (n)));
+    if (r == 0 && strcmp (d->state, "published") == 0) {
+        /* Publisher: wait for every delivery to end. */
+        wait_t w;
+        memset (&w, 0, sizeof w);
+        w.cli = cli;
+        if (node_deliveries_of (n, id, s_wait_delivery, &w) < 0)
+            return s_fail ("%s", node_error (n));
+        if (!cli->json) {
+            char line[1200];
+            snprintf (line, sizeof line, "deliveries of %s: %d done, %d in progress, %d failed%s%s", id, w.done,
+                      w.pending, w.failed, w.line[0] ? ": " : "", w.line);
+            char key[600];
+            snprintf (key, sizeof key, "%d %d %d %s", w.done, w.pending, w.failed, w.key);
+            s_wait_show (ws, line, key, waited);
+        }
+        if (w.pending == 0)
+            return w.failed ? s_fail ("%d deliveries of %s failed or expired: see cdx deliveries", w.failed, id)
+                            : NODE_EXIT_OK;
+    } else if (r == 0) {
+        if (strcmp (d->state, "available") == 0 || strcmp (d->state, "erased") == 0) {
+            if (fn)
+                fn ((uint64_t) d->bytes, (uint64_t) d->bytes, prog);
+            return NODE_EXIT_OK;
+        }
+        if (strcmp (d->state, "failed") == 0)
+            return s_fail ("dataset %s failed verification: see cdx audit", id);
+        if (fn) {
+            int64_t done = d->next_chunk * d->chunk_size;
+            fn ((uint64_t) (done < d->bytes ? done : d->bytes), (uint64_t) d->bytes, prog);
+        }
+    }
+    return S_WAIT_MORE;
 }
 
 static int cmd_wait (cli_t *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {COMMON_OPTS, {"timeout", required_argument, 0, 't'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {COMMON_OPTS, {"timeout", required_argument, 0, 't'},
+                                         {"topic", required_argument, 0, 'T'},
+                                         {"from", required_argument, 0, 'f'}, {0, 0, 0, 0}};
     double timeout = -1;
+    const char *topic = NULL, *from = NULL;
     int c, rc = 0;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
         if (c == 't') {
@@ -905,72 +1023,76 @@ static int cmd_wait (cli_t *cli, int argc, char **argv)
             timeout = strtod (optarg, &end);
             if (end == optarg || *end || errno || !(timeout >= 0 && timeout <= 31536000))
                 return s_bad ("--timeout: seconds from 0 to 31536000 (a year), not \"%s\"", optarg);
+        } else if (c == 'T') {
+            topic = optarg;
+        } else if (c == 'f') {
+            from = optarg;
         } else if (s_common (cli, c, "wait", &rc) < 0)
             return rc;
     }
-    if (argc - optind != 1)
+    if (topic ? argc - optind != 0 : (argc - optind != 1 || from))
         return s_usage ("wait");
-    const char *id = argv[optind];
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
-    char whole[33];                       /* a unique prefix stands for its id */
-    if (node_resolve_id (n, id, whole) != 0) {
+    cli->node = n;
+    int64_t after = 0;
+    char whole[33] = "";                  /* a unique prefix stands for its id */
+    if ((topic && node_topic_newest (n, from, topic, &after) != 0) ||
+        (!topic && node_resolve_id (n, argv[optind], whole) != 0)) {
         rc = s_refused (n);
         node_close (&n);
         return rc;
     }
-    id = whole;
     progress_t prog;
     node_progress_fn *fn = s_progress_fn (&prog, "receiving");
+    wait_show_t ws;
+    memset (&ws, 0, sizeof ws);
+    ws.tty = isatty (STDERR_FILENO);
+    ws.at = -1e9;
     store_dataset_t *d = malloc (sizeof *d);
     struct timespec start, now;
     clock_gettime (CLOCK_MONOTONIC, &start);
     rc = NODE_EXIT_TIMEOUT;
+    char id[33] = "";
+    if (!topic)
+        snprintf (id, sizeof id, "%s", whole);
     for (; d;) {
-        int r = store_dataset_get (node_store (n), id, d);
-        if (r < 0) {
-            rc = s_fail ("%s", store_error (node_store (n)));
-            break;
-        }
-        if (r == 0 && strcmp (d->state, "published") == 0) {
-            /* Publisher: wait for every delivery to end. */
-            wait_t w = {id, 0, 0, 0, 0, 0};
-            store_delivery_each (node_store (n), s_wait_delivery, &w);
-            if (fn && !cli->json)
-                show_printf (stderr, "\rdeliveries of %s: %d done, %d in progress, %d failed   ", id, w.done, w.pending,
-                         w.failed), prog.shown = 1;
-            if (w.pending == 0) {
-                rc = w.failed ? s_fail ("%d deliveries of %s failed or expired: see cdx deliveries", w.failed, id)
-                              : NODE_EXIT_OK;
-                break;
-            }
-        } else if (r == 0) {
-            if (strcmp (d->state, "available") == 0 || strcmp (d->state, "erased") == 0) {
-                if (fn)
-                    fn ((uint64_t) d->bytes, (uint64_t) d->bytes, &prog);
-                rc = NODE_EXIT_OK;
-                break;
-            }
-            if (strcmp (d->state, "failed") == 0) {
-                rc = s_fail ("dataset %s failed verification: see cdx audit", id);
-                break;
-            }
-            if (fn) {
-                int64_t done = d->next_chunk * d->chunk_size;
-                fn ((uint64_t) (done < d->bytes ? done : d->bytes), (uint64_t) d->bytes, &prog);
-            }
-        }
         clock_gettime (CLOCK_MONOTONIC, &now);
         double waited = (double) (now.tv_sec - start.tv_sec) + (double) (now.tv_nsec - start.tv_nsec) / 1e9;
+        cli->running = node_running (n);
+        int r = S_WAIT_MORE;
+        if (topic) {
+            /* The next version: available, or the one arriving, whose progress is shown. */
+            int next = node_topic_next (n, from, topic, after, d);
+            if (next < 0)
+                r = s_fail ("%s", node_error (n));
+            else if (next == 2)
+                r = NODE_EXIT_OK, snprintf (id, sizeof id, "%s", d->id);
+            else if (next == 1)
+                r = s_wait_once (cli, n, d->id, d, &ws, fn, &prog, waited);
+            if (next == 1 && r == NODE_EXIT_OK)
+                snprintf (id, sizeof id, "%s", d->id);
+        } else {
+            r = s_wait_once (cli, n, id, d, &ws, fn, &prog, waited);
+        }
+        if (r != S_WAIT_MORE) {
+            rc = r;
+            break;
+        }
         if (timeout >= 0 && waited >= timeout) {
-            show_printf (stderr, "%scdx: timed out after %.0f s waiting for %s\n", prog.shown ? "\n" : "", timeout, id);
-            prog.shown = 0;
+            show_printf (stderr, "%scdx: timed out after %.0f s waiting for %s%s\n", prog.shown || ws.shown ? "\n" : "",
+                         timeout, topic ? "the next version of " : "", topic ? topic : id);
+            prog.shown = ws.shown = 0;
             break;
         }
         usleep (100000);
     }
+    if (ws.shown)
+        fputc ('\n', stderr);
     s_progress_end (&prog);
+    if (topic && rc == NODE_EXIT_OK)
+        printf ("%s\n", id);
     free (d);
     node_close (&n);
     return rc;
@@ -1054,6 +1176,11 @@ static int s_print_dataset (const store_dataset_t *d, void *arg)
     char when[32], hash[65];
     s_utc (d->created, when, sizeof when);
     cx_hex (d->hash, 32, hash);
+    int own = cli->org && strcmp (d->publisher, cli->org) == 0;
+    char keep[240] = "";
+    int64_t erase_at = 0;
+    if (cli->node && strcmp (d->state, "erased") != 0 && node_retention_of (cli->node, d, keep, sizeof keep, &erase_at) < 0)
+        keep[0] = 0;
     if (cli->json) {
         static int first;
         printf ("%s{\"id\":\"%s\",\"topic\":", first++ ? "," : "", d->id);
@@ -1062,14 +1189,39 @@ static int s_print_dataset (const store_dataset_t *d, void *arg)
                 ",\"class\":\"%s\",\"purpose\":\"%s\",\"state\":\"%s\",\"origin\":\"%s\",\"chunks\":%" PRId64
                 ",\"chunks_held\":%" PRId64 ",\"blake2b\":\"%s\",\"filename\":",
                 d->version, d->publisher, d->bytes, d->class_, d->purpose, state,
-                strcmp (d->state, "published") == 0 ? "published" : "received", d->chunks, d->next_chunk, hash);
+                own ? "published" : "received", d->chunks, d->next_chunk, hash);
         show_json_opt (stdout, d->filename);
         printf (",\"agreement\":");
         show_json_opt (stdout, d->agreement);
+        /* The rule that will destroy its content, and when at the latest. */
+        printf (",\"retention\":");
+        if (keep[0]) {
+            char at[32];
+            s_utc (erase_at, at, sizeof at);
+            show_json (stdout, keep);
+            printf (",\"erase_by\":\"%s\"", at);
+        } else {
+            printf ("null,\"erase_by\":null");
+        }
+        char upd[32];
+        s_utc (d->updated, upd, sizeof upd);
+        printf (",\"erased\":");
+        if (strcmp (d->state, "erased") == 0)
+            printf ("\"%s\"", upd);
+        else
+            printf ("null");
         printf (",\"created\":\"%s\"}", when);
     } else {
-        show_printf (stdout, "%s  %-28s v%-3" PRId64 " %-6s %12" PRId64 "  %-13s %s\n", d->id, d->topic, d->version, d->publisher,
-                d->bytes, d->class_, state);
+        char until[48] = "";
+        if (keep[0]) {
+            char at[32];
+            s_utc (erase_at, at, sizeof at);
+            snprintf (until, sizeof until, "  (kept until %.10s at the latest)", at);
+            if (erase_at - d->created >= NODE_KEEP_MAX)
+                snprintf (until, sizeof until, "  (kept until delivered)");
+        }
+        show_printf (stdout, "%s  %-28s v%-3" PRId64 " %-6s %12" PRId64 "  %-13s %s%s\n", d->id, d->topic, d->version,
+                     d->publisher, d->bytes, d->class_, state, until);
     }
     return 0;
 }
@@ -1086,6 +1238,8 @@ static int cmd_datasets (cli_t *cli, int argc, char **argv)
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    cli->node = n;
+    cli->org = node_org (n);
     if (cli->json)
         printf ("[");
     else
@@ -1103,48 +1257,48 @@ static int s_print_delivery (const store_delivery_t *d, void *arg)
     cli_t *cli = arg;
     char when[32];
     s_utc (d->updated, when, sizeof when);
-    /* Bytes acknowledged and the rate of the attempt in progress. */
-    int64_t bytes = 0, total = 0, version = 0;
-    double rate = 0;
-    char topic[129] = "?";
-    store_dataset_t *ds = malloc (sizeof *ds);
-    if (ds && store_dataset_get (cli->store, d->dataset, ds) == 0) {
-        snprintf (topic, sizeof topic, "%s", ds->topic);
-        version = ds->version;
-        total = ds->bytes;
-        bytes = strcmp (d->state, "delivered") == 0 ? ds->bytes : d->next_chunk * ds->chunk_size;
-        if (bytes > total)
-            bytes = total;
-        if (strcmp (d->state, "sending") == 0 && d->started > 0 && d->updated > d->started)
-            rate = (double) bytes / (double) (d->updated - d->started);
-    }
-    free (ds);
+    node_delivery_view_t v;
+    if (node_delivery_view (cli->node, d, cli->running, &v) != 0)
+        return s_fail ("%s", node_error (cli->node));
     if (cli->json) {
         static int first;
         printf ("%s{\"dataset\":\"%s\",\"topic\":", first++ ? "," : "", d->dataset);
-        show_json (stdout, topic);
-        printf (",\"version\":%" PRId64 ",\"subscriber\":\"%s\",\"state\":\"%s\",\"next_chunk\":%" PRId64
-                ",\"bytes_done\":%" PRId64 ",\"bytes\":%" PRId64 ",\"rate\":%.0f"
-                ",\"attempts\":%" PRId64 ",\"receipt\":%s,\"error\":",
-                version, d->subscriber, d->state, d->next_chunk, bytes, total, rate, d->attempts,
-                d->receipt_len ? "true" : "false");
+        show_json (stdout, v.topic);
+        printf (",\"version\":%" PRId64 ",\"subscriber\":\"%s\",\"state\":\"%s\",\"status\":", v.version,
+                d->subscriber, d->state);
+        show_json_opt (stdout, v.status);
+        printf (",\"next_chunk\":%" PRId64 ",\"bytes_done\":%" PRId64 ",\"bytes\":%" PRId64
+                ",\"session_bytes\":%" PRId64 ",\"rate\":%.0f,\"eta\":",
+                d->next_chunk, v.done, v.bytes, v.session_bytes, v.rate);
+        if (v.eta >= 0)
+            printf ("%" PRId64, v.eta);
+        else
+            printf ("null");
+        printf (",\"stalled\":");
+        if (v.stalled >= 0 && strcmp (d->state, "sending") == 0)
+            printf ("%" PRId64, v.stalled);
+        else
+            printf ("null");
+        printf (",\"attempts\":%" PRId64 ",\"receipt\":%s,\"error\":", d->attempts, d->receipt_len ? "true" : "false");
         show_json_opt (stdout, d->error);
         printf (",\"updated\":\"%s\"}", when);
     } else {
-        char progress[64] = "";
-        if (strcmp (d->state, "sending") == 0)
-            snprintf (progress, sizeof progress, "  %.1f/%.1f MiB%s%.0f MiB/s", bytes / 1048576.0,
-                      total / 1048576.0, rate > 0 ? " " : "", rate > 0 ? rate / 1048576.0 : 0.0);
+        char progress[96] = "";
+        if (strcmp (d->state, "sending") == 0) {
+            progress[0] = ' ';
+            progress[1] = ' ';
+            s_delivery_progress (&v, progress + 2, sizeof progress - 2);
+        }
         char what[160];
-        snprintf (what, sizeof what, "%s v%" PRId64, topic, version);
+        snprintf (what, sizeof what, "%s v%" PRId64, v.topic, v.version);
         show_printf (stdout, "%s  %-28s %-10s %-10s %-8s %s%s\n", d->dataset, what, d->subscriber, d->state,
                 d->receipt_len ? "signed" : "-", when, progress);
         /* Why it is not delivered yet, or never will be. */
         int pending = strcmp (d->state, "queued") == 0 || strcmp (d->state, "sending") == 0;
+        if (strcmp (v.status, "sending") != 0 && strcmp (v.status, d->state) != 0)
+            show_printf (stdout, "    %s\n", v.status);
         if (d->error[0])
             show_printf (stdout, "    %s %s\n", pending ? "will retry; last attempt:" : "why:", d->error);
-        else if (strcmp (d->state, "queued") == 0 && d->attempts == 0)
-            show_printf (stdout, "    not offered yet: %s is offline, or earlier versions go to it first\n", d->subscriber);
     }
     return 0;
 }
@@ -1162,13 +1316,18 @@ static int cmd_deliveries (cli_t *cli, int argc, char **argv)
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
     cli->store = node_store (n);
+    cli->node = n;
+    cli->running = node_running (n);
     if (cli->json)
         printf ("[");
     else
         printf ("%-32s  %-28s %-10s %-10s %-8s %s\n", "DATASET", "TOPIC", "SUBSCRIBER", "STATE", "RECEIPT",
                 "UPDATED");
-    if (store_delivery_each (node_store (n), s_print_delivery, cli) < 0)
-        rc = s_fail ("%s", store_error (node_store (n)));
+    int each = node_deliveries_of (n, NULL, s_print_delivery, cli);
+    if (each < 0)
+        rc = s_fail ("%s", node_error (n));
+    else if (each > 0)
+        rc = each;
     if (cli->json)
         printf ("]\n");
     node_close (&n);
@@ -1238,15 +1397,23 @@ static int s_print_retention (const store_retention_t *r, void *arg)
     cli_t *cli = arg;
     char when[32];
     s_utc (r->updated, when, sizeof when);
+    int own = cli->org && strcmp (r->publisher, cli->org) == 0;
     if (cli->json) {
         static int first;
         printf ("%s{\"publisher\":\"%s\",\"topic\":", first++ ? "," : "", r->publisher);
         show_json (stdout, r->topic);
-        printf (",\"seconds\":%" PRId64 ",\"set_by\":", r->seconds);
+        printf (",\"seconds\":%" PRId64 ",\"published\":%s,\"delivered\":%s,\"set_by\":", r->seconds,
+                own ? "true" : "false", r->delivered ? "true" : "false");
         show_json_opt (stdout, r->set_by);
         printf (",\"updated\":\"%s\"}", when);
     } else {
-        show_printf (stdout, "%-9s %-32s %12" PRId64 "  %-16s %s\n", r->publisher, r->topic, r->seconds, r->set_by, when);
+        char seconds[24];
+        if (r->seconds == NODE_KEEP_MAX)
+            snprintf (seconds, sizeof seconds, "-");
+        else
+            snprintf (seconds, sizeof seconds, "%" PRId64, r->seconds);
+        show_printf (stdout, "%-9s %-32s %12s  %-10s %-16s %s\n", own ? "(self)" : r->publisher, r->topic, seconds,
+                     !own ? "received" : r->delivered ? "delivered" : "published", r->set_by, when);
     }
     return 0;
 }
@@ -1254,39 +1421,61 @@ static int s_print_retention (const store_retention_t *r, void *arg)
 static int cmd_retention (cli_t *cli, int argc, char **argv)
 {
     static const struct option opts[] = {COMMON_OPTS, {"from", required_argument, 0, 'f'},
-                                         {"topic", required_argument, 0, 't'}, {0, 0, 0, 0}};
+                                         {"topic", required_argument, 0, 't'},
+                                         {"published", no_argument, 0, 'P'},
+                                         {"delivered", no_argument, 0, 'D'}, {0, 0, 0, 0}};
     const char *from = NULL, *topic = NULL;
+    int published = 0, delivered = 0;
     int c, rc = 0;
     while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1) {
         if (c == 'f')
             from = optarg;
         else if (c == 't')
             topic = optarg;
+        else if (c == 'P')
+            published = 1;
+        else if (c == 'D')
+            delivered = 1;
         else if (s_common (cli, c, "retention", &rc) < 0)
             return rc;
     }
     int nargs = argc - optind;
-    int set = nargs == 2 && strcmp (argv[optind], "set") == 0 && from && topic;
-    int list = nargs == 1 && strcmp (argv[optind], "list") == 0 && !from && !topic;
-    int64_t seconds = 0;
-    if (set && s_duration ("PERIOD", argv[optind + 1], NODE_KEEP_MAX, &seconds) != 0)
+    int is_set = nargs >= 1 && strcmp (argv[optind], "set") == 0;
+    /* --delivered alone needs no period: the rule then keeps no longer than 100 years. */
+    int set = is_set && (nargs == 2 || (nargs == 1 && delivered)) && (from != NULL) != published && topic;
+    int list = nargs == 1 && strcmp (argv[optind], "list") == 0 && !from && !topic && !published && !delivered;
+    int64_t seconds = NODE_KEEP_MAX;
+    if (set && nargs == 2 && s_duration ("PERIOD", argv[optind + 1], NODE_KEEP_MAX, &seconds) != 0)
         return s_usage ("retention");
+    if (set && delivered && !published)
+        return s_bad ("--delivered: a rule for content this node publishes (with --published), not for data "
+                      "received");
     if (!set && !list)
         return s_usage ("retention");
     node_t *n;
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
+    cli->org = node_org (n);
     if (set) {
-        if (node_retention_set (n, from, topic, seconds) != 0)
+        const char *publisher = published ? node_org (n) : from;
+        store_retention_t r;
+        memset (&r, 0, sizeof r);
+        snprintf (r.publisher, sizeof r.publisher, "%s", publisher);
+        snprintf (r.topic, sizeof r.topic, "%s", topic);
+        r.seconds = seconds;
+        r.delivered = delivered;
+        char rule[240];
+        if (node_retention_set (n, publisher, topic, seconds, delivered) != 0) {
             rc = s_refused (n);
-        else
-            show_printf (stdout, "content of %s from %s is destroyed %" PRId64 " s after it arrives%s\n", topic, from, seconds,
-                    node_running (n) ? "" : " (by the running node: cdx run)");
+        } else {
+            node_retention_describe (n, &r, rule, sizeof rule);
+            show_printf (stdout, "%s%s\n", rule, node_running (n) ? "" : " (by the running node: cdx run)");
+        }
     } else {
         if (cli->json)
             printf ("[");
         else
-            printf ("%-9s %-32s %12s  %-16s %s\n", "FROM", "TOPIC", "SECONDS", "SET BY", "UPDATED");
+            printf ("%-9s %-32s %12s  %-10s %-16s %s\n", "FROM", "TOPIC", "SECONDS", "RULE", "SET BY", "UPDATED");
         if (store_retention_each (node_store (n), s_print_retention, cli) < 0)
             rc = s_fail ("%s", store_error (node_store (n)));
         if (cli->json)
@@ -2384,8 +2573,12 @@ static const command_t s_commands[] = {
     {"peers", cmd_peers, "peers [--json]", "List the peers this node trusts.",
      "One line per peer: org, role, name, endpoint, signing-key fingerprint, how it is trusted\n"
      "(pinned by hand, or certified by the authority), its DSPT status and year, and when its\n"
-     "certificate ends (EXPIRED or REVOKED when it is barred).\n"
-     "  --json   a JSON array\n"},
+     "certificate ends (EXPIRED or REVOKED when it is barred), and whether the running node is\n"
+     "connected to it now or when it last saw it (connected, lost the connection, or was seen\n"
+     "connected: refreshed every minute); \"?\" when no node runs on this home to know.\n"
+     "  --json   a JSON array: org, role, name, endpoint, fingerprint, trust, added, dspt,\n"
+     "           dspt_year, not_after, revoked, status, connected (true, false, or null when no\n"
+     "           node runs), last_seen (UTC, or null if never)\n"},
     {"trust", cmd_trust, "trust --authority FILE",
      "Trust a national authority (its authority.pub file).",
      "The authority's signed directory then certifies peers (cdx directory import). A node trusts\n"
@@ -2485,25 +2678,45 @@ static const command_t s_commands[] = {
      "  --from PUBLISHER   as subscriber: stop receiving TOPIC from PUBLISHER (the node tells it)\n"
      "  --subscriber ORG   as publisher: stop sending TOPIC to ORG\n"
      "Deliveries of TOPIC that have not completed are cancelled at the publisher.\n"},
-    {"wait", cmd_wait, "wait ID [--timeout SECONDS]",
+    {"wait", cmd_wait, "wait (ID | --topic TOPIC [--from ORG]) [--timeout SECONDS]",
      "Wait until a dataset is available here (subscriber) or delivered to every subscriber (publisher).",
      "ID is a dataset id, or the first 4 or more digits of one held here (unique).\n"
-     "Shows bytes, rate and ETA on a terminal; quiet otherwise.\n"
+     "Subscriber: shows bytes, rate and ETA on a terminal. Publisher: shows, for each\n"
+     "subscriber, its bytes, rate and ETA, or why it waits (offline, waiting for earlier\n"
+     "versions, retrying, refused: RULE; as in cdx deliveries), on stderr: redrawn on a\n"
+     "terminal, otherwise a line when that changes and every 5 s while a transfer moves.\n"
+     "Rates count only what moved while waiting (or in the attempt under way).\n"
+     "  --topic TOPIC       wait for the next version of TOPIC (after the newest held now) to\n"
+     "                      be available, and print its id: ID=$(cdx wait --topic T)\n"
+     "  --from ORG          with --topic: from this publisher only\n"
      "  --timeout SECONDS   give up after this long (exit code 5), fractions allowed, at most a\n"
      "                      year; default: wait for ever\n"
      "Exit code 0 when done, 1 if the dataset or a delivery failed or expired.\n"},
     {"retention", cmd_retention,
-     "retention set --from ORG --topic TOPIC PERIOD\n       cdx retention list [--json]",
-     "Set how long the content of received datasets is kept.",
+     "retention set --from ORG --topic TOPIC PERIOD\n"
+     "       cdx retention set --published --topic TOPIC (PERIOD | --delivered [PERIOD])\n"
+     "       cdx retention list [--json]",
+     "Set how long the content of datasets, received or published here, is kept.",
      "  set --from ORG --topic TOPIC PERIOD\n"
      "        content of TOPIC received from ORG is destroyed PERIOD after it began to arrive:\n"
      "        DAYS, or a number with s, m, h or d (90d, 36h, 30s), at most 36500 days.\n"
      "        ORG is an ODS code, TOPIC a topic (A-Za-z0-9._/-). Applies to what is held\n"
      "        already. Needs the ig-officer role.\n"
-     "  list [--json]   the periods set\n"
+     "  set --published --topic TOPIC PERIOD\n"
+     "        the sealed copy of each version of TOPIC this node published is destroyed PERIOD\n"
+     "        after publication; deliveries not completed by then expire (one under way\n"
+     "        finishes first)\n"
+     "  set --published --topic TOPIC --delivered [PERIOD]\n"
+     "        ... destroyed as soon as every delivery of the version has ended (delivered,\n"
+     "        expired, superseded, cancelled or failed) and a newer version exists; PERIOD,\n"
+     "        if given, is the longest it is kept. A subscriber asking for history later gets\n"
+     "        the versions still held.\n"
+     "  list [--json]   the rules set (JSON: publisher, topic, seconds, published, delivered,\n"
+     "                  set_by, updated)\n"
      "The running node (cdx run) destroys the content (the sealed file and this node's wrapped\n"
-     "content key) and keeps the metadata with state erased; each erasure is audited (action\n"
-     "erase, rule retention.expired). Without a period, received content is kept.\n"},
+     "content key) and keeps the metadata with state erased (cdx datasets); each erasure is\n"
+     "audited (action erase, rule retention.expired or retention.delivered). Without a rule,\n"
+     "content is kept.\n"},
     {"subscriptions", cmd_subscriptions, "subscriptions [--json]",
      "List subscriptions, as subscriber and as publisher.",
      "States: requested (asked for, no answer yet: sent again every 15 s while the publisher is\n"
@@ -2515,18 +2728,28 @@ static const command_t s_commands[] = {
      "           reason, fix, retry}: rule, reason, fix and retry (UTC) are null unless refused\n"},
     {"datasets", cmd_datasets, "datasets [--json]", "List the datasets this node holds.",
      "One line per dataset: id, topic, version, publisher, bytes, class, state.\n"
-     "state is available once a received dataset is complete and verified, erased once its\n"
-     "retention has ended (content destroyed, metadata kept: cdx retention).\n"
-     "  --json   a JSON array of objects (id, topic, version, publisher, bytes, class, state,\n"
-     "           agreement: the agreement it was received under, ...)\n"},
+     "state is available once a received dataset is complete and verified (and for what this\n"
+     "node published), erased once its retention has ended (content destroyed, metadata kept:\n"
+     "cdx retention); a retention rule that applies is shown after the state.\n"
+     "  --json   a JSON array of objects: id, topic, version, publisher, bytes, class, purpose,\n"
+     "           state, origin (published | received), chunks, chunks_held, blake2b, filename,\n"
+     "           agreement (the agreement it was received under), retention (the rule that\n"
+     "           destroys its content, or null), erase_by (when at the latest, or null), erased\n"
+     "           (when it was, or null), created\n"},
     {"deliveries", cmd_deliveries, "deliveries [--json]",
      "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed, expired.",
-     "Oldest first. Queued: why it waits (the subscriber offline, earlier versions first, or the\n"
-     "last attempt's error, e.g. the subscriber's disk is full; it is retried with back-off).\n"
-     "Sending: MiB acknowledged and rate. Delivered: with the subscriber's signed receipt.\n"
-     "Failed, expired, superseded, cancelled: why.\n\n"
-     "  --json   a JSON array: dataset, topic, version, subscriber, state, next_chunk, bytes_done,\n"
-     "           bytes, rate (bytes/s), attempts, receipt, error, updated\n"},
+     "Oldest first. Queued: why it waits, as the running node knows it: offline (the subscriber\n"
+     "is not connected), waiting for earlier versions (one transfer per subscriber, in order),\n"
+     "retrying (after the last attempt's error, e.g. the subscriber's disk is full, with\n"
+     "back-off), held (the subscriber is barred), node not running. Sending: MiB acknowledged,\n"
+     "the rate of this attempt alone (bytes a resumed transfer already had are not counted) and\n"
+     "the ETA at that rate, or \"stalled\" when nothing moved for 5 s. Delivered: with the\n"
+     "subscriber's signed receipt. Failed (\"refused: RULE\" for a policy refusal), expired,\n"
+     "superseded, cancelled: why.\n\n"
+     "  --json   a JSON array: dataset, topic, version, subscriber, state, status (the words\n"
+     "           above), next_chunk, bytes_done, bytes, session_bytes (this attempt), rate\n"
+     "           (bytes/s, this attempt), eta (seconds, or null), stalled (seconds since it\n"
+     "           last moved while sending, or null), attempts, receipt, error, updated\n"},
     {"export", cmd_export, "export (ID | --topic TOPIC [--version N] [--from ORG]) --purpose PURPOSE -o FILE",
      "Decrypt a dataset this node holds into FILE.",
      "  ID                  a dataset id from cdx datasets, or its first 4 or more digits if no\n"
@@ -2803,7 +3026,7 @@ static const char *s_home_default (void)
 
 int main (int argc, char **argv)
 {
-    cli_t cli = {s_home_default (), 0, NULL, 0};
+    cli_t cli = {.home = s_home_default ()};
     int i = 1;
     /* Options before the verb: --home DIR, --help, --version. */
     while (i < argc && argv[i][0] == '-') {
