@@ -66,7 +66,7 @@ int node_retention_set (node_t *n, const char *publisher, const char *topic, int
     r.seconds = seconds;
     r.delivered = delivered ? 1 : 0;
     snprintf (r.set_by, sizeof r.set_by, "%s", n->login);
-    char object[160], rule[200];
+    char object[160], rule[360];
     snprintf (object, sizeof object, "%s from %s", topic, publisher);
     node_retention_describe (n, &r, rule, sizeof rule);
     if (store_begin (n->store) != 0) return node_fail (n, "%s", store_error (n->store));

@@ -1276,8 +1276,14 @@ static int s_scan_sub (const store_sub_t *sub, void *arg)
     if (p->sub_scan != s->id && p->sub_retry_at && p->sub_retry_at <= s->now)
         p->sub_waiting = 0;                      /* 15 s on: those answers are not coming */
     int ending = strcmp (sub->state, "ending") == 0;
-    if (!ending && p->sub_waiting == RUN_SUB_WAIT)
-        return 0;                                /* sent when answers make room */
+    if (!ending && p->sub_waiting == RUN_SUB_WAIT) {
+        /* Sent when answers make room, or when those awaited are given up
+           (a kick may have cleared the retry time: set it again). */
+        if (!p->sub_retry_at)
+            p->sub_retry_at = s->now + RUN_TIMEOUT_MS;
+        s_schedule (s->r, p->sub_retry_at);
+        return 0;
+    }
     proto_msg_t m;
     memset (&m, 0, sizeof m);
     m.id = ending ? PROTO_UNSUBSCRIBE : PROTO_SUBSCRIBE;
@@ -2596,7 +2602,8 @@ static int s_sub_refused (run_t *r, peer_t *p, const proto_msg_t *m)
         return 1;
     }
     if (m->code != PROTO_E_DENIED ||
-        strncmp (m->reason, "policy.", 7) != 0 || !colon || (size_t) (colon - m->reason) >= sizeof p->sub_wait[0])
+        strncmp (m->reason, "policy.", 7) != 0 || !colon ||
+        (size_t) (colon - m->reason) >= sizeof ((store_sub_t *) 0)->rule)
         return 0;
     char topic[129];
     snprintf (topic, sizeof topic, "%s", p->sub_wait[0]);

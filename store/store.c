@@ -243,7 +243,11 @@ static const char *const s_migrations[] = {
     "  CHECK (connected IN (0, 1));"
     "ALTER TABLE peers ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE retention ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0"
-    "  CHECK (delivered IN (0, 1));",
+    "  CHECK (delivered IN (0, 1));"
+    /* A row naming this node as publisher now rules its published
+       content; one written before (cdx retention set --from SELF, which
+       did nothing) must not start destroying it: such rows go. */
+    "DELETE FROM retention WHERE publisher IN (SELECT org FROM self);",
 };
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");

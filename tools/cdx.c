@@ -1456,6 +1456,10 @@ static int cmd_retention (cli_t *cli, int argc, char **argv)
     if ((rc = s_open (cli, &n)) != 0)
         return rc;
     cli->org = node_org (n);
+    if (set && !published && strcmp (from, node_org (n)) == 0) {
+        node_close (&n);
+        return s_bad ("--from %s is this node: for the content it publishes, use --published", from);
+    }
     if (set) {
         const char *publisher = published ? node_org (n) : from;
         store_retention_t r;
@@ -1464,7 +1468,7 @@ static int cmd_retention (cli_t *cli, int argc, char **argv)
         snprintf (r.topic, sizeof r.topic, "%s", topic);
         r.seconds = seconds;
         r.delivered = delivered;
-        char rule[240];
+        char rule[360];
         if (node_retention_set (n, publisher, topic, seconds, delivered) != 0) {
             rc = s_refused (n);
         } else {

@@ -82,4 +82,25 @@ stop ccg
 stop csu
 "$CDX" audit verify --home "$T/csu" >/dev/null || fail "audit chain broken"
 store_ok csu || fail "store integrity"
+
+# --from this node is not the way to a rule for what it publishes (exit 2),
+# and a row of that kind written by an older cdx (where it did nothing)
+# is dropped by the upgrade, not turned into a rule that destroys.
+rc=0; "$CDX" retention set --home "$T/late" --from 05X --topic sus/x 1d >/dev/null 2>"$T/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "is this node: for the content it publishes, use --published" "$T/err" ||
+    fail "retention set --from SELF: exit $rc: $(cat "$T/err")"
+sqlite3 "$T/late/store.db" "INSERT INTO retention (publisher, topic, seconds, set_by, updated) VALUES ('05X', 'sus/x', 1, 'old', 0);
+    INSERT INTO retention (publisher, topic, seconds, set_by, updated) VALUES ('0DF', 'sus/y', 86400, 'old', 0);
+    ALTER TABLE retention DROP COLUMN delivered;
+    ALTER TABLE deliveries DROP COLUMN status; ALTER TABLE deliveries DROP COLUMN session_bytes;
+    ALTER TABLE deliveries DROP COLUMN session_ms; ALTER TABLE deliveries DROP COLUMN progress_at;
+    ALTER TABLE peers DROP COLUMN connected; ALTER TABLE peers DROP COLUMN last_seen;
+    PRAGMA user_version = 2;" || fail "cannot make a schema-2 store"
+"$CDX" retention list --home "$T/late" --json > "$T/rules.json" || fail "the schema-2 store does not open"
+[ "$(q late "PRAGMA user_version")" -ge 3 ] || fail "the store was not upgraded"
+python3 -c '
+import json, sys
+rules = {(r["publisher"], r["topic"]) for r in json.load(open(sys.argv[1]))}
+assert ("05X", "sus/x") not in rules, rules
+assert ("0DF", "sus/y") in rules, rules' "$T/rules.json" || fail "the upgrade kept the wrong rules: $(cat "$T/rules.json")"
 say ok
