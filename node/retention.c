@@ -238,7 +238,17 @@ static int s_sweep_published (s_sweep_t *s, const store_dataset_t *d)
         snprintf (why, sizeof why, "%lld s since publication have passed", (long long)r.seconds);
     p = (s_pending_t){n, d, by_time, 0, 0, 0, 0};
     if (store_begin (n->store) != 0 || store_delivery_each_dataset (n->store, d->id, s_pending_one, &p) < 0 ||
-        p.failed || p.sending || (!by_time && p.queued) || store_dataset_erase (n->store, d->id) != 0 ||
+        p.failed) {
+        node_log (n, "error", "cannot erase %s: %s", d->id, store_error (n->store));
+        store_rollback (n->store);
+        s->failed++;
+        return 0;
+    }
+    if (p.sending || (!by_time && p.queued)) {
+        store_rollback (n->store);   /* looked at again inside the transaction: still needed, kept */
+        return 0;
+    }
+    if (store_dataset_erase (n->store, d->id) != 0 ||
         node_audit (n, "node", "erase", object, "", "allow",
                     by_delivery ? "retention.delivered" : "retention.expired",
                     "retention of published content of %s (set by %s): %s; sealed copy destroyed "

@@ -890,6 +890,19 @@ static int s_each (store_t *s, s_stmt_id_t id, const char *what, size_t rowsize,
     return ret;
 }
 
+/* s_each over statement ID with PARAM bound as its first parameter. */
+static int s_each_where (store_t *s, s_stmt_id_t id, const char *what, const char *param, size_t rowsize,
+                         s_row_fn read, int (*emit) (const void *row, void *ctx), void *ctx)
+{
+    sqlite3_stmt *st = s_stmt (s, id);
+    if (st && !sqlite3_stmt_busy (st) && s_bind_text (st, 1, param) != SQLITE_OK) {
+        s_dbfail (s, "cannot list %s", what);
+        s_end (st);
+        return -1;
+    }
+    return s_each (s, id, what, rowsize, read, emit, ctx);
+}
+
 /* Lists rows of statement ID one at a time into ROW, the statement open
    while EMIT runs: for the audit log, which may be too long to hold. EMIT
    must not write (s->streaming refuses it). Returns as s_each. */
@@ -1473,14 +1486,8 @@ int store_dataset_each_state (store_t *s, const char *state,
 {
     assert (s && state && fn);
     s_dataset_cb_t c = {fn, arg};
-    sqlite3_stmt *st = s_stmt (s, ST_DATASET_EACH_STATE);
-    if (st && !sqlite3_stmt_busy (st) && s_bind_text (st, 1, state) != SQLITE_OK) {
-        s_dbfail (s, "cannot list datasets");
-        s_end (st);
-        return -1;
-    }
-    return s_each (s, ST_DATASET_EACH_STATE, "datasets", sizeof (store_dataset_t), s_row_dataset,
-                   s_emit_dataset, &c);
+    return s_each_where (s, ST_DATASET_EACH_STATE, "datasets", state, sizeof (store_dataset_t), s_row_dataset,
+                         s_emit_dataset, &c);
 }
 
 /* A count (SELECT count(*)) of statement ID with text parameters A and B
@@ -1721,13 +1728,7 @@ int store_delivery_each_dataset (store_t *s, const char *dataset,
 {
     assert (s && dataset && fn);
     s_delivery_cb_t c = {fn, arg};
-    sqlite3_stmt *st = s_stmt (s, ST_DELIVERY_EACH_DATASET);
-    if (st && !sqlite3_stmt_busy (st) && s_bind_text (st, 1, dataset) != SQLITE_OK) {
-        s_dbfail (s, "cannot list deliveries");
-        s_end (st);
-        return -1;
-    }
-    return s_each (s, ST_DELIVERY_EACH_DATASET, "deliveries", sizeof (store_delivery_t),
+    return s_each_where (s, ST_DELIVERY_EACH_DATASET, "deliveries", dataset, sizeof (store_delivery_t),
                    s_row_delivery, s_emit_delivery, &c);
 }
 
