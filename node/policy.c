@@ -68,11 +68,17 @@ typedef struct {
     int allowed;
 } scan_t;
 
+/* 1 if either party's signature is missing (a proposal, not in force). */
+static int s_unsigned (const store_agreement_t *a)
+{
+    static const uint8_t zero[64];
+    return memcmp (a->sig_provider, zero, 64) == 0 || memcmp (a->sig_recipient, zero, 64) == 0;
+}
+
 /* Checks one agreement against the request; the step it failed at (or
    STEP_ALL) and the refusal in D. */
 static int s_check (const store_agreement_t *a, const policy_request_t *q, policy_decision_t *d)
 {
-    static const uint8_t zero[64];
     proto_agreement_t *doc = malloc (sizeof *doc);
     int step = 0;
     char when[16];
@@ -92,7 +98,7 @@ static int s_check (const store_agreement_t *a, const policy_request_t *q, polic
         goto out;
     }
     step = STEP_SIGNED;
-    if (memcmp (a->sig_provider, zero, 64) == 0 || memcmp (a->sig_recipient, zero, 64) == 0) {
+    if (s_unsigned (a)) {
         s_set (d, 0, "policy.agreement-unsigned", "agreement %s is not signed by both %s and %s yet",
                a->ref, doc->provider, doc->recipient);
         goto out;
@@ -221,6 +227,7 @@ int policy_decide (store_t *st, const policy_request_t *q, policy_decision_t *d)
     }
 
     s->q = q;
+    s->best_step = -1;                      /* a refusal at step 0 (undecodable) still names its rule */
     r = store_agreement_each (st, s_scan, s);
     if (r < 0) {
         s_set (d, 0, "policy.error", "cannot read agreements: %s", store_error (st));
@@ -272,9 +279,15 @@ int policy_decide (store_t *st, const policy_request_t *q, policy_decision_t *d)
         else if (!doc->onward)
             s_set (d, 0, "policy.onward", "the data came under agreement %s, which does not allow onward sharing",
                    q->source);
+        else if (strcmp (doc->recipient, q->provider) != 0)
+            s_set (d, 0, "policy.onward", "the data cannot have come to %s under agreement %s, whose recipient is %s",
+                   q->provider, q->source, doc->recipient);
         else if (src->revoked || q->now >= doc->end)
             s_set (d, 0, "policy.onward", "agreement %s, which the data came under, is no longer in force",
                    q->source);
+        else if (q->now < doc->start || s_unsigned (src))
+            s_set (d, 0, "policy.onward", "agreement %s, which the data came under, is not in force (%s)",
+                   q->source, s_unsigned (src) ? "not signed by both parties" : "not started");
         else
             ok = 2;
         free (src);

@@ -6,8 +6,8 @@
     status and year, revocations, dates), asks one question and asserts the
     rule that decided and what its reason names. One test per rule of the
     table in docs/IG-RULES.md, and the choice among several agreements.
-    What the rules say and the function does not yet do is kept as the
-    "defects" case, run with CDX_POLICY_DEFECTS=1 (it fails until fixed).
+    The "fixed" case holds what this suite found policy_decide getting
+    wrong, now right.
 
     Not for: the audit entry the caller writes, the wire, the trust layer's
     own refusal (trust.revoked): the integration tests cover those.
@@ -838,18 +838,15 @@ START_TEST (test_store_unreadable_is_an_error)
 END_TEST
 
 
-/* ---- known defects ---------------------------------------------------------
+/* ---- found by this suite, fixed in policy.c --------------------------------
 
-   What IG-RULES.md says and policy_decide does not do yet. These assert the
-   documented behaviour and fail today; they run only with
-   CDX_POLICY_DEFECTS=1 in the environment, so that unit_policy proves the
-   behaviour as it stands and these name what is to be fixed. */
+   An undecodable agreement once refused with an empty rule (its step 0
+   never beat the initial best step), and the onward check at send once
+   looked only at the onward flag, revocation and end. */
 
 /* An agreement row whose document does not decode, with no other for the
-   pair: s_check sets policy.no-agreement but returns step 0, which never
-   beats the initial best_step of 0, so the refusal carries an empty rule
-   and reason. */
-START_TEST (defect_undecodable_agreement_names_no_rule)
+   pair: refused as policy.no-agreement, naming it. */
+START_TEST (test_undecodable_agreement_names_no_agreement)
 {
     s_peer_good (RECIPIENT);
     store_agreement_t *a = calloc (1, sizeof *a);
@@ -874,10 +871,9 @@ START_TEST (defect_undecodable_agreement_names_no_rule)
 END_TEST
 
 /* Onward: "goes further only if that agreement allows onward sharing and
-   is in force". At SEND, policy_decide checks onward, revocation and end
-   only: not the start, not both signatures, not that this node is the
-   agreement's recipient (cdx publish checks all three; the policy, the
-   second line, does not). */
+   is in force": started, signed by both, not revoked, not ended, and with
+   this node as its recipient (cdx publish checks the same; the policy is
+   the second line). */
 static void s_onward_source (agr_t *src)
 {
     s_peer_good (RECIPIENT);
@@ -885,7 +881,7 @@ static void s_onward_source (agr_t *src)
     s_agreement (src);
 }
 
-START_TEST (defect_onward_source_not_started_allowed)
+START_TEST (test_onward_source_not_started_refused)
 {
     agr_t src = s_agr ("DSA-SRC");
     src.provider = "0AB";
@@ -900,7 +896,7 @@ START_TEST (defect_onward_source_not_started_allowed)
 }
 END_TEST
 
-START_TEST (defect_onward_source_unsigned_allowed)
+START_TEST (test_onward_source_unsigned_refused)
 {
     agr_t src = s_agr ("DSA-SRC");
     src.provider = "0AB";
@@ -915,7 +911,7 @@ START_TEST (defect_onward_source_unsigned_allowed)
 }
 END_TEST
 
-START_TEST (defect_onward_source_of_another_recipient_allowed)
+START_TEST (test_onward_source_of_another_recipient_refused)
 {
     agr_t src = s_agr ("DSA-SRC");
     src.provider = "0AB";
@@ -1001,15 +997,13 @@ static Suite *s_suite (void)
     tcase_add_checked_fixture (tc, s_setup, s_teardown);
     tcase_add_test (tc, test_store_unreadable_is_an_error);
     suite_add_tcase (s, tc);
-    if (getenv ("CDX_POLICY_DEFECTS") && strcmp (getenv ("CDX_POLICY_DEFECTS"), "1") == 0) {
-        tc = tcase_create ("defects");
-        tcase_add_checked_fixture (tc, s_setup, s_teardown);
-        tcase_add_test (tc, defect_undecodable_agreement_names_no_rule);
-        tcase_add_test (tc, defect_onward_source_not_started_allowed);
-        tcase_add_test (tc, defect_onward_source_unsigned_allowed);
-        tcase_add_test (tc, defect_onward_source_of_another_recipient_allowed);
-        suite_add_tcase (s, tc);
-    }
+    tc = tcase_create ("fixed");
+    tcase_add_checked_fixture (tc, s_setup, s_teardown);
+    tcase_add_test (tc, test_undecodable_agreement_names_no_agreement);
+    tcase_add_test (tc, test_onward_source_not_started_refused);
+    tcase_add_test (tc, test_onward_source_unsigned_refused);
+    tcase_add_test (tc, test_onward_source_of_another_recipient_refused);
+    suite_add_tcase (s, tc);
     return s;
 }
 
