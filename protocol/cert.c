@@ -60,6 +60,10 @@ const char *cert_status_name (cert_status_t st)
 
 /* ---- values ------------------------------------------------------------- */
 
+#define X(id, name, meets) _Static_assert (sizeof name <= CERT_DSPT_MAX + 1, "DSPT status " name " fits a certificate");
+#include "dspt.def"
+#undef X
+
 int cert_valid_dspt (const char *dspt)
 {
     if (!dspt) return s_fail ("dspt: missing");

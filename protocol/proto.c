@@ -90,6 +90,9 @@ static const char *const s_classes[] = {
 #undef X
 };
 #define N_CLASSES (sizeof s_classes / sizeof s_classes[0])
+#define X(id, name) _Static_assert (sizeof name <= sizeof ((proto_manifest_t *) 0)->class_, "class " name " fits the manifest");
+#include "classes.def"
+#undef X
 
 int proto_class_known (const char *class_)
 {
@@ -123,6 +126,9 @@ static const char *const s_opt_outs[] = {
 #undef X
 };
 #define N_OPT_OUTS (sizeof s_opt_outs / sizeof s_opt_outs[0])
+#define X(id, name) _Static_assert (sizeof name <= sizeof ((proto_manifest_t *) 0)->opt_out, "opt-out " name " fits the manifest");
+#include "opt_outs.def"
+#undef X
 
 int proto_opt_out_known (const char *opt_out)
 {

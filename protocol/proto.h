@@ -197,7 +197,7 @@ typedef struct {
     char     publisher[PROTO_ORG_MAX + 1];     /* ODS code */
     char     topic[PROTO_TOPIC_MAX + 1];
     uint64_t version;                          /* >= 1 */
-    char     class_[16];                       /* aggregate|pseudonymised|identifiable */
+    char     class_[16];                       /* classes.def */
     char     purpose[64];
     char     filename[128];                    /* base name, informational */
     uint64_t bytes;                            /* plaintext size */
@@ -208,7 +208,7 @@ typedef struct {
     /* Governance (SPEC.md "Manifest"): checked by the nodes' policy, not
        here, beyond their form. */
     char     legal_basis[PROTO_BASIS_MAX + 1];  /* "" when none is claimed */
-    char     opt_out[24];                       /* yes|not-identifiable|statutory-exemption */
+    char     opt_out[24];                       /* opt_outs.def */
     char     agreement[PROTO_REF_MAX + 1];      /* received under it (onward sharing), or "" */
 } proto_manifest_t;
 
