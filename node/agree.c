@@ -27,14 +27,6 @@ static const uint8_t s_zero[64];
    or the audit log without bound (protocol/SPEC.md section 16). */
 #define NODE_AGREEMENT_PENDING_MAX 32
 
-static int s_in (const char *v, const char *const *set)
-{
-    for (size_t i = 0; set[i]; i++)
-        if (strcmp (v, set[i]) == 0)
-            return 1;
-    return 0;
-}
-
 const char *node_agreement_state (const store_agreement_t *a, int64_t now)
 {
     if (memcmp (a->sig_provider, s_zero, 64) == 0 || memcmp (a->sig_recipient, s_zero, 64) == 0)
@@ -245,7 +237,6 @@ static int s_propose_texts (node_t *n, const node_agreement_t *o)
 /* Every value of a proposal, before anything is done or audited. 0, or -1. */
 static int s_propose_check (node_t *n, const node_agreement_t *o)
 {
-    static const char *const classes[] = {"aggregate", "pseudonymised", "identifiable", NULL};
     if (!o->ref || !*o->ref)
         return node_fail_input (n, "--ref is required: the agreement's reference id");
     if (proto_ref_ok (o->ref) != 0)
@@ -260,16 +251,16 @@ static int s_propose_check (node_t *n, const node_agreement_t *o)
         return node_fail_input (n, "this node (%s) must be the provider or the recipient", n->self.org);
     if (!o->provider_ig || !*o->provider_ig || !o->recipient_ig || !*o->recipient_ig)
         return node_fail_input (n, "--provider-ig and --recipient-ig are required: each party's IG lead");
-    if (!o->class_ || !s_in (o->class_, classes))
-        return node_fail_input (n, "--class must be aggregate, pseudonymised or identifiable (the highest allowed)");
+    if (!proto_class_known (o->class_))
+        return node_fail_input (n, "--class must be %s (the highest allowed)", proto_classes_or ());
     if (s_propose_texts (n, o) != 0)
         return -1;
     if (!o->art6 || !*o->art6)
         return node_fail_input (n, "--art6 is required: the UK GDPR Article 6 basis");
-    if (strcmp (o->class_, "aggregate") != 0 && (!o->art9 || !*o->art9))
+    if (proto_class_rank (o->class_) != PROTO_CLASS_AGGREGATE && (!o->art9 || !*o->art9))
         return node_fail_input (n, "--art9 is required for %s data: the Article 9 condition for health data",
                                 o->class_);
-    if (strcmp (o->class_, "identifiable") == 0 && (!o->duty || !*o->duty))
+    if (proto_class_rank (o->class_) == PROTO_CLASS_IDENTIFIABLE && (!o->duty || !*o->duty))
         return node_fail_input (n, "--duty is required for identifiable data: the common-law duty of "
                                    "confidentiality basis (consent, a Section 251 reference, a statutory gateway)");
     if (o->end <= o->start)

@@ -30,7 +30,6 @@
 #include "node_internal.h"
 #include "outfile.h"
 
-static const char *const s_classes[] = {"aggregate", "pseudonymised", "identifiable", NULL};
 
 int node_fail (node_t *n, const char *fmt, ...)
 {
@@ -674,7 +673,7 @@ static int s_publish_refuse (node_t *n, const node_publish_t *p, const char *act
 static int s_publish_governance (node_t *n, const node_publish_t *p, const char *actor, const char *legal_basis,
                                  const char *opt_out)
 {
-    int identifiable = strcmp (p->class_, "identifiable") == 0;
+    int identifiable = proto_class_rank (p->class_) == PROTO_CLASS_IDENTIFIABLE;
     if (identifiable && !*legal_basis)
         return s_publish_refuse (n, p, actor, "policy.legal-basis",
                                  "--legal-basis is required for identifiable data (e.g. \"Art 6(1)(e); "
@@ -682,7 +681,7 @@ static int s_publish_governance (node_t *n, const node_publish_t *p, const char 
     if (identifiable && !*opt_out)
         return s_publish_refuse (n, p, actor, "policy.opt-out",
                                  "--opt-out is required for identifiable data: yes or statutory-exemption");
-    if (identifiable && strcmp (opt_out, "not-identifiable") == 0)
+    if (identifiable && proto_opt_out_id (opt_out) == PROTO_OPT_OUT_NOT_IDENTIFIABLE)
         return s_publish_refuse (n, p, actor, "policy.opt-out",
                                  "--opt-out not-identifiable contradicts --class identifiable");
     const char *source = p->agreement ? p->agreement : "";
@@ -719,8 +718,8 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     /* The values given are checked before anything is done or audited. */
     if (node_check_topic (n, "--topic", p->topic) != 0)
         return -1;
-    if (!p->class_ || !s_one_of (p->class_, s_classes))
-        return node_fail_input (n, "--class must be one of aggregate, pseudonymised, identifiable");
+    if (!proto_class_known (p->class_))
+        return node_fail_input (n, "--class must be one of %s", proto_classes_list ());
     if (!proto_purpose_known (p->purpose))
         return node_fail_input (n, "--purpose must be one of %s", proto_purposes_list ());
     static const char *const kinds[] = {"new", "supersedes", "correction", NULL};
@@ -736,14 +735,13 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     if (strlen (base) >= sizeof ((proto_manifest_t *) 0)->filename)
         return node_fail_input (n, "the file's name is longer than %zu bytes (the manifest carries it): rename it",
                                 sizeof ((proto_manifest_t *) 0)->filename - 1);
-    static const char *const opt_outs[] = {"yes", "not-identifiable", "statutory-exemption", NULL};
-    int identifiable = strcmp (p->class_, "identifiable") == 0;
+    int identifiable = proto_class_rank (p->class_) == PROTO_CLASS_IDENTIFIABLE;
     const char *legal_basis = p->legal_basis ? p->legal_basis : "";
     const char *opt_out = p->opt_out ? p->opt_out : identifiable ? "" : "not-identifiable";
     if (strlen (legal_basis) > PROTO_BASIS_MAX)
         return node_fail_input (n, "--legal-basis is longer than %u bytes", PROTO_BASIS_MAX);
-    if (p->opt_out && !s_one_of (p->opt_out, opt_outs))
-        return node_fail_input (n, "--opt-out must be yes, not-identifiable or statutory-exemption");
+    if (p->opt_out && !proto_opt_out_known (p->opt_out))
+        return node_fail_input (n, "--opt-out must be %s", proto_opt_outs_or ());
     char file[NODE_PATH_MAX + 8];
     snprintf (file, sizeof file, "file ");
     s_publish_file (p, file + 5, sizeof file - 5);

@@ -135,8 +135,8 @@ static int s_check (const store_agreement_t *a, const policy_request_t *q, polic
         goto out;
     }
     step = STEP_OPTOUT;
-    if (q->class_ && doc->opt_out && strcmp (q->class_, "identifiable") == 0 &&
-        (!q->opt_out || strcmp (q->opt_out, "yes") != 0)) {
+    if (doc->opt_out && proto_class_rank (q->class_) == PROTO_CLASS_IDENTIFIABLE &&
+        proto_opt_out_id (q->opt_out) != PROTO_OPT_OUT_YES) {
         s_set (d, 0, "policy.opt-out",
                "agreement %s requires National Data Opt-outs to be applied; the dataset says %s",
                a->ref, q->opt_out && *q->opt_out ? q->opt_out : "nothing");
@@ -212,12 +212,12 @@ int policy_decide (store_t *st, const policy_request_t *q, policy_decision_t *d)
 
     /* The dataset's own metadata: identifiable data must say on what
        legal basis it flows and whether opt-outs were applied. */
-    if (q->class_ && strcmp (q->class_, "identifiable") == 0) {
+    if (proto_class_rank (q->class_) == PROTO_CLASS_IDENTIFIABLE) {
         if (!q->legal_basis || !*q->legal_basis) {
             s_set (d, 0, "policy.legal-basis", "identifiable data without a legal basis");
             goto out;
         }
-        if (!q->opt_out || !*q->opt_out || strcmp (q->opt_out, "not-identifiable") == 0) {
+        if (!q->opt_out || !*q->opt_out || proto_opt_out_id (q->opt_out) == PROTO_OPT_OUT_NOT_IDENTIFIABLE) {
             s_set (d, 0, "policy.opt-out",
                    "identifiable data must say whether National Data Opt-outs were applied "
                    "(yes or statutory-exemption), not %s",
@@ -248,9 +248,8 @@ int policy_decide (store_t *st, const policy_request_t *q, policy_decision_t *d)
     /* The recipient's assurance: anything but aggregate needs a current
        DSPT that meets or exceeds the standards. The recipient's own node
        does not judge itself. */
-    if (q->stage == POLICY_SEND && q->class_ && strcmp (q->class_, "aggregate") != 0) {
-        int good = strcmp (peer->dspt, "standards-met") == 0 ||
-                   strcmp (peer->dspt, "standards-exceeded") == 0;
+    if (q->stage == POLICY_SEND && q->class_ && proto_class_rank (q->class_) != PROTO_CLASS_AGGREGATE) {
+        int good = proto_dspt_meets (peer->dspt);
         if (!peer->dspt[0]) {
             s_set (d, 0, "policy.dspt",
                    "%s has no DSPT status on record (a peer pinned by hand): only aggregate data may be sent",

@@ -7,13 +7,7 @@
 
 int agreement_class_rank (const char *class_)
 {
-    static const char *const order[] = {"aggregate", "pseudonymised", "identifiable"};
-    if (!class_)
-        return -1;
-    for (int i = 0; i < 3; i++)
-        if (strcmp (class_, order[i]) == 0)
-            return i;
-    return -1;
+    return proto_class_rank (class_);
 }
 
 /* Calls MATCH for each comma-separated item of LIST; 1 if one matched. */

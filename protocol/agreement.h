@@ -10,7 +10,8 @@
 
 #include "proto.h"
 
-/* 0 aggregate, 1 pseudonymised, 2 identifiable; -1 for anything else. */
+/* 0 aggregate, 1 pseudonymised, 2 identifiable; -1 for anything else
+   (proto_class_rank: the order of classes.def). */
 int agreement_class_rank (const char *class_);
 
 /* 1 if TOPIC matches one of the comma-separated PATTERNS: a pattern is a

@@ -13,6 +13,7 @@
     keys (signing is the caller's, with cx_sign over cert_format_body).
 */
 #include "cert.h"
+#include "proto.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -59,15 +60,15 @@ const char *cert_status_name (cert_status_t st)
 
 /* ---- values ------------------------------------------------------------- */
 
+#define X(id, name, meets) _Static_assert (sizeof name <= CERT_DSPT_MAX + 1, "DSPT status " name " fits a certificate");
+#include "dspt.def"
+#undef X
+
 int cert_valid_dspt (const char *dspt)
 {
-    static const char *const values[] = {"standards-exceeded", "standards-met",
-                                         "approaching-standards", "standards-not-met"};
     if (!dspt) return s_fail ("dspt: missing");
-    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
-        if (strcmp (dspt, values[i]) == 0) return 0;
-    return s_fail ("dspt: must be standards-exceeded, standards-met, approaching-standards or "
-                   "standards-not-met");
+    if (proto_dspt_known (dspt)) return 0;
+    return s_fail ("dspt: must be %s", proto_dspts_or ());
 }
 
 int cert_valid_dspt_year (const char *y)

@@ -42,8 +42,7 @@
 #define CERT_DIR_MAX_BYTES       (1024u * 1024u) /* a whole directory, as text */
 #define CERT_SERIAL_MAX          ((uint64_t) INT64_MAX)
 
-/* DSPT status values: standards-exceeded | standards-met |
-   approaching-standards | standards-not-met. Year: "2025/26". */
+/* DSPT status values: dspt.def (proto_dspt_known). Year: "2025/26". */
 #define CERT_DSPT_MAX 23u
 #define CERT_DSPT_YEAR_MAX 7u
 

@@ -56,6 +56,145 @@ const char *proto_error (void)
     return s_error;
 }
 
+/* ---- vocabularies (the .def files beside this one) -------------------- */
+
+/* The index of the N bytes at P in WORDS (COUNT of them), or -1. */
+static int s_word_index (const char *const *words, size_t count, const void *p, size_t n)
+{
+    for (size_t i = 0; p && i < count; i++)
+        if (n == strlen (words[i]) && memcmp (p, words[i], n) == 0) return (int) i;
+    return -1;
+}
+
+static int s_word_index_str (const char *const *words, size_t count, const char *s)
+{
+    return s ? s_word_index (words, count, s, strlen (s)) : -1;
+}
+
+/* LIST ("a, b, c") with its last ", " made " or ", in BUF; a list of one
+   word is returned as it is. */
+static const char *s_or (const char *list, char *buf, size_t len)
+{
+    const char *last = NULL;
+    for (const char *q = strstr (list, ", "); q; q = strstr (q + 2, ", ")) last = q;
+    if (!last) return list;
+    snprintf (buf, len, "%.*s or %s", (int) (last - list), list, last + 2);
+    return buf;
+}
+
+#define VOCAB_OR_MAX 256
+
+static const char *const s_classes[] = {
+#define X(id, name) name,
+#include "classes.def"
+#undef X
+};
+#define N_CLASSES (sizeof s_classes / sizeof s_classes[0])
+#define X(id, name) _Static_assert (sizeof name <= sizeof ((proto_manifest_t *) 0)->class_, "class " name " fits the manifest");
+#include "classes.def"
+#undef X
+
+int proto_class_known (const char *class_)
+{
+    return s_word_index_str (s_classes, N_CLASSES, class_) >= 0;
+}
+
+int proto_class_rank (const char *class_)
+{
+    return s_word_index_str (s_classes, N_CLASSES, class_);
+}
+
+const char *proto_classes_list (void)
+{
+    static const char list[] =
+#define X(id, name) ", " name
+#include "classes.def"
+#undef X
+        ;
+    return list + 2;
+}
+
+const char *proto_classes_or (void)
+{
+    static _Thread_local char buf[VOCAB_OR_MAX];
+    return s_or (proto_classes_list (), buf, sizeof buf);
+}
+
+static const char *const s_opt_outs[] = {
+#define X(id, name) name,
+#include "opt_outs.def"
+#undef X
+};
+#define N_OPT_OUTS (sizeof s_opt_outs / sizeof s_opt_outs[0])
+#define X(id, name) _Static_assert (sizeof name <= sizeof ((proto_manifest_t *) 0)->opt_out, "opt-out " name " fits the manifest");
+#include "opt_outs.def"
+#undef X
+
+int proto_opt_out_known (const char *opt_out)
+{
+    return s_word_index_str (s_opt_outs, N_OPT_OUTS, opt_out) >= 0;
+}
+
+int proto_opt_out_id (const char *opt_out)
+{
+    return s_word_index_str (s_opt_outs, N_OPT_OUTS, opt_out);
+}
+
+const char *proto_opt_outs_list (void)
+{
+    static const char list[] =
+#define X(id, name) ", " name
+#include "opt_outs.def"
+#undef X
+        ;
+    return list + 2;
+}
+
+const char *proto_opt_outs_or (void)
+{
+    static _Thread_local char buf[VOCAB_OR_MAX];
+    return s_or (proto_opt_outs_list (), buf, sizeof buf);
+}
+
+static const char *const s_dspts[] = {
+#define X(id, name, meets) name,
+#include "dspt.def"
+#undef X
+};
+static const int s_dspt_meets[] = {
+#define X(id, name, meets) meets,
+#include "dspt.def"
+#undef X
+};
+#define N_DSPTS (sizeof s_dspts / sizeof s_dspts[0])
+
+int proto_dspt_known (const char *dspt)
+{
+    return s_word_index_str (s_dspts, N_DSPTS, dspt) >= 0;
+}
+
+int proto_dspt_meets (const char *dspt)
+{
+    int i = s_word_index_str (s_dspts, N_DSPTS, dspt);
+    return i >= 0 && s_dspt_meets[i];
+}
+
+const char *proto_dspts_list (void)
+{
+    static const char list[] =
+#define X(id, name, meets) ", " name
+#include "dspt.def"
+#undef X
+        ;
+    return list + 2;
+}
+
+const char *proto_dspts_or (void)
+{
+    static _Thread_local char buf[VOCAB_OR_MAX];
+    return s_or (proto_dspts_list (), buf, sizeof buf);
+}
+
 /* ---- text rules ------------------------------------------------------- */
 
 /* What a string field must look like beyond its length. */
@@ -64,10 +203,10 @@ typedef enum {
     RULE_TOPIC,   /* [A-Za-z0-9._/-], not starting with '/' or '.' */
     RULE_TEXT,    /* UTF-8 a person can read: no control characters */
     RULE_ORG,     /* ODS code: 3..5 of [A-Z0-9] */
-    RULE_CLASS,   /* aggregate | pseudonymised | identifiable */
+    RULE_CLASS,   /* classes.def */
     RULE_PURPOSE, /* [a-z0-9-] */
     RULE_FILENAME, /* RULE_TEXT, no '/', not "." or ".." */
-    RULE_OPTOUT,   /* yes | not-identifiable | statutory-exemption */
+    RULE_OPTOUT,   /* opt_outs.def */
     RULE_ORG_OPT,  /* "" or RULE_ORG */
     RULE_REF_OPT,  /* "" or RULE_TOPIC */
     RULE_TOPICS,   /* comma-separated topic patterns: RULE_TOPIC, '*' only last */
@@ -192,13 +331,10 @@ static int s_rule_ok (rule_t rule, const uint8_t *p, size_t n, char *why, size_t
             }
         }
         return 0;
-    case RULE_CLASS: {
-        static const char *const classes[] = {"aggregate", "pseudonymised", "identifiable"};
-        for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
-            if (n == strlen (classes[i]) && memcmp (p, classes[i], n) == 0) return 0;
-        snprintf (why, whylen, "not aggregate, pseudonymised or identifiable");
+    case RULE_CLASS:
+        if (s_word_index (s_classes, N_CLASSES, p, n) >= 0) return 0;
+        snprintf (why, whylen, "not %s", proto_classes_or ());
         return -1;
-    }
     case RULE_PURPOSE:
         for (size_t i = 0; i < n; i++) {
             uint8_t c = p[i];
@@ -218,13 +354,10 @@ static int s_rule_ok (rule_t rule, const uint8_t *p, size_t n, char *why, size_t
             return -1;
         }
         return s_text_ok (p, n, why, whylen);
-    case RULE_OPTOUT: {
-        static const char *const values[] = {"yes", "not-identifiable", "statutory-exemption"};
-        for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
-            if (n == strlen (values[i]) && memcmp (p, values[i], n) == 0) return 0;
-        snprintf (why, whylen, "not yes, not-identifiable or statutory-exemption");
+    case RULE_OPTOUT:
+        if (s_word_index (s_opt_outs, N_OPT_OUTS, p, n) >= 0) return 0;
+        snprintf (why, whylen, "not %s", proto_opt_outs_or ());
         return -1;
-    }
     case RULE_ORG_OPT:
         return n == 0 ? 0 : s_rule_ok (RULE_ORG, p, n, why, whylen);
     case RULE_REF_OPT:

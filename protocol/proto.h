@@ -141,6 +141,53 @@ int proto_purpose_known (const char *purpose);
 /* The vocabulary as "commissioning, invoice-validation, ...", for messages. */
 const char *proto_purposes_list (void);
 
+/* The data classes (classes.def), least disclosive first. */
+typedef enum {
+#define X(id, name) PROTO_CLASS_##id,
+#include "classes.def"
+#undef X
+    PROTO_CLASSES
+} proto_class_t;
+/* 1 if CLASS_ is a data class, else 0 (also for NULL). */
+int proto_class_known (const char *class_);
+/* CLASS_'s proto_class_t (0 aggregate, 1 pseudonymised, 2 identifiable);
+   -1 for anything else, NULL included. */
+int proto_class_rank (const char *class_);
+/* "aggregate, pseudonymised, identifiable", for messages; proto_classes_or
+   the same with "or" before the last. Static strings, never freed. */
+const char *proto_classes_list (void);
+const char *proto_classes_or (void);
+
+/* The National Data Opt-out statuses of a manifest (opt_outs.def). */
+typedef enum {
+#define X(id, name) PROTO_OPT_OUT_##id,
+#include "opt_outs.def"
+#undef X
+    PROTO_OPT_OUTS
+} proto_opt_out_t;
+/* 1 if OPT_OUT is one of them, else 0 (also for NULL). */
+int proto_opt_out_known (const char *opt_out);
+/* OPT_OUT's proto_opt_out_t; -1 for anything else, NULL included. */
+int proto_opt_out_id (const char *opt_out);
+/* "yes, not-identifiable, statutory-exemption", and the same with "or". */
+const char *proto_opt_outs_list (void);
+const char *proto_opt_outs_or (void);
+
+/* The DSPT statuses of a certificate (dspt.def). */
+typedef enum {
+#define X(id, name, meets) PROTO_DSPT_##id,
+#include "dspt.def"
+#undef X
+    PROTO_DSPTS
+} proto_dspt_t;
+/* 1 if DSPT is one of them, else 0 (also for NULL). */
+int proto_dspt_known (const char *dspt);
+/* 1 if DSPT is a status that meets or exceeds the standards, else 0. */
+int proto_dspt_meets (const char *dspt);
+/* "standards-exceeded, standards-met, ...", and the same with "or". */
+const char *proto_dspts_list (void);
+const char *proto_dspts_or (void);
+
 /* ---- the manifest: what a publisher signs about a dataset --------------
    Encoded as a msgpack map with string keys (SPEC.md "Manifest"); the
    signature is over the exact encoded bytes, which travel as they are. */
@@ -150,7 +197,7 @@ typedef struct {
     char     publisher[PROTO_ORG_MAX + 1];     /* ODS code */
     char     topic[PROTO_TOPIC_MAX + 1];
     uint64_t version;                          /* >= 1 */
-    char     class_[16];                       /* aggregate|pseudonymised|identifiable */
+    char     class_[16];                       /* classes.def */
     char     purpose[64];
     char     filename[128];                    /* base name, informational */
     uint64_t bytes;                            /* plaintext size */
@@ -161,7 +208,7 @@ typedef struct {
     /* Governance (SPEC.md "Manifest"): checked by the nodes' policy, not
        here, beyond their form. */
     char     legal_basis[PROTO_BASIS_MAX + 1];  /* "" when none is claimed */
-    char     opt_out[24];                       /* yes|not-identifiable|statutory-exemption */
+    char     opt_out[24];                       /* opt_outs.def */
     char     agreement[PROTO_REF_MAX + 1];      /* received under it (onward sharing), or "" */
 } proto_manifest_t;
 
