@@ -31,14 +31,23 @@
 #include "outfile.h"
 
 
+/* The reason into n->err; INVALID: a value given was out of its grammar or
+   range (the CLI's exit 2). Returns -1. */
+static int s_vfail (node_t *n, int invalid, const char *fmt, va_list ap) __attribute__ ((format (printf, 3, 0)));
+static int s_vfail (node_t *n, int invalid, const char *fmt, va_list ap)
+{
+    vsnprintf (n->err, sizeof n->err, fmt, ap);
+    n->refused = 0;
+    n->invalid = invalid;
+    return -1;
+}
+
 int node_fail (node_t *n, const char *fmt, ...)
 {
     va_list ap;
     va_start (ap, fmt);
-    vsnprintf (n->err, sizeof n->err, fmt, ap);
+    s_vfail (n, 0, fmt, ap);
     va_end (ap);
-    n->refused = 0;
-    n->invalid = 0;
     return -1;
 }
 
@@ -46,10 +55,8 @@ int node_fail_input (node_t *n, const char *fmt, ...)
 {
     va_list ap;
     va_start (ap, fmt);
-    vsnprintf (n->err, sizeof n->err, fmt, ap);
+    s_vfail (n, 1, fmt, ap);
     va_end (ap);
-    n->refused = 0;
-    n->invalid = 1;
     return -1;
 }
 

@@ -202,6 +202,16 @@ static int s_pending_one (const store_delivery_t *dl, void *arg)
     return 0;
 }
 
+/* An erasure that could not be recorded: rolled back (the content stays,
+   and is looked at again at the next sweep), logged, counted. 0. */
+static int s_erase_failed (s_sweep_t *s, const char *id)
+{
+    node_log (s->n, "error", "cannot erase %s: %s", id, store_error (s->n->store));
+    store_rollback (s->n->store);
+    s->failed++;
+    return 0;
+}
+
 /* A version this node published, under a retention row of its own. */
 static int s_sweep_published (s_sweep_t *s, const store_dataset_t *d)
 {
@@ -239,10 +249,7 @@ static int s_sweep_published (s_sweep_t *s, const store_dataset_t *d)
     p = (s_pending_t){n, d, by_time, 0, 0, 0, 0};
     if (store_begin (n->store) != 0 || store_delivery_each_dataset (n->store, d->id, s_pending_one, &p) < 0 ||
         p.failed) {
-        node_log (n, "error", "cannot erase %s: %s", d->id, store_error (n->store));
-        store_rollback (n->store);
-        s->failed++;
-        return 0;
+        return s_erase_failed (s, d->id);
     }
     if (p.sending || (!by_time && p.queued)) {
         store_rollback (n->store);   /* looked at again inside the transaction: still needed, kept */
@@ -257,10 +264,7 @@ static int s_sweep_published (s_sweep_t *s, const store_dataset_t *d)
                     d->topic, r.set_by, why, (long long)d->bytes, p.expired,
                     p.expired == 1 ? "y" : "ies", hashhex) != 0 ||
         store_commit (n->store) != 0) {
-        node_log (n, "error", "cannot erase %s: %s", d->id, store_error (n->store));
-        store_rollback (n->store);
-        s->failed++;
-        return 0;
+        return s_erase_failed (s, d->id);
     }
     s_remove_content (n, d->id);
     node_log (n, "info", "erased the sealed copy of %s v%lld published here: %s", d->topic,
@@ -305,10 +309,7 @@ static int s_sweep_one (const store_dataset_t *d, void *arg)
             (long long)r.seconds, d->topic, d->publisher, r.set_by, (long long)d->bytes,
             hashhex) != 0 ||
         store_commit (n->store) != 0) {
-        node_log (n, "error", "cannot erase %s: %s", d->id, store_error (n->store));
-        store_rollback (n->store);
-        s->failed++;
-        return 0;
+        return s_erase_failed (s, d->id);
     }
     s_remove_content (n, d->id);
     node_log (n, "info", "erased %s v%lld from %s: retention of %lld s ended", d->topic,

@@ -71,16 +71,26 @@ static void s_utc (int64_t t, char *buf, size_t cap)
     strftime (buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Prints "cdx: REASON" on stderr (escaped: a message may quote what came
+   in) and returns CODE. */
+static int s_vsay (int code, const char *fmt, va_list ap) __attribute__ ((format (printf, 2, 0)));
+static int s_vsay (int code, const char *fmt, va_list ap)
+{
+    char msg[2 * NODE_ERR_MAX];
+    vsnprintf (msg, sizeof msg, fmt, ap);
+    show_printf (stderr, "cdx: %s\n", msg);
+    return code;
+}
+
+/* A failure: the reason, exit 1. */
 static int s_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 static int s_fail (const char *fmt, ...)
 {
     va_list ap;
     va_start (ap, fmt);
-    char msg[2 * NODE_ERR_MAX];
-    vsnprintf (msg, sizeof msg, fmt, ap);
+    int rc = s_vsay (NODE_EXIT_FAIL, fmt, ap);
     va_end (ap);
-    show_printf (stderr, "cdx: %s\n", msg);    /* a message may quote what came in */
-    return NODE_EXIT_FAIL;
+    return rc;
 }
 
 /* A bad command line: the reason (naming the option and its limit), exit 2. */
@@ -89,11 +99,9 @@ static int s_bad (const char *fmt, ...)
 {
     va_list ap;
     va_start (ap, fmt);
-    char msg[2 * NODE_ERR_MAX];
-    vsnprintf (msg, sizeof msg, fmt, ap);
+    int rc = s_vsay (NODE_EXIT_USAGE, fmt, ap);
     va_end (ap);
-    show_printf (stderr, "cdx: %s\n", msg);
-    return NODE_EXIT_USAGE;
+    return rc;
 }
 
 /* The decimal number at the start of TEXT (digits only: no sign, space or
