@@ -132,6 +132,7 @@ typedef struct {
     const char *barred;        /* rule that bars it (revoked, expired), or NULL */
     int admitted;              /* its first admission by ZAP was recorded */
     int held_noted;            /* holding its deliveries was recorded */
+    int64_t heard_at;          /* a message from it last recorded it as seen, ms */
 } peer_t;
 
 typedef struct {
@@ -492,6 +493,18 @@ static void s_seen (run_t *r, peer_t *p, int connected)
                   store_error (r->n->store));
     if (connected && !r->seen_at)
         r->seen_at = s_now_ms () + RUN_SEEN_MS;
+}
+
+/* A message from P on our ROUTER: it was seen, even when our own
+   connection to it is not up (yet, or any more); recorded at most once a
+   RUN_SEEN_MS. */
+static void s_heard (run_t *r, peer_t *p)
+{
+    int64_t now = s_now_ms ();
+    if (p->heard_at && now < p->heard_at + RUN_SEEN_MS)
+        return;
+    p->heard_at = now;
+    s_seen (r, p, p->connected);
 }
 
 /* Connected peers were seen up now; at a stop (STOPPING), for the last time. */
@@ -2518,6 +2531,7 @@ static void s_handle_router (run_t *r)
             goto out;
     }
     snprintf (o.org, sizeof o.org, "%s", user);
+    s_heard (r, o.peer);
     if (o.peer->barred) {                       /* admitted before it was barred: its data is refused */
         if (s_limit_pass (r, &o.peer->refusals, o.org)) {
             char actor[80];
