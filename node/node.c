@@ -117,6 +117,31 @@ const char *node_home (const node_t *n)
     return n->home;
 }
 
+store_t *node_db (const node_t *n)
+{
+    return n->store;
+}
+
+const store_self_t *node_self (const node_t *n)
+{
+    return &n->self;
+}
+
+cx_keypair_t *node_sign_key (const node_t *n)
+{
+    return n->sign;
+}
+
+cx_keypair_t *node_box_key (const node_t *n)
+{
+    return n->box;
+}
+
+cx_keypair_t *node_curve_key (const node_t *n)
+{
+    return n->curve;
+}
+
 const char *node_user (void)
 {
     static char user[64];

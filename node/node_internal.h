@@ -39,6 +39,15 @@ struct node {
     char err[NODE_ERR_MAX];
 };
 
+/* What other node files read of a node, instead of reaching into struct
+   node: its store, its identity (org, role, name, endpoint) and its
+   current keys. */
+store_t *node_db (const node_t *n);
+const store_self_t *node_self (const node_t *n);
+cx_keypair_t *node_sign_key (const node_t *n);
+cx_keypair_t *node_box_key (const node_t *n);
+cx_keypair_t *node_curve_key (const node_t *n);
+
 /* Writes a reason into ERR (capacity ERRLEN; either may be 0) where there
    is no node yet to hold it; returns -1. */
 int node_errf (char *err, size_t errlen, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
