@@ -142,6 +142,27 @@ cx_keypair_t *node_curve_key (const node_t *n)
     return n->curve;
 }
 
+int node_lock_run (node_t *n)
+{
+    char lock[NODE_PATH_MAX];
+    snprintf (lock, sizeof lock, "%s/%s", n->home, NODE_LOCK_FILE);
+    n->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (n->lock_fd < 0 || flock (n->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (n->lock_fd >= 0)
+            close (n->lock_fd);
+        n->lock_fd = -1;
+        return node_fail (n, "another cdx run is using %s (stop it first)", n->home);
+    }
+    return 0;
+}
+
+void node_unlock_run (node_t *n)
+{
+    if (n->lock_fd >= 0)
+        close (n->lock_fd);
+    n->lock_fd = -1;
+}
+
 const char *node_user (void)
 {
     static char user[64];

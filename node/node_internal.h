@@ -47,6 +47,11 @@ const store_self_t *node_self (const node_t *n);
 cx_keypair_t *node_sign_key (const node_t *n);
 cx_keypair_t *node_box_key (const node_t *n);
 cx_keypair_t *node_curve_key (const node_t *n);
+/* Takes HOME/run.lock for the running node (no other cdx run, rotation
+   or recovery meanwhile): 0, or -1 naming the fix. node_unlock_run lets
+   it go. */
+int node_lock_run (node_t *n);
+void node_unlock_run (node_t *n);
 
 /* Writes a reason into ERR (capacity ERRLEN; either may be 0) where there
    is no node yet to hold it; returns -1. */

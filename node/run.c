@@ -2964,11 +2964,8 @@ static long s_poll_timeout (run_t *r)
 
 int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake_fd)
 {
-    char lock[NODE_PATH_MAX];
-    snprintf (lock, sizeof lock, "%s/%s", n->home, NODE_LOCK_FILE);
-    n->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (n->lock_fd < 0 || flock (n->lock_fd, LOCK_EX | LOCK_NB) != 0)
-        return node_fail (n, "another cdx run is using %s (stop it first)", n->home);
+    if (node_lock_run (n) != 0)
+        return -1;
     node_home_sweep (n, "node", 0);             /* what killed commands left in data/ */
 
     run_t *r = calloc (1, sizeof *r);
@@ -3086,7 +3083,6 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
 out:
     s_teardown (r);
     free (r);
-    close (n->lock_fd);
-    n->lock_fd = -1;
+    node_unlock_run (n);
     return rc;
 }
