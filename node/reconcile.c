@@ -264,6 +264,38 @@ static void s_compare (const s_set_t *sent, const s_set_t *recv, int sent_is_our
                       sent_is_ours ? &recv->v[i] : NULL, count);
 }
 
+/* The peer's side from its export X: what it logged as received from us
+   (THEIR_RECV) and delivered to us (THEIR_SENT). 0, or -1 (out of memory). */
+static int s_their_sets (node_t *n, const auditexport_t *x, s_set_t *their_sent, s_set_t *their_recv)
+{
+    for (size_t i = 0; i < x->count; i++) {
+        const auditexport_entry_t *e = &x->entries[i];
+        char id[33];
+        uint8_t hash[32];
+        if (strcmp (e->decision, "allow") != 0 || strcmp (e->peer, node_self (n)->org) != 0 ||
+            s_object_id (e->object, id) != 0)
+            continue;
+        int has = s_detail_hash (e->detail, hash) == 0;
+        int r = 0;
+        if (strcmp (e->action, "receive") == 0)
+            r = s_add (their_recv, id, e->object, has ? hash : NULL);
+        else if (strcmp (e->action, "deliver") == 0)
+            r = s_add (their_sent, id, e->object, has ? hash : NULL);
+        if (r != 0) return -1;
+    }
+    return 0;
+}
+
+/* Sorted by id, each id once: the same dataset delivered twice is one send. */
+static void s_normalise (s_set_t *set)
+{
+    if (set->n) qsort (set->v, set->n, sizeof *set->v, s_item_cmp);
+    size_t w = 0;
+    for (size_t k = 0; k < set->n; k++)
+        if (w == 0 || strcmp (set->v[w - 1].id, set->v[k].id) != 0) set->v[w++] = set->v[k];
+    set->n = w;
+}
+
 int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcile_fn *fn, void *arg,
                           node_reconcile_t *summary)
 {
@@ -311,23 +343,9 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
     }
     snprintf (summary->peer, sizeof summary->peer, "%s", x.org);
     summary->entries = (int64_t)x.count;
-    for (size_t i = 0; i < x.count; i++) {
-        const auditexport_entry_t *e = &x.entries[i];
-        char id[33];
-        uint8_t hash[32];
-        if (strcmp (e->decision, "allow") != 0 || strcmp (e->peer, node_self (n)->org) != 0 ||
-            s_object_id (e->object, id) != 0)
-            continue;
-        int has = s_detail_hash (e->detail, hash) == 0;
-        int r = 0;
-        if (strcmp (e->action, "receive") == 0)
-            r = s_add (&their_recv, id, e->object, has ? hash : NULL);
-        else if (strcmp (e->action, "deliver") == 0)
-            r = s_add (&their_sent, id, e->object, has ? hash : NULL);
-        if (r != 0) {
-            node_fail (n, "out of memory");
-            goto out;
-        }
+    if (s_their_sets (n, &x, &their_sent, &their_recv) != 0) {
+        node_fail (n, "out of memory");
+        goto out;
     }
     s_local_t l = {n, x.org, &our_sent, &our_recv, 0};
     if (store_delivery_each (node_db (n), s_local_delivery, &l) < 0 ||
@@ -337,16 +355,7 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
         goto out;
     }
     s_set_t *sets[] = {&our_sent, &our_recv, &their_sent, &their_recv};
-    for (size_t i = 0; i < 4; i++)
-        if (sets[i]->n) qsort (sets[i]->v, sets[i]->n, sizeof *sets[i]->v, s_item_cmp);
-    /* The same dataset delivered twice is one send. */
-    for (size_t i = 0; i < 4; i++) {
-        size_t w = 0;
-        for (size_t k = 0; k < sets[i]->n; k++)
-            if (w == 0 || strcmp (sets[i]->v[w - 1].id, sets[i]->v[k].id) != 0)
-                sets[i]->v[w++] = sets[i]->v[k];
-        sets[i]->n = w;
-    }
+    for (size_t i = 0; i < 4; i++) s_normalise (sets[i]);
     summary->sent = (int64_t)our_sent.n;
     summary->received = (int64_t)our_recv.n;
     int count = 0;

@@ -318,6 +318,12 @@ int cli_list_end (cli_t *cli, node_t *n, const char *header, int each)
     return rc;
 }
 
+void cli_json_str (const char *key, const char *v)
+{
+    printf (",\"%s\":", key);
+    show_json (stdout, v);
+}
+
 void cli_json_opt (const char *key, const char *v)
 {
     printf (",\"%s\":", key);

@@ -136,7 +136,9 @@ const char *cli_row (cli_t *cli, const char *header);
 /* EACH: what the node_list_* call returned. The exit code: 0, EACH's
    positive value, or 1 (4 if refused) after printing node_error. */
 int cli_list_end (cli_t *cli, node_t *n, const char *header, int each);
-/* ",\"KEY\":" then V as a JSON string, or null when V is NULL or empty. */
+/* ",\"KEY\":" then V as a JSON string; cli_json_opt writes null for V
+   NULL or empty (an absent value). */
+void cli_json_str (const char *key, const char *v);
 void cli_json_opt (const char *key, const char *v);
 
 /* ---- files ------------------------------------------------------------ */

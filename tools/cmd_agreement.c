@@ -46,16 +46,12 @@ static void s_print_agreement_json (const store_agreement_t *s, const proto_agre
     show_json (stdout, a->recipient_ig);
     printf (",\"controller\":\"%s\",\"controller_ig\":", a->controller[0] ? a->controller : a->provider);
     show_json_opt (stdout, a->controller_ig);
-    printf (",\"topics\":");
-    show_json (stdout, a->topics);
+    cli_json_str ("topics", a->topics);
     printf (",\"class\":\"%s\",\"purposes\":", a->class_);
     show_json (stdout, a->purposes);
-    printf (",\"art6\":");
-    show_json (stdout, a->art6);
-    printf (",\"art9\":");
-    show_json_opt (stdout, a->art9);
-    printf (",\"duty\":");
-    show_json_opt (stdout, a->duty);
+    cli_json_str ("art6", a->art6);
+    cli_json_opt ("art9", a->art9);
+    cli_json_opt ("duty", a->duty);
     printf (",\"opt_out_required\":%s,\"start\":\"%s\",\"end\":\"%s\",\"retention_days\":%u,\"onward\":%s,"
             "\"conditions\":",
             a->opt_out ? "true" : "false", start, end, a->retention_days, a->onward ? "true" : "false");
@@ -63,8 +59,7 @@ static void s_print_agreement_json (const store_agreement_t *s, const proto_agre
     printf (",\"signed_by_provider\":%s,\"signed_by_recipient\":%s,\"revoked_by\":",
             memcmp (s->sig_provider, zero, 64) ? "true" : "false", memcmp (s->sig_recipient, zero, 64) ? "true" : "false");
     show_json_opt (stdout, s->revoked_by);
-    printf (",\"revoke_reason\":");
-    show_json_opt (stdout, s->reason);
+    cli_json_opt ("revoke_reason", s->reason);
     printf (",\"hash\":\"%s\"}", hash);
 }
 

@@ -194,8 +194,7 @@ static void s_dataset_json (const store_dataset_t *d, const char *sep, const cha
             d->version, d->publisher, d->bytes, d->class_, d->purpose, state,
             own ? "published" : "received", d->chunks, d->next_chunk, hash);
     show_json_opt (stdout, d->filename);
-    printf (",\"agreement\":");
-    show_json_opt (stdout, d->agreement);
+    cli_json_opt ("agreement", d->agreement);
     /* The rule that will destroy its content, and when at the latest. */
     printf (",\"retention\":");
     if (keep[0]) {

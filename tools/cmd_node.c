@@ -42,8 +42,7 @@ int cmd_init (cli_t *cli, int argc, char **argv)
     if (cli->json) {
         printf ("{\"home\":");
         show_json (stdout, cli->home);
-        printf (",\"org\":");
-        show_json (stdout, o.org);
+        cli_json_str ("org", o.org);
         printf ("}\n");
     } else {
         show_printf (stdout, "created node %s (%s) in %s\n", o.org, o.role, cli->home);

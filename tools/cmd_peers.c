@@ -79,12 +79,10 @@ static void s_peer_json (const store_peer_t *p, const char *fpr, const char *add
     show_json (stdout, p->org);
     printf (",\"role\":\"%s\",\"name\":", p->role);
     show_json (stdout, p->name);
-    printf (",\"endpoint\":");
-    show_json (stdout, p->endpoint);
+    cli_json_str ("endpoint", p->endpoint);
     printf (",\"fingerprint\":\"%s\",\"trust\":\"%s\",\"added\":\"%s\",\"dspt\":", fpr, p->trust, added);
     show_json_opt (stdout, p->dspt);
-    printf (",\"dspt_year\":");
-    show_json_opt (stdout, p->dspt_year);
+    cli_json_opt ("dspt_year", p->dspt_year);
     s_json_time ("not_after", p->not_after);
     s_json_time ("revoked", p->revoked);
     const char *rule = NULL;

@@ -13,15 +13,17 @@
 
 /* ---- cdx retention ------------------------------------------------------------ */
 
+/* A listing's view: the command line, this node's org (its own rules
+   are "(self)"), the header for people. */
 typedef struct {
     cli_t *cli;
-    const char *org;         /* this node: its own rules are "(self)" */
+    const char *org;
     char header[160];
-} retention_view_t;
+} users_view_t;
 
 static int s_print_retention (const store_retention_t *r, void *arg)
 {
-    retention_view_t *v = arg;
+    users_view_t *v = arg;
     char when[32];
     cli_utc (r->updated, when, sizeof when);
     int own = strcmp (r->publisher, v->org) == 0;
@@ -98,7 +100,7 @@ int cmd_retention (cli_t *cli, int argc, char **argv)
     if (set) {
         rc = s_retention_set (n, published ? node_org (n) : from, topic, seconds, delivered);
     } else {
-        retention_view_t v = {cli, node_org (n), ""};
+        users_view_t v = {cli, node_org (n), ""};
         snprintf (v.header, sizeof v.header, "%-9s %-32s %12s  %-10s %-16s %s\n", "FROM", "TOPIC", "SECONDS", "RULE",
                   "SET BY", "UPDATED");
         rc = cli_list_end (cli, n, v.header, node_list_retention (n, s_print_retention, &v));
@@ -109,14 +111,9 @@ int cmd_retention (cli_t *cli, int argc, char **argv)
 
 /* ---- cdx user ------------------------------------------------------------------ */
 
-typedef struct {
-    cli_t *cli;
-    char header[128];
-} user_view_t;
-
 static int s_print_user (const store_user_t *u, void *arg)
 {
-    user_view_t *v = arg;
+    users_view_t *v = arg;
     char when[32];
     cli_utc (u->updated, when, sizeof when);
     const char *sep = cli_row (v->cli, v->header);
@@ -166,7 +163,7 @@ int cmd_user (cli_t *cli, int argc, char **argv)
     if ((rc = cli_open (cli, &n)) != 0)
         return rc;
     if (list) {
-        user_view_t v = {cli, ""};
+        users_view_t v = {cli, node_org (n), ""};
         snprintf (v.header, sizeof v.header, "%-20s %-36s %-20s %s\n", "LOGIN", "ROLES", "SET BY", "UPDATED");
         rc = cli_list_end (cli, n, v.header, node_list_users (n, s_print_user, &v));
     } else {
