@@ -1,0 +1,248 @@
+/*  dispatch.c: one message in, from the ROUTER (peers' requests) or a
+    DEALER (their answers), decoded, its socket checked, and handed to its
+    job; the DEALER monitors' connects and disconnects.
+
+    Not for: what a message means (the jobs).
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "cert.h"
+#include "home.h"
+#include "run_internal.h"
+
+/* Receives one whole message from SOCK: optional routing frame, header
+   frame, optional payload frame. Extra frames are drained and make it
+   malformed. Returns frames read, or -1. */
+static int s_recv (void *sock, int routed, origin_t *o, zmq_msg_t *header, zmq_msg_t *payload,
+                   int *extra)
+{
+    int frames = 0, more = 1;
+    *extra = 0;
+    while (more) {
+        zmq_msg_t part;
+        zmq_msg_init (&part);
+        if (zmq_msg_recv (&part, sock, frames == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            zmq_msg_close (&part);
+            return frames ? frames : -1;
+        }
+        more = zmq_msg_more (&part);
+        int slot = routed ? frames : frames + 1;
+        if (slot == 0) {
+            size_t len = zmq_msg_size (&part);
+            o->routing_len = len < sizeof o->routing ? len : sizeof o->routing;
+            memcpy (o->routing, zmq_msg_data (&part), o->routing_len);
+            zmq_msg_close (&part);
+        } else if (slot == 1) {
+            zmq_msg_move (header, &part);
+            zmq_msg_close (&part);
+        } else if (slot == 2) {
+            zmq_msg_move (payload, &part);
+            zmq_msg_close (&part);
+        } else {
+            (*extra)++;
+            zmq_msg_close (&part);
+        }
+        frames++;
+    }
+    return frames;
+}
+
+void dispatch_router (run_t *r)
+{
+    origin_t o;
+    memset (&o, 0, sizeof o);
+    zmq_msg_t header, payload;
+    zmq_msg_init (&header);
+    zmq_msg_init (&payload);
+    int extra = 0;
+    int frames = s_recv (r->router, 1, &o, &header, &payload, &extra);
+    if (frames < 2)
+        goto out;
+    const char *user = zmq_msg_gets (&header, "User-Id");
+    if (!user || !(o.peer = peer_find (r, user))) {
+        zap_reload_peers (r);                 /* admitted by ZAP: maybe just added */
+        if (!user || !(o.peer = peer_find (r, user)))
+            goto out;
+    }
+    snprintf (o.org, sizeof o.org, "%s", user);
+    peer_heard (r, o.peer);
+    if (o.peer->barred) {                       /* admitted before it was barred: its data is refused */
+        if (run_limit_pass (r, &o.peer->refusals, o.org)) {
+            char actor[80];
+            peer_actor (o.peer, actor, sizeof actor);
+            node_audit (r->n, actor, "receive", "message", o.org, "refuse", o.peer->barred,
+                        "message from %s refused: it is barred (%s)", o.org, o.peer->barred);
+        }
+        goto out;
+    }
+    proto_msg_t *m = malloc (sizeof *m);
+    if (!m)
+        goto out;
+    proto_err_t err = proto_decode (zmq_msg_data (&header), zmq_msg_size (&header), m);
+    int has_payload = frames == 3 + extra ? 1 : 0;
+    /* The header's own fault comes first (a VERSION reply must list the
+       versions, whatever else is wrong); then the frame count. */
+    const char *reason = proto_error ();
+    if (err == PROTO_OK && (extra || proto_has_payload (m->id) != has_payload)) {
+        err = PROTO_E_MALFORMED;
+        reason = "wrong number of frames";
+    }
+    if (err != PROTO_OK) {
+        char why[400];
+        snprintf (why, sizeof why, "%s message: %s", proto_err_name (err), reason);
+        if (err == PROTO_E_MALFORMED && m->id == PROTO_ERROR)   /* never answered: dropped */
+            in_note (r, &o, "message", "protocol.decode", why);
+        else
+            in_refuse (r, &o, "message", err, NULL, "protocol.decode", why);
+        free (m);
+        goto out;
+    }
+    switch (m->id) {
+    case PROTO_SUBSCRIBE: serve_on_subscribe (r, &o, m); break;
+    case PROTO_UNSUBSCRIBE: serve_on_unsubscribe (r, &o, m); break;
+    case PROTO_OFFER:     in_on_offer (r, &o, m); break;
+    case PROTO_CHUNK:     in_on_chunk (r, &o, m, &payload); break;
+    case PROTO_DIRECTORY: gossip_on_directory (r, o.peer, &o, m, &payload); break;
+    case PROTO_AGREEMENT: gossip_on_agreement (r, &o, o.peer, m, 1); break;
+    case PROTO_REVOKE:    gossip_on_revoke (r, &o, o.peer, m, 1); break;
+    case PROTO_ERROR:                        /* never answer an ERROR with an ERROR */
+        if (run_limit_pass (r, &o.peer->refusals, o.org))
+            node_log (r->n, "warn", "%s sent ERROR %s to our socket: %s", o.org, proto_err_name (m->code), m->reason);
+        break;
+    default:
+        wire_error (r, &o, PROTO_E_STATE, NULL, "%s is not sent to a node's ROUTER socket", proto_name (m->id));
+        break;
+    }
+    free (m);
+out:
+    zmq_msg_close (&header);
+    zmq_msg_close (&payload);
+}
+
+void dispatch_dealer (run_t *r, peer_t *p)
+{
+    origin_t o;
+    memset (&o, 0, sizeof o);
+    zmq_msg_t header, payload;
+    zmq_msg_init (&header);
+    zmq_msg_init (&payload);
+    int extra = 0;
+    int frames = s_recv (p->dealer, 0, &o, &header, &payload, &extra);
+    if (frames < 1)
+        goto out;
+    proto_msg_t *m = malloc (sizeof *m);
+    if (!m)
+        goto out;
+    proto_err_t err = proto_decode (zmq_msg_data (&header), zmq_msg_size (&header), m);
+    if (err == PROTO_OK && (extra || frames != 1 + proto_has_payload (m->id)))
+        err = PROTO_E_MALFORMED;
+    if (err != PROTO_OK) {
+        char actor[80];
+        peer_actor (p, actor, sizeof actor);
+        free (m);
+        if (!run_limit_pass (r, &p->refusals, p->info.org))
+            goto out;
+        node_log (r->n, "warn", "malformed reply from %s: %s", p->info.org, proto_error ());
+        node_audit (r->n, actor, "receive", "message", p->info.org, "refuse", "protocol.decode",
+                    "%s reply: %s", proto_err_name (err), proto_error ());
+        goto out;
+    }
+    int ours = p->out.dataset[0] && memcmp (m->dataset, p->out.dsid, 16) == 0;
+    switch (m->id) {
+    case PROTO_SUBSCRIBED: {
+        store_sub_t sub;
+        int ended = strcmp (m->reason, "ended") == 0;
+        if (!ended && strcmp (m->reason, "active") != 0) {      /* a status token, SPEC 6 */
+            node_log (r->n, "warn", "%s sent SUBSCRIBED %s with an unknown status: ignored", p->info.org, m->topic);
+            break;
+        }
+        if (!ended)
+            serve_sub_answered (p, m->topic);
+        if (store_sub_get (node_db (r->n), p->info.org, node_self (r->n)->org, m->topic, &sub) == 0 &&
+            (ended ? strcmp (sub.state, "ending") == 0
+                   : strcmp (sub.state, "requested") == 0 || strcmp (sub.state, "refused") == 0)) {
+            snprintf (sub.state, sizeof sub.state, "%s", ended ? "ended" : "active");
+            store_sub_put (node_db (r->n), &sub);
+            node_log (r->n, "info", "%s confirmed %s to %s", p->info.org,
+                      ended ? "the end of the subscription" : "subscription", m->topic);
+        }
+        break;
+    }
+    case PROTO_AGREEMENT: gossip_on_agreement (r, &o, p, m, 0); break;
+    case PROTO_REVOKE:    gossip_on_revoke (r, &o, p, m, 0); break;
+    case PROTO_ACCEPT:  if (ours) out_event (r, p, EV_ACCEPT, m); break;
+    case PROTO_CREDIT:  if (ours) out_event (r, p, EV_CREDIT, m); break;
+    case PROTO_RECEIPT: if (ours) out_event (r, p, EV_RECEIPT, m); break;
+    case PROTO_DIRECTORY: gossip_on_directory (r, p, NULL, m, &payload); break;
+    case PROTO_ERROR:
+        if (ours)
+            out_event (r, p, EV_ERROR, m);
+        else if (!serve_sub_refused (r, p, m))
+            node_log (r->n, "warn", "%s says %s: %s", p->info.org, proto_err_name (m->code), m->reason);
+        break;
+    default:
+        node_log (r->n, "warn", "%s sent %s on our connection: ignored", p->info.org, proto_name (m->id));
+        break;
+    }
+    free (m);
+out:
+    zmq_msg_close (&header);
+    zmq_msg_close (&payload);
+}
+
+void dispatch_monitor (run_t *r, peer_t *p)
+{
+    zmq_msg_t ev, addr;
+    zmq_msg_init (&ev);
+    zmq_msg_init (&addr);
+    if (zmq_msg_recv (&ev, p->monitor, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&ev);
+        return;
+    }
+    if (zmq_msg_more (&ev))
+        zmq_msg_recv (&addr, p->monitor, 0);
+    uint16_t event = 0;
+    if (zmq_msg_size (&ev) >= 2)
+        memcpy (&event, zmq_msg_data (&ev), 2);
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        p->connected = 1;
+        p->retry_at = 0;
+        p->sub_retry_at = 0;
+        p->sub_waiting = 0;                      /* a new connection: nothing awaits an answer */
+        p->sub_again = 1;
+        peer_seen (r, p, 1);
+        node_log (r->n, "info", "connected to %s", p->info.org);
+        if (r->authority)
+            gossip_send_directory (r, p->dealer, NULL, 0);
+        run_schedule (r, run_now_ms ());
+    } else if (event == ZMQ_EVENT_DISCONNECTED) {
+        if (p->connected) {
+            node_log (r->n, "info", "lost connection to %s", p->info.org);
+            peer_seen (r, p, 0);
+        }
+        p->connected = 0;
+        p->sub_waiting = 0;
+        /* What was in flight went with the connection: end the attempt
+           now, rather than when its timer runs out, so that it is offered
+           again (the subscriber answers from what it holds) as soon as the
+           connection is back. */
+        if (p->out.dataset[0])
+            out_fail (r, p, "transport.send", 0, "connection lost");
+    } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+        node_log (r->n, "warn", "%s refused our connection (does it have our card?)", p->info.org);
+    }
+    zmq_msg_close (&ev);
+    zmq_msg_close (&addr);
+}
