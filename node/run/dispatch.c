@@ -160,6 +160,7 @@ void dispatch_dealer (run_t *r, peer_t *p)
         goto out;
     }
     int ours = p->out.dataset[0] && memcmp (m->dataset, p->out.dsid, 16) == 0;
+    out_input_t in = {.m = m};
     switch (m->id) {
     case PROTO_SUBSCRIBED: {
         store_sub_t sub;
@@ -182,13 +183,13 @@ void dispatch_dealer (run_t *r, peer_t *p)
     }
     case PROTO_AGREEMENT: gossip_on_agreement (r, &o, p, m, 0); break;
     case PROTO_REVOKE:    gossip_on_revoke (r, &o, p, m, 0); break;
-    case PROTO_ACCEPT:  if (ours) out_event (r, p, EV_ACCEPT, m); break;
-    case PROTO_CREDIT:  if (ours) out_event (r, p, EV_CREDIT, m); break;
-    case PROTO_RECEIPT: if (ours) out_event (r, p, EV_RECEIPT, m); break;
+    case PROTO_ACCEPT:  if (ours) out_event (r, p, OUT_EV_ACCEPT, &in); break;
+    case PROTO_CREDIT:  if (ours) out_event (r, p, OUT_EV_CREDIT, &in); break;
+    case PROTO_RECEIPT: if (ours) out_event (r, p, OUT_EV_RECEIPT, &in); break;
     case PROTO_DIRECTORY: gossip_on_directory (r, p, NULL, m, &payload); break;
     case PROTO_ERROR:
         if (ours)
-            out_event (r, p, EV_ERROR, m);
+            out_event (r, p, OUT_EV_ERROR, &in);
         else if (!serve_sub_refused (r, p, m))
             node_log (r->n, "warn", "%s says %s: %s", p->info.org, proto_err_name (m->code), m->reason);
         break;
@@ -239,7 +240,7 @@ void dispatch_monitor (run_t *r, peer_t *p)
            again (the subscriber answers from what it holds) as soon as the
            connection is back. */
         if (p->out.dataset[0])
-            out_fail (r, p, "transport.send", 0, "connection lost");
+            out_event (r, p, OUT_EV_DISCONNECTED, NULL);
     } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
         node_log (r->n, "warn", "%s refused our connection (does it have our card?)", p->info.org);
     }

@@ -240,7 +240,8 @@ void gossip_recheck (run_t *r)
         peer_t *p = r->peers[i];
         if (p->out.dataset[0] && p->out.state != OUT_QUEUED && p->out.agreement[0] &&
             decide_agreement_holds (r, p->out.agreement, p->out.until, &dec) != 0) {
-            out_deny (r, p, p->out.purpose, &dec);
+            out_input_t in = {.dec = &dec};
+            out_event (r, p, OUT_EV_AGREEMENT_ENDED, &in);
         }
     }
     for (int i = 0; i < RUN_MAX_IN; i++)

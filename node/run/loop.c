@@ -94,8 +94,8 @@ static void s_teardown (run_t *r)
         }
     for (size_t i = 0; i < r->npeers; i++) {
         if (r->peers[i]->out.dataset[0])
-            out_delivery_note (r, r->peers[i], "queued", "node stopped", 0);
-        peer_close (r, r->peers[i]);
+            out_event (r, r->peers[i], OUT_EV_STOPPED, NULL);
+        peer_close (r->peers[i]);
         free (r->peers[i]);
     }
     free (r->peers);
@@ -138,11 +138,8 @@ static void s_pump_all (run_t *r)
     size_t n = r->npeers;
     for (size_t k = 0; k < n && r->inflight < RUN_INFLIGHT_MAX; k++) {
         peer_t *p = r->peers[(r->pump_next + k) % n];
-        if (p->out.dataset[0] && p->out.state == OUT_SENDING && p->out.credit > 0) {
-            out_state_t next = out_pump (r, p);
-            if (p->out.dataset[0])
-                p->out.state = next;
-        }
+        if (p->out.dataset[0] && p->out.credit > 0 && session_accepts (&session_out, p->out.state, OUT_EV_PUMP))
+            out_event (r, p, OUT_EV_PUMP, NULL);
     }
     if (n)
         r->pump_next = (r->pump_next + 1) % n;
@@ -158,7 +155,7 @@ static void s_timers (run_t *r)
     for (size_t i = 0; i < r->npeers; i++) {
         peer_t *p = r->peers[i];
         if (p->out.dataset[0] && p->out.state != OUT_QUEUED && p->out.deadline <= now)
-            out_event (r, p, EV_TIMEOUT, NULL);
+            out_event (r, p, OUT_EV_TIMEOUT, NULL);
     }
     for (int i = 0; i < RUN_MAX_IN; i++)
         if (r->in[i].active && r->in[i].last_activity + RUN_IDLE_MS <= now) {

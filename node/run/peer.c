@@ -193,12 +193,11 @@ int peer_connect (run_t *r, peer_t *p)
     return 0;
 }
 
-void peer_close (run_t *r, peer_t *p)
+void peer_close (peer_t *p)
 {
     if (p->monitor)
         zmq_close (p->monitor);
     if (p->dealer)
         zmq_close (p->dealer);
     p->monitor = p->dealer = NULL;
-    out_release (r, &p->out);
 }

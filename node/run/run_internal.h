@@ -20,6 +20,7 @@
 #include "hasher.h"
 #include "node_internal.h"
 #include "policy.h"
+#include "session.h"
 
 #define RUN_WINDOW          8u        /* chunks in flight per transfer */
 #define RUN_SYNC_BYTES      (32 << 20) /* receiver makes chunks durable every 32 MiB */
@@ -51,8 +52,6 @@
 #define RUN_SEEN_MS         60000     /* last seen of connected peers refreshed */
 
 
-typedef enum { OUT_QUEUED, OUT_OFFERED, OUT_SENDING, OUT_AWAIT_RECEIPT, OUT_STATES } out_state_t;
-typedef enum { EV_START, EV_ACCEPT, EV_CREDIT, EV_RECEIPT, EV_ERROR, EV_TIMEOUT } out_event_t;
 
 
 typedef struct {
@@ -219,7 +218,7 @@ void peer_seen (run_t *r, peer_t *p, int connected);
 void peer_heard (run_t *r, peer_t *p);
 void peer_seen_tick (run_t *r, int64_t now, int stopping);
 int peer_connect (run_t *r, peer_t *p);
-void peer_close (run_t *r, peer_t *p);
+void peer_close (peer_t *p);
 
 /* wire.c */
 int wire_send (run_t *r, void *sock, const uint8_t *routing, size_t routing_len,
@@ -242,13 +241,24 @@ void decide_again (run_t *r, policy_stage_t stage, const store_dataset_t *d, con
                             const char *recipient, policy_decision_t *dec);
 
 /* outgoing.c */
+/* What comes with an event for an outgoing session (each may be NULL):
+   the message, the refusal of an agreement ended, the store's rows of an
+   expired delivery; SLOT, a session other than the peer's own (one in the
+   store only). */
+typedef struct {
+    const proto_msg_t *m;
+    const policy_decision_t *dec;
+    const store_delivery_t *delivery;
+    const store_dataset_t *dataset;
+    out_xfer_t *slot;
+} out_input_t;
+/* Moves P's outgoing session through the table on EV (IN may be NULL).
+   0, or -1 if the table has no row for it (logged, nothing changed). */
+int out_event (run_t *r, peer_t *p, out_event_t ev, out_input_t *in);
+/* The expiry of delivery D (of dataset DS) to P (NULL if not loaded),
+   under way or queued. */
+int out_expire (run_t *r, peer_t *p, const store_delivery_t *d, const store_dataset_t *ds);
 void out_release (run_t *r, out_xfer_t *x);
-void out_delivery_note (run_t *r, peer_t *p, const char *state, const char *error,
-                             int count_attempt);
-out_state_t out_fail (run_t *r, peer_t *p, const char *rule, int fatal, const char *why);
-out_state_t out_deny (run_t *r, peer_t *p, const char *purpose, const policy_decision_t *dec);
-out_state_t out_pump (run_t *r, peer_t *p);
-void out_event (run_t *r, peer_t *p, out_event_t ev, const proto_msg_t *m);
 
 /* serving.c */
 void serve_scan (run_t *r);

@@ -44,19 +44,7 @@ static int s_expire (run_t *r, const store_delivery_t *d, int64_t *expires)
     if (store_dataset_get (node_db (r->n), d->dataset, ds) == 0 && ds->expires > 0) {
         *expires = ds->expires;
         if (ds->expires <= (int64_t) time (NULL)) {
-            peer_t *p = peer_find (r, d->subscriber);
-            if (p && strcmp (p->out.dataset, d->dataset) == 0)
-                out_release (r, &p->out);
-            store_delivery_t e = *d;
-            snprintf (e.state, sizeof e.state, "expired");
-            snprintf (e.error, sizeof e.error, "not delivered before the retention period ended");
-            char object[129];
-            snprintf (object, sizeof object, "%s v%lld %s", ds->topic, (long long) ds->version, ds->id);
-            if (store_delivery_update (node_db (r->n), &e) == 0)
-                node_audit (r->n, "node", "expire", object, d->subscriber, "refuse", "delivery.expired",
-                            "delivery to %s did not complete before the dataset expired (%d attempts, last error: %s)",
-                            d->subscriber, (int) d->attempts, d->error[0] ? d->error : "none");
-            node_log (r->n, "warn", "delivery of %s to %s expired", d->dataset, d->subscriber);
+            out_expire (r, peer_find (r, d->subscriber), d, ds);
             expired = 1;
         }
     }
@@ -105,7 +93,7 @@ static int s_scan_delivery (const store_delivery_t *d, void *arg)
     snprintf (p->out.dataset, sizeof p->out.dataset, "%s", d->dataset);
     p->out.state = OUT_QUEUED;
     p->out.fd = -1;
-    out_event (s->r, p, EV_START, NULL);
+    out_event (s->r, p, OUT_EV_START, NULL);
     return 0;
 }
 
@@ -280,7 +268,7 @@ void serve_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
         }
         out_xfer_t *x = &o->peer->out;
         if (x->dataset[0] && strcmp (x->topic, m->topic) == 0)
-            out_release (r, x);                   /* its delivery is cancelled */
+            out_event (r, o->peer, OUT_EV_CANCELLED, NULL);  /* cancelled with the others */
         char actor[80];
         peer_actor (o->peer, actor, sizeof actor);
         if (run_limit_take (r, &o->peer->allowed, o->org, "allow", "end(s) of subscription"))

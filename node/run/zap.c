@@ -29,8 +29,8 @@ void zap_bar (run_t *r, peer_t *p, const char *rule)
 {
     int had = p->dealer != NULL;
     if (p->out.dataset[0])
-        out_delivery_note (r, p, "queued", "held: the peer's certificate is revoked or has ended", 0);
-    peer_close (r, p);
+        out_event (r, p, OUT_EV_BARRED, NULL);
+    peer_close (p);
     if (p->connected)
         peer_seen (r, p, 0);
     p->connected = 0;
@@ -60,7 +60,9 @@ static int s_load_peer (const store_peer_t *info, void *arg)
         return 0;
     }
     if (p) {                                  /* card replaced: reconnect */
-        peer_close (r, p);
+        if (p->out.dataset[0])
+            out_event (r, p, OUT_EV_REPLACED, NULL);
+        peer_close (p);
         if (p->connected)
             peer_seen (r, p, 0);
     } else {
