@@ -245,7 +245,7 @@ void gossip_recheck (run_t *r)
         }
     }
     for (int i = 0; i < RUN_MAX_IN; i++)
-        if (r->in[i].active && r->in[i].agreement[0] &&
+        if (in_active (&r->in[i]) && r->in[i].agreement[0] &&
             decide_agreement_holds (r, r->in[i].agreement, r->in[i].until, &dec) != 0)
-            in_stop (r, &r->in[i], &dec);
+            in_event (r, &r->in[i], IN_EV_AGREEMENT_ENDED, &dec);
 }

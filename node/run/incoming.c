@@ -25,7 +25,7 @@
 in_xfer_t *in_find (run_t *r, const uint8_t dsid[16])
 {
     for (int i = 0; i < RUN_MAX_IN; i++)
-        if (r->in[i].active && memcmp (r->in[i].dsid, dsid, 16) == 0)
+        if (in_active (&r->in[i]) && memcmp (r->in[i].dsid, dsid, 16) == 0)
             return &r->in[i];
     return NULL;
 }
@@ -87,82 +87,28 @@ void in_discard (run_t *r, const char *id)
         node_log (r->n, "error", "cannot remove %s: %s", path, strerror (errno));
 }
 
-typedef struct {
-    run_t *r;
-    const char *publisher;     /* only its transfers, or NULL: everyone's */
-    int64_t now;               /* unix seconds */
-    int64_t next;              /* the next one due, unix seconds */
-    int abandoned;
-} abandon_t;
-
-static int s_abandon_one (const store_dataset_t *d, void *arg)
+/* Abandons dataset D (not in progress, no activity for RUN_ABANDON_MS):
+   failed with its entry in one transaction, then its file removed. 0, or
+   -1 if the store could not record it (nothing changed). */
+int in_abandon_record (run_t *r, const store_dataset_t *d)
 {
-    abandon_t *a = arg;
-    uint8_t dsid[16];
-    if ((a->publisher && strcmp (d->publisher, a->publisher) != 0) || cx_unhex (d->id, dsid, 16) != 0 ||
-        in_find (a->r, dsid))
-        return 0;                                /* another's, or arriving now */
-    int64_t due = d->updated + RUN_ABANDON_MS / 1000;
-    if (due > a->now) {
-        if (due < a->next)
-            a->next = due;
-        return 0;
-    }
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
-    /* The state and its entry in one transaction; the file goes after. */
-    store_t *st = node_db (a->r->n);
+    store_t *st = node_db (r->n);
     if (store_begin (st) != 0 || store_dataset_progress (st, d->id, "failed", 0) != 0 ||
-        node_audit (a->r->n, "node", "abandon", object, d->publisher, "refuse", "transfer.abandoned",
+        node_audit (r->n, "node", "abandon", object, d->publisher, "refuse", "transfer.abandoned",
                     "no activity from %s on this transfer for %d minutes: the %lld of %lld chunks held are removed "
                     "and the dataset is failed; a new OFFER starts it again from chunk 0",
                     d->publisher, RUN_ABANDON_MS / 60000, (long long) d->next_chunk, (long long) d->chunks) != 0 ||
         store_commit (st) != 0) {
-        node_log (a->r->n, "error", "cannot abandon %s: %s", d->id, store_error (st));
+        node_log (r->n, "error", "cannot abandon %s: %s", d->id, store_error (st));
         store_rollback (st);
-        return 0;
-    }
-    in_discard (a->r, d->id);
-    a->abandoned++;
-    node_log (a->r->n, "warn", "abandoned %s from %s: no activity for %d minutes", object, d->publisher,
-              RUN_ABANDON_MS / 60000);
-    return 0;
-}
-
-/* Incoming transfers from PUBLISHER (everyone's if NULL) not in progress
-   and without activity (an OFFER, chunks made durable, a pause) for
-   RUN_ABANDON_MS are abandoned: failed, their file removed, audited.
-   Without a publisher it also sets when to look again. How many. */
-int in_abandon (run_t *r, const char *publisher)
-{
-    int64_t now = (int64_t) time (NULL);
-    abandon_t a = {r, publisher, now, now + RUN_ABANDON_MS / 1000, 0};
-    if (store_dataset_each_state (node_db (r->n), "receiving", s_abandon_one, &a) < 0)
-        node_log (r->n, "error", "cannot look for abandoned transfers: %s", store_error (node_db (r->n)));
-    if (!publisher)                              /* one made from now on is due no earlier */
-        r->abandon_at = run_now_ms () + (a.next - now) * 1000;
-    return a.abandoned;
-}
-
-/* 0 if publisher O may start one more transfer here (a dataset it has not
-   been sending): it has fewer than RUN_MAX_UNFINISHED recorded as receiving,
-   after its abandoned ones are counted out. Otherwise -1 and, in WHY, the
-   reason for it and the audit log. */
-int in_unfinished_room (run_t *r, const origin_t *o, char *why, size_t cap)
-{
-    int64_t held = store_dataset_count (node_db (r->n), o->org, "receiving");
-    if (held >= RUN_MAX_UNFINISHED && in_abandon (r, o->org) > 0)
-        held = store_dataset_count (node_db (r->n), o->org, "receiving");
-    if (held < 0) {
-        snprintf (why, cap, "cannot count the transfers in progress: %s", store_error (node_db (r->n)));
         return -1;
     }
-    if (held < RUN_MAX_UNFINISHED)
-        return 0;
-    snprintf (why, cap, "too many unfinished transfers from %s (%lld, at most %d): finish one, or retry once "
-              "they are abandoned after %d minutes without activity", o->org, (long long) held, RUN_MAX_UNFINISHED,
+    in_discard (r, d->id);
+    node_log (r->n, "warn", "abandoned %s from %s: no activity for %d minutes", object, d->publisher,
               RUN_ABANDON_MS / 60000);
-    return -1;
+    return 0;
 }
 
 /* Sealed bytes still to be written for chunks FROM.. of a dataset, as a
@@ -395,40 +341,34 @@ fail:
     return -1;
 }
 
-/* The last chunk is in: check the whole content against the manifest. */
-void in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
+/* The last chunk is in: checks the whole content against the manifest
+   and, if the policy still allows, makes the dataset available and sends
+   the receipt (0). Otherwise the event for the table: HASH, BUSY (WHY
+   says why), or REFUSED_AT_END (already recorded and answered). */
+int in_complete (run_t *r, const origin_t *o, in_xfer_t *x, const char **why)
 {
-    char object[129];
-    snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
     uint8_t got[32];
     node_hasher_wait (r->hasher);          /* the last chunk's hash */
     cx_hash_final (x->hash, got);
-    if (memcmp (got, x->want, 32) != 0) {
-        store_dataset_progress (node_db (r->n), x->dataset, "failed", 0);
-        in_discard (r, x->dataset);
-        in_refuse (r, o, object, PROTO_E_HASH, x->dsid, "content.hash",
-                     "content hash differs from the signed manifest");
-        in_release (x);
-        return;
-    }
+    if (memcmp (got, x->want, 32) != 0)
+        return IN_EV_HASH;
     if (x->fd >= 0 && fdatasync (x->fd) != 0) {
-        in_refuse (r, o, object, PROTO_E_INTERNAL, x->dsid, "store.write", "cannot make the data durable");
-        in_release (x);
-        return;
+        *why = "cannot make the data durable";
+        return IN_EV_BUSY;
     }
     char hashhex[65];
     cx_hex (got, 32, hashhex);
     int final = s_in_final (r, o, x, hashhex);
     if (final > 0)
-        return;                                  /* refused at the last moment */
+        return IN_EV_REFUSED_AT_END;             /* refused at the last moment */
     if (final < 0) {
-        in_refuse (r, o, object, PROTO_E_INTERNAL, x->dsid, "store.write", "cannot record the dataset now");
-        in_release (x);
-        return;
+        *why = "cannot record the dataset now";
+        return IN_EV_BUSY;
     }
     node_log (r->n, "info", "received %s v%lld from %s: %lld bytes, verified", x->topic, (long long) x->version,
               o->org, (long long) x->bytes);
     in_send_receipt (r, o, x->dsid, got);
     in_release (x);
     run_schedule (r, run_now_ms ());                 /* its retention, if one is set */
+    return 0;
 }

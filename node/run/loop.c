@@ -88,10 +88,8 @@ static int s_setup (run_t *r, const char *bind)
 static void s_teardown (run_t *r)
 {
     for (int i = 0; i < RUN_MAX_IN; i++)
-        if (r->in[i].active) {
-            in_sync (r, &r->in[i]);
-            in_release (&r->in[i]);
-        }
+        if (in_active (&r->in[i]))
+            in_event (r, &r->in[i], IN_EV_STOPPED, NULL);
     for (size_t i = 0; i < r->npeers; i++) {
         if (r->peers[i]->out.dataset[0])
             out_event (r, r->peers[i], OUT_EV_STOPPED, NULL);
@@ -158,12 +156,8 @@ static void s_timers (run_t *r)
             out_event (r, p, OUT_EV_TIMEOUT, NULL);
     }
     for (int i = 0; i < RUN_MAX_IN; i++)
-        if (r->in[i].active && r->in[i].last_activity + RUN_IDLE_MS <= now) {
-            in_sync (r, &r->in[i]);
-            node_log (r->n, "info", "transfer of %s idle; keeping %lld durable chunks for later", r->in[i].dataset,
-                      (long long) r->in[i].durable);
-            in_let_go (r, &r->in[i]);
-        }
+        if (in_active (&r->in[i]) && r->in[i].last_activity + RUN_IDLE_MS <= now)
+            in_event (r, &r->in[i], IN_EV_IDLE, NULL);
     run_limits_flush (r, now);
     if (r->scan_at && r->scan_at <= now)
         serve_scan (r);
@@ -180,7 +174,7 @@ static long s_poll_timeout (run_t *r)
             next = p->out.deadline;
     }
     for (int i = 0; i < RUN_MAX_IN; i++)
-        if (r->in[i].active && (!next || r->in[i].last_activity + RUN_IDLE_MS < next))
+        if (in_active (&r->in[i]) && (!next || r->in[i].last_activity + RUN_IDLE_MS < next))
             next = r->in[i].last_activity + RUN_IDLE_MS;
     if (r->abandon_at && (!next || r->abandon_at < next))
         next = r->abandon_at;
@@ -192,7 +186,7 @@ static long s_poll_timeout (run_t *r)
     for (size_t i = 0; i < r->npeers; i++)
         busy |= r->peers[i]->out.dataset[0] && r->peers[i]->out.state != OUT_QUEUED;
     for (int i = 0; i < RUN_MAX_IN; i++)
-        busy |= r->in[i].active;
+        busy |= in_active (&r->in[i]);
     if (busy) {                               /* look at their agreements again soon */
         if (!r->recheck_at)
             r->recheck_at = run_now_ms () + RUN_RECHECK_MS;

@@ -109,7 +109,7 @@ void report_tick (run_t *r, int64_t now)
         busy |= r->peers[i]->out.dataset[0] && r->peers[i]->out.session_ms;
     }
     for (int i = 0; i < RUN_MAX_IN; i++)
-        if (r->in[i].active) {
+        if (in_active (&r->in[i])) {
             s_in_progress (r, &r->in[i], now);
             busy = 1;
         }

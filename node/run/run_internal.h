@@ -118,7 +118,7 @@ typedef struct {
 } peer_t;
 
 typedef struct {
-    int active;
+    in_state_t state;          /* IN_RECEIVING while in memory, else IN_IDLE (a free slot) */
     char dataset[33];
     uint8_t dsid[16];
     char publisher[17];
@@ -141,6 +141,11 @@ typedef struct {
     int64_t logged_ms;         /* progress last logged, ms */
     int64_t logged_next;
 } in_xfer_t;
+
+static inline int in_active (const in_xfer_t *x)
+{
+    return x->state == IN_RECEIVING;
+}
 
 /* A transfer this node refused with INTERNAL while chunks of it were in
    flight: those chunks are dropped without an answer (the publisher has its
@@ -283,8 +288,7 @@ void in_release (in_xfer_t *x);
 int in_sync (run_t *r, in_xfer_t *x);
 void in_let_go (run_t *r, in_xfer_t *x);
 void in_discard (run_t *r, const char *id);
-int in_abandon (run_t *r, const char *publisher);
-int in_unfinished_room (run_t *r, const origin_t *o, char *why, size_t cap);
+int in_abandon_record (run_t *r, const store_dataset_t *d);
 double in_need (double bytes, double chunk_size, double chunks, double from);
 int in_room (run_t *r, double now, double need, char *why, size_t cap);
 in_drop_t *in_dropping (run_t *r, const uint8_t dsid[16], const char *publisher);
@@ -298,11 +302,19 @@ int64_t in_chunk_len (int64_t bytes, int64_t chunk_size, int64_t chunks, int64_t
 int64_t in_rehash (run_t *r, in_xfer_t *x);
 void in_send_receipt (run_t *r, const origin_t *o, const uint8_t dsid[16], const uint8_t hash[32]);
 void in_accept (run_t *r, const origin_t *o, in_xfer_t *x);
-void in_complete (run_t *r, const origin_t *o, in_xfer_t *x);
+int in_complete (run_t *r, const origin_t *o, in_xfer_t *x, const char **why);
 
 /* receive.c */
 void in_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m);
 void in_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_msg_t *payload);
+/* Moves the transfer X, in memory, through the incoming table on EV (one
+   without a message: agreement-ended with DEC, idle, stopped). */
+void in_event (run_t *r, in_xfer_t *x, in_event_t ev, const policy_decision_t *dec);
+/* Incoming transfers from PUBLISHER (everyone's if NULL) not in progress
+   and without activity (an OFFER, chunks made durable, a pause) for
+   RUN_ABANDON_MS are abandoned. Without a publisher it also sets when to
+   look again. How many. */
+int in_abandon (run_t *r, const char *publisher);
 
 /* dispatch.c */
 void dispatch_router (run_t *r);
