@@ -127,7 +127,8 @@ static const char *const s_in_guards[] = {IN_GUARD_LIST (X)};
 #undef X
 static const unsigned char s_in_exception[IN_EVENTS] = {
     [IN_EV_BUSY] = 1, [IN_EV_PAUSE] = 1, [IN_EV_HASH] = 1, [IN_EV_REFUSED_AT_END] = 1, [IN_EV_UNRECORDED] = 1};
-static const unsigned char s_in_final[IN_STATES] = {[IN_AVAILABLE] = 1, [IN_FAILED] = 1};
+/* None: an available or failed dataset is offered again (its receipt, or from chunk 0). */
+static const unsigned char s_in_final[IN_STATES] = {0};
 
 const session_machine_t session_in = {
     "incoming", s_in_rows, sizeof s_in_rows / sizeof s_in_rows[0], s_in_states, IN_STATES,
