@@ -59,6 +59,103 @@ static int s_recv (void *sock, int routed, origin_t *o, zmq_msg_t *header, zmq_m
     return frames;
 }
 
+/* ---- one table: which socket takes each message, and who handles it ------ */
+
+/* A message decoded, from peer P: on the ROUTER (O set) or on the DEALER
+   to P (O NULL). */
+typedef struct {
+    run_t *r;
+    peer_t *p;
+    const origin_t *o;
+    const proto_msg_t *m;
+    zmq_msg_t *payload;
+    out_event_t out_ev;        /* for an answer in an outgoing session */
+} msg_t;
+
+typedef void (msg_fn) (const msg_t *c);
+
+static void s_on_subscribe (const msg_t *c) { serve_on_subscribe (c->r, c->o, c->m); }
+static void s_on_unsubscribe (const msg_t *c) { serve_on_unsubscribe (c->r, c->o, c->m); }
+static void s_on_subscribed (const msg_t *c) { serve_on_subscribed (c->r, c->p, c->m); }
+static void s_on_offer (const msg_t *c) { in_on_offer (c->r, c->o, c->m); }
+static void s_on_chunk (const msg_t *c) { in_on_chunk (c->r, c->o, c->m, c->payload); }
+static void s_on_directory (const msg_t *c) { gossip_on_directory (c->r, c->p, c->o, c->m, c->payload); }
+static void s_on_agreement (const msg_t *c) { gossip_on_agreement (c->r, c->o, c->p, c->m, c->o != NULL); }
+static void s_on_revoke (const msg_t *c) { gossip_on_revoke (c->r, c->o, c->p, c->m, c->o != NULL); }
+
+/* ACCEPT, CREDIT, RECEIPT and ERROR about the delivery under way to P go
+   to its session; others about no delivery of ours are not for us. */
+static int s_ours (const msg_t *c)
+{
+    return c->p->out.dataset[0] && memcmp (c->m->dataset, c->p->out.dsid, 16) == 0;
+}
+
+static void s_on_answer (const msg_t *c)
+{
+    out_input_t in = {.m = c->m};
+    if (s_ours (c))
+        out_event (c->r, c->p, c->out_ev, &in);
+}
+
+static void s_on_error (const msg_t *c)
+{
+    run_t *r = c->r;
+    const proto_msg_t *m = c->m;
+    if (c->o) {                                  /* never answer an ERROR with an ERROR */
+        if (run_limit_pass (r, &c->p->refusals, c->o->org))
+            node_log (r->n, "warn", "%s sent ERROR %s to our socket: %s", c->o->org, proto_err_name (m->code),
+                      m->reason);
+    } else if (s_ours (c)) {
+        s_on_answer (c);
+    } else if (!serve_sub_refused (r, c->p, m)) {
+        node_log (r->n, "warn", "%s says %s: %s", c->p->info.org, proto_err_name (m->code), m->reason);
+    }
+}
+
+#define ON_ROUTER 1u                   /* a peer's request, on our ROUTER */
+#define ON_DEALER 2u                   /* a peer's answer, on our DEALER to it */
+
+/* One row per message of SPEC.md section 6: the sockets that take it (its
+   direction) and its handler. The shape of protocol/messages.def (id,
+   name, direction, accepting socket), which can fill it. */
+static const struct {
+    proto_id_t id;
+    unsigned sockets;
+    msg_fn *handler;
+    out_event_t out_ev;
+} s_messages[] = {
+    {PROTO_SUBSCRIBE, ON_ROUTER, s_on_subscribe, OUT_EV_NONE},
+    {PROTO_SUBSCRIBED, ON_DEALER, s_on_subscribed, OUT_EV_NONE},
+    {PROTO_OFFER, ON_ROUTER, s_on_offer, OUT_EV_NONE},
+    {PROTO_ACCEPT, ON_DEALER, s_on_answer, OUT_EV_ACCEPT},
+    {PROTO_CHUNK, ON_ROUTER, s_on_chunk, OUT_EV_NONE},
+    {PROTO_CREDIT, ON_DEALER, s_on_answer, OUT_EV_CREDIT},
+    {PROTO_RECEIPT, ON_DEALER, s_on_answer, OUT_EV_RECEIPT},
+    {PROTO_ERROR, ON_ROUTER | ON_DEALER, s_on_error, OUT_EV_ERROR},
+    {PROTO_UNSUBSCRIBE, ON_ROUTER, s_on_unsubscribe, OUT_EV_NONE},
+    {PROTO_DIRECTORY, ON_ROUTER | ON_DEALER, s_on_directory, OUT_EV_NONE},
+    {PROTO_AGREEMENT, ON_ROUTER | ON_DEALER, s_on_agreement, OUT_EV_NONE},
+    {PROTO_REVOKE, ON_ROUTER | ON_DEALER, s_on_revoke, OUT_EV_NONE},
+};
+
+/* Hands M from P (on the ROUTER when O is set) to its handler, if its
+   socket takes it; otherwise refused (STATE, on the ROUTER) or ignored (on
+   a DEALER: never answered). */
+static void s_dispatch (run_t *r, peer_t *p, const origin_t *o, const proto_msg_t *m, zmq_msg_t *payload)
+{
+    unsigned socket = o ? ON_ROUTER : ON_DEALER;
+    for (size_t i = 0; i < sizeof s_messages / sizeof s_messages[0]; i++)
+        if (s_messages[i].id == m->id && (s_messages[i].sockets & socket)) {
+            msg_t c = {r, p, o, m, payload, s_messages[i].out_ev};
+            s_messages[i].handler (&c);
+            return;
+        }
+    if (o)
+        wire_error (r, o, PROTO_E_STATE, NULL, "%s is not sent to a node's ROUTER socket", proto_name (m->id));
+    else
+        node_log (r->n, "warn", "%s sent %s on our connection: ignored", p->info.org, proto_name (m->id));
+}
+
 void dispatch_router (run_t *r)
 {
     origin_t o;
@@ -109,22 +206,7 @@ void dispatch_router (run_t *r)
         free (m);
         goto out;
     }
-    switch (m->id) {
-    case PROTO_SUBSCRIBE: serve_on_subscribe (r, &o, m); break;
-    case PROTO_UNSUBSCRIBE: serve_on_unsubscribe (r, &o, m); break;
-    case PROTO_OFFER:     in_on_offer (r, &o, m); break;
-    case PROTO_CHUNK:     in_on_chunk (r, &o, m, &payload); break;
-    case PROTO_DIRECTORY: gossip_on_directory (r, o.peer, &o, m, &payload); break;
-    case PROTO_AGREEMENT: gossip_on_agreement (r, &o, o.peer, m, 1); break;
-    case PROTO_REVOKE:    gossip_on_revoke (r, &o, o.peer, m, 1); break;
-    case PROTO_ERROR:                        /* never answer an ERROR with an ERROR */
-        if (run_limit_pass (r, &o.peer->refusals, o.org))
-            node_log (r->n, "warn", "%s sent ERROR %s to our socket: %s", o.org, proto_err_name (m->code), m->reason);
-        break;
-    default:
-        wire_error (r, &o, PROTO_E_STATE, NULL, "%s is not sent to a node's ROUTER socket", proto_name (m->id));
-        break;
-    }
+    s_dispatch (r, o.peer, &o, m, &payload);
     free (m);
 out:
     zmq_msg_close (&header);
@@ -159,44 +241,7 @@ void dispatch_dealer (run_t *r, peer_t *p)
                     "%s reply: %s", proto_err_name (err), proto_error ());
         goto out;
     }
-    int ours = p->out.dataset[0] && memcmp (m->dataset, p->out.dsid, 16) == 0;
-    out_input_t in = {.m = m};
-    switch (m->id) {
-    case PROTO_SUBSCRIBED: {
-        store_sub_t sub;
-        int ended = strcmp (m->reason, "ended") == 0;
-        if (!ended && strcmp (m->reason, "active") != 0) {      /* a status token, SPEC 6 */
-            node_log (r->n, "warn", "%s sent SUBSCRIBED %s with an unknown status: ignored", p->info.org, m->topic);
-            break;
-        }
-        if (!ended)
-            serve_sub_answered (p, m->topic);
-        if (store_sub_get (node_db (r->n), p->info.org, node_self (r->n)->org, m->topic, &sub) == 0 &&
-            (ended ? strcmp (sub.state, "ending") == 0
-                   : strcmp (sub.state, "requested") == 0 || strcmp (sub.state, "refused") == 0)) {
-            snprintf (sub.state, sizeof sub.state, "%s", ended ? "ended" : "active");
-            store_sub_put (node_db (r->n), &sub);
-            node_log (r->n, "info", "%s confirmed %s to %s", p->info.org,
-                      ended ? "the end of the subscription" : "subscription", m->topic);
-        }
-        break;
-    }
-    case PROTO_AGREEMENT: gossip_on_agreement (r, &o, p, m, 0); break;
-    case PROTO_REVOKE:    gossip_on_revoke (r, &o, p, m, 0); break;
-    case PROTO_ACCEPT:  if (ours) out_event (r, p, OUT_EV_ACCEPT, &in); break;
-    case PROTO_CREDIT:  if (ours) out_event (r, p, OUT_EV_CREDIT, &in); break;
-    case PROTO_RECEIPT: if (ours) out_event (r, p, OUT_EV_RECEIPT, &in); break;
-    case PROTO_DIRECTORY: gossip_on_directory (r, p, NULL, m, &payload); break;
-    case PROTO_ERROR:
-        if (ours)
-            out_event (r, p, OUT_EV_ERROR, &in);
-        else if (!serve_sub_refused (r, p, m))
-            node_log (r->n, "warn", "%s says %s: %s", p->info.org, proto_err_name (m->code), m->reason);
-        break;
-    default:
-        node_log (r->n, "warn", "%s sent %s on our connection: ignored", p->info.org, proto_name (m->id));
-        break;
-    }
+    s_dispatch (r, p, NULL, m, &payload);
     free (m);
 out:
     zmq_msg_close (&header);

@@ -93,8 +93,7 @@ static void s_teardown (run_t *r)
     for (size_t i = 0; i < r->npeers; i++) {
         if (r->peers[i]->out.dataset[0])
             out_event (r, r->peers[i], OUT_EV_STOPPED, NULL);
-        peer_close (r->peers[i]);
-        free (r->peers[i]);
+        peer_destroy (&r->peers[i]);
     }
     free (r->peers);
     if (r->router)
@@ -201,6 +200,66 @@ static long s_poll_timeout (run_t *r)
     return wait < 0 ? 0 : (long) wait;
 }
 
+/* 1 if SOCK has a message waiting (a burst stops when it has none). */
+static int s_readable (void *sock)
+{
+    int events = 0;
+    size_t len = sizeof events;
+    zmq_getsockopt (sock, ZMQ_EVENTS, &events, &len);
+    return (events & ZMQ_POLLIN) != 0;
+}
+
+/* The kick socket: the store changed (a CLI command). */
+static void s_on_kick (run_t *r)
+{
+    char buf[16];
+    while (recv (r->kick, buf, sizeof buf, MSG_DONTWAIT) >= 0)
+        ;
+    zap_reload_peers (r);
+    /* The store changed: a subscription just requested goes out
+       now, not when the last one sent may be retried (15 s). */
+    for (size_t i = 0; i < r->npeers; i++) {
+        r->peers[i]->sub_retry_at = 0;
+        r->peers[i]->sub_again = 1;      /* an agreement made here, maybe */
+    }
+    uint64_t before = r->dir_serial;
+    gossip_dir_refresh (r);
+    if (r->dir_serial > before)          /* imported from a file: pass it on */
+        gossip_dir_announce (r);
+    gossip_recheck (r);                    /* a revocation here takes effect at once */
+    run_schedule (r, run_now_ms ());
+}
+
+/* What zmq_poll waits on: ROUTER, ZAP, kick, the wake pipe, and each
+   peer's DEALER and monitor (4 + 2 per peer ITEMS). */
+static void s_poll_items (run_t *r, zmq_pollitem_t *items, int wake_fd)
+{
+    items[0] = (zmq_pollitem_t){r->router, 0, ZMQ_POLLIN, 0};
+    items[1] = (zmq_pollitem_t){r->zap, 0, ZMQ_POLLIN, 0};
+    items[2] = (zmq_pollitem_t){NULL, r->kick, ZMQ_POLLIN, 0};
+    /* Without a wake pipe the slot asks for nothing. */
+    items[3] = wake_fd >= 0 ? (zmq_pollitem_t){NULL, wake_fd, ZMQ_POLLIN, 0} : (zmq_pollitem_t){NULL, r->kick, 0, 0};
+    for (size_t i = 0; i < r->npeers; i++) {
+        /* A barred peer has no sockets: an entry with fd -1 is ignored. */
+        void *dealer = r->peers[i]->dealer, *monitor = r->peers[i]->monitor;
+        items[4 + 2 * i] = (zmq_pollitem_t){dealer, dealer ? 0 : -1, dealer ? ZMQ_POLLIN : 0, 0};
+        items[5 + 2 * i] = (zmq_pollitem_t){monitor, monitor ? 0 : -1, monitor ? ZMQ_POLLIN : 0, 0};
+    }
+}
+
+/* Each of the NPEERS peers polled: its monitor's events, then a burst of
+   up to a window of its answers, so that every peer is served fairly. */
+static void s_serve_peers (run_t *r, const zmq_pollitem_t *items, size_t npeers)
+{
+    for (size_t i = 0; i < npeers && i < r->npeers; i++) {
+        peer_t *p = r->peers[i];
+        if (items[5 + 2 * i].revents & ZMQ_POLLIN)
+            dispatch_monitor (r, p);
+        for (unsigned k = 0; k < RUN_WINDOW && (items[4 + 2 * i].revents & ZMQ_POLLIN) && s_readable (p->dealer); k++)
+            dispatch_dealer (r, p);
+    }
+}
+
 int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake_fd)
 {
     if (node_lock_run (n) != 0)
@@ -233,19 +292,8 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
         if (!grown)
             break;
         items = grown;
-        items[0] = (zmq_pollitem_t){r->router, 0, ZMQ_POLLIN, 0};
-        items[1] = (zmq_pollitem_t){r->zap, 0, ZMQ_POLLIN, 0};
-        items[2] = (zmq_pollitem_t){NULL, r->kick, ZMQ_POLLIN, 0};
-        /* Without a wake pipe the slot asks for nothing. */
-        items[3] = wake_fd >= 0 ? (zmq_pollitem_t){NULL, wake_fd, ZMQ_POLLIN, 0}
-                                : (zmq_pollitem_t){NULL, r->kick, 0, 0};
         size_t npeers = r->npeers;
-        for (size_t i = 0; i < npeers; i++) {
-            /* A barred peer has no sockets: an entry with fd -1 is ignored. */
-            void *dealer = r->peers[i]->dealer, *monitor = r->peers[i]->monitor;
-            items[4 + 2 * i] = (zmq_pollitem_t){dealer, dealer ? 0 : -1, dealer ? ZMQ_POLLIN : 0, 0};
-            items[5 + 2 * i] = (zmq_pollitem_t){monitor, monitor ? 0 : -1, monitor ? ZMQ_POLLIN : 0, 0};
-        }
+        s_poll_items (r, items, wake_fd);
         int ready = zmq_poll (items, (int) count, s_poll_timeout (r));
         if (ready < 0) {
             if (zmq_errno () == EINTR)
@@ -264,47 +312,11 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
             zap_handle (r);
         /* A burst of up to a window of messages per socket per turn keeps
            every peer served fairly. */
-        for (unsigned k = 0; k < RUN_WINDOW && (items[0].revents & ZMQ_POLLIN); k++) {
-            int events = 0;
-            size_t len = sizeof events;
-            zmq_getsockopt (r->router, ZMQ_EVENTS, &events, &len);
-            if (!(events & ZMQ_POLLIN))
-                break;
+        for (unsigned k = 0; k < RUN_WINDOW && (items[0].revents & ZMQ_POLLIN) && s_readable (r->router); k++)
             dispatch_router (r);
-        }
-        if (items[2].revents & ZMQ_POLLIN) {
-            char buf[16];
-            while (recv (r->kick, buf, sizeof buf, MSG_DONTWAIT) >= 0)
-                ;
-            zap_reload_peers (r);
-            /* The store changed: a subscription just requested goes out
-               now, not when the last one sent may be retried (15 s). */
-            for (size_t i = 0; i < r->npeers; i++) {
-                r->peers[i]->sub_retry_at = 0;
-                r->peers[i]->sub_again = 1;      /* an agreement made here, maybe */
-            }
-            uint64_t before = r->dir_serial;
-            gossip_dir_refresh (r);
-            if (r->dir_serial > before)          /* imported from a file: pass it on */
-                gossip_dir_announce (r);
-            gossip_recheck (r);                    /* a revocation here takes effect at once */
-            run_schedule (r, run_now_ms ());
-        }
-        for (size_t i = 0; i < npeers && i < r->npeers; i++) {
-            peer_t *p = r->peers[i];
-            if (items[5 + 2 * i].revents & ZMQ_POLLIN)
-                dispatch_monitor (r, p);
-            if (items[4 + 2 * i].revents & ZMQ_POLLIN) {
-                for (unsigned k = 0; k < RUN_WINDOW; k++) {
-                    int events = 0;
-                    size_t len = sizeof events;
-                    zmq_getsockopt (p->dealer, ZMQ_EVENTS, &events, &len);
-                    if (!(events & ZMQ_POLLIN))
-                        break;
-                    dispatch_dealer (r, p);
-                }
-            }
-        }
+        if (items[2].revents & ZMQ_POLLIN)
+            s_on_kick (r);
+        s_serve_peers (r, items, npeers);
         s_pump_all (r);
         s_timers (r);
     }

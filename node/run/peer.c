@@ -193,6 +193,26 @@ int peer_connect (run_t *r, peer_t *p)
     return 0;
 }
 
+/* A peer not yet known to the loop: no sockets, no transfer. NULL if
+   out of memory. peer_destroy closes its sockets, frees it and sets *P_P
+   to NULL. */
+peer_t *peer_new (void)
+{
+    peer_t *p = calloc (1, sizeof *p);
+    if (p)
+        p->out.fd = -1;
+    return p;
+}
+
+void peer_destroy (peer_t **p_p)
+{
+    if (!*p_p)
+        return;
+    peer_close (*p_p);
+    free (*p_p);
+    *p_p = NULL;
+}
+
 void peer_close (peer_t *p)
 {
     if (p->monitor)

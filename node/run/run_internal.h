@@ -224,6 +224,8 @@ void peer_heard (run_t *r, peer_t *p);
 void peer_seen_tick (run_t *r, int64_t now, int stopping);
 int peer_connect (run_t *r, peer_t *p);
 void peer_close (peer_t *p);
+peer_t *peer_new (void);
+void peer_destroy (peer_t **p_p);
 
 /* wire.c */
 int wire_send (run_t *r, void *sock, const uint8_t *routing, size_t routing_len,
@@ -271,6 +273,7 @@ void serve_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m);
 void serve_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m);
 void serve_sub_answered (peer_t *p, const char *topic);
 int serve_sub_refused (run_t *r, peer_t *p, const proto_msg_t *m);
+void serve_on_subscribed (run_t *r, peer_t *p, const proto_msg_t *m);
 
 /* gossip.c */
 int gossip_push_agreement (const store_agreement_t *a, void *arg);

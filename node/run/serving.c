@@ -172,6 +172,17 @@ void serve_scan (run_t *r)
     }
 }
 
+/* SUBSCRIBED(TOPIC, STATUS) to subscriber O: "active" or "ended" (SPEC 6). */
+static void s_subscribed (run_t *r, const origin_t *o, const char *topic, const char *status)
+{
+    proto_msg_t reply;
+    memset (&reply, 0, sizeof reply);
+    reply.id = PROTO_SUBSCRIBED;
+    snprintf (reply.topic, sizeof reply.topic, "%s", topic);
+    snprintf (reply.reason, sizeof reply.reason, "%s", status);
+    wire_send (r, r->router, o->routing, o->routing_len, &reply, NULL);
+}
+
 typedef struct {
     run_t *r;
     const char *subscriber;
@@ -231,12 +242,7 @@ void serve_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
         wire_error (r, o, PROTO_E_INTERNAL, NULL, "cannot record the subscription now");
         return;
     }
-    proto_msg_t reply;
-    memset (&reply, 0, sizeof reply);
-    reply.id = PROTO_SUBSCRIBED;
-    snprintf (reply.topic, sizeof reply.topic, "%s", m->topic);
-    snprintf (reply.reason, sizeof reply.reason, "active");
-    wire_send (r, r->router, o->routing, o->routing_len, &reply, NULL);
+    s_subscribed (r, o, m->topic, "active");
     if (existed)
         return;
     sub_queue_t q = {r, o->org, m->topic, (int64_t) m->number, 0, "", 0};
@@ -277,12 +283,7 @@ void serve_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
                         cancelled);
         node_log (r->n, "info", "%s unsubscribed from %s", o->org, m->topic);
     }
-    proto_msg_t reply;
-    memset (&reply, 0, sizeof reply);
-    reply.id = PROTO_SUBSCRIBED;
-    snprintf (reply.topic, sizeof reply.topic, "%s", m->topic);
-    snprintf (reply.reason, sizeof reply.reason, "ended");
-    wire_send (r, r->router, o->routing, o->routing_len, &reply, NULL);
+    s_subscribed (r, o, m->topic, "ended");
 }
 
 /* SUBSCRIBED(TOPIC) answers the oldest SUBSCRIBE of TOPIC awaiting one:
@@ -335,4 +336,26 @@ int serve_sub_refused (run_t *r, peer_t *p, const proto_msg_t *m)
     node_log (r->n, first ? "warn" : "info", "%s refused the subscription to %s: %s (asked again in %d s, "
               "or when an agreement with it changes)", p->info.org, topic, m->reason, NODE_SUB_RETRY_REFUSED);
     return 1;
+}
+
+/* SUBSCRIBED from publisher P: the subscription it confirms (active) or
+   the end of it (ended); any other status is a newer one's, ignored. */
+void serve_on_subscribed (run_t *r, peer_t *p, const proto_msg_t *m)
+{
+    store_sub_t sub;
+    int ended = strcmp (m->reason, "ended") == 0;
+    if (!ended && strcmp (m->reason, "active") != 0) {      /* a status token, SPEC 6 */
+        node_log (r->n, "warn", "%s sent SUBSCRIBED %s with an unknown status: ignored", p->info.org, m->topic);
+        return;
+    }
+    if (!ended)
+        serve_sub_answered (p, m->topic);
+    if (store_sub_get (node_db (r->n), p->info.org, node_self (r->n)->org, m->topic, &sub) == 0 &&
+        (ended ? strcmp (sub.state, "ending") == 0
+               : strcmp (sub.state, "requested") == 0 || strcmp (sub.state, "refused") == 0)) {
+        snprintf (sub.state, sizeof sub.state, "%s", ended ? "ended" : "active");
+        store_sub_put (node_db (r->n), &sub);
+        node_log (r->n, "info", "%s confirmed %s to %s", p->info.org,
+                  ended ? "the end of the subscription" : "subscription", m->topic);
+    }
 }

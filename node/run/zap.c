@@ -70,7 +70,7 @@ static int s_load_peer (const store_peer_t *info, void *arg)
         if (!grown)
             return -1;
         r->peers = grown;
-        p = calloc (1, sizeof *p);
+        p = peer_new ();
         if (!p)
             return -1;
         r->peers[r->npeers++] = p;
