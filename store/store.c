@@ -36,22 +36,6 @@
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_ERR_MAX 512
 
-/* Sizes written into the schema's CHECK constraints below, tied to the
-   structs so that changing one without the other fails to compile. */
-#define FIELD_SIZE(type, field) sizeof (((type *)0)->field)
-_Static_assert(FIELD_SIZE (store_peer_t, sign_pk) == 32, "schema says 32");
-_Static_assert(FIELD_SIZE (store_peer_t, box_pk) == 32, "schema says 32");
-_Static_assert(FIELD_SIZE (store_peer_t, curve_pk) == 32, "schema says 32");
-_Static_assert(FIELD_SIZE (store_dataset_t, hash) == 32, "schema says 32");
-_Static_assert(FIELD_SIZE (store_dataset_t, manifest) == 4096, "schema says 4096");
-_Static_assert(FIELD_SIZE (store_dataset_t, sig) == 64, "schema says 64");
-_Static_assert(FIELD_SIZE (store_dataset_t, wrapped) == 80, "schema says 80");
-_Static_assert(FIELD_SIZE (store_delivery_t, receipt) == 4096, "schema says 4096");
-_Static_assert(FIELD_SIZE (store_delivery_t, receipt_sig) == 64, "schema says 64");
-_Static_assert(FIELD_SIZE (store_audit_t, hash) == 32, "schema says 32");
-_Static_assert(FIELD_SIZE (store_checkpoint_t, hash) == 32, "schema says 32");
-_Static_assert(FIELD_SIZE (store_checkpoint_t, sig) == 64, "schema says 64");
-
 /* ---- schema ----------------------------------------------------------
 
    Migration i takes PRAGMA user_version from i to i+1 and runs in its own
@@ -1422,7 +1406,7 @@ int store_dataset_get (store_t *s, const char *id, store_dataset_t *out)
 int store_dataset_progress (store_t *s, const char *id, const char *state, int64_t next_chunk)
 {
     assert (s && id);
-    if (s_arg (s, "dataset state", state, FIELD_SIZE (store_dataset_t, state)) != 0) return -1;
+    if (s_arg (s, "dataset state", state, STORE_FIELD_SIZE (store_dataset_t, state)) != 0) return -1;
     sqlite3_stmt *st = s_stmt (s, ST_DATASET_PROGRESS);
     int ret = -1;
     if ((s_bind_text (st, 1, id) | s_bind_text (st, 2, state) | s_bind_int (st, 3, next_chunk) |
@@ -1597,8 +1581,8 @@ int store_sub_each (store_t *s, int (*fn) (const store_sub_t *, void *), void *a
 int store_delivery_add (store_t *s, const char *dataset, const char *subscriber)
 {
     assert (s);
-    if (s_arg (s, "dataset id", dataset, FIELD_SIZE (store_delivery_t, dataset)) != 0 ||
-        s_arg (s, "subscriber", subscriber, FIELD_SIZE (store_delivery_t, subscriber)) != 0)
+    if (s_arg (s, "dataset id", dataset, STORE_FIELD_SIZE (store_delivery_t, dataset)) != 0 ||
+        s_arg (s, "subscriber", subscriber, STORE_FIELD_SIZE (store_delivery_t, subscriber)) != 0)
         return -1;
     sqlite3_stmt *st = s_stmt (s, ST_DELIVERY_ADD);
     int ret = -1;
@@ -1670,9 +1654,9 @@ int store_delivery_receipt (store_t *s, const char *dataset, const char *subscri
                             const uint8_t *receipt, size_t len, const uint8_t sig[64])
 {
     assert (s && dataset && subscriber && sig);
-    if (!receipt || len == 0 || len > FIELD_SIZE (store_delivery_t, receipt))
+    if (!receipt || len == 0 || len > STORE_FIELD_SIZE (store_delivery_t, receipt))
         return s_fail (s, "a receipt is 1 to %zu bytes, not %zu",
-                       FIELD_SIZE (store_delivery_t, receipt), receipt ? len : 0);
+                       STORE_FIELD_SIZE (store_delivery_t, receipt), receipt ? len : 0);
     sqlite3_stmt *st = s_stmt (s, ST_DELIVERY_RECEIPT);
     int ret = -1;
     if ((s_bind_text (st, 1, dataset) | s_bind_text (st, 2, subscriber) |
@@ -1759,7 +1743,7 @@ int store_delivery_status (store_t *s, const char *dataset, const char *subscrib
                            const char *status)
 {
     assert (s && dataset && subscriber);
-    if (s_arg (s, "status", status, FIELD_SIZE (store_delivery_t, status)) != 0) return -1;
+    if (s_arg (s, "status", status, STORE_FIELD_SIZE (store_delivery_t, status)) != 0) return -1;
     sqlite3_stmt *st = s_stmt (s, ST_DELIVERY_STATUS);
     int ret = -1;
     if ((s_bind_text (st, 1, dataset) | s_bind_text (st, 2, subscriber) |
@@ -1777,11 +1761,11 @@ out:
 /* ---- audit log ------------------------------------------------------------- */
 
 _Static_assert(STORE_AUDIT_ENCODED_MAX >=
-                   STORE_HASHBYTES + 8 + 8 + 8 * 4 + FIELD_SIZE (store_audit_t, actor) +
-                       FIELD_SIZE (store_audit_t, action) + FIELD_SIZE (store_audit_t, object) +
-                       FIELD_SIZE (store_audit_t, peer) + FIELD_SIZE (store_audit_t, purpose) +
-                       FIELD_SIZE (store_audit_t, decision) + FIELD_SIZE (store_audit_t, rule) +
-                       FIELD_SIZE (store_audit_t, detail) - 8,
+                   STORE_HASHBYTES + 8 + 8 + 8 * 4 + STORE_FIELD_SIZE (store_audit_t, actor) +
+                       STORE_FIELD_SIZE (store_audit_t, action) + STORE_FIELD_SIZE (store_audit_t, object) +
+                       STORE_FIELD_SIZE (store_audit_t, peer) + STORE_FIELD_SIZE (store_audit_t, purpose) +
+                       STORE_FIELD_SIZE (store_audit_t, decision) + STORE_FIELD_SIZE (store_audit_t, rule) +
+                       STORE_FIELD_SIZE (store_audit_t, detail) - 8,
                "STORE_AUDIT_ENCODED_MAX holds the largest entry");
 
 void store_set_hasher (store_t *s, store_hash_fn *fn)
@@ -2113,7 +2097,7 @@ out:
 int store_self_card (store_t *s, const char *card)
 {
     assert (s && card);
-    if (s_arg (s, "card", card, FIELD_SIZE (store_self_t, card)) != 0) return -1;
+    if (s_arg (s, "card", card, STORE_FIELD_SIZE (store_self_t, card)) != 0) return -1;
     sqlite3_stmt *st = s_stmt (s, ST_SELF_CARD);
     int ret = -1;
     if (s_bind_text (st, 1, card) != SQLITE_OK || sqlite3_step (st) != SQLITE_DONE ||
