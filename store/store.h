@@ -3,7 +3,7 @@
     Identity, peers, datasets and their versions, subscriptions, deliveries
     and the audit log. WAL mode, synchronous=NORMAL, foreign keys on; the
     schema is created and upgraded by numbered migrations recorded in
-    PRAGMA user_version; every statement is prepared once at open and reused.
+    PRAGMA user_version; each statement is prepared when first used and reused.
 
     Dataset content does not live here: the node keeps sealed chunks in
     files next to the database (large blobs are faster as files); the store
@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "rows.h"
 
 #define STORE_NOTFOUND 1
 #define STORE_SCHEMA_VERSION 3
@@ -57,46 +59,12 @@ int store_check (store_t *s);
    began. Returns 0, FN's non-zero value, or -1 on a store error. */
 
 /* ---- this node ------------------------------------------------------ */
-typedef struct {
-    char org[17];
-    char role[8];
-    char name[121];
-    char endpoint[201];
-    char card[2048];         /* our signed card, as text */
-    int64_t created;
-} store_self_t;
 
 int store_self_set (store_t *s, const store_self_t *self);  /* once */
 int store_self_get (store_t *s, store_self_t *out);         /* or NOTFOUND */
 int store_self_card (store_t *s, const char *card);         /* after a key rotation */
 
 /* ---- peers (nodes whose cards this node has added) ------------------ */
-typedef struct {
-    char org[17];
-    char role[8];
-    char name[121];
-    char endpoint[201];
-    uint8_t sign_pk[32];
-    uint8_t box_pk[32];
-    uint8_t curve_pk[32];
-    char card[2048];         /* the card as added, text */
-    char trust[16];          /* how it was trusted: "pinned" | "certified" */
-    int64_t added;
-    /* Assurance, from the peer's certificate ("" and 0 when pinned by hand):
-       DSPT status (standards-exceeded | standards-met |
-       approaching-standards | standards-not-met) and its assessment year
-       ("2025/26"); the certificate's end (unix seconds, 0 = none); when a
-       directory revoked this peer (unix seconds, 0 = not revoked). */
-    char dspt[24];
-    char dspt_year[12];
-    int64_t not_after;
-    int64_t revoked;
-    /* Kept by the running node (store_peer_seen), not by store_peer_put:
-       1 while its connection to the peer is up; when it last connected,
-       lost the connection or heard from it (unix seconds, 0 = never). */
-    int64_t connected;
-    int64_t last_seen;
-} store_peer_t;
 
 /* Adds or replaces the peer with this org code. */
 int store_peer_put (store_t *s, const store_peer_t *p);
@@ -112,30 +80,6 @@ int store_peer_seen (store_t *s, const char *org, int connected, int64_t last_se
 int store_peer_all_offline (store_t *s);
 
 /* ---- datasets ------------------------------------------------------- */
-typedef struct {
-    char id[33];             /* hex of the 16-byte id */
-    char publisher[17];
-    char topic[129];
-    int64_t version;
-    char class_[16];
-    char purpose[64];
-    char filename[128];
-    int64_t bytes;
-    int64_t chunk_size;
-    int64_t chunks;
-    uint8_t hash[32];
-    uint8_t manifest[4096];  /* signed manifest bytes */
-    size_t manifest_len;
-    uint8_t sig[64];
-    uint8_t wrapped[80];     /* content key wrapped for this node */
-    char state[16];          /* published | receiving | available | failed | erased */
-    int64_t next_chunk;      /* chunks durable so far (receiving) */
-    char kind[16];           /* new | supersedes | correction ("" = new) */
-    int64_t expires;         /* publisher: undelivered copies expire then; 0 never */
-    int64_t created;
-    int64_t updated;
-    char agreement[65];      /* received: the agreement it came under; "" otherwise */
-} store_dataset_t;
 
 int store_dataset_put (store_t *s, const store_dataset_t *d);        /* insert */
 int store_dataset_get (store_t *s, const char *id, store_dataset_t *out);
@@ -165,17 +109,6 @@ int64_t store_dataset_count (store_t *s, const char *publisher, const char *stat
 int store_dataset_touch (store_t *s, const char *state);
 
 /* ---- subscriptions -------------------------------------------------- */
-typedef struct {
-    char publisher[17];
-    char subscriber[17];
-    char topic[129];
-    char state[16];          /* requested | active | refused | ending | ended */
-    int64_t from_version;    /* 0: latest only */
-    int64_t created;
-    int64_t updated;         /* a refused one is tried again from this time */
-    char rule[48];           /* refused: the publisher's rule, e.g. policy.no-agreement */
-    char reason[257];        /* refused: the words of its ERROR after the rule */
-} store_sub_t;
 
 /* Inserts, or updates state/from_version (and rule/reason: kept for state
    refused, cleared for any other) of the existing row. */
@@ -185,26 +118,6 @@ int store_sub_get (store_t *s, const char *publisher, const char *subscriber,
 int store_sub_each (store_t *s, int (*fn) (const store_sub_t *, void *), void *arg);
 
 /* ---- deliveries (publisher side: one row per dataset and subscriber) -- */
-typedef struct {
-    char dataset[33];
-    char subscriber[17];
-    char state[16];          /* queued | sending | delivered | failed | expired
-                                | superseded | cancelled */
-    int64_t next_chunk;      /* acknowledged resume point */
-    int64_t attempts;
-    char error[257];         /* why the last attempt failed, or "" */
-    uint8_t receipt[4096];   /* signed receipt bytes, when delivered */
-    size_t receipt_len;
-    uint8_t receipt_sig[64];
-    int64_t started;         /* when the current attempt began sending, 0 if not */
-    int64_t created;
-    int64_t updated;
-    /* Written by the running node for listings, never read by it. */
-    char status[129];        /* why a queued delivery waits ("offline", ...), or "" */
-    int64_t session_bytes;   /* bytes acknowledged in the current attempt alone */
-    int64_t session_ms;      /* how long that attempt had run then */
-    int64_t progress_at;     /* when that was recorded (unix milliseconds), 0 never */
-} store_delivery_t;
 
 /* Inserts a queued delivery; does nothing if it exists. */
 int store_delivery_add (store_t *s, const char *dataset, const char *subscriber);
@@ -241,23 +154,6 @@ int store_delivery_status (store_t *s, const char *dataset, const char *subscrib
    The signed document as both parties hold it, with each party's Ed25519
    signature (64 zero bytes until that party signs). What the document
    says, and whether it is in force, is for the node to decide. */
-typedef struct {
-    char ref[65];
-    uint8_t hash[32];        /* BLAKE2b-256 of doc: names it on the wire */
-    uint8_t doc[4096];       /* the encoded agreement */
-    size_t doc_len;
-    char provider[17];
-    char recipient[17];
-    uint8_t sig_provider[64];
-    uint8_t sig_recipient[64];
-    int64_t start, end;      /* from the document, for listings */
-    int64_t revoked;         /* when it was revoked (unix seconds), 0 if not */
-    char revoked_by[17];     /* the party that revoked it */
-    char reason[257];
-    int64_t pushed;          /* 1 when the other party has this node's latest copy */
-    int64_t created;
-    int64_t updated;
-} store_agreement_t;
 
 /* Inserts, or updates signatures, revocation and pushed of the row with
    this ref; -1 if the ref is held for another document (another hash). */
@@ -280,27 +176,12 @@ int store_agreement_each (store_t *s, int (*fn) (const store_agreement_t *, void
    knows no cryptography; the node gives it BLAKE2b-256) and refuses to
    append without one. Checking the chain, and signing checkpoints of it,
    is the node's business; the store only keeps them. */
-#define STORE_HASHBYTES 32
-
 /* Hashes LEN bytes at DATA into OUT: 0, or -1 if it cannot. */
 typedef int (store_hash_fn) (const uint8_t *data, size_t len, uint8_t out[STORE_HASHBYTES]);
 
 /* Sets the hash function of the audit chain for this handle. */
 void store_set_hasher (store_t *s, store_hash_fn *fn);
 
-typedef struct {
-    int64_t seq;             /* 1, 2, 3 ... with no gaps */
-    int64_t at;              /* unix seconds UTC */
-    char actor[129];         /* "user:alice" or "peer:04V:<fingerprint>" or "node" */
-    char action[24];         /* publish, send, receive, refuse, export, ... */
-    char object[129];        /* dataset id, topic, card, ... */
-    char peer[17];           /* org on the other side, or "" */
-    char purpose[64];        /* purpose claimed, or "" */
-    char decision[8];        /* allow | refuse */
-    char rule[48];           /* the rule that decided */
-    char detail[513];        /* reason in words */
-    uint8_t hash[STORE_HASHBYTES]; /* the chain hash, as stored */
-} store_audit_t;
 
 /* Appends one entry: seq (the last one + 1), at (now) and hash are
    assigned, the values in E are ignored. Reading the last entry and
@@ -333,12 +214,6 @@ size_t store_audit_encode (const uint8_t prev[STORE_HASHBYTES], const store_audi
 
    A checkpoint is the node's signature over (seq, hash) of one entry of
    the chain; what is signed, and the checking, are the node's. */
-typedef struct {
-    int64_t seq;
-    uint8_t hash[STORE_HASHBYTES];
-    uint8_t sig[64];
-    int64_t at;              /* when it was signed, unix seconds UTC */
-} store_checkpoint_t;
 
 /* Records a checkpoint (AT is assigned). One already recorded at the same
    seq is kept and this one dropped: 0 either way. */
@@ -363,13 +238,6 @@ int store_trust_get (store_t *s, const char *name, char **out, size_t *len);
 
    ROLES is a comma-separated list the node writes and reads ("admin,
    analyst"); what a role allows is the node's business. */
-typedef struct {
-    char login[65];
-    char roles[64];
-    char added_by[65];       /* the login that last set the roles */
-    int64_t created;
-    int64_t updated;
-} store_user_t;
 
 /* Inserts, or replaces the roles (and added_by) of the existing row. */
 int store_user_put (store_t *s, const store_user_t *u);
@@ -382,17 +250,6 @@ int store_user_each (store_t *s, int (*fn) (const store_user_t *, void *), void 
 
    For received datasets, and with this node as the publisher for the
    datasets it published; what the rows mean is the node's. */
-typedef struct {
-    char publisher[17];
-    char topic[129];
-    int64_t seconds;         /* content is erased this long after it arrived (published) */
-    char set_by[65];
-    int64_t updated;
-    /* Content this node published (publisher is this node): also removed,
-       before SECONDS, once every delivery of a version has ended and a
-       newer version exists. */
-    int64_t delivered;
-} store_retention_t;
 
 /* Inserts, or replaces seconds and set_by of the existing row. */
 int store_retention_put (store_t *s, const store_retention_t *r);
