@@ -392,36 +392,24 @@ typedef struct {
     rule_t rule;       /* V_STR only */
 } field_t;
 
-#define MSG_FIELD(name, type, member, min, max, rule)                                              \
+/* The field kinds of messages.def, one descriptor each: F_topic, ... */
+#define S_MSG_FIELD(name, vtype, len_off, min, max, rule)                                          \
     {                                                                                              \
-        name, type, offsetof (proto_msg_t, member), sizeof (((proto_msg_t *)0)->member), NO_LEN,   \
-            min, max, rule                                                                         \
+        #name, vtype, offsetof (proto_msg_t, name), sizeof (((proto_msg_t *)0)->name), len_off,    \
+            min, max, RULE_##rule                                                                  \
     }
+#define S_FIELD_UINT(name, min, max, rule) S_MSG_FIELD (name, V_UINT, NO_LEN, min, max, rule)
+#define S_FIELD_STR(name, min, max, rule) S_MSG_FIELD (name, V_STR, NO_LEN, min, max, rule)
+#define S_FIELD_BIN(name, min, max, rule) S_MSG_FIELD (name, V_BIN, NO_LEN, min, max, rule)
+#define S_FIELD_VBIN(name, min, max, rule)                                                         \
+    S_MSG_FIELD (name, V_BIN, offsetof (proto_msg_t, name##_len), min, max, rule)
 
-static const field_t F_TOPIC = MSG_FIELD ("topic", V_STR, topic, 1, PROTO_TOPIC_MAX, RULE_TOPIC);
-static const field_t F_NUMBER = MSG_FIELD ("number", V_UINT, number, 0, UINT64_MAX, RULE_NONE);
-static const field_t F_DATASET =
-    MSG_FIELD ("dataset", V_BIN, dataset, PROTO_ID_BYTES, PROTO_ID_BYTES, RULE_NONE);
-static const field_t F_CREDIT =
-    MSG_FIELD ("credit", V_UINT, credit, 1, PROTO_CREDIT_MAX, RULE_NONE);
-static const field_t F_CODE = MSG_FIELD ("code", V_UINT, code, 1, PROTO_E_MAX, RULE_NONE);
-static const field_t F_REASON = MSG_FIELD ("reason", V_STR, reason, 0, PROTO_REASON_MAX, RULE_TEXT);
-static const field_t F_DOC = {.name = "doc",
-                              .type = V_BIN,
-                              .off = offsetof (proto_msg_t, doc),
-                              .width = PROTO_DOC_MAX,
-                              .len_off = offsetof (proto_msg_t, doc_len),
-                              .min = 1,
-                              .max = PROTO_DOC_MAX,
-                              .rule = RULE_NONE};
-static const field_t F_SIG =
-    MSG_FIELD ("sig", V_BIN, sig, PROTO_SIG_BYTES, PROTO_SIG_BYTES, RULE_NONE);
-static const field_t F_WRAPPED =
-    MSG_FIELD ("wrapped", V_BIN, wrapped, PROTO_WRAPPED_BYTES, PROTO_WRAPPED_BYTES, RULE_NONE);
-static const field_t F_SIG2 =
-    MSG_FIELD ("sig2", V_BIN, sig2, PROTO_SIG_BYTES, PROTO_SIG_BYTES, RULE_NONE);
-static const field_t F_HASH =
-    MSG_FIELD ("hash", V_BIN, hash, PROTO_HASH_BYTES, PROTO_HASH_BYTES, RULE_NONE);
+#define FIELD(name, type, min, max, rule)                                                          \
+    static const field_t F_##name = S_FIELD_##type (name, min, max, rule);
+#define MSG(...)
+#include "messages.def"
+#undef MSG
+#undef FIELD
 
 /* ---- the message table ------------------------------------------------ */
 
@@ -429,25 +417,50 @@ static const field_t F_HASH =
 
 typedef struct {
     const char *name;
-    int payload; /* a payload frame follows the header frame */
+    int payload;         /* a payload frame follows the header frame */
+    proto_from_t from;   /* who sends it */
+    unsigned accepted;   /* proto_socket_t flags of the sockets that take it */
     size_t nfields;
     const field_t *fields[MSG_FIELDS_MAX];
 } msg_desc_t;
 
+/* A message's field list (1 to MSG_FIELDS_MAX kinds) as descriptors, and
+   its length; a longer list fails to compile. */
+#define S_NTH(_1, _2, _3, _4, n, ...) n
+#define S_F1(a) &F_##a
+#define S_F2(a, b) &F_##a, &F_##b
+#define S_F3(a, b, c) &F_##a, &F_##b, &F_##c
+#define S_F4(a, b, c, d) &F_##a, &F_##b, &F_##c, &F_##d
+#define S_FIELDS(...) S_NTH (__VA_ARGS__, S_F4, S_F3, S_F2, S_F1, 0) (__VA_ARGS__)
+#define S_NFIELDS(...) S_NTH (__VA_ARGS__, 4, 3, 2, 1, 0)
+#define S_ON_ROUTER PROTO_ROUTER
+#define S_ON_DEALER PROTO_DEALER
+#define S_ON_BOTH (PROTO_ROUTER | PROTO_DEALER)
+
 static const msg_desc_t s_msgs[PROTO_MSG_MAX + 1] = {
-    [PROTO_SUBSCRIBE] = {"SUBSCRIBE", 0, 2, {&F_TOPIC, &F_NUMBER}},
-    [PROTO_SUBSCRIBED] = {"SUBSCRIBED", 0, 2, {&F_TOPIC, &F_REASON}},
-    [PROTO_OFFER] = {"OFFER", 0, 4, {&F_DATASET, &F_DOC, &F_SIG, &F_WRAPPED}},
-    [PROTO_ACCEPT] = {"ACCEPT", 0, 3, {&F_DATASET, &F_NUMBER, &F_CREDIT}},
-    [PROTO_CHUNK] = {"CHUNK", 1, 2, {&F_DATASET, &F_NUMBER}},
-    [PROTO_CREDIT] = {"CREDIT", 0, 2, {&F_DATASET, &F_CREDIT}},
-    [PROTO_RECEIPT] = {"RECEIPT", 0, 3, {&F_DATASET, &F_DOC, &F_SIG}},
-    [PROTO_ERROR] = {"ERROR", 0, 3, {&F_CODE, &F_REASON, &F_DATASET}},
-    [PROTO_UNSUBSCRIBE] = {"UNSUBSCRIBE", 0, 1, {&F_TOPIC}},
-    [PROTO_DIRECTORY] = {"DIRECTORY", 1, 1, {&F_NUMBER}},
-    [PROTO_AGREEMENT] = {"AGREEMENT", 0, 3, {&F_DOC, &F_SIG, &F_SIG2}},
-    [PROTO_REVOKE] = {"REVOKE", 0, 2, {&F_HASH, &F_REASON}},
+#define FIELD(...)
+#define MSG(id, name, from, on, payload, ...)                                                      \
+    [id] = {#name, payload, PROTO_FROM_##from, S_ON_##on, S_NFIELDS (__VA_ARGS__),                \
+            {S_FIELDS (__VA_ARGS__)}},
+#include "messages.def"
+#undef MSG
+#undef FIELD
 };
+
+/* Ids are 1 to PROTO_MSG_MAX, each once, in order (SPEC.md section 6). */
+enum {
+    S_ID_NONE = 0,
+#define FIELD(...)
+#define MSG(id, name, ...) S_ID_##name,
+#include "messages.def"
+#undef MSG
+#undef FIELD
+};
+#define FIELD(...)
+#define MSG(id, name, ...) _Static_assert (S_ID_##name == id, #name ": ids run 1, 2, ... in messages.def");
+#include "messages.def"
+#undef MSG
+#undef FIELD
 
 static const msg_desc_t *s_msg (uint64_t id)
 {
@@ -459,6 +472,18 @@ int proto_has_payload (uint8_t id)
 {
     const msg_desc_t *d = s_msg (id);
     return d ? d->payload : 0;
+}
+
+proto_from_t proto_sender (int id)
+{
+    const msg_desc_t *d = id < 0 ? NULL : s_msg ((uint64_t)id);
+    return d ? d->from : PROTO_FROM_NONE;
+}
+
+int proto_accepted_on (int id, proto_socket_t s)
+{
+    const msg_desc_t *d = id < 0 ? NULL : s_msg ((uint64_t)id);
+    return d && (d->accepted & (unsigned)s) != 0;
 }
 
 const char *proto_name (uint8_t id)
