@@ -9,10 +9,7 @@
 
     Set CDX_PRINT_VECTORS=1 to print the encodings (used for SPEC.md).
 */
-#include "card.h"
-#include "proto.h"
-#include "agreement.h"
-#include "cx.h"
+#include "check_protocol.h"
 #include "spec_vectors.h"
 
 #include <check.h>
@@ -1942,7 +1939,7 @@ END_TEST
    joined: a '"', a line break, spaces and the next '"' with the spaces
    after it become one space, so a help line split over two literals reads
    as one. Freed by the caller. */
-static char *s_source_joined (const char *file)
+char *check_source_text (const char *file)
 {
     char path[1024];
     snprintf (path, sizeof path, "%s/%s", CDX_SOURCE_DIR, file);
@@ -1957,8 +1954,15 @@ static char *s_source_joined (const char *file)
     ck_assert_int_eq (fread (text, 1, (size_t) size, f), (size_t) size);
     fclose (f);
     text[size] = '\0';
+    return text;
+}
+
+static char *s_source_joined (const char *file)
+{
+    char *text = check_source_text (file);
+    size_t size = strlen (text);
     size_t o = 0;
-    for (size_t i = 0; i < (size_t) size;) {
+    for (size_t i = 0; i < size;) {
         if (text[i] == '\\' && text[i + 1] == 'n' && text[i + 2] == '"') {
             size_t j = i + 3;
             while (text[j] == '\n' || text[j] == ' ') j++;
@@ -2106,6 +2110,8 @@ static Suite *s_suite (void)
     tcase_add_test (t, test_spec_receipt_signature);
     tcase_add_test (t, test_spec_card_signature_verifies);
     suite_add_tcase (s, t);
+
+    suite_add_tcase (s, check_messages_tcase ());
     return s;
 }
 
