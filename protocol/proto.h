@@ -3,8 +3,11 @@
 
     One table lists every message, its fields, their msgpack types and their
     bounds (messages.def, beside this file); proto_encode and proto_decode
-    walk it, so adding a message is adding a line there. The same file encodes the two signed documents that
-    travel inside messages: the dataset manifest and the delivery receipt.
+    walk it, so adding a message is adding a line there. The signed
+    documents that travel inside messages (the dataset manifest, the data
+    sharing agreement, the delivery receipt) are encoded here too.
+    (proto.c: messages; document.c: documents; field.c, prescan.c and
+    vocab.c: what both share.)
 
     Decoding checks every type, length and bound before use and never asserts
     on input: anything malformed is refused through one path with an error
@@ -84,21 +87,9 @@ typedef struct {
     uint8_t  hash[PROTO_HASH_BYTES];            /* REVOKE: the agreement's hash */
 } proto_msg_t;
 
-/* Field use per message (SPEC.md section "Messages" is the same table):
-   SUBSCRIBE  topic, number(=from version, 0 = latest only)
-   SUBSCRIBED topic, reason(= the status token: "active" or "ended", SPEC 6)
-   OFFER      dataset, doc(=manifest), sig, wrapped
-   ACCEPT     dataset, number(=next chunk wanted), credit
-   CHUNK      dataset, number(=chunk index)  + payload frame
-   CREDIT     dataset, credit
-   RECEIPT    dataset, doc(=receipt body), sig
-   ERROR      code, reason, dataset (zero if none)
-   UNSUBSCRIBE topic                 (answered with SUBSCRIBED(topic, "ended"))
-   DIRECTORY  number(=serial of the directory held, 0 = none) + payload frame:
-              the signed directory text, or empty (an announcement)
-   AGREEMENT  doc(=agreement), sig(=provider's), sig2(=recipient's); 64 zero
-              bytes for a signature not yet made
-   REVOKE     hash(=BLAKE2b-256 of the agreement document), reason */
+/* Which fields each message uses, in wire order: messages.def; what each
+   means in it (number is a from-version in SUBSCRIBE, a chunk index in
+   CHUNK, ...; SUBSCRIBED's reason is its status): SPEC.md section 6. */
 
 /* Encodes M into BUF (capacity CAP); *LEN receives the size. -1 if a field
    is out of bounds or CAP is too small (a programmer error: reason in
