@@ -343,6 +343,21 @@ START_TEST (test_lookups_follow_the_def)
 }
 END_TEST
 
+/* ---- the examples (spec_examples.c) cover messages.def ---------------- */
+
+START_TEST (test_every_message_has_an_example)
+{
+    proto_msg_t m;
+    for (size_t i = 0; i < N_DEF_MSGS; i++) {
+        ck_assert_msg (spec_example_msg (DEF_MSGS[i].id, &m) == 0, "no example of %s: %s",
+                       DEF_MSGS[i].name, proto_error ());
+        ck_assert_int_eq (m.id, DEF_MSGS[i].id);
+    }
+    ck_assert_int_eq (spec_example_msg (0, &m), -1);
+    ck_assert_int_eq (spec_example_msg (PROTO_MSG_MAX + 1, &m), -1);
+}
+END_TEST
+
 TCase *check_messages_tcase (void)
 {
     TCase *t = tcase_create ("messages-def");
@@ -351,5 +366,6 @@ TCase *check_messages_tcase (void)
     tcase_add_test (t, test_spec_shapes_match_the_fields);
     tcase_add_test (t, test_spec_sockets_accept_as_defined);
     tcase_add_test (t, test_lookups_follow_the_def);
+    tcase_add_test (t, test_every_message_has_an_example);
     return t;
 }

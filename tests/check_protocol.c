@@ -30,12 +30,6 @@ static void s_hex (const uint8_t *p, size_t n, char *out)
     out[2 * n] = 0;
 }
 
-static void s_fill (uint8_t *p, size_t n, uint8_t first)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(first + i);
-}
-
 static void s_print_vector (const char *name, const uint8_t *p, size_t n)
 {
     if (!getenv ("CDX_PRINT_VECTORS")) return;
@@ -117,132 +111,11 @@ static proto_err_t mp_decode (mp_t *m, proto_msg_t *out)
     return rc;
 }
 
-static const uint8_t DATASET[PROTO_ID_BYTES] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
-                                                0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
-
-static void s_manifest_fixture (proto_manifest_t *m)
-{
-    memset (m, 0, sizeof *m);
-    m->format = 1;
-    memcpy (m->dataset, DATASET, sizeof m->dataset);
-    strcpy (m->publisher, "0DF");
-    strcpy (m->topic, "apc/monthly");
-    m->version = 3;
-    strcpy (m->class_, "pseudonymised");
-    strcpy (m->purpose, "commissioning");
-    strcpy (m->filename, "apc_2026-10.csv");
-    m->bytes = 2500000;
-    m->chunk_size = 1u << 20;
-    m->chunks = 3;
-    s_fill (m->hash, sizeof m->hash, 0xe0);
-    m->created = 1795640400; /* 2026-11-25T21:00:00Z */
-    strcpy (m->opt_out, "not-identifiable");
-}
-
-static void s_agreement_fixture (proto_agreement_t *a)
-{
-    memset (a, 0, sizeof *a);
-    a->format = 1;
-    strcpy (a->ref, "DSA-0DF-04V-2026-01");
-    strcpy (a->provider, "0DF");
-    strcpy (a->provider_ig, "A. Lead");
-    strcpy (a->recipient, "04V");
-    strcpy (a->recipient_ig, "B. Lead");
-    strcpy (a->topics, "apc/*,op/monthly");
-    strcpy (a->class_, "pseudonymised");
-    strcpy (a->purposes, "commissioning");
-    strcpy (a->art6, "6(1)(e)");
-    strcpy (a->art9, "9(2)(h)");
-    a->opt_out = 0;
-    a->start = 1795640400;
-    a->end = 1827176400;     /* a year later */
-    a->retention_days = 365;
-    a->onward = 0;
-    a->created = 1795640400;
-}
-
-static void s_receipt_fixture (proto_receipt_t *r)
-{
-    memset (r, 0, sizeof *r);
-    r->format = 1;
-    memcpy (r->dataset, DATASET, sizeof r->dataset);
-    s_fill (r->hash, sizeof r->hash, 0xe0);
-    strcpy (r->recipient, "04V");
-    s_fill (r->recipient_key, sizeof r->recipient_key, 0x30);
-    r->received = 1795640460;
-}
-
-/* A fixed, valid message of each id (the golden vectors encode these). */
+/* The example of ID (spec_examples.h: the golden vectors encode these). */
 static void s_msg_fixture (uint8_t id, proto_msg_t *m)
 {
-    memset (m, 0, sizeof *m);
-    m->id = id;
-    m->version = PROTO_VERSION;
-    switch (id) {
-    case PROTO_SUBSCRIBE:
-        strcpy (m->topic, "apc/monthly");
-        m->number = 0;
-        break;
-    case PROTO_SUBSCRIBED:
-        strcpy (m->topic, "apc/monthly");
-        strcpy (m->reason, "active");
-        break;
-    case PROTO_OFFER: {
-        proto_manifest_t mf;
-        s_manifest_fixture (&mf);
-        memcpy (m->dataset, DATASET, sizeof m->dataset);
-        ck_assert_int_eq (proto_manifest_encode (&mf, m->doc, sizeof m->doc, &m->doc_len), 0);
-        s_fill (m->sig, sizeof m->sig, 0xa0);
-        s_fill (m->wrapped, sizeof m->wrapped, 0x20);
-        break;
-    }
-    case PROTO_ACCEPT:
-        memcpy (m->dataset, DATASET, sizeof m->dataset);
-        m->number = 0;
-        m->credit = 8;
-        break;
-    case PROTO_CHUNK:
-        memcpy (m->dataset, DATASET, sizeof m->dataset);
-        m->number = 2;
-        break;
-    case PROTO_CREDIT:
-        memcpy (m->dataset, DATASET, sizeof m->dataset);
-        m->credit = 1;
-        break;
-    case PROTO_RECEIPT: {
-        proto_receipt_t r;
-        s_receipt_fixture (&r);
-        memcpy (m->dataset, DATASET, sizeof m->dataset);
-        ck_assert_int_eq (proto_receipt_encode (&r, m->doc, sizeof m->doc, &m->doc_len), 0);
-        s_fill (m->sig, sizeof m->sig, 0xa0);
-        break;
-    }
-    case PROTO_UNSUBSCRIBE:
-        strcpy (m->topic, "apc/monthly");
-        break;
-    case PROTO_DIRECTORY:
-        m->number = 7;
-        break;
-    case PROTO_AGREEMENT: {
-        proto_agreement_t a;
-        s_agreement_fixture (&a);
-        ck_assert_int_eq (proto_agreement_encode (&a, m->doc, sizeof m->doc, &m->doc_len), 0);
-        s_fill (m->sig, sizeof m->sig, 0xa0);
-        s_fill (m->sig2, sizeof m->sig2, 0x60);
-        break;
-    }
-    case PROTO_REVOKE:
-        s_fill (m->hash, sizeof m->hash, 0xe0);
-        strcpy (m->reason, "superseded by DSA-0DF-04V-2026-02");
-        break;
-    case PROTO_ERROR:
-        m->code = PROTO_E_DENIED;
-        strcpy (m->reason, "no subscription to 0DF apc/monthly");
-        memcpy (m->dataset, DATASET, sizeof m->dataset);
-        break;
-    default:
-        ck_abort_msg ("no fixture for id %u", id);
-    }
+    ck_assert_msg (spec_example_msg (id, m) == 0, "no example of %s: %s", proto_name (id),
+                   proto_error ());
 }
 
 /* Encodes the fixture of ID; BUF must hold PROTO_HEADER_MAX bytes. */
@@ -713,7 +586,7 @@ START_TEST (test_decode_refuses_wrong_field_type)
 
     mp_init (&b); /* credit nested in an array */
     mp_head (&b, PROTO_VERSION, PROTO_CREDIT, 2);
-    mp_bin (&b, DATASET, 16);
+    mp_bin (&b, SPEC_DATASET, 16);
     msgpack_pack_array (&b.pk, 1);
     msgpack_pack_uint64 (&b.pk, 1);
     ck_assert_int_eq (mp_decode (&b, &m), PROTO_E_MALFORMED);
@@ -733,7 +606,7 @@ START_TEST (test_decode_refuses_oversize)
 
     mp_init (&b); /* doc one byte too long */
     mp_head (&b, PROTO_VERSION, PROTO_OFFER, 4);
-    mp_bin (&b, DATASET, 16);
+    mp_bin (&b, SPEC_DATASET, 16);
     mp_bin (&b, big, sizeof big);
     mp_bin (&b, sig, sizeof sig);
     mp_bin (&b, wrapped, sizeof wrapped);
@@ -742,7 +615,7 @@ START_TEST (test_decode_refuses_oversize)
 
     mp_init (&b); /* doc empty */
     mp_head (&b, PROTO_VERSION, PROTO_OFFER, 4);
-    mp_bin (&b, DATASET, 16);
+    mp_bin (&b, SPEC_DATASET, 16);
     mp_bin (&b, big, 0);
     mp_bin (&b, sig, sizeof sig);
     mp_bin (&b, wrapped, sizeof wrapped);
@@ -750,7 +623,7 @@ START_TEST (test_decode_refuses_oversize)
 
     mp_init (&b); /* sig one byte short */
     mp_head (&b, PROTO_VERSION, PROTO_OFFER, 4);
-    mp_bin (&b, DATASET, 16);
+    mp_bin (&b, SPEC_DATASET, 16);
     mp_bin (&b, big, 10);
     mp_bin (&b, sig, sizeof sig - 1);
     mp_bin (&b, wrapped, sizeof wrapped);
@@ -774,7 +647,7 @@ START_TEST (test_decode_refuses_oversize)
     mp_head (&b, PROTO_VERSION, PROTO_ERROR, 3);
     msgpack_pack_uint64 (&b.pk, PROTO_E_STATE);
     mp_str (&b, reason, PROTO_REASON_MAX + 1);
-    mp_bin (&b, DATASET, 16);
+    mp_bin (&b, SPEC_DATASET, 16);
     ck_assert_int_eq (mp_decode (&b, &m), PROTO_E_MALFORMED);
 }
 END_TEST
@@ -814,7 +687,7 @@ static proto_err_t s_decode_error_reason (const char *reason, size_t n)
     mp_head (&b, PROTO_VERSION, PROTO_ERROR, 3);
     msgpack_pack_uint64 (&b.pk, PROTO_E_STATE);
     mp_str (&b, reason, n);
-    mp_bin (&b, DATASET, 16);
+    mp_bin (&b, SPEC_DATASET, 16);
     return mp_decode (&b, &m);
 }
 
@@ -842,7 +715,7 @@ static proto_err_t s_decode_credit (uint8_t id, uint64_t credit)
     mp_t b;
     mp_init (&b);
     mp_head (&b, PROTO_VERSION, id, id == PROTO_ACCEPT ? 3 : 2);
-    mp_bin (&b, DATASET, 16);
+    mp_bin (&b, SPEC_DATASET, 16);
     if (id == PROTO_ACCEPT) msgpack_pack_uint64 (&b.pk, 0);
     msgpack_pack_uint64 (&b.pk, credit);
     return mp_decode (&b, &m);
@@ -870,7 +743,7 @@ START_TEST (test_decode_code_bounds)
         mp_head (&b, PROTO_VERSION, PROTO_ERROR, 3);
         msgpack_pack_uint64 (&b.pk, code);
         mp_cstr (&b, "x");
-        mp_bin (&b, DATASET, 16);
+        mp_bin (&b, SPEC_DATASET, 16);
         proto_err_t want = (code >= 1 && code <= PROTO_E_MAX) ? PROTO_OK : PROTO_E_MALFORMED;
         ck_assert_msg (mp_decode (&b, &m) == want, "code %d", (int)code);
     }
@@ -887,7 +760,7 @@ START_TEST (test_decode_refuses_big_frame)
     ck_assert_ptr_nonnull (strstr (proto_error (), "exceeds 8192"));
     mp_init (&b);
     mp_head (&b, PROTO_VERSION, PROTO_OFFER, 4);
-    mp_bin (&b, DATASET, 16);
+    mp_bin (&b, SPEC_DATASET, 16);
     mp_bin (&b, big, PROTO_HEADER_MAX);
     mp_bin (&b, big, PROTO_SIG_BYTES);
     mp_bin (&b, big, PROTO_WRAPPED_BYTES);
@@ -1019,7 +892,7 @@ START_TEST (test_manifest_round_trip_and_golden)
     uint8_t buf[PROTO_DOC_MAX];
     char hex[2 * PROTO_DOC_MAX + 1];
     size_t len;
-    s_manifest_fixture (&in);
+    spec_example_manifest (&in);
     ck_assert_msg (proto_manifest_encode (&in, buf, sizeof buf, &len) == 0, "%s", proto_error ());
     ck_assert_int_eq (proto_manifest_decode (buf, len, &out), PROTO_OK);
     ck_assert (memcmp (&in, &out, sizeof in) == 0);
@@ -1035,7 +908,7 @@ START_TEST (test_receipt_round_trip_and_golden)
     uint8_t buf[PROTO_DOC_MAX];
     char hex[2 * PROTO_DOC_MAX + 1];
     size_t len;
-    s_receipt_fixture (&in);
+    spec_example_receipt (&in);
     ck_assert_msg (proto_receipt_encode (&in, buf, sizeof buf, &len) == 0, "%s", proto_error ());
     ck_assert_int_eq (proto_receipt_decode (buf, len, &out), PROTO_OK);
     ck_assert (memcmp (&in, &out, sizeof in) == 0);
@@ -1084,7 +957,7 @@ START_TEST (test_agreement_round_trip_and_golden)
     uint8_t buf[PROTO_DOC_MAX];
     char hex[2 * PROTO_DOC_MAX + 1];
     size_t len;
-    s_agreement_fixture (&in);
+    spec_example_agreement (&in);
     ck_assert_msg (proto_agreement_encode (&in, buf, sizeof buf, &len) == 0, "%s", proto_error ());
     ck_assert_int_eq (proto_agreement_decode (buf, len, &out), PROTO_OK);
     ck_assert (memcmp (&in, &out, sizeof in) == 0);
@@ -1101,7 +974,7 @@ START_TEST (test_agreement_refusals)
     proto_agreement_t a, out;
     uint8_t buf[PROTO_DOC_MAX];
     size_t len;
-    s_agreement_fixture (&a);
+    spec_example_agreement (&a);
     a.opt_out = 1;
     strcpy (a.controller, "QNQ");
     strcpy (a.controller_ig, "C. Lead");
@@ -1136,7 +1009,7 @@ START_TEST (test_agreement_refusals)
         ck_assert_msg (proto_agreement_encode (&x, buf, sizeof buf, &len) == -1, "encoder took: %s", what[i]);
     }
     /* the decoder: the valid encoding with its end moved before its start */
-    s_agreement_fixture (&a);
+    spec_example_agreement (&a);
     a.end = a.start + 1;
     ck_assert_int_eq (proto_agreement_encode (&a, buf, sizeof buf, &len), 0);
     mp_t b;
@@ -1242,7 +1115,7 @@ static proto_err_t s_manifest_try (const proto_manifest_t *m, const char *skip, 
 START_TEST (test_manifest_keys_any_order_once)
 {
     proto_manifest_t m;
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_OK);
     {
         proto_manifest_t out;
@@ -1281,7 +1154,7 @@ START_TEST (test_manifest_refuses_missing_key)
                                        "chunks",  "hash",    "created",     "legal_basis", "opt_out",
                                        "agreement"};
     proto_manifest_t m;
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     for (size_t i = 0; i < 16; i++) {
         ck_assert_msg (s_manifest_try (&m, keys[i], NULL, NULL) == PROTO_E_MALFORMED,
                        "missing %s accepted", keys[i]);
@@ -1293,7 +1166,7 @@ END_TEST
 START_TEST (test_manifest_refuses_duplicate_key)
 {
     proto_manifest_t m;
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     ck_assert_int_eq (s_manifest_try (&m, NULL, "version", NULL), PROTO_E_MALFORMED);
     ck_assert_ptr_nonnull (strstr (proto_error (), "twice"));
     ck_assert_int_eq (s_manifest_try (&m, NULL, "hash", NULL), PROTO_E_MALFORMED);
@@ -1305,7 +1178,7 @@ END_TEST
 START_TEST (test_manifest_refuses_unknown_key)
 {
     proto_manifest_t m;
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, "colour"), PROTO_E_MALFORMED);
     ck_assert_ptr_nonnull (strstr (proto_error (), "unknown key \"colour\""));
     ck_assert_int_eq (s_manifest_try (&m, "topic", NULL, "Topic"), PROTO_E_MALFORMED);
@@ -1317,7 +1190,7 @@ START_TEST (test_manifest_chunks_consistency)
     proto_manifest_t m, out;
     uint8_t buf[PROTO_DOC_MAX];
     size_t len;
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     m.chunks = 2; /* 2500000 bytes in 1 MiB chunks is 3 */
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
     ck_assert_int_eq (proto_manifest_encode (&m, buf, sizeof buf, &len), -1);
@@ -1355,21 +1228,21 @@ END_TEST
 START_TEST (test_manifest_field_rules)
 {
     proto_manifest_t m;
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     m.format = 2;
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     m.version = 0;
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     strcpy (m.class_, "secret");
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     strcpy (m.purpose, "Commissioning");
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
     strcpy (m.purpose, "");
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     strcpy (m.filename, "../etc/passwd");
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
     strcpy (m.filename, "..");
@@ -1378,22 +1251,22 @@ START_TEST (test_manifest_field_rules)
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
     strcpy (m.filename, "");
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_OK);
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     strcpy (m.publisher, "0df");
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
     strcpy (m.publisher, "ABCDEF");
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     strcpy (m.topic, "/etc");
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     m.chunk_size = PROTO_CHUNK_MAX + 1;
     m.chunks = 3;
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     m.chunk_size = 0;
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_E_MALFORMED);
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     m.created = -1; /* an int, so negative is representable */
     ck_assert_int_eq (s_manifest_try (&m, NULL, NULL, NULL), PROTO_OK);
 }
@@ -1404,7 +1277,7 @@ START_TEST (test_manifest_refuses_bad_frames)
     proto_manifest_t m, out;
     uint8_t buf[PROTO_DOC_MAX + 1];
     size_t len;
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     ck_assert_int_eq (proto_manifest_encode (&m, buf, sizeof buf, &len), 0);
     for (size_t n = 0; n < len; n++)
         ck_assert_int_eq (proto_manifest_decode (buf, n, &out), PROTO_E_MALFORMED);
@@ -1430,7 +1303,7 @@ START_TEST (test_manifest_refuses_bad_frames)
     msgpack_sbuffer_destroy (&b.sb);
 
     proto_receipt_t r; /* a receipt is not a manifest */
-    s_receipt_fixture (&r);
+    spec_example_receipt (&r);
     ck_assert_int_eq (proto_receipt_encode (&r, buf, sizeof buf, &len), 0);
     ck_assert_int_eq (proto_manifest_decode (buf, len, &out), PROTO_E_MALFORMED);
 }
@@ -1441,10 +1314,10 @@ START_TEST (test_receipt_refusals)
     proto_receipt_t r, out;
     uint8_t buf[PROTO_DOC_MAX];
     size_t len;
-    s_receipt_fixture (&r);
+    spec_example_receipt (&r);
     strcpy (r.recipient, "04v");
     ck_assert_int_eq (proto_receipt_encode (&r, buf, sizeof buf, &len), -1);
-    s_receipt_fixture (&r);
+    spec_example_receipt (&r);
     r.format = 0;
     ck_assert_int_eq (proto_receipt_encode (&r, buf, sizeof buf, &len), -1);
 
@@ -1452,7 +1325,7 @@ START_TEST (test_receipt_refusals)
     mp_init (&b);
     msgpack_pack_map (&b.pk, 5);
     mp_kv_uint (&b, "format", 1);
-    mp_kv_bin (&b, "dataset", DATASET, 16);
+    mp_kv_bin (&b, "dataset", SPEC_DATASET, 16);
     mp_kv_bin (&b, "hash", r.hash, 32);
     mp_kv_str (&b, "recipient", "04V");
     mp_kv_bin (&b, "recipient_key", r.recipient_key, 32);
@@ -1464,7 +1337,7 @@ START_TEST (test_receipt_refusals)
     mp_init (&b); /* received as a str, hash too short */
     msgpack_pack_map (&b.pk, 6);
     mp_kv_uint (&b, "format", 1);
-    mp_kv_bin (&b, "dataset", DATASET, 16);
+    mp_kv_bin (&b, "dataset", SPEC_DATASET, 16);
     mp_kv_bin (&b, "hash", r.hash, 31);
     mp_kv_str (&b, "recipient", "04V");
     mp_kv_bin (&b, "recipient_key", r.recipient_key, 32);
@@ -1475,7 +1348,7 @@ START_TEST (test_receipt_refusals)
 
     /* a manifest is not a receipt */
     proto_manifest_t m;
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     ck_assert_int_eq (proto_manifest_encode (&m, buf, sizeof buf, &len), 0);
     ck_assert_int_eq (proto_receipt_decode (buf, len, &out), PROTO_E_MALFORMED);
 }
@@ -1490,11 +1363,11 @@ static void s_card_fixture (card_t *c)
     strcpy (c->role, "csu");
     strcpy (c->name, "Example CSU");
     strcpy (c->endpoint, "tcp://127.0.0.1:7101");
-    s_fill (c->sign_pk, 32, 0x00);
-    s_fill (c->box_pk, 32, 0x40);
-    s_fill (c->curve_pk, 32, 0x80);
+    spec_fill (c->sign_pk, 32, 0x00);
+    spec_fill (c->box_pk, 32, 0x40);
+    spec_fill (c->curve_pk, 32, 0x80);
     strcpy (c->created, "2026-11-25T21:00:00Z");
-    s_fill (c->sig, 64, 0xc0);
+    spec_fill (c->sig, 64, 0xc0);
 }
 
 static const char CARD_TEXT[] =
@@ -1817,7 +1690,7 @@ START_TEST (test_spec_manifest_signature)
     proto_manifest_t mf;
     uint8_t doc[PROTO_DOC_MAX], sig[64], want[64];
     size_t len;
-    s_manifest_fixture (&mf);                     /* the manifest of SPEC 18.3 */
+    spec_example_manifest (&mf);                     /* the manifest of SPEC 18.3 */
     ck_assert_int_eq (proto_manifest_encode (&mf, doc, sizeof doc, &len), 0);
     ck_assert_uint_eq (len, 281);
     cx_keypair_t *kp = s_spec_sign_key (SPEC_P_SIGN_PK, SPEC_P_SIGN_SEED);
@@ -1836,7 +1709,7 @@ START_TEST (test_spec_receipt_signature)
     proto_receipt_t r;
     uint8_t doc[PROTO_DOC_MAX], want_doc[PROTO_DOC_MAX], sig[64], want[64];
     size_t len;
-    s_receipt_fixture (&r);                       /* SPEC 18.8, with 04V's real key */
+    spec_example_receipt (&r);                       /* SPEC 18.8, with 04V's real key */
     s_unhex_ok (SPEC_V_SIGN_PK, r.recipient_key, sizeof r.recipient_key);
     ck_assert_int_eq (proto_receipt_encode (&r, doc, sizeof doc, &len), 0);
     ck_assert_uint_eq (2 * len, strlen (SPEC_RECEIPT));
@@ -1922,13 +1795,13 @@ START_TEST (test_vocabulary_refusals_name_the_def)
 {
     /* The manifest's rules refuse with the words of the .def files. */
     proto_manifest_t m;
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     uint8_t buf[4096];
     size_t len = 0;
     strcpy (m.class_, "secret");
     ck_assert_int_ne (proto_manifest_encode (&m, buf, sizeof buf, &len), 0);
     ck_assert_ptr_nonnull (strstr (proto_error (), "not aggregate, pseudonymised or identifiable"));
-    s_manifest_fixture (&m);
+    spec_example_manifest (&m);
     strcpy (m.opt_out, "applied");
     ck_assert_int_ne (proto_manifest_encode (&m, buf, sizeof buf, &len), 0);
     ck_assert_ptr_nonnull (strstr (proto_error (), "not yes, not-identifiable or statutory-exemption"));

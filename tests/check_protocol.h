@@ -12,6 +12,7 @@
 #include "card.h"
 #include "cx.h"
 #include "proto.h"
+#include "spec_examples.h"
 
 #include <check.h>
 #include <inttypes.h>
