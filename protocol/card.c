@@ -217,9 +217,14 @@ static int s_valid_card (const card_t *c)
         strnlen (c->endpoint, sizeof c->endpoint) == sizeof c->endpoint ||
         strnlen (c->created, sizeof c->created) == sizeof c->created)
         return s_fail ("card: a text field is not NUL-terminated");
-    if (card_valid_org (c->org) != 0 || card_valid_role (c->role) != 0 ||
-        s_valid_name (c->name) != 0 || card_valid_endpoint (c->endpoint) != 0 ||
-        s_valid_created (c->created) != 0)
+    if (card_valid_identity (&c->identity) != 0 || s_valid_created (c->created) != 0) return -1;
+    return 0;
+}
+
+int card_valid_identity (const card_identity_t *id)
+{
+    if (card_valid_org (id->org) != 0 || card_valid_role (id->role) != 0 ||
+        card_valid_name (id->name) != 0 || card_valid_endpoint (id->endpoint) != 0)
         return -1;
     return 0;
 }
@@ -227,12 +232,7 @@ static int s_valid_card (const card_t *c)
 static int s_format_body (const card_t *c, kv_out_t *o)
 {
     if (s_valid_card (c) != 0) return -1;
-    if (kv_line (o, "cdx-card", "1") != 0 || kv_line (o, "org", c->org) != 0 ||
-        kv_line (o, "role", c->role) != 0 || kv_line (o, "name", c->name) != 0 ||
-        kv_line (o, "endpoint", c->endpoint) != 0 ||
-        kv_line_b64 (o, "sign-key", c->sign_pk, sizeof c->sign_pk) != 0 ||
-        kv_line_b64 (o, "box-key", c->box_pk, sizeof c->box_pk) != 0 ||
-        kv_line_b64 (o, "curve-key", c->curve_pk, sizeof c->curve_pk) != 0 ||
+    if (kv_line (o, "cdx-card", "1") != 0 || kv_identity_lines (o, &c->identity) != 0 ||
         kv_line (o, "created", c->created) != 0)
         return -1;
     return 0;

@@ -262,8 +262,7 @@ static int s_valid_cert (const cert_t *c)
         strnlen (c->dspt_year, sizeof c->dspt_year) == sizeof c->dspt_year)
         return s_fail ("certificate: a text field is not terminated");
     if (c->serial < 1 || c->serial > CERT_SERIAL_MAX) return s_fail ("serial: must be 1 or more");
-    if (card_valid_org (c->org) != 0 || card_valid_role (c->role) != 0 || card_valid_name (c->name) != 0 ||
-        card_valid_endpoint (c->endpoint) != 0 || cert_valid_dspt (c->dspt) != 0 ||
+    if (card_valid_identity (&c->identity) != 0 || cert_valid_dspt (c->dspt) != 0 ||
         cert_valid_dspt_year (c->dspt_year) != 0 || s_valid_time_value ("not-before", c->not_before) != 0 ||
         s_valid_time_value ("not-after", c->not_after) != 0)
         return -1;
@@ -275,9 +274,7 @@ static int s_cert_body (const cert_t *c, kv_out_t *o)
 {
     if (s_valid_cert (c) != 0) return -1;
     if (kv_line (o, "cdx-cert", "1") != 0 || kv_line_u64 (o, "serial", c->serial) != 0 ||
-        kv_line (o, "org", c->org) != 0 || kv_line (o, "role", c->role) != 0 || kv_line (o, "name", c->name) != 0 ||
-        kv_line (o, "endpoint", c->endpoint) != 0 || kv_line_b64 (o, "sign-key", c->sign_pk, 32) != 0 ||
-        kv_line_b64 (o, "box-key", c->box_pk, 32) != 0 || kv_line_b64 (o, "curve-key", c->curve_pk, 32) != 0 ||
+        kv_identity_lines (o, &c->identity) != 0 ||
         kv_line (o, "dspt", c->dspt) != 0 || kv_line (o, "dspt-year", c->dspt_year) != 0 ||
         s_line_time (o, "not-before", c->not_before) != 0 || s_line_time (o, "not-after", c->not_after) != 0 ||
         kv_line_b64 (o, "authority-key", c->authority_pk, 32) != 0)
