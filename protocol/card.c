@@ -48,7 +48,7 @@ const char *card_error (void)
 
 /* Strict UTF-8 (no overlong forms, surrogates or values above U+10FFFF)
    without control characters, line separators or bidirectional overrides.
-   The same rule as "text" in proto.c; kept here so that card.c stands
+   The same rule as "text" in vocab.c; kept here so that card.c stands
    alone. Returns 0, or -1 with the reason set. */
 static int s_text_ok (const char *what, const uint8_t *p, size_t n)
 {

@@ -4,8 +4,9 @@
     for the codec and for callers that take values from people.
 
     Every vocabulary has one shape: its words from its .def, a list of them
-    for messages ("a, b, c"; "a, b or c"), and a lookup; s_vocab_t and the
-    S_VOCAB_* macros below are that shape once. Not for: which field
+    for messages ("a, b, c"; "a, b or c"), and a lookup; s_vocab_t,
+    vocab_table.h (included once per vocabulary) and the S_VOCAB_* macros
+    below are that shape once. Not for: which field
     follows which rule (messages.def, document.c).
 */
 #include "proto_internal.h"
@@ -50,10 +51,9 @@ static const char *s_or (const char *list, char *buf, size_t len)
     return buf;
 }
 
-/* VAR, the vocabulary of WORDS (an array) and LIST (", w1, w2", made by
-   the .def at compile time: the first separator is skipped). */
-#define S_VOCAB(var, words_, list_)                                                                \
-    static const s_vocab_t var = {words_, sizeof words_ / sizeof words_[0], list_ + 2}
+/* The word among an X line's arguments: X (NAME) or X (ID, NAME, ...). */
+#define S_FIRST(a, ...) a
+#define S_SECOND(a, b, ...) b
 
 /* KNOWN_FN (1 if a word of VAR, else 0, also for NULL) and LIST_FN (its
    list). */
@@ -75,35 +75,17 @@ static const char *s_or (const char *list, char *buf, size_t len)
         return s_or (var.list, buf, sizeof buf);                                                   \
     }
 
-static const char *const s_purpose_words[] = {
-#define X(name) name,
-#include "purposes.def"
-#undef X
-};
-static const char s_purpose_list[] =
-#define X(name) ", " name
-#include "purposes.def"
-#undef X
-    ;
-S_VOCAB (s_purposes, s_purpose_words, s_purpose_list);
+#define VOCAB_FILE "purposes.def"
+#define VOCAB_VAR s_purposes
+#define VOCAB_WORD(...) S_FIRST (__VA_ARGS__, 0)
+#include "vocab_table.h"
 S_VOCAB_KNOWN_LIST (s_purposes, proto_purpose_known, proto_purposes_list)
 
-static const char *const s_class_words[] = {
-#define X(id, name) name,
-#include "classes.def"
-#undef X
-};
-static const char s_class_list[] =
-#define X(id, name) ", " name
-#include "classes.def"
-#undef X
-    ;
-S_VOCAB (s_classes, s_class_words, s_class_list);
-#define X(id, name)                                                                                \
-    _Static_assert(sizeof name <= sizeof ((proto_manifest_t *)0)->class_,                          \
-                   "class " name " fits the manifest");
-#include "classes.def"
-#undef X
+#define VOCAB_FILE "classes.def"
+#define VOCAB_VAR s_classes
+#define VOCAB_WORD(...) S_SECOND (__VA_ARGS__, 0)
+#define VOCAB_FITS sizeof ((proto_manifest_t *)0)->class_
+#include "vocab_table.h"
 S_VOCAB_KNOWN_LIST (s_classes, proto_class_known, proto_classes_list)
 S_VOCAB_OR (s_classes, proto_classes_or)
 
@@ -112,22 +94,11 @@ int proto_class_rank (const char *class_)
     return s_vocab_find (&s_classes, class_);
 }
 
-static const char *const s_opt_out_words[] = {
-#define X(id, name) name,
-#include "opt_outs.def"
-#undef X
-};
-static const char s_opt_out_list[] =
-#define X(id, name) ", " name
-#include "opt_outs.def"
-#undef X
-    ;
-S_VOCAB (s_opt_outs, s_opt_out_words, s_opt_out_list);
-#define X(id, name)                                                                                \
-    _Static_assert(sizeof name <= sizeof ((proto_manifest_t *)0)->opt_out,                         \
-                   "opt-out " name " fits the manifest");
-#include "opt_outs.def"
-#undef X
+#define VOCAB_FILE "opt_outs.def"
+#define VOCAB_VAR s_opt_outs
+#define VOCAB_WORD(...) S_SECOND (__VA_ARGS__, 0)
+#define VOCAB_FITS sizeof ((proto_manifest_t *)0)->opt_out
+#include "vocab_table.h"
 S_VOCAB_KNOWN_LIST (s_opt_outs, proto_opt_out_known, proto_opt_outs_list)
 S_VOCAB_OR (s_opt_outs, proto_opt_outs_or)
 
@@ -136,17 +107,10 @@ int proto_opt_out_id (const char *opt_out)
     return s_vocab_find (&s_opt_outs, opt_out);
 }
 
-static const char *const s_dspt_words[] = {
-#define X(id, name, meets) name,
-#include "dspt.def"
-#undef X
-};
-static const char s_dspt_list[] =
-#define X(id, name, meets) ", " name
-#include "dspt.def"
-#undef X
-    ;
-S_VOCAB (s_dspts, s_dspt_words, s_dspt_list);
+#define VOCAB_FILE "dspt.def"
+#define VOCAB_VAR s_dspts
+#define VOCAB_WORD(...) S_SECOND (__VA_ARGS__, 0)
+#include "vocab_table.h"
 S_VOCAB_KNOWN_LIST (s_dspts, proto_dspt_known, proto_dspts_list)
 S_VOCAB_OR (s_dspts, proto_dspts_or)
 
