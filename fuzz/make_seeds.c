@@ -2,10 +2,11 @@
 
         fuzz_make_seeds DIR
 
-    writes DIR/proto/, DIR/manifest/ and DIR/receipt/ (which must exist):
-    one valid encoding of every message and document, made with the codec
-    itself (the same fixtures as tests/check_protocol.c, so they match the
-    golden vectors of SPEC.md section 18), plus the variants a hostile or
+    writes DIR/proto/, DIR/manifest/, DIR/receipt/ and DIR/agreement/
+    (which must exist): one valid encoding of every message of
+    messages.def and of every document, made with the codec itself from
+    the examples of tests/spec_examples.h (the messages of the golden
+    vectors of SPEC.md section 18), plus the variants a hostile or
     merely different encoder would send: non-shortest integer and string
     encodings, keys in another order, values at their bounds, and a few
     malformed frames (truncated, trailing bytes, wrong version, unknown id,
@@ -15,6 +16,7 @@
     from `cdx init` homes, see fuzz/README.md).
 */
 #include "proto.h"
+#include "spec_examples.h"
 
 #include <msgpack.h>
 #include <stdio.h>
@@ -38,72 +40,13 @@ static void s_write (const char *sub, const char *name, const void *p, size_t n)
     if ((n && fwrite (p, 1, n, f) != n) || fclose (f) != 0) s_die (path, "cannot write");
 }
 
-static void s_fill (uint8_t *p, size_t n, uint8_t first)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(first + i);
-}
-
-static const uint8_t DATASET[PROTO_ID_BYTES] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
-                                                0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
-
 /* ---- documents ---------------------------------------------------------- */
-
-static void s_manifest_fixture (proto_manifest_t *m)
-{
-    memset (m, 0, sizeof *m);
-    m->format = 1;
-    memcpy (m->dataset, DATASET, sizeof m->dataset);
-    strcpy (m->publisher, "0DF");
-    strcpy (m->topic, "apc/monthly");
-    m->version = 3;
-    strcpy (m->class_, "pseudonymised");
-    strcpy (m->purpose, "commissioning");
-    strcpy (m->filename, "apc_2026-10.csv");
-    m->bytes = 2500000;
-    m->chunk_size = 1u << 20;
-    m->chunks = 3;
-    s_fill (m->hash, sizeof m->hash, 0xe0);
-    m->created = 1795640400; /* 2026-11-25T21:00:00Z */
-    strcpy (m->opt_out, "not-identifiable");
-}
-
-static void s_agreement_fixture (proto_agreement_t *a)
-{
-    memset (a, 0, sizeof *a);
-    a->format = 1;
-    strcpy (a->ref, "DSA-0DF-04V-2026-01");
-    strcpy (a->provider, "0DF");
-    strcpy (a->provider_ig, "A. Lead");
-    strcpy (a->recipient, "04V");
-    strcpy (a->recipient_ig, "B. Lead");
-    strcpy (a->topics, "apc/*,op/monthly");
-    strcpy (a->class_, "pseudonymised");
-    strcpy (a->purposes, "commissioning");
-    strcpy (a->art6, "6(1)(e)");
-    strcpy (a->art9, "9(2)(h)");
-    a->start = 1795640400;
-    a->end = 1827176400;
-    a->retention_days = 365;
-    a->created = 1795640400;
-}
 
 static size_t s_agreement (const proto_agreement_t *a, uint8_t *buf)
 {
     size_t len = 0;
     if (proto_agreement_encode (a, buf, PROTO_DOC_MAX, &len) != 0) s_die ("agreement", proto_error ());
     return len;
-}
-
-static void s_receipt_fixture (proto_receipt_t *r)
-{
-    memset (r, 0, sizeof *r);
-    r->format = 1;
-    memcpy (r->dataset, DATASET, sizeof r->dataset);
-    s_fill (r->hash, sizeof r->hash, 0xe0);
-    strcpy (r->recipient, "04V");
-    s_fill (r->recipient_key, sizeof r->recipient_key, 0x30);
-    r->received = 1795640460;
 }
 
 static size_t s_manifest (const proto_manifest_t *m, uint8_t *buf)
@@ -203,19 +146,19 @@ static void s_documents (void)
     uint8_t buf[PROTO_DOC_MAX];
     size_t len;
 
-    s_manifest_fixture (&mf);
+    spec_example_manifest (&mf);
     len = s_manifest (&mf, buf);
     s_write ("manifest", "valid", buf, len);
     s_write ("manifest", "truncated", buf, len - 1);
     buf[len] = 0xc0;
     s_write ("manifest", "trailing-nil", buf, len + 1);
 
-    s_manifest_fixture (&mf); /* empty file, no name, negative time */
+    spec_example_manifest (&mf); /* empty file, no name, negative time */
     mf.bytes = 0, mf.chunks = 0, mf.chunk_size = 1, mf.filename[0] = 0, mf.created = -1;
     strcpy (mf.class_, "aggregate");
     s_write ("manifest", "empty-dataset", buf, s_manifest (&mf, buf));
 
-    s_manifest_fixture (&mf); /* values at their upper bounds */
+    spec_example_manifest (&mf); /* values at their upper bounds */
     memset (mf.topic, 'a', PROTO_TOPIC_MAX);
     mf.topic[PROTO_TOPIC_MAX] = 0;
     strcpy (mf.publisher, "Y9Z99");
@@ -230,11 +173,11 @@ static void s_documents (void)
     s_write ("manifest", "bounds", buf, s_manifest (&mf, buf));
 
     /* keys in reverse order, with wide encodings: decodes, re-encodes shorter */
-    s_manifest_fixture (&mf);
+    spec_example_manifest (&mf);
     s_manifest_wide (&mf, "reordered-wide");
     mf.version = (uint64_t)INT64_MAX + 1; /* refused: sizes stop at 2^63-1 */
     s_manifest_wide (&mf, "version-2p63");
-    s_manifest_fixture (&mf);
+    spec_example_manifest (&mf);
     mf.bytes = (uint64_t)INT64_MAX + 1;
     mf.chunks = mf.bytes / mf.chunk_size;
     s_manifest_wide (&mf, "bytes-2p63");
@@ -255,7 +198,7 @@ static void s_documents (void)
     mp_cstr (&m, "dataset"), mp_cstr (&m, "0123456789abcdef");
     mp_done (&m, "manifest", "str-for-bin");
 
-    s_receipt_fixture (&r);
+    spec_example_receipt (&r);
     len = s_receipt (&r, buf);
     s_write ("receipt", "valid", buf, len);
     s_write ("receipt", "truncated", buf, len - 1);
@@ -265,7 +208,7 @@ static void s_documents (void)
     strcpy (r.recipient, "ZZ999");
     s_write ("receipt", "bounds", buf, s_receipt (&r, buf));
 
-    s_receipt_fixture (&r);
+    spec_example_receipt (&r);
     mp_init (&m);
     msgpack_pack_map (&m.pk, 6);
     mp_cstr (&m, "received"), mp_u64wide (&m, (uint64_t)r.received);
@@ -288,7 +231,7 @@ static void s_agreements (void)
     static proto_agreement_t a;
     static uint8_t buf[PROTO_DOC_MAX];
     size_t len;
-    s_agreement_fixture (&a);
+    spec_example_agreement (&a);
     len = s_agreement (&a, buf);
     s_write ("agreement", "valid", buf, len);
     s_write ("agreement", "truncated", buf, len - 1);
@@ -318,74 +261,10 @@ static void s_agreements (void)
 
 /* ---- messages ------------------------------------------------------------ */
 
+/* The example of ID (spec_examples.h), the golden vectors' message. */
 static void s_msg_fixture (uint8_t id, proto_msg_t *m)
 {
-    memset (m, 0, sizeof *m);
-    m->id = id;
-    m->version = PROTO_VERSION;
-    switch (id) {
-    case PROTO_SUBSCRIBE:
-        strcpy (m->topic, "apc/monthly");
-        break;
-    case PROTO_SUBSCRIBED:
-        strcpy (m->topic, "apc/monthly");
-        strcpy (m->reason, "active");
-        break;
-    case PROTO_OFFER: {
-        proto_manifest_t mf;
-        s_manifest_fixture (&mf);
-        memcpy (m->dataset, DATASET, sizeof m->dataset);
-        m->doc_len = s_manifest (&mf, m->doc);
-        s_fill (m->sig, sizeof m->sig, 0xa0);
-        s_fill (m->wrapped, sizeof m->wrapped, 0x20);
-        break;
-    }
-    case PROTO_ACCEPT:
-        memcpy (m->dataset, DATASET, sizeof m->dataset);
-        m->credit = 8;
-        break;
-    case PROTO_CHUNK:
-        memcpy (m->dataset, DATASET, sizeof m->dataset);
-        m->number = 2;
-        break;
-    case PROTO_CREDIT:
-        memcpy (m->dataset, DATASET, sizeof m->dataset);
-        m->credit = 1;
-        break;
-    case PROTO_RECEIPT: {
-        proto_receipt_t r;
-        s_receipt_fixture (&r);
-        memcpy (m->dataset, DATASET, sizeof m->dataset);
-        m->doc_len = s_receipt (&r, m->doc);
-        s_fill (m->sig, sizeof m->sig, 0xa0);
-        break;
-    }
-    case PROTO_UNSUBSCRIBE:
-        strcpy (m->topic, "apc/monthly");
-        break;
-    case PROTO_AGREEMENT: {
-        proto_agreement_t a;
-        s_agreement_fixture (&a);
-        m->doc_len = s_agreement (&a, m->doc);
-        s_fill (m->sig, sizeof m->sig, 0xa0);
-        s_fill (m->sig2, sizeof m->sig2, 0x60);
-        break;
-    }
-    case PROTO_REVOKE:
-        s_fill (m->hash, sizeof m->hash, 0xe0);
-        strcpy (m->reason, "superseded");
-        break;
-    case PROTO_DIRECTORY:
-        m->number = 7;               /* the payload (directory text) travels in its own frame */
-        break;
-    case PROTO_ERROR:
-        m->code = PROTO_E_DENIED;
-        strcpy (m->reason, "no subscription to 0DF apc/monthly");
-        memcpy (m->dataset, DATASET, sizeof m->dataset);
-        break;
-    default:
-        s_die ("message", "no fixture");
-    }
+    if (spec_example_msg (id, m) != 0) s_die (proto_name (id), "no example");
 }
 
 static size_t s_encode (const proto_msg_t *m, uint8_t *buf)
@@ -451,7 +330,7 @@ static void s_messages (void)
     mp_init (&m);
     mp_raw (&m, "\xdc\x00\x04\x01\x06", 5); /* array 16 */
     msgpack_pack_bin (&m.pk, PROTO_ID_BYTES);
-    msgpack_pack_bin_body (&m.pk, DATASET, PROTO_ID_BYTES);
+    msgpack_pack_bin_body (&m.pk, SPEC_DATASET, PROTO_ID_BYTES);
     mp_raw (&m, "\xcd\x00\x40", 3);
     mp_done (&m, "proto", "CREDIT-wide");
 
@@ -488,7 +367,7 @@ static void s_messages (void)
 int main (int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf (stderr, "usage: %s DIR (with proto/, manifest/ and receipt/ in it)\n", argv[0]);
+        fprintf (stderr, "usage: %s DIR (with proto/, manifest/, receipt/ and agreement/ in it)\n", argv[0]);
         return 2;
     }
     s_dir = argv[1];

@@ -1,8 +1,8 @@
 /*  agreement: what a data sharing agreement (proto_agreement_t, encoded by
-    proto.c) covers: its topic patterns, its purposes, the order of data
+    document.c) covers: its topic patterns, its purposes, the order of data
     classes. Pure functions over the decoded document.
 
-    Not for: encoding (proto.c), signatures (crypto/), whether it is in
+    Not for: encoding (document.c), signatures (crypto/), whether it is in
     force or applies to a disclosure (node/policy.c).
 */
 #ifndef AGREEMENT_H_INCLUDED

@@ -6,14 +6,15 @@
     and the signed prefix is unambiguous. The parser treats the text as
     hostile: it checks the size first, refuses NUL bytes, takes each line in
     order, bounds each value before copying it, and accepts base64 only in
-    its canonical padded form (it re-encodes and compares).
+    its canonical padded form (it re-encodes and compares). The lines and
+    their base64 are kv.c's, shared with certificates (cert.c).
 
     Not for: checking the signature (the caller does, with cx_verify over the
     first *signed_len bytes) or deciding whether to trust a card.
 */
 #include "card.h"
+#include "kv.h"
 
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +23,6 @@
 #define CARD_KEY_BYTES 32u
 #define CARD_SIG_BYTES 64u
 #define CARD_CREATED_LEN 20u /* YYYY-MM-DDTHH:MM:SSZ */
-#define CARD_B64 sodium_base64_VARIANT_ORIGINAL
 
 /* Empty after a successful format or parse; printable ASCII otherwise. */
 static _Thread_local char s_error[CARD_WHY_MAX] = "";
@@ -48,7 +48,7 @@ const char *card_error (void)
 
 /* Strict UTF-8 (no overlong forms, surrogates or values above U+10FFFF)
    without control characters, line separators or bidirectional overrides.
-   The same rule as "text" in proto.c; kept here so that card.c stands
+   The same rule as "text" in vocab.c; kept here so that card.c stands
    alone. Returns 0, or -1 with the reason set. */
 static int s_text_ok (const char *what, const uint8_t *p, size_t n)
 {
@@ -205,38 +205,8 @@ int card_valid_time (const char *t)
 
 /* ---- formatting ----------------------------------------------------------- */
 
-typedef struct {
-    char *buf;
-    size_t cap;
-    size_t len;
-} out_t;
-
-static int s_put (out_t *o, const char *s, size_t n)
-{
-    /* keep one byte for the terminating NUL */
-    if (o->cap == 0 || n > o->cap - 1 - o->len) return -1;
-    memcpy (o->buf + o->len, s, n);
-    o->len += n;
-    o->buf[o->len] = 0;
-    return 0;
-}
-
-static int s_line (out_t *o, const char *key, const char *value)
-{
-    if (s_put (o, key, strlen (key)) != 0 || s_put (o, ": ", 2) != 0 ||
-        s_put (o, value, strlen (value)) != 0 || s_put (o, "\n", 1) != 0)
-        return s_fail ("card: buffer of %zu bytes is too small", o->cap);
-    return 0;
-}
-
-static int s_line_b64 (out_t *o, const char *key, const uint8_t *bin, size_t n)
-{
-    char b64[sodium_base64_ENCODED_LEN (CARD_SIG_BYTES, CARD_B64)];
-    if (sodium_base64_ENCODED_LEN (n, CARD_B64) > sizeof b64)
-        return s_fail ("card: %s too long", key);
-    sodium_bin2base64 (b64, sizeof b64, bin, n, CARD_B64);
-    return s_line (o, key, b64);
-}
+/* A card being written: its reasons go to card_error (). */
+#define S_OUT(buf, cap) {buf, cap, 0, s_error, sizeof s_error, "card: "}
 
 /* Checks every field of C; -1 with the reason set on the first bad one. */
 static int s_valid_card (const card_t *c)
@@ -247,23 +217,23 @@ static int s_valid_card (const card_t *c)
         strnlen (c->endpoint, sizeof c->endpoint) == sizeof c->endpoint ||
         strnlen (c->created, sizeof c->created) == sizeof c->created)
         return s_fail ("card: a text field is not NUL-terminated");
-    if (card_valid_org (c->org) != 0 || card_valid_role (c->role) != 0 ||
-        s_valid_name (c->name) != 0 || card_valid_endpoint (c->endpoint) != 0 ||
-        s_valid_created (c->created) != 0)
+    if (card_valid_identity (&c->identity) != 0 || s_valid_created (c->created) != 0) return -1;
+    return 0;
+}
+
+int card_valid_identity (const card_identity_t *id)
+{
+    if (card_valid_org (id->org) != 0 || card_valid_role (id->role) != 0 ||
+        card_valid_name (id->name) != 0 || card_valid_endpoint (id->endpoint) != 0)
         return -1;
     return 0;
 }
 
-static int s_format_body (const card_t *c, out_t *o)
+static int s_format_body (const card_t *c, kv_out_t *o)
 {
     if (s_valid_card (c) != 0) return -1;
-    if (s_line (o, "cdx-card", "1") != 0 || s_line (o, "org", c->org) != 0 ||
-        s_line (o, "role", c->role) != 0 || s_line (o, "name", c->name) != 0 ||
-        s_line (o, "endpoint", c->endpoint) != 0 ||
-        s_line_b64 (o, "sign-key", c->sign_pk, sizeof c->sign_pk) != 0 ||
-        s_line_b64 (o, "box-key", c->box_pk, sizeof c->box_pk) != 0 ||
-        s_line_b64 (o, "curve-key", c->curve_pk, sizeof c->curve_pk) != 0 ||
-        s_line (o, "created", c->created) != 0)
+    if (kv_line (o, "cdx-card", "1") != 0 || kv_identity_lines (o, &c->identity) != 0 ||
+        kv_line (o, "created", c->created) != 0)
         return -1;
     return 0;
 }
@@ -272,7 +242,7 @@ static int s_format_body (const card_t *c, out_t *o)
 int card_format_body (const card_t *c, char *buf, size_t cap, size_t *len)
 {
     if (!c || !buf || !len) return s_fail ("card_format_body: null argument");
-    out_t o = {buf, cap, 0};
+    kv_out_t o = S_OUT (buf, cap);
     if (s_format_body (c, &o) != 0) return -1;
     *len = o.len;
     s_error[0] = 0;
@@ -282,8 +252,8 @@ int card_format_body (const card_t *c, char *buf, size_t cap, size_t *len)
 int card_format (const card_t *c, char *buf, size_t cap, size_t *len)
 {
     if (!c || !buf || !len) return s_fail ("card_format: null argument");
-    out_t o = {buf, cap, 0};
-    if (s_format_body (c, &o) != 0 || s_line_b64 (&o, "signature", c->sig, sizeof c->sig) != 0)
+    kv_out_t o = S_OUT (buf, cap);
+    if (s_format_body (c, &o) != 0 || kv_line_b64 (&o, "signature", c->sig, sizeof c->sig) != 0)
         return -1;
     if (o.len > CARD_MAX_BYTES) return s_fail ("card: %zu bytes exceeds %u", o.len, CARD_MAX_BYTES);
     *len = o.len;
@@ -318,19 +288,19 @@ static const char *const s_line_keys[L_COUNT] = {
 /* Decodes canonical padded base64 of exactly N bytes. */
 static int s_take_b64 (const char *key, const char *v, size_t vlen, uint8_t *out, size_t n)
 {
-    char again[sodium_base64_ENCODED_LEN (CARD_SIG_BYTES, CARD_B64)];
-    size_t want = sodium_base64_ENCODED_LEN (n, CARD_B64) - 1;
-    size_t got = 0;
-    const char *end = NULL;
-    if (want >= sizeof again || vlen != want)
+    size_t want = 0;
+    switch (kv_b64 (v, vlen, out, n, &want)) {
+    case KV_B64_OK:
+        return 0;
+    case KV_B64_LENGTH:
         return s_fail ("%s: expected %zu base64 characters for %zu bytes, got %zu", key, want, n,
                        vlen);
-    if (sodium_base642bin (out, n, v, vlen, NULL, &got, &end, CARD_B64) != 0 || got != n ||
-        end != v + vlen)
+    case KV_B64_INVALID:
         return s_fail ("%s: not valid base64", key);
-    sodium_bin2base64 (again, sizeof again, out, n, CARD_B64);
-    if (memcmp (again, v, vlen) != 0) return s_fail ("%s: base64 is not in canonical form", key);
-    return 0;
+    case KV_B64_NOT_CANONICAL:
+        break;
+    }
+    return s_fail ("%s: base64 is not in canonical form", key);
 }
 
 /* Copies a value of VLEN bytes into the NUL-terminated field DST of CAP. */
@@ -414,29 +384,29 @@ int card_parse (const char *buf, size_t len, card_t *c, size_t *signed_len)
         s_fail ("card contains a NUL byte");
         goto malformed;
     }
+    kv_in_t r = {buf, len, 0, 0};
     for (int l = 0; l < L_COUNT; l++) {
         const char *key = s_line_keys[l];
-        size_t klen = strlen (key);
-        if (pos == len) {
+        const char *v = NULL;
+        size_t n = 0;
+        size_t at = r.pos;
+        switch (kv_next (&r, key, &v, &n)) {
+        case KV_OK:
+            break;
+        case KV_END:
             s_fail ("card ends before line %d (\"%s\")", l + 1, key);
             goto malformed;
-        }
-        const char *line = buf + pos;
-        const char *nl = memchr (line, '\n', len - pos);
-        if (!nl) {
+        case KV_NO_NEWLINE:
             s_fail ("line %d (\"%s\") does not end with a newline", l + 1, key);
             goto malformed;
-        }
-        size_t n = (size_t)(nl - line);
-        if (n < klen + 2 || memcmp (line, key, klen) != 0 || line[klen] != ':' ||
-            line[klen + 1] != ' ') {
-            s_wrong_line (l + 1, (line_t)l, line, n);
+        case KV_OTHER:
+            s_wrong_line (l + 1, (line_t)l, v, n);
             goto malformed;
         }
-        if (l == L_SIGNATURE) sig_at = pos;
-        if (s_take_value ((line_t)l, line + klen + 2, n - klen - 2, c) != 0) goto malformed;
-        pos += n + 1;
+        if (l == L_SIGNATURE) sig_at = at;
+        if (s_take_value ((line_t)l, v, n, c) != 0) goto malformed;
     }
+    pos = r.pos;
     if (pos != len) {
         s_fail ("%zu bytes after the signature line", len - pos);
         goto malformed;

@@ -31,14 +31,30 @@
 #define CARD_NAME_MAX   120u
 #define CARD_ENDPOINT_MAX 200u
 
-typedef struct {
-    char     org[CARD_ORG_MAX + 1];         /* 3 or 5 upper-case letters/digits */
-    char     role[8];                       /* csu | ccg */
-    char     name[CARD_NAME_MAX + 1];       /* printable, no newline */
-    char     endpoint[CARD_ENDPOINT_MAX + 1]; /* tcp://HOST:PORT */
-    uint8_t  sign_pk[32];
-    uint8_t  box_pk[32];
+/* What a card and a certificate (cert.h) both say of a node, in the order
+   both write it: org, role, name, endpoint, sign-key, box-key, curve-key. */
+#define CARD_IDENTITY_FIELDS                                                   \
+    char     org[CARD_ORG_MAX + 1];         /* 3 to 5 upper-case letters/digits */ \
+    char     role[8];                       /* csu | ccg | icb | dscro */          \
+    char     name[CARD_NAME_MAX + 1];       /* printable, no newline */            \
+    char     endpoint[CARD_ENDPOINT_MAX + 1]; /* tcp://HOST:PORT */                \
+    uint8_t  sign_pk[32];                                                      \
+    uint8_t  box_pk[32];                                                       \
     uint8_t  curve_pk[32];
+
+typedef struct {
+    CARD_IDENTITY_FIELDS
+} card_identity_t;
+
+/* A card: an identity (as one value, c.identity, or field by field, c.org
+   ...: the same bytes), when it was made and the node's signature. */
+typedef struct {
+    union {
+        card_identity_t identity;
+        struct {
+            CARD_IDENTITY_FIELDS
+        };
+    };
     char     created[32];                   /* YYYY-MM-DDTHH:MM:SSZ */
     uint8_t  sig[64];
 } card_t;
@@ -61,6 +77,10 @@ int card_valid_role (const char *role);
 int card_valid_endpoint (const char *endpoint);
 int card_valid_name (const char *name);      /* 1 to 120 bytes of printable UTF-8 */
 int card_valid_time (const char *t);         /* YYYY-MM-DDTHH:MM:SSZ, a real date */
+
+/* org, role, name and endpoint of ID, each by its validator above (the
+   text fields must be NUL-terminated: the caller checks). */
+int card_valid_identity (const card_identity_t *id);
 
 const char *card_error (void);
 

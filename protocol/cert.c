@@ -9,13 +9,17 @@
     revocations follow before they do, and the counts are checked against
     the limits before anything is allocated.
 
+    The lines and their base64 are kv.c's, shared with cards; signatures
+    are verified through crypto/ (cx_verify).
+
     Not for: deciding whether to admit a peer (node/) or holding secret
     keys (signing is the caller's, with cx_sign over cert_format_body).
 */
 #include "cert.h"
+#include "cx.h"
+#include "kv.h"
 #include "proto.h"
 
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +27,6 @@
 #include <time.h>
 
 #define CERT_WHY_MAX 256
-#define CERT_B64 sodium_base64_VARIANT_ORIGINAL
 #define CERT_TIME_LEN 20u
 #define CERT_KEY_B64 44u             /* 32 bytes */
 #define CERT_SIG_B64 88u             /* 64 bytes */
@@ -123,78 +126,34 @@ static int s_valid_time_value (const char *what, int64_t t)
 
 /* ---- output --------------------------------------------------------------- */
 
-typedef struct {
-    char *buf;
-    size_t cap;
-    size_t len;
-} out_t;
+/* A text being written: its reasons go to cert_error (). */
+#define S_OUT(buf, cap) {buf, cap, 0, s_error, sizeof s_error, ""}
 
-static int s_put (out_t *o, const char *s, size_t n)
-{
-    if (o->cap == 0 || n > o->cap - 1 - o->len) return s_fail ("buffer of %zu bytes is too small", o->cap);
-    memcpy (o->buf + o->len, s, n);
-    o->len += n;
-    o->buf[o->len] = 0;
-    return 0;
-}
-
-static int s_line (out_t *o, const char *key, const char *value)
-{
-    if (s_put (o, key, strlen (key)) != 0 || s_put (o, ": ", 2) != 0 ||
-        s_put (o, value, strlen (value)) != 0 || s_put (o, "\n", 1) != 0)
-        return -1;
-    return 0;
-}
-
-static int s_line_b64 (out_t *o, const char *key, const uint8_t *bin, size_t n)
-{
-    char b64[CERT_SIG_B64 + 1];
-    if (sodium_base64_ENCODED_LEN (n, CERT_B64) > sizeof b64) return s_fail ("%s too long", key);
-    sodium_bin2base64 (b64, sizeof b64, bin, n, CERT_B64);
-    return s_line (o, key, b64);
-}
-
-static int s_line_u64 (out_t *o, const char *key, uint64_t v)
-{
-    char num[24];
-    snprintf (num, sizeof num, "%llu", (unsigned long long)v);
-    return s_line (o, key, num);
-}
-
-static int s_line_time (out_t *o, const char *key, int64_t t)
+static int s_line_time (kv_out_t *o, const char *key, int64_t t)
 {
     char buf[21];
     if (s_valid_time_value (key, t) != 0) return -1;
     cert_time_format (t, buf);
-    return s_line (o, key, buf);
+    return kv_line (o, key, buf);
 }
 
 /* ---- input ---------------------------------------------------------------- */
 
-typedef struct {
-    const char *buf;
-    size_t len;
-    size_t pos;
-    int lineno;
-} rd_t;
-
 /* Takes the next line, which must be "KEY: VALUE\n"; *V and *VLEN give the
    value (not terminated). -1 with the reason set otherwise. */
-static int s_take (rd_t *r, const char *key, const char **v, size_t *vlen)
+static int s_take (kv_in_t *r, const char *key, const char **v, size_t *vlen)
 {
-    size_t klen = strlen (key);
-    r->lineno++;
-    if (r->pos >= r->len) return s_fail ("line %d: ends before \"%s\"", r->lineno, key);
-    const char *line = r->buf + r->pos;
-    const char *nl = memchr (line, '\n', r->len - r->pos);
-    if (!nl) return s_fail ("line %d (\"%s\") does not end with a newline", r->lineno, key);
-    size_t n = (size_t)(nl - line);
-    if (n < klen + 2 || memcmp (line, key, klen) != 0 || line[klen] != ':' || line[klen + 1] != ' ')
-        return s_fail ("line %d: expected \"%s: ...\"", r->lineno, key);
-    *v = line + klen + 2;
-    *vlen = n - klen - 2;
-    r->pos += n + 1;
-    return 0;
+    switch (kv_next (r, key, v, vlen)) {
+    case KV_OK:
+        return 0;
+    case KV_END:
+        return s_fail ("line %d: ends before \"%s\"", r->lineno, key);
+    case KV_NO_NEWLINE:
+        return s_fail ("line %d (\"%s\") does not end with a newline", r->lineno, key);
+    case KV_OTHER:
+        break;
+    }
+    return s_fail ("line %d: expected \"%s: ...\"", r->lineno, key);
 }
 
 static int s_str (const char *key, const char *v, size_t n, char *dst, size_t cap)
@@ -205,7 +164,7 @@ static int s_str (const char *key, const char *v, size_t n, char *dst, size_t ca
     return 0;
 }
 
-static int s_take_str (rd_t *r, const char *key, char *dst, size_t cap)
+static int s_take_str (kv_in_t *r, const char *key, char *dst, size_t cap)
 {
     const char *v;
     size_t n;
@@ -215,20 +174,21 @@ static int s_take_str (rd_t *r, const char *key, char *dst, size_t cap)
 
 static int s_b64 (const char *key, const char *v, size_t vlen, uint8_t *out, size_t n)
 {
-    char again[CERT_SIG_B64 + 1];
-    size_t want = sodium_base64_ENCODED_LEN (n, CERT_B64) - 1;
-    size_t got = 0;
-    const char *end = NULL;
-    if (want >= sizeof again || vlen != want)
+    size_t want = 0;
+    switch (kv_b64 (v, vlen, out, n, &want)) {
+    case KV_B64_OK:
+        return 0;
+    case KV_B64_LENGTH:
         return s_fail ("%s: expected %zu base64 characters, got %zu", key, want, vlen);
-    if (sodium_base642bin (out, n, v, vlen, NULL, &got, &end, CERT_B64) != 0 || got != n || end != v + vlen)
+    case KV_B64_INVALID:
         return s_fail ("%s: not valid base64", key);
-    sodium_bin2base64 (again, sizeof again, out, n, CERT_B64);
-    if (memcmp (again, v, vlen) != 0) return s_fail ("%s: base64 is not in canonical form", key);
-    return 0;
+    case KV_B64_NOT_CANONICAL:
+        break;
+    }
+    return s_fail ("%s: base64 is not in canonical form", key);
 }
 
-static int s_take_b64 (rd_t *r, const char *key, uint8_t *out, size_t n)
+static int s_take_b64 (kv_in_t *r, const char *key, uint8_t *out, size_t n)
 {
     const char *v;
     size_t vlen;
@@ -250,7 +210,7 @@ static int s_u64 (const char *key, const char *v, size_t n, uint64_t max, uint64
     return 0;
 }
 
-static int s_take_u64 (rd_t *r, const char *key, uint64_t max, uint64_t *out)
+static int s_take_u64 (kv_in_t *r, const char *key, uint64_t max, uint64_t *out)
 {
     const char *v;
     size_t n;
@@ -268,7 +228,7 @@ static int s_time (const char *key, const char *v, size_t n, int64_t *t)
     return 0;
 }
 
-static int s_take_time (rd_t *r, const char *key, int64_t *t)
+static int s_take_time (kv_in_t *r, const char *key, int64_t *t)
 {
     const char *v;
     size_t n;
@@ -285,10 +245,10 @@ static int s_input (const char *what, const char *buf, size_t len, size_t max)
     return 0;
 }
 
+/* Through crypto/: the one verifier of Ed25519 signatures. */
 static cert_status_t s_verify (const uint8_t pk[32], const char *body, size_t len, const uint8_t sig[64])
 {
-    return crypto_sign_verify_detached (sig, (const unsigned char *)body, len, pk) == 0 ? CERT_OK
-                                                                                         : CERT_E_SIGNATURE;
+    return cx_verify (pk, (const uint8_t *)body, len, sig) == 0 ? CERT_OK : CERT_E_SIGNATURE;
 }
 
 /* ---- certificates ------------------------------------------------------- */
@@ -302,8 +262,7 @@ static int s_valid_cert (const cert_t *c)
         strnlen (c->dspt_year, sizeof c->dspt_year) == sizeof c->dspt_year)
         return s_fail ("certificate: a text field is not terminated");
     if (c->serial < 1 || c->serial > CERT_SERIAL_MAX) return s_fail ("serial: must be 1 or more");
-    if (card_valid_org (c->org) != 0 || card_valid_role (c->role) != 0 || card_valid_name (c->name) != 0 ||
-        card_valid_endpoint (c->endpoint) != 0 || cert_valid_dspt (c->dspt) != 0 ||
+    if (card_valid_identity (&c->identity) != 0 || cert_valid_dspt (c->dspt) != 0 ||
         cert_valid_dspt_year (c->dspt_year) != 0 || s_valid_time_value ("not-before", c->not_before) != 0 ||
         s_valid_time_value ("not-after", c->not_after) != 0)
         return -1;
@@ -311,16 +270,14 @@ static int s_valid_cert (const cert_t *c)
     return 0;
 }
 
-static int s_cert_body (const cert_t *c, out_t *o)
+static int s_cert_body (const cert_t *c, kv_out_t *o)
 {
     if (s_valid_cert (c) != 0) return -1;
-    if (s_line (o, "cdx-cert", "1") != 0 || s_line_u64 (o, "serial", c->serial) != 0 ||
-        s_line (o, "org", c->org) != 0 || s_line (o, "role", c->role) != 0 || s_line (o, "name", c->name) != 0 ||
-        s_line (o, "endpoint", c->endpoint) != 0 || s_line_b64 (o, "sign-key", c->sign_pk, 32) != 0 ||
-        s_line_b64 (o, "box-key", c->box_pk, 32) != 0 || s_line_b64 (o, "curve-key", c->curve_pk, 32) != 0 ||
-        s_line (o, "dspt", c->dspt) != 0 || s_line (o, "dspt-year", c->dspt_year) != 0 ||
+    if (kv_line (o, "cdx-cert", "1") != 0 || kv_line_u64 (o, "serial", c->serial) != 0 ||
+        kv_identity_lines (o, &c->identity) != 0 ||
+        kv_line (o, "dspt", c->dspt) != 0 || kv_line (o, "dspt-year", c->dspt_year) != 0 ||
         s_line_time (o, "not-before", c->not_before) != 0 || s_line_time (o, "not-after", c->not_after) != 0 ||
-        s_line_b64 (o, "authority-key", c->authority_pk, 32) != 0)
+        kv_line_b64 (o, "authority-key", c->authority_pk, 32) != 0)
         return -1;
     return 0;
 }
@@ -328,7 +285,7 @@ static int s_cert_body (const cert_t *c, out_t *o)
 int cert_format_body (const cert_t *c, char *buf, size_t cap, size_t *len)
 {
     if (!c || !buf || !len) return s_fail ("cert_format_body: null argument");
-    out_t o = {buf, cap, 0};
+    kv_out_t o = S_OUT (buf, cap);
     if (s_cert_body (c, &o) != 0) return -1;
     *len = o.len;
     s_error[0] = 0;
@@ -338,8 +295,8 @@ int cert_format_body (const cert_t *c, char *buf, size_t cap, size_t *len)
 int cert_format (const cert_t *c, char *buf, size_t cap, size_t *len)
 {
     if (!c || !buf || !len) return s_fail ("cert_format: null argument");
-    out_t o = {buf, cap, 0};
-    if (s_cert_body (c, &o) != 0 || s_line_b64 (&o, "signature", c->sig, 64) != 0) return -1;
+    kv_out_t o = S_OUT (buf, cap);
+    if (s_cert_body (c, &o) != 0 || kv_line_b64 (&o, "signature", c->sig, 64) != 0) return -1;
     if (o.len > CERT_MAX_BYTES) return s_fail ("certificate of %zu bytes exceeds %u", o.len, CERT_MAX_BYTES);
     *len = o.len;
     s_error[0] = 0;
@@ -351,7 +308,7 @@ int cert_parse (const char *buf, size_t len, cert_t *c)
     if (!c) return s_fail ("cert_parse: null certificate");
     memset (c, 0, sizeof *c);
     if (s_input ("certificate", buf, len, CERT_MAX_BYTES) != 0) goto malformed;
-    rd_t r = {buf, len, 0, 0};
+    kv_in_t r = {buf, len, 0, 0};
     const char *v;
     size_t n;
     if (s_take (&r, "cdx-cert", &v, &n) != 0) goto malformed;
@@ -386,7 +343,7 @@ cert_status_t cert_check (const cert_t *c, const uint8_t authority_pk[32], int64
 {
     char body[CERT_MAX_BYTES + 1];
     size_t len = 0;
-    if (sodium_memcmp (c->authority_pk, authority_pk, 32) != 0) {
+    if (memcmp (c->authority_pk, authority_pk, 32) != 0) {
         s_fail ("certificate for %s was issued by another authority", c->org);
         return CERT_E_SIGNER;
     }
@@ -435,7 +392,7 @@ static size_t s_dir_cap (const cert_dir_t *d)
     return 1024 + d->ncerts * (CERT_LINE_MAX + 8) + d->nrevoked * (CARD_ORG_MAX + CERT_KEY_B64 + 40);
 }
 
-static int s_dir_body (const cert_dir_t *d, out_t *o)
+static int s_dir_body (const cert_dir_t *d, kv_out_t *o)
 {
     if (strnlen (d->authority, sizeof d->authority) == sizeof d->authority || card_valid_name (d->authority) != 0)
         return s_fail ("authority: invalid name");
@@ -444,29 +401,29 @@ static int s_dir_body (const cert_dir_t *d, out_t *o)
         return s_fail ("directory: too many entries");
     if (s_valid_time_value ("issued", d->issued) != 0 || s_valid_time_value ("expires", d->expires) != 0) return -1;
     if (d->expires <= d->issued) return s_fail ("expires: must be later than issued");
-    if (s_line (o, "cdx-directory", "1") != 0 || s_line (o, "authority", d->authority) != 0 ||
-        s_line_b64 (o, "authority-key", d->authority_pk, 32) != 0 || s_line_u64 (o, "serial", d->serial) != 0 ||
+    if (kv_line (o, "cdx-directory", "1") != 0 || kv_line (o, "authority", d->authority) != 0 ||
+        kv_line_b64 (o, "authority-key", d->authority_pk, 32) != 0 || kv_line_u64 (o, "serial", d->serial) != 0 ||
         s_line_time (o, "issued", d->issued) != 0 || s_line_time (o, "expires", d->expires) != 0 ||
-        s_line_u64 (o, "certificates", d->ncerts) != 0)
+        kv_line_u64 (o, "certificates", d->ncerts) != 0)
         return -1;
     for (size_t i = 0; i < d->ncerts; i++) {
         char text[CERT_MAX_BYTES + 1], b64[CERT_LINE_MAX];
         size_t len;
         if (cert_format (&d->certs[i], text, sizeof text, &len) != 0) return -1;
-        sodium_bin2base64 (b64, sizeof b64, (const unsigned char *)text, len, CERT_B64);
-        if (s_line (o, "cert", b64) != 0) return -1;
+        cx_base64 ((const uint8_t *)text, len, b64);
+        if (kv_line (o, "cert", b64) != 0) return -1;
     }
-    if (s_line_u64 (o, "revocations", d->nrevoked) != 0) return -1;
+    if (kv_line_u64 (o, "revocations", d->nrevoked) != 0) return -1;
     for (size_t i = 0; i < d->nrevoked; i++) {
         const cert_revoked_t *rv = &d->revoked[i];
         char key[CERT_KEY_B64 + 1], when[21], line[CARD_ORG_MAX + CERT_KEY_B64 + 40];
         if (strnlen (rv->org, sizeof rv->org) == sizeof rv->org || card_valid_org (rv->org) != 0 ||
             s_valid_time_value ("revoked", rv->at) != 0)
             return s_fail ("revoked: invalid entry %zu", i + 1);
-        sodium_bin2base64 (key, sizeof key, rv->sign_pk, 32, CERT_B64);
+        cx_base64 (rv->sign_pk, 32, key);
         cert_time_format (rv->at, when);
         snprintf (line, sizeof line, "%s %s %s", rv->org, key, when);
-        if (s_line (o, "revoked", line) != 0) return -1;
+        if (kv_line (o, "revoked", line) != 0) return -1;
     }
     return 0;
 }
@@ -476,10 +433,10 @@ static int s_dir_format (const cert_dir_t *d, int with_sig, char **out, size_t *
     if (!d || !out || !len) return s_fail ("cert_dir_format: null argument");
     *out = NULL;
     size_t cap = s_dir_cap (d);
-    out_t o = {malloc (cap), cap, 0};
+    kv_out_t o = S_OUT (malloc (cap), cap);
     if (!o.buf) return s_fail ("out of memory");
     o.buf[0] = 0;
-    if (s_dir_body (d, &o) != 0 || (with_sig && s_line_b64 (&o, "signature", d->sig, 64) != 0)) {
+    if (s_dir_body (d, &o) != 0 || (with_sig && kv_line_b64 (&o, "signature", d->sig, 64) != 0)) {
         free (o.buf);
         return -1;
     }
@@ -503,7 +460,7 @@ int cert_dir_format (const cert_dir_t *d, char **out, size_t *len)
     return s_dir_format (d, 1, out, len);
 }
 
-static int s_take_revoked (rd_t *r, cert_revoked_t *rv)
+static int s_take_revoked (kv_in_t *r, cert_revoked_t *rv)
 {
     const char *v;
     size_t n;
@@ -527,7 +484,7 @@ int cert_dir_parse (const char *buf, size_t len, cert_dir_t *d)
     memset (d, 0, sizeof *d);
     char *text = NULL;
     if (s_input ("directory", buf, len, CERT_DIR_MAX_BYTES) != 0) goto malformed;
-    rd_t r = {buf, len, 0, 0};
+    kv_in_t r = {buf, len, 0, 0};
     const char *v;
     size_t n;
     uint64_t ncerts, nrevoked;
@@ -565,21 +522,15 @@ int cert_dir_parse (const char *buf, size_t len, cert_dir_t *d)
     d->ncerts = (size_t)ncerts;
     for (size_t i = 0; i < d->ncerts; i++) {
         size_t got = 0;
-        const char *end = NULL;
+        char scratch[CERT_LINE_MAX + 1];
         if (s_take (&r, "cert", &v, &n) != 0) goto malformed;
-        if (n > CERT_LINE_MAX || sodium_base642bin ((unsigned char *)text, CERT_MAX_BYTES, v, n, NULL, &got, &end,
-                                                    CERT_B64) != 0 ||
-            end != v + n) {
+        kv_b64_t b64 = n > CERT_LINE_MAX ? KV_B64_INVALID
+                                         : kv_b64_any (v, n, (uint8_t *)text, CERT_MAX_BYTES, &got, scratch);
+        if (b64 == KV_B64_INVALID) {
             s_fail ("line %d: cert: not valid base64 of a certificate", r.lineno);
             goto malformed;
         }
-        char again[CERT_LINE_MAX + 1];
-        if (sodium_base64_ENCODED_LEN (got, CERT_B64) - 1 != n) {
-            s_fail ("line %d: cert: base64 is not in canonical form", r.lineno);
-            goto malformed;
-        }
-        sodium_bin2base64 (again, sizeof again, (const unsigned char *)text, got, CERT_B64);
-        if (memcmp (again, v, n) != 0) {
+        if (b64 != KV_B64_OK) {
             s_fail ("line %d: cert: base64 is not in canonical form", r.lineno);
             goto malformed;
         }
@@ -619,7 +570,7 @@ malformed:
 
 cert_status_t cert_dir_check (const cert_dir_t *d, const uint8_t authority_pk[32])
 {
-    if (sodium_memcmp (d->authority_pk, authority_pk, 32) != 0) {
+    if (memcmp (d->authority_pk, authority_pk, 32) != 0) {
         s_fail ("the directory was issued by another authority");
         return CERT_E_SIGNER;
     }
@@ -644,12 +595,12 @@ cert_status_t cert_dir_check (const cert_dir_t *d, const uint8_t authority_pk[32
 
 /* ---- the authority file ------------------------------------------------- */
 
-static int s_auth_body (const cert_authority_t *a, out_t *o)
+static int s_auth_body (const cert_authority_t *a, kv_out_t *o)
 {
     if (strnlen (a->name, sizeof a->name) == sizeof a->name || card_valid_name (a->name) != 0)
         return s_fail ("name: invalid");
-    if (s_line (o, "cdx-authority", "1") != 0 || s_line (o, "name", a->name) != 0 ||
-        s_line_b64 (o, "key", a->key, 32) != 0 || s_line_time (o, "created", a->created) != 0)
+    if (kv_line (o, "cdx-authority", "1") != 0 || kv_line (o, "name", a->name) != 0 ||
+        kv_line_b64 (o, "key", a->key, 32) != 0 || s_line_time (o, "created", a->created) != 0)
         return -1;
     return 0;
 }
@@ -657,7 +608,7 @@ static int s_auth_body (const cert_authority_t *a, out_t *o)
 int cert_authority_format_body (const cert_authority_t *a, char *buf, size_t cap, size_t *len)
 {
     if (!a || !buf || !len) return s_fail ("cert_authority_format_body: null argument");
-    out_t o = {buf, cap, 0};
+    kv_out_t o = S_OUT (buf, cap);
     if (s_auth_body (a, &o) != 0) return -1;
     *len = o.len;
     s_error[0] = 0;
@@ -667,8 +618,8 @@ int cert_authority_format_body (const cert_authority_t *a, char *buf, size_t cap
 int cert_authority_format (const cert_authority_t *a, char *buf, size_t cap, size_t *len)
 {
     if (!a || !buf || !len) return s_fail ("cert_authority_format: null argument");
-    out_t o = {buf, cap, 0};
-    if (s_auth_body (a, &o) != 0 || s_line_b64 (&o, "signature", a->sig, 64) != 0) return -1;
+    kv_out_t o = S_OUT (buf, cap);
+    if (s_auth_body (a, &o) != 0 || kv_line_b64 (&o, "signature", a->sig, 64) != 0) return -1;
     *len = o.len;
     s_error[0] = 0;
     return 0;
@@ -679,7 +630,7 @@ int cert_authority_parse (const char *buf, size_t len, cert_authority_t *a)
     if (!a) return s_fail ("cert_authority_parse: null argument");
     memset (a, 0, sizeof *a);
     if (s_input ("authority file", buf, len, CERT_AUTHORITY_MAX_BYTES) != 0) goto malformed;
-    rd_t r = {buf, len, 0, 0};
+    kv_in_t r = {buf, len, 0, 0};
     const char *v;
     size_t n;
     if (s_take (&r, "cdx-authority", &v, &n) != 0) goto malformed;

@@ -48,13 +48,12 @@
 
 typedef struct {
     uint64_t serial;                           /* 1 ... CERT_SERIAL_MAX, unique per authority */
-    char     org[CARD_ORG_MAX + 1];
-    char     role[8];                          /* csu | ccg | icb | dscro */
-    char     name[CARD_NAME_MAX + 1];
-    char     endpoint[CARD_ENDPOINT_MAX + 1];
-    uint8_t  sign_pk[32];
-    uint8_t  box_pk[32];
-    uint8_t  curve_pk[32];
+    union {                                    /* c.identity, or c.org ... (card.h) */
+        card_identity_t identity;
+        struct {
+            CARD_IDENTITY_FIELDS
+        };
+    };
     char     dspt[CERT_DSPT_MAX + 1];
     char     dspt_year[CERT_DSPT_YEAR_MAX + 1];
     int64_t  not_before;                       /* unix seconds, UTC, whole seconds */

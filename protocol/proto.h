@@ -2,9 +2,12 @@
     follows it).
 
     One table lists every message, its fields, their msgpack types and their
-    bounds; proto_encode and proto_decode walk that table, so adding a message
-    is adding a row. The same file encodes the two signed documents that
-    travel inside messages: the dataset manifest and the delivery receipt.
+    bounds (messages.def, beside this file); proto_encode and proto_decode
+    walk it, so adding a message is adding a line there. The signed
+    documents that travel inside messages (the dataset manifest, the data
+    sharing agreement, the delivery receipt) are encoded here too.
+    (proto.c: messages; document.c: documents; field.c, prescan.c and
+    vocab.c: what both share.)
 
     Decoding checks every type, length and bound before use and never asserts
     on input: anything malformed is refused through one path with an error
@@ -36,20 +39,17 @@
 #define PROTO_REF_MAX          64u           /* agreement reference */
 #define PROTO_BASIS_MAX        200u          /* a legal basis, in words */
 
+/* The message ids (messages.def: fields, payload, sender, sockets). */
 typedef enum {
-    PROTO_SUBSCRIBE  = 1,   /* subscriber -> publisher */
-    PROTO_SUBSCRIBED = 2,   /* publisher -> subscriber */
-    PROTO_OFFER      = 3,   /* publisher -> subscriber: manifest + key */
-    PROTO_ACCEPT     = 4,   /* subscriber -> publisher: resume point + credit */
-    PROTO_CHUNK      = 5,   /* publisher -> subscriber, payload frame follows */
-    PROTO_CREDIT     = 6,   /* subscriber -> publisher: more credit */
-    PROTO_RECEIPT    = 7,   /* subscriber -> publisher: signed receipt */
-    PROTO_ERROR      = 8,   /* either way */
-    PROTO_UNSUBSCRIBE = 9,  /* subscriber -> publisher */
-    PROTO_DIRECTORY  = 10,  /* either way: the authority's directory, payload frame follows */
-    PROTO_AGREEMENT  = 11,  /* either party -> the other: a data sharing agreement */
-    PROTO_REVOKE     = 12,  /* either party -> the other: an agreement is revoked */
-    PROTO_MSG_MAX    = 12
+#define FIELD(...)
+#define MSG(id, name, ...) PROTO_##name = id,
+#include "messages.def"
+#undef MSG
+    PROTO_MSG_MAX = 0
+#define MSG(...) + 1
+#include "messages.def"
+#undef MSG
+#undef FIELD
 } proto_id_t;
 
 /* Error codes carried by ERROR and returned by proto_decode. */
@@ -87,21 +87,9 @@ typedef struct {
     uint8_t  hash[PROTO_HASH_BYTES];            /* REVOKE: the agreement's hash */
 } proto_msg_t;
 
-/* Field use per message (SPEC.md section "Messages" is the same table):
-   SUBSCRIBE  topic, number(=from version, 0 = latest only)
-   SUBSCRIBED topic, reason(= the status token: "active" or "ended", SPEC 6)
-   OFFER      dataset, doc(=manifest), sig, wrapped
-   ACCEPT     dataset, number(=next chunk wanted), credit
-   CHUNK      dataset, number(=chunk index)  + payload frame
-   CREDIT     dataset, credit
-   RECEIPT    dataset, doc(=receipt body), sig
-   ERROR      code, reason, dataset (zero if none)
-   UNSUBSCRIBE topic                 (answered with SUBSCRIBED(topic, "ended"))
-   DIRECTORY  number(=serial of the directory held, 0 = none) + payload frame:
-              the signed directory text, or empty (an announcement)
-   AGREEMENT  doc(=agreement), sig(=provider's), sig2(=recipient's); 64 zero
-              bytes for a signature not yet made
-   REVOKE     hash(=BLAKE2b-256 of the agreement document), reason */
+/* Which fields each message uses, in wire order: messages.def; what each
+   means in it (number is a from-version in SUBSCRIBE, a chunk index in
+   CHUNK, ...; SUBSCRIBED's reason is its status): SPEC.md section 6. */
 
 /* Encodes M into BUF (capacity CAP); *LEN receives the size. -1 if a field
    is out of bounds or CAP is too small (a programmer error: reason in
@@ -114,6 +102,34 @@ proto_err_t proto_decode (const uint8_t *buf, size_t len, proto_msg_t *m);
 
 /* 1 if messages with this id are followed by a payload frame. */
 int proto_has_payload (uint8_t id);
+
+/* Who sends a message (messages.def's FROM; SPEC.md section 6). */
+typedef enum {
+    PROTO_FROM_NONE = 0,       /* not a message id */
+    PROTO_FROM_SUBSCRIBER = 1, /* subscriber -> publisher */
+    PROTO_FROM_PUBLISHER = 2,  /* publisher -> subscriber */
+    PROTO_FROM_EITHER = 3      /* either party -> the other */
+} proto_from_t;
+
+/* The two sockets a message arrives on (SPEC.md section 3), as flags. */
+typedef enum {
+    PROTO_ROUTER = 1, /* the node's own ROUTER: what a peer initiates */
+    PROTO_DEALER = 2  /* the node's DEALER to a peer: answers, and what that peer sends back */
+} proto_socket_t;
+
+/* Who sends messages with id ID; PROTO_FROM_NONE for an unknown id. */
+proto_from_t proto_sender (int id);
+
+/* 1 if a valid message with id ID arriving on socket S is one a node acts
+   on there (SPEC.md section 3, messages.def's ACCEPTED_ON), else 0 (an
+   unknown id, a negative one, or a message not taken on S). For the event
+   loop's dispatch: on the ROUTER, a message this refuses is answered with
+   ERROR(STATE), except ERROR itself, which is accepted on the DEALER only
+   and MUST NOT be answered anywhere (log it); on a DEALER, a message this
+   refuses is logged and never answered. Whether it is welcome at this
+   point of a conversation is the state machines' question, not this one.
+   Pure: never fails, sets no reason. */
+int proto_accepted_on (int id, proto_socket_t s);
 
 /* "SUBSCRIBE" ..., or "UNKNOWN". */
 const char *proto_name (uint8_t id);

@@ -2,7 +2,9 @@
 """hostile.py: a foreign cdx/1 peer, written from protocol/SPEC.md alone.
 
 It speaks to a running cdx node with nothing but pyzmq, msgpack and PyNaCl,
-as a third party implementing the SPEC would, and it is *hostile*: it holds
+as a third party implementing the SPEC would (its message table, ids, names
+and fields, is read from protocol/messages.def, which unit_protocol holds
+to the SPEC's table), and it is *hostile*: it holds
 a key the victim has added (so it passes ZAP and is authenticated as its
 org), and then sends whatever it likes. The t_hostile_*.sh integration tests
 drive it; each scenario below checks what the victim answers and exits
@@ -25,6 +27,7 @@ import base64
 import hashlib
 import os
 import random
+import re
 import struct
 import sys
 import threading
@@ -49,11 +52,41 @@ except ImportError as e:  # e.g. a pyenv python3 first in PATH: use Debian's
 # ---- the protocol, from protocol/SPEC.md ------------------------------------
 
 VERSION = 1
-SUBSCRIBE, SUBSCRIBED, OFFER, ACCEPT, CHUNK, CREDIT, RECEIPT, ERROR, UNSUBSCRIBE = range(1, 10)
-AGREEMENT = 11
-NAMES = {1: "SUBSCRIBE", 2: "SUBSCRIBED", 3: "OFFER", 4: "ACCEPT", 5: "CHUNK",
-         6: "CREDIT", 7: "RECEIPT", 8: "ERROR", 9: "UNSUBSCRIBE", 10: "DIRECTORY",
-         11: "AGREEMENT", 12: "REVOKE"}
+# The message table is protocol/messages.def, the table cdx's codec is built
+# from; check_messages (unit_protocol) holds it to SPEC.md section 6, both
+# ways. Its lines: FIELD (name, TYPE, min, max, rule) and
+# MSG (id, NAME, FROM, ACCEPTED_ON, PAYLOAD, field, ...).
+MESSAGES_DEF = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "..", "..", "protocol", "messages.def")
+
+
+def read_messages_def(path=MESSAGES_DEF):
+    """{id: (name, from, accepted_on, payload, [field, ...])} and
+    {field: "uint" | "str" | "bin"} from messages.def."""
+    msgs, kinds = {}, {}
+    wire = {"UINT": "uint", "STR": "str", "BIN": "bin", "VBIN": "bin"}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"^(MSG|FIELD) \((.*)\)\s*$", line)
+            if not m:
+                continue
+            args = [x.strip() for x in m.group(2).split(",")]
+            if m.group(1) == "FIELD":
+                kinds[args[0]] = wire[args[1]]
+            else:
+                msgs[int(args[0])] = (args[1], args[2], args[3], args[4] == "1", args[5:])
+    return msgs, kinds
+
+
+MESSAGES, KIND_TYPE = read_messages_def()
+NAMES = {i: m[0] for i, m in MESSAGES.items()}
+FIELDS = {i: m[4] for i, m in MESSAGES.items()}       # field kinds in wire order
+_ID = {m[0]: i for i, m in MESSAGES.items()}
+# The ids the scenarios name (a message missing from messages.def fails here).
+SUBSCRIBE, SUBSCRIBED, OFFER, ACCEPT, CHUNK, CREDIT, RECEIPT, ERROR, UNSUBSCRIBE, DIRECTORY, \
+    AGREEMENT, REVOKE = (_ID[n] for n in (
+        "SUBSCRIBE", "SUBSCRIBED", "OFFER", "ACCEPT", "CHUNK", "CREDIT", "RECEIPT", "ERROR",
+        "UNSUBSCRIBE", "DIRECTORY", "AGREEMENT", "REVOKE"))
 E_MALFORMED, E_VERSION, E_UNKNOWN, E_STATE, E_DENIED, E_SIGNATURE, E_CHUNK, E_HASH, \
     E_UNKNOWN_DATASET, E_INTERNAL = range(1, 11)
 ENAMES = {1: "MALFORMED", 2: "VERSION", 3: "UNKNOWN", 4: "STATE", 5: "DENIED", 6: "SIGNATURE",
@@ -69,22 +102,6 @@ CREDIT_MAX = 64
 CURVE_OVERHEAD = 256          # what node/run.c allows on top of PAYLOAD_MAX
 WINDOW = 8                    # cdx/1 subscribers
 ZERO_ID = bytes(16)
-
-# Field kinds of each message, in wire order (SPEC section 6).
-FIELDS = {
-    SUBSCRIBE: ["topic", "number"],
-    SUBSCRIBED: ["topic", "reason"],
-    OFFER: ["dataset", "doc", "sig", "wrapped"],
-    ACCEPT: ["dataset", "number", "credit"],
-    CHUNK: ["dataset", "number"],
-    CREDIT: ["dataset", "credit"],
-    RECEIPT: ["dataset", "doc", "sig"],
-    ERROR: ["code", "reason", "dataset"],
-    UNSUBSCRIBE: ["topic"],
-}
-KIND_TYPE = {"topic": "str", "reason": "str", "number": "uint", "credit": "uint",
-             "code": "uint", "dataset": "bin", "doc": "bin", "sig": "bin", "wrapped": "bin"}
-
 
 class Failure(Exception):
     """The victim did not behave as the SPEC says."""
@@ -361,7 +378,8 @@ def deliver(p, ds, what, first=0):
 
 def valid_fields(msg_id, topic="evl/t"):
     base = {"topic": topic, "number": 0, "dataset": bytes(range(16)), "credit": 1, "code": 1,
-            "reason": "x", "doc": b"\x80", "sig": bytes(64), "wrapped": bytes(80)}
+            "reason": "x", "doc": b"\x80", "sig": bytes(64), "wrapped": bytes(80),
+            "sig2": bytes(64), "hash": bytes(32)}
     return [base[k] for k in FIELDS[msg_id]]
 
 
@@ -387,6 +405,8 @@ OUT_OF_BOUNDS = {
     "doc": [b"", bytes(DOC_MAX + 1)],
     "sig": [bytes(63), bytes(65), b""],
     "wrapped": [bytes(79), bytes(81), b""],
+    "sig2": [bytes(63), bytes(65), b""],
+    "hash": [bytes(31), bytes(33), b""],
 }
 
 
@@ -597,8 +617,9 @@ def version(a):
         p.send(*fr)
         reason = p.expect_error(E_VERSION, desc)
         check(reason.endswith(suffix), "%s: VERSION reason %r does not end with %r" % (desc, reason, suffix))
-    # (9 is UNSUBSCRIBE, 10 DIRECTORY, 11 and 12 are reserved; 13 and up are unassigned.)
+    # (0 is reserved, 13 and up are unassigned.)
     for mid in (0, 13, 99, 127, 128, 255, 256, 65535, 1 << 32, (1 << 64) - 1):
+        check(mid not in MESSAGES, "message id %d is assigned: pick another" % mid)
         p.send(packb([1, mid, "evl/t", 0]))
         p.expect_error(E_UNKNOWN, "message id %d" % mid)
     p.send(packb([1, 99]))
