@@ -62,7 +62,7 @@ int node_audit_export_sign (node_t *n, const char *body, size_t len, char sig_he
     uint8_t *msg = s_export_msg ((const uint8_t *)body, len, &msg_len);
     if (!msg) return node_fail (n, "out of memory");
     uint8_t sig[64];
-    int rc = cx_sign (n->sign, msg, msg_len, sig);
+    int rc = cx_sign (node_sign_key (n), msg, msg_len, sig);
     free (msg);
     if (rc != 0) return node_fail (n, "cannot sign the export: %s", cx_error ());
     cx_hex (sig, sizeof sig, sig_hex);
@@ -494,7 +494,7 @@ static int s_local_delivery (const store_delivery_t *d, void *arg)
     s_local_t *l = arg;
     if (strcmp (d->subscriber, l->peer) != 0 || strcmp (d->state, "delivered") != 0) return 0;
     store_dataset_t *ds = malloc (sizeof *ds);
-    if (!ds || store_dataset_get (l->n->store, d->dataset, ds) != 0) {
+    if (!ds || store_dataset_get (node_db (l->n), d->dataset, ds) != 0) {
         free (ds);
         l->rc = -1;
         return 1;
@@ -570,14 +570,14 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
     char err[256];
     if (node_audit_export_parse (text, len, &x, err, sizeof err) != 0) {
         node_fail (n, "%s", err);
-        n->refused = 1;
+        node_set_refused (n, 1);
         return -1;
     }
     int rc = -1;
     s_set_t our_sent = {0}, our_recv = {0}, their_sent = {0}, their_recv = {0};
     store_peer_t peer;
     const char *rule = NULL;
-    if (store_peer_get (n->store, x.org, &peer) != 0) {
+    if (store_peer_get (node_db (n), x.org, &peer) != 0) {
         node_fail (n, "the export is from %s, which is not a peer of this node", x.org);
         rule = "reconcile.peer";
         goto out;
@@ -610,7 +610,7 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
         const store_audit_t *e = &x.entries[i];
         char id[33];
         uint8_t hash[32];
-        if (strcmp (e->decision, "allow") != 0 || strcmp (e->peer, n->self.org) != 0 ||
+        if (strcmp (e->decision, "allow") != 0 || strcmp (e->peer, node_self (n)->org) != 0 ||
             s_object_id (e->object, id) != 0)
             continue;
         int has = s_detail_hash (e->detail, hash) == 0;
@@ -625,10 +625,10 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
         }
     }
     s_local_t l = {n, x.org, &our_sent, &our_recv, 0};
-    if (store_delivery_each (n->store, s_local_delivery, &l) < 0 ||
-        store_dataset_each (n->store, s_local_dataset, &l) < 0 || l.rc != 0) {
+    if (store_delivery_each (node_db (n), s_local_delivery, &l) < 0 ||
+        store_dataset_each (node_db (n), s_local_dataset, &l) < 0 || l.rc != 0) {
         node_fail (n, "cannot read this node's deliveries and datasets: %s",
-                   store_error (n->store));
+                   store_error (node_db (n)));
         goto out;
     }
     s_set_t *sets[] = {&our_sent, &our_recv, &their_sent, &their_recv};
@@ -645,8 +645,8 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
     summary->sent = (int64_t)our_sent.n;
     summary->received = (int64_t)our_recv.n;
     int count = 0;
-    s_compare (&our_sent, &their_recv, 1, n->self.org, x.org, fn, arg, &count);
-    s_compare (&their_sent, &our_recv, 0, x.org, n->self.org, fn, arg, &count);
+    s_compare (&our_sent, &their_recv, 1, node_self (n)->org, x.org, fn, arg, &count);
+    s_compare (&their_sent, &our_recv, 0, x.org, node_self (n)->org, fn, arg, &count);
     summary->mismatches = count;
     node_audit (
         n, actor, "audit-reconcile", "audit export", x.org, count ? "refuse" : "allow",
@@ -658,10 +658,10 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
 out:
     if (rule) {
         char why[NODE_ERR_MAX];
-        snprintf (why, sizeof why, "%s", n->err);
+        snprintf (why, sizeof why, "%s", node_error (n));
         node_audit (n, actor, "audit-reconcile", "audit export", x.org, "refuse", rule, "%s", why);
-        snprintf (n->err, sizeof n->err, "%s", why);
-        n->refused = 1;
+        snprintf (node_errbuf (n), NODE_ERR_MAX, "%s", why);
+        node_set_refused (n, 1);
     }
     free (our_sent.v);
     free (our_recv.v);

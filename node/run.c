@@ -429,8 +429,8 @@ static void s_out_progress (run_t *r, peer_t *p, int64_t now)
         struct timespec ts;
         clock_gettime (CLOCK_REALTIME, &ts);
         d.progress_at = (int64_t) ts.tv_sec * 1000 - (now - x->moved_ms) + ts.tv_nsec / 1000000;
-        if (store_delivery_progress (r->n->store, &d) != 0)
-            node_log (r->n, "error", "cannot record progress: %s", store_error (r->n->store));
+        if (store_delivery_progress (node_db (r->n), &d) != 0)
+            node_log (r->n, "error", "cannot record progress: %s", store_error (node_db (r->n)));
         x->noted_ms = now;
     }
     if (now - x->logged_ms >= RUN_PROGRESS_LOG_MS) {
@@ -482,15 +482,15 @@ static void s_progress_tick (run_t *r, int64_t now)
 static void s_note_wait (run_t *r, const store_delivery_t *d, const char *status)
 {
     if (strcmp (d->status, status) != 0 &&
-        store_delivery_status (r->n->store, d->dataset, d->subscriber, status) != 0)
-        node_log (r->n, "error", "cannot record why a delivery waits: %s", store_error (r->n->store));
+        store_delivery_status (node_db (r->n), d->dataset, d->subscriber, status) != 0)
+        node_log (r->n, "error", "cannot record why a delivery waits: %s", store_error (node_db (r->n)));
 }
 
 static void s_seen (run_t *r, peer_t *p, int connected)
 {
-    if (store_peer_seen (r->n->store, p->info.org, connected, (int64_t) time (NULL)) != 0)
+    if (store_peer_seen (node_db (r->n), p->info.org, connected, (int64_t) time (NULL)) != 0)
         node_log (r->n, "error", "cannot record peer %s as %sconnected: %s", p->info.org, connected ? "" : "not ",
-                  store_error (r->n->store));
+                  store_error (node_db (r->n)));
     if (connected && !r->seen_at)
         r->seen_at = s_now_ms () + RUN_SEEN_MS;
 }
@@ -540,8 +540,8 @@ static int s_peer_connect (run_t *r, peer_t *p)
     zmq_setsockopt (p->dealer, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof ivlmax);
     zmq_setsockopt (p->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt (p->dealer, ZMQ_CURVE_SERVERKEY, p->info.curve_pk, 32);
-    zmq_setsockopt (p->dealer, ZMQ_CURVE_PUBLICKEY, cx_keypair_public (r->n->curve), 32);
-    zmq_setsockopt (p->dealer, ZMQ_CURVE_SECRETKEY, cx_keypair_secret (r->n->curve), 32);
+    zmq_setsockopt (p->dealer, ZMQ_CURVE_PUBLICKEY, cx_keypair_public (node_curve_key (r->n)), 32);
+    zmq_setsockopt (p->dealer, ZMQ_CURVE_SECRETKEY, cx_keypair_secret (node_curve_key (r->n)), 32);
     char mon[64];
     static unsigned s_mon_seq;
     snprintf (mon, sizeof mon, "inproc://cdx-monitor-%u", ++s_mon_seq);
@@ -657,8 +657,8 @@ static int s_load_peer (const store_peer_t *info, void *arg)
 
 static void s_reload_peers (run_t *r)
 {
-    if (store_peer_each (r->n->store, s_load_peer, r) < 0)
-        node_log (r->n, "error", "cannot load peers: %s", store_error (r->n->store));
+    if (store_peer_each (node_db (r->n), s_load_peer, r) < 0)
+        node_log (r->n, "error", "cannot load peers: %s", store_error (node_db (r->n)));
 }
 
 /* ---- ZAP: who may connect ------------------------------------------------ */
@@ -709,7 +709,7 @@ static void s_handle_zap (run_t *r)
         return;
     }
     store_peer_t peer;
-    int found = store_peer_by_curve (r->n->store, (const uint8_t *) frames[6], &peer);
+    int found = store_peer_by_curve (node_db (r->n), (const uint8_t *) frames[6], &peer);
     char fpr[CX_FINGERPRINT_HEXLEN];
     cx_fingerprint ((const uint8_t *) frames[6], fpr);
     char actor[64];
@@ -769,7 +769,7 @@ static void s_delivery_note (run_t *r, peer_t *p, const char *state, const char 
                              int count_attempt)
 {
     store_delivery_t d;
-    if (store_delivery_get (r->n->store, p->out.dataset, p->info.org, &d) != 0)
+    if (store_delivery_get (node_db (r->n), p->out.dataset, p->info.org, &d) != 0)
         return;
     snprintf (d.state, sizeof d.state, "%s", state);
     snprintf (d.error, sizeof d.error, "%s", error ? error : "");
@@ -778,8 +778,8 @@ static void s_delivery_note (run_t *r, peer_t *p, const char *state, const char 
         d.started = 0;
     if (count_attempt)
         d.attempts++;
-    if (store_delivery_update (r->n->store, &d) != 0)
-        node_log (r->n, "error", "cannot record delivery: %s", store_error (r->n->store));
+    if (store_delivery_update (node_db (r->n), &d) != 0)
+        node_log (r->n, "error", "cannot record delivery: %s", store_error (node_db (r->n)));
 }
 
 static out_state_t s_out_fail (run_t *r, peer_t *p, const char *rule, int fatal, const char *why)
@@ -827,7 +827,7 @@ static int s_agreement_holds (run_t *r, const char *ref, int64_t until, policy_d
         return -1;
     }
     store_agreement_t *a = malloc (sizeof *a);
-    int revoked = a && store_agreement_get (r->n->store, ref, a) == 0 && a->revoked;
+    int revoked = a && store_agreement_get (node_db (r->n), ref, a) == 0 && a->revoked;
     if (revoked) {
         snprintf (dec->rule, sizeof dec->rule, "policy.agreement-revoked");
         snprintf (dec->reason, sizeof dec->reason, "agreement %s was revoked by %s during the transfer: %s", ref,
@@ -854,7 +854,7 @@ static void s_decide_again (run_t *r, policy_stage_t stage, const store_dataset_
     }
     policy_request_t q = {stage, provider, recipient, d->topic, d->class_, d->purpose,
                           man.legal_basis, man.opt_out, man.agreement, (int64_t) time (NULL)};
-    policy_decide (r->n->store, &q, dec);
+    policy_decide (node_db (r->n), &q, dec);
 }
 
 static out_state_t s_out_pump (run_t *r, peer_t *p)
@@ -901,7 +901,7 @@ static out_state_t s_out_offer (run_t *r, peer_t *p, const proto_msg_t *unused)
     if (!d)
         return s_out_fail (r, p, "node.memory", 0, "out of memory");
     out_state_t next = OUT_OFFERED;
-    if (store_dataset_get (r->n->store, x->dataset, d) != 0) {
+    if (store_dataset_get (node_db (r->n), x->dataset, d) != 0) {
         next = s_out_fail (r, p, "store.dataset", 1, "dataset not found in the store");
         goto out;
     }
@@ -929,10 +929,10 @@ static out_state_t s_out_offer (run_t *r, peer_t *p, const proto_msg_t *unused)
         next = s_out_fail (r, p, "store.dataset", 1, "stored manifest does not decode");
         goto out;
     }
-    policy_request_t q = {POLICY_SEND, r->n->self.org, p->info.org, d->topic, d->class_, d->purpose,
+    policy_request_t q = {POLICY_SEND, node_self (r->n)->org, p->info.org, d->topic, d->class_, d->purpose,
                           man.legal_basis, man.opt_out, man.agreement, (int64_t) time (NULL)};
     policy_decision_t dec;
-    policy_decide (r->n->store, &q, &dec);
+    policy_decide (node_db (r->n), &q, &dec);
     char object[129], actor[80];
     snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
     s_peer_actor (p, actor, sizeof actor);
@@ -992,10 +992,10 @@ static out_state_t s_out_accept (run_t *r, peer_t *p, const proto_msg_t *m)
     x->acked = x->next;
     x->credit = m->credit;
     store_delivery_t d;
-    if (store_delivery_get (r->n->store, x->dataset, p->info.org, &d) == 0) {
+    if (store_delivery_get (node_db (r->n), x->dataset, p->info.org, &d) == 0) {
         d.started = (int64_t) time (NULL);
         d.next_chunk = x->acked;
-        store_delivery_update (r->n->store, &d);
+        store_delivery_update (node_db (r->n), &d);
     }
     s_out_session (r, x);
     return s_out_pump (r, p);
@@ -1033,7 +1033,7 @@ static out_state_t s_out_ignore (run_t *r, peer_t *p, const proto_msg_t *m)
 static int s_out_decide_again (run_t *r, peer_t *p, const proto_receipt_t *rc)
 {
     out_xfer_t *x = &p->out;
-    store_t *st = r->n->store;
+    store_t *st = node_db (r->n);
     store_dataset_t *d = malloc (sizeof *d);
     store_delivery_t *dl = malloc (sizeof *dl);
     int ret = -1;
@@ -1041,7 +1041,7 @@ static int s_out_decide_again (run_t *r, peer_t *p, const proto_receipt_t *rc)
         store_delivery_get (st, x->dataset, p->info.org, dl) != 0)
         goto out;
     policy_decision_t dec;
-    s_decide_again (r, POLICY_SEND, d, r->n->self.org, p->info.org, &dec);
+    s_decide_again (r, POLICY_SEND, d, node_self (r->n)->org, p->info.org, &dec);
     if (dec.allow) {
         ret = 0;
         goto out;
@@ -1089,7 +1089,7 @@ static out_state_t s_out_receipt (run_t *r, peer_t *p, const proto_msg_t *m)
        never recorded without the entry, nor the entry without it. The
        policy decides again inside it, so a revocation here while the last
        chunks were on their way is honoured, never recorded as delivered. */
-    store_t *st = r->n->store;
+    store_t *st = node_db (r->n);
     if (store_begin (st) != 0)
         return s_out_fail (r, p, "store.write", 0, "cannot store the receipt");
     int refused = s_out_decide_again (r, p, &rc);
@@ -1127,7 +1127,7 @@ static out_state_t s_out_error (run_t *r, peer_t *p, const proto_msg_t *m)
     int fatal = m->code == PROTO_E_DENIED || m->code == PROTO_E_SIGNATURE || m->code == PROTO_E_HASH;
     store_delivery_t d;
     if (m->code == PROTO_E_CHUNK &&
-        store_delivery_get (r->n->store, p->out.dataset, p->info.org, &d) == 0 &&
+        store_delivery_get (node_db (r->n), p->out.dataset, p->info.org, &d) == 0 &&
         d.attempts >= RUN_MAX_CORRUPT) {
         /* The same sealed bytes keep failing: our stored copy is damaged. */
         fatal = 1;
@@ -1199,7 +1199,7 @@ static int s_expire (run_t *r, const store_delivery_t *d, int64_t *expires)
         return 0;
     int expired = 0;
     *expires = 0;
-    if (store_dataset_get (r->n->store, d->dataset, ds) == 0 && ds->expires > 0) {
+    if (store_dataset_get (node_db (r->n), d->dataset, ds) == 0 && ds->expires > 0) {
         *expires = ds->expires;
         if (ds->expires <= (int64_t) time (NULL)) {
             peer_t *p = s_peer (r, d->subscriber);
@@ -1210,7 +1210,7 @@ static int s_expire (run_t *r, const store_delivery_t *d, int64_t *expires)
             snprintf (e.error, sizeof e.error, "not delivered before the retention period ended");
             char object[129];
             snprintf (object, sizeof object, "%s v%lld %s", ds->topic, (long long) ds->version, ds->id);
-            if (store_delivery_update (r->n->store, &e) == 0)
+            if (store_delivery_update (node_db (r->n), &e) == 0)
                 node_audit (r->n, "node", "expire", object, d->subscriber, "refuse", "delivery.expired",
                             "delivery to %s did not complete before the dataset expired (%d attempts, last error: %s)",
                             d->subscriber, (int) d->attempts, d->error[0] ? d->error : "none");
@@ -1238,7 +1238,7 @@ static int s_scan_delivery (const store_delivery_t *d, void *arg)
             p->held_noted = 1;
             store_delivery_t h = *d;
             snprintf (h.error, sizeof h.error, "held: %s is barred (%s)", p->info.org, p->barred);
-            store_delivery_update (s->r->n->store, &h);
+            store_delivery_update (node_db (s->r->n), &h);
             node_audit (s->r->n, "node", "hold", d->dataset, p->info.org, "refuse", p->barred,
                         "deliveries to %s are held while it is barred (%s)", p->info.org, p->barred);
         }
@@ -1271,7 +1271,7 @@ static int s_scan_sub (const store_sub_t *sub, void *arg)
 {
     scan_t *s = arg;
     int refused = strcmp (sub->state, "refused") == 0;
-    if (strcmp (sub->subscriber, s->r->n->self.org) != 0 ||
+    if (strcmp (sub->subscriber, node_self (s->r->n)->org) != 0 ||
         (strcmp (sub->state, "requested") != 0 && strcmp (sub->state, "ending") != 0 && !refused))
         return 0;
     peer_t *p = s_peer (s->r, sub->publisher);
@@ -1326,10 +1326,10 @@ static void s_scan (run_t *r)
             int64_t left_ms = (r->peers[i]->info.not_after - (int64_t) time (NULL)) * 1000;
             s_schedule (r, s.now + (left_ms < 3600000 ? left_ms : 3600000));
         }
-    if (store_agreement_each (r->n->store, s_push_agreement, &s) < 0 ||
-        store_delivery_each_pending (r->n->store, s_scan_delivery, &s) < 0 ||
-        store_sub_each (r->n->store, s_scan_sub, &s) < 0)
-        node_log (r->n, "error", "cannot read pending work: %s", store_error (r->n->store));
+    if (store_agreement_each (node_db (r->n), s_push_agreement, &s) < 0 ||
+        store_delivery_each_pending (node_db (r->n), s_scan_delivery, &s) < 0 ||
+        store_sub_each (node_db (r->n), s_scan_sub, &s) < 0)
+        node_log (r->n, "error", "cannot read pending work: %s", store_error (node_db (r->n)));
     for (size_t i = 0; i < r->npeers; i++)
         if (r->peers[i]->connected)
             r->peers[i]->sub_again = 0;          /* refused ones were asked for again */
@@ -1357,11 +1357,11 @@ typedef struct {
 static int s_queue_versions (const store_dataset_t *d, void *arg)
 {
     sub_queue_t *q = arg;
-    if (strcmp (d->publisher, q->r->n->self.org) != 0 || strcmp (d->topic, q->topic) != 0 ||
+    if (strcmp (d->publisher, node_self (q->r->n)->org) != 0 || strcmp (d->topic, q->topic) != 0 ||
         strcmp (d->state, "published") != 0)
         return 0;
     if (q->from_version > 0) {
-        if (d->version >= q->from_version && store_delivery_add (q->r->n->store, d->id, q->subscriber) == 0)
+        if (d->version >= q->from_version && store_delivery_add (node_db (q->r->n), d->id, q->subscriber) == 0)
             q->queued++;
     } else if (d->version > q->latest) {
         q->latest = d->version;
@@ -1372,10 +1372,10 @@ static int s_queue_versions (const store_dataset_t *d, void *arg)
 
 static void s_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
 {
-    policy_request_t pq = {POLICY_SUBSCRIBE, r->n->self.org, o->org, m->topic, NULL, NULL, NULL, NULL, NULL,
+    policy_request_t pq = {POLICY_SUBSCRIBE, node_self (r->n)->org, o->org, m->topic, NULL, NULL, NULL, NULL, NULL,
                            (int64_t) time (NULL)};
     policy_decision_t dec;
-    policy_decide (r->n->store, &pq, &dec);
+    policy_decide (node_db (r->n), &pq, &dec);
     if (!dec.allow) {
         s_reply_error (r, o, PROTO_E_DENIED, NULL, "%s: %s", dec.rule, dec.reason);
         if (s_limit_pass (r, &o->peer->refusals, o->org)) {
@@ -1389,17 +1389,17 @@ static void s_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
     }
     store_sub_t sub;
     memset (&sub, 0, sizeof sub);
-    snprintf (sub.publisher, sizeof sub.publisher, "%s", r->n->self.org);
+    snprintf (sub.publisher, sizeof sub.publisher, "%s", node_self (r->n)->org);
     snprintf (sub.subscriber, sizeof sub.subscriber, "%s", o->org);
     snprintf (sub.topic, sizeof sub.topic, "%s", m->topic);
     snprintf (sub.state, sizeof sub.state, "active");
     sub.from_version = (int64_t) m->number;
     store_sub_t old;
-    int existed = store_sub_get (r->n->store, sub.publisher, sub.subscriber, sub.topic, &old) == 0 &&
+    int existed = store_sub_get (node_db (r->n), sub.publisher, sub.subscriber, sub.topic, &old) == 0 &&
                   strcmp (old.state, "active") == 0;
     char actor[80];
     s_peer_actor (o->peer, actor, sizeof actor);
-    if (store_sub_put (r->n->store, &sub) != 0) {
+    if (store_sub_put (node_db (r->n), &sub) != 0) {
         s_reply_error (r, o, PROTO_E_INTERNAL, NULL, "cannot record the subscription now");
         return;
     }
@@ -1412,8 +1412,8 @@ static void s_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
     if (existed)
         return;
     sub_queue_t q = {r, o->org, m->topic, (int64_t) m->number, 0, "", 0};
-    store_dataset_each (r->n->store, s_queue_versions, &q);
-    if (q.latest > 0 && store_delivery_add (r->n->store, q.latest_id, o->org) == 0)
+    store_dataset_each (node_db (r->n), s_queue_versions, &q);
+    if (q.latest > 0 && store_delivery_add (node_db (r->n), q.latest_id, o->org) == 0)
         q.queued++;
     if (s_limit_take (r, &o->peer->allowed, o->org, "allow", "subscription(s)"))
         node_audit (r->n, actor, "subscribe", m->topic, o->org, "allow", dec.rule,
@@ -1426,15 +1426,15 @@ static void s_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
 static void s_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
 {
     store_sub_t sub;
-    int found = store_sub_get (r->n->store, r->n->self.org, o->org, m->topic, &sub) == 0;
+    int found = store_sub_get (node_db (r->n), node_self (r->n)->org, o->org, m->topic, &sub) == 0;
     int cancelled = 0;
     if (found && strcmp (sub.state, "ended") != 0) {
         snprintf (sub.state, sizeof sub.state, "ended");
-        if (store_begin (r->n->store) != 0 || store_sub_put (r->n->store, &sub) != 0 ||
-            (cancelled = store_delivery_cancel (r->n->store, r->n->self.org, m->topic, o->org,
+        if (store_begin (node_db (r->n)) != 0 || store_sub_put (node_db (r->n), &sub) != 0 ||
+            (cancelled = store_delivery_cancel (node_db (r->n), node_self (r->n)->org, m->topic, o->org,
                                                 "unsubscribed by the subscriber")) < 0 ||
-            store_commit (r->n->store) != 0) {
-            store_rollback (r->n->store);
+            store_commit (node_db (r->n)) != 0) {
+            store_rollback (node_db (r->n));
             s_reply_error (r, o, PROTO_E_INTERNAL, NULL, "cannot record the end of the subscription now");
             return;
         }
@@ -1474,7 +1474,7 @@ static int s_push_agreement (const store_agreement_t *a, void *arg)
     scan_t *sc = arg;
     if (a->pushed)
         return 0;
-    const char *other = strcmp (a->provider, sc->r->n->self.org) == 0 ? a->recipient : a->provider;
+    const char *other = strcmp (a->provider, node_self (sc->r->n)->org) == 0 ? a->recipient : a->provider;
     peer_t *p = s_peer (sc->r, other);
     if (!p || !p->connected)
         return 0;                                /* the connect event rescans */
@@ -1550,11 +1550,11 @@ static void s_on_agreement (run_t *r, const origin_t *o, peer_t *p, const proto_
             node_agreement_message (a, reply);
         if (s_send (r, r->router, o->routing, o->routing_len, reply, NULL) == 0 && !a->revoked && !a->pushed) {
             a->pushed = 1;                      /* the answer carries everything we hold */
-            store_agreement_put (r->n->store, a);
+            store_agreement_put (node_db (r->n), a);
         }
     } else if (same && !a->revoked && !a->pushed) {
         a->pushed = 1;                          /* the other party holds what we hold */
-        store_agreement_put (r->n->store, a);
+        store_agreement_put (node_db (r->n), a);
     }
 out:
     free (a);
@@ -1568,7 +1568,7 @@ static void s_on_revoke (run_t *r, const origin_t *o, peer_t *p, const proto_msg
     store_agreement_t *a = malloc (sizeof *a);
     if (!a)
         return;
-    if (store_agreement_by_hash (r->n->store, m->hash, a) != 0 ||
+    if (store_agreement_by_hash (node_db (r->n), m->hash, a) != 0 ||
         (strcmp (a->provider, p->info.org) != 0 && strcmp (a->recipient, p->info.org) != 0)) {
         if (routed)
             s_reply_error (r, o, PROTO_E_DENIED, NULL, "agreement.unknown: no agreement with that hash between us");
@@ -1581,7 +1581,7 @@ static void s_on_revoke (run_t *r, const origin_t *o, peer_t *p, const proto_msg
         s_recheck (r);
     } else if (!a->pushed) {
         a->pushed = 1;                          /* both ends hold it revoked */
-        store_agreement_put (r->n->store, a);
+        store_agreement_put (node_db (r->n), a);
     }
     if (routed) {
         proto_msg_t reply;
@@ -1626,9 +1626,9 @@ static int s_in_sync (run_t *r, in_xfer_t *x)
                   (long long) x->durable, (long long) x->next - 1, strerror (errno));
         return -1;
     }
-    if (store_dataset_progress (r->n->store, x->dataset, "receiving", x->next) != 0) {
+    if (store_dataset_progress (node_db (r->n), x->dataset, "receiving", x->next) != 0) {
         node_log (r->n, "error", "%s: cannot record chunks %lld-%lld as durable: %s", x->dataset,
-                  (long long) x->durable, (long long) x->next - 1, store_error (r->n->store));
+                  (long long) x->durable, (long long) x->next - 1, store_error (node_db (r->n)));
         return -1;
     }
     /* Durable sealed chunks are read again only on export: leave the page
@@ -1643,8 +1643,8 @@ static int s_in_sync (run_t *r, in_xfer_t *x)
    next OFFER) and records when: its abandonment clock runs from then. */
 static void s_in_let_go (run_t *r, in_xfer_t *x)
 {
-    if (store_dataset_progress (r->n->store, x->dataset, "receiving", x->durable) != 0)
-        node_log (r->n, "error", "%s: cannot record the pause: %s", x->dataset, store_error (r->n->store));
+    if (store_dataset_progress (node_db (r->n), x->dataset, "receiving", x->durable) != 0)
+        node_log (r->n, "error", "%s: cannot record the pause: %s", x->dataset, store_error (node_db (r->n)));
     s_in_release (x);
 }
 
@@ -1682,7 +1682,7 @@ static int s_abandon_one (const store_dataset_t *d, void *arg)
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
     /* The state and its entry in one transaction; the file goes after. */
-    store_t *st = a->r->n->store;
+    store_t *st = node_db (a->r->n);
     if (store_begin (st) != 0 || store_dataset_progress (st, d->id, "failed", 0) != 0 ||
         node_audit (a->r->n, "node", "abandon", object, d->publisher, "refuse", "transfer.abandoned",
                     "no activity from %s on this transfer for %d minutes: the %lld of %lld chunks held are removed "
@@ -1708,8 +1708,8 @@ static int s_in_abandon (run_t *r, const char *publisher)
 {
     int64_t now = (int64_t) time (NULL);
     abandon_t a = {r, publisher, now, now + RUN_ABANDON_MS / 1000, 0};
-    if (store_dataset_each_state (r->n->store, "receiving", s_abandon_one, &a) < 0)
-        node_log (r->n, "error", "cannot look for abandoned transfers: %s", store_error (r->n->store));
+    if (store_dataset_each_state (node_db (r->n), "receiving", s_abandon_one, &a) < 0)
+        node_log (r->n, "error", "cannot look for abandoned transfers: %s", store_error (node_db (r->n)));
     if (!publisher)                              /* one made from now on is due no earlier */
         r->abandon_at = s_now_ms () + (a.next - now) * 1000;
     return a.abandoned;
@@ -1721,11 +1721,11 @@ static int s_in_abandon (run_t *r, const char *publisher)
    reason for it and the audit log. */
 static int s_in_unfinished_room (run_t *r, const origin_t *o, char *why, size_t cap)
 {
-    int64_t held = store_dataset_count (r->n->store, o->org, "receiving");
+    int64_t held = store_dataset_count (node_db (r->n), o->org, "receiving");
     if (held >= RUN_MAX_UNFINISHED && s_in_abandon (r, o->org) > 0)
-        held = store_dataset_count (r->n->store, o->org, "receiving");
+        held = store_dataset_count (node_db (r->n), o->org, "receiving");
     if (held < 0) {
-        snprintf (why, cap, "cannot count the transfers in progress: %s", store_error (r->n->store));
+        snprintf (why, cap, "cannot count the transfers in progress: %s", store_error (node_db (r->n)));
         return -1;
     }
     if (held < RUN_MAX_UNFINISHED)
@@ -1751,7 +1751,7 @@ static double s_in_need (double bytes, double chunk_size, double chunks, double 
 static int s_in_room (run_t *r, double now, double need, char *why, size_t cap)
 {
     char dir[NODE_PATH_MAX];
-    snprintf (dir, sizeof dir, "%s/data", r->n->home);
+    snprintf (dir, sizeof dir, "%s/data", node_home (r->n));
     struct statvfs sv;
     if (statvfs (dir, &sv) != 0)
         return 0;
@@ -1832,7 +1832,7 @@ static void s_in_stop (run_t *r, in_xfer_t *x, const policy_decision_t *dec)
     memcpy (m.dataset, x->dsid, 16);
     snprintf (m.reason, sizeof m.reason, "%s: %s", dec->rule, dec->reason);
     s_send (r, r->router, x->routing, x->routing_len, &m, NULL);
-    store_dataset_progress (r->n->store, x->dataset, "failed", 0);
+    store_dataset_progress (node_db (r->n), x->dataset, "failed", 0);
     s_in_discard (r, x->dataset);
     node_log (r->n, "warn", "stopped receiving %s from %s: %s", object, x->publisher, m.reason);
     node_audit (r->n, "node", "receive", object, x->publisher, "refuse", dec->rule, "%s", dec->reason);
@@ -1873,15 +1873,15 @@ static void s_send_receipt (run_t *r, const origin_t *o, const uint8_t dsid[16],
     rc.format = 1;
     memcpy (rc.dataset, dsid, 16);
     memcpy (rc.hash, hash, 32);
-    snprintf (rc.recipient, sizeof rc.recipient, "%s", r->n->self.org);
-    memcpy (rc.recipient_key, cx_keypair_public (r->n->sign), 32);
+    snprintf (rc.recipient, sizeof rc.recipient, "%s", node_self (r->n)->org);
+    memcpy (rc.recipient_key, cx_keypair_public (node_sign_key (r->n)), 32);
     rc.received = (int64_t) time (NULL);
     proto_msg_t m;
     memset (&m, 0, sizeof m);
     m.id = PROTO_RECEIPT;
     memcpy (m.dataset, dsid, 16);
     if (proto_receipt_encode (&rc, m.doc, sizeof m.doc, &m.doc_len) != 0 ||
-        cx_sign (r->n->sign, m.doc, m.doc_len, m.sig) != 0) {
+        cx_sign (node_sign_key (r->n), m.doc, m.doc_len, m.sig) != 0) {
         node_log (r->n, "error", "cannot make a receipt");
         return;
     }
@@ -1896,8 +1896,8 @@ static void s_in_accept (run_t *r, const origin_t *o, in_xfer_t *x)
     x->session_from = x->logged_next = x->next;
     s_progress_soon (r);
     /* The publisher is at work on it: its abandonment clock starts again. */
-    if (store_dataset_progress (r->n->store, x->dataset, "receiving", x->durable) != 0)
-        node_log (r->n, "error", "%s: cannot record the offer: %s", x->dataset, store_error (r->n->store));
+    if (store_dataset_progress (node_db (r->n), x->dataset, "receiving", x->durable) != 0)
+        node_log (r->n, "error", "%s: cannot record the offer: %s", x->dataset, store_error (node_db (r->n)));
     proto_msg_t reply;
     memset (&reply, 0, sizeof reply);
     reply.id = PROTO_ACCEPT;
@@ -1916,7 +1916,7 @@ static void s_in_refuse_final (run_t *r, const origin_t *o, in_xfer_t *x, const 
 {
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
-    store_t *st = r->n->store;
+    store_t *st = node_db (r->n);
     if (store_dataset_progress (st, x->dataset, "failed", 0) != 0 ||
         node_audit_purpose (r->n, "node", "receive", object, o->org, purpose, "refuse", dec->rule,
                             "%s; decided again when the last chunk was in: not made available, no receipt "
@@ -1941,12 +1941,12 @@ static int s_in_final (run_t *r, const origin_t *o, in_xfer_t *x, const char *ha
     char object[129], actor[80];
     snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
     s_peer_actor (o->peer, actor, sizeof actor);
-    store_t *st = r->n->store;
+    store_t *st = node_db (r->n);
     store_dataset_t *d = malloc (sizeof *d);
     if (!d || store_begin (st) != 0 || store_dataset_get (st, x->dataset, d) != 0)
         goto fail;
     policy_decision_t dec;
-    s_decide_again (r, POLICY_RECEIVE, d, o->org, r->n->self.org, &dec);
+    s_decide_again (r, POLICY_RECEIVE, d, o->org, node_self (r->n)->org, &dec);
     if (!dec.allow) {
         s_in_refuse_final (r, o, x, d->purpose, &dec);
         free (d);
@@ -1975,7 +1975,7 @@ static void s_in_complete (run_t *r, const origin_t *o, in_xfer_t *x)
     node_hasher_wait (r->hasher);          /* the last chunk's hash */
     cx_hash_final (x->hash, got);
     if (memcmp (got, x->want, 32) != 0) {
-        store_dataset_progress (r->n->store, x->dataset, "failed", 0);
+        store_dataset_progress (node_db (r->n), x->dataset, "failed", 0);
         s_in_discard (r, x->dataset);
         s_in_refuse (r, o, object, PROTO_E_HASH, x->dsid, "content.hash",
                      "content hash differs from the signed manifest");
@@ -2039,7 +2039,7 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
         return;
     }
     store_sub_t sub;
-    if (store_sub_get (r->n->store, o->org, r->n->self.org, man.topic, &sub) != 0 ||
+    if (store_sub_get (node_db (r->n), o->org, node_self (r->n)->org, man.topic, &sub) != 0 ||
         (strcmp (sub.state, "active") != 0 && strcmp (sub.state, "requested") != 0 &&
          strcmp (sub.state, "refused") != 0)) {
         char why[256];
@@ -2047,10 +2047,10 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
         s_in_refuse (r, o, object, PROTO_E_DENIED, m->dataset, "subscription.none", why);
         return;
     }
-    policy_request_t pq = {POLICY_RECEIVE, o->org, r->n->self.org, man.topic, man.class_, man.purpose,
+    policy_request_t pq = {POLICY_RECEIVE, o->org, node_self (r->n)->org, man.topic, man.class_, man.purpose,
                            man.legal_basis, man.opt_out, man.agreement, (int64_t) time (NULL)};
     policy_decision_t dec;
-    policy_decide (r->n->store, &pq, &dec);
+    policy_decide (node_db (r->n), &pq, &dec);
     if (!dec.allow) {
         char why[320];
         snprintf (why, sizeof why, "%s: %s", dec.rule, dec.reason);
@@ -2066,14 +2066,14 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
     }
     if (strcmp (sub.state, "active") != 0) {          /* the offer proves it was recorded */
         snprintf (sub.state, sizeof sub.state, "active");
-        store_sub_put (r->n->store, &sub);
+        store_sub_put (node_db (r->n), &sub);
     }
     store_dataset_t *d = malloc (sizeof *d);
     if (!d) {
         s_reply_error (r, o, PROTO_E_INTERNAL, m->dataset, "out of memory");
         return;
     }
-    int found = store_dataset_get (r->n->store, id, d);
+    int found = store_dataset_get (node_db (r->n), id, d);
     /* A dataset id belongs to one publisher and one manifest: an offer
        reusing a known id for anything else (another peer's dataset, or one
        this node published) is refused before it can touch that dataset. */
@@ -2191,7 +2191,7 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
            Every acceptance has its own entry (not rate-limited): each makes
            a dataset row, and those a peer can leave unfinished are bounded
            (RUN_MAX_UNFINISHED), so the entries are too. */
-        store_t *st = r->n->store;
+        store_t *st = node_db (r->n);
         if (store_begin (st) != 0 || store_dataset_put (st, d) != 0 ||
             node_audit_purpose (r->n, actor, "accept", object, o->org, man.purpose, "allow", dec.rule,
                                 "offer of %llu bytes (%s, purpose %s) accepted under subscription to %s, %s",
@@ -2206,7 +2206,7 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
             return;
         }
     } else if (strcmp (d->state, "failed") == 0) {
-        store_dataset_progress (r->n->store, id, "receiving", 0);
+        store_dataset_progress (node_db (r->n), id, "receiving", 0);
     }
     free (d);
 
@@ -2272,7 +2272,7 @@ static void s_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_m
         if (drop)
             drop->left = 0;
         store_dataset_t *d = malloc (sizeof *d);
-        int known = d && store_dataset_get (r->n->store, id, d) == 0;
+        int known = d && store_dataset_get (node_db (r->n), id, d) == 0;
         free (d);
         if (known)
             s_reply_error (r, o, PROTO_E_STATE, m->dataset, "no transfer of %s in progress: send OFFER first", id);
@@ -2419,7 +2419,7 @@ static void s_send_directory (run_t *r, void *sock, const origin_t *o, int with_
     m.number = r->dir_serial;
     char *text = NULL;
     size_t len = 0;
-    if (with_text && store_trust_get (r->n->store, "directory", &text, &len) != 0) {
+    if (with_text && store_trust_get (node_db (r->n), "directory", &text, &len) != 0) {
         text = NULL;
         len = 0;
     }
@@ -2623,15 +2623,15 @@ static int s_sub_refused (run_t *r, peer_t *p, const proto_msg_t *m)
     snprintf (topic, sizeof topic, "%s", p->sub_wait[0]);
     s_sub_answered (p, topic);
     store_sub_t sub;
-    if (store_sub_get (r->n->store, p->info.org, r->n->self.org, topic, &sub) != 0 ||
+    if (store_sub_get (node_db (r->n), p->info.org, node_self (r->n)->org, topic, &sub) != 0 ||
         (strcmp (sub.state, "requested") != 0 && strcmp (sub.state, "refused") != 0))
         return 1;                                /* ended, or active meanwhile */
     int first = strcmp (sub.state, "refused") != 0;
     snprintf (sub.state, sizeof sub.state, "refused");
     snprintf (sub.rule, sizeof sub.rule, "%.*s", (int) (colon - m->reason), m->reason);
     snprintf (sub.reason, sizeof sub.reason, "%s", colon + 2);
-    if (store_sub_put (r->n->store, &sub) != 0)
-        node_log (r->n, "error", "cannot record the refusal of %s: %s", topic, store_error (r->n->store));
+    if (store_sub_put (node_db (r->n), &sub) != 0)
+        node_log (r->n, "error", "cannot record the refusal of %s: %s", topic, store_error (node_db (r->n)));
     node_log (r->n, first ? "warn" : "info", "%s refused the subscription to %s: %s (asked again in %d s, "
               "or when an agreement with it changes)", p->info.org, topic, m->reason, NODE_SUB_RETRY_REFUSED);
     return 1;
@@ -2676,11 +2676,11 @@ static void s_handle_dealer (run_t *r, peer_t *p)
         }
         if (!ended)
             s_sub_answered (p, m->topic);
-        if (store_sub_get (r->n->store, p->info.org, r->n->self.org, m->topic, &sub) == 0 &&
+        if (store_sub_get (node_db (r->n), p->info.org, node_self (r->n)->org, m->topic, &sub) == 0 &&
             (ended ? strcmp (sub.state, "ending") == 0
                    : strcmp (sub.state, "requested") == 0 || strcmp (sub.state, "refused") == 0)) {
             snprintf (sub.state, sizeof sub.state, "%s", ended ? "ended" : "active");
-            store_sub_put (r->n->store, &sub);
+            store_sub_put (node_db (r->n), &sub);
             node_log (r->n, "info", "%s confirmed %s to %s", p->info.org,
                       ended ? "the end of the subscription" : "subscription", m->topic);
         }
@@ -2762,7 +2762,7 @@ static int s_kick_open (run_t *r)
 {
     struct sockaddr_un addr;
     if (node_kick_addr (r->n, &addr) != 0)
-        return node_fail (r->n, "home path %s is too long for its local socket", r->n->home);
+        return node_fail (r->n, "home path %s is too long for its local socket", node_home (r->n));
     unlink (addr.sun_path);
     r->kick = socket (AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (r->kick < 0 || bind (r->kick, (const struct sockaddr *) &addr, sizeof addr) != 0)
@@ -2799,9 +2799,9 @@ static int s_setup (run_t *r, const char *bind)
     zmq_setsockopt (r->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt (r->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt (r->router, ZMQ_CURVE_SERVER, &one, sizeof one);
-    zmq_setsockopt (r->router, ZMQ_CURVE_SECRETKEY, cx_keypair_secret (n->curve), 32);
+    zmq_setsockopt (r->router, ZMQ_CURVE_SECRETKEY, cx_keypair_secret (node_curve_key (n)), 32);
     zmq_setsockopt (r->router, ZMQ_ZAP_DOMAIN, "cdx", 3);
-    const char *endpoint = bind ? bind : n->self.endpoint;
+    const char *endpoint = bind ? bind : node_self (n)->endpoint;
     if (zmq_bind (r->router, endpoint) != 0)
         return node_fail (n, "cannot listen on %s: %s (is another node using that port?)", endpoint,
                           zmq_strerror (zmq_errno ()));
@@ -2858,7 +2858,7 @@ static int s_requeue (const store_delivery_t *d, void *arg)
     if (strcmp (d->state, "sending") == 0) {
         store_delivery_t copy = *d;
         snprintf (copy.state, sizeof copy.state, "queued");
-        store_delivery_update (r->n->store, &copy);
+        store_delivery_update (node_db (r->n), &copy);
     }
     return 0;
 }
@@ -2975,15 +2975,15 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
     int rc = -1;
     if (s_setup (r, bind) != 0)
         goto out;
-    store_delivery_each_pending (n->store, s_requeue, r);
-    if (store_dataset_touch (n->store, "receiving") < 0)  /* nobody could reach us while we were down */
-        node_log (n, "error", "cannot restart the clock of unfinished transfers: %s", store_error (n->store));
-    if (store_peer_all_offline (n->store) != 0)   /* whatever a killed node left */
-        node_log (n, "error", "%s", store_error (n->store));
+    store_delivery_each_pending (node_db (n), s_requeue, r);
+    if (store_dataset_touch (node_db (n), "receiving") < 0)  /* nobody could reach us while we were down */
+        node_log (n, "error", "cannot restart the clock of unfinished transfers: %s", store_error (node_db (n)));
+    if (store_peer_all_offline (node_db (n)) != 0)   /* whatever a killed node left */
+        node_log (n, "error", "%s", store_error (node_db (n)));
     s_dir_refresh (r);
     s_reload_peers (r);
-    node_audit (n, "node", "start", "node", "", "allow", "local.run", "listening on %s", bind ? bind : n->self.endpoint);
-    node_log (n, "info", "listening on %s as %s (%s)", bind ? bind : n->self.endpoint, n->self.org, n->self.name);
+    node_audit (n, "node", "start", "node", "", "allow", "local.run", "listening on %s", bind ? bind : node_self (n)->endpoint);
+    node_log (n, "info", "listening on %s as %s (%s)", bind ? bind : node_self (n)->endpoint, node_self (n)->org, node_self (n)->name);
     s_schedule (r, s_now_ms ());
     r->abandon_at = s_now_ms ();
 
