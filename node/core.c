@@ -39,6 +39,9 @@ struct node {
     char err[NODE_ERR_MAX];
 };
 
+const cx_keytype_t node_key_types[3] = {CX_KEY_SIGN, CX_KEY_BOX, CX_KEY_CURVE};
+const char *const node_key_names[3] = {"sign", "box", "curve"};
+
 /* The reason into n->err; INVALID: a value given was out of its grammar or
    range (the CLI's exit 2). Returns -1. */
 static int s_vfail (node_t *n, int invalid, const char *fmt, va_list ap) __attribute__ ((format (printf, 3, 0)));
@@ -92,17 +95,6 @@ int node_refused (const node_t *n)
 int node_invalid (const node_t *n)
 {
     return n->invalid;
-}
-
-int node_errf (char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start (ap, fmt);
-        vsnprintf (err, errlen, fmt, ap);
-        va_end (ap);
-    }
-    return -1;
 }
 
 const char *node_error (const node_t *n)
@@ -265,6 +257,12 @@ int node_join (char *buf, size_t cap, const char *home, const char *rel)
     return (len < 0 || (size_t) len >= cap) ? -1 : 0;
 }
 
+int node_key_path (char *buf, size_t cap, const char *home, int i)
+{
+    int len = snprintf (buf, cap, "%s/keys/%s.key", home, node_key_names[i]);
+    return (len < 0 || (size_t) len >= cap) ? -1 : 0;
+}
+
 void node_sync_dir (const char *dir)
 {
     int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -323,14 +321,12 @@ int node_open_store (node_t *n, const char *path, char *err, size_t errlen)
 
 int node_load_keys (node_t *n, char *err, size_t errlen)
 {
-    static const cx_keytype_t types[3] = {CX_KEY_SIGN, CX_KEY_BOX, CX_KEY_CURVE};
-    static const char *const names[3] = {"keys/sign.key", "keys/box.key", "keys/curve.key"};
     cx_keypair_t **slots[3] = {&n->sign, &n->box, &n->curve};
     char path[NODE_PATH_MAX];
     for (int i = 0; i < 3; i++) {
-        if (node_join (path, sizeof path, n->home, names[i]) != 0)
+        if (node_key_path (path, sizeof path, n->home, i) != 0)
             return -1;
-        *slots[i] = cx_keypair_load (path, types[i]);
+        *slots[i] = cx_keypair_load (path, node_key_types[i]);
         if (!*slots[i])
             return node_errf (err, errlen, "%s", cx_error ());
     }

@@ -25,6 +25,11 @@
 #define NODE_CHUNK_SIZE   PROTO_CHUNK_MAX      /* plaintext bytes per chunk */
 #define NODE_LOCK_FILE    "run.lock"
 
+/* The three keys of keys/: NAME.key for each of node_key_names (sign,
+   box, curve), of the types node_key_types. */
+extern const cx_keytype_t node_key_types[3];
+extern const char *const node_key_names[3];
+
 /* The keys kept after rotations (keys.c) and the user acting (access.c):
    each file's own state, which the core only holds. */
 typedef struct node_keyring node_keyring_t;
@@ -88,6 +93,9 @@ void node_log (const node_t *n, const char *level, const char *fmt, ...)
 
 /* HOME/REL into BUF: 0, or -1 if it does not fit. */
 int node_join (char *buf, size_t cap, const char *home, const char *rel);
+/* HOME/keys/NAME.key of key I (node_key_names) into BUF: 0, or -1 if it
+   does not fit. */
+int node_key_path (char *buf, size_t cap, const char *home, int i);
 /* Fsyncs directory DIR, so that a rename or create in it is durable. */
 void node_sync_dir (const char *dir);
 

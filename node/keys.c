@@ -1,24 +1,18 @@
 /*  keys.c: a node's key files over time: the keys kept after rotations
-    (keys/old/), the rotation itself, and the completion of a rotation
-    that was cut short.
+    (keys/old/) in the node's keyring, what opens or verifies with any of
+    them, and the completion of a rotation that was cut short.
 
-    A rotation never loses a key: the replaced ones move to keys/old/
-    under names that are never reused (renameat2 RENAME_NOREPLACE, with a
-    counter where a name is taken), and the rotation then checks that
-    every key kept before it is still there. It re-signs the manifest of
-    every dataset this node published with the new signing key (the
-    manifest bytes unchanged), so that deliveries still pending, and later
-    ones, verify with the key the new certificate or card names
-    (SPEC.md section 7, SECURITY.md).
+    A rotation (rotate.c) never loses a key: the replaced ones move to
+    keys/old/ under names that are never reused (renameat2
+    RENAME_NOREPLACE, with a counter where a name is taken), and the
+    rotation then checks that every key kept before it is still there
+    (node_keys_all_kept). Opening the node (node_keys_recover) finishes
+    moving the new keys into place if the rotation's store transaction
+    committed, and removes the .new files (the signing key's last) if it
+    did not (SPEC.md section 7, SECURITY.md).
 
-    Order, for a crash at any point: (1) the new keys are written as
-    keys/NAME.key.new; (2) one store transaction records the new card, the
-    new manifest signatures and the audit entry; (3) each old key moves to
-    keys/old/ and its .new takes its name, the signing key first. Opening
-    the node (node_keys_recover) finishes (3) if (2) committed, and removes
-    the .new files (the signing key's last) if it did not.
-
-    Not for: the key file format (crypto/cx.c), the card (protocol/card.c). */
+    Not for: the rotation itself (rotate.c), the key file format
+    (crypto/cx.c), the card (protocol/card.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -33,8 +27,6 @@
 #include "core.h"
 #include "keys.h"
 
-static const cx_keytype_t s_types[3] = {CX_KEY_SIGN, CX_KEY_BOX, CX_KEY_CURVE};
-static const char *const s_names[3] = {"sign", "box", "curve"};
 
 /* ---- keys kept ------------------------------------------------------------ */
 
@@ -174,9 +166,7 @@ int node_verify_own (const node_t *n, const uint8_t *msg, size_t len, const uint
     return -1;
 }
 
-/* 1 if every key the node keeps (KEPT) is among those in keys/old now
-   (read again from the files). */
-static int s_all_kept (node_t *n)
+int node_keys_all_kept (node_t *n)
 {
     const node_keyring_t *kept = node_keyring (n);
     node_keyring_t *fresh = calloc (1, sizeof *fresh);
@@ -204,7 +194,7 @@ static int s_all_kept (node_t *n)
 /* The running node's lock (run.lock), taken for a rotation or its
    completion, so neither meets cdx run or another rotation. The
    descriptor, or -1 if someone holds it (errno EWOULDBLOCK) or on error. */
-static int s_lock (const char *home)
+int node_keys_lock (const char *home)
 {
     char path[NODE_PATH_MAX + 16];
     snprintf (path, sizeof path, "%s/%s", home, NODE_LOCK_FILE);
@@ -241,16 +231,16 @@ static int s_keep (const char *home, const char *name, long long stamp, const ch
 
 /* Step (3): each NAME.key.new takes the place of NAME.key, which is kept;
    the signing key first. 0, or -1 with ERR. */
-static int s_promote (const char *home, char *err, size_t errlen)
+int node_keys_promote (const char *home, char *err, size_t errlen)
 {
     long long stamp = (long long) time (NULL);
     char live[NODE_PATH_MAX], fresh[NODE_PATH_MAX + 8], dir[NODE_PATH_MAX + 8];
     for (int i = 0; i < 3; i++) {
-        snprintf (live, sizeof live, "%s/keys/%s.key", home, s_names[i]);
+        snprintf (live, sizeof live, "%s/keys/%s.key", home, node_key_names[i]);
         snprintf (fresh, sizeof fresh, "%s.new", live);
         if (access (fresh, F_OK) != 0)
             continue;                           /* done before */
-        if (access (live, F_OK) == 0 && s_keep (home, s_names[i], stamp, live) != 0)
+        if (access (live, F_OK) == 0 && s_keep (home, node_key_names[i], stamp, live) != 0)
             return node_errf (err, errlen, "cannot keep %s in %s/keys/old: %s", live, home, strerror (errno));
         if (renameat2 (AT_FDCWD, fresh, AT_FDCWD, live, RENAME_NOREPLACE) != 0)
             return node_errf (err, errlen, "cannot put %s in place: %s", fresh, strerror (errno));
@@ -264,11 +254,11 @@ static int s_promote (const char *home, char *err, size_t errlen)
 
 /* Removes the NAME.key.new files of a rotation that did not commit, the
    signing key's last (node_keys_recover reads it to decide). */
-static void s_discard_new (const char *home)
+void node_keys_discard_new (const char *home)
 {
     char fresh[NODE_PATH_MAX + 16];
     for (int i = 2; i >= 0; i--) {
-        snprintf (fresh, sizeof fresh, "%s/keys/%s.key.new", home, s_names[i]);
+        snprintf (fresh, sizeof fresh, "%s/keys/%s.key.new", home, node_key_names[i]);
         unlink (fresh);
     }
 }
@@ -280,14 +270,14 @@ int node_keys_recover (node_t *n, char *err, size_t errlen)
     char path[NODE_PATH_MAX + 16];
     int pending = 0;
     for (int i = 0; i < 3; i++) {
-        snprintf (path, sizeof path, "%s/keys/%s.key.new", node_home (n), s_names[i]);
+        snprintf (path, sizeof path, "%s/keys/%s.key.new", node_home (n), node_key_names[i]);
         pending |= access (path, F_OK) == 0;
     }
     if (!pending)
         return 0;
     /* Held: the node runs (and so completed this at its start) or a
        rotation is under way (and completes itself). */
-    int lock = s_lock (node_home (n));
+    int lock = node_keys_lock (node_home (n));
     if (lock < 0)
         return 0;
     int rc = s_recover_locked (n, err, errlen);
@@ -316,68 +306,21 @@ static int s_recover_locked (node_t *n, char *err, size_t errlen)
     int committed = kp && memcmp (cx_keypair_public (kp), card.sign_pk, 32) == 0;
     cx_keypair_destroy (&kp);
     if (!committed) {
-        s_discard_new (node_home (n));
+        node_keys_discard_new (node_home (n));
         node_log (n, "warn", "removed the new keys of a key rotation that did not complete; the keys in "
                              "use are unchanged");
         return 0;
     }
-    if (s_promote (node_home (n), err, errlen) != 0)
+    if (node_keys_promote (node_home (n), err, errlen) != 0)
         return -1;
     node_log (n, "info", "completed a key rotation that was cut short: the new keys are in place, the "
                          "old ones in keys/old");
     return 0;
 }
 
-/* ---- rotation -------------------------------------------------------------- */
-
-typedef struct {
-    node_t *n;
-    cx_keypair_t *sign;
-    int count;
-    int rc;
-} s_resign_t;
-
-static int s_resign_one (const store_dataset_t *d, void *arg)
-{
-    s_resign_t *r = arg;
-    if (strcmp (d->publisher, node_self (r->n)->org) != 0 || d->manifest_len == 0)
-        return 0;
-    uint8_t sig[64];
-    if (cx_sign (r->sign, d->manifest, d->manifest_len, sig) != 0 ||
-        store_dataset_resign (node_db (r->n), d->id, sig) != 0) {
-        r->rc = -1;
-        return 1;
-    }
-    r->count++;
-    return 0;
-}
-
-/* Step (2): the new card, the manifests signed again, the entry. */
-static int s_rotate_record (node_t *n, cx_keypair_t *kp[3], const char *text, const char *actor)
-{
-    char oldfpr[CX_FINGERPRINT_HEXLEN], newfpr[CX_FINGERPRINT_HEXLEN];
-    cx_fingerprint (cx_keypair_public (node_sign_key (n)), oldfpr);
-    cx_fingerprint (cx_keypair_public (kp[0]), newfpr);
-    s_resign_t r = {n, kp[0], 0, 0};
-    if (store_begin (node_db (n)) != 0 || store_self_card (node_db (n), text) != 0 ||
-        store_dataset_each (node_db (n), s_resign_one, &r) < 0 || r.rc != 0 ||
-        node_audit (n, actor, "rotate", "keys", "", "allow", "local.keys",
-                    "keys rotated: signing key %s replaced by %s; %d published manifests signed again with "
-                    "it; old keys kept in keys/old (data wrapped for them stays readable); peers learn the "
-                    "new keys from a new certificate or card",
-                    oldfpr, newfpr, r.count) != 0 ||
-        store_commit (node_db (n)) != 0) {
-        node_fail (n, "cannot record the new keys: %s (nothing changed)", store_error (node_db (n)));
-        store_rollback (node_db (n));
-        return -1;
-    }
-    return 0;
-}
-
-
 /* This handle goes on with the new keys and keeps the old ones, as a
    reopened node would. */
-static int s_take_new (node_t *n, cx_keypair_t *kp[3])
+int node_keys_take_new (node_t *n, cx_keypair_t *kp[3])
 {
     node_keyring_t *k = node_keyring (n);
     if (!k || s_box_room (k) != 0 || s_add_sign (k, cx_keypair_public (node_sign_key (n))) != 0)
@@ -386,77 +329,4 @@ static int s_take_new (node_t *n, cx_keypair_t *kp[3])
     k->nold_box++;
     kp[0] = kp[1] = kp[2] = NULL;
     return 0;
-}
-
-static int s_rotate_locked (node_t *n, char *card_out, size_t cap);
-
-int node_keys_rotate (node_t *n, char *card_out, size_t cap)
-{
-    if (!node_authorize (n, NODE_ROLE_ADMIN, "keys-rotate", "keys"))
-        return -1;
-    int lock = s_lock (node_home (n));
-    if (lock < 0)
-        return node_fail (n, "%s", errno == EWOULDBLOCK ? "the node is running (or another rotation is): stop it "
-                                                          "(cdx run) before rotating its keys"
-                                                        : "cannot take the node's lock");
-    int rc = s_rotate_locked (n, card_out, cap);
-    close (lock);
-    return rc;
-}
-
-static int s_rotate_locked (node_t *n, char *card_out, size_t cap)
-{
-    char actor[160];
-    node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
-    char path[NODE_PATH_MAX + 16], text[CARD_MAX_BYTES + 1];
-    snprintf (path, sizeof path, "%s/keys/old", node_home (n));
-    if (mkdir (path, 0700) != 0 && errno != EEXIST)
-        return node_fail (n, "cannot create %s: %s", path, strerror (errno));
-    if (!s_all_kept (n))
-        return node_fail (n, "a key kept in %s by an earlier rotation is missing or unreadable: restore it "
-                             "from a backup before rotating again (data wrapped for it would not open)",
-                          path);
-    cx_keypair_t *kp[3] = {NULL, NULL, NULL};
-    int rc = -1;
-    for (int i = 0; i < 3; i++) {                   /* (1) */
-        snprintf (path, sizeof path, "%s/keys/%s.key.new", node_home (n), s_names[i]);
-        unlink (path);                              /* of a rotation that did not commit */
-        kp[i] = cx_keypair_new (s_types[i]);
-        if (!kp[i] || cx_keypair_save (kp[i], path) != 0) {
-            node_fail (n, "cannot make new keys: %s", cx_error ());
-            s_discard_new (node_home (n));
-            goto out;
-        }
-    }
-    snprintf (path, sizeof path, "%s/keys", node_home (n));
-    node_sync_dir (path);                           /* the .new names durable before (2) */
-    if (node_make_card (node_self (n), kp, text, sizeof text) != 0) {
-        node_fail (n, "cannot sign the new card: %s", card_error ());
-        s_discard_new (node_home (n));
-        goto out;
-    }
-    if (s_rotate_record (n, kp, text, actor) != 0) {
-        s_discard_new (node_home (n));
-        goto out;
-    }
-    if (s_promote (node_home (n), node_errbuf (n), NODE_ERR_MAX) != 0) {  /* (3) */
-        size_t len = strlen (node_error (n));
-        snprintf (node_errbuf (n) + len, NODE_ERR_MAX - len, "; the rotation is recorded and completes at the "
-                                                     "next cdx command on this home");
-        goto out;
-    }
-    node_set_card (n, text);
-    if (s_take_new (n, kp) != 0)
-        goto out;
-    if (!s_all_kept (n)) {
-        node_fail (n, "after the rotation, a key that must be kept is missing from %s/keys/old", node_home (n));
-        goto out;
-    }
-    if (card_out)
-        snprintf (card_out, cap, "%s", text);
-    rc = 0;
-out:
-    for (int i = 0; i < 3; i++)
-        cx_keypair_destroy (&kp[i]);
-    return rc;
 }

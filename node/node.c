@@ -95,12 +95,10 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
 
     int rc = -1;
     cx_keypair_t *kp[3] = {NULL, NULL, NULL};
-    static const cx_keytype_t types[3] = {CX_KEY_SIGN, CX_KEY_BOX, CX_KEY_CURVE};
-    static const char *const names[3] = {"keys/sign.key", "keys/box.key", "keys/curve.key"};
     store_t *store = NULL;
     for (int i = 0; i < 3; i++) {
-        kp[i] = cx_keypair_new (types[i]);
-        if (!kp[i] || node_join (path, sizeof path, o->home, names[i]) != 0) {
+        kp[i] = cx_keypair_new (node_key_types[i]);
+        if (!kp[i] || node_key_path (path, sizeof path, o->home, i) != 0) {
             node_errf (err, errlen, "cannot make keys: %s", cx_error ());
             goto out;
         }
