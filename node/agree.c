@@ -60,6 +60,38 @@ static int s_party_key (node_t *n, const char *org, uint8_t pk[32])
     return 0;
 }
 
+/* Agreement A (DOC, DOC_LEN) names this node as a party, came from the
+   other party (FROM, or NULL: by hand), and the signatures it carries
+   (SIG_P, SIG_R; zeroes: none) verify. 0, or -1 (node_error). */
+static int s_take_check (node_t *n, const proto_agreement_t *a, const uint8_t *doc, size_t doc_len,
+                         const uint8_t sig_p[64], const uint8_t sig_r[64], const char *from)
+{
+    int provider = strcmp (a->provider, node_self (n)->org) == 0;
+    int recipient = strcmp (a->recipient, node_self (n)->org) == 0;
+    if (!provider && !recipient) {
+        node_fail (n, "agreement %s is between %s and %s: this node (%s) is not a party", a->ref, a->provider,
+                   a->recipient, node_self (n)->org);
+        return -1;
+    }
+    const char *other = provider ? a->recipient : a->provider;
+    if (from && strcmp (from, other) != 0) {
+        node_fail (n, "agreement %s came from %s, which is not the other party (%s)", a->ref, from, other);
+        return -1;
+    }
+    uint8_t pk_p[32], pk_r[32];
+    if (s_party_key (n, a->provider, pk_p) != 0 || s_party_key (n, a->recipient, pk_r) != 0)
+        return -1;
+    if (memcmp (sig_p, s_zero, 64) != 0 && cx_verify (pk_p, doc, doc_len, sig_p) != 0) {
+        node_fail (n, "agreement %s: the signature of %s does not verify", a->ref, a->provider);
+        return -1;
+    }
+    if (memcmp (sig_r, s_zero, 64) != 0 && cx_verify (pk_r, doc, doc_len, sig_r) != 0) {
+        node_fail (n, "agreement %s: the signature of %s does not verify", a->ref, a->recipient);
+        return -1;
+    }
+    return 0;
+}
+
 /* Verifies, merges and stores. FROM is the peer it came from (NULL: a
    local file). OUT receives the stored copy; *CHANGED whether it differs
    from what was held before. */
@@ -80,28 +112,9 @@ int node_agreement_take (node_t *n, const uint8_t *doc, size_t doc_len, const ui
         goto out;
     }
     int provider = strcmp (a->provider, node_self (n)->org) == 0;
-    int recipient = strcmp (a->recipient, node_self (n)->org) == 0;
-    if (!provider && !recipient) {
-        node_fail (n, "agreement %s is between %s and %s: this node (%s) is not a party", a->ref, a->provider,
-                   a->recipient, node_self (n)->org);
-        goto out;
-    }
     const char *other = provider ? a->recipient : a->provider;
-    if (from && strcmp (from, other) != 0) {
-        node_fail (n, "agreement %s came from %s, which is not the other party (%s)", a->ref, from, other);
+    if (s_take_check (n, a, doc, doc_len, sig_p, sig_r, from) != 0)
         goto out;
-    }
-    uint8_t pk_p[32], pk_r[32];
-    if (s_party_key (n, a->provider, pk_p) != 0 || s_party_key (n, a->recipient, pk_r) != 0)
-        goto out;
-    if (memcmp (sig_p, s_zero, 64) != 0 && cx_verify (pk_p, doc, doc_len, sig_p) != 0) {
-        node_fail (n, "agreement %s: the signature of %s does not verify", a->ref, a->provider);
-        goto out;
-    }
-    if (memcmp (sig_r, s_zero, 64) != 0 && cx_verify (pk_r, doc, doc_len, sig_r) != 0) {
-        node_fail (n, "agreement %s: the signature of %s does not verify", a->ref, a->recipient);
-        goto out;
-    }
     uint8_t hash[32];
     if (cx_hash_buf (doc, doc_len, hash) != 0) {
         node_fail (n, "cannot hash the agreement");

@@ -10,7 +10,6 @@
     rotations (keys.c), the user acting (access.c).
 */
 #include <assert.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -161,6 +160,16 @@ void node_unlock_run (node_t *n)
     if (n->lock_fd >= 0)
         close (n->lock_fd);
     n->lock_fd = -1;
+}
+
+int node_rollback (node_t *n, const char *what)
+{
+    if (what)
+        node_fail (n, "%s: %s", what, store_error (n->store));
+    else
+        node_fail (n, "%s", store_error (n->store));
+    store_rollback (n->store);
+    return -1;
 }
 
 void node_set_refused (node_t *n, int refused)

@@ -76,6 +76,10 @@ int node_fail (node_t *n, const char *fmt, ...) __attribute__ ((format (printf, 
    anything is done or audited, so that it never reaches the log. The
    reason names the rule, never the refused bytes raw. */
 int node_fail_input (node_t *n, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* A write transaction that failed: the reason (WHAT, then the store's
+   error; the error alone if WHAT is NULL), then the transaction rolled
+   back. -1. */
+int node_rollback (node_t *n, const char *what);
 /* Marks the last failure a rule's refusal (node_refused) or not. */
 void node_set_refused (node_t *n, int refused);
 /* The reason's buffer (NODE_ERR_MAX bytes), for functions that write a

@@ -75,9 +75,7 @@ int node_retention_set (node_t *n, const char *publisher, const char *topic, int
         node_audit (n, actor, "retention-set", object, own ? "" : publisher, "allow", "local.retention",
                     "%s", rule) != 0 ||
         store_commit (node_db (n)) != 0) {
-        node_fail (n, "cannot set the retention: %s", store_error (node_db (n)));
-        store_rollback (node_db (n));
-        return -1;
+        return node_rollback (n, "cannot set the retention");
     }
     node_kick (n);
     return 0;

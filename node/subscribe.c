@@ -39,9 +39,7 @@ int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_
         node_audit (n, actor, "subscribe", topic, org, "allow", "local.subscribe",
                     "subscription to %s from %s requested", topic, org) != 0 ||
         store_commit (node_db (n)) != 0) {
-        node_fail (n, "%s", store_error (node_db (n)));
-        store_rollback (node_db (n));
-        return -1;
+        return node_rollback (n, NULL);
     }
     node_kick (n);
     return 0;
@@ -78,9 +76,7 @@ int node_unsubscribe (node_t *n, const char *org, const char *topic, int as_publ
                     "subscription of %s to %s from %s ended%s; %d pending deliveries cancelled", subscriber, topic,
                     publisher, as_publisher ? "" : " (the publisher is told)", cancelled) != 0 ||
         store_commit (node_db (n)) != 0) {
-        node_fail (n, "%s", store_error (node_db (n)));
-        store_rollback (node_db (n));
-        return -1;
+        return node_rollback (n, NULL);
     }
     node_kick (n);
     return 0;

@@ -197,6 +197,55 @@ static int s_put_certified (node_t *n, const cert_t *c, const char *actor, const
     return 1;
 }
 
+/* Inside the caller's transaction: the certified peers of directory D
+   stored (the org's own certificate and revoked keys left out) and its
+   revocations marked, each audited under ACTOR; counted in RES. 0, or -1
+   (node_error). */
+static int s_apply (node_t *n, const cert_dir_t *d, const char *actor, int64_t now, node_directory_result_t *res)
+{
+    char how[48];
+    snprintf (how, sizeof how, "(directory %" PRIu64 ")", d->serial);
+    for (size_t i = 0; i < d->ncerts; i++) {
+        const cert_t *c = &d->certs[i];
+        if (strcmp (c->org, node_self (n)->org) == 0)
+            continue;                               /* our own certificate */
+        int revoked = 0;
+        for (size_t k = 0; k < d->nrevoked; k++)
+            if (memcmp (d->revoked[k].sign_pk, c->sign_pk, 32) == 0)
+                revoked = 1;
+        if (revoked)
+            continue;
+        int put = s_put_certified (n, c, actor, how);
+        if (put < 0)
+            return -1;
+        if (put == 0)
+            res->refused++;
+        else
+            res->certified++;
+    }
+    for (size_t k = 0; k < d->nrevoked; k++) {
+        const cert_revoked_t *rv = &d->revoked[k];
+        store_peer_t p;
+        if (store_peer_get (node_db (n), rv->org, &p) != 0 || memcmp (p.sign_pk, rv->sign_pk, 32) != 0 ||
+            p.revoked > 0)
+            continue;
+        p.revoked = rv->at > 0 ? rv->at : now;
+        if (store_peer_put (node_db (n), &p) != 0) {
+            node_fail (n, "%s", store_error (node_db (n)));
+            return -1;
+        }
+        char fpr[CX_FINGERPRINT_HEXLEN], when[21];
+        cx_fingerprint (rv->sign_pk, fpr);
+        cert_time_format (rv->at, when);
+        node_audit (n, actor, "revoke", "peer", rv->org, "refuse", "trust.revoked",
+                    "the authority revoked %s's key %s at %s (%s peer, directory %" PRIu64
+                    "): its sessions are closed and deliveries to it held",
+                    rv->org, fpr, when, p.trust, d->serial);
+        res->revoked++;
+    }
+    return 0;
+}
+
 int node_directory_import (node_t *n, const char *text, size_t len, const char *from,
                            node_directory_result_t *result)
 {
@@ -257,46 +306,8 @@ int node_directory_import (node_t *n, const char *text, size_t len, const char *
         goto out;
     }
     node_directory_result_t res = {d.serial, d.expires, 0, 0, 0};
-    char how[48];
-    snprintf (how, sizeof how, "(directory %" PRIu64 ")", d.serial);
-    for (size_t i = 0; i < d.ncerts; i++) {
-        const cert_t *c = &d.certs[i];
-        if (strcmp (c->org, node_self (n)->org) == 0)
-            continue;                               /* our own certificate */
-        int revoked = 0;
-        for (size_t k = 0; k < d.nrevoked; k++)
-            if (memcmp (d.revoked[k].sign_pk, c->sign_pk, 32) == 0)
-                revoked = 1;
-        if (revoked)
-            continue;
-        int put = s_put_certified (n, c, actor, how);
-        if (put < 0)
-            goto rollback;
-        if (put == 0)
-            res.refused++;
-        else
-            res.certified++;
-    }
-    for (size_t k = 0; k < d.nrevoked; k++) {
-        const cert_revoked_t *rv = &d.revoked[k];
-        store_peer_t p;
-        if (store_peer_get (node_db (n), rv->org, &p) != 0 || memcmp (p.sign_pk, rv->sign_pk, 32) != 0 ||
-            p.revoked > 0)
-            continue;
-        p.revoked = rv->at > 0 ? rv->at : now;
-        if (store_peer_put (node_db (n), &p) != 0) {
-            node_fail (n, "%s", store_error (node_db (n)));
-            goto rollback;
-        }
-        char fpr[CX_FINGERPRINT_HEXLEN], when[21];
-        cx_fingerprint (rv->sign_pk, fpr);
-        cert_time_format (rv->at, when);
-        node_audit (n, actor, "revoke", "peer", rv->org, "refuse", "trust.revoked",
-                    "the authority revoked %s's key %s at %s (%s peer, directory %" PRIu64
-                    "): its sessions are closed and deliveries to it held",
-                    rv->org, fpr, when, p.trust, d.serial);
-        res.revoked++;
-    }
+    if (s_apply (n, &d, actor, now, &res) != 0)
+        goto rollback;
     char *copy = malloc (len + 1);
     if (!copy) {
         node_fail (n, "out of memory");
