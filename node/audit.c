@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "core.h"
 #include "keys.h"
 
@@ -73,6 +74,13 @@ int node_audit (node_t *n, const char *actor, const char *action, const char *ob
     int rc = s_append (n, actor, action, object, peer, "", decision, rule, fmt, ap);
     va_end (ap);
     return rc;
+}
+
+int node_audit_refusal (node_t *n, const char *actor, const char *action, const char *object, const char *peer,
+                        const char *rule)
+{
+    node_audit (n, actor, action, object, peer, "refuse", rule, "%s", node_error (n));
+    return -1;
 }
 
 int node_audit_purpose (node_t *n, const char *actor, const char *action, const char *object,

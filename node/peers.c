@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "core.h"
 #include "trust.h"
 
@@ -37,13 +38,11 @@ int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
     size_t signed_len;
     if (card_parse (text, len, &card, &signed_len) != 0) {
         node_fail (n, "not a valid cdx card: %s", card_error ());
-        node_audit (n, actor, "peer-add", "card", "", "refuse", "card.format", "%s", node_error (n));
-        return -1;
+        return node_audit_refusal (n, actor, "peer-add", "card", "", "card.format");
     }
     if (cx_verify (card.sign_pk, (const uint8_t *) text, signed_len, card.sig) != 0) {
         node_fail (n, "card for %s: the signature does not match its signing key (altered card?)", card.org);
-        node_audit (n, actor, "peer-add", "card", card.org, "refuse", "card.signature", "%s", node_error (n));
-        return -1;
+        return node_audit_refusal (n, actor, "peer-add", "card", card.org, "card.signature");
     }
     if (strcmp (card.org, node_self (n)->org) == 0)
         return node_fail (n, "card is for %s, which is this node", card.org);
@@ -58,8 +57,7 @@ int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
             memcmp (old.curve_pk, card.curve_pk, 32) != 0) {
             node_fail (n, "card for %s carries keys (signing key %s) other than those the authority certified "
                        "for %s: refused", card.org, fpr, card.org);
-            node_audit (n, actor, "peer-add", "card", card.org, "refuse", "trust.wrong-key", "%s", node_error (n));
-            return -1;
+            return node_audit_refusal (n, actor, "peer-add", "card", card.org, "trust.wrong-key");
         }
         if (out)
             *out = old;
@@ -67,8 +65,7 @@ int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
     }
     if (store_peer_by_curve (node_db (n), card.curve_pk, &old) == 0 && strcmp (old.org, card.org) != 0) {
         node_fail (n, "card for %s carries the transport key of %s: refused", card.org, old.org);
-        node_audit (n, actor, "peer-add", "card", card.org, "refuse", "trust.wrong-key", "%s", node_error (n));
-        return -1;
+        return node_audit_refusal (n, actor, "peer-add", "card", card.org, "trust.wrong-key");
     }
     store_peer_t p;
     memset (&p, 0, sizeof p);

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "cert.h"
+#include "audit.h"
 #include "core.h"
 #include "trust.h"
 
@@ -74,13 +75,11 @@ int node_trust_authority (node_t *n, const char *text, size_t len)
     cert_authority_t a;
     if (cert_authority_parse (text, len, &a) != 0) {
         node_fail (n, "not a valid authority file: %s", cert_error ());
-        node_audit (n, actor, "trust", "authority", "", "refuse", "trust.format", "%s", node_error (n));
-        return -1;
+        return node_audit_refusal (n, actor, "trust", "authority", "", "trust.format");
     }
     if (cert_authority_check (&a) != CERT_OK) {
         node_fail (n, "authority file for %s: %s", a.name, cert_error ());
-        node_audit (n, actor, "trust", "authority", "", "refuse", "trust.authority-signature", "%s", node_error (n));
-        return -1;
+        return node_audit_refusal (n, actor, "trust", "authority", "", "trust.authority-signature");
     }
     char fpr[CX_FINGERPRINT_HEXLEN];
     cx_fingerprint (a.key, fpr);
@@ -264,21 +263,19 @@ int node_directory_import (node_t *n, const char *text, size_t len, const char *
         return -1;
     if (r == STORE_NOTFOUND) {
         node_fail (n, "no authority is trusted yet: run cdx trust --authority FILE first");
-        node_audit (n, actor, "directory", "directory", "", "refuse", "trust.no-authority", "%s", node_error (n));
-        return -1;
+        return node_audit_refusal (n, actor, "directory", "directory", "", "trust.no-authority");
     }
     cert_dir_t d;
     if (cert_dir_parse (text, len, &d) != 0) {
         node_fail (n, "not a valid directory (from %s): %s", src, cert_error ());
-        node_audit (n, actor, "directory", "directory", "", "refuse", "trust.directory-forged", "%s", node_error (n));
-        return -1;
+        return node_audit_refusal (n, actor, "directory", "directory", "", "trust.directory-forged");
     }
     int rc = -1;
     char object[64];
     snprintf (object, sizeof object, "directory %" PRIu64, d.serial);
     if (cert_dir_check (&d, apk) != CERT_OK) {
         node_fail (n, "directory serial %" PRIu64 " from %s refused: %s", d.serial, src, cert_error ());
-        node_audit (n, actor, "directory", object, "", "refuse", "trust.directory-forged", "%s", node_error (n));
+        node_audit_refusal (n, actor, "directory", object, "", "trust.directory-forged");
         goto out;
     }
     uint64_t held;
@@ -288,7 +285,7 @@ int node_directory_import (node_t *n, const char *text, size_t len, const char *
     if (d.serial <= held) {
         node_fail (n, "directory serial %" PRIu64 " from %s is not newer than the one held (serial %" PRIu64
                    "): refused", d.serial, src, held);
-        node_audit (n, actor, "directory", object, "", "refuse", "trust.directory-old", "%s", node_error (n));
+        node_audit_refusal (n, actor, "directory", object, "", "trust.directory-old");
         goto out;
     }
     int64_t now = (int64_t) time (NULL);
@@ -298,7 +295,7 @@ int node_directory_import (node_t *n, const char *text, size_t len, const char *
         node_fail (n, "directory serial %" PRIu64 " from %s expired at %s, beyond the grace period of %d days: "
                    "refused (peers already trusted keep working)", d.serial, src, when,
                    NODE_DIRECTORY_GRACE / 86400);
-        node_audit (n, actor, "directory", object, "", "refuse", "trust.directory-expired", "%s", node_error (n));
+        node_audit_refusal (n, actor, "directory", object, "", "trust.directory-expired");
         goto out;
     }
     if (store_begin (node_db (n)) != 0) {
@@ -350,8 +347,7 @@ int node_cert_add (node_t *n, const char *text, size_t len, store_peer_t *out)
     cert_t c;
     if (cert_parse (text, len, &c) != 0) {
         node_fail (n, "not a valid certificate: %s", cert_error ());
-        node_audit (n, actor, "peer-add", "certificate", "", "refuse", "card.format", "%s", node_error (n));
-        return -1;
+        return node_audit_refusal (n, actor, "peer-add", "certificate", "", "card.format");
     }
     uint8_t apk[32];
     int r = node_authority_key (n, apk, NULL, 0);
@@ -359,23 +355,20 @@ int node_cert_add (node_t *n, const char *text, size_t len, store_peer_t *out)
         return -1;
     if (r == STORE_NOTFOUND) {
         node_fail (n, "no authority is trusted yet: run cdx trust --authority FILE first");
-        node_audit (n, actor, "peer-add", "certificate", c.org, "refuse", "trust.no-authority", "%s", node_error (n));
-        return -1;
+        return node_audit_refusal (n, actor, "peer-add", "certificate", c.org, "trust.no-authority");
     }
     cert_status_t st = cert_check (&c, apk, (int64_t) time (NULL));
     if (st != CERT_OK) {
         const char *rule = st == CERT_E_EXPIRED || st == CERT_E_NOT_YET ? "trust.expired" : "trust.directory-forged";
         node_fail (n, "%s", cert_error ());
-        node_audit (n, actor, "peer-add", "certificate", c.org, "refuse", rule, "%s", node_error (n));
-        return -1;
+        return node_audit_refusal (n, actor, "peer-add", "certificate", c.org, rule);
     }
     if (strcmp (c.org, node_self (n)->org) == 0)
         return node_fail (n, "certificate is for %s, which is this node", c.org);
     store_peer_t old;
     if (store_peer_get (node_db (n), c.org, &old) == 0 && old.revoked > 0 && memcmp (old.sign_pk, c.sign_pk, 32) == 0) {
         node_fail (n, "the key of %s in this certificate has been revoked", c.org);
-        node_audit (n, actor, "peer-add", "certificate", c.org, "refuse", "trust.revoked", "%s", node_error (n));
-        return -1;
+        return node_audit_refusal (n, actor, "peer-add", "certificate", c.org, "trust.revoked");
     }
     int put = s_put_certified (n, &c, actor, "(certificate file)");
     if (put < 0)
