@@ -80,7 +80,6 @@ int node_refused (const node_t *n);
    login, a length or a number): refused before anything was done or
    audited. The command line's exit code 2. */
 int node_invalid (const node_t *n);
-store_t *node_store (node_t *n);          /* for read-only listings */
 const char *node_org (const node_t *n);
 const char *node_home (const node_t *n);
 
@@ -409,29 +408,49 @@ const char *node_audit_problem_name (node_audit_problem_t p);
    (node_error). */
 int node_audit_verify (node_t *n, int checkpoint, node_audit_report_t *report);
 
+/* ---- listings (node/listing.c) -----------------------------------------
+
+   What a front end lists, row by row, in the store's order: FN is called
+   for each row and returns non-zero to stop. Each checks the caller's
+   role where the rows are not for every user of the node: the users
+   (admin or ig-officer, as action user-list) and the audit log
+   (ig-officer, as audit-read); a refusal is audited, an allowed read is
+   not written into the log it reads. The rows are the store's records.
+   Each returns 0, FN's non-zero value, or -1 (node_error; node_refused
+   when a role was refused, before FN was called). */
+typedef int (node_peer_fn) (const store_peer_t *p, void *arg);
+typedef int (node_dataset_fn) (const store_dataset_t *d, void *arg);
+typedef int (node_sub_fn) (const store_sub_t *s, void *arg);
+typedef int (node_retention_fn) (const store_retention_t *r, void *arg);
+typedef int (node_agreement_fn) (const store_agreement_t *a, void *arg);
+typedef int (node_user_fn) (const store_user_t *u, void *arg);
+typedef int (node_audit_fn) (const store_audit_t *e, void *arg);
+
+int node_list_peers (node_t *n, node_peer_fn *fn, void *arg);          /* by org */
+int node_list_datasets (node_t *n, node_dataset_fn *fn, void *arg);
+int node_list_subscriptions (node_t *n, node_sub_fn *fn, void *arg);
+int node_list_retention (node_t *n, node_retention_fn *fn, void *arg);
+int node_list_agreements (node_t *n, node_agreement_fn *fn, void *arg);
+int node_list_users (node_t *n, node_user_fn *fn, void *arg);          /* admin or ig-officer */
+int node_list_audit (node_t *n, node_audit_fn *fn, void *arg);         /* ig-officer; in seq order */
+
+/* One row by its key: 0 with *OUT filled, 1 if there is none, -1
+   (node_error). */
+int node_dataset_get (node_t *n, const char *id, store_dataset_t *out);
+int node_user_get (node_t *n, const char *login, store_user_t *out);
+int node_agreement_get (node_t *n, const char *ref, store_agreement_t *out);
+
+/* IG officer only (a refusal is audited as audit-verify): node_audit_verify. */
+int node_audit_check (node_t *n, int checkpoint, node_audit_report_t *report);
+
 /* ---- signed audit exports and reconciliation (node/reconcile.c) ------- */
 
-/* Signs BODY (the export up to, not including, its ",\"signature\""
-   member) with this node's key: SIG_HEX receives 128 hex digits. */
-int node_audit_export_sign (node_t *n, const char *body, size_t len, char sig_hex[129]);
-
-/* A parsed export. ENTRIES (COUNT of them) is malloc'd: free with
-   node_audit_export_free. The signature is NOT checked here. */
-typedef struct {
-    char org[17];
-    uint8_t sign_pk[32];
-    uint8_t sig[64];
-    size_t body_len;         /* the signed prefix of the text */
-    store_audit_t *entries;  /* seq, actor, action, object, peer, purpose, decision, rule,
-                                detail, hash (at is not read) */
-    size_t count;
-} node_audit_export_t;
-
-/* Parses an export (outside bytes: any input is safe). 0, or -1 with the
-   reason in ERR. */
-int node_audit_export_parse (const char *text, size_t len, node_audit_export_t *out, char *err,
-                             size_t errlen);
-void node_audit_export_free (node_audit_export_t *x);
+/* IG officer only (a refusal is audited). Writes this node's whole audit
+   log into PATH (a new file, mode 0600) as a signed export, format
+   cdx-audit-export/1 (protocol/auditexport.h), and audits the export.
+   *ENTRIES receives how many entries it holds. 0, or -1 (node_error,
+   node_refused); nothing is left at PATH on failure. */
+int node_audit_export (node_t *n, const char *path, int64_t *entries);
 
 typedef struct {
     char kind[24];           /* sent-not-received | received-not-sent | hash-differs */
@@ -569,16 +588,5 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
    command line to run here (cdx agreement propose ...) or what must happen
    elsewhere. BUF, or NULL if SUB is not refused. */
 const char *node_sub_fix (const node_t *n, const store_sub_t *sub, char *buf, size_t cap);
-
-/* Exit codes of the cdx command (documented in cdx --help). */
-enum {
-    NODE_EXIT_OK = 0,
-    NODE_EXIT_FAIL = 1,      /* the operation failed; reason on stderr */
-    NODE_EXIT_USAGE = 2,     /* bad command line */
-    NODE_EXIT_NOHOME = 3,    /* no node at --home: run cdx init */
-    NODE_EXIT_REFUSED = 4,   /* refused by a rule (verification, policy) */
-    NODE_EXIT_TIMEOUT = 5,
-    NODE_EXIT_MISMATCH = 6   /* cdx audit reconcile found mismatches */
-};
 
 #endif

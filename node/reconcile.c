@@ -1,21 +1,11 @@
-/*  reconcile.c: a peer's signed audit export, and reconciling this node's
-    sends and receipts with it.
+/*  reconcile.c: this node's signed audit export, and reconciling this
+    node's sends and receipts with a peer's.
 
-    An export (cdx audit export) is this node's audit log as JSON, signed
-    with the node's Ed25519 key so that the organisation it is given to can
-    check, with the signing key it pinned for this node, that it came from
-    here unaltered:
-
-      {"format":"cdx-audit-export/1","org":"0DF","sign_key":"<64 hex>",
-       "exported":"<UTC>","entries":[<entries as cdx audit --json>]
-       ,"signature":"<128 hex>"}
-
-    The signature covers "cdx-audit-export" NUL and every byte before the
-    comma that opens the "signature" member, which must be the last. The
-    parser here reads only that shape (a JSON subset: objects, arrays,
-    strings, integers, true/false/null), refuses anything else, and never
-    trusts a length it did not check: the file comes from another
-    organisation (fuzz/fuzz_auditexport.c).
+    The export's format, cdx-audit-export/1, is protocol/auditexport.h's:
+    its writer and its reader. Here the node lists its log into the writer
+    and signs it with its Ed25519 key (node_audit_export), and checks a
+    peer's export, read by the protocol's reader, against the signing key
+    it pinned for that peer.
 
     Reconciling compares, for one peer P, what this node holds with what
     P's log says, per dataset id:
@@ -27,391 +17,106 @@
     sent, or received with another content hash. An export is a snapshot:
     transfers after it show as mismatches until a newer export.
 
-    Not for: printing (tools/cdx.c), the log's own chain (audit.c).
+    Not for: printing (tools/cmd_audit.c), the format's bytes
+    (protocol/auditexport.c), the log's own chain (audit.c).
 */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "auditexport.h"
 #include "node_internal.h"
+#include "outfile.h"
 
-#define S_EXPORT_TAG "cdx-audit-export"
-#define S_EXPORT_FORMAT "cdx-audit-export/1"
-#define S_JSON_DEPTH 16
-#define S_ENTRIES_MAX 4000000
-#define S_KEY_MAX 64 /* member names: longer ones are refused, unknown ones skipped */
+/* An audit row is an export's entry: the same fields, the same sizes. */
+_Static_assert (sizeof ((store_audit_t *) 0)->actor == sizeof ((auditexport_entry_t *) 0)->actor &&
+                    sizeof ((store_audit_t *) 0)->action == sizeof ((auditexport_entry_t *) 0)->action &&
+                    sizeof ((store_audit_t *) 0)->object == sizeof ((auditexport_entry_t *) 0)->object &&
+                    sizeof ((store_audit_t *) 0)->peer == sizeof ((auditexport_entry_t *) 0)->peer &&
+                    sizeof ((store_audit_t *) 0)->purpose == sizeof ((auditexport_entry_t *) 0)->purpose &&
+                    sizeof ((store_audit_t *) 0)->decision == sizeof ((auditexport_entry_t *) 0)->decision &&
+                    sizeof ((store_audit_t *) 0)->rule == sizeof ((auditexport_entry_t *) 0)->rule &&
+                    sizeof ((store_audit_t *) 0)->detail == sizeof ((auditexport_entry_t *) 0)->detail &&
+                    sizeof ((store_audit_t *) 0)->hash == sizeof ((auditexport_entry_t *) 0)->hash,
+                "store_audit_t and auditexport_entry_t differ");
 
-/* ---- signing -------------------------------------------------------------- */
+/* ---- exporting ------------------------------------------------------------ */
 
-/* TAG NUL | BODY, signed or verified. */
-static uint8_t *s_export_msg (const uint8_t *body, size_t len, size_t *msg_len)
+static int s_export_entry (const store_audit_t *e, void *arg)
 {
-    if (len > SIZE_MAX - sizeof S_EXPORT_TAG) return NULL;
-    uint8_t *msg = malloc (sizeof S_EXPORT_TAG + len);
-    if (!msg) return NULL;
-    memcpy (msg, S_EXPORT_TAG, sizeof S_EXPORT_TAG);
-    if (len) memcpy (msg + sizeof S_EXPORT_TAG, body, len);
-    *msg_len = sizeof S_EXPORT_TAG + len;
-    return msg;
+    auditexport_entry_t x;
+    x.seq = e->seq;
+    x.at = e->at;
+    memcpy (x.actor, e->actor, sizeof x.actor);
+    memcpy (x.action, e->action, sizeof x.action);
+    memcpy (x.object, e->object, sizeof x.object);
+    memcpy (x.peer, e->peer, sizeof x.peer);
+    memcpy (x.purpose, e->purpose, sizeof x.purpose);
+    memcpy (x.decision, e->decision, sizeof x.decision);
+    memcpy (x.rule, e->rule, sizeof x.rule);
+    memcpy (x.detail, e->detail, sizeof x.detail);
+    memcpy (x.hash, e->hash, sizeof x.hash);
+    return auditexport_add (arg, &x) == 0 ? 0 : 1;
 }
 
-int node_audit_export_sign (node_t *n, const char *body, size_t len, char sig_hex[129])
+int node_audit_export (node_t *n, const char *path, int64_t *entries)
 {
+    *entries = 0;
+    if (!node_authorize (n, NODE_ROLE_IG, "audit-export", "audit log")) return -1;
+    auditexport_writer_t w;
+    node_outfile_t *out = NULL;
+    uint8_t *msg = NULL;
+    int rc = -1;
+    if (auditexport_begin (&w, node_self (n)->org, cx_keypair_public (node_sign_key (n)), (int64_t)time (NULL)) != 0) {
+        node_fail (n, "out of memory");
+        goto out;
+    }
+    int each = store_audit_each (node_db (n), s_export_entry, &w);
+    if (each < 0) {
+        node_fail (n, "%s (cdx audit verify names the entry)", store_error (node_db (n)));
+        goto out;
+    }
     size_t msg_len;
-    uint8_t *msg = s_export_msg ((const uint8_t *)body, len, &msg_len);
-    if (!msg) return node_fail (n, "out of memory");
+    if (each > 0 || auditexport_signed (&w, &msg, &msg_len) != 0) {
+        node_fail (n, "out of memory");
+        goto out;
+    }
     uint8_t sig[64];
-    int rc = cx_sign (node_sign_key (n), msg, msg_len, sig);
+    if (cx_sign (node_sign_key (n), msg, msg_len, sig) != 0) {
+        node_fail (n, "cannot sign the export: %s", cx_error ());
+        goto out;
+    }
+    const char *text;
+    size_t len;
+    if (auditexport_finish (&w, sig, &text, &len) != 0) {
+        node_fail (n, "out of memory");
+        goto out;
+    }
+    char err[NODE_ERR_MAX];
+    out = node_outfile_new (path, 0600, err, sizeof err);
+    if (!out || node_outfile_write (out, text, len, err, sizeof err) != 0 ||
+        node_outfile_commit (out, err, sizeof err) != 0) {
+        node_fail (n, "%s", err);
+        goto out;
+    }
+    char actor[160];
+    node_actor (n, NODE_ROLE_IG, actor, sizeof actor);
+    if (node_audit (n, actor, "audit-export", "audit log", "", "allow", "local.audit-export",
+                    "%" PRId64 " entries exported, signed, to %s", w.count, node_outfile_path (out)) != 0) {
+        node_outfile_retract (out);
+        snprintf (err, sizeof err, "%s", node_error (n));
+        node_fail (n, "%s: the export was removed", err);
+        goto out;
+    }
+    *entries = w.count;
+    rc = 0;
+out:
     free (msg);
-    if (rc != 0) return node_fail (n, "cannot sign the export: %s", cx_error ());
-    cx_hex (sig, sizeof sig, sig_hex);
-    return 0;
-}
-
-/* ---- the JSON subset -------------------------------------------------------- */
-
-typedef struct {
-    const char *p, *start, *end;
-    char err[160];
-} s_json_t;
-
-static int s_jfail (s_json_t *j, const char *what)
-{
-    if (!j->err[0])
-        snprintf (j->err, sizeof j->err, "%s at byte %zu", what, (size_t)(j->p - j->start));
-    return -1;
-}
-
-static void s_ws (s_json_t *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-        j->p++;
-}
-
-static int s_take (s_json_t *j, char c)
-{
-    s_ws (j);
-    if (j->p >= j->end || *j->p != c) {
-        char what[32];
-        snprintf (what, sizeof what, "expected '%c'", c);
-        return s_jfail (j, what);
-    }
-    j->p++;
-    return 0;
-}
-
-static int s_hexval (char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* A string into OUT (CAP bytes with the NUL; OUT NULL: skipped). Refuses
-   control characters, NUL, surrogates and strings longer than CAP - 1. */
-static int s_string (s_json_t *j, char *out, size_t cap)
-{
-    if (s_take (j, '"') != 0) return -1;
-    size_t used = 0;
-    for (;;) {
-        if (j->p >= j->end) return s_jfail (j, "unterminated string");
-        unsigned char c = (unsigned char)*j->p++;
-        char buf[4];
-        size_t n = 0;
-        if (c == '"') break;
-        if (c < 0x20) return s_jfail (j, "control character in a string");
-        if (c != '\\') {
-            buf[n++] = (char)c;
-        } else {
-            if (j->p >= j->end) return s_jfail (j, "unterminated escape");
-            char e = *j->p++;
-            switch (e) {
-            case '"':
-                buf[n++] = '"';
-                break;
-            case '\\':
-                buf[n++] = '\\';
-                break;
-            case '/':
-                buf[n++] = '/';
-                break;
-            case 'b':
-                buf[n++] = '\b';
-                break;
-            case 'f':
-                buf[n++] = '\f';
-                break;
-            case 'n':
-                buf[n++] = '\n';
-                break;
-            case 'r':
-                buf[n++] = '\r';
-                break;
-            case 't':
-                buf[n++] = '\t';
-                break;
-            case 'u': {
-                if (j->end - j->p < 4) return s_jfail (j, "short \\u escape");
-                unsigned v = 0;
-                for (int i = 0; i < 4; i++) {
-                    int h = s_hexval (j->p[i]);
-                    if (h < 0) return s_jfail (j, "bad \\u escape");
-                    v = v << 4 | (unsigned)h;
-                }
-                j->p += 4;
-                if (v == 0 || (v >= 0xD800 && v <= 0xDFFF))
-                    return s_jfail (j, "\\u0000 or a surrogate in a string");
-                if (v < 0x80) {
-                    buf[n++] = (char)v;
-                } else if (v < 0x800) {
-                    buf[n++] = (char)(0xC0 | v >> 6);
-                    buf[n++] = (char)(0x80 | (v & 0x3F));
-                } else {
-                    buf[n++] = (char)(0xE0 | v >> 12);
-                    buf[n++] = (char)(0x80 | ((v >> 6) & 0x3F));
-                    buf[n++] = (char)(0x80 | (v & 0x3F));
-                }
-                break;
-            }
-            default:
-                return s_jfail (j, "bad escape");
-            }
-        }
-        if (out) {
-            if (used + n >= cap) return s_jfail (j, "string too long for its field");
-            memcpy (out + used, buf, n);
-        }
-        used += n;
-    }
-    if (out) out[used] = 0;
-    return 0;
-}
-
-/* A non-negative integer of at most 18 digits. */
-static int s_int (s_json_t *j, int64_t *out)
-{
-    s_ws (j);
-    int64_t v = 0;
-    int digits = 0;
-    while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
-        if (++digits > 18) return s_jfail (j, "number too large");
-        v = v * 10 + (*j->p++ - '0');
-    }
-    if (!digits) return s_jfail (j, "expected a number");
-    *out = v;
-    return 0;
-}
-
-/* Any value, skipped (members this cdx does not know). */
-static int s_skip (s_json_t *j, int depth)
-{
-    if (depth > S_JSON_DEPTH) return s_jfail (j, "nested too deeply");
-    s_ws (j);
-    if (j->p >= j->end) return s_jfail (j, "expected a value");
-    char c = *j->p;
-    if (c == '"') return s_string (j, NULL, 0);
-    if (c == '{' || c == '[') {
-        char close = c == '{' ? '}' : ']';
-        j->p++;
-        s_ws (j);
-        if (j->p < j->end && *j->p == close) {
-            j->p++;
-            return 0;
-        }
-        for (;;) {
-            if (c == '{' && (s_string (j, NULL, 0) != 0 || s_take (j, ':') != 0)) return -1;
-            if (s_skip (j, depth + 1) != 0) return -1;
-            s_ws (j);
-            if (j->p < j->end && *j->p == ',') {
-                j->p++;
-                continue;
-            }
-            return s_take (j, close);
-        }
-    }
-    static const char *const words[] = {"true", "false", "null"};
-    for (size_t i = 0; i < 3; i++) {
-        size_t len = strlen (words[i]);
-        if ((size_t)(j->end - j->p) >= len && memcmp (j->p, words[i], len) == 0) {
-            j->p += len;
-            return 0;
-        }
-    }
-    if (c == '-') j->p++;
-    int64_t ignored;
-    return s_int (j, &ignored);
-}
-
-static int s_hexfield (s_json_t *j, uint8_t *out, size_t n)
-{
-    char hex[129];
-    if (n * 2 + 1 > sizeof hex || s_string (j, hex, sizeof hex) != 0) return -1;
-    if (strlen (hex) != n * 2 || cx_unhex (hex, out, n) != 0)
-        return s_jfail (j, "expected hex of the right length");
-    return 0;
-}
-
-static int s_entry (s_json_t *j, store_audit_t *e)
-{
-    memset (e, 0, sizeof *e);
-    if (s_take (j, '{') != 0) return -1;
-    s_ws (j);
-    if (j->p < j->end && *j->p == '}') {
-        j->p++;
-        return s_jfail (j, "empty entry");
-    }
-    int have_seq = 0;
-    for (;;) {
-        char key[S_KEY_MAX];
-        if (s_string (j, key, sizeof key) != 0) return -1;
-        if (s_take (j, ':') != 0) return -1;
-        int rc;
-        if (strcmp (key, "seq") == 0) {
-            rc = s_int (j, &e->seq);
-            have_seq = 1;
-        } else if (strcmp (key, "actor") == 0) {
-            rc = s_string (j, e->actor, sizeof e->actor);
-        } else if (strcmp (key, "action") == 0) {
-            rc = s_string (j, e->action, sizeof e->action);
-        } else if (strcmp (key, "object") == 0) {
-            rc = s_string (j, e->object, sizeof e->object);
-        } else if (strcmp (key, "peer") == 0) {
-            rc = s_string (j, e->peer, sizeof e->peer);
-        } else if (strcmp (key, "purpose") == 0) {
-            rc = s_string (j, e->purpose, sizeof e->purpose);
-        } else if (strcmp (key, "decision") == 0) {
-            rc = s_string (j, e->decision, sizeof e->decision);
-        } else if (strcmp (key, "rule") == 0) {
-            rc = s_string (j, e->rule, sizeof e->rule);
-        } else if (strcmp (key, "detail") == 0) {
-            rc = s_string (j, e->detail, sizeof e->detail);
-        } else if (strcmp (key, "hash") == 0) {
-            rc = s_hexfield (j, e->hash, sizeof e->hash);
-        } else {
-            rc = s_skip (j, 2);
-        }
-        if (rc != 0) return -1;
-        s_ws (j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (s_take (j, '}') != 0) return -1;
-        break;
-    }
-    if (!have_seq || !e->action[0]) return s_jfail (j, "an entry without seq or action");
-    return 0;
-}
-
-static int s_entries (s_json_t *j, node_audit_export_t *x)
-{
-    if (s_take (j, '[') != 0) return -1;
-    s_ws (j);
-    if (j->p < j->end && *j->p == ']') {
-        j->p++;
-        return 0;
-    }
-    size_t cap = x->count;
-    for (;;) {
-        if (x->count == cap) {
-            if (cap >= S_ENTRIES_MAX) return s_jfail (j, "too many entries");
-            size_t grown = cap ? cap * 2 : 64;
-            store_audit_t *more = realloc (x->entries, grown * sizeof *more);
-            if (!more) return s_jfail (j, "out of memory");
-            x->entries = more;
-            cap = grown;
-        }
-        if (s_entry (j, &x->entries[x->count]) != 0) return -1;
-        x->count++;
-        s_ws (j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        return s_take (j, ']');
-    }
-}
-
-void node_audit_export_free (node_audit_export_t *x)
-{
-    if (!x) return;
-    free (x->entries);
-    memset (x, 0, sizeof *x);
-}
-
-int node_audit_export_parse (const char *text, size_t len, node_audit_export_t *x, char *err,
-                             size_t errlen)
-{
-    memset (x, 0, sizeof *x);
-    s_json_t j = {text, text, text + len, ""};
-    int have_format = 0, have_org = 0, have_key = 0, have_entries = 0;
-    if (s_take (&j, '{') != 0) goto bad;
-    const char *comma = NULL; /* the comma before the current member */
-    for (;;) {
-        char key[S_KEY_MAX];
-        if (s_string (&j, key, sizeof key) != 0 || s_take (&j, ':') != 0) goto bad;
-        if (strcmp (key, "signature") == 0) {
-            if (!comma) {
-                s_jfail (&j, "the signature must follow the signed members");
-                goto bad;
-            }
-            x->body_len = (size_t)(comma - text);
-            if (s_hexfield (&j, x->sig, sizeof x->sig) != 0 || s_take (&j, '}') != 0) goto bad;
-            s_ws (&j);
-            if (j.p != j.end) {
-                s_jfail (&j, "bytes after the signature");
-                goto bad;
-            }
-            break;
-        }
-        int rc;
-        if (strcmp (key, "format") == 0) {
-            char format[32];
-            rc = s_string (&j, format, sizeof format);
-            if (rc == 0 && strcmp (format, S_EXPORT_FORMAT) != 0)
-                rc = s_jfail (&j, "not a " S_EXPORT_FORMAT " document");
-            have_format = 1;
-        } else if (strcmp (key, "org") == 0) {
-            rc = s_string (&j, x->org, sizeof x->org);
-            have_org = 1;
-        } else if (strcmp (key, "sign_key") == 0) {
-            rc = s_hexfield (&j, x->sign_pk, sizeof x->sign_pk);
-            have_key = 1;
-        } else if (strcmp (key, "entries") == 0) {
-            rc = have_entries ? s_jfail (&j, "entries twice") : s_entries (&j, x);
-            have_entries = 1;
-        } else {
-            rc = s_skip (&j, 1);
-        }
-        if (rc != 0) goto bad;
-        s_ws (&j);
-        if (j.p < j.end && *j.p == ',') {
-            comma = j.p++;
-            continue;
-        }
-        s_jfail (&j, "no signature: an export ends with its \"signature\" member");
-        goto bad;
-    }
-    if (!have_format || !have_org || !have_key || !have_entries || !x->org[0]) {
-        snprintf (err, errlen,
-                  "an audit export needs format, org, sign_key, entries and signature");
-        node_audit_export_free (x);
-        return -1;
-    }
-    /* The org names the peer in messages and in this node's log: an ODS
-       code, or the export is not one. */
-    if (card_valid_org (x->org) != 0) {
-        snprintf (err, errlen, "not a valid audit export: its org is not an ODS code (%s)", card_error ());
-        node_audit_export_free (x);
-        return -1;
-    }
-    return 0;
-bad:
-    snprintf (err, errlen, "not a valid audit export: %s", j.err[0] ? j.err : "malformed");
-    node_audit_export_free (x);
-    return -1;
+    node_outfile_destroy (&out);
+    auditexport_writer_free (&w);
+    return rc;
 }
 
 /* ---- reconciling -------------------------------------------------------------- */
@@ -467,7 +172,7 @@ static int s_object_id (const char *object, char id[33])
     const char *w = sp ? sp + 1 : object;
     if (strlen (w) != 32) return -1;
     for (const char *p = w; *p; p++)
-        if (s_hexval (*p) < 0) return -1;
+        if (!strchr ("0123456789abcdefABCDEF", *p)) return -1;
     memcpy (id, w, 33);
     return 0;
 }
@@ -559,6 +264,38 @@ static void s_compare (const s_set_t *sent, const s_set_t *recv, int sent_is_our
                       sent_is_ours ? &recv->v[i] : NULL, count);
 }
 
+/* The peer's side from its export X: what it logged as received from us
+   (THEIR_RECV) and delivered to us (THEIR_SENT). 0, or -1 (out of memory). */
+static int s_their_sets (node_t *n, const auditexport_t *x, s_set_t *their_sent, s_set_t *their_recv)
+{
+    for (size_t i = 0; i < x->count; i++) {
+        const auditexport_entry_t *e = &x->entries[i];
+        char id[33];
+        uint8_t hash[32];
+        if (strcmp (e->decision, "allow") != 0 || strcmp (e->peer, node_self (n)->org) != 0 ||
+            s_object_id (e->object, id) != 0)
+            continue;
+        int has = s_detail_hash (e->detail, hash) == 0;
+        int r = 0;
+        if (strcmp (e->action, "receive") == 0)
+            r = s_add (their_recv, id, e->object, has ? hash : NULL);
+        else if (strcmp (e->action, "deliver") == 0)
+            r = s_add (their_sent, id, e->object, has ? hash : NULL);
+        if (r != 0) return -1;
+    }
+    return 0;
+}
+
+/* Sorted by id, each id once: the same dataset delivered twice is one send. */
+static void s_normalise (s_set_t *set)
+{
+    if (set->n) qsort (set->v, set->n, sizeof *set->v, s_item_cmp);
+    size_t w = 0;
+    for (size_t k = 0; k < set->n; k++)
+        if (w == 0 || strcmp (set->v[w - 1].id, set->v[k].id) != 0) set->v[w++] = set->v[k];
+    set->n = w;
+}
+
 int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcile_fn *fn, void *arg,
                           node_reconcile_t *summary)
 {
@@ -566,9 +303,9 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
     if (!node_authorize (n, NODE_ROLE_IG, "audit-reconcile", "audit export")) return -1;
     char actor[160];
     node_actor (n, NODE_ROLE_IG, actor, sizeof actor);
-    node_audit_export_t x;
+    auditexport_t x;
     char err[256];
-    if (node_audit_export_parse (text, len, &x, err, sizeof err) != 0) {
+    if (auditexport_parse (text, len, &x, err, sizeof err) != 0) {
         node_fail (n, "%s", err);
         node_set_refused (n, 1);
         return -1;
@@ -589,7 +326,7 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
         rule = "reconcile.key";
         goto out;
     }
-    msg = s_export_msg ((const uint8_t *)text, x.body_len, &msg_len);
+    msg = auditexport_message (text, x.body_len, &msg_len);
     if (!msg) {
         node_fail (n, "out of memory");
         goto out;
@@ -606,23 +343,9 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
     }
     snprintf (summary->peer, sizeof summary->peer, "%s", x.org);
     summary->entries = (int64_t)x.count;
-    for (size_t i = 0; i < x.count; i++) {
-        const store_audit_t *e = &x.entries[i];
-        char id[33];
-        uint8_t hash[32];
-        if (strcmp (e->decision, "allow") != 0 || strcmp (e->peer, node_self (n)->org) != 0 ||
-            s_object_id (e->object, id) != 0)
-            continue;
-        int has = s_detail_hash (e->detail, hash) == 0;
-        int r = 0;
-        if (strcmp (e->action, "receive") == 0)
-            r = s_add (&their_recv, id, e->object, has ? hash : NULL);
-        else if (strcmp (e->action, "deliver") == 0)
-            r = s_add (&their_sent, id, e->object, has ? hash : NULL);
-        if (r != 0) {
-            node_fail (n, "out of memory");
-            goto out;
-        }
+    if (s_their_sets (n, &x, &their_sent, &their_recv) != 0) {
+        node_fail (n, "out of memory");
+        goto out;
     }
     s_local_t l = {n, x.org, &our_sent, &our_recv, 0};
     if (store_delivery_each (node_db (n), s_local_delivery, &l) < 0 ||
@@ -632,16 +355,7 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
         goto out;
     }
     s_set_t *sets[] = {&our_sent, &our_recv, &their_sent, &their_recv};
-    for (size_t i = 0; i < 4; i++)
-        if (sets[i]->n) qsort (sets[i]->v, sets[i]->n, sizeof *sets[i]->v, s_item_cmp);
-    /* The same dataset delivered twice is one send. */
-    for (size_t i = 0; i < 4; i++) {
-        size_t w = 0;
-        for (size_t k = 0; k < sets[i]->n; k++)
-            if (w == 0 || strcmp (sets[i]->v[w - 1].id, sets[i]->v[k].id) != 0)
-                sets[i]->v[w++] = sets[i]->v[k];
-        sets[i]->n = w;
-    }
+    for (size_t i = 0; i < 4; i++) s_normalise (sets[i]);
     summary->sent = (int64_t)our_sent.n;
     summary->received = (int64_t)our_recv.n;
     int count = 0;
@@ -667,6 +381,6 @@ out:
     free (our_recv.v);
     free (their_sent.v);
     free (their_recv.v);
-    node_audit_export_free (&x);
+    auditexport_free (&x);
     return rc;
 }

@@ -2531,7 +2531,6 @@ static void s_handle_router (run_t *r)
             goto out;
     }
     snprintf (o.org, sizeof o.org, "%s", user);
-    s_heard (r, o.peer);
     if (o.peer->barred) {                       /* admitted before it was barred: its data is refused */
         if (s_limit_pass (r, &o.peer->refusals, o.org)) {
             char actor[80];
@@ -2563,6 +2562,7 @@ static void s_handle_router (run_t *r)
         free (m);
         goto out;
     }
+    s_heard (r, o.peer);                        /* a message that decodes: it was seen */
     switch (m->id) {
     case PROTO_SUBSCRIBE: s_on_subscribe (r, &o, m); break;
     case PROTO_UNSUBSCRIBE: s_on_unsubscribe (r, &o, m); break;

@@ -1,5 +1,9 @@
-/*  show.c: escaping for the terminal, exact JSON strings (see show.h). */
+/*  show.c: escaping for the terminal, exact JSON strings (see show.h;
+    the JSON strings are protocol/json.c's, those of the signed audit
+    export). */
 #include "show.h"
+
+#include "json.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -7,36 +11,6 @@
 #include <sys/types.h>
 
 #define S_UNIT_MAX 16 /* the longest unit shown: \u{10FFFF} and a NUL */
-
-/* Decodes one strict UTF-8 sequence at S (no overlong forms, surrogates
-   or values above U+10FFFF): its length in bytes, or 0 if S does not
-   start one. Never reads past a NUL: a NUL is not a continuation byte. */
-static size_t s_utf8 (const unsigned char *s, uint32_t *cp)
-{
-    size_t more;
-    uint32_t c, min;
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    if ((s[0] & 0xE0) == 0xC0)
-        more = 1, c = s[0] & 0x1F, min = 0x80;
-    else if ((s[0] & 0xF0) == 0xE0)
-        more = 2, c = s[0] & 0x0F, min = 0x800;
-    else if ((s[0] & 0xF8) == 0xF0)
-        more = 3, c = s[0] & 0x07, min = 0x10000;
-    else
-        return 0;
-    for (size_t k = 1; k <= more; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[k] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return more + 1;
-}
 
 /* 1 for a code point above U+007F that prints nothing or changes how the
    text around it reads: C1 controls, soft hyphen, the Arabic letter mark,
@@ -57,7 +31,7 @@ static int s_hidden (uint32_t c)
 static size_t s_unit (const unsigned char *s, char u[S_UNIT_MAX], size_t *width)
 {
     uint32_t c;
-    size_t len = s_utf8 (s, &c);
+    size_t len = json_utf8 (s, &c);
     if (len == 0) {
         snprintf (u, S_UNIT_MAX, "\\x%02X", s[0]);
         len = 1;
@@ -215,31 +189,7 @@ void show_printf (FILE *f, const char *fmt, ...)
 
 void show_json (FILE *f, const char *s)
 {
-    fputc ('"', f);
-    const unsigned char *p = (const unsigned char *) (s ? s : "");
-    while (*p) {
-        uint32_t c;
-        size_t len = s_utf8 (p, &c);
-        if (len == 0) {
-            fputs ("\\ufffd", f);              /* not UTF-8: JSON cannot carry it */
-            p++;
-            continue;
-        }
-        if (c == '"' || c == '\\')
-            fprintf (f, "\\%c", (char) c);
-        else if (c == '\n')
-            fputs ("\\n", f);
-        else if (c == '\r')
-            fputs ("\\r", f);
-        else if (c == '\t')
-            fputs ("\\t", f);
-        else if (c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029)
-            fprintf (f, "\\u%04x", (unsigned) c);
-        else
-            fwrite (p, 1, len, f);
-        p += len;
-    }
-    fputc ('"', f);
+    json_string (f, s);
 }
 
 void show_json_opt (FILE *f, const char *s)

@@ -18,7 +18,7 @@
     with control characters escaped as JSON requires (\n, \u001b ...);
     only bytes that are not UTF-8, which JSON cannot carry, become U+FFFD.
 
-    Not for: CSV (cdx.c quotes it, RFC 4180, exact), or choosing what to
+    Not for: CSV (cmd_audit.c quotes it, RFC 4180, exact), or choosing what to
     print.
 */
 #ifndef SHOW_H_INCLUDED

@@ -8,7 +8,7 @@
 # Each is answered ERROR(MALFORMED) with the zero dataset, but a malformed
 # ERROR, which is dropped unanswered (a node never answers an ERROR with an
 # ERROR); the node stays up; its store is unchanged but for audit entries
-# of the refusals.
+# of the refusals and the peer's presence.
 . "$(dirname "$0")/lib.sh"
 H="$(dirname "$0")/hostile.py"
 # The hostile peer needs a python3 with pyzmq, msgpack and PyNaCl (Debian's).
@@ -33,11 +33,16 @@ identity evil EVL
 start victim
 
 db="$T/victim/store.db"
-# Every table but the audit log (and its AUTOINCREMENT counter).
+# Every table but the audit log (and its AUTOINCREMENT counter) and what
+# the node observes of a peer's presence (connected, last seen: a message
+# that decodes shows the peer was there).
 dump_store() {
     for t in $(sqlite3 "$db" "SELECT name FROM sqlite_master WHERE type = 'table'
                               AND name NOT IN ('audit', 'audit_checkpoints', 'sqlite_sequence') ORDER BY name"); do
-        sqlite3 "$db" ".dump $t"
+        cols=$(sqlite3 "$db" "SELECT group_concat('\"' || name || '\"', ', ') FROM pragma_table_info('$t')
+                              WHERE name NOT IN ('connected', 'last_seen')")
+        echo "-- $t"
+        sqlite3 -header -quote "$db" "SELECT $cols FROM \"$t\" ORDER BY 1"
     done
 }
 decode_refusals() { sqlite3 "$db" "SELECT count(*) FROM audit WHERE decision = 'refuse' AND rule = 'protocol.decode'"; }
