@@ -101,11 +101,6 @@ const char *node_error (const node_t *n)
     return n->err;
 }
 
-store_t *node_store (node_t *n)
-{
-    return n->store;
-}
-
 const char *node_org (const node_t *n)
 {
     return n->self.org;
