@@ -1,6 +1,7 @@
 /*  find.c: a dataset as a person names it: the newest (or a given)
     version of a topic, an id or the first digits of one; and a dataset
-    as the audit log names it ("TOPIC vN ID").
+    as the audit log names it ("TOPIC vN ID"); a dataset's row as its
+    manifest describes it.
 
     Not for: the listings (store.c), what a listing says of a delivery
     (progress.c).
@@ -128,4 +129,19 @@ int node_dataset_object (node_t *n, const char *id, char *object, size_t cap, ch
     }
     free (d);
     return held;
+}
+
+void node_dataset_from_manifest (store_dataset_t *d, const proto_manifest_t *m, const char id[33])
+{
+    memcpy (d->id, id, sizeof d->id);
+    snprintf (d->publisher, sizeof d->publisher, "%s", m->publisher);
+    snprintf (d->topic, sizeof d->topic, "%s", m->topic);
+    d->version = (int64_t) m->version;
+    snprintf (d->class_, sizeof d->class_, "%s", m->class_);
+    snprintf (d->purpose, sizeof d->purpose, "%s", m->purpose);
+    snprintf (d->filename, sizeof d->filename, "%s", m->filename);
+    d->bytes = (int64_t) m->bytes;
+    d->chunk_size = m->chunk_size;
+    d->chunks = (int64_t) m->chunks;
+    memcpy (d->hash, m->hash, sizeof d->hash);
 }

@@ -1,6 +1,6 @@
 /*  find: datasets this node holds, found as a person names them (topic
     and version, an id or its prefix: node.h) and named as every audit
-    entry names them.
+    entry names them; a dataset's row as its manifest describes it.
 
     Not for: the listings (store.h), a dataset's content (sealed.h).
 */
@@ -18,5 +18,10 @@ int node_is_dataset_id (const char *id);
    not (or ID is not a dataset id): OBJECT holds ID as given, PUBLISHER
    "". */
 int node_dataset_object (node_t *n, const char *id, char *object, size_t cap, char *publisher);
+
+/* The fields of D that manifest M gives (publisher, topic, version, class,
+   purpose, file name, size, chunking, hash), and its id ID; the rest of D
+   is left as it was. */
+void node_dataset_from_manifest (store_dataset_t *d, const proto_manifest_t *m, const char id[33]);
 
 #endif

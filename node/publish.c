@@ -20,6 +20,7 @@
 
 #include "access.h"
 #include "core.h"
+#include "find.h"
 #include "hasher.h"
 #include "home.h"
 #include "policy.h"
@@ -303,17 +304,7 @@ static int s_publish_row (node_t *n, s_pub_t *u, cx_content_t *key, store_datase
     if (cx_sign (node_sign_key (n), d->manifest, d->manifest_len, d->sig) != 0 ||
         cx_content_wrap (key, cx_keypair_public (node_box_key (n)), d->wrapped) != 0)
         return node_fail (n, "cannot sign: %s", cx_error ());
-    memcpy (d->id, u->id, sizeof d->id);
-    snprintf (d->publisher, sizeof d->publisher, "%s", m->publisher);
-    snprintf (d->topic, sizeof d->topic, "%s", m->topic);
-    d->version = (int64_t) m->version;
-    snprintf (d->class_, sizeof d->class_, "%s", m->class_);
-    snprintf (d->purpose, sizeof d->purpose, "%s", m->purpose);
-    snprintf (d->filename, sizeof d->filename, "%s", m->filename);
-    d->bytes = (int64_t) m->bytes;
-    d->chunk_size = m->chunk_size;
-    d->chunks = (int64_t) m->chunks;
-    memcpy (d->hash, m->hash, sizeof d->hash);
+    node_dataset_from_manifest (d, m, u->id);
     snprintf (d->state, sizeof d->state, "published");
     d->next_chunk = d->chunks;
     snprintf (d->kind, sizeof d->kind, "%s", u->kind);
