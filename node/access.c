@@ -43,7 +43,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node_internal.h"
+#include "access.h"
+#include "core.h"
+#include "find.h"
 #include "policy.h"
 
 static const struct {
@@ -94,6 +96,36 @@ void node_roles_format (unsigned roles, char *buf, size_t cap)
     }
 }
 
+/* The local user acting on a node, which node_identify sets. */
+struct node_acting {
+    char login[65];              /* the user acting */
+    char real_login[65];         /* the real account, when CDX_USER names another ("" if not) */
+    unsigned roles;              /* NODE_ROLE_* it holds */
+};
+
+static const node_acting_t s_nobody;    /* before node_identify: nobody, no role */
+
+static const node_acting_t *s_who (const node_t *n)
+{
+    const node_acting_t *a = node_acting (n);
+    return a ? a : &s_nobody;
+}
+
+/* The node's user acting, made on first use; NULL if out of memory. */
+static node_acting_t *s_acting (node_t *n)
+{
+    node_acting_t *a = node_acting (n);
+    if (!a && (a = calloc (1, sizeof *a)) != NULL)
+        node_set_acting (n, a);
+    return a;
+}
+
+void node_acting_release (node_t *n)
+{
+    free (node_acting (n));
+    node_set_acting (n, NULL);
+}
+
 /* The real login of this process. */
 static void s_real_login (char *buf, size_t cap)
 {
@@ -110,9 +142,9 @@ static int s_roles_of (node_t *n, const char *login, unsigned *roles)
 {
     store_user_t u;
     *roles = 0;
-    int r = store_user_get (n->store, login, &u);
+    int r = store_user_get (node_db (n), login, &u);
     if (r == STORE_NOTFOUND) return 0;
-    if (r != 0) return node_fail (n, "%s", store_error (n->store));
+    if (r != 0) return node_fail (n, "%s", store_error (node_db (n)));
     if (node_roles_parse (u.roles, roles) != 0)
         return node_fail (n, "stored roles of %s (\"%s\") are not roles this cdx knows", login,
                           u.roles);
@@ -128,11 +160,11 @@ int node_identify (node_t *n)
    audited as a refusal of CLAIM's action when a command asked for one
    (its object, peer and purpose), else as act-as AS. The command has not
    checked CLAIM's values yet: only those in their grammar or vocabulary
-   are recorded. -1, n->refused. */
+   are recorded. -1, node_refused. */
 static int s_override_refused (node_t *n, const char *actor, const char *as, const node_claim_t *claim)
 {
     char why[NODE_ERR_MAX], object[129], peer[17] = "";
-    snprintf (why, sizeof why, "%s", n->err);
+    snprintf (why, sizeof why, "%s", node_error (n));
     const char *action = "act-as", *purpose = NULL, *note = NULL;
     snprintf (object, sizeof object, "%s", as);
     if (claim && claim->action) {
@@ -147,19 +179,22 @@ static int s_override_refused (node_t *n, const char *actor, const char *as, con
     }
     node_audit_purpose (n, actor, action, object, peer, purpose, "refuse", "user.override", "%s%s%s",
                         note ? note : "", note ? ": " : "", why);
-    snprintf (n->err, sizeof n->err, "%s", why);
-    n->refused = 1;
+    snprintf (node_errbuf (n), NODE_ERR_MAX, "%s", why);
+    node_set_refused (n, 1);
     return -1;
 }
 
 int node_identify_claim (node_t *n, const node_claim_t *claim)
 {
-    char real[sizeof n->login];
+    node_acting_t *me = s_acting (n);
+    if (!me)
+        return node_fail (n, "out of memory");
+    char real[sizeof me->login];
     s_real_login (real, sizeof real);
     unsigned real_roles;
     if (s_roles_of (n, real, &real_roles) != 0) return -1;
-    snprintf (n->login, sizeof n->login, "%s", real);
-    n->roles = real_roles;
+    snprintf (me->login, sizeof me->login, "%s", real);
+    me->roles = real_roles;
     const char *as = getenv ("CDX_USER");
     if (!as || !*as || strcmp (as, real) == 0) return 0;
     /* Checked before anything is audited: the value is the caller's. */
@@ -167,7 +202,7 @@ int node_identify_claim (node_t *n, const node_claim_t *claim)
         return node_fail_input (n, "CDX_USER: a login name is 1 to 64 letters, digits, . _ - (not "
                                    "starting with -)");
     if (!(real_roles & NODE_ROLE_ADMIN)) {
-        char held[64], actor[2 * sizeof n->login + 80];
+        char held[64], actor[2 * sizeof me->login + 80];
         node_roles_format (real_roles, held, sizeof held);
         snprintf (actor, sizeof actor, "user:%s (%s)", real, held[0] ? held : "no role");
         node_fail (n,
@@ -176,24 +211,27 @@ int node_identify_claim (node_t *n, const node_claim_t *claim)
                    as, real);
         return s_override_refused (n, actor, as, claim);
     }
-    snprintf (n->login, sizeof n->login, "%s", as);
-    snprintf (n->real_login, sizeof n->real_login, "%s", real);   /* named beside it in every entry */
-    return s_roles_of (n, as, &n->roles);
+    snprintf (me->login, sizeof me->login, "%s", as);
+    snprintf (me->real_login, sizeof me->real_login, "%s", real);   /* named beside it in every entry */
+    return s_roles_of (n, as, &me->roles);
 }
 
 int node_refresh_roles (node_t *n)
 {
-    return s_roles_of (n, n->login, &n->roles);
+    node_acting_t *me = s_acting (n);
+    if (!me)
+        return node_fail (n, "out of memory");
+    return s_roles_of (n, me->login, &me->roles);
 }
 
 const char *node_login (const node_t *n)
 {
-    return n->login;
+    return s_who (n)->login;
 }
 
 unsigned node_roles (const node_t *n)
 {
-    return n->roles;
+    return s_who (n)->roles;
 }
 
 void node_actor (const node_t *n, unsigned role, char *buf, size_t cap)
@@ -202,19 +240,20 @@ void node_actor (const node_t *n, unsigned role, char *buf, size_t cap)
     if (role)
         snprintf (held, sizeof held, "%s", node_role_name (role));
     else
-        node_roles_format (n->roles, held, sizeof held);
-    if (n->real_login[0])
-        snprintf (buf, cap, "user:%s (%s) by %s (CDX_USER)", n->login, held[0] ? held : "no role",
-                  n->real_login);
+        node_roles_format (s_who (n)->roles, held, sizeof held);
+    const node_acting_t *me = s_who (n);
+    if (me->real_login[0])
+        snprintf (buf, cap, "user:%s (%s) by %s (CDX_USER)", me->login, held[0] ? held : "no role",
+                  me->real_login);
     else
-        snprintf (buf, cap, "user:%s (%s)", n->login, held[0] ? held : "no role");
+        snprintf (buf, cap, "user:%s (%s)", me->login, held[0] ? held : "no role");
 }
 
 /* The role in ANY that the user holds (the first in s_roles order), or 0. */
 static unsigned s_held (const node_t *n, unsigned any)
 {
     for (size_t i = 0; i < S_NROLES; i++)
-        if (any & n->roles & s_roles[i].bit) return s_roles[i].bit;
+        if (any & s_who (n)->roles & s_roles[i].bit) return s_roles[i].bit;
     return 0;
 }
 
@@ -229,7 +268,7 @@ unsigned node_authorize_claim (node_t *n, unsigned any, const node_claim_t *clai
     unsigned held = s_held (n, any);
     if (held) return held;
     const char *action = claim->action, *object = claim->object ? claim->object : "";
-    char need[64], actor[2 * sizeof n->login + 80], first[24];
+    char need[64], actor[2 * sizeof s_nobody.login + 80], first[24];
     node_roles_format (any, need, sizeof need);
     snprintf (first, sizeof first, "%s", need);
     first[strcspn (first, ",")] = 0;
@@ -238,13 +277,13 @@ unsigned node_authorize_claim (node_t *n, unsigned any, const node_claim_t *clai
         n,
         "%s needs the %s role%s, which %s does not hold; an admin of this node can grant it: "
         "cdx user add %s --role %s",
-        action, need, strchr (need, ',') ? " (any of them)" : "", n->login, n->login, first);
+        action, need, strchr (need, ',') ? " (any of them)" : "", s_who (n)->login, s_who (n)->login, first);
     char why[NODE_ERR_MAX];
-    snprintf (why, sizeof why, "%s", n->err);
+    snprintf (why, sizeof why, "%s", node_error (n));
     node_audit_purpose (n, actor, action, object, claim->peer ? claim->peer : "", claim->purpose, "refuse",
                         "role.missing", "%s%s%s", claim->note ? claim->note : "", claim->note ? ": " : "", why);
-    snprintf (n->err, sizeof n->err, "%s", why);
-    n->refused = 1;
+    snprintf (node_errbuf (n), NODE_ERR_MAX, "%s", why);
+    node_set_refused (n, 1);
     return 0;
 }
 
@@ -272,7 +311,7 @@ const char *node_export_allowed (node_t *n, const store_dataset_t *d, const char
     /* Data received from another organisation: the agreement it came
        under must still be in force and cover this use, as when it was
        accepted (policy.c, at the receiving end). */
-    if (strcmp (d->publisher, n->self.org) != 0) {
+    if (strcmp (d->publisher, node_self (n)->org) != 0) {
         proto_manifest_t *m = malloc (sizeof *m);
         if (!m) {
             node_fail (n, "out of memory");
@@ -283,10 +322,10 @@ const char *node_export_allowed (node_t *n, const store_dataset_t *d, const char
             node_fail (n, "the stored manifest of %s does not decode", d->id);
             return "export.error";
         }
-        policy_request_t q = {POLICY_RECEIVE, d->publisher, n->self.org, d->topic, d->class_,
+        policy_request_t q = {POLICY_RECEIVE, d->publisher, node_self (n)->org, d->topic, d->class_,
                               purpose, m->legal_basis, m->opt_out, "", (int64_t)time (NULL)};
         policy_decision_t dec;
-        policy_decide (n->store, &q, &dec);
+        policy_decide (node_db (n), &q, &dec);
         free (m);
         if (!dec.allow) {
             static char rule[sizeof dec.rule];
@@ -334,13 +373,13 @@ int node_user_set (node_t *n, const char *login, unsigned add, unsigned remove, 
                                    "starting with -)");
     if (!node_authorize (n, NODE_ROLE_ADMIN, drop || remove ? "user-remove" : "user-add", login))
         return -1;
-    char actor[2 * sizeof n->login + 80];
+    char actor[2 * sizeof s_nobody.login + 80];
     node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
     store_user_t u;
     memset (&u, 0, sizeof u);
     unsigned before = 0;
-    int r = store_user_get (n->store, login, &u);
-    if (r < 0) return node_fail (n, "%s", store_error (n->store));
+    int r = store_user_get (node_db (n), login, &u);
+    if (r < 0) return node_fail (n, "%s", store_error (node_db (n)));
     if (r == STORE_NOTFOUND && (drop || remove))
         return node_fail (n, "%s is not a local user of this node: cdx user list shows them",
                           login);
@@ -348,39 +387,40 @@ int node_user_set (node_t *n, const char *login, unsigned add, unsigned remove, 
     unsigned after = drop ? 0 : (before | add) & ~remove;
     if ((before & NODE_ROLE_ADMIN) && !(after & NODE_ROLE_ADMIN)) {
         s_admins_t a = {login, 0};
-        if (store_user_each (n->store, s_count_admins, &a) < 0)
-            return node_fail (n, "%s", store_error (n->store));
+        if (store_user_each (node_db (n), s_count_admins, &a) < 0)
+            return node_fail (n, "%s", store_error (node_db (n)));
         if (a.admins == 0) {
             node_fail (n, "%s is the last admin of this node: add another admin first", login);
             char why[NODE_ERR_MAX];
-            snprintf (why, sizeof why, "%s", n->err);
+            snprintf (why, sizeof why, "%s", node_error (n));
             node_audit (n, actor, "user-remove", login, "", "refuse", "user.last-admin", "%s", why);
-            snprintf (n->err, sizeof n->err, "%s", why);
-            n->refused = 1;
+            snprintf (node_errbuf (n), NODE_ERR_MAX, "%s", why);
+            node_set_refused (n, 1);
             return -1;
         }
     }
     char was[64], now[64];
     node_roles_format (before, was, sizeof was);
     node_roles_format (after, now, sizeof now);
-    if (store_begin (n->store) != 0) return node_fail (n, "%s", store_error (n->store));
+    if (store_begin (node_db (n)) != 0) return node_fail (n, "%s", store_error (node_db (n)));
     if (after == 0)
-        r = store_user_remove (n->store, login);
+        r = store_user_remove (node_db (n), login);
     else {
         snprintf (u.login, sizeof u.login, "%s", login);
         snprintf (u.roles, sizeof u.roles, "%s", now);
-        snprintf (u.added_by, sizeof u.added_by, "%s", n->login);
-        r = store_user_put (n->store, &u);
+        snprintf (u.added_by, sizeof u.added_by, "%s", s_who (n)->login);
+        r = store_user_put (node_db (n), &u);
     }
     if (r != 0 ||
         node_audit (n, actor, after ? "user-add" : "user-remove", login, "", "allow", "local.admin",
                     "roles of %s: %s -> %s", login, was[0] ? was : "none",
                     now[0] ? now : "none (removed)") != 0 ||
-        store_commit (n->store) != 0) {
-        node_fail (n, "cannot change user %s: %s", login, store_error (n->store));
-        store_rollback (n->store);
+        store_commit (node_db (n)) != 0) {
+        node_fail (n, "cannot change user %s: %s", login, store_error (node_db (n)));
+        store_rollback (node_db (n));
         return -1;
     }
-    if (strcmp (login, n->login) == 0) n->roles = after;
+    node_acting_t *me = node_acting (n);
+    if (me && strcmp (login, me->login) == 0) me->roles = after;
     return 0;
 }

@@ -11,13 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "node_internal.h"
+#include "core.h"
 
 const char *node_sub_fix (const node_t *n, const store_sub_t *sub, char *buf, size_t cap)
 {
     if (strcmp (sub->state, "refused") != 0)
         return NULL;
-    const char *rule = sub->rule, *pub = sub->publisher, *self = n->self.org;
+    const char *rule = sub->rule, *pub = sub->publisher, *self = node_self (n)->org;
     static const char *const need_agreement[] = {"policy.no-agreement", "policy.topic",
                                                  "policy.agreement-revoked", "policy.agreement-expired"};
     for (size_t i = 0; i < sizeof need_agreement / sizeof need_agreement[0]; i++)

@@ -17,7 +17,8 @@
 #include <time.h>
 
 #include "agreement.h"
-#include "node_internal.h"
+#include "agree.h"
+#include "core.h"
 
 static const uint8_t s_zero[64];
 
@@ -43,19 +44,51 @@ const char *node_agreement_state (const store_agreement_t *a, int64_t now)
 /* The signing key of party ORG: this node's, or its peer card's. */
 static int s_party_key (node_t *n, const char *org, uint8_t pk[32])
 {
-    if (strcmp (org, n->self.org) == 0) {
-        memcpy (pk, cx_keypair_public (n->sign), 32);
+    if (strcmp (org, node_self (n)->org) == 0) {
+        memcpy (pk, cx_keypair_public (node_sign_key (n)), 32);
         return 0;
     }
     store_peer_t *p = malloc (sizeof *p);
     if (!p)
         return node_fail (n, "out of memory");
-    int r = store_peer_get (n->store, org, p);
+    int r = store_peer_get (node_db (n), org, p);
     if (r == 0)
         memcpy (pk, p->sign_pk, 32);
     free (p);
     if (r != 0)
         return node_fail (n, "%s is not a peer of this node: add its card first (cdx peer add)", org);
+    return 0;
+}
+
+/* Agreement A (DOC, DOC_LEN) names this node as a party, came from the
+   other party (FROM, or NULL: by hand), and the signatures it carries
+   (SIG_P, SIG_R; zeroes: none) verify. 0, or -1 (node_error). */
+static int s_take_check (node_t *n, const proto_agreement_t *a, const uint8_t *doc, size_t doc_len,
+                         const uint8_t sig_p[64], const uint8_t sig_r[64], const char *from)
+{
+    int provider = strcmp (a->provider, node_self (n)->org) == 0;
+    int recipient = strcmp (a->recipient, node_self (n)->org) == 0;
+    if (!provider && !recipient) {
+        node_fail (n, "agreement %s is between %s and %s: this node (%s) is not a party", a->ref, a->provider,
+                   a->recipient, node_self (n)->org);
+        return -1;
+    }
+    const char *other = provider ? a->recipient : a->provider;
+    if (from && strcmp (from, other) != 0) {
+        node_fail (n, "agreement %s came from %s, which is not the other party (%s)", a->ref, from, other);
+        return -1;
+    }
+    uint8_t pk_p[32], pk_r[32];
+    if (s_party_key (n, a->provider, pk_p) != 0 || s_party_key (n, a->recipient, pk_r) != 0)
+        return -1;
+    if (memcmp (sig_p, s_zero, 64) != 0 && cx_verify (pk_p, doc, doc_len, sig_p) != 0) {
+        node_fail (n, "agreement %s: the signature of %s does not verify", a->ref, a->provider);
+        return -1;
+    }
+    if (memcmp (sig_r, s_zero, 64) != 0 && cx_verify (pk_r, doc, doc_len, sig_r) != 0) {
+        node_fail (n, "agreement %s: the signature of %s does not verify", a->ref, a->recipient);
+        return -1;
+    }
     return 0;
 }
 
@@ -78,37 +111,18 @@ int node_agreement_take (node_t *n, const uint8_t *doc, size_t doc_len, const ui
         node_fail (n, "not a valid agreement: %s", proto_error ());
         goto out;
     }
-    int provider = strcmp (a->provider, n->self.org) == 0;
-    int recipient = strcmp (a->recipient, n->self.org) == 0;
-    if (!provider && !recipient) {
-        node_fail (n, "agreement %s is between %s and %s: this node (%s) is not a party", a->ref, a->provider,
-                   a->recipient, n->self.org);
-        goto out;
-    }
+    int provider = strcmp (a->provider, node_self (n)->org) == 0;
     const char *other = provider ? a->recipient : a->provider;
-    if (from && strcmp (from, other) != 0) {
-        node_fail (n, "agreement %s came from %s, which is not the other party (%s)", a->ref, from, other);
+    if (s_take_check (n, a, doc, doc_len, sig_p, sig_r, from) != 0)
         goto out;
-    }
-    uint8_t pk_p[32], pk_r[32];
-    if (s_party_key (n, a->provider, pk_p) != 0 || s_party_key (n, a->recipient, pk_r) != 0)
-        goto out;
-    if (memcmp (sig_p, s_zero, 64) != 0 && cx_verify (pk_p, doc, doc_len, sig_p) != 0) {
-        node_fail (n, "agreement %s: the signature of %s does not verify", a->ref, a->provider);
-        goto out;
-    }
-    if (memcmp (sig_r, s_zero, 64) != 0 && cx_verify (pk_r, doc, doc_len, sig_r) != 0) {
-        node_fail (n, "agreement %s: the signature of %s does not verify", a->ref, a->recipient);
-        goto out;
-    }
     uint8_t hash[32];
     if (cx_hash_buf (doc, doc_len, hash) != 0) {
         node_fail (n, "cannot hash the agreement");
         goto out;
     }
-    int r = store_agreement_get (n->store, a->ref, old);
+    int r = store_agreement_get (node_db (n), a->ref, old);
     if (r < 0) {
-        node_fail (n, "%s", store_error (n->store));
+        node_fail (n, "%s", store_error (node_db (n)));
         goto out;
     }
     if (r == 0 && memcmp (old->hash, hash, 32) != 0) {
@@ -138,7 +152,7 @@ int node_agreement_take (node_t *n, const uint8_t *doc, size_t doc_len, const ui
     uint8_t *mine = provider ? old->sig_provider : old->sig_recipient;
     int signed_now = 0;
     if (sign && memcmp (mine, s_zero, 64) == 0) {
-        if (cx_sign (n->sign, doc, doc_len, mine) != 0) {
+        if (cx_sign (node_sign_key (n), doc, doc_len, mine) != 0) {
             node_fail (n, "cannot sign: %s", cx_error ());
             goto out;
         }
@@ -146,8 +160,8 @@ int node_agreement_take (node_t *n, const uint8_t *doc, size_t doc_len, const ui
     }
     if (*changed)
         old->pushed = 0;
-    if (*changed && store_agreement_put (n->store, old) != 0) {
-        node_fail (n, "%s", store_error (n->store));
+    if (*changed && store_agreement_put (node_db (n), old) != 0) {
+        node_fail (n, "%s", store_error (node_db (n)));
         goto out;
     }
     if (*changed) {
@@ -182,18 +196,18 @@ int node_agreement_room (node_t *n, const uint8_t *doc, size_t doc_len, const ui
         goto out;
     }
     rc = 0;
-    if (proto_agreement_decode (doc, doc_len, a) != PROTO_OK || store_agreement_get (n->store, a->ref, held) == 0)
+    if (proto_agreement_decode (doc, doc_len, a) != PROTO_OK || store_agreement_get (node_db (n), a->ref, held) == 0)
         goto out;                               /* refused, or an update of one held: not new */
-    int provider = strcmp (a->provider, n->self.org) == 0;
+    int provider = strcmp (a->provider, node_self (n)->org) == 0;
     if (memcmp (provider ? sig_p : sig_r, s_zero, 64) != 0)
         goto out;                               /* it carries this node's signature: not a proposal */
-    int64_t pending = store_agreement_count_unsigned (n->store, from);
+    int64_t pending = store_agreement_count_unsigned (node_db (n), from);
     if (pending < 0) {
-        rc = node_fail (n, "%s", store_error (n->store));
+        rc = node_fail (n, "%s", store_error (node_db (n)));
     } else if (pending >= NODE_AGREEMENT_PENDING_MAX) {
         rc = node_fail (n, "%s already has %lld agreements here that %s has not signed (at most %d): agreement %s "
                            "is not taken; it may be proposed again once some are signed",
-                        from, (long long) pending, n->self.org, NODE_AGREEMENT_PENDING_MAX, a->ref);
+                        from, (long long) pending, node_self (n)->org, NODE_AGREEMENT_PENDING_MAX, a->ref);
     }
 out:
     free (a);
@@ -243,12 +257,12 @@ static int s_propose_check (node_t *n, const node_agreement_t *o)
         return node_fail_input (n, "--ref: %s (1 to %u characters of A-Za-z0-9._/-)", proto_error (), PROTO_REF_MAX);
     if (!o->provider || !o->recipient)
         return node_fail_input (n, "--provider and --recipient are required (one of them is this node, %s)",
-                                n->self.org);
+                                node_self (n)->org);
     if (node_check_org (n, "--provider", o->provider) != 0 || node_check_org (n, "--recipient", o->recipient) != 0 ||
         (o->controller && *o->controller && node_check_org (n, "--controller", o->controller) != 0))
         return -1;
-    if (strcmp (o->provider, n->self.org) != 0 && strcmp (o->recipient, n->self.org) != 0)
-        return node_fail_input (n, "this node (%s) must be the provider or the recipient", n->self.org);
+    if (strcmp (o->provider, node_self (n)->org) != 0 && strcmp (o->recipient, node_self (n)->org) != 0)
+        return node_fail_input (n, "this node (%s) must be the provider or the recipient", node_self (n)->org);
     if (!o->provider_ig || !*o->provider_ig || !o->recipient_ig || !*o->recipient_ig)
         return node_fail_input (n, "--provider-ig and --recipient-ig are required: each party's IG lead");
     if (!proto_class_known (o->class_))
@@ -309,7 +323,7 @@ int node_agreement_propose (node_t *n, const node_agreement_t *o)
         goto out;
     }
     store_agreement_t held;
-    if (store_agreement_get (n->store, a->ref, &held) == 0) {
+    if (store_agreement_get (node_db (n), a->ref, &held) == 0) {
         node_fail (n, "agreement %s exists already (cdx agreement show %s)", a->ref, a->ref);
         goto out;
     }
@@ -358,7 +372,7 @@ int node_agreement_sign (node_t *n, const char *ref)
     int rc = -1, changed;
     if (!a)
         return node_fail (n, "out of memory");
-    int r = store_agreement_get (n->store, ref, a);
+    int r = store_agreement_get (node_db (n), ref, a);
     if (r != 0) {
         node_fail (n, "no agreement %s here (cdx agreement list)", ref);
         goto out;
@@ -380,14 +394,14 @@ int node_agreement_mark_revoked (node_t *n, store_agreement_t *a, const char *by
     snprintf (a->revoked_by, sizeof a->revoked_by, "%s", by);
     snprintf (a->reason, sizeof a->reason, "%s", reason && *reason ? reason : "no reason given");
     a->pushed = pushed;
-    if (store_agreement_put (n->store, a) != 0)
-        return node_fail (n, "%s", store_error (n->store));
+    if (store_agreement_put (node_db (n), a) != 0)
+        return node_fail (n, "%s", store_error (node_db (n)));
     char actor[160];
-    if (strcmp (by, n->self.org) == 0)
+    if (strcmp (by, node_self (n)->org) == 0)
         node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
     else
         snprintf (actor, sizeof actor, "peer:%s", by);
-    const char *other = strcmp (a->provider, n->self.org) == 0 ? a->recipient : a->provider;
+    const char *other = strcmp (a->provider, node_self (n)->org) == 0 ? a->recipient : a->provider;
     node_audit (n, actor, "agreement-revoke", a->ref, other, "allow", "agreement.revoked",
                 "agreement %s revoked by %s: %s", a->ref, by, a->reason);
     return 0;
@@ -406,7 +420,7 @@ int node_agreement_revoke (node_t *n, const char *ref, const char *reason)
     int rc = -1;
     if (!a)
         return node_fail (n, "out of memory");
-    if (store_agreement_get (n->store, ref, a) != 0) {
+    if (store_agreement_get (node_db (n), ref, a) != 0) {
         node_fail (n, "no agreement %s here (cdx agreement list)", ref);
         goto out;
     }
@@ -414,7 +428,7 @@ int node_agreement_revoke (node_t *n, const char *ref, const char *reason)
         node_fail (n, "agreement %s is already revoked", ref);
         goto out;
     }
-    rc = node_agreement_mark_revoked (n, a, n->self.org, reason, 0);
+    rc = node_agreement_mark_revoked (n, a, node_self (n)->org, reason, 0);
     if (rc == 0)
         node_kick (n);
 out:
@@ -431,7 +445,7 @@ int node_agreement_export (node_t *n, const char *ref, uint8_t *buf, size_t cap,
         node_fail (n, "out of memory");
         goto out;
     }
-    if (store_agreement_get (n->store, ref, a) != 0) {
+    if (store_agreement_get (node_db (n), ref, a) != 0) {
         node_fail (n, "no agreement %s here (cdx agreement list)", ref);
         goto out;
     }

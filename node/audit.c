@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node_internal.h"
+#include "audit.h"
+#include "core.h"
+#include "keys.h"
 
 /* The signed form of a checkpoint: TAG (with its NUL) | org | seq (8,
    big-endian) | hash (32). The org is the only variable part, so the
@@ -52,11 +54,11 @@ static int s_append (node_t *n, const char *actor, const char *action, const cha
     snprintf (e.decision, sizeof e.decision, "%s", decision);
     snprintf (e.rule, sizeof e.rule, "%s", rule ? rule : "");
     vsnprintf (e.detail, sizeof e.detail, fmt, ap);
-    if (store_audit_append (n->store, &e) != 0) {
+    if (store_audit_append (node_db (n), &e) != 0) {
         /* Never lost in silence: an entry that cannot be written (a full
            disk, say) is at least on stderr, with why. */
-        node_fail (n, "cannot write the audit log: %s", store_error (n->store));
-        node_log (n, "error", "%s; entry lost: %s %s %s %s (%s): %s", n->err, e.actor, e.action, e.object,
+        node_fail (n, "cannot write the audit log: %s", store_error (node_db (n)));
+        node_log (n, "error", "%s; entry lost: %s %s %s %s (%s): %s", node_error (n), e.actor, e.action, e.object,
                   e.decision, e.rule, e.detail);
         return -1;
     }
@@ -72,6 +74,13 @@ int node_audit (node_t *n, const char *actor, const char *action, const char *ob
     int rc = s_append (n, actor, action, object, peer, "", decision, rule, fmt, ap);
     va_end (ap);
     return rc;
+}
+
+int node_audit_refusal (node_t *n, const char *actor, const char *action, const char *object, const char *peer,
+                        const char *rule)
+{
+    node_audit (n, actor, action, object, peer, "refuse", rule, "%s", node_error (n));
+    return -1;
 }
 
 int node_audit_purpose (node_t *n, const char *actor, const char *action, const char *object,
@@ -112,16 +121,13 @@ static size_t s_cp_message (const char *org, int64_t seq, const uint8_t hash[STO
 static int s_cp_verify (node_t *n, const store_checkpoint_t *c)
 {
     uint8_t msg[S_CP_MSG_MAX];
-    size_t len = s_cp_message (n->self.org, c->seq, c->hash, msg);
+    size_t len = s_cp_message (node_self (n)->org, c->seq, c->hash, msg);
     if (len == 0) return -1;
-    if (cx_verify (cx_keypair_public (n->sign), msg, len, c->sig) == 0) return 0;
-    for (size_t i = 0; i < n->nold_sign; i++) /* signed before a key rotation */
-        if (cx_verify (n->old_sign_pk[i], msg, len, c->sig) == 0) return 0;
-    return -1;
+    return node_verify_own (n, msg, len, c->sig);   /* the signing key, or one before a rotation */
 }
 
 /* Signs and records a checkpoint of entry SEQ with chain hash HASH. 0, or
-   -1 with the reason in WHY (n->err is left alone: this runs after other
+   -1 with the reason in WHY (node_error is left alone: this runs after other
    work whose error the caller may still be reporting). */
 static int s_cp_sign (node_t *n, int64_t seq, const uint8_t hash[STORE_HASHBYTES], char *why,
                       size_t cap)
@@ -131,17 +137,17 @@ static int s_cp_sign (node_t *n, int64_t seq, const uint8_t hash[STORE_HASHBYTES
     c.seq = seq;
     memcpy (c.hash, hash, STORE_HASHBYTES);
     uint8_t msg[S_CP_MSG_MAX];
-    size_t len = s_cp_message (n->self.org, seq, hash, msg);
+    size_t len = s_cp_message (node_self (n)->org, seq, hash, msg);
     if (len == 0) {
         snprintf (why, cap, "this node's org code is too long to sign a checkpoint");
         return -1;
     }
-    if (cx_sign (n->sign, msg, len, c.sig) != 0) {
+    if (cx_sign (node_sign_key (n), msg, len, c.sig) != 0) {
         snprintf (why, cap, "cannot sign the audit checkpoint: %s", cx_error ());
         return -1;
     }
-    if (store_checkpoint_put (n->store, &c) != 0) {
-        snprintf (why, cap, "%s", store_error (n->store));
+    if (store_checkpoint_put (node_db (n), &c) != 0) {
+        snprintf (why, cap, "%s", store_error (node_db (n)));
         return -1;
     }
     return 0;
@@ -336,7 +342,7 @@ static void s_diagnose_hash (s_walk_t *w)
     s_diagnose_t m;
     memset (&m, 0, sizeof m);
     m.bad = &w->bad;
-    if (store_audit_each (w->n->store, s_diagnose, &m) < 0) return;
+    if (store_audit_each (node_db (w->n), s_diagnose, &m) < 0) return;
     int64_t seq = w->bad.seq;
     if (m.moved) {
         w->r->other = m.moved;
@@ -421,21 +427,21 @@ int node_audit_verify (node_t *n, int checkpoint, node_audit_report_t *r)
     w.anchored = 1;
     w.expect = 1;
     int ret = -1;
-    int rc = store_checkpoint_each (n->store, s_collect_cp, &w);
+    int rc = store_checkpoint_each (node_db (n), s_collect_cp, &w);
     if (rc == 2) {
         node_fail (n, "out of memory");
         goto out;
     }
     if (rc != 0) {
-        s_problem (r, NODE_AUDIT_UNREADABLE, 0, "%s", store_error (n->store));
+        s_problem (r, NODE_AUDIT_UNREADABLE, 0, "%s", store_error (node_db (n)));
         ret = 0;
         goto out;
     }
-    rc = store_audit_each (n->store, s_walk_entry, &w);
+    rc = store_audit_each (node_db (n), s_walk_entry, &w);
     if (rc < 0) {
         /* A row the store cannot read: the one after the last one read (the
            store's reason names it). */
-        s_problem (r, NODE_AUDIT_UNREADABLE, w.expect, "%s", store_error (n->store));
+        s_problem (r, NODE_AUDIT_UNREADABLE, w.expect, "%s", store_error (node_db (n)));
         ret = 0;
         goto out;
     }
@@ -475,7 +481,7 @@ static void s_checkpoint_since_last (node_t *n)
     w.expect = 1;
     w.anchored = 1;
     int64_t from = 1;
-    int found = store_checkpoint_last (n->store, &w.anchor);
+    int found = store_checkpoint_last (node_db (n), &w.anchor);
     if (found == 0) {
         if (s_cp_verify (n, &w.anchor) != 0) {
             node_log (n, "warn",
@@ -487,12 +493,12 @@ static void s_checkpoint_since_last (node_t *n)
         w.anchored = 0;
         from = w.anchor.seq;
     } else if (found != STORE_NOTFOUND) {
-        node_log (n, "warn", "audit log: %s; not signing a checkpoint", store_error (n->store));
+        node_log (n, "warn", "audit log: %s; not signing a checkpoint", store_error (node_db (n)));
         return;
     }
-    if (store_audit_each_from (n->store, from, s_walk_entry, &w) < 0) {
+    if (store_audit_each_from (node_db (n), from, s_walk_entry, &w) < 0) {
         node_log (n, "warn", "audit log: %s; not signing a checkpoint (run cdx audit verify)",
-                  store_error (n->store));
+                  store_error (node_db (n)));
         return;
     }
     if (r.problem == NODE_AUDIT_OK && found == 0 && !w.anchored)
@@ -516,10 +522,10 @@ static void s_checkpoint_since_last (node_t *n)
    entries with actor "node" and rule "local.run". */
 static void s_after_append (node_t *n, const char *actor, const char *action, const char *rule)
 {
-    if (n->lock_fd < 0) return;
+    if (!node_holds_run (n)) return;
     store_audit_t *last = malloc (sizeof *last);
     if (!last) return;
-    if (store_audit_last (n->store, last) != 0) {
+    if (store_audit_last (node_db (n), last) != 0) {
         free (last);
         return;
     }
@@ -529,10 +535,10 @@ static void s_after_append (node_t *n, const char *actor, const char *action, co
                    (strcmp (action, "start") == 0 || strcmp (action, "stop") == 0);
     if (!boundary) {
         store_checkpoint_t c;
-        int64_t base = store_checkpoint_last (n->store, &c) == 0 ? c.seq : 0;
-        if (n->audit_tried > base) base = n->audit_tried;
+        int64_t base = store_checkpoint_last (node_db (n), &c) == 0 ? c.seq : 0;
+        if (node_checkpoint_tried (n) > base) base = node_checkpoint_tried (n);
         if (seq - base < NODE_AUDIT_CHECKPOINT_EVERY) return;
     }
-    n->audit_tried = seq;
+    node_set_checkpoint_tried (n, seq);
     s_checkpoint_since_last (n);
 }

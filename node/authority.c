@@ -30,7 +30,10 @@
 #include <unistd.h>
 
 #include "cert.h"
-#include "node_internal.h"
+#include "card.h"
+#include "cx.h"
+#include "errf.h"
+#include "node.h"
 
 #define AUTH_REASON_MAX 200
 #define AUTH_DEFAULT_CERT_DAYS 365

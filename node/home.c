@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "home.h"
-#include "node_internal.h"
+#include "core.h"
 
 static const char *const s_key_files[] = {"sign.key", "box.key", "curve.key", NULL};
 static const char *const s_key_roles[] = {"signing", "box", "transport (CURVE)"};
@@ -32,11 +32,6 @@ static const char *const s_store_files[] = {"store.db", "store.db-wal", "store.d
 
 typedef enum { S_DIR, S_PRIVATE } s_kind_t;
 
-static int s_join (char *buf, size_t cap, const char *a, const char *b)
-{
-    int len = snprintf (buf, cap, "%s/%s", a, b);
-    return (len < 0 || (size_t)len >= cap) ? -1 : 0;
-}
 
 static void s_owner (uid_t uid, char *buf, size_t cap)
 {
@@ -114,15 +109,15 @@ static int s_check_old_keys (const char *dir, char *err, size_t errlen)
 int node_home_check (const char *home, char *err, size_t errlen)
 {
     char keys[NODE_PATH_MAX], old[NODE_PATH_MAX], data[NODE_PATH_MAX], path[NODE_PATH_MAX];
-    if (s_join (keys, sizeof keys, home, NODE_HOME_KEYS) != 0 ||
-        s_join (old, sizeof old, home, NODE_HOME_OLDKEYS) != 0 ||
-        s_join (data, sizeof data, home, NODE_HOME_DATA) != 0)
+    if (node_join (keys, sizeof keys, home, NODE_HOME_KEYS) != 0 ||
+        node_join (old, sizeof old, home, NODE_HOME_OLDKEYS) != 0 ||
+        node_join (data, sizeof data, home, NODE_HOME_DATA) != 0)
         return node_errf (err, errlen, "home path too long");
     if (s_check (home, S_DIR, 0, err, errlen) != 0 || s_check (keys, S_DIR, 0, err, errlen) != 0 ||
         s_check (old, S_DIR, 1, err, errlen) != 0 || s_check (data, S_DIR, 0, err, errlen) != 0)
         return -1;
     for (int i = 0; s_store_files[i]; i++) {
-        if (s_join (path, sizeof path, home, s_store_files[i]) != 0)
+        if (node_join (path, sizeof path, home, s_store_files[i]) != 0)
             return node_errf (err, errlen, "home path too long");
         if (s_check (path, S_PRIVATE, i > 0, err, errlen) != 0) return -1;
     }
@@ -132,7 +127,7 @@ int node_home_check (const char *home, char *err, size_t errlen)
            enough here, and both follow the same rule. */
         char fresh[NODE_PATH_MAX + 8];
         struct stat st;
-        if (s_join (path, sizeof path, keys, s_key_files[i]) != 0)
+        if (node_join (path, sizeof path, keys, s_key_files[i]) != 0)
             return node_errf (err, errlen, "home path too long");
         snprintf (fresh, sizeof fresh, "%s.new", path);
         int pending = lstat (fresh, &st) == 0;
@@ -153,7 +148,7 @@ static int s_denied (const char *path, int mode)
 int node_home_denied (const char *home, char *err, size_t errlen)
 {
     char store[NODE_PATH_MAX], self[96];
-    if (s_join (store, sizeof store, home, NODE_HOME_STORE) != 0) return 0;
+    if (node_join (store, sizeof store, home, NODE_HOME_STORE) != 0) return 0;
     s_owner (geteuid (), self, sizeof self);
     struct stat st;
     if (stat (home, &st) != 0) {
@@ -219,8 +214,8 @@ int node_home_make (const char *home, node_home_made_t *made, char *err, size_t 
 {
     memset (made, 0, sizeof *made);
     char keys[NODE_PATH_MAX], data[NODE_PATH_MAX];
-    if (s_join (keys, sizeof keys, home, NODE_HOME_KEYS) != 0 ||
-        s_join (data, sizeof data, home, NODE_HOME_DATA) != 0)
+    if (node_join (keys, sizeof keys, home, NODE_HOME_KEYS) != 0 ||
+        node_join (data, sizeof data, home, NODE_HOME_DATA) != 0)
         return node_errf (err, errlen, "home path too long");
     struct stat st;
     if (lstat (home, &st) != 0) {
@@ -280,21 +275,21 @@ int node_home_check_card (node_t *n, char *err, size_t errlen)
 {
     card_t card;
     size_t signed_len;
-    const char *text = n->self.card;
+    const char *text = node_self (n)->card;
     if (card_parse (text, strlen (text), &card, &signed_len) != 0)
         return node_errf (
             err, errlen,
             "the node's card in %s/%s does not parse (%s): the store is damaged or not this "
             "node's; restore store.db and keys/ together from a backup",
-            n->home, NODE_HOME_STORE, card_error ());
+            node_home (n), NODE_HOME_STORE, card_error ());
     if (cx_verify (card.sign_pk, (const uint8_t *)text, signed_len, card.sig) != 0 ||
-        strcmp (card.org, n->self.org) != 0)
+        strcmp (card.org, node_self (n)->org) != 0)
         return node_errf (
             err, errlen,
             "the node's card in %s/%s does not verify for %s: the store is damaged or not this "
             "node's; restore store.db and keys/ together from a backup",
-            n->home, NODE_HOME_STORE, n->self.org);
-    const cx_keypair_t *have[3] = {n->sign, n->box, n->curve};
+            node_home (n), NODE_HOME_STORE, node_self (n)->org);
+    const cx_keypair_t *have[3] = {node_sign_key (n), node_box_key (n), node_curve_key (n)};
     const uint8_t *want[3] = {card.sign_pk, card.box_pk, card.curve_pk};
     for (int i = 0; i < 3; i++) {
         if (memcmp (cx_keypair_public (have[i]), want[i], 32) == 0) continue;
@@ -306,7 +301,7 @@ int node_home_check_card (node_t *n, char *err, size_t errlen)
             "%s/%s/%s holds %s key %s, but this node's card in %s/%s names %s: the key files or "
             "the store were replaced; refusing to use them: restore the node's own keys/ and "
             "store.db together",
-            n->home, NODE_HOME_KEYS, s_key_files[i], s_key_roles[i], hfpr, n->home, NODE_HOME_STORE,
+            node_home (n), NODE_HOME_KEYS, s_key_files[i], s_key_roles[i], hfpr, node_home (n), NODE_HOME_STORE,
             wfpr);
     }
     return 0;
@@ -356,16 +351,16 @@ static int s_sweep_one (node_t *n, int dfd, const char *name, s_leftover_t kind,
         fstatat (dfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != st.st_ino ||
         now.st_dev != st.st_dev)
         goto out; /* replaced meanwhile: look again next time */
-    if (kind == S_SEALED && store_dataset_get (n->store, id, d) != STORE_NOTFOUND)
+    if (kind == S_SEALED && store_dataset_get (node_db (n), id, d) != STORE_NOTFOUND)
         goto out; /* a dataset's (or the store cannot say) */
     if (unlinkat (dfd, name, 0) != 0) {
-        node_log (n, "warn", "cannot remove the leftover %s/data/%s: %s", n->home, name,
+        node_log (n, "warn", "cannot remove the leftover %s/data/%s: %s", node_home (n), name,
                   strerror (errno));
         goto out;
     }
     *bytes = (long long)st.st_size;
     removed = 1;
-    node_log (n, "info", "removed %s/data/%s (%lld bytes): %s", n->home, name, *bytes,
+    node_log (n, "info", "removed %s/data/%s (%lld bytes): %s", node_home (n), name, *bytes,
               kind == S_SEALED ? "a sealed file no dataset names"
                                : "left by an interrupted publish");
 out:
@@ -376,7 +371,7 @@ out:
 int node_home_sweep (node_t *n, const char *actor, int temps_only)
 {
     char dir[NODE_PATH_MAX];
-    if (s_join (dir, sizeof dir, n->home, NODE_HOME_DATA) != 0) return -1;
+    if (node_join (dir, sizeof dir, node_home (n), NODE_HOME_DATA) != 0) return -1;
     int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     DIR *dp = dfd >= 0 ? fdopendir (dfd) : NULL;
     store_dataset_t *d = malloc (sizeof *d);

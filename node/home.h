@@ -12,7 +12,7 @@
     node's card in the store. Every refusal names the path and the fix.
 
     Not for: reading keys (crypto/cx.c) or the store (store/store.c); the
-    node's operations (node.c).
+    node's operations (publish.c, export.c, ...).
 */
 #ifndef NODE_HOME_H_INCLUDED
 #define NODE_HOME_H_INCLUDED

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errf.h"
 #include "outfile.h"
 
 #define S_PATH_MAX 4096
@@ -26,46 +27,34 @@ struct node_outfile {
     char abs[2 * S_PATH_MAX];   /* the destination as an absolute path, for the record */
 };
 
-static int s_err (char *err, size_t errlen, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
-static int s_err (char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start (ap, fmt);
-        vsnprintf (err, errlen, fmt, ap);
-        va_end (ap);
-    }
-    return -1;
-}
-
 static int s_exists (const char *path, char *err, size_t errlen)
 {
     struct stat sb;
     if (lstat (path, &sb) == 0)
-        return s_err (err, errlen, "%s already exists (%s): refusing to replace it; name a file that "
+        return node_errf (err, errlen, "%s already exists (%s): refusing to replace it; name a file that "
                                    "does not exist, or remove it first",
                       path, S_ISLNK (sb.st_mode) ? "a symbolic link" : S_ISDIR (sb.st_mode) ? "a directory"
                                                                                            : "a file");
     if (errno != ENOENT)
-        return s_err (err, errlen, "cannot create %s: %s", path, strerror (errno));
+        return node_errf (err, errlen, "cannot create %s: %s", path, strerror (errno));
     return 0;
 }
 
 node_outfile_t *node_outfile_new (const char *path, mode_t mode, char *err, size_t errlen)
 {
     if (!path || !*path) {
-        s_err (err, errlen, "no output file given");
+        node_errf (err, errlen, "no output file given");
         return NULL;
     }
     if (strlen (path) >= S_PATH_MAX) {
-        s_err (err, errlen, "output path too long (at most %d bytes)", S_PATH_MAX - 1);
+        node_errf (err, errlen, "output path too long (at most %d bytes)", S_PATH_MAX - 1);
         return NULL;
     }
     if (s_exists (path, err, errlen) != 0)
         return NULL;
     node_outfile_t *f = calloc (1, sizeof *f);
     if (!f) {
-        s_err (err, errlen, "out of memory");
+        node_errf (err, errlen, "out of memory");
         return NULL;
     }
     f->fd = -1;
@@ -86,18 +75,18 @@ node_outfile_t *node_outfile_new (const char *path, mode_t mode, char *err, size
     f->anon = f->fd >= 0;
     if (!f->anon) {
         if (snprintf (f->tmp, sizeof f->tmp, "%s/.%.200s.cdx-XXXXXX", f->dir, base) >= (int) sizeof f->tmp) {
-            s_err (err, errlen, "output path too long");
+            node_errf (err, errlen, "output path too long");
             goto fail;
         }
         f->fd = mkostemp (f->tmp, O_CLOEXEC);  /* O_EXCL, 0600 */
     }
     if (f->fd < 0) {
-        s_err (err, errlen, "cannot create a file in %s: %s", f->dir, strerror (errno));
+        node_errf (err, errlen, "cannot create a file in %s: %s", f->dir, strerror (errno));
         f->tmp[0] = 0;
         goto fail;
     }
     if (fchmod (f->fd, mode & 07777) != 0) {
-        s_err (err, errlen, "cannot set the mode of %s: %s", f->tmp, strerror (errno));
+        node_errf (err, errlen, "cannot set the mode of %s: %s", f->tmp, strerror (errno));
         goto fail;
     }
     return f;
@@ -124,7 +113,7 @@ int node_outfile_write (node_outfile_t *f, const void *data, size_t len, char *e
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return s_err (err, errlen, "cannot write %s: %s", f->path, w < 0 ? strerror (errno) : "no space");
+            return node_errf (err, errlen, "cannot write %s: %s", f->path, w < 0 ? strerror (errno) : "no space");
         p += w;
         len -= (size_t) w;
     }
@@ -134,7 +123,7 @@ int node_outfile_write (node_outfile_t *f, const void *data, size_t len, char *e
 int node_outfile_sync (node_outfile_t *f, char *err, size_t errlen)
 {
     if (!f->synced && fsync (f->fd) != 0)
-        return s_err (err, errlen, "cannot write %s: %s", f->path, strerror (errno));
+        return node_errf (err, errlen, "cannot write %s: %s", f->path, strerror (errno));
     f->synced = 1;
     return 0;
 }
@@ -143,10 +132,10 @@ int node_outfile_sync (node_outfile_t *f, char *err, size_t errlen)
 static int s_place_failed (node_outfile_t *f, char *err, size_t errlen)
 {
     if (errno == EEXIST)
-        return s_err (err, errlen, "%s appeared while it was being written: refusing to replace it; nothing "
+        return node_errf (err, errlen, "%s appeared while it was being written: refusing to replace it; nothing "
                                    "was written there",
                       f->path);
-    return s_err (err, errlen, "cannot create %s: %s", f->path, strerror (errno));
+    return node_errf (err, errlen, "cannot create %s: %s", f->path, strerror (errno));
 }
 
 /* Gives the unnamed file its name: linkat never replaces anything. */

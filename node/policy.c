@@ -266,37 +266,64 @@ int policy_decide (store_t *st, const policy_request_t *q, policy_decision_t *d)
     /* Onward sharing: data this node received may go further only if the
        agreement it came under says so. */
     if (q->stage == POLICY_SEND && q->source && *q->source) {
-        store_agreement_t *src = malloc (sizeof *src);
-        proto_agreement_t *doc = malloc (sizeof *doc);
-        int ok = 0;
-        if (src && doc && store_agreement_get (st, q->source, src) == 0 &&
-            proto_agreement_decode (src->doc, src->doc_len, doc) == PROTO_OK)
-            ok = 1;
-        if (!ok)
-            s_set (d, 0, "policy.onward", "the data came under agreement %s, which this node does not hold",
-                   q->source);
-        else if (!doc->onward)
-            s_set (d, 0, "policy.onward", "the data came under agreement %s, which does not allow onward sharing",
-                   q->source);
-        else if (strcmp (doc->recipient, q->provider) != 0)
-            s_set (d, 0, "policy.onward", "the data cannot have come to %s under agreement %s, whose recipient is %s",
-                   q->provider, q->source, doc->recipient);
-        else if (src->revoked || q->now >= doc->end)
-            s_set (d, 0, "policy.onward", "agreement %s, which the data came under, is no longer in force",
-                   q->source);
-        else if (q->now < doc->start || s_unsigned (src))
-            s_set (d, 0, "policy.onward", "agreement %s, which the data came under, is not in force (%s)",
-                   q->source, s_unsigned (src) ? "not signed by both parties" : "not started");
-        else
-            ok = 2;
-        free (src);
-        free (doc);
-        if (ok != 2)
+        policy_onward (st, POLICY_SEND, q->provider, q->source, q->now, d);   /* an error refuses */
+        if (!d->allow)
             goto out;
     }
     *d = allowed;
 out:
     free (peer);
     free (s);
+    return rc;
+}
+
+/* The refusal of the onward check for STAGE, at the first check failed in
+   the order its words were always given in. */
+static void s_onward_refuse (policy_decision_t *d, policy_stage_t stage, const char *holder, const char *source,
+                             const proto_agreement_t *doc, int held, int recipient, int onward, int ended,
+                             int unsigned_)
+{
+    if (stage == POLICY_PUBLISH) {
+        const char *why = !held ? "this node holds no such agreement"
+                          : !recipient ? "this node is not its recipient"
+                          : !onward ? "it does not allow onward sharing" : "it is not in force";
+        s_set (d, 0, "policy.onward", "--agreement %s: onward sharing refused: %s", source, why);
+    } else if (!held)
+        s_set (d, 0, "policy.onward", "the data came under agreement %s, which this node does not hold", source);
+    else if (!onward)
+        s_set (d, 0, "policy.onward", "the data came under agreement %s, which does not allow onward sharing",
+               source);
+    else if (!recipient)
+        s_set (d, 0, "policy.onward", "the data cannot have come to %s under agreement %s, whose recipient is %s",
+               holder, source, doc->recipient);
+    else if (ended)
+        s_set (d, 0, "policy.onward", "agreement %s, which the data came under, is no longer in force", source);
+    else
+        s_set (d, 0, "policy.onward", "agreement %s, which the data came under, is not in force (%s)", source,
+               unsigned_ ? "not signed by both parties" : "not started");
+}
+
+int policy_onward (store_t *st, policy_stage_t stage, const char *holder, const char *source, int64_t now,
+                   policy_decision_t *d)
+{
+    memset (d, 0, sizeof *d);
+    store_agreement_t *src = malloc (sizeof *src);
+    proto_agreement_t *doc = malloc (sizeof *doc);
+    int r = src && doc ? store_agreement_get (st, source, src) : -1;
+    int rc = r != 0 && r != STORE_NOTFOUND ? -1 : 0;
+    int held = r == 0 && proto_agreement_decode (src->doc, src->doc_len, doc) == PROTO_OK;
+    int recipient = held && strcmp (doc->recipient, holder) == 0;
+    int onward = held && doc->onward;
+    int ended = held && (src->revoked || now >= doc->end);
+    int unsigned_ = held && s_unsigned (src);
+    int pending = held && (now < doc->start || unsigned_);
+    if (rc != 0 && stage == POLICY_PUBLISH)
+        s_set (d, 0, "policy.error", "%s", src && doc ? store_error (st) : "out of memory");
+    else if (held && recipient && onward && !ended && !pending)
+        s_set (d, 1, "policy.onward", "agreement %s allows onward sharing", source);
+    else
+        s_onward_refuse (d, stage, holder, source, doc, held, recipient, onward, ended, unsigned_);
+    free (src);
+    free (doc);
     return rc;
 }

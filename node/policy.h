@@ -21,7 +21,8 @@
 typedef enum {
     POLICY_SEND,          /* this node is the provider, about to offer or send */
     POLICY_RECEIVE,       /* this node is the recipient of an OFFER */
-    POLICY_SUBSCRIBE      /* this node is the provider; a subscription is asked for */
+    POLICY_SUBSCRIBE,     /* this node is the provider; a subscription is asked for */
+    POLICY_PUBLISH        /* this node publishes data it received (policy_onward only) */
 } policy_stage_t;
 
 typedef struct {
@@ -48,6 +49,19 @@ typedef struct {
 /* Decides Q into D. 0 when D holds a decision (allowed or not); -1 if the
    store could not be read (D then refuses with rule policy.error). */
 int policy_decide (store_t *s, const policy_request_t *q, policy_decision_t *d);
+
+/* The onward-sharing rule, the one place it is decided: data HOLDER
+   received under agreement SOURCE may go further only if HOLDER holds
+   that agreement and is its recipient, and the agreement allows onward
+   sharing and is in force at NOW (signed by both, not revoked, started,
+   not ended). D's rule is policy.onward, its reason worded for STAGE:
+   POLICY_SEND, a dataset about to be offered; POLICY_PUBLISH, a publish
+   naming --agreement, before anything is written. 0 when D holds the
+   decision; -1 if the store could not be read or memory ran out: D then
+   refuses (POLICY_SEND: as an agreement not held; POLICY_PUBLISH: rule
+   policy.error, the reason the error). */
+int policy_onward (store_t *s, policy_stage_t stage, const char *holder, const char *source, int64_t now,
+                   policy_decision_t *d);
 
 /* 1 if a DSPT assessment of YEAR ("2025/26") is still current at NOW: an
    assessment is due by 30 June after its year and stands until the next

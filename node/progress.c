@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "node_internal.h"
+#include "core.h"
 
 static int64_t s_wall_ms (void)
 {
@@ -40,7 +40,7 @@ static int s_refusal_rule (const char *error, char *rule, size_t cap)
 static void s_queued_status (node_t *n, const store_delivery_t *d, int running, node_delivery_view_t *v)
 {
     store_peer_t *peer = malloc (sizeof *peer);
-    int connected = peer && store_peer_get (n->store, d->subscriber, peer) == 0 && peer->connected;
+    int connected = peer && store_peer_get (node_db (n), d->subscriber, peer) == 0 && peer->connected;
     free (peer);
     if (!running)
         snprintf (v->status, sizeof v->status, "node not running (cdx run)");
@@ -61,7 +61,7 @@ int node_delivery_view (node_t *n, const store_delivery_t *d, int running, node_
     store_dataset_t *ds = malloc (sizeof *ds);
     if (!ds)
         return node_fail (n, "out of memory");
-    if (store_dataset_get (n->store, d->dataset, ds) == 0) {
+    if (store_dataset_get (node_db (n), d->dataset, ds) == 0) {
         snprintf (v->topic, sizeof v->topic, "%s", ds->topic);
         v->version = ds->version;
         v->bytes = ds->bytes;
@@ -104,10 +104,10 @@ typedef struct {
 
 int node_deliveries_of (node_t *n, const char *dataset, int (*fn) (const store_delivery_t *, void *), void *arg)
 {
-    int rc = dataset ? store_delivery_each_dataset (n->store, dataset, fn, arg)
-                     : store_delivery_each (n->store, fn, arg);
+    int rc = dataset ? store_delivery_each_dataset (node_db (n), dataset, fn, arg)
+                     : store_delivery_each (node_db (n), fn, arg);
     if (rc < 0)
-        return node_fail (n, "%s", store_error (n->store));
+        return node_fail (n, "%s", store_error (node_db (n)));
     return rc;
 }
 
@@ -166,7 +166,7 @@ int node_topic_newest (node_t *n, const char *publisher, const char *topic, int6
     x->publisher = publisher;
     x->topic = topic;
     x->after = -1;
-    int rc = store_dataset_each (n->store, s_next_one, x) < 0 ? node_fail (n, "%s", store_error (n->store)) : 0;
+    int rc = store_dataset_each (node_db (n), s_next_one, x) < 0 ? node_fail (n, "%s", store_error (node_db (n))) : 0;
     *version = x->found ? x->best.version : 0;
     free (x);
     return rc;
@@ -180,7 +180,7 @@ int node_topic_next (node_t *n, const char *publisher, const char *topic, int64_
     x->publisher = publisher;
     x->topic = topic;
     x->after = after;
-    int rc = store_dataset_each (n->store, s_next_one, x) < 0 ? node_fail (n, "%s", store_error (n->store))
+    int rc = store_dataset_each (node_db (n), s_next_one, x) < 0 ? node_fail (n, "%s", store_error (node_db (n)))
              : !x->found                                      ? 0
              : x->usable                                      ? 2
                                                               : 1;

@@ -307,7 +307,7 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
     char err[256];
     if (auditexport_parse (text, len, &x, err, sizeof err) != 0) {
         node_fail (n, "%s", err);
-        n->refused = 1;
+        node_set_refused (n, 1);
         return -1;
     }
     int rc = -1;
@@ -372,10 +372,10 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
 out:
     if (rule) {
         char why[NODE_ERR_MAX];
-        snprintf (why, sizeof why, "%s", n->err);
+        snprintf (why, sizeof why, "%s", node_error (n));
         node_audit (n, actor, "audit-reconcile", "audit export", x.org, "refuse", rule, "%s", why);
-        snprintf (n->err, sizeof n->err, "%s", why);
-        n->refused = 1;
+        snprintf (node_errbuf (n), NODE_ERR_MAX, "%s", why);
+        node_set_refused (n, 1);
     }
     free (our_sent.v);
     free (our_recv.v);

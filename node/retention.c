@@ -41,7 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node_internal.h"
+#include "core.h"
+#include "sealed.h"
 
 int node_retention_set (node_t *n, const char *publisher, const char *topic, int64_t seconds,
                         int delivered)
@@ -52,7 +53,7 @@ int node_retention_set (node_t *n, const char *publisher, const char *topic, int
     if (seconds < 1 || seconds > NODE_KEEP_MAX)
         return node_fail_input (n, "a retention period is 1 s to %lld days (100 years)",
                                 (long long)(NODE_KEEP_MAX / 86400));
-    int own = strcmp (publisher, n->self.org) == 0;
+    int own = strcmp (publisher, node_self (n)->org) == 0;
     if (delivered && !own)
         return node_fail_input (n, "--delivered is for content this node publishes (--published), "
                                    "not for data received from %s", publisher);
@@ -65,18 +66,16 @@ int node_retention_set (node_t *n, const char *publisher, const char *topic, int
     snprintf (r.topic, sizeof r.topic, "%s", topic);
     r.seconds = seconds;
     r.delivered = delivered ? 1 : 0;
-    snprintf (r.set_by, sizeof r.set_by, "%s", n->login);
+    snprintf (r.set_by, sizeof r.set_by, "%s", node_login (n));
     char object[160], rule[360];
     snprintf (object, sizeof object, "%s from %s", topic, publisher);
     node_retention_describe (n, &r, rule, sizeof rule);
-    if (store_begin (n->store) != 0) return node_fail (n, "%s", store_error (n->store));
-    if (store_retention_put (n->store, &r) != 0 ||
+    if (store_begin (node_db (n)) != 0) return node_fail (n, "%s", store_error (node_db (n)));
+    if (store_retention_put (node_db (n), &r) != 0 ||
         node_audit (n, actor, "retention-set", object, own ? "" : publisher, "allow", "local.retention",
                     "%s", rule) != 0 ||
-        store_commit (n->store) != 0) {
-        node_fail (n, "cannot set the retention: %s", store_error (n->store));
-        store_rollback (n->store);
-        return -1;
+        store_commit (node_db (n)) != 0) {
+        return node_rollback (n, "cannot set the retention");
     }
     node_kick (n);
     return 0;
@@ -89,7 +88,7 @@ void node_retention_describe (const node_t *n, const store_retention_t *r, char 
         snprintf (period, sizeof period, "%lld days", (long long)(r->seconds / 86400));
     else
         snprintf (period, sizeof period, "%lld s", (long long)r->seconds);
-    if (strcmp (r->publisher, n->self.org) != 0)
+    if (strcmp (r->publisher, node_self (n)->org) != 0)
         snprintf (buf, cap, "content of %s from %s is destroyed %s after it arrives", r->topic,
                   r->publisher, period);
     else if (r->delivered)
@@ -110,8 +109,8 @@ int node_retention_of (node_t *n, const store_dataset_t *d, char *buf, size_t ca
     store_retention_t r;
     *erase_at = 0;
     if (buf && cap) buf[0] = 0;
-    int got = store_retention_get (n->store, d->publisher, d->topic, &r);
-    if (got < 0) return node_fail (n, "%s", store_error (n->store));
+    int got = store_retention_get (node_db (n), d->publisher, d->topic, &r);
+    if (got < 0) return node_fail (n, "%s", store_error (node_db (n)));
     if (got == STORE_NOTFOUND) return 0;
     if (buf) node_retention_describe (n, &r, buf, cap);
     *erase_at = d->created + r.seconds;
@@ -161,7 +160,7 @@ static void s_remove_content (node_t *n, const char *id)
         node_log (n, "error", "cannot remove %s: %s (its key is already destroyed)", path,
                   strerror (errno));
     char dir[NODE_PATH_MAX];
-    snprintf (dir, sizeof dir, "%s/data", n->home);
+    snprintf (dir, sizeof dir, "%s/data", node_home (n));
     int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         (void)fsync (fd);
@@ -191,7 +190,7 @@ static int s_pending_one (const store_delivery_t *dl, void *arg)
     snprintf (e.error, sizeof e.error, "not delivered before the publisher's retention ended");
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", p->d->topic, (long long)p->d->version, p->d->id);
-    if (store_delivery_update (p->n->store, &e) != 0 ||
+    if (store_delivery_update (node_db (p->n), &e) != 0 ||
         node_audit (p->n, "node", "expire", object, dl->subscriber, "refuse", "retention.expired",
                     "delivery to %s did not complete before the publisher's retention of the "
                     "content ended (%d attempts, last error: %s)",
@@ -206,8 +205,8 @@ static int s_pending_one (const store_delivery_t *dl, void *arg)
    and is looked at again at the next sweep), logged, counted. 0. */
 static int s_erase_failed (s_sweep_t *s, const char *id)
 {
-    node_log (s->n, "error", "cannot erase %s: %s", id, store_error (s->n->store));
-    store_rollback (s->n->store);
+    node_log (s->n, "error", "cannot erase %s: %s", id, store_error (node_db (s->n)));
+    store_rollback (node_db (s->n));
     s->failed++;
     return 0;
 }
@@ -217,13 +216,13 @@ static int s_sweep_published (s_sweep_t *s, const store_dataset_t *d)
 {
     node_t *n = s->n;
     const store_retention_t *rule = s_rule (s, d->publisher, d->topic);
-    if (strcmp (d->publisher, n->self.org) != 0 || !rule) return 0; /* no rule set: kept */
+    if (strcmp (d->publisher, node_self (n)->org) != 0 || !rule) return 0; /* no rule set: kept */
     store_retention_t r = *rule;
     int64_t deadline = d->created + r.seconds;
     int by_time = deadline <= s->now;
-    int newer = r.delivered && store_dataset_last_version (n->store, d->publisher, d->topic) > d->version;
+    int newer = r.delivered && store_dataset_last_version (node_db (n), d->publisher, d->topic) > d->version;
     s_pending_t p = {n, d, 0, 0, 0, 0, 0};
-    if (store_delivery_each_dataset (n->store, d->id, s_pending_one, &p) < 0) {
+    if (store_delivery_each_dataset (node_db (n), d->id, s_pending_one, &p) < 0) {
         s->failed++;
         return 0;
     }
@@ -247,15 +246,15 @@ static int s_sweep_published (s_sweep_t *s, const store_dataset_t *d)
     else
         snprintf (why, sizeof why, "%lld s since publication have passed", (long long)r.seconds);
     p = (s_pending_t){n, d, by_time, 0, 0, 0, 0};
-    if (store_begin (n->store) != 0 || store_delivery_each_dataset (n->store, d->id, s_pending_one, &p) < 0 ||
+    if (store_begin (node_db (n)) != 0 || store_delivery_each_dataset (node_db (n), d->id, s_pending_one, &p) < 0 ||
         p.failed) {
         return s_erase_failed (s, d->id);
     }
     if (p.sending || (!by_time && p.queued)) {
-        store_rollback (n->store);   /* looked at again inside the transaction: still needed, kept */
+        store_rollback (node_db (n));   /* looked at again inside the transaction: still needed, kept */
         return 0;
     }
-    if (store_dataset_erase (n->store, d->id) != 0 ||
+    if (store_dataset_erase (node_db (n), d->id) != 0 ||
         node_audit (n, "node", "erase", object, "", "allow",
                     by_delivery ? "retention.delivered" : "retention.expired",
                     "retention of published content of %s (set by %s): %s; sealed copy destroyed "
@@ -263,7 +262,7 @@ static int s_sweep_published (s_sweep_t *s, const store_dataset_t *d)
                     "expired; blake2b %s",
                     d->topic, r.set_by, why, (long long)d->bytes, p.expired,
                     p.expired == 1 ? "y" : "ies", hashhex) != 0 ||
-        store_commit (n->store) != 0) {
+        store_commit (node_db (n)) != 0) {
         return s_erase_failed (s, d->id);
     }
     s_remove_content (n, d->id);
@@ -301,14 +300,14 @@ static int s_sweep_one (const store_dataset_t *d, void *arg)
     snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long)d->version, d->id);
     char hashhex[65];
     cx_hex (d->hash, sizeof d->hash, hashhex);
-    if (store_begin (n->store) != 0 || store_dataset_erase (n->store, d->id) != 0 ||
+    if (store_begin (node_db (n)) != 0 || store_dataset_erase (node_db (n), d->id) != 0 ||
         node_audit (
             n, "node", "erase", object, d->publisher, "allow", "retention.expired",
             "retention of %lld s for %s from %s (set by %s) ended: content destroyed (%lld bytes, "
             "file and content key), metadata kept; blake2b %s",
             (long long)r.seconds, d->topic, d->publisher, r.set_by, (long long)d->bytes,
             hashhex) != 0 ||
-        store_commit (n->store) != 0) {
+        store_commit (node_db (n)) != 0) {
         return s_erase_failed (s, d->id);
     }
     s_remove_content (n, d->id);
@@ -325,10 +324,10 @@ int node_retention_sweep (node_t *n, int64_t *next)
     /* Rules are never removed, so without one nothing was ever erased
        (no leftover to clean up either) and nothing is due: the datasets
        are not read at all, which keeps a node's scan cheap. */
-    int rc = store_retention_each (n->store, s_rule_load, &s);
-    if (rc == 0 && s.nrules > 0) rc = store_dataset_each (n->store, s_sweep_one, &s);
+    int rc = store_retention_each (node_db (n), s_rule_load, &s);
+    if (rc == 0 && s.nrules > 0) rc = store_dataset_each (node_db (n), s_sweep_one, &s);
     free (s.rules);
-    if (rc != 0) return node_fail (n, "%s", rc < 0 ? store_error (n->store) : "out of memory");
+    if (rc != 0) return node_fail (n, "%s", rc < 0 ? store_error (node_db (n)) : "out of memory");
     if (next) *next = s.next;
     return s.failed ? node_fail (n, "%d dataset(s) could not be erased", s.failed) : s.erased;
 }

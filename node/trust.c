@@ -25,7 +25,9 @@
 #include <time.h>
 
 #include "cert.h"
-#include "node_internal.h"
+#include "audit.h"
+#include "core.h"
+#include "trust.h"
 
 /* The local user acting, as access.c records it ("user:LOGIN (admin)"). */
 static void s_actor (const node_t *n, char *buf, size_t cap)
@@ -50,9 +52,9 @@ int node_authority_key (node_t *n, uint8_t pk[32], char *name, size_t cap)
 {
     char *text = NULL;
     size_t len = 0;
-    int r = store_trust_get (n->store, "authority", &text, &len);
+    int r = store_trust_get (node_db (n), "authority", &text, &len);
     if (r != 0)
-        return r == STORE_NOTFOUND ? STORE_NOTFOUND : node_fail (n, "%s", store_error (n->store));
+        return r == STORE_NOTFOUND ? STORE_NOTFOUND : node_fail (n, "%s", store_error (node_db (n)));
     cert_authority_t a;
     r = cert_authority_parse (text, len, &a);
     free (text);
@@ -73,13 +75,11 @@ int node_trust_authority (node_t *n, const char *text, size_t len)
     cert_authority_t a;
     if (cert_authority_parse (text, len, &a) != 0) {
         node_fail (n, "not a valid authority file: %s", cert_error ());
-        node_audit (n, actor, "trust", "authority", "", "refuse", "trust.format", "%s", n->err);
-        return -1;
+        return node_audit_refusal (n, actor, "trust", "authority", "", "trust.format");
     }
     if (cert_authority_check (&a) != CERT_OK) {
         node_fail (n, "authority file for %s: %s", a.name, cert_error ());
-        node_audit (n, actor, "trust", "authority", "", "refuse", "trust.authority-signature", "%s", n->err);
-        return -1;
+        return node_audit_refusal (n, actor, "trust", "authority", "", "trust.authority-signature");
     }
     char fpr[CX_FINGERPRINT_HEXLEN];
     cx_fingerprint (a.key, fpr);
@@ -100,10 +100,10 @@ int node_trust_authority (node_t *n, const char *text, size_t len)
         return node_fail (n, "out of memory");
     memcpy (copy, text, len);
     copy[len] = 0;
-    r = store_trust_put (n->store, "authority", copy);
+    r = store_trust_put (node_db (n), "authority", copy);
     free (copy);
     if (r != 0)
-        return node_fail (n, "%s", store_error (n->store));
+        return node_fail (n, "%s", store_error (node_db (n)));
     node_audit (n, actor, "trust", "authority", "", "allow", "trust.authority",
                 "authority %s trusted, key %s", a.name, fpr);
     return 0;
@@ -115,11 +115,11 @@ int node_directory_held (node_t *n, uint64_t *serial, int64_t *expires)
     *expires = 0;
     char *text = NULL;
     size_t len = 0;
-    int r = store_trust_get (n->store, "directory", &text, &len);
+    int r = store_trust_get (node_db (n), "directory", &text, &len);
     if (r == STORE_NOTFOUND)
         return 0;
     if (r != 0)
-        return node_fail (n, "%s", store_error (n->store));
+        return node_fail (n, "%s", store_error (node_db (n)));
     cert_dir_t d;
     r = cert_dir_parse (text, len, &d);
     free (text);
@@ -145,23 +145,23 @@ static int s_put_certified (node_t *n, const cert_t *c, const char *actor, const
     cx_fingerprint (c->sign_pk, fpr);
     store_peer_t other;
     const uint8_t *keys[3] = {c->sign_pk, c->box_pk, c->curve_pk};
-    if (store_peer_by_curve (n->store, c->curve_pk, &other) == 0 && strcmp (other.org, c->org) != 0) {
+    if (store_peer_by_curve (node_db (n), c->curve_pk, &other) == 0 && strcmp (other.org, c->org) != 0) {
         node_audit (n, actor, "certify", "certificate", c->org, "refuse", "trust.wrong-key",
                     "certificate serial %" PRIu64 " for %s carries the transport key of %s: refused", c->serial,
                     c->org, other.org);
         return 0;
     }
     for (int i = 0; i < 3; i++)
-        if (memcmp (keys[i], cx_keypair_public (n->sign), 32) == 0 ||
-            memcmp (keys[i], cx_keypair_public (n->box), 32) == 0 ||
-            memcmp (keys[i], cx_keypair_public (n->curve), 32) == 0) {
+        if (memcmp (keys[i], cx_keypair_public (node_sign_key (n)), 32) == 0 ||
+            memcmp (keys[i], cx_keypair_public (node_box_key (n)), 32) == 0 ||
+            memcmp (keys[i], cx_keypair_public (node_curve_key (n)), 32) == 0) {
             node_audit (n, actor, "certify", "certificate", c->org, "refuse", "trust.wrong-key",
                         "certificate serial %" PRIu64 " for %s carries this node's own key: refused", c->serial,
                         c->org);
             return 0;
         }
     store_peer_t p, old;
-    int had = store_peer_get (n->store, c->org, &old) == 0;
+    int had = store_peer_get (node_db (n), c->org, &old) == 0;
     if (had && strcmp (old.trust, "certified") == 0 && s_same_keys (&old, c) && old.revoked == 0 &&
         old.not_after == c->not_after && strcmp (old.dspt, c->dspt) == 0 &&
         strcmp (old.dspt_year, c->dspt_year) == 0 && strcmp (old.endpoint, c->endpoint) == 0)
@@ -182,8 +182,8 @@ static int s_put_certified (node_t *n, const cert_t *c, const char *actor, const
     snprintf (p.dspt_year, sizeof p.dspt_year, "%s", c->dspt_year);
     p.not_after = c->not_after;
     p.revoked = 0;
-    if (store_peer_put (n->store, &p) != 0)
-        return node_fail (n, "cannot store peer %s: %s", c->org, store_error (n->store));
+    if (store_peer_put (node_db (n), &p) != 0)
+        return node_fail (n, "cannot store peer %s: %s", c->org, store_error (node_db (n)));
     char until[21];
     cert_time_format (c->not_after, until);
     const char *change = !had ? "new peer"
@@ -194,6 +194,55 @@ static int s_put_certified (node_t *n, const cert_t *c, const char *actor, const
                 "%s: %s (%s) at %s, signing key %s, certificate serial %" PRIu64 " %s, DSPT %s %s, until %s",
                 change, c->name, c->role, c->endpoint, fpr, c->serial, how, c->dspt, c->dspt_year, until);
     return 1;
+}
+
+/* Inside the caller's transaction: the certified peers of directory D
+   stored (the org's own certificate and revoked keys left out) and its
+   revocations marked, each audited under ACTOR; counted in RES. 0, or -1
+   (node_error). */
+static int s_apply (node_t *n, const cert_dir_t *d, const char *actor, int64_t now, node_directory_result_t *res)
+{
+    char how[48];
+    snprintf (how, sizeof how, "(directory %" PRIu64 ")", d->serial);
+    for (size_t i = 0; i < d->ncerts; i++) {
+        const cert_t *c = &d->certs[i];
+        if (strcmp (c->org, node_self (n)->org) == 0)
+            continue;                               /* our own certificate */
+        int revoked = 0;
+        for (size_t k = 0; k < d->nrevoked; k++)
+            if (memcmp (d->revoked[k].sign_pk, c->sign_pk, 32) == 0)
+                revoked = 1;
+        if (revoked)
+            continue;
+        int put = s_put_certified (n, c, actor, how);
+        if (put < 0)
+            return -1;
+        if (put == 0)
+            res->refused++;
+        else
+            res->certified++;
+    }
+    for (size_t k = 0; k < d->nrevoked; k++) {
+        const cert_revoked_t *rv = &d->revoked[k];
+        store_peer_t p;
+        if (store_peer_get (node_db (n), rv->org, &p) != 0 || memcmp (p.sign_pk, rv->sign_pk, 32) != 0 ||
+            p.revoked > 0)
+            continue;
+        p.revoked = rv->at > 0 ? rv->at : now;
+        if (store_peer_put (node_db (n), &p) != 0) {
+            node_fail (n, "%s", store_error (node_db (n)));
+            return -1;
+        }
+        char fpr[CX_FINGERPRINT_HEXLEN], when[21];
+        cx_fingerprint (rv->sign_pk, fpr);
+        cert_time_format (rv->at, when);
+        node_audit (n, actor, "revoke", "peer", rv->org, "refuse", "trust.revoked",
+                    "the authority revoked %s's key %s at %s (%s peer, directory %" PRIu64
+                    "): its sessions are closed and deliveries to it held",
+                    rv->org, fpr, when, p.trust, d->serial);
+        res->revoked++;
+    }
+    return 0;
 }
 
 int node_directory_import (node_t *n, const char *text, size_t len, const char *from,
@@ -214,21 +263,19 @@ int node_directory_import (node_t *n, const char *text, size_t len, const char *
         return -1;
     if (r == STORE_NOTFOUND) {
         node_fail (n, "no authority is trusted yet: run cdx trust --authority FILE first");
-        node_audit (n, actor, "directory", "directory", "", "refuse", "trust.no-authority", "%s", n->err);
-        return -1;
+        return node_audit_refusal (n, actor, "directory", "directory", "", "trust.no-authority");
     }
     cert_dir_t d;
     if (cert_dir_parse (text, len, &d) != 0) {
         node_fail (n, "not a valid directory (from %s): %s", src, cert_error ());
-        node_audit (n, actor, "directory", "directory", "", "refuse", "trust.directory-forged", "%s", n->err);
-        return -1;
+        return node_audit_refusal (n, actor, "directory", "directory", "", "trust.directory-forged");
     }
     int rc = -1;
     char object[64];
     snprintf (object, sizeof object, "directory %" PRIu64, d.serial);
     if (cert_dir_check (&d, apk) != CERT_OK) {
         node_fail (n, "directory serial %" PRIu64 " from %s refused: %s", d.serial, src, cert_error ());
-        node_audit (n, actor, "directory", object, "", "refuse", "trust.directory-forged", "%s", n->err);
+        node_audit_refusal (n, actor, "directory", object, "", "trust.directory-forged");
         goto out;
     }
     uint64_t held;
@@ -238,7 +285,7 @@ int node_directory_import (node_t *n, const char *text, size_t len, const char *
     if (d.serial <= held) {
         node_fail (n, "directory serial %" PRIu64 " from %s is not newer than the one held (serial %" PRIu64
                    "): refused", d.serial, src, held);
-        node_audit (n, actor, "directory", object, "", "refuse", "trust.directory-old", "%s", n->err);
+        node_audit_refusal (n, actor, "directory", object, "", "trust.directory-old");
         goto out;
     }
     int64_t now = (int64_t) time (NULL);
@@ -248,54 +295,16 @@ int node_directory_import (node_t *n, const char *text, size_t len, const char *
         node_fail (n, "directory serial %" PRIu64 " from %s expired at %s, beyond the grace period of %d days: "
                    "refused (peers already trusted keep working)", d.serial, src, when,
                    NODE_DIRECTORY_GRACE / 86400);
-        node_audit (n, actor, "directory", object, "", "refuse", "trust.directory-expired", "%s", n->err);
+        node_audit_refusal (n, actor, "directory", object, "", "trust.directory-expired");
         goto out;
     }
-    if (store_begin (n->store) != 0) {
-        node_fail (n, "%s", store_error (n->store));
+    if (store_begin (node_db (n)) != 0) {
+        node_fail (n, "%s", store_error (node_db (n)));
         goto out;
     }
     node_directory_result_t res = {d.serial, d.expires, 0, 0, 0};
-    char how[48];
-    snprintf (how, sizeof how, "(directory %" PRIu64 ")", d.serial);
-    for (size_t i = 0; i < d.ncerts; i++) {
-        const cert_t *c = &d.certs[i];
-        if (strcmp (c->org, n->self.org) == 0)
-            continue;                               /* our own certificate */
-        int revoked = 0;
-        for (size_t k = 0; k < d.nrevoked; k++)
-            if (memcmp (d.revoked[k].sign_pk, c->sign_pk, 32) == 0)
-                revoked = 1;
-        if (revoked)
-            continue;
-        int put = s_put_certified (n, c, actor, how);
-        if (put < 0)
-            goto rollback;
-        if (put == 0)
-            res.refused++;
-        else
-            res.certified++;
-    }
-    for (size_t k = 0; k < d.nrevoked; k++) {
-        const cert_revoked_t *rv = &d.revoked[k];
-        store_peer_t p;
-        if (store_peer_get (n->store, rv->org, &p) != 0 || memcmp (p.sign_pk, rv->sign_pk, 32) != 0 ||
-            p.revoked > 0)
-            continue;
-        p.revoked = rv->at > 0 ? rv->at : now;
-        if (store_peer_put (n->store, &p) != 0) {
-            node_fail (n, "%s", store_error (n->store));
-            goto rollback;
-        }
-        char fpr[CX_FINGERPRINT_HEXLEN], when[21];
-        cx_fingerprint (rv->sign_pk, fpr);
-        cert_time_format (rv->at, when);
-        node_audit (n, actor, "revoke", "peer", rv->org, "refuse", "trust.revoked",
-                    "the authority revoked %s's key %s at %s (%s peer, directory %" PRIu64
-                    "): its sessions are closed and deliveries to it held",
-                    rv->org, fpr, when, p.trust, d.serial);
-        res.revoked++;
-    }
+    if (s_apply (n, &d, actor, now, &res) != 0)
+        goto rollback;
     char *copy = malloc (len + 1);
     if (!copy) {
         node_fail (n, "out of memory");
@@ -303,7 +312,7 @@ int node_directory_import (node_t *n, const char *text, size_t len, const char *
     }
     memcpy (copy, text, len);
     copy[len] = 0;
-    r = store_trust_put (n->store, "directory", copy);
+    r = store_trust_put (node_db (n), "directory", copy);
     free (copy);
     char when[21];
     cert_time_format (d.expires, when);
@@ -313,8 +322,8 @@ int node_directory_import (node_t *n, const char *text, size_t len, const char *
                     "%zu revocations; %d peers certified, %d newly revoked, %d refused",
                     d.serial, src, held, when, now >= d.expires ? " (already expired: within the grace period)" : "",
                     d.ncerts, d.nrevoked, res.certified, res.revoked, res.refused) != 0 ||
-        store_commit (n->store) != 0) {
-        node_fail (n, "cannot record the directory: %s", store_error (n->store));
+        store_commit (node_db (n)) != 0) {
+        node_fail (n, "cannot record the directory: %s", store_error (node_db (n)));
         goto rollback;
     }
     if (result)
@@ -323,7 +332,7 @@ int node_directory_import (node_t *n, const char *text, size_t len, const char *
     rc = 0;
     goto out;
 rollback:
-    store_rollback (n->store);
+    store_rollback (node_db (n));
 out:
     cert_dir_free (&d);
     return rc;
@@ -338,8 +347,7 @@ int node_cert_add (node_t *n, const char *text, size_t len, store_peer_t *out)
     cert_t c;
     if (cert_parse (text, len, &c) != 0) {
         node_fail (n, "not a valid certificate: %s", cert_error ());
-        node_audit (n, actor, "peer-add", "certificate", "", "refuse", "card.format", "%s", n->err);
-        return -1;
+        return node_audit_refusal (n, actor, "peer-add", "certificate", "", "card.format");
     }
     uint8_t apk[32];
     int r = node_authority_key (n, apk, NULL, 0);
@@ -347,30 +355,27 @@ int node_cert_add (node_t *n, const char *text, size_t len, store_peer_t *out)
         return -1;
     if (r == STORE_NOTFOUND) {
         node_fail (n, "no authority is trusted yet: run cdx trust --authority FILE first");
-        node_audit (n, actor, "peer-add", "certificate", c.org, "refuse", "trust.no-authority", "%s", n->err);
-        return -1;
+        return node_audit_refusal (n, actor, "peer-add", "certificate", c.org, "trust.no-authority");
     }
     cert_status_t st = cert_check (&c, apk, (int64_t) time (NULL));
     if (st != CERT_OK) {
         const char *rule = st == CERT_E_EXPIRED || st == CERT_E_NOT_YET ? "trust.expired" : "trust.directory-forged";
         node_fail (n, "%s", cert_error ());
-        node_audit (n, actor, "peer-add", "certificate", c.org, "refuse", rule, "%s", n->err);
-        return -1;
+        return node_audit_refusal (n, actor, "peer-add", "certificate", c.org, rule);
     }
-    if (strcmp (c.org, n->self.org) == 0)
+    if (strcmp (c.org, node_self (n)->org) == 0)
         return node_fail (n, "certificate is for %s, which is this node", c.org);
     store_peer_t old;
-    if (store_peer_get (n->store, c.org, &old) == 0 && old.revoked > 0 && memcmp (old.sign_pk, c.sign_pk, 32) == 0) {
+    if (store_peer_get (node_db (n), c.org, &old) == 0 && old.revoked > 0 && memcmp (old.sign_pk, c.sign_pk, 32) == 0) {
         node_fail (n, "the key of %s in this certificate has been revoked", c.org);
-        node_audit (n, actor, "peer-add", "certificate", c.org, "refuse", "trust.revoked", "%s", n->err);
-        return -1;
+        return node_audit_refusal (n, actor, "peer-add", "certificate", c.org, "trust.revoked");
     }
     int put = s_put_certified (n, &c, actor, "(certificate file)");
     if (put < 0)
         return -1;
     if (put == 0)
         return node_fail (n, "certificate for %s carries a key that belongs to another organisation", c.org);
-    if (out && store_peer_get (n->store, c.org, out) != 0)
-        return node_fail (n, "%s", store_error (n->store));
+    if (out && store_peer_get (node_db (n), c.org, out) != 0)
+        return node_fail (n, "%s", store_error (node_db (n)));
     return 0;
 }

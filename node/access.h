@@ -1,0 +1,33 @@
+/*  access: the local user acting on a node, for the other node files:
+    who it is (node_identify, at every node_open), what is recorded when a
+    role is missing, and the roles read again at the end of long work.
+    The user's login and roles are access.c's own (struct node_acting).
+
+    Not for: the public checks (node_authorize, node_actor, node_login,
+    node.h), the users table's SQL (store.c).
+*/
+#ifndef ACCESS_H_INCLUDED
+#define ACCESS_H_INCLUDED
+
+#include "core.h"
+
+/* Sets the user acting from the real account, or from CDX_USER when the
+   real account is an admin. 0, or -1 (node_error). */
+int node_identify (node_t *n);
+/* node_identify for a command asking for CLAIM (may be NULL): a
+   refusal of CDX_USER (user.override) is audited as a refusal of CLAIM's
+   action, with its object, peer and purpose. */
+int node_identify_claim (node_t *n, const node_claim_t *claim);
+/* Frees what node_identify made. */
+void node_acting_release (node_t *n);
+
+/* node_authorize (node.h) recording what was asked: CLAIM's action,
+   object, peer, purpose and note (before the reason) in the refusal's
+   entry. The role held, or 0 (audited, role.missing; node_error). */
+unsigned node_authorize_claim (node_t *n, unsigned any, const node_claim_t *claim);
+
+/* Reads again, from the store, the roles of the user acting, for a
+   decision taken again at the end of long work. 0, or -1 (node_error). */
+int node_refresh_roles (node_t *n);
+
+#endif

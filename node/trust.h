@@ -1,0 +1,18 @@
+/*  trust: the authority a node trusts and the peers it certified, for
+    the other node files (the commands are in node.h).
+
+    Not for: the authority's own side (authority.c), the formats (cert.h).
+*/
+#ifndef TRUST_H_INCLUDED
+#define TRUST_H_INCLUDED
+
+#include "core.h"
+
+/* The trusted authority's key (and name): 0, STORE_NOTFOUND if none is
+   trusted, -1 on error (node_error). */
+int node_authority_key (node_t *n, uint8_t pk[32], char *name, size_t cap);
+
+/* Adds the peer of a certificate file (node_peer_add's other half). */
+int node_cert_add (node_t *n, const char *text, size_t len, store_peer_t *out);
+
+#endif
