@@ -250,7 +250,7 @@ void rechain (void)
 /* A checkpoint of (SEQ, HASH) signed with KP over the documented message
    (node.h): "cdx-audit-checkpoint" NUL | org | seq (8, big-endian) | hash. */
 store_checkpoint_t signed_cp (const cx_keypair_t *kp, int64_t seq,
-                                       const uint8_t hash[STORE_HASHBYTES])
+                              const uint8_t hash[STORE_HASHBYTES])
 {
     static const char tag[] = "cdx-audit-checkpoint";
     uint8_t msg[sizeof tag + 16 + 8 + STORE_HASHBYTES];
@@ -259,7 +259,8 @@ store_checkpoint_t signed_cp (const cx_keypair_t *kp, int64_t seq,
     len += sizeof tag;
     memcpy (msg + len, ORG, strlen (ORG));
     len += strlen (ORG);
-    for (int i = 0; i < 8; i++) msg[len + (size_t)i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        msg[len + (size_t)i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
     len += 8;
     memcpy (msg + len, hash, STORE_HASHBYTES);
     len += STORE_HASHBYTES;
@@ -284,11 +285,11 @@ void swap (int64_t a, int64_t b, int with_hash)
                                    "detail, hash"
                                  : "at, actor, action, object, peer, purpose, decision, rule, "
                                    "detail";
-    int changed = tamper ("CREATE TEMP TABLE t AS SELECT * FROM audit WHERE seq IN (%lld, %lld);"
-                         "UPDATE audit SET (%s) = (SELECT %s FROM t WHERE t.seq = %lld - audit.seq)"
-                         " WHERE seq IN (%lld, %lld);",
-                         (long long)a, (long long)b, cols, cols, (long long)(a + b), (long long)a,
-                         (long long)b);
+    int changed = tamper (
+        "CREATE TEMP TABLE t AS SELECT * FROM audit WHERE seq IN (%lld, %lld);"
+        "UPDATE audit SET (%s) = (SELECT %s FROM t WHERE t.seq = %lld - audit.seq)"
+        " WHERE seq IN (%lld, %lld);",
+        (long long)a, (long long)b, cols, cols, (long long)(a + b), (long long)a, (long long)b);
     ck_assert_int_eq (changed, 2);
 }
 

@@ -27,9 +27,9 @@
    signed checkpoints at CP1 and LAST, or none (audit_tcase). MID, between
    the two checkpoints, is a refusal with every text field set; EARLY lies
    before the first checkpoint. */
-#define CP1   6
-#define LAST  12
-#define MID   9
+#define CP1 6
+#define LAST 12
+#define MID 9
 #define EARLY 3
 
 extern char fx_home[PATH_MAX];
@@ -84,20 +84,20 @@ void put_cp (const store_checkpoint_t *c);
 
 /* ---- what a verify must say ------------------------------------------------ */
 
-#define ASSERT_PROBLEM(r, want, want_seq)                                                         \
-    do {                                                                                          \
-        ck_assert_msg ((r).problem == (want) && (r).seq == (want_seq),                           \
-                       "expected %s at seq %lld, got %s at seq %lld: %s",                         \
-                       node_audit_problem_name (want), (long long)(want_seq),                     \
-                       node_audit_problem_name ((r).problem), (long long)(r).seq, (r).reason);    \
+#define ASSERT_PROBLEM(r, want, want_seq)                                                          \
+    do {                                                                                           \
+        ck_assert_msg ((r).problem == (want) && (r).seq == (want_seq),                             \
+                       "expected %s at seq %lld, got %s at seq %lld: %s",                          \
+                       node_audit_problem_name (want), (long long)(want_seq),                      \
+                       node_audit_problem_name ((r).problem), (long long)(r).seq, (r).reason);     \
     } while (0)
 
-#define ASSERT_REASON_HAS(r, text)                                                                \
-    ck_assert_msg (strstr ((r).reason, text) != NULL, "reason \"%s\" does not name \"%s\"",      \
+#define ASSERT_REASON_HAS(r, text)                                                                 \
+    ck_assert_msg (strstr ((r).reason, text) != NULL, "reason \"%s\" does not name \"%s\"",        \
                    (r).reason, text)
 
-#define ASSERT_OK(r)                                                                              \
-    ck_assert_msg ((r).problem == NODE_AUDIT_OK, "expected ok, got %s at seq %lld: %s",          \
+#define ASSERT_OK(r)                                                                               \
+    ck_assert_msg ((r).problem == NODE_AUDIT_OK, "expected ok, got %s at seq %lld: %s",            \
                    node_audit_problem_name ((r).problem), (long long)(r).seq, (r).reason)
 
 #define N(a) ((int)(sizeof (a) / sizeof (a)[0]))

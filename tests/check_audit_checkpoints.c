@@ -42,9 +42,9 @@ END_TEST
 START_TEST (test_deleted_renumbered_and_rechained_is_named)
 {
     tamper ("DELETE FROM audit WHERE seq = %d;"
-           "UPDATE audit SET seq = seq + 1000 WHERE seq > %d;"
-           "UPDATE audit SET seq = seq - 1001 WHERE seq > 1000;",
-           EARLY, EARLY);
+            "UPDATE audit SET seq = seq + 1000 WHERE seq > %d;"
+            "UPDATE audit SET seq = seq - 1001 WHERE seq > 1000;",
+            EARLY, EARLY);
     rechain ();
     node_audit_report_t r = verify ();
     ASSERT_PROBLEM (r, NODE_AUDIT_CHECKPOINT_HASH, CP1);
@@ -61,7 +61,8 @@ START_TEST (test_checkpoint_signature_altered_is_named)
     c.sig[17] ^= 0x01;
     char hex[2 * 64 + 1];
     cx_hex (c.sig, sizeof c.sig, hex);
-    ck_assert_int_eq (tamper ("UPDATE audit_checkpoints SET sig = X'%s' WHERE seq = %d", hex, LAST), 1);
+    ck_assert_int_eq (tamper ("UPDATE audit_checkpoints SET sig = X'%s' WHERE seq = %d", hex, LAST),
+                      1);
     node_audit_report_t r = verify ();
     ASSERT_PROBLEM (r, NODE_AUDIT_CHECKPOINT_SIG, LAST);
     ASSERT_REASON_HAS (r, "the checkpoint at seq 12 does not carry this node's signature");
@@ -78,8 +79,8 @@ START_TEST (test_checkpoint_hash_altered_is_named)
     stored_hash (LAST, h);
     char hex[2 * STORE_HASHBYTES + 1];
     cx_hex (h, sizeof h, hex);
-    ck_assert_int_eq (tamper ("UPDATE audit_checkpoints SET hash = X'%s' WHERE seq = %d", hex, LAST),
-                      1);
+    ck_assert_int_eq (
+        tamper ("UPDATE audit_checkpoints SET hash = X'%s' WHERE seq = %d", hex, LAST), 1);
     node_audit_report_t r = verify ();
     ASSERT_PROBLEM (r, NODE_AUDIT_CHECKPOINT_SIG, LAST);
 }
@@ -183,7 +184,8 @@ END_TEST
 START_TEST (test_unreadable_checkpoint_is_named)
 {
     tamper ("PRAGMA ignore_check_constraints = ON;"
-           "UPDATE audit_checkpoints SET sig = X'00' WHERE seq = %d", LAST);
+            "UPDATE audit_checkpoints SET sig = X'00' WHERE seq = %d",
+            LAST);
     node_audit_report_t r = verify ();
     ck_assert_msg (r.problem == NODE_AUDIT_UNREADABLE, "got %s: %s",
                    node_audit_problem_name (r.problem), r.reason);

@@ -100,7 +100,8 @@ END_TEST
    the table's CHECK) is named, not skipped. */
 START_TEST (test_unreadable_entry_is_named)
 {
-    tamper ("PRAGMA ignore_check_constraints = ON; UPDATE audit SET hash = X'00' WHERE seq = %d", MID);
+    tamper ("PRAGMA ignore_check_constraints = ON; UPDATE audit SET hash = X'00' WHERE seq = %d",
+            MID);
     node_audit_report_t r = verify ();
     ASSERT_PROBLEM (r, NODE_AUDIT_UNREADABLE, MID);
     ASSERT_REASON_HAS (r, "audit entry 9");
@@ -133,9 +134,9 @@ END_TEST
 START_TEST (test_deleted_and_renumbered_is_a_gap)
 {
     tamper ("DELETE FROM audit WHERE seq = %d;"
-           "UPDATE audit SET seq = seq + 1000 WHERE seq > %d;"
-           "UPDATE audit SET seq = seq - 1001 WHERE seq > 1000;",
-           MID, MID);
+            "UPDATE audit SET seq = seq + 1000 WHERE seq > %d;"
+            "UPDATE audit SET seq = seq - 1001 WHERE seq > 1000;",
+            MID, MID);
     node_audit_report_t r = verify ();
     ASSERT_PROBLEM (r, NODE_AUDIT_GAP, MID);
     ck_assert_int_eq (r.other, MID);
@@ -146,8 +147,8 @@ END_TEST
 START_TEST (test_first_deleted_and_renumbered_is_a_gap)
 {
     tamper ("DELETE FROM audit WHERE seq = 1;"
-           "UPDATE audit SET seq = seq + 1000;"
-           "UPDATE audit SET seq = seq - 1001;");
+            "UPDATE audit SET seq = seq + 1000;"
+            "UPDATE audit SET seq = seq - 1001;");
     node_audit_report_t r = verify ();
     ASSERT_PROBLEM (r, NODE_AUDIT_GAP, 1);
     ASSERT_REASON_HAS (r, "from seq 1 was deleted");
@@ -191,11 +192,11 @@ END_TEST
 START_TEST (test_inserted_and_renumbered_is_named)
 {
     tamper ("UPDATE audit SET seq = seq + 1000 WHERE seq >= %d;"
-           "UPDATE audit SET seq = seq - 999 WHERE seq > 1000;"
-           "INSERT INTO audit (seq, at, actor, action, object, peer, purpose, decision, rule, "
-           "detail, hash) SELECT %d, at, 'user:mallory', 'export', object, peer, purpose, 'allow',"
-           " 'local.export', 'exported nothing', hash FROM audit WHERE seq = %d;",
-           MID, MID, MID - 1);
+            "UPDATE audit SET seq = seq - 999 WHERE seq > 1000;"
+            "INSERT INTO audit (seq, at, actor, action, object, peer, purpose, decision, rule, "
+            "detail, hash) SELECT %d, at, 'user:mallory', 'export', object, peer, purpose, 'allow',"
+            " 'local.export', 'exported nothing', hash FROM audit WHERE seq = %d;",
+            MID, MID, MID - 1);
     node_audit_report_t r = verify ();
     ASSERT_PROBLEM (r, NODE_AUDIT_HASH, MID);
     ASSERT_REASON_HAS (r, "it was inserted, and the entries after it renumbered");
@@ -208,11 +209,11 @@ END_TEST
 START_TEST (test_inserted_with_its_own_hash_is_named)
 {
     tamper ("UPDATE audit SET seq = seq + 1000 WHERE seq >= %d;"
-           "UPDATE audit SET seq = seq - 999 WHERE seq > 1000;"
-           "INSERT INTO audit (seq, at, actor, action, object, peer, purpose, decision, rule, "
-           "detail, hash) SELECT %d, at, 'user:mallory', 'export', object, peer, purpose, 'allow',"
-           " 'local.export', 'exported nothing', zeroblob (32) FROM audit WHERE seq = %d;",
-           MID, MID, MID - 1);
+            "UPDATE audit SET seq = seq - 999 WHERE seq > 1000;"
+            "INSERT INTO audit (seq, at, actor, action, object, peer, purpose, decision, rule, "
+            "detail, hash) SELECT %d, at, 'user:mallory', 'export', object, peer, purpose, 'allow',"
+            " 'local.export', 'exported nothing', zeroblob (32) FROM audit WHERE seq = %d;",
+            MID, MID, MID - 1);
     /* the forged entry's hash, computed as the store would */
     audit_entries_t all = all_entries ();
     ck_assert_uint_eq (all.n, LAST + 1);
@@ -235,9 +236,9 @@ END_TEST
 START_TEST (test_appended_without_its_hash_is_named)
 {
     tamper ("INSERT INTO audit (seq, at, actor, action, object, peer, purpose, decision, rule, "
-           "detail, hash) SELECT %d, at, 'user:mallory', 'export', object, peer, purpose, 'allow',"
-           " 'local.export', 'exported nothing', hash FROM audit WHERE seq = %d;",
-           LAST + 1, LAST);
+            "detail, hash) SELECT %d, at, 'user:mallory', 'export', object, peer, purpose, 'allow',"
+            " 'local.export', 'exported nothing', hash FROM audit WHERE seq = %d;",
+            LAST + 1, LAST);
     node_audit_report_t r = verify ();
     ASSERT_PROBLEM (r, NODE_AUDIT_HASH, LAST + 1);
 }
@@ -249,9 +250,9 @@ END_TEST
 START_TEST (test_inserted_before_the_first_is_named)
 {
     tamper ("PRAGMA ignore_check_constraints = ON;"
-           "INSERT INTO audit (seq, at, actor, action, object, peer, purpose, decision, rule, "
-           "detail, hash) SELECT 0, at, 'user:mallory', 'export', object, peer, purpose, 'allow',"
-           " 'local.export', 'exported nothing', hash FROM audit WHERE seq = 1;");
+            "INSERT INTO audit (seq, at, actor, action, object, peer, purpose, decision, rule, "
+            "detail, hash) SELECT 0, at, 'user:mallory', 'export', object, peer, purpose, 'allow',"
+            " 'local.export', 'exported nothing', hash FROM audit WHERE seq = 1;");
     node_audit_report_t r = verify ();
     ASSERT_PROBLEM (r, NODE_AUDIT_HASH, 0);
     ASSERT_REASON_HAS (r, "entry 0 comes before the log's first entry (seq 1): it was inserted");

@@ -19,10 +19,10 @@
 #include "proto.h"
 #include "store.h"
 
-#define DAY      86400
-#define NOW      1768435200          /* 2026-01-15 00:00:00 UTC */
-#define START    (NOW - 30 * DAY)    /* 2025-12-16 */
-#define END      (NOW + 365 * DAY)   /* 2027-01-15 */
+#define DAY 86400
+#define NOW 1768435200         /* 2026-01-15 00:00:00 UTC */
+#define START (NOW - 30 * DAY) /* 2025-12-16 */
+#define END (NOW + 365 * DAY)  /* 2027-01-15 */
 #define PROVIDER "0DF"
 #define RECIPIENT "04V"
 
@@ -79,14 +79,14 @@ policy_request_t req (void);
 /* policy_decide on the test's store; asserts it decided. */
 policy_decision_t decide (const policy_request_t *q);
 
-#define ASSERT_REFUSED(d, want_rule)                                                        \
-    do {                                                                                     \
-        ck_assert_msg ((d).allow == 0, "allowed by %s: %s", (d).rule, (d).reason);           \
-        ck_assert_str_eq ((d).rule, want_rule);                                              \
+#define ASSERT_REFUSED(d, want_rule)                                                               \
+    do {                                                                                           \
+        ck_assert_msg ((d).allow == 0, "allowed by %s: %s", (d).rule, (d).reason);                 \
+        ck_assert_str_eq ((d).rule, want_rule);                                                    \
     } while (0)
 
-#define ASSERT_REASON_HAS(d, text)                                                          \
-    ck_assert_msg (strstr ((d).reason, text) != NULL, "reason \"%s\" does not name \"%s\"", \
+#define ASSERT_REASON_HAS(d, text)                                                                 \
+    ck_assert_msg (strstr ((d).reason, text) != NULL, "reason \"%s\" does not name \"%s\"",        \
                    (d).reason, text)
 
 /* Each file's test cases. */
