@@ -2,7 +2,7 @@
     share (defined in check_crypto.c), and the function each file adds its
     test cases with.
 
-    Not for: tests. A helper used by one file only stays static in it.
+    Not for: tests. What one file alone uses stays static in it.
 */
 #ifndef CHECK_CRYPTO_H_INCLUDED
 #define CHECK_CRYPTO_H_INCLUDED
