@@ -257,6 +257,15 @@ static int s_walk_entry (const store_audit_t *e, void *arg)
                               (long long)w->anchor.seq);
         w->anchored = 1;
     } else {
+        if (e->seq < w->expect) {
+            /* Seqs come in order and unique, so only an entry before seq 1
+               (written past the table's CHECK) can go back: not a gap. */
+            w->bad = *e;
+            return s_problem (r, NODE_AUDIT_HASH, e->seq,
+                              "entry %lld comes before the log's first entry (seq 1): it was "
+                              "inserted",
+                              (long long)e->seq);
+        }
         if (e->seq != w->expect) {
             r->other = e->seq - 1;
             if (e->seq == w->expect + 1)
