@@ -1268,7 +1268,7 @@ cx_content_t *node_content_key (node_t *n, const store_dataset_t *d)
 {
     cx_content_t *k = node_unwrap (n, d->wrapped);
     if (!k)
-        node_fail (n, "dataset %s: the content key does not open with this node's key", d->id);
+        node_fail (n, "dataset %s: cannot open its content key: %s", d->id, cx_error ());
     return k;
 }
 
@@ -1352,8 +1352,12 @@ static int s_export_finish (node_t *n, const store_dataset_t *d, const char *pur
         node_fail (n, "out of memory");
         goto fail;
     }
-    if (store_dataset_get (n->store, d->id, now) != 0 ||
-        (strcmp (now->state, "available") != 0 && strcmp (now->state, "published") != 0)) {
+    int got = store_dataset_get (n->store, d->id, now);
+    if (got < 0) {
+        node_fail (n, "%s", store_error (n->store));
+        goto fail;
+    }
+    if (got != 0 || (strcmp (now->state, "available") != 0 && strcmp (now->state, "published") != 0)) {
         node_fail (n, "dataset %s was %s while the export ran; nothing was written", d->id,
                    strcmp (now->state, "erased") == 0 ? "erased" : "changed");
         goto fail;
