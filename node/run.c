@@ -1947,6 +1947,8 @@ static int s_in_final (run_t *r, const origin_t *o, in_xfer_t *x, const char *ha
         goto fail;
     policy_decision_t dec;
     s_decide_again (r, POLICY_RECEIVE, d, o->org, r->n->self.org, &dec);
+    if (!dec.allow && strcmp (dec.rule, "policy.error") == 0)
+        goto fail;                              /* undecided, not refused: the data is kept */
     if (!dec.allow) {
         s_in_refuse_final (r, o, x, d->purpose, &dec);
         free (d);
@@ -2054,7 +2056,9 @@ static void s_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
     if (!dec.allow) {
         char why[320];
         snprintf (why, sizeof why, "%s: %s", dec.rule, dec.reason);
-        s_reply_error (r, o, PROTO_E_DENIED, m->dataset, "%s", why);
+        /* policy.error: undecided here (no memory, the store), so not final: offered again */
+        s_reply_error (r, o, strcmp (dec.rule, "policy.error") ? PROTO_E_DENIED : PROTO_E_INTERNAL,
+                       m->dataset, "%s", why);
         if (s_limit_pass (r, &o->peer->refusals, o->org)) {
             char pactor[80];
             s_peer_actor (o->peer, pactor, sizeof pactor);
