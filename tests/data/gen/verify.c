@@ -152,6 +152,48 @@ static const char *s_check_cell (const column_t **cols, char **f, size_t n)
 /* Checks a file this tool made. Returns an exit code; prints "ok: N rows" on
    stdout, or the first problem with its line number on stderr. want is 0 to
    accept any class (told by the header). */
+/* Checks one data row (LINE, split in place) of a CLS file whose columns
+   are COLS; EXIT_OK, or EXIT_FAIL with the problem on stderr. */
+static int s_verify_row (const where_t *w, char *line, data_class_t cls, const column_t **cols,
+                         size_t ncols, uint64_t *last_id, const char **comms, unsigned ncomms)
+{
+    if (strchr (line, '"'))
+        return s_problem (w, "a quote character: cdx-gen-apc never quotes fields");
+    char *f[MAX_FIELDS + 1];
+    size_t n = 0;
+    char *p = line;
+    for (;;) {
+        if (n == MAX_FIELDS + 1)
+            break;
+        f[n++] = p;
+        char *comma = strchr (p, ',');
+        if (!comma)
+            break;
+        *comma = '\0';
+        p = comma + 1;
+    }
+    if (n != ncols)
+        return s_problem (w, "%s%zu columns, a %s row has %zu", n > MAX_FIELDS ? "more than " : "",
+                          n > MAX_FIELDS ? (size_t) MAX_FIELDS : n, gen_class_name (cls), ncols);
+    for (size_t i = 0; i < n; i++) {
+        const char *why = cols[i]->check (f[i]);
+        if (why && cols[i]->identifying)
+            return s_problem (w, "%s %s (value not shown: it is identifying)", cols[i]->name, why);
+        if (why)
+            return s_problem (w, "%s '%.40s' %s", cols[i]->name, f[i], why);
+    }
+    const char *why = cls == CLASS_AGG ? s_check_cell (cols, f, n)
+                                       : s_check_spell (cols, f, n, last_id, comms, ncomms);
+    if (!why && cls == CLASS_AGG && ncomms) {
+        unsigned k = 0;
+        while (k < ncomms && strcmp (f[0], comms[k]) != 0)
+            k++;
+        if (k == ncomms)
+            why = "commissioner_code is not one of the --commissioner codes given";
+    }
+    return why ? s_problem (w, "%s", why) : EXIT_OK;
+}
+
 int gen_verify (const char *path, data_class_t want, const char **comms, unsigned ncomms)
 {
     static reader_t r;
@@ -203,53 +245,9 @@ int gen_verify (const char *path, data_class_t want, const char **comms, unsigne
             break;
         if (st != LINE_OK)
             goto bad_line;
-        if (strchr (line, '"')) {
-            rc = s_problem (&w, "a quote character: cdx-gen-apc never quotes fields");
+        rc = s_verify_row (&w, line, cls, cols, ncols, &last_id, comms, ncomms);
+        if (rc != EXIT_OK)
             goto out;
-        }
-        char *f[MAX_FIELDS + 1];
-        size_t n = 0;
-        char *p = line;
-        for (;;) {
-            if (n == MAX_FIELDS + 1)
-                break;
-            f[n++] = p;
-            char *comma = strchr (p, ',');
-            if (!comma)
-                break;
-            *comma = '\0';
-            p = comma + 1;
-        }
-        if (n != ncols) {
-            rc = s_problem (&w, "%s%zu columns, a %s row has %zu",
-                            n > MAX_FIELDS ? "more than " : "",
-                            n > MAX_FIELDS ? (size_t) MAX_FIELDS : n, gen_class_name (cls), ncols);
-            goto out;
-        }
-        for (size_t i = 0; i < n; i++) {
-            const char *why = cols[i]->check (f[i]);
-            if (why) {
-                if (cols[i]->identifying)
-                    rc = s_problem (&w, "%s %s (value not shown: it is identifying)",
-                                    cols[i]->name, why);
-                else
-                    rc = s_problem (&w, "%s '%.40s' %s", cols[i]->name, f[i], why);
-                goto out;
-            }
-        }
-        const char *why = cls == CLASS_AGG ? s_check_cell (cols, f, n)
-                                           : s_check_spell (cols, f, n, &last_id, comms, ncomms);
-        if (!why && cls == CLASS_AGG && ncomms) {
-            unsigned k = 0;
-            while (k < ncomms && strcmp (f[0], comms[k]) != 0)
-                k++;
-            if (k == ncomms)
-                why = "commissioner_code is not one of the --commissioner codes given";
-        }
-        if (why) {
-            rc = s_problem (&w, "%s", why);
-            goto out;
-        }
         rows++;
     }
     printf ("ok: %" PRIu64 " rows (%s)\n", rows, gen_class_name (cls));
