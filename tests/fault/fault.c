@@ -10,6 +10,8 @@
       KIND:N    the Nth call of KIND fails, the others succeed
       KIND:N+   the Nth call of KIND and every later one fail
       count     at exit, print how many calls of each kind were made
+      trace     with each injected failure, print the stack that made the call
+                (addresses as binary(+offset): addr2line -f -e cdx-fault OFFSET)
     KIND is alloc (malloc, calloc, realloc, sodium_malloc: NULL,
     ENOMEM), write (write, pwrite to a regular file: -1, ENOSPC; pipes and
     sockets are not counted, so a stop signal's self-pipe still works),
@@ -19,6 +21,7 @@
     "cdx-fault: KIND call N fails", so a test knows the fault was reached.
     Counters are atomic: the hasher thread allocates too. */
 #include <errno.h>
+#include <execinfo.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +40,7 @@ static long s_at[F_KINDS];              /* 0: this kind never fails */
 static int s_from[F_KINDS];             /* 1: every call from s_at on fails */
 static atomic_int s_told[F_KINDS];
 static int s_counting;
+static int s_tracing;
 static _Thread_local sqlite3 *s_failed_db; /* its last statement failed here */
 
 void *__real_malloc (size_t size);
@@ -76,7 +80,7 @@ static void s_bad_plan (const char *item)
 {
     char line[256];
     snprintf (line, sizeof line,
-              "cdx-fault: CDX_FAULT item \"%.100s\" is not KIND:N, KIND:N+ or count "
+              "cdx-fault: CDX_FAULT item \"%.100s\" is not KIND:N, KIND:N+, count or trace "
               "(KIND: alloc, write, sync, step)\n",
               item);
     s_say (line);
@@ -92,8 +96,8 @@ static void s_plan_item (const char *item, size_t len)
         s_bad_plan (item);
     memcpy (buf, item, len);
     buf[len] = 0;
-    if (strcmp (buf, "count") == 0) {
-        s_counting = 1;
+    if (strcmp (buf, "count") == 0 || strcmp (buf, "trace") == 0) {
+        *(buf[0] == 'c' ? &s_counting : &s_tracing) = 1;
         return;
     }
     char *colon = strchr (buf, ':');
@@ -138,6 +142,10 @@ static int s_fails (int kind)
         snprintf (line, sizeof line, "cdx-fault: %s call %ld fails%s\n", s_kind_name[kind], n,
                   s_from[kind] ? " (and every later one)" : "");
         s_say (line);
+        if (s_tracing) {
+            void *frames[24];
+            backtrace_symbols_fd (frames, backtrace (frames, 24), 2);
+        }
     }
     return 1;
 }

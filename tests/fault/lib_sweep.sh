@@ -5,7 +5,7 @@
 # and lib_faults.sh:
 #   . "$D/../integration/lib.sh"; . "$D/../integration/lib_faults.sh"; . "$D/lib_sweep.sh"
 : "${CDX_FAULT_BIN:?set CDX_FAULT_BIN to the cdx-fault binary}"
-FAULT_KINDS="alloc write sync step"
+FAULT_KINDS=${FAULT_KINDS:-alloc write sync step}
 # Every call of a kind up to FAULT_EXHAUSTIVE is tried; beyond it at most
 # FAULT_SPREAD more, evenly spaced up to the last (the stride is printed).
 FAULT_EXHAUSTIVE=${FAULT_EXHAUSTIVE:-20}
