@@ -1,10 +1,11 @@
 # Helpers for the fault sweeps (tests/fault/t_*.sh): run one operation of
 # cdx-fault (tests/fault/fault.c) with the Nth call of a kind failing, and
 # judge how it failed. Not for the integration tests' own faults (a killed
-# node, a lossy link: tests/integration/lib_faults.sh). Source after lib.sh
-# and lib_faults.sh:
-#   . "$D/../integration/lib.sh"; . "$D/../integration/lib_faults.sh"; . "$D/lib_sweep.sh"
+# node, a lossy link: tests/integration/lib_faults.sh, sourced here with
+# lib.sh). Usage: . "$(dirname "$0")/lib_sweep.sh"
 : "${CDX_FAULT_BIN:?set CDX_FAULT_BIN to the cdx-fault binary}"
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/lib_faults.sh"
 FAULT_KINDS=${FAULT_KINDS:-alloc write sync step}
 # Every call of a kind up to FAULT_EXHAUSTIVE is tried; beyond it at most
 # FAULT_SPREAD more, evenly spaced up to the last (the stride is printed).
@@ -67,4 +68,18 @@ fault_reached() { grep -q "^cdx-fault: ${1%%:*} call ${1#*:} fails" "$2"; }
 audit_ok() {
     "$CDX" audit verify --home "$T/$1" >"$T/verify.out" 2>&1 ||
         fail "audit verify at $1 after $2: $(tail -n 3 "$T/verify.out")"
+}
+
+# sweep_pair: a publisher csu (0DF) and a subscriber ccg (04V) pinned to
+# each other, with an agreement on sus/*, ccg subscribed to sus/apc, both
+# stopped again.
+sweep_pair() {
+    make_node csu 0DF csu
+    make_node ccg 04V ccg
+    pin csu ccg; pin ccg csu
+    agree csu ccg "sus/*"
+    start csu; start ccg
+    "$CDX" subscribe --home "$T/ccg" --from 0DF --topic sus/apc >/dev/null
+    wait_until 20 subscription_active ccg 0DF sus/apc || fail "subscription not confirmed"
+    stop ccg; stop csu
 }

@@ -5,10 +5,7 @@
 # the store passes its integrity check and its audit chain verifies; and
 # the same export then succeeds with the fault lifted. The rules on who
 # may export are t_access's; files that exist already, t_outfiles'.
-D=$(cd "$(dirname "$0")" && pwd)
-. "$D/../integration/lib.sh"
-. "$D/../integration/lib_faults.sh"
-. "$D/lib_sweep.sh"
+. "$(dirname "$0")/lib_sweep.sh"
 t0=$(date +%s)
 
 make_node csu 0DF csu

@@ -6,20 +6,10 @@
 # the one subscriber, its content exported back byte for byte) and data/
 # holds nothing else; and the same publish then succeeds with the fault
 # lifted. Not a test of full disks or kills (t_fulldisk, t_kill).
-D=$(cd "$(dirname "$0")" && pwd)
-. "$D/../integration/lib.sh"
-. "$D/../integration/lib_faults.sh"
-. "$D/lib_sweep.sh"
+. "$(dirname "$0")/lib_sweep.sh"
 t0=$(date +%s)
 
-make_node csu 0DF csu
-make_node ccg 04V ccg
-pin csu ccg; pin ccg csu
-agree csu ccg "sus/*"
-start csu; start ccg
-"$CDX" subscribe --home "$T/ccg" --from 0DF --topic sus/apc >/dev/null
-wait_until 20 subscription_active ccg 0DF sus/apc || fail "subscription not confirmed"
-stop ccg; stop csu
+sweep_pair
 
 # Two chunks: the hasher thread runs, and the last chunk is short.
 head -c $((1048576 + 1000)) /dev/urandom > "$T/extract.csv"

@@ -6,23 +6,14 @@
 # available, with one verified receive in its audit log, and the
 # publisher holds its receipt. The publisher runs the plain cdx
 # throughout. Kills and broken links are t_kill's and t_hostile_link's.
-D=$(cd "$(dirname "$0")" && pwd)
-. "$D/../integration/lib.sh"
-. "$D/../integration/lib_faults.sh"
 # Beyond the first 20 calls of a kind, 12 more spread to its last: each
 # faulted receive costs about a second (two starts of the node).
 FAULT_SPREAD=${FAULT_SPREAD:-12}
-. "$D/lib_sweep.sh"
+. "$(dirname "$0")/lib_sweep.sh"
 t0=$(date +%s)
 
-make_node csu 0DF csu
-make_node ccg 04V ccg
-pin csu ccg; pin ccg csu
-agree csu ccg "sus/*"
-start csu; start ccg
-"$CDX" subscribe --home "$T/ccg" --from 0DF --topic sus/apc >/dev/null
-wait_until 20 subscription_active ccg 0DF sus/apc || fail "subscription not confirmed"
-stop ccg
+sweep_pair
+start csu
 
 # Two chunks and a short third: several writes, a sync at the end.
 head -c $((2 * 1048576 + 4321)) /dev/urandom > "$T/extract.csv"
