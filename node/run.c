@@ -630,11 +630,11 @@ static int s_load_peer (const store_peer_t *info, void *arg)
     } else {
         peer_t **grown = realloc (r->peers, (r->npeers + 1) * sizeof *grown);
         if (!grown)
-            return -1;
+            return -2;                        /* out of memory: s_reload_peers says so */
         r->peers = grown;
         p = calloc (1, sizeof *p);
         if (!p)
-            return -1;
+            return -2;
         r->peers[r->npeers++] = p;
     }
     p->info = *info;
@@ -657,8 +657,10 @@ static int s_load_peer (const store_peer_t *info, void *arg)
 
 static void s_reload_peers (run_t *r)
 {
-    if (store_peer_each (r->n->store, s_load_peer, r) < 0)
-        node_log (r->n, "error", "cannot load peers: %s", store_error (r->n->store));
+    int rc = store_peer_each (r->n->store, s_load_peer, r);
+    if (rc < 0)
+        node_log (r->n, "error", "cannot load peers: %s",
+                  rc == -2 ? "out of memory" : store_error (r->n->store));
 }
 
 /* ---- ZAP: who may connect ------------------------------------------------ */
