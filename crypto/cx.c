@@ -525,7 +525,8 @@ out:
     return kp;
 }
 
-/* 0 if SK is the secret half of PK for TYPE, else -1. Does not set errors. */
+/* 0 if SK is the secret half of PK for TYPE, else -1; -2 if there is no
+   guarded memory to check it. Does not set errors. */
 static int secret_matches_public (cx_keytype_t type, const uint8_t *sk, const uint8_t *pk)
 {
     int rc = -1;
@@ -535,7 +536,7 @@ static int secret_matches_public (cx_keytype_t type, const uint8_t *sk, const ui
            through, so derive the whole key pair from the seed again and
            require both halves to match byte for byte. */
         uint8_t *scratch = sodium_malloc (crypto_sign_SEEDBYTES + CX_SIGN_SECRETKEYBYTES);
-        if (!scratch) return -1;
+        if (!scratch) return -2; /* not a mismatch: the caller says so */
         uint8_t *seed = scratch;
         uint8_t *sk2 = scratch + crypto_sign_SEEDBYTES;
         uint8_t pk2[CX_SIGN_PUBLICKEYBYTES];
@@ -610,8 +611,10 @@ static cx_keypair_t *keypair_parse_named (const uint8_t *buf, size_t len, cx_key
     }
     kp = keypair_alloc (expect);
     if (!kp) return NULL; /* reason already set */
-    if (secret_matches_public (expect, sk, pk) != 0) {
-        cx_fail ("%s: secret key does not match the public key; the file is damaged", name);
+    int match = secret_matches_public (expect, sk, pk);
+    if (match != 0) {
+        if (match == -2) cx_fail ("%s: out of guarded memory to check the key (sodium_malloc failed)", name);
+        else cx_fail ("%s: secret key does not match the public key; the file is damaged", name);
         goto malformed;
     }
     memcpy (kp->pk, pk, CX_SIGN_PUBLICKEYBYTES);

@@ -98,8 +98,12 @@ static int s_export_finish (node_t *n, const store_dataset_t *d, const char *pur
         node_fail (n, "out of memory");
         goto fail;
     }
-    if (store_dataset_get (node_db (n), d->id, now) != 0 ||
-        (strcmp (now->state, "available") != 0 && strcmp (now->state, "published") != 0)) {
+    int got = store_dataset_get (node_db (n), d->id, now);
+    if (got < 0) {
+        node_fail (n, "%s", store_error (node_db (n)));
+        goto fail;
+    }
+    if (got != 0 || (strcmp (now->state, "available") != 0 && strcmp (now->state, "published") != 0)) {
         node_fail (n, "dataset %s was %s while the export ran; nothing was written", d->id,
                    strcmp (now->state, "erased") == 0 ? "erased" : "changed");
         goto fail;

@@ -33,7 +33,7 @@ cx_content_t *node_content_key (node_t *n, const store_dataset_t *d)
 {
     cx_content_t *k = node_unwrap (n, d->wrapped);
     if (!k)
-        node_fail (n, "dataset %s: the content key does not open with this node's key", d->id);
+        node_fail (n, "dataset %s: cannot open its content key: %s", d->id, cx_error ());
     return k;
 }
 

@@ -471,7 +471,9 @@ static int s_setup (store_t *s, const char *path, int create)
         s_exec (s, "PRAGMA foreign_keys = ON", "cannot set up the store") != 0)
         return -1;
     int64_t fk = 0;
-    if (s_query (s, "PRAGMA foreign_keys", NULL, 0, &fk) != 0 || fk != 1)
+    if (s_query (s, "PRAGMA foreign_keys", NULL, 0, &fk) != 0)
+        return -1;
+    if (fk != 1)
         return sq_fail (s, "this SQLite does not enforce foreign keys");
 
     if (s_migrate (s, path, create) != 0) return -1;

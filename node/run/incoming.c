@@ -322,6 +322,8 @@ static int s_in_final (run_t *r, const origin_t *o, in_xfer_t *x, const char *ha
         goto fail;
     policy_decision_t dec;
     decide_again (r, POLICY_RECEIVE, d, o->org, node_self (r->n)->org, &dec);
+    if (!dec.allow && strcmp (dec.rule, "policy.error") == 0)
+        goto fail;                              /* undecided, not refused: the data is kept */
     if (!dec.allow) {
         s_in_refuse_final (r, o, x, d->purpose, &dec);
         free (d);

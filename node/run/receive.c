@@ -154,8 +154,9 @@ static int s_offer_check (in_ctx_t *c, int state)
     policy_request_t pq = {POLICY_RECEIVE, o->org, node_self (r->n)->org, man->topic, man->class_, man->purpose,
                            man->legal_basis, man->opt_out, man->agreement, (int64_t) time (NULL)};
     policy_decide (node_db (r->n), &pq, &c->dec);
+    /* policy.error: undecided here (no memory, the store), so not final: offered again */
     if (!c->dec.allow)
-        return s_refuse (v, PROTO_E_DENIED, IN_V_POLICY, c->dec.rule, 320, "%s: %s", c->dec.rule, c->dec.reason);
+        return s_refuse (v, strcmp (c->dec.rule, "policy.error") ? PROTO_E_DENIED : PROTO_E_INTERNAL, IN_V_POLICY, c->dec.rule, 320, "%s: %s", c->dec.rule, c->dec.reason);
     if (strcmp (sub.state, "active") != 0) {          /* the offer proves it was recorded */
         snprintf (sub.state, sizeof sub.state, "active");
         store_sub_put (node_db (r->n), &sub);

@@ -68,11 +68,11 @@ static int s_load_peer (const store_peer_t *info, void *arg)
     } else {
         peer_t **grown = realloc (r->peers, (r->npeers + 1) * sizeof *grown);
         if (!grown)
-            return -1;
+            return -2;                        /* out of memory: zap_reload_peers says so */
         r->peers = grown;
         p = peer_new ();
         if (!p)
-            return -1;
+            return -2;
         r->peers[r->npeers++] = p;
     }
     p->info = *info;
@@ -95,8 +95,10 @@ static int s_load_peer (const store_peer_t *info, void *arg)
 
 void zap_reload_peers (run_t *r)
 {
-    if (store_peer_each (node_db (r->n), s_load_peer, r) < 0)
-        node_log (r->n, "error", "cannot load peers: %s", store_error (node_db (r->n)));
+    int rc = store_peer_each (node_db (r->n), s_load_peer, r);
+    if (rc < 0)
+        node_log (r->n, "error", "cannot load peers: %s",
+                  rc == -2 ? "out of memory" : store_error (node_db (r->n)));
 }
 
 static void s_zap_reply (void *zap, const char *request_id, size_t idlen, const char *status,
