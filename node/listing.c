@@ -13,7 +13,7 @@
     Not for: deliveries and what the running node says of them
     (progress.c), formats (tools/, protocol/auditexport.c).
 */
-#include "node_internal.h"
+#include "core.h"
 
 /* The end of every listing: a store error becomes the node's (with HINT
    after it, "" for none); FN's non-zero value is passed on. */

@@ -27,7 +27,7 @@
 #include <time.h>
 
 #include "auditexport.h"
-#include "node_internal.h"
+#include "core.h"
 #include "outfile.h"
 
 /* An audit row is an export's entry: the same fields, the same sizes. */

@@ -18,7 +18,7 @@
 
 #include "cx.h"
 #include "node.h"
-#include "node_internal.h"
+#include "core.h"
 #include "store.h"
 
 #define ORG "0DF"

@@ -59,7 +59,7 @@ static int s_recv (void *sock, int routed, origin_t *o, zmq_msg_t *header, zmq_m
     return frames;
 }
 
-/* ---- one table: which socket takes each message, and who handles it ------ */
+/* ---- each message to its handler, on the sockets messages.def names ----- */
 
 /* A message decoded, from peer P: on the ROUTER (O set) or on the DEALER
    to P (O NULL). */
@@ -112,44 +112,42 @@ static void s_on_error (const msg_t *c)
     }
 }
 
-#define ON_ROUTER 1u                   /* a peer's request, on our ROUTER */
-#define ON_DEALER 2u                   /* a peer's answer, on our DEALER to it */
-
-/* One row per message of SPEC.md section 6: the sockets that take it (its
-   direction) and its handler. The shape of protocol/messages.def (id,
-   name, direction, accepting socket), which can fill it. */
+/* Each message's handler, by id. Which socket takes it is not written
+   here: it comes from protocol/messages.def (proto_accepted_on), the one
+   definition SPEC.md's table is held to. */
 static const struct {
-    proto_id_t id;
-    unsigned sockets;
     msg_fn *handler;
     out_event_t out_ev;
 } s_messages[] = {
-    {PROTO_SUBSCRIBE, ON_ROUTER, s_on_subscribe, OUT_EV_NONE},
-    {PROTO_SUBSCRIBED, ON_DEALER, s_on_subscribed, OUT_EV_NONE},
-    {PROTO_OFFER, ON_ROUTER, s_on_offer, OUT_EV_NONE},
-    {PROTO_ACCEPT, ON_DEALER, s_on_answer, OUT_EV_ACCEPT},
-    {PROTO_CHUNK, ON_ROUTER, s_on_chunk, OUT_EV_NONE},
-    {PROTO_CREDIT, ON_DEALER, s_on_answer, OUT_EV_CREDIT},
-    {PROTO_RECEIPT, ON_DEALER, s_on_answer, OUT_EV_RECEIPT},
-    {PROTO_ERROR, ON_ROUTER | ON_DEALER, s_on_error, OUT_EV_ERROR},
-    {PROTO_UNSUBSCRIBE, ON_ROUTER, s_on_unsubscribe, OUT_EV_NONE},
-    {PROTO_DIRECTORY, ON_ROUTER | ON_DEALER, s_on_directory, OUT_EV_NONE},
-    {PROTO_AGREEMENT, ON_ROUTER | ON_DEALER, s_on_agreement, OUT_EV_NONE},
-    {PROTO_REVOKE, ON_ROUTER | ON_DEALER, s_on_revoke, OUT_EV_NONE},
+    [PROTO_SUBSCRIBE] = {s_on_subscribe, OUT_EV_NONE},
+    [PROTO_SUBSCRIBED] = {s_on_subscribed, OUT_EV_NONE},
+    [PROTO_OFFER] = {s_on_offer, OUT_EV_NONE},
+    [PROTO_ACCEPT] = {s_on_answer, OUT_EV_ACCEPT},
+    [PROTO_CHUNK] = {s_on_chunk, OUT_EV_NONE},
+    [PROTO_CREDIT] = {s_on_answer, OUT_EV_CREDIT},
+    [PROTO_RECEIPT] = {s_on_answer, OUT_EV_RECEIPT},
+    [PROTO_ERROR] = {s_on_error, OUT_EV_ERROR},
+    [PROTO_UNSUBSCRIBE] = {s_on_unsubscribe, OUT_EV_NONE},
+    [PROTO_DIRECTORY] = {s_on_directory, OUT_EV_NONE},
+    [PROTO_AGREEMENT] = {s_on_agreement, OUT_EV_NONE},
+    [PROTO_REVOKE] = {s_on_revoke, OUT_EV_NONE},
 };
+_Static_assert (sizeof s_messages / sizeof s_messages[0] == PROTO_MSG_MAX + 1,
+                "a handler for every message of messages.def, up to the last id");
 
 /* Hands M from P (on the ROUTER when O is set) to its handler, if its
    socket takes it; otherwise refused (STATE, on the ROUTER) or ignored (on
-   a DEALER: never answered). */
+   a DEALER: never answered). An ERROR on the ROUTER, which no socket takes
+   there, is logged by its handler and never answered. */
 static void s_dispatch (run_t *r, peer_t *p, const origin_t *o, const proto_msg_t *m, zmq_msg_t *payload)
 {
-    unsigned socket = o ? ON_ROUTER : ON_DEALER;
-    for (size_t i = 0; i < sizeof s_messages / sizeof s_messages[0]; i++)
-        if (s_messages[i].id == m->id && (s_messages[i].sockets & socket)) {
-            msg_t c = {r, p, o, m, payload, s_messages[i].out_ev};
-            s_messages[i].handler (&c);
-            return;
-        }
+    proto_socket_t socket = o ? PROTO_ROUTER : PROTO_DEALER;
+    int known = m->id < sizeof s_messages / sizeof s_messages[0] && s_messages[m->id].handler;
+    if (known && (proto_accepted_on (m->id, socket) || m->id == PROTO_ERROR)) {
+        msg_t c = {r, p, o, m, payload, s_messages[m->id].out_ev};
+        s_messages[m->id].handler (&c);
+        return;
+    }
     if (o)
         wire_error (r, o, PROTO_E_STATE, NULL, "%s is not sent to a node's ROUTER socket", proto_name (m->id));
     else

@@ -18,9 +18,11 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "agree.h"
 #include "cert.h"
 #include "home.h"
 #include "run_internal.h"
+#include "trust.h"
 
 static void s_revoke_message (const store_agreement_t *a, proto_msg_t *m)
 {

@@ -21,6 +21,7 @@
 #include "cert.h"
 #include "home.h"
 #include "run_internal.h"
+#include "sealed.h"
 
 in_xfer_t *in_find (run_t *r, const uint8_t dsid[16])
 {

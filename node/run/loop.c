@@ -20,6 +20,7 @@
 
 #include "cert.h"
 #include "home.h"
+#include "kick.h"
 #include "run_internal.h"
 
 /* The kick socket: a plain datagram socket, so that a kick costs a CLI

@@ -17,6 +17,7 @@
 #include <zmq.h>
 
 #include "run_internal.h"
+#include "sealed.h"
 
 /* What came with an event, and what its guards and actions found out. */
 typedef struct {

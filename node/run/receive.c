@@ -20,7 +20,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "keys.h"
 #include "run_internal.h"
+#include "sealed.h"
 
 /* How a refused offer is recorded. */
 typedef enum {

@@ -18,7 +18,7 @@
 #include <zmq.h>
 
 #include "hasher.h"
-#include "node_internal.h"
+#include "core.h"
 #include "policy.h"
 #include "session.h"
 

@@ -21,6 +21,7 @@
 #include "cert.h"
 #include "home.h"
 #include "run_internal.h"
+#include "trust.h"
 
 /* A peer the authority revoked, or whose certificate ended: its DEALER is
    closed (nothing more is sent to it), a transfer to it in progress is put
