@@ -33,7 +33,7 @@
     file or read the key files (file permissions are); it is the control
     and the accountability for users who share a node home (SECURITY.md).
 
-    Not for: the table's SQL (store.c), the command line (tools/cdx.c).
+    Not for: the table's SQL (store/), the command line (tools/).
 */
 #include <pwd.h>
 #include <stdarg.h>

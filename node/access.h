@@ -4,7 +4,7 @@
     The user's login and roles are access.c's own (struct node_acting).
 
     Not for: the public checks (node_authorize, node_actor, node_login,
-    node.h), the users table's SQL (store.c).
+    node.h), the users table's SQL (store/).
 */
 #ifndef ACCESS_H_INCLUDED
 #define ACCESS_H_INCLUDED

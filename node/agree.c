@@ -8,7 +8,7 @@
     (this node's own, or the card of the peer), so the policy (policy.c)
     may trust what the store says about who signed.
 
-    Not for: deciding disclosures (policy.c), sockets (run.c sends and
+    Not for: deciding disclosures (policy.c), sockets (node/run/ sends and
     receives AGREEMENT and REVOKE and calls the functions here).
 */
 #include <stdio.h>

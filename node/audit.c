@@ -13,7 +13,7 @@
     signing key can rewrite everything, and entries after the last
     checkpoint can be cut off the end unseen (SECURITY.md).
 
-    Not for: the SQL (store.c), the command line (tools/cdx.c).
+    Not for: the SQL (store/), the command line (tools/).
 */
 #include <stdarg.h>
 #include <stdio.h>

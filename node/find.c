@@ -3,7 +3,7 @@
     as the audit log names it ("TOPIC vN ID"); a dataset's row as its
     manifest describes it.
 
-    Not for: the listings (store.c), what a listing says of a delivery
+    Not for: the listings (store/), what a listing says of a delivery
     (progress.c).
 */
 #include <stdio.h>

@@ -9,7 +9,7 @@
     file so owned, that group and others can neither read nor write: the
     rule crypto/cx.c applies to key files, applied to the store too.
 
-    Not for: reading keys (crypto/cx.c) or the store (store/store.c).
+    Not for: reading keys (crypto/cx.c) or the store (store/).
 */
 #include <dirent.h>
 #include <errno.h>

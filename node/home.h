@@ -11,7 +11,7 @@
     crypto/cx.c applies to key files); and the keys are the ones on the
     node's card in the store. Every refusal names the path and the fix.
 
-    Not for: reading keys (crypto/cx.c) or the store (store/store.c); the
+    Not for: reading keys (crypto/cx.c) or the store (store/); the
     node's operations (publish.c, export.c, ...).
 */
 #ifndef NODE_HOME_H_INCLUDED

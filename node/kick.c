@@ -2,7 +2,7 @@
     a command gives it, one datagram on kick.ipc, to look at the store
     again.
 
-    Not for: the running node's side of the socket (run.c).
+    Not for: the running node's side of the socket (node/run/).
 */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /*  kick: how a command nudges the running node of its home, one datagram
     on HOME/kick.ipc, and how it knows one runs (HOME/run.lock held).
 
-    Not for: the socket the running node reads (run.c), peers (ZeroMQ).
+    Not for: the socket the running node reads (node/run/), peers (ZeroMQ).
 */
 #ifndef KICK_H_INCLUDED
 #define KICK_H_INCLUDED

@@ -7,7 +7,7 @@
     into it but the front ends.
 
     Not for: the operations on an open node (publish.c, export.c,
-    subscribe.c, peers.c ...), the event loop (run.c).
+    subscribe.c, peers.c ...), the event loop (node/run/).
 */
 #include <stdio.h>
 #include <stdlib.h>

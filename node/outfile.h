@@ -12,7 +12,7 @@
     either, except the hidden temporary (".NAME.cdx-XXXXXX") where
     O_TMPFILE is not available.
 
-    Not for: files inside a node's home (sealed.c, publish.c and run.c own those). */
+    Not for: files inside a node's home (sealed.c, publish.c and node/run/ own those). */
 #ifndef NODE_OUTFILE_H_INCLUDED
 #define NODE_OUTFILE_H_INCLUDED
 

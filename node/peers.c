@@ -2,7 +2,7 @@
     hand or a certificate from the authority it trusts (trust.c).
 
     Not for: ZAP's admission of a peer's key or the presence shown in
-    listings (run.c, progress.c), the directory (trust.c).
+    listings (node/run/, progress.c), the directory (trust.c).
 */
 #include <stdio.h>
 #include <string.h>

@@ -2,12 +2,12 @@
     people: a delivery's progress and why it waits, whether a peer is
     connected, the next version of a topic.
 
-    The running node (run.c) records these in the store as it goes, at a
+    The running node (node/run/) records these in the store as it goes, at a
     bounded rate; this file reads them and puts them in words the same
     way for every listing (cdx deliveries, cdx wait, cdx peers), taking
     into account that a node not running says nothing current.
 
-    Not for: recording them (run.c), printing (tools/).
+    Not for: recording them (node/run/), printing (tools/).
 */
 #include <stdio.h>
 #include <stdlib.h>

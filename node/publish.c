@@ -6,7 +6,7 @@
     queued per active subscriber and the audit entry; the store's log
     synced before the id is given back, and the running node kicked.
 
-    Not for: sending it (run.c), the sealed file's layout (sealed.h).
+    Not for: sending it (node/run/), the sealed file's layout (sealed.h).
 */
 #include <errno.h>
 #include <fcntl.h>

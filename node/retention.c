@@ -29,8 +29,8 @@
     a retention period, the agreement's period is the one to apply to
     received data (the lower of the two).
 
-    Not for: the SQL (store.c), the event loop (run.c calls the sweep), a
-    delivery's own window (cdx publish --retention: run.c expires what is
+    Not for: the SQL (store/), the event loop (node/run/ calls the sweep), a
+    delivery's own window (cdx publish --retention: node/run/ expires what is
     not delivered by then).
 */
 #include <errno.h>

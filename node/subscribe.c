@@ -1,9 +1,9 @@
 /*  subscribe.c: the subscriptions an admin asks for (to a peer's topic)
     and ends (as subscriber, or as publisher for one of its subscribers).
-    The running node tells the publisher (run.c); here only the store
+    The running node tells the publisher (node/run/); here only the store
     changes, with its audit entry.
 
-    Not for: the publisher's decision on a subscription (policy.c, run.c).
+    Not for: the publisher's decision on a subscription (policy.c, node/run/serving.c).
 */
 #include <stdio.h>
 #include <string.h>

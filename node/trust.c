@@ -15,9 +15,9 @@
       a key that belongs to another, or a hand-pinned card for an
       organisation the authority certified with other keys;
     - trust.revoked, trust.expired: applied to peers (here, and by ZAP in
-      run.c through node_peer_barred).
+      node/run/ through node_peer_barred).
 
-    Not for: the authority's own operations (authority.c), sockets (run.c).
+    Not for: the authority's own operations (authority.c), sockets (node/run/).
 */
 #include <inttypes.h>
 #include <stdlib.h>

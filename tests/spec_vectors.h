@@ -2,7 +2,7 @@
     section 18.16 to 18.21, one definition for the suites that check them
     (check_crypto: keys, fingerprints, the sealed chunk and the wrapped
     key; check_protocol: manifest, receipt and card signatures;
-    check_store: the audit chain). The expected values were computed with
+    tests/store/check_audit.c: the audit chain). The expected values were computed with
     an independent implementation (PyNaCl and Python's hashlib), not with
     cdx; a test that fails here means cdx and the specification differ.
 
