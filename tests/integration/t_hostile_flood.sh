@@ -6,22 +6,7 @@
 # memory stays under 100 MiB, and its audit log does not grow by one entry
 # per garbage message (SPEC 17). The figures are printed.
 . "$(dirname "$0")/lib.sh"
-H="$(dirname "$0")/hostile.py"
-# The hostile peer needs a python3 with pyzmq, msgpack and PyNaCl (Debian's).
-for PY in /usr/bin/python3 python3 ""; do
-    [ -n "$PY" ] || fail "no python3 with zmq, msgpack and nacl (tools/install-deps.sh installs them)"
-    "$PY" -c 'import zmq, msgpack, nacl' 2>/dev/null && break
-done
-# hostile SCENARIO [OPTIONS]: a hostile.py scenario, as EVIL against the victim.
-hostile() { s=$1; shift; "$PY" "$H" "$s" --evil "$T/evil" --victim "$T/victim.card" "$@"; }
-# identity NAME ORG: a hostile identity the victim adds: keys and card, never run.
-identity() {
-    "$CDX" init --home "$T/$1" --org "$2" --role csu --name "Hostile $2" \
-        --endpoint tcp://127.0.0.1:9 >/dev/null || fail "init $1"
-    "$CDX" card --home "$T/$1" > "$T/$1.card" || fail "card $1"
-    pin victim "$1"
-    pin "$1" victim; agree "$1" victim "*"; agree victim "$1" "*"
-}
+. "$(dirname "$0")/lib_hostile.sh"
 
 # Under AddressSanitizer freed blocks sit in a quarantine (256 MiB by
 # default) before reuse, which a flood of 1 MiB frames fills; a small

@@ -14,14 +14,7 @@
 # unrecorded: entries recorded one by one plus the counts in the summaries
 # equal what the peer did. A legitimate peer is served throughout.
 . "$(dirname "$0")/lib.sh"
-H="$(dirname "$0")/hostile.py"
-# The hostile peer needs a python3 with pyzmq, msgpack and PyNaCl (Debian's).
-for PY in /usr/bin/python3 python3 ""; do
-    [ -n "$PY" ] || fail "no python3 with zmq, msgpack and nacl (tools/install-deps.sh installs them)"
-    "$PY" -c 'import zmq, msgpack, nacl' 2>/dev/null && break
-done
-# hostile SCENARIO [OPTIONS]: a hostile.py scenario, as EVIL against the victim.
-hostile() { s=$1; shift; "$PY" "$H" "$s" --evil "$T/evil" --victim "$T/victim.card" "$@"; }
+. "$(dirname "$0")/lib_hostile.sh"
 figure() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$2"; }
 
 make_node victim 04V ccg

@@ -5,11 +5,7 @@
 # and then stopped by the receiver when the agreement is revoked.
 # docs/IG-RULES.md names this test for the receiver side.
 . "$(dirname "$0")/lib.sh"
-H="$(dirname "$0")/hostile.py"
-for PY in /usr/bin/python3 python3 ""; do
-    [ -n "$PY" ] || fail "no python3 with zmq, msgpack and nacl (tools/install-deps.sh installs them)"
-    "$PY" -c 'import zmq, msgpack, nacl' 2>/dev/null && break
-done
+. "$(dirname "$0")/lib_hostile.sh"
 offer() { "$PY" "$H" policy-offer --evil "$T/evil" --victim "$T/victim.card" "$@"; }
 
 make_node victim 04V ccg

@@ -12,11 +12,7 @@
 # Both refusals are audited. A peer written from the SPEC (hostile.py)
 # plays the other end, so the step the node is held at is exact.
 . "$(dirname "$0")/lib.sh"
-H="$(dirname "$0")/hostile.py"
-for PY in /usr/bin/python3 python3 ""; do
-    [ -n "$PY" ] || fail "no python3 with zmq, msgpack and nacl (tools/install-deps.sh installs them)"
-    "$PY" -c 'import zmq, msgpack, nacl' 2>/dev/null && break
-done
+. "$(dirname "$0")/lib_hostile.sh"
 
 make_node victim 04V ccg
 "$CDX" init --home "$T/evil" --org EVL --role csu --name "Foreign EVL" \
