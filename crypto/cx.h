@@ -77,7 +77,7 @@ cx_keypair_t *cx_keypair_parse (const uint8_t *buf, size_t len, cx_keytype_t exp
 
    With a passphrase set (for this process), cx_keypair_save writes key
    files protected by it (Argon2id, then XSalsa20-Poly1305 around the plain
-   file: layout in cx.c), and cx_keypair_load opens them; without one, a
+   file: layout in keyfile.c), and cx_keypair_load opens them; without one, a
    protected file is refused with a reason that names CDX_PASSPHRASE_FILE.
    Plain key files load either way. The passphrase is kept in guarded
    memory; LEN 0 clears it. -1 if longer than 1024 bytes. */

@@ -7,9 +7,9 @@
     that group and others cannot write; a file holding secrets or the
     store (key files, store.db and its -wal and -shm) must also be a real
     file so owned, that group and others can neither read nor write: the
-    rule crypto/cx.c applies to key files, applied to the store too.
+    rule crypto/keyfile.c applies to key files, applied to the store too.
 
-    Not for: reading keys (crypto/cx.c) or the store (store/).
+    Not for: reading keys (crypto/keyfile.c) or the store (store/).
 */
 #include <dirent.h>
 #include <errno.h>

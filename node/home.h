@@ -8,10 +8,10 @@
     that account or root and not writable by group or others; store.db
     (and its -wal and -shm) and the key files are regular files owned
     likewise that group and others can neither read nor write (the rule
-    crypto/cx.c applies to key files); and the keys are the ones on the
+    crypto/keyfile.c applies to key files); and the keys are the ones on the
     node's card in the store. Every refusal names the path and the fix.
 
-    Not for: reading keys (crypto/cx.c) or the store (store/); the
+    Not for: reading keys (crypto/keyfile.c) or the store (store/); the
     node's operations (publish.c, export.c, ...).
 */
 #ifndef NODE_HOME_H_INCLUDED

@@ -12,7 +12,7 @@
     did not (SPEC.md section 7, SECURITY.md).
 
     Not for: the rotation itself (rotate.c), the key file format
-    (crypto/cx.c), the card (protocol/card.c). */
+    (crypto/keyfile.c), the card (protocol/card.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
     the node completes (3) or undoes (1) (node_keys_recover, keys.c).
 
     Not for: the keys kept and the recovery (keys.c), the key file format
-    (crypto/cx.c).
+    (crypto/keyfile.c).
 */
 #include <errno.h>
 #include <stdio.h>
