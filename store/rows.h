@@ -17,6 +17,35 @@
 /* The size of an audit entry's chain hash (BLAKE2b-256). */
 #define STORE_HASHBYTES 32
 
+/* ---- states (states.def) --------------------------------------------
+
+   A row carries its state as one of these; the store holds it as its
+   word. The name functions return the word, or NULL for a value that is
+   none of them (a programmer's error). The parse functions set *OUT from
+   a word: 0, or -1 (and *OUT untouched) for a word that is not in the
+   list. Neither needs a store. */
+typedef enum {
+#define STORE_DATASET_STATE(id, word) STORE_DS_##id,
+#include "states.def"
+} store_dataset_state_t;
+
+typedef enum {
+#define STORE_SUB_STATE(id, word) STORE_SUB_##id,
+#include "states.def"
+} store_sub_state_t;
+
+typedef enum {
+#define STORE_DELIVERY_STATE(id, word) STORE_DL_##id,
+#include "states.def"
+} store_delivery_state_t;
+
+const char *store_dataset_state_name (store_dataset_state_t state);
+int store_dataset_state_parse (const char *word, store_dataset_state_t *out);
+const char *store_sub_state_name (store_sub_state_t state);
+int store_sub_state_parse (const char *word, store_sub_state_t *out);
+const char *store_delivery_state_name (store_delivery_state_t state);
+int store_delivery_state_parse (const char *word, store_delivery_state_t *out);
+
 /* ---- this node ------------------------------------------------------ */
 typedef struct {
     char org[17];

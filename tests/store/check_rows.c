@@ -126,6 +126,36 @@ START_TEST (test_blob_of_wrong_size_in_file_is_refused)
 }
 END_TEST
 
+/* Every state's word parses back to it; a word not in states.def, and a
+   value outside an enum, have none. */
+START_TEST (test_state_words_round_trip)
+{
+    store_dataset_state_t ds;
+    for (int i = STORE_DS_PUBLISHED; i <= STORE_DS_ERASED; i++) {
+        ck_assert_int_eq (store_dataset_state_parse (store_dataset_state_name (i), &ds), 0);
+        ck_assert_int_eq (ds, i);
+    }
+    store_sub_state_t sub;
+    for (int i = STORE_SUB_REQUESTED; i <= STORE_SUB_ENDED; i++) {
+        ck_assert_int_eq (store_sub_state_parse (store_sub_state_name (i), &sub), 0);
+        ck_assert_int_eq (sub, i);
+    }
+    store_delivery_state_t dl;
+    for (int i = STORE_DL_QUEUED; i <= STORE_DL_CANCELLED; i++) {
+        ck_assert_int_eq (store_delivery_state_parse (store_delivery_state_name (i), &dl), 0);
+        ck_assert_int_eq (dl, i);
+    }
+    ck_assert_str_eq (store_dataset_state_name (STORE_DS_AVAILABLE), "available");
+    ck_assert_str_eq (store_sub_state_name (STORE_SUB_ENDING), "ending");
+    ck_assert_str_eq (store_delivery_state_name (STORE_DL_SUPERSEDED), "superseded");
+    ck_assert_int_eq (store_dataset_state_parse ("lost", &ds), -1);
+    ck_assert_int_eq (store_sub_state_parse ("", &sub), -1);
+    ck_assert_int_eq (store_delivery_state_parse ("Queued", &dl), -1);
+    ck_assert_ptr_null (store_dataset_state_name ((store_dataset_state_t)(STORE_DS_ERASED + 1)));
+    ck_assert_ptr_null (store_delivery_state_name ((store_delivery_state_t)-1));
+}
+END_TEST
+
 typedef struct {
     store_t *s;
     int queued;
@@ -247,6 +277,7 @@ Suite *fx_suite (void)
     tcase_add_test (tc, test_unterminated_field_is_refused);
     tcase_add_test (tc, test_value_too_long_in_file_is_refused_not_truncated);
     tcase_add_test (tc, test_blob_of_wrong_size_in_file_is_refused);
+    tcase_add_test (tc, test_state_words_round_trip);
 
     tc = fx_tcase (suite, "callbacks");
     tcase_add_test (tc, test_each_callback_may_write_other_tables_in_a_transaction);
