@@ -101,7 +101,7 @@ typedef struct {
     size_t manifest_len;
     uint8_t sig[64];
     uint8_t wrapped[80];     /* content key wrapped for this node */
-    char state[16];          /* published | receiving | available | failed | erased */
+    store_dataset_state_t state; /* published | receiving | available | failed | erased */
     int64_t next_chunk;      /* chunks durable so far (receiving) */
     char kind[16];           /* new | supersedes | correction ("" = new) */
     int64_t expires;         /* publisher: undelivered copies expire then; 0 never */
@@ -115,7 +115,7 @@ typedef struct {
     char publisher[17];
     char subscriber[17];
     char topic[129];
-    char state[16];          /* requested | active | refused | ending | ended */
+    store_sub_state_t state; /* requested | active | refused | ending | ended */
     int64_t from_version;    /* 0: latest only */
     int64_t created;
     int64_t updated;         /* a refused one is tried again from this time */
@@ -127,8 +127,8 @@ typedef struct {
 typedef struct {
     char dataset[33];
     char subscriber[17];
-    char state[16];          /* queued | sending | delivered | failed | expired
-                                | superseded | cancelled */
+    store_delivery_state_t state; /* queued | sending | delivered | failed | expired
+                                     | superseded | cancelled */
     int64_t next_chunk;      /* acknowledged resume point */
     int64_t attempts;
     char error[257];         /* why the last attempt failed, or "" */
