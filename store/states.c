@@ -45,41 +45,20 @@ static int s_parse (const char *const *words, size_t n, const char *word)
     return -1;
 }
 
-const char *store_dataset_state_name (store_dataset_state_t state)
-{
-    return s_name (s_dataset_words, COUNT (s_dataset_words), (int)state);
-}
+/* The name and parse functions of one vocabulary: KIND's WORDS, enum TYPE. */
+#define STATE_FUNCTIONS(kind, type, words)                                                         \
+    const char *store_##kind##_state_name (type state)                                            \
+    {                                                                                              \
+        return s_name (words, COUNT (words), (int)state);                                          \
+    }                                                                                              \
+    int store_##kind##_state_parse (const char *word, type *out)                                  \
+    {                                                                                              \
+        int i = s_parse (words, COUNT (words), word);                                              \
+        if (i < 0) return -1;                                                                      \
+        *out = (type)i;                                                                            \
+        return 0;                                                                                  \
+    }
 
-int store_dataset_state_parse (const char *word, store_dataset_state_t *out)
-{
-    int i = s_parse (s_dataset_words, COUNT (s_dataset_words), word);
-    if (i < 0) return -1;
-    *out = (store_dataset_state_t)i;
-    return 0;
-}
-
-const char *store_sub_state_name (store_sub_state_t state)
-{
-    return s_name (s_sub_words, COUNT (s_sub_words), (int)state);
-}
-
-int store_sub_state_parse (const char *word, store_sub_state_t *out)
-{
-    int i = s_parse (s_sub_words, COUNT (s_sub_words), word);
-    if (i < 0) return -1;
-    *out = (store_sub_state_t)i;
-    return 0;
-}
-
-const char *store_delivery_state_name (store_delivery_state_t state)
-{
-    return s_name (s_delivery_words, COUNT (s_delivery_words), (int)state);
-}
-
-int store_delivery_state_parse (const char *word, store_delivery_state_t *out)
-{
-    int i = s_parse (s_delivery_words, COUNT (s_delivery_words), word);
-    if (i < 0) return -1;
-    *out = (store_delivery_state_t)i;
-    return 0;
-}
+STATE_FUNCTIONS (dataset, store_dataset_state_t, s_dataset_words)
+STATE_FUNCTIONS (sub, store_sub_state_t, s_sub_words)
+STATE_FUNCTIONS (delivery, store_delivery_state_t, s_delivery_words)

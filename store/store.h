@@ -81,6 +81,9 @@ int store_peer_all_offline (store_t *s);
 
 /* ---- datasets ------------------------------------------------------- */
 
+/* A state is stored as its word (states.def); a value outside its enum,
+   given to any function here or in a row, is refused (-1). */
+
 int store_dataset_put (store_t *s, const store_dataset_t *d);        /* insert */
 int store_dataset_get (store_t *s, const char *id, store_dataset_t *out);
 /* Updates state and next_chunk (and updated time). */
