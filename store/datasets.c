@@ -71,7 +71,8 @@ static int s_row_dataset (store_t *s, sqlite3_stmt *st, void *row)
         SQ_TEXT (4, class_) || SQ_TEXT (5, purpose) || SQ_TEXT (6, filename) || SQ_INT (7, bytes) ||
         SQ_INT (8, chunk_size) || SQ_INT (9, chunks) || SQ_EXACT (10, hash, 0) ||
         sq_col_blob (s, T, st, 11, out->manifest, sizeof out->manifest, &out->manifest_len, 0) ||
-        SQ_EXACT (12, sig, 0) || SQ_EXACT (13, wrapped, 0) || sq_col_text (s, T, st, 14, word, sizeof word) ||
+        SQ_EXACT (12, sig, 0) || SQ_EXACT (13, wrapped, 0) ||
+        sq_col_text (s, T, st, 14, word, sizeof word) ||
         SQ_INT (15, next_chunk) || SQ_TEXT (16, kind) || SQ_INT (17, expires) ||
         SQ_INT (18, created) || SQ_INT (19, updated) || SQ_TEXT (20, agreement))
         return -1;

@@ -111,7 +111,8 @@ static int s_row_sub (store_t *s, sqlite3_stmt *st, void *row)
     char word[16];
     memset (out, 0, sizeof *out);
     if (SQ_TEXT (0, publisher) || SQ_TEXT (1, subscriber) || SQ_TEXT (2, topic) ||
-        sq_col_text (s, T, st, 3, word, sizeof word) || SQ_INT (4, from_version) || SQ_INT (5, created) ||
+        sq_col_text (s, T, st, 3, word, sizeof word) || SQ_INT (4, from_version) ||
+        SQ_INT (5, created) ||
         SQ_INT (6, updated) || SQ_TEXT (7, rule) || SQ_TEXT (8, reason))
         return -1;
     if (store_sub_state_parse (word, &out->state) != 0) return sq_unknown_state (s, T, word);
@@ -167,7 +168,8 @@ static int s_row_delivery (store_t *s, sqlite3_stmt *st, void *row)
     store_delivery_t *out = row;
     char word[16];
     memset (out, 0, sizeof *out);
-    if (SQ_TEXT (0, dataset) || SQ_TEXT (1, subscriber) || sq_col_text (s, T, st, 2, word, sizeof word) ||
+    if (SQ_TEXT (0, dataset) || SQ_TEXT (1, subscriber) ||
+        sq_col_text (s, T, st, 2, word, sizeof word) ||
         SQ_INT (3, next_chunk) || SQ_INT (4, attempts) || SQ_TEXT (5, error) ||
         sq_col_blob (s, T, st, 6, out->receipt, sizeof out->receipt, &out->receipt_len, 1) ||
         SQ_EXACT (7, receipt_sig, 1) || SQ_INT (8, started) || SQ_INT (9, created) ||

@@ -149,8 +149,8 @@ static int s_print_sub (const store_sub_t *s, void *arg)
     if (v->cli->json) {
         printf ("%s{\"publisher\":\"%s\",\"subscriber\":\"%s\",\"topic\":", sep, s->publisher, s->subscriber);
         show_json (stdout, s->topic);
-        printf (",\"state\":\"%s\",\"from_version\":%" PRId64 ",\"updated\":\"%s\"", store_sub_state_name (s->state), s->from_version,
-                when);
+        printf (",\"state\":\"%s\",\"from_version\":%" PRId64 ",\"updated\":\"%s\"",
+                store_sub_state_name (s->state), s->from_version, when);
         cli_json_opt ("rule", s->rule);
         cli_json_opt ("reason", s->reason);
         cli_json_opt ("fix", how);
@@ -218,7 +218,8 @@ static int s_print_dataset (const store_dataset_t *d, void *arg)
 {
     data_view_t *v = arg;
     /* A publisher's own dataset is as available as a received one. */
-    const char *state = d->state == STORE_DS_PUBLISHED ? "available" : store_dataset_state_name (d->state);
+    const char *state =
+        d->state == STORE_DS_PUBLISHED ? "available" : store_dataset_state_name (d->state);
     int own = strcmp (d->publisher, node_org (v->n)) == 0;
     char keep[240] = "";
     int64_t erase_at = 0;

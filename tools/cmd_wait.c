@@ -86,7 +86,8 @@ static int s_print_delivery (const store_delivery_t *d, void *arg)
             d->receipt_len ? "signed" : "-", when, progress);
     /* Why it is not delivered yet, or never will be. */
     int pending = d->state == STORE_DL_QUEUED || d->state == STORE_DL_SENDING;
-    if (strcmp (v.status, "sending") != 0 && strcmp (v.status, store_delivery_state_name (d->state)) != 0)
+    if (strcmp (v.status, "sending") != 0 &&
+        strcmp (v.status, store_delivery_state_name (d->state)) != 0)
         show_printf (stdout, "    %s\n", v.status);
     if (d->error[0])
         show_printf (stdout, "    %s %s\n", pending ? "will retry; last attempt:" : "why:", d->error);
