@@ -15,7 +15,7 @@
 
 const char *node_sub_fix (const node_t *n, const store_sub_t *sub, char *buf, size_t cap)
 {
-    if (strcmp (sub->state, "refused") != 0)
+    if (sub->state != STORE_SUB_REFUSED)
         return NULL;
     const char *rule = sub->rule, *pub = sub->publisher, *self = node_self (n)->org;
     static const char *const need_agreement[] = {"policy.no-agreement", "policy.topic",

@@ -103,9 +103,9 @@ static int s_export_finish (node_t *n, const store_dataset_t *d, const char *pur
         node_fail (n, "%s", store_error (node_db (n)));
         goto fail;
     }
-    if (got != 0 || (strcmp (now->state, "available") != 0 && strcmp (now->state, "published") != 0)) {
+    if (got != 0 || (now->state != STORE_DS_AVAILABLE && now->state != STORE_DS_PUBLISHED)) {
         node_fail (n, "dataset %s was %s while the export ran; nothing was written", d->id,
-                   strcmp (now->state, "erased") == 0 ? "erased" : "changed");
+                   now->state == STORE_DS_ERASED ? "erased" : "changed");
         goto fail;
     }
     if (node_refresh_roles (n) != 0)
@@ -166,8 +166,9 @@ static int s_export_run (node_t *n, const store_dataset_t *d, const char *out_pa
         node_set_refused (n, 1);
         return -1;
     }
-    if (strcmp (d->state, "available") != 0 && strcmp (d->state, "published") != 0)
-        return node_fail (n, "dataset %s is %s, not available: wait for it to arrive", d->id, d->state);
+    if (d->state != STORE_DS_AVAILABLE && d->state != STORE_DS_PUBLISHED)
+        return node_fail (n, "dataset %s is %s, not available: wait for it to arrive", d->id,
+                          store_dataset_state_name (d->state));
     int rc = -1, in = -1;
     node_outfile_t *out = node_outfile_new (out_path, 0600, node_errbuf (n), NODE_ERR_MAX);
     if (!out)

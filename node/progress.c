@@ -65,13 +65,13 @@ int node_delivery_view (node_t *n, const store_delivery_t *d, int running, node_
         snprintf (v->topic, sizeof v->topic, "%s", ds->topic);
         v->version = ds->version;
         v->bytes = ds->bytes;
-        v->done = strcmp (d->state, "delivered") == 0 ? ds->bytes : d->next_chunk * ds->chunk_size;
+        v->done = d->state == STORE_DL_DELIVERED ? ds->bytes : d->next_chunk * ds->chunk_size;
         if (v->done > v->bytes)
             v->done = v->bytes;
     }
     free (ds);
     char rule[64];
-    if (strcmp (d->state, "sending") == 0) {
+    if (d->state == STORE_DL_SENDING) {
         v->session_bytes = d->session_bytes;
         if (d->session_ms > 0)
             v->rate = (double) d->session_bytes * 1000.0 / (double) d->session_ms;
@@ -87,12 +87,12 @@ int node_delivery_view (node_t *n, const store_delivery_t *d, int running, node_
             snprintf (v->status, sizeof v->status, "stalled: no progress for %lld s", (long long) v->stalled);
         else
             snprintf (v->status, sizeof v->status, "sending");
-    } else if (strcmp (d->state, "queued") == 0) {
+    } else if (d->state == STORE_DL_QUEUED) {
         s_queued_status (n, d, running, v);
-    } else if (strcmp (d->state, "failed") == 0 && s_refusal_rule (d->error, rule, sizeof rule)) {
+    } else if (d->state == STORE_DL_FAILED && s_refusal_rule (d->error, rule, sizeof rule)) {
         snprintf (v->status, sizeof v->status, "refused: %s", rule);
     } else {
-        snprintf (v->status, sizeof v->status, "%s", d->state);
+        snprintf (v->status, sizeof v->status, "%s", store_delivery_state_name (d->state));
     }
     return 0;
 }
@@ -130,7 +130,7 @@ typedef struct {
 
 static int s_usable (const store_dataset_t *d)
 {
-    return strcmp (d->state, "available") == 0 || strcmp (d->state, "published") == 0;
+    return d->state == STORE_DS_AVAILABLE || d->state == STORE_DS_PUBLISHED;
 }
 
 static int s_next_one (const store_dataset_t *d, void *arg)
@@ -139,13 +139,13 @@ static int s_next_one (const store_dataset_t *d, void *arg)
     if (strcmp (d->topic, x->topic) != 0 || (x->publisher && strcmp (d->publisher, x->publisher) != 0))
         return 0;
     if (x->after < 0) {       /* the baseline: the newest held whole */
-        if ((s_usable (d) || strcmp (d->state, "erased") == 0) && d->version > x->best.version) {
+        if ((s_usable (d) || d->state == STORE_DS_ERASED) && d->version > x->best.version) {
             x->best = *d;
             x->found = 1;
         }
         return 0;
     }
-    if (d->version <= x->after || strcmp (d->state, "failed") == 0)
+    if (d->version <= x->after || d->state == STORE_DS_FAILED)
         return 0;
     /* The one that became available first wins; else the one arriving. */
     if (!x->found || (s_usable (d) && !x->usable) || (s_usable (d) == x->usable && d->version < x->best.version)) {

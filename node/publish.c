@@ -53,7 +53,7 @@ static int s_queue_sub (const store_sub_t *sub, void *arg)
 {
     s_queue_ctx_t *q = arg;
     if (strcmp (sub->publisher, node_self (q->n)->org) != 0 || strcmp (sub->topic, q->topic) != 0 ||
-        strcmp (sub->state, "active") != 0)
+        sub->state != STORE_SUB_ACTIVE)
         return 0;
     if (store_delivery_add (node_db (q->n), q->id, sub->subscriber) != 0) {
         q->rc = -1;
@@ -305,7 +305,7 @@ static int s_publish_row (node_t *n, s_pub_t *u, cx_content_t *key, store_datase
         cx_content_wrap (key, cx_keypair_public (node_box_key (n)), d->wrapped) != 0)
         return node_fail (n, "cannot sign: %s", cx_error ());
     node_dataset_from_manifest (d, m, u->id);
-    snprintf (d->state, sizeof d->state, "published");
+    d->state = STORE_DS_PUBLISHED;
     d->next_chunk = d->chunks;
     snprintf (d->kind, sizeof d->kind, "%s", u->kind);
     snprintf (d->agreement, sizeof d->agreement, "%s", u->source);

@@ -197,7 +197,7 @@ typedef struct {
 static int s_local_delivery (const store_delivery_t *d, void *arg)
 {
     s_local_t *l = arg;
-    if (strcmp (d->subscriber, l->peer) != 0 || strcmp (d->state, "delivered") != 0) return 0;
+    if (strcmp (d->subscriber, l->peer) != 0 || d->state != STORE_DL_DELIVERED) return 0;
     store_dataset_t *ds = malloc (sizeof *ds);
     if (!ds || store_dataset_get (node_db (l->n), d->dataset, ds) != 0) {
         free (ds);
@@ -216,7 +216,7 @@ static int s_local_dataset (const store_dataset_t *d, void *arg)
 {
     s_local_t *l = arg;
     if (strcmp (d->publisher, l->peer) != 0 ||
-        (strcmp (d->state, "available") != 0 && strcmp (d->state, "erased") != 0))
+        (d->state != STORE_DS_AVAILABLE && d->state != STORE_DS_ERASED))
         return 0;
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long)d->version, d->id);

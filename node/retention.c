@@ -181,12 +181,12 @@ typedef struct {
 static int s_pending_one (const store_delivery_t *dl, void *arg)
 {
     s_pending_t *p = arg;
-    if (strcmp (dl->state, "sending") == 0) p->sending++;
-    if (strcmp (dl->state, "queued") != 0) return 0;
+    if (dl->state == STORE_DL_SENDING) p->sending++;
+    if (dl->state != STORE_DL_QUEUED) return 0;
     p->queued++;
     if (!p->expire) return 0;
     store_delivery_t e = *dl;
-    snprintf (e.state, sizeof e.state, "expired");
+    e.state = STORE_DL_EXPIRED;
     snprintf (e.error, sizeof e.error, "not delivered before the publisher's retention ended");
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", p->d->topic, (long long)p->d->version, p->d->id);
@@ -278,15 +278,15 @@ static int s_sweep_one (const store_dataset_t *d, void *arg)
     node_t *n = s->n;
     char path[NODE_PATH_MAX];
     node_data_path (n, d->id, path, sizeof path);
-    if (strcmp (d->state, "erased") == 0) {
+    if (d->state == STORE_DS_ERASED) {
         /* A crash between the commit and the unlink leaves a file whose
            key is already gone: remove it now. */
         if (unlink (path) == 0)
             node_log (n, "info", "removed the leftover content file of erased dataset %s", d->id);
         return 0;
     }
-    if (strcmp (d->state, "published") == 0) return s_sweep_published (s, d);
-    if (strcmp (d->state, "available") != 0 && strcmp (d->state, "failed") != 0)
+    if (d->state == STORE_DS_PUBLISHED) return s_sweep_published (s, d);
+    if (d->state != STORE_DS_AVAILABLE && d->state != STORE_DS_FAILED)
         return 0; /* still arriving */
     const store_retention_t *rule = s_rule (s, d->publisher, d->topic);
     if (!rule) return 0; /* no period set: kept */

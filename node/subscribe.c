@@ -31,7 +31,7 @@ int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_
     snprintf (sub.publisher, sizeof sub.publisher, "%s", org);
     snprintf (sub.subscriber, sizeof sub.subscriber, "%s", node_self (n)->org);
     snprintf (sub.topic, sizeof sub.topic, "%s", topic);
-    snprintf (sub.state, sizeof sub.state, "requested");
+    sub.state = STORE_SUB_REQUESTED;
     sub.from_version = from_version;
     char actor[160];
     node_actor (n, NODE_ROLE_ADMIN, actor, sizeof actor);
@@ -67,7 +67,7 @@ int node_unsubscribe (node_t *n, const char *org, const char *topic, int as_publ
         return node_fail (n, "%s", store_error (node_db (n)));
     /* As subscriber the publisher still has to be told ("ending"); the
        node sends UNSUBSCRIBE and records "ended" on the answer. */
-    snprintf (sub.state, sizeof sub.state, "%s", as_publisher ? "ended" : "ending");
+    sub.state = as_publisher ? STORE_SUB_ENDED : STORE_SUB_ENDING;
     int cancelled = 0;
     if (store_sub_put (node_db (n), &sub) != 0 ||
         (as_publisher &&

@@ -58,19 +58,25 @@ SQ_STATEMENTS (datasets, s_sql, DATASETS__COUNT);
    STORE_NOTFOUND: the caller is acting on a dataset it believes is there. */
 #define NO_DATASET "there is no such dataset"
 
+/* The word of state V, or NULL with the reason (sq_state). */
+#define DATASET_STATE(v) sq_state (s, "dataset state", store_dataset_state_name (v), (int)(v))
+
 static int s_row_dataset (store_t *s, sqlite3_stmt *st, void *row)
 {
     static const char T[] = "datasets";
     store_dataset_t *out = row;
+    char word[16];
     memset (out, 0, sizeof *out);
     if (SQ_TEXT (0, id) || SQ_TEXT (1, publisher) || SQ_TEXT (2, topic) || SQ_INT (3, version) ||
         SQ_TEXT (4, class_) || SQ_TEXT (5, purpose) || SQ_TEXT (6, filename) || SQ_INT (7, bytes) ||
         SQ_INT (8, chunk_size) || SQ_INT (9, chunks) || SQ_EXACT (10, hash, 0) ||
         sq_col_blob (s, T, st, 11, out->manifest, sizeof out->manifest, &out->manifest_len, 0) ||
-        SQ_EXACT (12, sig, 0) || SQ_EXACT (13, wrapped, 0) || SQ_TEXT (14, state) ||
+        SQ_EXACT (12, sig, 0) || SQ_EXACT (13, wrapped, 0) ||
+        sq_col_text (s, T, st, 14, word, sizeof word) ||
         SQ_INT (15, next_chunk) || SQ_TEXT (16, kind) || SQ_INT (17, expires) ||
         SQ_INT (18, created) || SQ_INT (19, updated) || SQ_TEXT (20, agreement))
         return -1;
+    if (store_dataset_state_parse (word, &out->state) != 0) return sq_unknown_state (s, T, word);
     return 0;
 }
 
@@ -82,8 +88,10 @@ int store_dataset_put (store_t *s, const store_dataset_t *d)
     assert (s && d);
     if (SQ_FIELD (s, d, id) || SQ_FIELD (s, d, publisher) || SQ_FIELD (s, d, topic) ||
         SQ_FIELD (s, d, class_) || SQ_FIELD (s, d, purpose) || SQ_FIELD (s, d, filename) ||
-        SQ_FIELD (s, d, state) || SQ_FIELD (s, d, agreement))
+        SQ_FIELD (s, d, agreement))
         return -1;
+    const char *state = DATASET_STATE (d->state);
+    if (!state) return -1;
     if (d->manifest_len > sizeof d->manifest)
         return sq_fail (s, "dataset %s: manifest_len %zu is more than %zu", d->id, d->manifest_len,
                         sizeof d->manifest);
@@ -98,7 +106,7 @@ int store_dataset_put (store_t *s, const store_dataset_t *d)
                sq_bind_blob (st, 12, d->manifest, d->manifest_len) |
                sq_bind_blob (st, 13, d->sig, sizeof d->sig) |
                sq_bind_blob (st, 14, d->wrapped, sizeof d->wrapped) |
-               sq_bind_text (st, 15, d->state) | sq_bind_int (st, 16, d->next_chunk) |
+               sq_bind_text (st, 15, state) | sq_bind_int (st, 16, d->next_chunk) |
                sq_bind_text (st, 17, d->kind[0] ? d->kind : "new") |
                sq_bind_int (st, 18, d->expires) | sq_bind_int (st, 19, now) |
                sq_bind_int (st, 20, now) | sq_bind_text (st, 21, d->agreement);
@@ -114,11 +122,12 @@ int store_dataset_get (store_t *s, const char *id, store_dataset_t *out)
                    "no dataset %.64s", id);
 }
 
-int store_dataset_progress (store_t *s, const char *id, const char *state, int64_t next_chunk)
+int store_dataset_progress (store_t *s, const char *id, store_dataset_state_t to,
+                            int64_t next_chunk)
 {
     assert (s && id);
-    if (sq_arg (s, "dataset state", state, STORE_FIELD_SIZE (store_dataset_t, state)) != 0)
-        return -1;
+    const char *state = DATASET_STATE (to);
+    if (!state) return -1;
     sqlite3_stmt *st = STMT (DATASET_PROGRESS);
     int bind = sq_bind_text (st, 1, id) | sq_bind_text (st, 2, state) |
                sq_bind_int (st, 3, next_chunk) | sq_bind_int (st, 4, sq_now ());
@@ -139,18 +148,22 @@ int store_dataset_each (store_t *s, int (*fn) (const store_dataset_t *, void *),
     return sq_each (s, STMT (DATASET_EACH), SQLITE_OK, "datasets", &s_datasets, SQ_CB (fn, arg));
 }
 
-int store_dataset_each_state (store_t *s, const char *state,
+int store_dataset_each_state (store_t *s, store_dataset_state_t in,
                               int (*fn) (const store_dataset_t *, void *), void *arg)
 {
-    assert (s && state && fn);
+    assert (s && fn);
+    const char *state = DATASET_STATE (in);
+    if (!state) return -1;
     sqlite3_stmt *st = STMT (DATASET_EACH_STATE);
     if (sq_reentered (s, st, "datasets") != 0) return -1;
     return sq_each (s, st, sq_bind_text (st, 1, state), "datasets", &s_datasets, SQ_CB (fn, arg));
 }
 
-int64_t store_dataset_count (store_t *s, const char *publisher, const char *state)
+int64_t store_dataset_count (store_t *s, const char *publisher, store_dataset_state_t in)
 {
-    assert (s && publisher && state);
+    assert (s && publisher);
+    const char *state = DATASET_STATE (in);
+    if (!state) return -1;
     sqlite3_stmt *st = STMT (DATASET_COUNT);
     return sq_int (s, st, sq_bind_text (st, 1, publisher) | sq_bind_text (st, 2, state),
                    "cannot count datasets");
@@ -158,9 +171,11 @@ int64_t store_dataset_count (store_t *s, const char *publisher, const char *stat
 
 /* Refused from inside a streamed listing of the audit log, as sq_run
    refuses the transaction statements (sq_write_allowed). */
-int store_dataset_touch (store_t *s, const char *state)
+int store_dataset_touch (store_t *s, store_dataset_state_t in)
 {
-    assert (s && state);
+    assert (s);
+    const char *state = DATASET_STATE (in);
+    if (!state) return -1;
     if (sq_write_allowed (s, "cannot update datasets") != 0) return -1;
     sqlite3_stmt *st = STMT (DATASET_TOUCH);
     return sq_changes (s, st, sq_bind_text (st, 1, state) | sq_bind_int (st, 2, sq_now ()),

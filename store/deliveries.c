@@ -108,11 +108,14 @@ static int s_row_sub (store_t *s, sqlite3_stmt *st, void *row)
 {
     static const char T[] = "subscriptions";
     store_sub_t *out = row;
+    char word[16];
     memset (out, 0, sizeof *out);
     if (SQ_TEXT (0, publisher) || SQ_TEXT (1, subscriber) || SQ_TEXT (2, topic) ||
-        SQ_TEXT (3, state) || SQ_INT (4, from_version) || SQ_INT (5, created) ||
+        sq_col_text (s, T, st, 3, word, sizeof word) || SQ_INT (4, from_version) ||
+        SQ_INT (5, created) ||
         SQ_INT (6, updated) || SQ_TEXT (7, rule) || SQ_TEXT (8, reason))
         return -1;
+    if (store_sub_state_parse (word, &out->state) != 0) return sq_unknown_state (s, T, word);
     return 0;
 }
 
@@ -122,15 +125,17 @@ static const sq_rows_t s_subs = {sizeof (store_sub_t), s_row_sub, s_emit_sub};
 int store_sub_put (store_t *s, const store_sub_t *sub)
 {
     assert (s && sub);
-    if (SQ_FIELD (s, sub, publisher) || SQ_FIELD (s, sub, subscriber) || SQ_FIELD (s, sub, topic) ||
-        SQ_FIELD (s, sub, state))
+    if (SQ_FIELD (s, sub, publisher) || SQ_FIELD (s, sub, subscriber) || SQ_FIELD (s, sub, topic))
         return -1;
+    const char *state = sq_state (s, "subscription state", store_sub_state_name (sub->state),
+                                  (int)sub->state);
+    if (!state) return -1;
     /* Only a refusal has a rule and a reason: any other state clears them. */
-    int refused = strcmp (sub->state, "refused") == 0;
+    int refused = sub->state == STORE_SUB_REFUSED;
     if (refused && (SQ_FIELD (s, sub, rule) || SQ_FIELD (s, sub, reason))) return -1;
     sqlite3_stmt *st = STMT (SUB_PUT);
     int bind = sq_bind_text (st, 1, sub->publisher) | sq_bind_text (st, 2, sub->subscriber) |
-               sq_bind_text (st, 3, sub->topic) | sq_bind_text (st, 4, sub->state) |
+               sq_bind_text (st, 3, sub->topic) | sq_bind_text (st, 4, state) |
                sq_bind_int (st, 5, sub->from_version) | sq_bind_int (st, 6, sq_now ()) |
                sq_bind_text (st, 7, refused ? sub->rule : "") |
                sq_bind_text (st, 8, refused ? sub->reason : "");
@@ -161,14 +166,17 @@ static int s_row_delivery (store_t *s, sqlite3_stmt *st, void *row)
 {
     static const char T[] = "deliveries";
     store_delivery_t *out = row;
+    char word[16];
     memset (out, 0, sizeof *out);
-    if (SQ_TEXT (0, dataset) || SQ_TEXT (1, subscriber) || SQ_TEXT (2, state) ||
+    if (SQ_TEXT (0, dataset) || SQ_TEXT (1, subscriber) ||
+        sq_col_text (s, T, st, 2, word, sizeof word) ||
         SQ_INT (3, next_chunk) || SQ_INT (4, attempts) || SQ_TEXT (5, error) ||
         sq_col_blob (s, T, st, 6, out->receipt, sizeof out->receipt, &out->receipt_len, 1) ||
         SQ_EXACT (7, receipt_sig, 1) || SQ_INT (8, started) || SQ_INT (9, created) ||
         SQ_INT (10, updated) || SQ_TEXT (11, status) || SQ_INT (12, session_bytes) ||
         SQ_INT (13, session_ms) || SQ_INT (14, progress_at))
         return -1;
+    if (store_delivery_state_parse (word, &out->state) != 0) return sq_unknown_state (s, T, word);
     return 0;
 }
 
@@ -216,12 +224,14 @@ int store_delivery_get (store_t *s, const char *dataset, const char *subscriber,
 int store_delivery_update (store_t *s, const store_delivery_t *d)
 {
     assert (s && d);
-    if (SQ_FIELD (s, d, dataset) || SQ_FIELD (s, d, subscriber) || SQ_FIELD (s, d, state) ||
-        SQ_FIELD (s, d, error))
+    if (SQ_FIELD (s, d, dataset) || SQ_FIELD (s, d, subscriber) || SQ_FIELD (s, d, error))
         return -1;
+    const char *state = sq_state (s, "delivery state", store_delivery_state_name (d->state),
+                                  (int)d->state);
+    if (!state) return -1;
     sqlite3_stmt *st = STMT (DELIVERY_UPDATE);
     int bind = sq_bind_text (st, 1, d->dataset) | sq_bind_text (st, 2, d->subscriber) |
-               sq_bind_text (st, 3, d->state) | sq_bind_int (st, 4, d->next_chunk) |
+               sq_bind_text (st, 3, state) | sq_bind_int (st, 4, d->next_chunk) |
                sq_bind_int (st, 5, d->attempts) | sq_bind_text (st, 6, d->error) |
                sq_bind_int (st, 7, sq_now ()) | sq_bind_int (st, 8, d->started);
     return sq_write (s, st, bind, NO_DELIVERY, "cannot update the delivery of %s to %s", d->dataset,

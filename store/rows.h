@@ -17,6 +17,35 @@
 /* The size of an audit entry's chain hash (BLAKE2b-256). */
 #define STORE_HASHBYTES 32
 
+/* ---- states (states.def) --------------------------------------------
+
+   A row carries its state as one of these; the store holds it as its
+   word. The name functions return the word, or NULL for a value that is
+   none of them (a programmer's error). The parse functions set *OUT from
+   a word: 0, or -1 (and *OUT untouched) for a word that is not in the
+   list. Neither needs a store. */
+typedef enum {
+#define STORE_DATASET_STATE(id, word) STORE_DS_##id,
+#include "states.def"
+} store_dataset_state_t;
+
+typedef enum {
+#define STORE_SUB_STATE(id, word) STORE_SUB_##id,
+#include "states.def"
+} store_sub_state_t;
+
+typedef enum {
+#define STORE_DELIVERY_STATE(id, word) STORE_DL_##id,
+#include "states.def"
+} store_delivery_state_t;
+
+const char *store_dataset_state_name (store_dataset_state_t state);
+int store_dataset_state_parse (const char *word, store_dataset_state_t *out);
+const char *store_sub_state_name (store_sub_state_t state);
+int store_sub_state_parse (const char *word, store_sub_state_t *out);
+const char *store_delivery_state_name (store_delivery_state_t state);
+int store_delivery_state_parse (const char *word, store_delivery_state_t *out);
+
 /* ---- this node ------------------------------------------------------ */
 typedef struct {
     char org[17];
@@ -72,7 +101,7 @@ typedef struct {
     size_t manifest_len;
     uint8_t sig[64];
     uint8_t wrapped[80];     /* content key wrapped for this node */
-    char state[16];          /* published | receiving | available | failed | erased */
+    store_dataset_state_t state; /* published | receiving | available | failed | erased */
     int64_t next_chunk;      /* chunks durable so far (receiving) */
     char kind[16];           /* new | supersedes | correction ("" = new) */
     int64_t expires;         /* publisher: undelivered copies expire then; 0 never */
@@ -86,7 +115,7 @@ typedef struct {
     char publisher[17];
     char subscriber[17];
     char topic[129];
-    char state[16];          /* requested | active | refused | ending | ended */
+    store_sub_state_t state; /* requested | active | refused | ending | ended */
     int64_t from_version;    /* 0: latest only */
     int64_t created;
     int64_t updated;         /* a refused one is tried again from this time */
@@ -98,8 +127,8 @@ typedef struct {
 typedef struct {
     char dataset[33];
     char subscriber[17];
-    char state[16];          /* queued | sending | delivered | failed | expired
-                                | superseded | cancelled */
+    store_delivery_state_t state; /* queued | sending | delivered | failed | expired
+                                     | superseded | cancelled */
     int64_t next_chunk;      /* acknowledged resume point */
     int64_t attempts;
     char error[257];         /* why the last attempt failed, or "" */

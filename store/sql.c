@@ -39,6 +39,12 @@ int sq_arg (store_t *s, const char *name, const char *v, size_t cap)
     return 0;
 }
 
+const char *sq_state (store_t *s, const char *what, const char *word, int value)
+{
+    if (!word) sq_fail (s, "%s %d is none of the states this cdx knows", what, value);
+    return word;
+}
+
 /* ---- binding values ---------------------------------------------------------- */
 
 int sq_bind_text (sqlite3_stmt *st, int i, const char *v)
@@ -177,6 +183,12 @@ int sq_col_text (store_t *s, const char *table, sqlite3_stmt *st, int col, char 
     memcpy (dst, t, (size_t)n);
     dst[n] = '\0';
     return 0;
+}
+
+int sq_unknown_state (store_t *s, const char *table, const char *word)
+{
+    return sq_fail (s, "stored %s.state is '%s', not a state this cdx knows: refusing the row",
+                    table, word);
 }
 
 int sq_col_blob (store_t *s, const char *table, sqlite3_stmt *st, int col, uint8_t *dst, size_t cap,

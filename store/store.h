@@ -81,10 +81,14 @@ int store_peer_all_offline (store_t *s);
 
 /* ---- datasets ------------------------------------------------------- */
 
+/* A state is stored as its word (states.def); a value outside its enum,
+   given to any function here or in a row, is refused (-1). */
+
 int store_dataset_put (store_t *s, const store_dataset_t *d);        /* insert */
 int store_dataset_get (store_t *s, const char *id, store_dataset_t *out);
 /* Updates state and next_chunk (and updated time). */
-int store_dataset_progress (store_t *s, const char *id, const char *state, int64_t next_chunk);
+int store_dataset_progress (store_t *s, const char *id, store_dataset_state_t state,
+                            int64_t next_chunk);
 /* Highest version of TOPIC by PUBLISHER, 0 if none. -1 on error. */
 int64_t store_dataset_last_version (store_t *s, const char *publisher, const char *topic);
 /* Ends a dataset's retention (received or published): state erased, next_chunk 0 and its
@@ -99,14 +103,14 @@ int store_dataset_resign (store_t *s, const char *id, const uint8_t sig[64]);
 /* Ordered by publisher, topic, version. */
 int store_dataset_each (store_t *s, int (*fn) (const store_dataset_t *, void *), void *arg);
 /* The datasets in STATE, least recently updated first. */
-int store_dataset_each_state (store_t *s, const char *state,
+int store_dataset_each_state (store_t *s, store_dataset_state_t state,
                               int (*fn) (const store_dataset_t *, void *), void *arg);
 /* How many datasets from PUBLISHER are in STATE, or -1. */
-int64_t store_dataset_count (store_t *s, const char *publisher, const char *state);
+int64_t store_dataset_count (store_t *s, const char *publisher, store_dataset_state_t state);
 /* Sets the updated time of every dataset in STATE to now: the node starts
    the clock of unfinished transfers again when it starts, since nobody
    could reach it while it was down. Returns how many, or -1. */
-int store_dataset_touch (store_t *s, const char *state);
+int store_dataset_touch (store_t *s, store_dataset_state_t state);
 
 /* ---- subscriptions -------------------------------------------------- */
 

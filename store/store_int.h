@@ -92,6 +92,9 @@ int sq_field (store_t *s, const char *name, const char *v, size_t cap);
 #define SQ_FIELD(s, rec, field) sq_field ((s), #field, (rec)->field, sizeof (rec)->field)
 /* A string argument stored as-is must fit the field it is read back into. */
 int sq_arg (store_t *s, const char *name, const char *v, size_t cap);
+/* WORD, the word of a state to store (states.def, through its name
+   function), or NULL with the reason when VALUE is outside WHAT's enum. */
+const char *sq_state (store_t *s, const char *what, const char *word, int value);
 
 /* ---- binding values ---------------------------------------------------------
 
@@ -159,6 +162,10 @@ int sq_col_int (store_t *s, const char *table, sqlite3_stmt *st, int col, int64_
 #define SQ_TEXT(i, f) sq_col_text (s, T, st, (i), out->f, sizeof out->f)
 #define SQ_EXACT(i, f, nullable) sq_col_exact (s, T, st, (i), out->f, sizeof out->f, (nullable))
 #define SQ_INT(i, f) sq_col_int (s, T, st, (i), &out->f)
+/* -1 with the reason: the state column of TABLE holds WORD, which is not
+   in states.def. A reader refuses the row rather than read it as some
+   other state. */
+int sq_unknown_state (store_t *s, const char *table, const char *word);
 
 /* Steps ST for at most one row and copies it with READ into OUT: 0, -1
    ("cannot look up WHAT" or "cannot read WHAT"), or STORE_NOTFOUND with

@@ -149,15 +149,16 @@ static int s_print_sub (const store_sub_t *s, void *arg)
     if (v->cli->json) {
         printf ("%s{\"publisher\":\"%s\",\"subscriber\":\"%s\",\"topic\":", sep, s->publisher, s->subscriber);
         show_json (stdout, s->topic);
-        printf (",\"state\":\"%s\",\"from_version\":%" PRId64 ",\"updated\":\"%s\"", s->state, s->from_version,
-                when);
+        printf (",\"state\":\"%s\",\"from_version\":%" PRId64 ",\"updated\":\"%s\"",
+                store_sub_state_name (s->state), s->from_version, when);
         cli_json_opt ("rule", s->rule);
         cli_json_opt ("reason", s->reason);
         cli_json_opt ("fix", how);
         cli_json_opt ("retry", retry);
         printf ("}");
     } else {
-        show_printf (stdout, "%-9s %-10s %-32s %-9s %s\n", s->publisher, s->subscriber, s->topic, s->state, when);
+        show_printf (stdout, "%-9s %-10s %-32s %-9s %s\n", s->publisher, s->subscriber, s->topic,
+                     store_sub_state_name (s->state), when);
         if (how)
             show_printf (stdout, "          refused by %s: %s: %s\n          fix: %s\n"
                          "          asked again: by %s, or at once when cdx run connects to %s or an agreement changes\n",
@@ -206,7 +207,7 @@ static void s_dataset_json (const store_dataset_t *d, const char *sep, const cha
         printf ("null,\"erase_by\":null");
     }
     printf (",\"erased\":");
-    if (strcmp (d->state, "erased") == 0)
+    if (d->state == STORE_DS_ERASED)
         printf ("\"%s\"", upd);
     else
         printf ("null");
@@ -217,11 +218,12 @@ static int s_print_dataset (const store_dataset_t *d, void *arg)
 {
     data_view_t *v = arg;
     /* A publisher's own dataset is as available as a received one. */
-    const char *state = strcmp (d->state, "published") == 0 ? "available" : d->state;
+    const char *state =
+        d->state == STORE_DS_PUBLISHED ? "available" : store_dataset_state_name (d->state);
     int own = strcmp (d->publisher, node_org (v->n)) == 0;
     char keep[240] = "";
     int64_t erase_at = 0;
-    if (strcmp (d->state, "erased") != 0 && node_retention_of (v->n, d, keep, sizeof keep, &erase_at) < 0)
+    if (d->state != STORE_DS_ERASED && node_retention_of (v->n, d, keep, sizeof keep, &erase_at) < 0)
         keep[0] = 0;
     const char *sep = cli_row (v->cli, v->header);
     if (v->cli->json) {

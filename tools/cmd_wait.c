@@ -41,7 +41,7 @@ static void s_delivery_json (const store_delivery_t *d, const node_delivery_view
     printf ("%s{\"dataset\":\"%s\",\"topic\":", sep, d->dataset);
     show_json (stdout, v->topic);
     printf (",\"version\":%" PRId64 ",\"subscriber\":\"%s\",\"state\":\"%s\",\"status\":", v->version,
-            d->subscriber, d->state);
+            d->subscriber, store_delivery_state_name (d->state));
     show_json_opt (stdout, v->status);
     printf (",\"next_chunk\":%" PRId64 ",\"bytes_done\":%" PRId64 ",\"bytes\":%" PRId64
             ",\"session_bytes\":%" PRId64 ",\"rate\":%.0f,\"eta\":",
@@ -51,7 +51,7 @@ static void s_delivery_json (const store_delivery_t *d, const node_delivery_view
     else
         printf ("null");
     printf (",\"stalled\":");
-    if (v->stalled >= 0 && strcmp (d->state, "sending") == 0)
+    if (v->stalled >= 0 && d->state == STORE_DL_SENDING)
         printf ("%" PRId64, v->stalled);
     else
         printf ("null");
@@ -74,18 +74,20 @@ static int s_print_delivery (const store_delivery_t *d, void *arg)
         return 0;
     }
     char progress[96] = "";
-    if (strcmp (d->state, "sending") == 0) {
+    if (d->state == STORE_DL_SENDING) {
         progress[0] = ' ';
         progress[1] = ' ';
         s_delivery_progress (&v, progress + 2, sizeof progress - 2);
     }
     char what[160];
     snprintf (what, sizeof what, "%s v%" PRId64, v.topic, v.version);
-    show_printf (stdout, "%s  %-28s %-10s %-10s %-8s %s%s\n", d->dataset, what, d->subscriber, d->state,
+    show_printf (stdout, "%s  %-28s %-10s %-10s %-8s %s%s\n", d->dataset, what, d->subscriber,
+                 store_delivery_state_name (d->state),
             d->receipt_len ? "signed" : "-", when, progress);
     /* Why it is not delivered yet, or never will be. */
-    int pending = strcmp (d->state, "queued") == 0 || strcmp (d->state, "sending") == 0;
-    if (strcmp (v.status, "sending") != 0 && strcmp (v.status, d->state) != 0)
+    int pending = d->state == STORE_DL_QUEUED || d->state == STORE_DL_SENDING;
+    if (strcmp (v.status, "sending") != 0 &&
+        strcmp (v.status, store_delivery_state_name (d->state)) != 0)
         show_printf (stdout, "    %s\n", v.status);
     if (d->error[0])
         show_printf (stdout, "    %s %s\n", pending ? "will retry; last attempt:" : "why:", d->error);
@@ -127,10 +129,10 @@ typedef struct {
 static int s_wait_delivery (const store_delivery_t *d, void *arg)
 {
     wait_t *w = arg;
-    if (strcmp (d->state, "delivered") == 0 || strcmp (d->state, "superseded") == 0 ||
-        strcmp (d->state, "cancelled") == 0)
+    if (d->state == STORE_DL_DELIVERED || d->state == STORE_DL_SUPERSEDED ||
+        d->state == STORE_DL_CANCELLED)
         w->done++;
-    else if (strcmp (d->state, "failed") == 0 || strcmp (d->state, "expired") == 0)
+    else if (d->state == STORE_DL_FAILED || d->state == STORE_DL_EXPIRED)
         w->failed++;
     else
         w->pending++;
@@ -138,7 +140,7 @@ static int s_wait_delivery (const store_delivery_t *d, void *arg)
     if (node_delivery_view (w->n, d, w->running, &v) != 0)
         return 0;
     char progress[96] = "";
-    if (strcmp (d->state, "sending") == 0)
+    if (d->state == STORE_DL_SENDING)
         s_delivery_progress (&v, progress, sizeof progress);
     size_t len = strlen (w->line), klen = strlen (w->key);
     snprintf (w->line + len, sizeof w->line - len, "%s%s %s%s%s", len ? "; " : "", d->subscriber, v.status,
@@ -213,14 +215,14 @@ static int s_wait_once (wait_show_t *ws, const char *id, store_dataset_t *d, dou
         return cli_fail ("%s", node_error (ws->n));
     if (r != 0)
         return S_WAIT_MORE;
-    if (strcmp (d->state, "published") == 0)
+    if (d->state == STORE_DS_PUBLISHED)
         return s_wait_deliveries (ws, id, waited);
-    if (strcmp (d->state, "available") == 0 || strcmp (d->state, "erased") == 0) {
+    if (d->state == STORE_DS_AVAILABLE || d->state == STORE_DS_ERASED) {
         if (ws->fn)
             ws->fn ((uint64_t) d->bytes, (uint64_t) d->bytes, &ws->prog);
         return CLI_EXIT_OK;
     }
-    if (strcmp (d->state, "failed") == 0)
+    if (d->state == STORE_DS_FAILED)
         return cli_fail ("dataset %s failed verification: see cdx audit", id);
     if (ws->fn) {
         int64_t done = d->next_chunk * d->chunk_size;

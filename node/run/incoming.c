@@ -56,7 +56,7 @@ int in_sync (run_t *r, in_xfer_t *x)
                   (long long) x->durable, (long long) x->next - 1, strerror (errno));
         return -1;
     }
-    if (store_dataset_progress (node_db (r->n), x->dataset, "receiving", x->next) != 0) {
+    if (store_dataset_progress (node_db (r->n), x->dataset, STORE_DS_RECEIVING, x->next) != 0) {
         node_log (r->n, "error", "%s: cannot record chunks %lld-%lld as durable: %s", x->dataset,
                   (long long) x->durable, (long long) x->next - 1, store_error (node_db (r->n)));
         return -1;
@@ -73,7 +73,7 @@ int in_sync (run_t *r, in_xfer_t *x)
    next OFFER) and records when: its abandonment clock runs from then. */
 void in_let_go (run_t *r, in_xfer_t *x)
 {
-    if (store_dataset_progress (node_db (r->n), x->dataset, "receiving", x->durable) != 0)
+    if (store_dataset_progress (node_db (r->n), x->dataset, STORE_DS_RECEIVING, x->durable) != 0)
         node_log (r->n, "error", "%s: cannot record the pause: %s", x->dataset, store_error (node_db (r->n)));
     in_release (x);
 }
@@ -96,7 +96,7 @@ int in_abandon_record (run_t *r, const store_dataset_t *d)
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", d->topic, (long long) d->version, d->id);
     store_t *st = node_db (r->n);
-    if (store_begin (st) != 0 || store_dataset_progress (st, d->id, "failed", 0) != 0 ||
+    if (store_begin (st) != 0 || store_dataset_progress (st, d->id, STORE_DS_FAILED, 0) != 0 ||
         node_audit (r->n, "node", "abandon", object, d->publisher, "refuse", "transfer.abandoned",
                     "no activity from %s on this transfer for %d minutes: the %lld of %lld chunks held are removed "
                     "and the dataset is failed; a new OFFER starts it again from chunk 0",
@@ -208,7 +208,7 @@ void in_stop (run_t *r, in_xfer_t *x, const policy_decision_t *dec)
     memcpy (m.dataset, x->dsid, 16);
     snprintf (m.reason, sizeof m.reason, "%s: %s", dec->rule, dec->reason);
     wire_send (r, r->router, x->routing, x->routing_len, &m, NULL);
-    store_dataset_progress (node_db (r->n), x->dataset, "failed", 0);
+    store_dataset_progress (node_db (r->n), x->dataset, STORE_DS_FAILED, 0);
     in_discard (r, x->dataset);
     node_log (r->n, "warn", "stopped receiving %s from %s: %s", object, x->publisher, m.reason);
     node_audit (r->n, "node", "receive", object, x->publisher, "refuse", dec->rule, "%s", dec->reason);
@@ -272,7 +272,7 @@ void in_accept (run_t *r, const origin_t *o, in_xfer_t *x)
     x->session_from = x->logged_next = x->next;
     report_soon (r);
     /* The publisher is at work on it: its abandonment clock starts again. */
-    if (store_dataset_progress (node_db (r->n), x->dataset, "receiving", x->durable) != 0)
+    if (store_dataset_progress (node_db (r->n), x->dataset, STORE_DS_RECEIVING, x->durable) != 0)
         node_log (r->n, "error", "%s: cannot record the offer: %s", x->dataset, store_error (node_db (r->n)));
     proto_msg_t reply;
     memset (&reply, 0, sizeof reply);
@@ -293,14 +293,14 @@ static void s_in_refuse_final (run_t *r, const origin_t *o, in_xfer_t *x, const 
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
     store_t *st = node_db (r->n);
-    if (store_dataset_progress (st, x->dataset, "failed", 0) != 0 ||
+    if (store_dataset_progress (st, x->dataset, STORE_DS_FAILED, 0) != 0 ||
         node_audit_purpose (r->n, "node", "receive", object, o->org, purpose, "refuse", dec->rule,
                             "%s; decided again when the last chunk was in: not made available, no receipt "
                             "sent, the %lld bytes received are removed", dec->reason, (long long) x->bytes) != 0 ||
         store_commit (st) != 0) {
         node_log (r->n, "error", "%s: cannot record the refusal: %s", x->dataset, store_error (st));
         store_rollback (st);
-        store_dataset_progress (st, x->dataset, "failed", 0);
+        store_dataset_progress (st, x->dataset, STORE_DS_FAILED, 0);
     }
     in_discard (r, x->dataset);
     wire_error (r, o, PROTO_E_DENIED, x->dsid, "%s: %s", dec->rule, dec->reason);
@@ -330,7 +330,7 @@ static int s_in_final (run_t *r, const origin_t *o, in_xfer_t *x, const char *ha
         free (d);
         return 1;
     }
-    if (store_dataset_progress (st, x->dataset, "available", x->chunks) != 0 ||
+    if (store_dataset_progress (st, x->dataset, STORE_DS_AVAILABLE, x->chunks) != 0 ||
         node_audit_purpose (r->n, actor, "receive", object, o->org, d->purpose, "allow", "signature.verified",
                             "%lld bytes received, publisher signature and blake2b %s verified; %s", (long long) x->bytes,
                             hashhex, dec.reason) != 0 ||

@@ -120,9 +120,9 @@ static void s_teardown (run_t *r)
 static int s_requeue (const store_delivery_t *d, void *arg)
 {
     run_t *r = arg;
-    if (strcmp (d->state, "sending") == 0) {
+    if (d->state == STORE_DL_SENDING) {
         store_delivery_t copy = *d;
-        snprintf (copy.state, sizeof copy.state, "queued");
+        copy.state = STORE_DL_QUEUED;
         store_delivery_update (node_db (r->n), &copy);
     }
     return 0;
@@ -275,7 +275,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
     if (s_setup (r, bind) != 0)
         goto out;
     store_delivery_each_pending (node_db (n), s_requeue, r);
-    if (store_dataset_touch (node_db (n), "receiving") < 0)  /* nobody could reach us while we were down */
+    if (store_dataset_touch (node_db (n), STORE_DS_RECEIVING) < 0)  /* nobody could reach us while we were down */
         node_log (n, "error", "cannot restart the clock of unfinished transfers: %s", store_error (node_db (n)));
     if (store_peer_all_offline (node_db (n)) != 0)   /* whatever a killed node left */
         node_log (n, "error", "%s", store_error (node_db (n)));

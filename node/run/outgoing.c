@@ -53,15 +53,15 @@ static void s_out_session (run_t *r, out_xfer_t *x)
     report_soon (r);
 }
 
-static void s_delivery_note (run_t *r, peer_t *p, const char *state, const char *error, int count_attempt)
+static void s_delivery_note (run_t *r, peer_t *p, store_delivery_state_t state, const char *error, int count_attempt)
 {
     store_delivery_t d;
     if (store_delivery_get (node_db (r->n), p->out.dataset, p->info.org, &d) != 0)
         return;
-    snprintf (d.state, sizeof d.state, "%s", state);
+    d.state = state;
     snprintf (d.error, sizeof d.error, "%s", error ? error : "");
     d.next_chunk = p->out.acked;
-    if (strcmp (state, "sending") != 0)
+    if (state != STORE_DL_SENDING)
         d.started = 0;
     if (count_attempt)
         d.attempts++;
@@ -79,7 +79,7 @@ static void s_out_fail (run_t *r, peer_t *p, const char *rule, int fatal, const 
     node_log (r->n, "warn", "delivery of %s to %s %s: %s", p->out.dataset, p->info.org,
               fatal ? "failed" : "interrupted", why);
     node_audit (r->n, actor, "send", object, p->info.org, "refuse", rule, "%s%s", why, fatal ? "" : "; will retry");
-    s_delivery_note (r, p, fatal ? "failed" : "queued", why, 0);
+    s_delivery_note (r, p, fatal ? STORE_DL_FAILED : STORE_DL_QUEUED, why, 0);
     peer_backoff (r, p);
 }
 
@@ -102,7 +102,7 @@ static void s_out_deny (run_t *r, peer_t *p, const char *purpose, const policy_d
     peer_actor (p, actor, sizeof actor);
     node_log (r->n, "warn", "delivery of %s to %s refused by policy: %s", p->out.dataset, p->info.org, why);
     node_audit_purpose (r->n, actor, "send", object, p->info.org, purpose, "refuse", dec->rule, "%s", dec->reason);
-    s_delivery_note (r, p, "failed", why, 0);
+    s_delivery_note (r, p, STORE_DL_FAILED, why, 0);
     run_schedule (r, run_now_ms ());
 }
 
@@ -190,7 +190,7 @@ static int s_offer_send (out_ctx_t *c, const store_dataset_t *d)
     if (wire_send (r, p->dealer, NULL, 0, &m, NULL) != 0)
         return s_raise (c, "transport.send", 0, "peer not reachable");
     x->deadline = run_now_ms () + RUN_TIMEOUT_MS;
-    s_delivery_note (r, p, "sending", NULL, 1);
+    s_delivery_note (r, p, STORE_DL_SENDING, NULL, 1);
     node_log (r->n, "info", "offered %s v%lld (%s, %lld bytes) to %s", d->topic, (long long) d->version, d->id,
               (long long) d->bytes, p->info.org);
     return 0;
@@ -321,7 +321,7 @@ static int s_decide_again (run_t *r, peer_t *p, const proto_receipt_t *rc)
     char object[129], actor[80];
     snprintf (object, sizeof object, "%s v%lld %s", x->topic, (long long) x->version, x->dataset);
     peer_actor (p, actor, sizeof actor);
-    snprintf (dl->state, sizeof dl->state, "failed");
+    dl->state = STORE_DL_FAILED;
     snprintf (dl->error, sizeof dl->error, "%s: %s", dec.rule, dec.reason);
     dl->started = 0;
     if (store_delivery_update (st, dl) != 0 ||
@@ -415,7 +415,7 @@ static void s_expire (out_ctx_t *c)
     const store_delivery_t *d = c->in->delivery;
     const store_dataset_t *ds = c->in->dataset;
     store_delivery_t e = *d;
-    snprintf (e.state, sizeof e.state, "expired");
+    e.state = STORE_DL_EXPIRED;
     snprintf (e.error, sizeof e.error, "not delivered before the retention period ended");
     char object[129];
     snprintf (object, sizeof object, "%s v%lld %s", ds->topic, (long long) ds->version, ds->id);
@@ -460,9 +460,9 @@ static int s_act (int action, void *arg)
     case OUT_A_SETTLE:         run_schedule (r, run_now_ms ()); break;
     case OUT_A_EXPIRE:         s_expire (c); break;
     case OUT_A_HOLD:
-        s_delivery_note (r, p, "queued", "held: the peer's certificate is revoked or has ended", 0);
+        s_delivery_note (r, p, STORE_DL_QUEUED, "held: the peer's certificate is revoked or has ended", 0);
         break;
-    case OUT_A_STOPPED:        s_delivery_note (r, p, "queued", "node stopped", 0); break;
+    case OUT_A_STOPPED:        s_delivery_note (r, p, STORE_DL_QUEUED, "node stopped", 0); break;
     default:                   break;
     }
     return 0;

@@ -69,9 +69,9 @@ static int s_state_of (int found, const store_dataset_t *d)
 {
     if (found != 0)
         return IN_IDLE;
-    if (strcmp (d->state, "receiving") == 0)
+    if (d->state == STORE_DS_RECEIVING)
         return IN_RECEIVING;
-    if (strcmp (d->state, "failed") == 0)
+    if (d->state == STORE_DS_FAILED)
         return IN_FAILED;
     return IN_AVAILABLE;       /* available, erased (received: the receipt stands), or this node's own */
 }
@@ -84,9 +84,9 @@ static int s_state_of (int found, const store_dataset_t *d)
    reason for it and the audit log. */
 static int s_unfinished_room (run_t *r, const origin_t *o, char *why, size_t cap)
 {
-    int64_t held = store_dataset_count (node_db (r->n), o->org, "receiving");
+    int64_t held = store_dataset_count (node_db (r->n), o->org, STORE_DS_RECEIVING);
     if (held >= RUN_MAX_UNFINISHED && in_abandon (r, o->org) > 0)
-        held = store_dataset_count (node_db (r->n), o->org, "receiving");
+        held = store_dataset_count (node_db (r->n), o->org, STORE_DS_RECEIVING);
     if (held < 0) {
         snprintf (why, cap, "cannot count the transfers in progress: %s", store_error (node_db (r->n)));
         return -1;
@@ -149,8 +149,8 @@ static int s_offer_check (in_ctx_t *c, int state)
                          "manifest signature does not verify with the publisher's signing key");
     store_sub_t sub;
     if (store_sub_get (node_db (r->n), o->org, node_self (r->n)->org, man->topic, &sub) != 0 ||
-        (strcmp (sub.state, "active") != 0 && strcmp (sub.state, "requested") != 0 &&
-         strcmp (sub.state, "refused") != 0))
+        (sub.state != STORE_SUB_ACTIVE && sub.state != STORE_SUB_REQUESTED &&
+         sub.state != STORE_SUB_REFUSED))
         return s_refuse (v, PROTO_E_DENIED, IN_V_AUDIT, "subscription.none", 256,
                          "this node has no subscription to %s from %s", man->topic, o->org);
     policy_request_t pq = {POLICY_RECEIVE, o->org, node_self (r->n)->org, man->topic, man->class_, man->purpose,
@@ -159,15 +159,15 @@ static int s_offer_check (in_ctx_t *c, int state)
     /* policy.error: undecided here (no memory, the store), so not final: offered again */
     if (!c->dec.allow)
         return s_refuse (v, strcmp (c->dec.rule, "policy.error") ? PROTO_E_DENIED : PROTO_E_INTERNAL, IN_V_POLICY, c->dec.rule, 320, "%s: %s", c->dec.rule, c->dec.reason);
-    if (strcmp (sub.state, "active") != 0) {          /* the offer proves it was recorded */
-        snprintf (sub.state, sizeof sub.state, "active");
+    if (sub.state != STORE_SUB_ACTIVE) {          /* the offer proves it was recorded */
+        sub.state = STORE_SUB_ACTIVE;
         store_sub_put (node_db (r->n), &sub);
     }
     /* A dataset id belongs to one publisher and one manifest: an offer
        reusing a known id for anything else (another peer's dataset, or one
        this node published) is refused before it can touch that dataset. */
     const store_dataset_t *d = c->d;
-    if (c->found == 0 && (strcmp (d->state, "published") == 0 || strcmp (d->publisher, o->org) != 0 ||
+    if (c->found == 0 && (d->state == STORE_DS_PUBLISHED || strcmp (d->publisher, o->org) != 0 ||
                           d->manifest_len != m->doc_len || memcmp (d->manifest, m->doc, m->doc_len) != 0))
         return s_refuse (v, PROTO_E_DENIED, IN_V_AUDIT, "offer.id-clash", cap,
                          "this dataset id is already held here for another dataset");
@@ -256,7 +256,7 @@ static int s_record (in_ctx_t *c)
     d->manifest_len = m->doc_len;
     memcpy (d->sig, m->sig, 64);
     memcpy (d->wrapped, m->wrapped, 80);
-    snprintf (d->state, sizeof d->state, "receiving");
+    d->state = STORE_DS_RECEIVING;
     snprintf (d->agreement, sizeof d->agreement, "%s", c->dec.agreement);
     char actor[80];
     peer_actor (c->o->peer, actor, sizeof actor);
@@ -520,7 +520,7 @@ static int s_act (int action, void *arg)
     case IN_A_REFUSE:       s_offer_refused (c); break;
     case IN_A_RECORD:       return s_record (c);
     case IN_A_RECORD_AGAIN:
-        store_dataset_progress (node_db (r->n), c->id, "receiving", 0);
+        store_dataset_progress (node_db (r->n), c->id, STORE_DS_RECEIVING, 0);
         c->durable = 0;
         return IN_EV_START;
     case IN_A_RESUME:       s_resume (c); break;
@@ -570,7 +570,7 @@ static int s_act (int action, void *arg)
         break;
     case IN_A_PAUSE:        in_pause (r, c->o, x, c->object, c->why); break;
     case IN_A_HASH:
-        store_dataset_progress (node_db (r->n), x->dataset, "failed", 0);
+        store_dataset_progress (node_db (r->n), x->dataset, STORE_DS_FAILED, 0);
         in_discard (r, x->dataset);
         in_refuse (r, c->o, c->object, PROTO_E_HASH, x->dsid, "content.hash",
                    "content hash differs from the signed manifest");
@@ -687,7 +687,7 @@ int in_abandon (run_t *r, const char *publisher)
 {
     int64_t now = (int64_t) time (NULL);
     abandon_t a = {r, publisher, now, now + RUN_ABANDON_MS / 1000, 0};
-    if (store_dataset_each_state (node_db (r->n), "receiving", s_abandon_one, &a) < 0)
+    if (store_dataset_each_state (node_db (r->n), STORE_DS_RECEIVING, s_abandon_one, &a) < 0)
         node_log (r->n, "error", "cannot look for abandoned transfers: %s", store_error (node_db (r->n)));
     if (!publisher)                              /* one made from now on is due no earlier */
         r->abandon_at = run_now_ms () + (a.next - now) * 1000;

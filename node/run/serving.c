@@ -100,9 +100,9 @@ static int s_scan_delivery (const store_delivery_t *d, void *arg)
 static int s_scan_sub (const store_sub_t *sub, void *arg)
 {
     scan_t *s = arg;
-    int refused = strcmp (sub->state, "refused") == 0;
+    int refused = sub->state == STORE_SUB_REFUSED;
     if (strcmp (sub->subscriber, node_self (s->r->n)->org) != 0 ||
-        (strcmp (sub->state, "requested") != 0 && strcmp (sub->state, "ending") != 0 && !refused))
+        (sub->state != STORE_SUB_REQUESTED && sub->state != STORE_SUB_ENDING && !refused))
         return 0;
     peer_t *p = peer_find (s->r, sub->publisher);
     if (!p || !p->connected || p->barred)
@@ -118,7 +118,7 @@ static int s_scan_sub (const store_sub_t *sub, void *arg)
     }
     if (p->sub_scan != s->id && p->sub_retry_at && p->sub_retry_at <= s->now)
         p->sub_waiting = 0;                      /* 15 s on: those answers are not coming */
-    int ending = strcmp (sub->state, "ending") == 0;
+    int ending = sub->state == STORE_SUB_ENDING;
     if (!ending && p->sub_waiting == RUN_SUB_WAIT) {
         /* Sent when answers make room, or when those awaited are given up
            (a kick may have cleared the retry time: set it again). */
@@ -197,7 +197,7 @@ static int s_queue_versions (const store_dataset_t *d, void *arg)
 {
     sub_queue_t *q = arg;
     if (strcmp (d->publisher, node_self (q->r->n)->org) != 0 || strcmp (d->topic, q->topic) != 0 ||
-        strcmp (d->state, "published") != 0)
+        d->state != STORE_DS_PUBLISHED)
         return 0;
     if (q->from_version > 0) {
         if (d->version >= q->from_version && store_delivery_add (node_db (q->r->n), d->id, q->subscriber) == 0)
@@ -231,11 +231,11 @@ void serve_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
     snprintf (sub.publisher, sizeof sub.publisher, "%s", node_self (r->n)->org);
     snprintf (sub.subscriber, sizeof sub.subscriber, "%s", o->org);
     snprintf (sub.topic, sizeof sub.topic, "%s", m->topic);
-    snprintf (sub.state, sizeof sub.state, "active");
+    sub.state = STORE_SUB_ACTIVE;
     sub.from_version = (int64_t) m->number;
     store_sub_t old;
     int existed = store_sub_get (node_db (r->n), sub.publisher, sub.subscriber, sub.topic, &old) == 0 &&
-                  strcmp (old.state, "active") == 0;
+                  old.state == STORE_SUB_ACTIVE;
     char actor[80];
     peer_actor (o->peer, actor, sizeof actor);
     if (store_sub_put (node_db (r->n), &sub) != 0) {
@@ -262,8 +262,8 @@ void serve_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
     store_sub_t sub;
     int found = store_sub_get (node_db (r->n), node_self (r->n)->org, o->org, m->topic, &sub) == 0;
     int cancelled = 0;
-    if (found && strcmp (sub.state, "ended") != 0) {
-        snprintf (sub.state, sizeof sub.state, "ended");
+    if (found && sub.state != STORE_SUB_ENDED) {
+        sub.state = STORE_SUB_ENDED;
         if (store_begin (node_db (r->n)) != 0 || store_sub_put (node_db (r->n), &sub) != 0 ||
             (cancelled = store_delivery_cancel (node_db (r->n), node_self (r->n)->org, m->topic, o->org,
                                                 "unsubscribed by the subscriber")) < 0 ||
@@ -325,10 +325,10 @@ int serve_sub_refused (run_t *r, peer_t *p, const proto_msg_t *m)
     serve_sub_answered (p, topic);
     store_sub_t sub;
     if (store_sub_get (node_db (r->n), p->info.org, node_self (r->n)->org, topic, &sub) != 0 ||
-        (strcmp (sub.state, "requested") != 0 && strcmp (sub.state, "refused") != 0))
+        (sub.state != STORE_SUB_REQUESTED && sub.state != STORE_SUB_REFUSED))
         return 1;                                /* ended, or active meanwhile */
-    int first = strcmp (sub.state, "refused") != 0;
-    snprintf (sub.state, sizeof sub.state, "refused");
+    int first = sub.state != STORE_SUB_REFUSED;
+    sub.state = STORE_SUB_REFUSED;
     snprintf (sub.rule, sizeof sub.rule, "%.*s", (int) (colon - m->reason), m->reason);
     snprintf (sub.reason, sizeof sub.reason, "%s", colon + 2);
     if (store_sub_put (node_db (r->n), &sub) != 0)
@@ -351,9 +351,9 @@ void serve_on_subscribed (run_t *r, peer_t *p, const proto_msg_t *m)
     if (!ended)
         serve_sub_answered (p, m->topic);
     if (store_sub_get (node_db (r->n), p->info.org, node_self (r->n)->org, m->topic, &sub) == 0 &&
-        (ended ? strcmp (sub.state, "ending") == 0
-               : strcmp (sub.state, "requested") == 0 || strcmp (sub.state, "refused") == 0)) {
-        snprintf (sub.state, sizeof sub.state, "%s", ended ? "ended" : "active");
+        (ended ? sub.state == STORE_SUB_ENDING
+               : sub.state == STORE_SUB_REQUESTED || sub.state == STORE_SUB_REFUSED)) {
+        sub.state = ended ? STORE_SUB_ENDED : STORE_SUB_ACTIVE;
         store_sub_put (node_db (r->n), &sub);
         node_log (r->n, "info", "%s confirmed %s to %s", p->info.org,
                   ended ? "the end of the subscription" : "subscription", m->topic);

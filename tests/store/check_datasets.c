@@ -42,7 +42,7 @@ START_TEST (test_dataset_put_get_round_trip)
     ck_assert_mem_eq (got.manifest, d.manifest, d.manifest_len);
     ck_assert_mem_eq (got.sig, d.sig, 64);
     ck_assert_mem_eq (got.wrapped, d.wrapped, 80);
-    ck_assert_str_eq (got.state, "published");
+    ck_assert_str_eq (store_dataset_state_name (got.state), "published");
     ck_assert_int_eq (got.next_chunk, d.chunks);
     ck_assert_int_ge (got.created, before);
     ck_assert_int_le (got.created, after);
@@ -63,29 +63,29 @@ START_TEST (test_dataset_progress)
 {
     store_t *s = fx_open (1);
     store_dataset_t d = fx_dataset ("d1", "04V", "sus/monthly", 1);
-    snprintf (d.state, sizeof d.state, "receiving");
+    d.state = STORE_DS_RECEIVING;
     d.next_chunk = 0;
     ck_ok (s, store_dataset_put (s, &d));
 
-    ck_ok (s, store_dataset_progress (s, "d1", "receiving", 2));
+    ck_ok (s, store_dataset_progress (s, "d1", STORE_DS_RECEIVING, 2));
     store_dataset_t got;
     ck_ok (s, store_dataset_get (s, "d1", &got));
-    ck_assert_str_eq (got.state, "receiving");
+    ck_assert_str_eq (store_dataset_state_name (got.state), "receiving");
     ck_assert_int_eq (got.next_chunk, 2);
     ck_assert_int_ge (got.updated, got.created);
 
-    ck_ok (s, store_dataset_progress (s, "d1", "available", d.chunks));
+    ck_ok (s, store_dataset_progress (s, "d1", STORE_DS_AVAILABLE, d.chunks));
     ck_ok (s, store_dataset_get (s, "d1", &got));
-    ck_assert_str_eq (got.state, "available");
+    ck_assert_str_eq (store_dataset_state_name (got.state), "available");
     ck_assert_int_eq (got.next_chunk, d.chunks);
 
-    ck_assert_int_eq (store_dataset_progress (s, "missing", "available", 0), -1);
+    ck_assert_int_eq (store_dataset_progress (s, "missing", STORE_DS_AVAILABLE, 0), -1);
     ck_has (store_error (s), "no such dataset");
-    ck_assert_int_eq (store_dataset_progress (s, "d1", "lost", 0), -1);
-    ck_has (store_error (s), "CHECK");
-    ck_assert_int_eq (store_dataset_progress (s, "d1", "receiving", d.chunks + 1), -1);
+    ck_assert_int_eq (store_dataset_progress (s, "d1", (store_dataset_state_t)99, 0), -1);
+    ck_has (store_error (s), "dataset state 99 is none of the states");
+    ck_assert_int_eq (store_dataset_progress (s, "d1", STORE_DS_RECEIVING, d.chunks + 1), -1);
     ck_ok (s, store_dataset_get (s, "d1", &got));
-    ck_assert_str_eq (got.state, "available");
+    ck_assert_str_eq (store_dataset_state_name (got.state), "available");
     store_close (&s);
 }
 END_TEST
@@ -124,29 +124,30 @@ END_TEST
 START_TEST (test_dataset_count_each_state_and_touch)
 {
     store_t *s = fx_open (1);
-    const char *states[] = {"receiving", "receiving", "failed", "available", "receiving"};
+    const store_dataset_state_t states[] = {STORE_DS_RECEIVING, STORE_DS_RECEIVING, STORE_DS_FAILED,
+                                            STORE_DS_AVAILABLE, STORE_DS_RECEIVING};
     const char *pubs[] = {"QWE", "QWE", "QWE", "QWE", "04V"};
     for (int i = 0; i < 5; i++) {
         char id[8];
         snprintf (id, sizeof id, "r%d", i);
         store_dataset_t d = fx_dataset (id, pubs[i], "t", i + 1);
-        snprintf (d.state, sizeof d.state, "%s", states[i]);
+        d.state = states[i];
         d.next_chunk = 0;
         ck_ok (s, store_dataset_put (s, &d));
     }
-    ck_assert_int_eq (store_dataset_count (s, "QWE", "receiving"), 2);
-    ck_assert_int_eq (store_dataset_count (s, "QWE", "failed"), 1);
-    ck_assert_int_eq (store_dataset_count (s, "ZZZ", "receiving"), 0);
+    ck_assert_int_eq (store_dataset_count (s, "QWE", STORE_DS_RECEIVING), 2);
+    ck_assert_int_eq (store_dataset_count (s, "QWE", STORE_DS_FAILED), 1);
+    ck_assert_int_eq (store_dataset_count (s, "ZZZ", STORE_DS_RECEIVING), 0);
     /* least recently updated first */
     ck_assert_int_eq (fx_raw_exec ("UPDATE datasets SET updated = 5 WHERE id = 'r4';"
                                    "UPDATE datasets SET updated = 7 WHERE id = 'r0'"),
                       SQLITE_OK);
     fx_seen_t seen = {0};
-    ck_ok (s, store_dataset_each_state (s, "receiving", fx_see_dataset, &seen));
+    ck_ok (s, store_dataset_each_state (s, STORE_DS_RECEIVING, fx_see_dataset, &seen));
     ck_assert_int_eq (seen.count, 3);
     ck_assert_str_eq (seen.keys[0], "04V/t/5");
     ck_assert_str_eq (seen.keys[1], "QWE/t/1");
-    ck_assert_int_eq (store_dataset_touch (s, "receiving"), 3);
+    ck_assert_int_eq (store_dataset_touch (s, STORE_DS_RECEIVING), 3);
     ck_assert_int_ge (fx_raw_int ("SELECT min (updated) FROM datasets WHERE state = 'receiving'"),
                       1000000000);
     ck_assert_int_eq (
@@ -203,13 +204,13 @@ START_TEST (test_dataset_erase_keeps_metadata_drops_key)
 {
     store_t *s = fx_open (1);
     store_dataset_t d = fx_dataset ("e1", "0DF", "sus/monthly", 1);
-    snprintf (d.state, sizeof d.state, "available");
+    d.state = STORE_DS_AVAILABLE;
     memset (d.wrapped, 0xAB, sizeof d.wrapped);
     ck_ok (s, store_dataset_put (s, &d));
     ck_ok (s, store_dataset_erase (s, "e1"));
     store_dataset_t got;
     ck_ok (s, store_dataset_get (s, "e1", &got));
-    ck_assert_str_eq (got.state, "erased");
+    ck_assert_str_eq (store_dataset_state_name (got.state), "erased");
     ck_assert_int_eq (got.next_chunk, 0);
     uint8_t zero[80] = {0};
     ck_assert_mem_eq (got.wrapped, zero, sizeof zero);

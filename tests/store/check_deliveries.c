@@ -27,28 +27,28 @@ START_TEST (test_sub_put_update_get_each)
     snprintf (sub.publisher, sizeof sub.publisher, "QWE");
     snprintf (sub.subscriber, sizeof sub.subscriber, "04V");
     snprintf (sub.topic, sizeof sub.topic, "sus/monthly");
-    snprintf (sub.state, sizeof sub.state, "requested");
+    sub.state = STORE_SUB_REQUESTED;
     ck_ok (s, store_sub_put (s, &sub));
 
     store_sub_t got;
     ck_ok (s, store_sub_get (s, "QWE", "04V", "sus/monthly", &got));
-    ck_assert_str_eq (got.state, "requested");
+    ck_assert_str_eq (store_sub_state_name (got.state), "requested");
     ck_assert_int_eq (got.from_version, 0);
     int64_t created = got.created;
 
-    snprintf (sub.state, sizeof sub.state, "active");
+    sub.state = STORE_SUB_ACTIVE;
     sub.from_version = 5;
     ck_ok (s, store_sub_put (s, &sub));
     ck_ok (s, store_sub_get (s, "QWE", "04V", "sus/monthly", &got));
-    ck_assert_str_eq (got.state, "active");
+    ck_assert_str_eq (store_sub_state_name (got.state), "active");
     ck_assert_int_eq (got.from_version, 5);
     ck_assert_int_eq (got.created, created);
     ck_assert_int_ge (got.updated, created);
 
     snprintf (sub.subscriber, sizeof sub.subscriber, "02X");
-    snprintf (sub.state, sizeof sub.state, "refused");
+    sub.state = STORE_SUB_REFUSED;
     ck_ok (s, store_sub_put (s, &sub));
-    snprintf (sub.state, sizeof sub.state, "maybe");
+    sub.state = (store_sub_state_t)99;
     ck_assert_int_eq (store_sub_put (s, &sub), -1);
 
     fx_seen_t seen = {0};
@@ -69,7 +69,7 @@ START_TEST (test_sub_refusal_keeps_rule_and_reason_until_it_ends)
     snprintf (sub.publisher, sizeof sub.publisher, "QWE");
     snprintf (sub.subscriber, sizeof sub.subscriber, "04V");
     snprintf (sub.topic, sizeof sub.topic, "sus/monthly");
-    snprintf (sub.state, sizeof sub.state, "refused");
+    sub.state = STORE_SUB_REFUSED;
     snprintf (sub.rule, sizeof sub.rule, "policy.no-agreement");
     snprintf (sub.reason, sizeof sub.reason, "no data sharing agreement");
     ck_ok (s, store_sub_put (s, &sub));
@@ -77,10 +77,10 @@ START_TEST (test_sub_refusal_keeps_rule_and_reason_until_it_ends)
     ck_assert_str_eq (got.rule, "policy.no-agreement");
     ck_assert_str_eq (got.reason, "no data sharing agreement");
     /* Any other state has no refusal: the rule and reason go. */
-    snprintf (sub.state, sizeof sub.state, "active");
+    sub.state = STORE_SUB_ACTIVE;
     ck_ok (s, store_sub_put (s, &sub));
     ck_ok (s, store_sub_get (s, "QWE", "04V", "sus/monthly", &got));
-    ck_assert_str_eq (got.state, "active");
+    ck_assert_str_eq (store_sub_state_name (got.state), "active");
     ck_assert_str_eq (got.rule, "");
     ck_assert_str_eq (got.reason, "");
     store_close (&s);
@@ -102,23 +102,23 @@ START_TEST (test_supersede_skips_only_unstarted_older_versions)
     ck_assert_int_eq (store_delivery_add (s, "o1", "04V"), 0);
     store_delivery_t d;
     ck_assert_int_eq (store_delivery_get (s, "v2", "04V", &d), 0);
-    snprintf (d.state, sizeof d.state, "sending"); /* started: keeps going */
+    d.state = STORE_DL_SENDING; /* started: keeps going */
     d.next_chunk = 1;
     d.started = 1234;
     ck_assert_int_eq (store_delivery_update (s, &d), 0);
     ck_assert_int_eq (store_delivery_supersede (s, "0DF", "apc", 4, "superseded by version 4"), 2);
     ck_assert_int_eq (store_delivery_get (s, "v1", "04V", &d), 0);
-    ck_assert_str_eq (d.state, "superseded");
+    ck_assert_str_eq (store_delivery_state_name (d.state), "superseded");
     ck_assert_str_eq (d.error, "superseded by version 4");
     ck_assert_int_eq (store_delivery_get (s, "v2", "04V", &d), 0);
-    ck_assert_str_eq (d.state, "sending");
+    ck_assert_str_eq (store_delivery_state_name (d.state), "sending");
     ck_assert_int_eq (d.started, 1234);
     ck_assert_int_eq (store_delivery_get (s, "v3", "04V", &d), 0);
-    ck_assert_str_eq (d.state, "superseded");
+    ck_assert_str_eq (store_delivery_state_name (d.state), "superseded");
     ck_assert_int_eq (store_delivery_get (s, "v4", "04V", &d), 0);
-    ck_assert_str_eq (d.state, "queued");
+    ck_assert_str_eq (store_delivery_state_name (d.state), "queued");
     ck_assert_int_eq (store_delivery_get (s, "o1", "04V", &d), 0);
-    ck_assert_str_eq (d.state, "queued");
+    ck_assert_str_eq (store_delivery_state_name (d.state), "queued");
     store_close (&s);
 }
 END_TEST
@@ -136,11 +136,11 @@ START_TEST (test_cancel_touches_one_subscriber_and_topic)
     ck_assert_int_eq (store_delivery_cancel (s, "0DF", "apc", "04V", "unsubscribed"), 1);
     store_delivery_t d;
     ck_assert_int_eq (store_delivery_get (s, "a", "04V", &d), 0);
-    ck_assert_str_eq (d.state, "cancelled");
+    ck_assert_str_eq (store_delivery_state_name (d.state), "cancelled");
     ck_assert_int_eq (store_delivery_get (s, "a", "10Q", &d), 0);
-    ck_assert_str_eq (d.state, "queued");
+    ck_assert_str_eq (store_delivery_state_name (d.state), "queued");
     ck_assert_int_eq (store_delivery_get (s, "b", "04V", &d), 0);
-    ck_assert_str_eq (d.state, "queued");
+    ck_assert_str_eq (store_delivery_state_name (d.state), "queued");
     ck_assert_int_eq (store_delivery_cancel (s, "0DF", "apc", "04V", "again"), 0);
     store_close (&s);
 }
@@ -163,7 +163,7 @@ START_TEST (test_delivery_add_is_idempotent)
     ck_assert_int_eq (seen.count, 1);
     store_delivery_t got;
     ck_ok (s, store_delivery_get (s, "D1", "04V", &got));
-    ck_assert_str_eq (got.state, "queued");
+    ck_assert_str_eq (store_delivery_state_name (got.state), "queued");
     ck_assert_int_eq (got.attempts, 3);
     ck_assert_int_eq (got.next_chunk, 0);
     ck_assert_str_eq (got.error, "");
@@ -188,20 +188,20 @@ START_TEST (test_delivery_update_and_receipt)
 
     store_delivery_t u;
     ck_ok (s, store_delivery_get (s, "D1", "04V", &u));
-    snprintf (u.state, sizeof u.state, "sending");
+    u.state = STORE_DL_SENDING;
     u.next_chunk = 4;
     u.attempts = 2;
     snprintf (u.error, sizeof u.error, "peer 04V timed out after 30 s");
     ck_ok (s, store_delivery_update (s, &u));
     store_delivery_t got;
     ck_ok (s, store_delivery_get (s, "D1", "04V", &got));
-    ck_assert_str_eq (got.state, "sending");
+    ck_assert_str_eq (store_delivery_state_name (got.state), "sending");
     ck_assert_int_eq (got.next_chunk, 4);
     ck_assert_int_eq (got.attempts, 2);
     ck_assert_str_eq (got.error, u.error);
 
     /* "delivered" only comes with a receipt. */
-    snprintf (u.state, sizeof u.state, "delivered");
+    u.state = STORE_DL_DELIVERED;
     ck_assert_int_eq (store_delivery_update (s, &u), -1);
 
     uint8_t receipt[300], sig[64];
@@ -210,7 +210,7 @@ START_TEST (test_delivery_update_and_receipt)
     memset (sig, 0x5A, sizeof sig);
     ck_ok (s, store_delivery_receipt (s, "D1", "04V", receipt, sizeof receipt, sig));
     ck_ok (s, store_delivery_get (s, "D1", "04V", &got));
-    ck_assert_str_eq (got.state, "delivered");
+    ck_assert_str_eq (store_delivery_state_name (got.state), "delivered");
     ck_assert_uint_eq (got.receipt_len, sizeof receipt);
     ck_assert_mem_eq (got.receipt, receipt, sizeof receipt);
     ck_assert_mem_eq (got.receipt_sig, sig, 64);
@@ -221,7 +221,7 @@ START_TEST (test_delivery_update_and_receipt)
     ck_assert_int_eq (store_delivery_receipt (s, "D1", "02X", receipt, 4097, sig), -1);
     ck_assert_int_eq (store_delivery_receipt (s, "D1", "02X", receipt, 0, sig), -1);
     snprintf (u.subscriber, sizeof u.subscriber, "XXX");
-    snprintf (u.state, sizeof u.state, "failed");
+    u.state = STORE_DL_FAILED;
     ck_assert_int_eq (store_delivery_update (s, &u), -1);
     ck_has (store_error (s), "no such delivery");
     store_close (&s);
@@ -242,10 +242,10 @@ START_TEST (test_delivery_each_pending_excludes_finished)
     ck_ok (s, store_delivery_receipt (s, "D2", "04V", receipt, sizeof receipt, sig));
     store_delivery_t u;
     ck_ok (s, store_delivery_get (s, "D3", "04V", &u));
-    snprintf (u.state, sizeof u.state, "failed");
+    u.state = STORE_DL_FAILED;
     ck_ok (s, store_delivery_update (s, &u));
     ck_ok (s, store_delivery_get (s, "D1", "02X", &u));
-    snprintf (u.state, sizeof u.state, "sending");
+    u.state = STORE_DL_SENDING;
     ck_ok (s, store_delivery_update (s, &u));
 
     /* All queued in the same second, so the order falls to publication
@@ -329,7 +329,7 @@ static int s_mark_sending (const store_delivery_t *d, void *arg)
     m->visits++;
     if (m->visits > 100) return 1;
     store_delivery_t u = *d;
-    snprintf (u.state, sizeof u.state, "sending");
+    u.state = STORE_DL_SENDING;
     u.attempts++;
     if (store_delivery_update (m->s, &u) != 0) m->rc = -1;
     return 0;
@@ -352,7 +352,7 @@ START_TEST (test_pending_callback_may_update_the_row)
     ck_assert_int_eq (m.visits, 40);
     store_delivery_t got;
     ck_ok (s, store_delivery_get (s, "D07", "02X", &got));
-    ck_assert_str_eq (got.state, "sending");
+    ck_assert_str_eq (store_delivery_state_name (got.state), "sending");
     ck_assert_int_eq (got.attempts, 1);
     store_close (&s);
 }

@@ -2,7 +2,9 @@
 
     Metacharacters round-trip, an unterminated field is refused, and a
     value another program left too long or a blob of the wrong size is
-    refused, never truncated; a listing's callback may write, list again
+    refused, never truncated, and a state it wrote that states.def does
+    not hold is refused, never read as another; every state's word round-
+    trips; a listing's callback may write, list again
     or write after another connection did.
 
     Not for: what one table keeps (check_peers.c and the others).
@@ -126,6 +128,74 @@ START_TEST (test_blob_of_wrong_size_in_file_is_refused)
 }
 END_TEST
 
+/* Every state's word parses back to it; a word not in states.def, and a
+   value outside an enum, have none. */
+START_TEST (test_state_words_round_trip)
+{
+    store_dataset_state_t ds;
+    for (int i = STORE_DS_PUBLISHED; i <= STORE_DS_ERASED; i++) {
+        ck_assert_int_eq (store_dataset_state_parse (store_dataset_state_name (i), &ds), 0);
+        ck_assert_int_eq (ds, i);
+    }
+    store_sub_state_t sub;
+    for (int i = STORE_SUB_REQUESTED; i <= STORE_SUB_ENDED; i++) {
+        ck_assert_int_eq (store_sub_state_parse (store_sub_state_name (i), &sub), 0);
+        ck_assert_int_eq (sub, i);
+    }
+    store_delivery_state_t dl;
+    for (int i = STORE_DL_QUEUED; i <= STORE_DL_CANCELLED; i++) {
+        ck_assert_int_eq (store_delivery_state_parse (store_delivery_state_name (i), &dl), 0);
+        ck_assert_int_eq (dl, i);
+    }
+    ck_assert_str_eq (store_dataset_state_name (STORE_DS_AVAILABLE), "available");
+    ck_assert_str_eq (store_sub_state_name (STORE_SUB_ENDING), "ending");
+    ck_assert_str_eq (store_delivery_state_name (STORE_DL_SUPERSEDED), "superseded");
+    ck_assert_int_eq (store_dataset_state_parse ("lost", &ds), -1);
+    ck_assert_int_eq (store_sub_state_parse ("", &sub), -1);
+    ck_assert_int_eq (store_delivery_state_parse ("Queued", &dl), -1);
+    ck_assert_ptr_null (store_dataset_state_name ((store_dataset_state_t)(STORE_DS_ERASED + 1)));
+    ck_assert_ptr_null (store_delivery_state_name ((store_delivery_state_t)-1));
+}
+END_TEST
+
+/* Another program writes a state this cdx does not know: the row is
+   refused, naming the table and the word, never read as another state. */
+START_TEST (test_unknown_state_in_file_is_refused)
+{
+    store_t *s = fx_open (1);
+    store_dataset_t d = fx_dataset ("D1", "QWE", "t", 1);
+    ck_ok (s, store_dataset_put (s, &d));
+    store_sub_t sub;
+    memset (&sub, 0, sizeof sub);
+    snprintf (sub.publisher, sizeof sub.publisher, "QWE");
+    snprintf (sub.subscriber, sizeof sub.subscriber, "04V");
+    snprintf (sub.topic, sizeof sub.topic, "t");
+    sub.state = STORE_SUB_ACTIVE;
+    ck_ok (s, store_sub_put (s, &sub));
+    ck_ok (s, store_delivery_add (s, "D1", "04V"));
+    sqlite3 *db = fx_raw_open ();
+    ck_assert_int_eq (sqlite3_exec (db,
+                                    "PRAGMA ignore_check_constraints = ON;"
+                                    "UPDATE datasets SET state = 'lost';"
+                                    "UPDATE subscriptions SET state = 'paused';"
+                                    "UPDATE deliveries SET state = 'mislaid';",
+                                    NULL, NULL, NULL),
+                      SQLITE_OK);
+    sqlite3_close (db);
+    store_dataset_t got;
+    ck_assert_int_eq (store_dataset_get (s, "D1", &got), -1);
+    ck_has (store_error (s), "datasets.state is 'lost'");
+    store_sub_t gs;
+    ck_assert_int_eq (store_sub_get (s, "QWE", "04V", "t", &gs), -1);
+    ck_has (store_error (s), "subscriptions.state is 'paused'");
+    fx_seen_t seen = {0};
+    ck_assert_int_eq (store_delivery_each (s, fx_see_delivery, &seen), -1);
+    ck_assert_int_eq (seen.count, 0);
+    ck_has (store_error (s), "deliveries.state is 'mislaid'");
+    store_close (&s);
+}
+END_TEST
+
 typedef struct {
     store_t *s;
     int queued;
@@ -135,7 +205,7 @@ typedef struct {
 static int s_queue_active (const store_sub_t *sub, void *arg)
 {
     s_queue_t *q = arg;
-    if (strcmp (sub->state, "active") != 0) return 0;
+    if (sub->state != STORE_SUB_ACTIVE) return 0;
     if (store_delivery_add (q->s, "D1", sub->subscriber) != 0) return -1;
     q->queued++;
     return 0;
@@ -151,7 +221,7 @@ START_TEST (test_each_callback_may_write_other_tables_in_a_transaction)
         snprintf (sub.publisher, sizeof sub.publisher, "QWE");
         snprintf (sub.subscriber, sizeof sub.subscriber, "%s", subs[i]);
         snprintf (sub.topic, sizeof sub.topic, "t");
-        snprintf (sub.state, sizeof sub.state, i == 1 ? "refused" : "active");
+        sub.state = i == 1 ? STORE_SUB_REFUSED : STORE_SUB_ACTIVE;
         ck_ok (s, store_sub_put (s, &sub));
     }
     ck_ok (s, store_begin (s));
@@ -247,6 +317,8 @@ Suite *fx_suite (void)
     tcase_add_test (tc, test_unterminated_field_is_refused);
     tcase_add_test (tc, test_value_too_long_in_file_is_refused_not_truncated);
     tcase_add_test (tc, test_blob_of_wrong_size_in_file_is_refused);
+    tcase_add_test (tc, test_state_words_round_trip);
+    tcase_add_test (tc, test_unknown_state_in_file_is_refused);
 
     tc = fx_tcase (suite, "callbacks");
     tcase_add_test (tc, test_each_callback_may_write_other_tables_in_a_transaction);

@@ -125,7 +125,7 @@ store_dataset_t fx_dataset (const char *id, const char *pub, const char *topic, 
         d.sig[i] = (uint8_t)(0x40 + i);
     for (int i = 0; i < 80; i++)
         d.wrapped[i] = (uint8_t)(0x10 + i);
-    snprintf (d.state, sizeof d.state, "published");
+    d.state = STORE_DS_PUBLISHED;
     d.next_chunk = d.chunks;
     return d;
 }
@@ -169,14 +169,15 @@ int fx_see_sub (const store_sub_t *sub, void *arg)
 {
     char key[160];
     snprintf (key, sizeof key, "%s>%s:%s=%s", sub->publisher, sub->subscriber, sub->topic,
-              sub->state);
+              store_sub_state_name (sub->state));
     return fx_note (arg, key);
 }
 
 int fx_see_delivery (const store_delivery_t *d, void *arg)
 {
     char key[160];
-    snprintf (key, sizeof key, "%s>%s=%s", d->dataset, d->subscriber, d->state);
+    snprintf (key, sizeof key, "%s>%s=%s", d->dataset, d->subscriber,
+              store_delivery_state_name (d->state));
     return fx_note (arg, key);
 }
 
