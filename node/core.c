@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@ struct node {
     node_keyring_t *keyring;     /* keys kept after rotations (keys.c) */
     node_acting_t *acting;       /* the local user acting (access.c) */
     int lock_fd;                 /* held by node_run */
+    int log_max;                 /* lines of a lower priority (a higher number) are dropped */
     int64_t audit_tried;         /* seq at the running node's last checkpoint attempt */
     int refused;                 /* the last failure was a rule's refusal */
     int invalid;                 /* the last failure was a value out of its grammar */
@@ -240,18 +242,70 @@ const char *node_user (void)
     return user;
 }
 
+/* 1 if stderr is the journal's stream (systemd.exec(5): JOURNAL_STREAM is
+   "DEVICE:INODE" of the stream it connected, and stderr is still it, not
+   a file the service redirected it to). Looked at once per process. */
+static int s_journal (void)
+{
+    static int known, journal;
+    if (!known) {
+        known = 1;
+        const char *env = getenv ("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+        char end;
+        if (env && sscanf (env, "%llu:%llu%c", &dev, &ino, &end) == 2 && fstat (STDERR_FILENO, &st) == 0)
+            journal = (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+    }
+    return journal;
+}
+
+/* A level's word as node_log takes it ("error", "warn", "info", "debug")
+   as its priority; an unknown word is info. */
+static int s_priority (const char *level)
+{
+    return strcmp (level, "error") == 0                                     ? NODE_LOG_ERROR
+           : strcmp (level, "warn") == 0 || strcmp (level, "warning") == 0 ? NODE_LOG_WARNING
+           : strcmp (level, "debug") == 0                                  ? NODE_LOG_DEBUG
+                                                                            : NODE_LOG_INFO;
+}
+
+void node_set_log_level (node_t *n, int level)
+{
+    n->log_max = level;
+}
+
 void node_log (const node_t *n, const char *level, const char *fmt, ...)
 {
+    int prio = s_priority (level);
+    if (prio > n->log_max)
+        return;
+    char raw[1024], line[4 * sizeof raw];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (raw, sizeof raw, fmt, ap);
+    va_end (ap);
+    /* One line per entry whatever it quotes (a peer's reason, a file
+       name): a control character is written as \xHH, so nothing can end
+       the line early or forge another (nor a journal entry). */
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *) raw; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            o += (size_t) snprintf (line + o, sizeof line - o, "\\x%02x", *p);
+        else
+            line[o++] = (char) *p;
+    line[o] = 0;
+    if (s_journal ()) {
+        /* The journal stamps each line itself and reads its priority from
+           the "<N>" prefix (sd-daemon(3)). */
+        fprintf (stderr, "<%d>cdx[%s] %s: %s\n", prio, n->self.org, level, line);
+        return;
+    }
     char stamp[32];
     time_t now = time (NULL);
     struct tm tm;
     gmtime_r (&now, &tm);
     strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    char line[1024];
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (line, sizeof line, fmt, ap);
-    va_end (ap);
     fprintf (stderr, "%s cdx[%s] %s: %s\n", stamp, n->self.org, level, line);
 }
 
@@ -307,6 +361,7 @@ node_t *node_new (const char *home)
     if (!n)
         return NULL;
     n->lock_fd = -1;
+    n->log_max = NODE_LOG_INFO;
     snprintf (n->home, sizeof n->home, "%s", home);
     return n;
 }

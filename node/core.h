@@ -91,7 +91,10 @@ int node_check_org (node_t *n, const char *what, const char *org);
 /* node_fail_input unless TOPIC follows the topic grammar (proto_topic_ok). */
 int node_check_topic (node_t *n, const char *what, const char *topic);
 
-/* Logs a line to stderr: time, org, level, message. */
+/* Logs a line to stderr: time, org, LEVEL ("error", "warn", "info" or
+   "debug"), message, with control characters escaped; for the journal
+   (JOURNAL_STREAM) the time gives way to the priority, "<N>". Lines below
+   the node's level (node_set_log_level) are dropped. */
 void node_log (const node_t *n, const char *level, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 

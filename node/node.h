@@ -563,6 +563,14 @@ void node_kick (node_t *n);
 /* 1 if a node process is running on this home. */
 int node_running (node_t *n);
 
+/* The priorities of the running node's log lines (syslog's numbers, which
+   the journal reads from a line's "<N>" prefix when stderr is its stream,
+   JOURNAL_STREAM). */
+enum { NODE_LOG_ERROR = 3, NODE_LOG_WARNING = 4, NODE_LOG_INFO = 6, NODE_LOG_DEBUG = 7 };
+/* Lines of a priority below LEVEL (a higher number) are not written;
+   NODE_LOG_INFO unless set. */
+void node_set_log_level (node_t *n, int level);
+
 /* Runs the node until *STOP becomes non-zero (set it from a signal
    handler: to the signal's number, which the stop entry names; a value
    that is not a signal's, like -1, names none). WAKE_FD, if not -1, is the

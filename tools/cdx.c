@@ -118,13 +118,21 @@ static const cli_command_t s_commands[] = {
      "CDX_USER=LOGIN in the environment makes a command act as LOGIN (for tests and demos);\n"
      "it is honoured only when the real account is an admin of the node, else refused (exit 4).\n"
      "Exit code 4 when refused for want of a role.\n"},
-    {"run", cmd_run, "run [--bind ENDPOINT]", "Run the node in the foreground until SIGTERM, SIGINT or SIGHUP.",
+    {"run", cmd_run, "run [--bind ENDPOINT] [--log-level LEVEL]",
+     "Run the node in the foreground until SIGTERM, SIGINT or SIGHUP.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
-     "and verifies incoming ones. Logs to stderr. Commands run meanwhile (publish, subscribe,\n"
-     "peer add) take effect at once, so there is nothing to reload: SIGHUP stops the node like\n"
-     "SIGTERM and SIGINT, cleanly (transfers made durable, a stop entry naming the signal and a\n"
-     "signed audit checkpoint written), and a service manager restarts it if it should run on.\n"
-     "  --bind ENDPOINT   listen here instead of the card's endpoint (behind a proxy or NAT)\n"},
+     "and verifies incoming ones. Commands run meanwhile (publish, subscribe, peer add) take\n"
+     "effect at once, so there is nothing to reload: SIGHUP stops the node like SIGTERM and\n"
+     "SIGINT, cleanly (transfers made durable, a stop entry naming the signal and a signed audit\n"
+     "checkpoint written), and a service manager restarts it if it should run on.\n"
+     "Logs to stderr, a line per event: UTC time, cdx[ORG], level, message. When stderr is the\n"
+     "journal (JOURNAL_STREAM), each line starts with its syslog priority (<3> error, <4>\n"
+     "warning, <6> info, <7> debug) instead of the time. Under systemd (NOTIFY_SOCKET) it reports\n"
+     "READY=1 once listening, a STATUS= line (peers connected, deliveries queued, transfers),\n"
+     "WATCHDOG=1 at half of WatchdogSec, and STOPPING=1 (dist/systemd/cdx@.service, cdx(1)).\n"
+     "  --bind ENDPOINT     listen here instead of the card's endpoint (behind a proxy or NAT)\n"
+     "  --log-level LEVEL   error, warning, info (the default) or debug: lines below it are not\n"
+     "                      written\n"},
     {"publish", cmd_publish, "publish --topic TOPIC --class CLASS --purpose PURPOSE FILE",
      "Seal, sign and store a new version of a dataset; queue it for every subscriber.",
      "  --topic TOPIC      e.g. sus/apc/monthly (letters, digits, . _ / -)\n"

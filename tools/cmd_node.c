@@ -127,25 +127,40 @@ static void s_signals (void)
     sigaction (SIGINT, &sa, NULL);
     sigaction (SIGTERM, &sa, NULL);
     /* SIGHUP stops it too, as cleanly: there is nothing to reload (every
-       change to the store takes effect at once), and a hang-up is the end
-       of the session that started it. */
+       change to the store takes effect at once), no log file to reopen
+       (the log is stderr: a terminal, a file the shell opened, or the
+       journal), and a hang-up is the end of the session that started it.
+       Under systemd the unit has no ExecReload, and Restart= brings the
+       node back after a stop it did not ask for. */
     sigaction (SIGHUP, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
 }
 
 int cmd_run (cli_t *cli, int argc, char **argv)
 {
-    enum { O_BIND, O_COUNT };
-    static const cli_opt_t opts[O_COUNT] = {{"bind", 1, 0, NULL}};
+    enum { O_BIND, O_LOG_LEVEL, O_COUNT };
+    static const cli_opt_t opts[O_COUNT] = {{"bind", 1, 0, NULL}, {"log-level", 1, 0, NULL}};
+    static const struct { const char *word; int level; } levels[] = {
+        {"error", NODE_LOG_ERROR}, {"warning", NODE_LOG_WARNING}, {"info", NODE_LOG_INFO}, {"debug", NODE_LOG_DEBUG}};
     const char *got[O_COUNT];
     int rc = 0;
     if (cli_parse (cli, "run", opts, O_COUNT, argc, argv, got, NULL, &rc) != 0)
         return rc;
     if (optind != argc)
         return cli_usage ("run");
+    int level = NODE_LOG_INFO;
+    if (got[O_LOG_LEVEL]) {
+        size_t i = 0;
+        while (i < sizeof levels / sizeof levels[0] && strcmp (levels[i].word, got[O_LOG_LEVEL]) != 0)
+            i++;
+        if (i == sizeof levels / sizeof levels[0])
+            return cli_bad ("--log-level: error, warning, info or debug, not \"%s\"", got[O_LOG_LEVEL]);
+        level = levels[i].level;
+    }
     node_t *n;
     if ((rc = cli_open (cli, &n)) != 0)
         return rc;
+    node_set_log_level (n, level);
     /* Chunks are 1 MiB buffers allocated and freed all the time; keep them
        on the heap instead of a fresh mmap (and page faults) for each. */
     mallopt (M_MMAP_THRESHOLD, 4 << 20);

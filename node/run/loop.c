@@ -21,6 +21,7 @@
 #include "cert.h"
 #include "home.h"
 #include "kick.h"
+#include "notify.h"
 #include "run_internal.h"
 
 /* The kick socket: a plain datagram socket, so that a kick costs a CLI
@@ -163,6 +164,7 @@ static void s_timers (run_t *r)
         serve_scan (r);
     if (r->abandon_at && r->abandon_at <= now)
         in_abandon (r, NULL);
+    notify_tick (r, now);
 }
 
 static long s_poll_timeout (run_t *r)
@@ -195,6 +197,7 @@ static long s_poll_timeout (run_t *r)
     } else {
         r->recheck_at = 0;
     }
+    next = notify_next (next);
     if (!next)
         return -1;                            /* nothing to wait for: sleep */
     int64_t wait = next - run_now_ms ();
@@ -283,6 +286,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
     zap_reload_peers (r);
     node_audit (n, "node", "start", "node", "", "allow", "local.run", "listening on %s", bind ? bind : node_self (n)->endpoint);
     node_log (n, "info", "listening on %s as %s (%s)", bind ? bind : node_self (n)->endpoint, node_self (n)->org, node_self (n)->name);
+    notify_ready (r, bind ? bind : node_self (n)->endpoint);
     run_schedule (r, run_now_ms ());
     r->abandon_at = run_now_ms ();
 
@@ -329,6 +333,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
     char why[64] = "stopped";
     if (sig > 0 && sig < NSIG)
         snprintf (why, sizeof why, "stopped on signal %d (%s)", sig, strsignal (sig));
+    notify_stopping (why);
     node_audit (n, "node", "stop", "node", "", "allow", "local.run", "%s", why);
     node_log (n, "info", "%s", why);
     rc = 0;
