@@ -14,8 +14,10 @@
 #include <string.h>
 #include <getopt.h>
 
+#include "cdx_version.h"
 #include "cli.h"
 #include "cx.h"
+#include "manpage.h"
 #include "show.h"
 
 static const char *s_exit_help =
@@ -379,47 +381,67 @@ static int s_unknown (const char *what, const char *name, const char *near)
     return CLI_EXIT_USAGE;
 }
 
+/* What cdx --help says after its list of commands (cdx(1)'s description too). */
+static const char *s_general =
+    "Each command takes --home DIR (default: $CDX_HOME, else $XDG_DATA_HOME/cdx or\n"
+    "~/.local/share/cdx) and --help. Listings take --json: docs/JSON.md names every key, and an\n"
+    "absent value is null. A dataset id may be shortened to its first 4 or more digits where no\n"
+    "other id starts with them. cdx help COMMAND is cdx COMMAND --help; cdx help --man writes\n"
+    "the manual page cdx(1) and cdx help --completion bash a bash completion script, both from\n"
+    "this help (the build makes them, make install installs them). cdx --version: the version.\n\n"
+    "Key files: with CDX_PASSPHRASE_FILE (a 0600 file whose first line is the passphrase) or\n"
+    "CDX_PASSPHRASE set, cdx init, cdx keys rotate and cdx authority init write key files\n"
+    "protected by it (Argon2id), and every command opens them with it: the unattended mode for\n"
+    "cdx run under a service manager.\n\n"
+    "Listings for people show control characters and invisible or direction-changing\n"
+    "characters escaped (\\e, \\n, \\xHH, \\u{HHHH}; a backslash as \\\\): a name, path or\n"
+    "a peer's log cannot move the cursor or forge a line. --json and --csv carry them exactly.\n\n"
+    "A first exchange, two nodes on this machine pinned by hand (paste it into a shell\n"
+    "with cdx and cdx-gen-apc in PATH; it uses the ports 7101 and 7102, and its last line\n"
+    "stops the nodes and removes what it made):\n"
+    "  W=$(mktemp -d) && cd \"$W\"\n"
+    "  cdx init --home csu --org 0DF --role csu --name \"Example CSU\" --endpoint tcp://127.0.0.1:7101\n"
+    "  cdx init --home ccg --org 04V --role ccg --name \"Example CCG\" --endpoint tcp://127.0.0.1:7102\n"
+    "  cdx user add --home csu \"$(id -un)\" --role publisher\n"
+    "  cdx user add --home ccg \"$(id -un)\" --role analyst\n"
+    "  cdx card --home csu > 0DF.card; cdx card --home ccg > 04V.card\n"
+    "  cdx peer add --home csu 04V.card; cdx peer add --home ccg 0DF.card\n"
+    "  cdx agreement propose --home csu --ref DSA-1 --recipient 04V --provider-ig \"CSU IG lead\" \\\n"
+    "      --recipient-ig \"CCG IG lead\" --topics sus/apc --class aggregate --purposes commissioning \\\n"
+    "      --art6 \"6(1)(e) public task\" --opt-out not-required --end now+365d -o dsa.bin\n"
+    "  cdx agreement sign --home ccg dsa.bin -o dsa-signed.bin; cdx agreement sign --home csu dsa-signed.bin\n"
+    "  cdx run --home csu 2>csu.log & csu=$!; cdx run --home ccg 2>ccg.log & ccg=$!\n"
+    "  cdx subscribe --home ccg --from 0DF --topic sus/apc\n"
+    "  cdx-gen-apc --class aggregate -o apc.csv\n"
+    "  ID=$(cdx publish --home csu --topic sus/apc --class aggregate --purpose commissioning apc.csv)\n"
+    "  cdx wait --home ccg \"$ID\" --timeout 60 && cdx datasets --home ccg\n"
+    "  cdx export --home ccg \"$ID\" --purpose commissioning -o received.csv && cmp apc.csv received.csv\n"
+    "  kill $csu $ccg; wait; cd; rm -rf \"$W\"\n"
+    "A card pinned by hand carries no DSPT status: only aggregate data may go to it\n"
+    "(README.md walks through certification by the national authority).\n";
+
 static void s_help (FILE *f)
 {
     fprintf (f, "cdx: exchange encrypted, signed datasets between NHS organisations.\n\n"
                 "usage: cdx [--home DIR] COMMAND [OPTIONS]\n\nCommands:\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         fprintf (f, "  %-14s %s\n", s_commands[i].name, s_commands[i].summary);
-    fprintf (f, "\nEach command takes --home DIR (default: $CDX_HOME, else $XDG_DATA_HOME/cdx or\n"
-                "~/.local/share/cdx) and --help. Listings take --json: docs/JSON.md names every key, and an\n"
-                "absent value is null. A dataset id may be shortened to its first 4 or more digits where no\n"
-                "other id starts with them.\n\n"
-                "Key files: with CDX_PASSPHRASE_FILE (a 0600 file whose first line is the passphrase) or\n"
-                "CDX_PASSPHRASE set, cdx init, cdx keys rotate and cdx authority init write key files\n"
-                "protected by it (Argon2id), and every command opens them with it: the unattended mode for\n"
-                "cdx run under a service manager.\n\n"
-                "Listings for people show control characters and invisible or direction-changing\n"
-                "characters escaped (\\e, \\n, \\xHH, \\u{HHHH}; a backslash as \\\\): a name, path or\n"
-                "a peer's log cannot move the cursor or forge a line. --json and --csv carry them exactly.\n\n"
-                "A first exchange, two nodes on this machine pinned by hand (paste it into a shell\n"
-                "with cdx and cdx-gen-apc in PATH; it uses the ports 7101 and 7102, and its last line\n"
-                "stops the nodes and removes what it made):\n"
-                "  W=$(mktemp -d) && cd \"$W\"\n"
-                "  cdx init --home csu --org 0DF --role csu --name \"Example CSU\" --endpoint tcp://127.0.0.1:7101\n"
-                "  cdx init --home ccg --org 04V --role ccg --name \"Example CCG\" --endpoint tcp://127.0.0.1:7102\n"
-                "  cdx user add --home csu \"$(id -un)\" --role publisher\n"
-                "  cdx user add --home ccg \"$(id -un)\" --role analyst\n"
-                "  cdx card --home csu > 0DF.card; cdx card --home ccg > 04V.card\n"
-                "  cdx peer add --home csu 04V.card; cdx peer add --home ccg 0DF.card\n"
-                "  cdx agreement propose --home csu --ref DSA-1 --recipient 04V --provider-ig \"CSU IG lead\" \\\n"
-                "      --recipient-ig \"CCG IG lead\" --topics sus/apc --class aggregate --purposes commissioning \\\n"
-                "      --art6 \"6(1)(e) public task\" --opt-out not-required --end now+365d -o dsa.bin\n"
-                "  cdx agreement sign --home ccg dsa.bin -o dsa-signed.bin; cdx agreement sign --home csu dsa-signed.bin\n"
-                "  cdx run --home csu 2>csu.log & csu=$!; cdx run --home ccg 2>ccg.log & ccg=$!\n"
-                "  cdx subscribe --home ccg --from 0DF --topic sus/apc\n"
-                "  cdx-gen-apc --class aggregate -o apc.csv\n"
-                "  ID=$(cdx publish --home csu --topic sus/apc --class aggregate --purpose commissioning apc.csv)\n"
-                "  cdx wait --home ccg \"$ID\" --timeout 60 && cdx datasets --home ccg\n"
-                "  cdx export --home ccg \"$ID\" --purpose commissioning -o received.csv && cmp apc.csv received.csv\n"
-                "  kill $csu $ccg; wait; cd; rm -rf \"$W\"\n"
-                "A card pinned by hand carries no DSPT status: only aggregate data may go to it\n"
-                "(README.md walks through certification by the national authority).\n\n%s",
-             s_exit_help);
+    fprintf (f, "\n%s\n%s", s_general, s_exit_help);
+}
+
+/* cdx help --man, cdx help --completion bash: cdx(1) and the completion
+   script from the table above (manpage.c); the build writes both. */
+static int s_generate (const char *what, const char *shell)
+{
+    size_t n = sizeof s_commands / sizeof s_commands[0];
+    if (strcmp (what, "--man") == 0 && !shell) {
+        man_text_t text = {CDX_VERSION, s_general, s_exit_help};
+        return man_page (stdout, s_commands, n, &text) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    }
+    if (strcmp (what, "--completion") == 0 && shell && strcmp (shell, "bash") == 0)
+        return man_completion_bash (stdout, s_commands, n) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    fprintf (stderr, "usage: cdx help [COMMAND] | cdx help --man | cdx help --completion bash\n");
+    return CLI_EXIT_USAGE;
 }
 
 static char s_default_home[4096];
@@ -453,7 +475,7 @@ int main (int argc, char **argv)
             s_help (stdout);
             return CLI_EXIT_OK;
         } else if (strcmp (argv[i], "--version") == 0) {
-            printf ("cdx 0.1.0\n");
+            printf ("cdx %s%s%s%s\n", CDX_VERSION, *CDX_GIT ? " (" : "", CDX_GIT, *CDX_GIT ? ")" : "");
             return CLI_EXIT_OK;
         } else if (strcmp (argv[i], "--home") == 0 && i + 1 < argc) {
             cli.home = argv[i + 1];
@@ -472,6 +494,8 @@ int main (int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     if (strcmp (argv[i], "help") == 0) {
+        if (i + 1 < argc && argv[i + 1][0] == '-')
+            return s_generate (argv[i + 1], i + 2 < argc ? argv[i + 2] : NULL);
         if (i + 1 < argc && cli_find (argv[i + 1])) {
             char *args[] = {argv[i + 1], "--help", NULL};
             optind = 1;

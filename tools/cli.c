@@ -89,9 +89,23 @@ void cli_help (const char *verb)
             "$XDG_DATA_HOME/cdx or ~/.local/share/cdx)\n  --help       this text\n");
 }
 
+static cli_describe_fn *s_describe;
+static void *s_describe_arg;
+
+void cli_describe (cli_describe_fn *fn, void *arg)
+{
+    s_describe = fn;
+    s_describe_arg = arg;
+}
+
 int cli_parse (cli_t *cli, const char *verb, const cli_opt_t *opts, size_t count, int argc, char **argv,
                const char **got, int *help, int *rc)
 {
+    if (s_describe) {
+        s_describe (verb, opts, count, s_describe_arg);
+        *rc = CLI_EXIT_OK;
+        return -1;
+    }
     struct option lopts[CLI_OPTS_MAX + 3];
     char shorts[2 * CLI_OPTS_MAX + 1];
     size_t ns = 0;

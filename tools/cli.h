@@ -93,6 +93,12 @@ typedef struct {
 int cli_parse (cli_t *cli, const char *verb, const cli_opt_t *opts, size_t count, int argc, char **argv,
                const char **got, int *help, int *rc);
 
+/* Describing instead of parsing (cdx help --completion: manpage.c): while
+   FN is set, cli_parse hands it the command's table (VERB, OPTS, COUNT)
+   and returns -1 with *RC 0, before reading ARGV. NULL ends it. */
+typedef void (cli_describe_fn) (const char *verb, const cli_opt_t *opts, size_t count, void *arg);
+void cli_describe (cli_describe_fn *fn, void *arg);
+
 /* 0 if every option given (GOT) is taken by FORM of VERB, else "cdx VERB
    FORM: --NAME is not an option of cdx VERB FORM" and the usage: exit 2. */
 int cli_forms (const char *verb, const char *form, const cli_opt_t *opts, size_t count, const char **got);
