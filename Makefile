@@ -4,6 +4,11 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= 2
 CMAKE_ARGS ?=
+# make install: where (the unit names PREFIX/bin/cdx), and a staging root.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+# make deb: the package, its build log and lintian's report go here.
+DEB_BUILD  ?= build-deb
 # make fuzz: seconds per target, which targets, and the compiler (libFuzzer)
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= proto manifest receipt agreement card keyfile cert auditexport
@@ -21,7 +26,7 @@ FUZZ_MAXLEN_keyfile     = 160
 FUZZ_MAXLEN_cert        = 8192
 FUZZ_MAXLEN_auditexport = 16384
 
-.PHONY: all deps build check check-asan demo fuzz bench soak clean
+.PHONY: all deps build check check-asan install deb deb-install-check demo fuzz bench soak clean
 
 # No "Entering directory" lines from the make that CMake's build runs.
 MAKEFLAGS += --no-print-directory
@@ -32,7 +37,7 @@ deps:
 	@./tools/install-deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 check: build
@@ -42,6 +47,26 @@ check-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCDX_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+
+# cdx, cdx(1), the bash completion, the unit (cdx@.service), sysusers.d,
+# tmpfiles.d and the docs under PREFIX (default /usr/local), or a staging
+# root with DESTDIR=DIR. cdx-gen-apc (test data) is not installed.
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD)
+
+# The Debian package from the working tree, built in $(DEB_BUILD)/src and
+# left as $(DEB_BUILD)/cdx_VERSION_ARCH.deb; lintian must report no error
+# (its report: $(DEB_BUILD)/lintian.txt).
+deb: deps
+	@./tools/install-deps.sh debhelper dpkg-dev fakeroot lintian
+	@./tools/deb.sh $(DEB_BUILD)
+
+# That package installed with apt into a fresh Debian 12 root (debootstrap,
+# cached under $(DEB_BUILD)/), where cdx --version, man cdx, the user cdx
+# and cdx init as that user must work. Needs root.
+deb-install-check: deb
+	@./tools/install-deps.sh debootstrap
+	@./tools/deb-install-check.sh $(DEB_BUILD)
 
 # Runs each fuzz target for FUZZ_SECONDS over fuzz/corpus/TARGET/, adding the
 # new inputs it finds there (commit them or not: your choice). Crashes and
@@ -80,4 +105,4 @@ bench: build
 	@./bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(DEB_BUILD)/src $(DEB_BUILD)/root
