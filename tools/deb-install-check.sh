@@ -56,8 +56,12 @@ in_root getent group cdx || fail "no group cdx"
 in_root stat -c '%U:%G %a %n' /var/lib/cdx || fail "no /var/lib/cdx"
 in_root test -f /lib/systemd/system/cdx@.service || fail "no unit"
 in_root test -f /usr/share/bash-completion/completions/cdx || fail "no completion"
-echo "--- cdx init as the user cdx into /var/lib/cdx/test"
-in_root setpriv --reuid=cdx --regid=cdx --init-groups env HOME=/var/lib/cdx cdx init --home /var/lib/cdx/test \
-    --org 0DF --role csu --name "Example CSU" --endpoint tcp://127.0.0.1:7101 || fail "cdx init as cdx"
-in_root stat -c '%U:%G %a %n' /var/lib/cdx/test /var/lib/cdx/test/keys/sign.key
+echo "--- as the docs say: a passphrase, cdx init as the user cdx into /var/lib/cdx/test"
+in_root sh -c 'install -d -m 0700 /etc/cdx && (umask 077; head -c 32 /dev/urandom | base64 > /etc/cdx/test.passphrase)'
+in_root sh -c 'CDX_PASSPHRASE=$(cat /etc/cdx/test.passphrase) runuser -u cdx -- cdx init --home /var/lib/cdx/test \
+    --org 0DF --role csu --name "Example CSU" --endpoint tcp://127.0.0.1:7101' || fail "cdx init as cdx"
+in_root stat -c '%U:%G %a %n' /var/lib/cdx/test /var/lib/cdx/test/keys/sign.key /var/lib/cdx/test/store.db
+in_root runuser -u cdx -- cdx card --home /var/lib/cdx/test >/dev/null 2>&1 && fail "the keys open without the passphrase"
+in_root sh -c 'CDX_PASSPHRASE=$(cat /etc/cdx/test.passphrase) runuser -u cdx -- cdx card --home /var/lib/cdx/test' |
+    grep '^org: 0DF' || fail "cdx card with the passphrase"
 echo "deb-install-check: ok in $(( $(date +%s) - start )) s"
