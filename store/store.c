@@ -230,6 +230,10 @@ static const char *const s_migrations[] = {
        content; one written before (cdx retention set --from SELF, which
        did nothing) must not start destroying it: such rows go. */
     "DELETE FROM retention WHERE publisher IN (SELECT org FROM self);",
+    /* 3 -> 4: a subscriber restored from a backup asks each publisher for
+       the versions it lost since (SPEC.md 11.1, RESEND) until answered. */
+    "ALTER TABLE subscriptions ADD COLUMN resend INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (resend IN (0, 1));",
 };
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");
