@@ -401,7 +401,8 @@ int node_restore (const char *dir, const char *home, node_backup_report_t *r, ch
     if (s_verify (dir, NULL, r, &m, &dfd, err, errlen) != 0)
         goto out;
     if (!r->ok) {
-        node_errf (err, errlen, "the backup %s is refused: %s", dir, r->problem);
+        node_errf (err, errlen, "the backup %s is refused%s%s%s: %s", dir, r->file[0] ? " (" : "", r->file,
+                   r->file[0] ? ")" : "", r->problem);
         goto out;
     }
     buf = malloc (S_BUF);

@@ -109,7 +109,8 @@ static int s_verify (cli_t *cli, const char *dir)
                      : strcmp (r.key, "current") == 0 ? "this node's current key" : "the key in the backup");
     }
     if (!r.ok)
-        show_printf (stderr, "cdx: backup %s refused: %s\n", dir, r.problem);
+        show_printf (stderr, "cdx: backup %s refused%s%s%s: %s\n", dir, r.file[0] ? " (" : "", r.file,
+                     r.file[0] ? ")" : "", r.problem);
     return r.ok ? CLI_EXIT_OK : CLI_EXIT_REFUSED;
 }
 
