@@ -130,6 +130,11 @@ static const msg_desc_t *s_msg (uint64_t id)
     return &s_msgs[id];
 }
 
+unsigned proto_msg_version (unsigned id)
+{
+    return id >= PROTO_V2_FIRST ? 2u : PROTO_VERSION;
+}
+
 int proto_has_payload (uint8_t id)
 {
     const msg_desc_t *d = s_msg (id);
@@ -190,7 +195,8 @@ int proto_encode (const proto_msg_t *m, uint8_t *buf, size_t cap, size_t *len)
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sink, proto_sink_write);
     if (msgpack_pack_array (&pk, 2 + d->nfields) != 0 ||
-        msgpack_pack_uint64 (&pk, PROTO_VERSION) != 0 || msgpack_pack_uint64 (&pk, m->id) != 0)
+        msgpack_pack_uint64 (&pk, proto_msg_version (m->id)) != 0 ||
+        msgpack_pack_uint64 (&pk, m->id) != 0)
         goto overflow;
     for (size_t i = 0; i < d->nfields; i++) {
         if (proto_field_pack (&pk, d->fields[i], m, why, sizeof why) != 0) {
@@ -254,9 +260,9 @@ proto_err_t proto_decode (const uint8_t *buf, size_t len, proto_msg_t *m)
         goto malformed;
     }
     m->version = s_clamp32 (a->ptr[0].via.u64);
-    if (a->ptr[0].via.u64 != PROTO_VERSION) {
-        proto_set_error ("protocol version %" PRIu64 " not supported; supported versions: %u",
-                         a->ptr[0].via.u64, PROTO_VERSION);
+    if (a->ptr[0].via.u64 < PROTO_VERSION || a->ptr[0].via.u64 > PROTO_VERSION_MAX) {
+        proto_set_error ("protocol version %" PRIu64 " not supported; supported versions: 1, 2",
+                         a->ptr[0].via.u64);
         err = PROTO_E_VERSION;
         goto out;
     }
@@ -268,6 +274,8 @@ proto_err_t proto_decode (const uint8_t *buf, size_t len, proto_msg_t *m)
     uint64_t id = a->ptr[1].via.u64;
     m->id = id > UINT8_MAX ? UINT8_MAX : (uint8_t)id;
     d = s_msg (id);
+    if (d && id >= PROTO_V2_FIRST && a->ptr[0].via.u64 < 2)
+        d = NULL;                /* a version 2 message in a version 1 header */
     if (!d) {
         proto_set_error ("unknown message id %" PRIu64, id);
         err = PROTO_E_UNKNOWN;

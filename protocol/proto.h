@@ -23,7 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION          1u
+#define PROTO_VERSION          1u            /* the header version of messages 1 to 12 */
+#define PROTO_VERSION_MAX      2u            /* the newest version spoken */
+#define PROTO_V2_FIRST         13u           /* version 2 adds the messages from this id on */
 #define PROTO_HEADER_MAX       8192u         /* largest header frame */
 #define PROTO_TOPIC_MAX        128u          /* bytes, excluding NUL */
 #define PROTO_ORG_MAX          16u
@@ -51,6 +53,10 @@ typedef enum {
 #undef MSG
 #undef FIELD
 } proto_id_t;
+
+/* The header version message ID is sent in: the first version that has
+   it (1 for ids 1 to 12, 2 for RESEND). */
+unsigned proto_msg_version (unsigned id);
 
 /* Error codes carried by ERROR and returned by proto_decode. */
 typedef enum {

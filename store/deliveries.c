@@ -16,6 +16,9 @@
 
 /* The order of the columns, shared by the statements and the readers. */
 #define SUB_COLS "publisher, subscriber, topic, state, from_version, created, updated, rule, reason"
+/* What is read back: the columns written, and whether to ask for lost
+   versions again (schema 4; set by a restore, never by store_sub_put). */
+#define SUB_READ_COLS SUB_COLS ", resend"
 #define DELIVERY_COLS                                                                              \
     "dataset, subscriber, state, next_chunk, attempts, error, receipt, receipt_sig, started, "     \
     "created, updated, status, session_bytes, session_ms, progress_at"
@@ -35,6 +38,9 @@ enum {
     DELIVERY_PROGRESS,
     DELIVERY_STATUS,
     DELIVERY_EACH_DATASET,
+    DELIVERY_RESEND,
+    SUB_RESEND_ALL,
+    SUB_RESEND_DONE,
     DELIVERIES__COUNT
 };
 
@@ -44,9 +50,13 @@ static const char *const s_sql[DELIVERIES__COUNT] = {
         " ON CONFLICT (publisher, subscriber, topic) DO UPDATE SET"
         " state = excluded.state, from_version = excluded.from_version,"
         " updated = excluded.updated, rule = excluded.rule, reason = excluded.reason",
-    [SUB_GET] = "SELECT " SUB_COLS " FROM subscriptions"
+    [SUB_GET] = "SELECT " SUB_READ_COLS " FROM subscriptions"
                 " WHERE publisher = ?1 AND subscriber = ?2 AND topic = ?3",
-    [SUB_EACH] = "SELECT " SUB_COLS " FROM subscriptions ORDER BY publisher, subscriber, topic",
+    [SUB_EACH] = "SELECT " SUB_READ_COLS " FROM subscriptions ORDER BY publisher, subscriber, topic",
+    [SUB_RESEND_ALL] = "UPDATE subscriptions SET resend = 1, updated = ?2 WHERE subscriber = ?1"
+                       " AND state IN ('requested', 'active', 'refused')",
+    [SUB_RESEND_DONE] = "UPDATE subscriptions SET resend = 0"
+                        " WHERE publisher = ?1 AND subscriber = ?2 AND topic = ?3",
 
     /* DO NOTHING on the key only: INSERT OR IGNORE would also swallow a
        CHECK or NOT NULL failure. A missing dataset still fails (foreign
@@ -94,6 +104,15 @@ static const char *const s_sql[DELIVERIES__COUNT] = {
     [DELIVERY_STATUS] = "UPDATE deliveries SET status = ?3 WHERE dataset = ?1 AND subscriber = ?2",
     [DELIVERY_EACH_DATASET] = "SELECT " DELIVERY_COLS " FROM deliveries WHERE dataset = ?1"
                               " ORDER BY created, rowid",
+    /* A subscriber lost what it was sent (a restore): the versions after
+       ?4 delivered to it whose sealed copies are still held go back to
+       the queue. Its receipt stays until the new one replaces it. */
+    [DELIVERY_RESEND] = "UPDATE deliveries SET state = 'queued', next_chunk = 0, attempts = 0,"
+                        " error = 'sent again: the subscriber asked for versions it lost',"
+                        " status = '', started = 0, created = ?5, updated = ?5"
+                        " WHERE state = 'delivered' AND subscriber = ?3 AND dataset IN"
+                        " (SELECT id FROM datasets WHERE publisher = ?1 AND topic = ?2"
+                        " AND version > ?4 AND state = 'published')",
 };
 SQ_STATEMENTS (deliveries, s_sql, DELIVERIES__COUNT);
 #define STMT(id) sq_stmt (s, &sq_statements_deliveries, (id))
@@ -115,6 +134,8 @@ static int s_row_sub (store_t *s, sqlite3_stmt *st, void *row)
         SQ_INT (5, created) ||
         SQ_INT (6, updated) || SQ_TEXT (7, rule) || SQ_TEXT (8, reason))
         return -1;
+    int64_t resend = sqlite3_column_int64 (st, 9);
+    out->resend = resend != 0;
     if (store_sub_state_parse (word, &out->state) != 0) return sq_unknown_state (s, T, word);
     return 0;
 }
@@ -158,6 +179,23 @@ int store_sub_each (store_t *s, int (*fn) (const store_sub_t *, void *), void *a
 {
     assert (s && fn);
     return sq_each (s, STMT (SUB_EACH), SQLITE_OK, "subscriptions", &s_subs, SQ_CB (fn, arg));
+}
+
+int store_sub_resend_all (store_t *s, const char *subscriber)
+{
+    assert (s && subscriber);
+    sqlite3_stmt *st = STMT (SUB_RESEND_ALL);
+    int bind = sq_bind_text (st, 1, subscriber) | sq_bind_int (st, 2, sq_now ());
+    return sq_changes (s, st, bind, "cannot mark the subscriptions of %s", subscriber);
+}
+
+int store_sub_resend_done (store_t *s, const char *publisher, const char *subscriber, const char *topic)
+{
+    assert (s && publisher && subscriber && topic);
+    sqlite3_stmt *st = STMT (SUB_RESEND_DONE);
+    int bind = sq_bind_text (st, 1, publisher) | sq_bind_text (st, 2, subscriber) |
+               sq_bind_text (st, 3, topic);
+    return sq_write (s, st, bind, NULL, "cannot record the answer about %s %s", publisher, topic);
 }
 
 /* ---- deliveries ------------------------------------------------------------ */
@@ -329,4 +367,15 @@ int store_delivery_status (store_t *s, const char *dataset, const char *subscrib
                sq_bind_text (st, 3, status);
     return sq_write (s, st, bind, NULL, "cannot record why the delivery of %s to %s waits", dataset,
                      subscriber);
+}
+
+int store_delivery_resend (store_t *s, const char *publisher, const char *topic, const char *subscriber,
+                           int64_t after)
+{
+    assert (s && publisher && topic && subscriber);
+    sqlite3_stmt *st = STMT (DELIVERY_RESEND);
+    int bind = sq_bind_text (st, 1, publisher) | sq_bind_text (st, 2, topic) |
+               sq_bind_text (st, 3, subscriber) | sq_bind_int (st, 4, after) | sq_bind_int (st, 5, sq_now ());
+    return sq_changes (s, st, bind, "cannot queue again the deliveries of %s %s to %s", publisher, topic,
+                       subscriber);
 }

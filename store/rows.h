@@ -121,6 +121,7 @@ typedef struct {
     int64_t updated;         /* a refused one is tried again from this time */
     char rule[48];           /* refused: the publisher's rule, e.g. policy.no-agreement */
     char reason[257];        /* refused: the words of its ERROR after the rule */
+    int resend;              /* subscriber side: ask the publisher for versions lost (a restore) */
 } store_sub_t;
 
 /* ---- a delivery (publisher side: one per dataset and subscriber) ----- */

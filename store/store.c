@@ -46,6 +46,23 @@
    Its seq is given explicitly by store_audit_append (the last one + 1),
    not by AUTOINCREMENT, because the hash covers it. Checkpoints are as
    append-only as the entries they sign.
+
+   The versions, and what each migration changed (docs/OPERATIONS.md,
+   "Upgrade"):
+     1  the initial schema: self, peers, datasets, subscriptions,
+        deliveries, audit and audit_checkpoints (append-only by trigger),
+        trust, agreements (and datasets.agreement), users, retention
+     2  subscriptions.rule and .reason: why a publisher refused one
+     3  deliveries.status, session_bytes, session_ms, progress_at; peers.
+        connected, last_seen; retention.delivered; rows of retention naming
+        this node as publisher removed (they had never done anything)
+        (release 0.1.0 shipped schema 3)
+     4  subscriptions.resend: a store restored from a backup asks each
+        publisher for the versions it lost (SPEC.md 11.1, RESEND)
+   A store is migrated when any command or the node opens it, one
+   transaction per step; a newer schema than this code knows is refused.
+   tests/integration/t_upgrade.sh migrates a home made by 0.1.0
+   (tests/data/home-0.1.0) and checks that everything in it is still there.
 */
 static const char *const s_migrations[] = {
     /* 0 -> 1: initial schema */
@@ -230,6 +247,10 @@ static const char *const s_migrations[] = {
        content; one written before (cdx retention set --from SELF, which
        did nothing) must not start destroying it: such rows go. */
     "DELETE FROM retention WHERE publisher IN (SELECT org FROM self);",
+    /* 3 -> 4: a subscriber restored from a backup asks each publisher for
+       the versions it lost since (SPEC.md 11.1, RESEND) until answered. */
+    "ALTER TABLE subscriptions ADD COLUMN resend INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (resend IN (0, 1));",
 };
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");

@@ -22,7 +22,7 @@
 #include "rows.h"
 
 #define STORE_NOTFOUND 1
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 typedef struct store store_t;
 
@@ -51,6 +51,20 @@ int store_sync (store_t *s);
 
 /* "PRAGMA integrity_check" says ok: 0, else -1 with the first problem. */
 int store_check (store_t *s);
+
+/* ---- copies (backup.c) ------------------------------------------------ */
+
+/* Copies the store, as one consistent snapshot, into a new file PATH
+   (which must not exist) through SQLite's online backup API: other
+   processes go on writing meanwhile. The copy is one self-contained file
+   (rollback journal, no -wal), mode 0600. 0, or -1 with the reason (and
+   nothing left at PATH). */
+int store_backup (store_t *s, const char *path);
+
+/* Opens a copy read-only, as it is: no migration, no change of journal
+   mode, nothing written beside it. Refuses a file that is not a cdx store
+   or is newer than this code. NULL with the reason in ERR. */
+store_t *store_open_readonly (const char *path, char *err, size_t errlen);
 
 /* The _each functions: FN may call any other store function, including
    writes, but not the same _each again (that call returns -1). Rows FN
@@ -120,6 +134,12 @@ int store_sub_put (store_t *s, const store_sub_t *sub);
 int store_sub_get (store_t *s, const char *publisher, const char *subscriber,
                    const char *topic, store_sub_t *out);
 int store_sub_each (store_t *s, int (*fn) (const store_sub_t *, void *), void *arg);
+/* Marks every subscription of SUBSCRIBER (this node) still wanted
+   (requested, active, refused) to ask its publisher for the versions it
+   lost (resend, after a restore). How many, or -1. */
+int store_sub_resend_all (store_t *s, const char *subscriber);
+/* The publisher answered: resend cleared. 0 or -1. */
+int store_sub_resend_done (store_t *s, const char *publisher, const char *subscriber, const char *topic);
 
 /* ---- deliveries (publisher side: one row per dataset and subscriber) -- */
 
@@ -140,6 +160,11 @@ int store_delivery_supersede (store_t *s, const char *publisher, const char *top
    many, or -1. */
 int store_delivery_cancel (store_t *s, const char *publisher, const char *topic,
                            const char *subscriber, const char *why);
+/* Queues again the deliveries of TOPIC's versions after AFTER that were
+   delivered to SUBSCRIBER and whose content PUBLISHER still holds: the
+   subscriber lost them (SPEC.md 11.1, RESEND). How many, or -1. */
+int store_delivery_resend (store_t *s, const char *publisher, const char *topic, const char *subscriber,
+                           int64_t after);
 /* Deliveries not yet delivered or failed, oldest first. */
 int store_delivery_each_pending (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
 int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);

@@ -30,7 +30,7 @@
    list of every statement (an X-macro .def) would put the SQL of all
    tables in one place again, far from the code that binds it. */
 #define SQ_FILES(X) X (db) X (peers) X (datasets) X (deliveries) X (agreements) X (audit) X (users)
-#define SQ_FILE_STMT_MAX 16
+#define SQ_FILE_STMT_MAX 24
 
 typedef enum {
 #define SQ_FILE_ENUM(name) SQ_FILE_##name,

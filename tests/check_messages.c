@@ -237,7 +237,11 @@ static int s_spec_shape (const char *text, const char *name, int *id, char *type
     p = strchr (p, '[');
     const char *end = p ? strchr (p, ']') : NULL;
     ck_assert_msg (p && end, "SPEC.md 6: the shape of %s has no [...]", name);
-    ck_assert_int_eq (sscanf (p, "[1, %d", id), 1);
+    int version = 0;
+    ck_assert_int_eq (sscanf (p, "[%d, %d", &version, id), 2);
+    ck_assert_msg ((unsigned) version == proto_msg_version ((unsigned) *id),
+                   "SPEC.md 6: the shape of %s is in version %d, proto_msg_version says %u", name, version,
+                   proto_msg_version ((unsigned) *id));
     size_t o = 0;
     types[0] = 0;
     for (const char *c = strchr (p, ','); c && c < end; c = strchr (c + 1, ',')) {
@@ -273,7 +277,7 @@ START_TEST (test_spec_shapes_match_the_fields)
     for (const char *p = strstr (text, "\n    "); p; p = strstr (p + 1, "\n    ")) {
         char name[32];
         int id;
-        if (sscanf (p + 5, "%31[A-Z] = [1, %d", name, &id) != 2) continue;
+        if (sscanf (p + 5, "%31[A-Z] = [%*d, %d", name, &id) != 2) continue;
         const def_msg_t *d = s_def_msg (id);
         ck_assert_msg (d && strcmp (d->name, name) == 0, "SPEC.md 6: shape %s (%d) is not in messages.def",
                        name, id);

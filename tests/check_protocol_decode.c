@@ -89,12 +89,31 @@ START_TEST (test_decode_refuses_wrong_version)
     proto_msg_t m;
     mp_t b;
     mp_init (&b);
-    mp_head (&b, 2, PROTO_SUBSCRIBE, 2);
+    mp_head (&b, 3, PROTO_SUBSCRIBE, 2);
     mp_cstr (&b, "apc/monthly");
     msgpack_pack_uint64 (&b.pk, 0);
     ck_assert_int_eq (mp_decode (&b, &m), PROTO_E_VERSION);
+    ck_assert_uint_eq (m.version, 3);
+    ck_assert_ptr_nonnull (strstr (proto_error (), "supported versions: 1, 2"));
+
+    /* version 2: SUBSCRIBE in it is the same message; RESEND only in it */
+    mp_init (&b);
+    mp_head (&b, 2, PROTO_SUBSCRIBE, 2);
+    mp_cstr (&b, "apc/monthly");
+    msgpack_pack_uint64 (&b.pk, 0);
+    ck_assert_int_eq (mp_decode (&b, &m), PROTO_OK);
     ck_assert_uint_eq (m.version, 2);
-    ck_assert_ptr_nonnull (strstr (proto_error (), "supported versions: 1"));
+    mp_init (&b);
+    mp_head (&b, 1, PROTO_RESEND, 2);
+    mp_cstr (&b, "apc/monthly");
+    msgpack_pack_uint64 (&b.pk, 3);
+    ck_assert_int_eq (mp_decode (&b, &m), PROTO_E_UNKNOWN);
+    mp_init (&b);
+    mp_head (&b, 2, PROTO_RESEND, 2);
+    mp_cstr (&b, "apc/monthly");
+    msgpack_pack_uint64 (&b.pk, 3);
+    ck_assert_int_eq (mp_decode (&b, &m), PROTO_OK);
+    ck_assert_uint_eq (m.number, 3);
 
     /* a future version may carry fields this one would refuse */
     mp_init (&b);
@@ -496,6 +515,9 @@ START_TEST (test_decode_survives_mutations)
                                "%s byte %zu = %02x: decoded but cannot re-encode: %s",
                                proto_name (id), i, v, proto_error ());
                 ck_assert_int_eq (proto_decode (again, len2, &m2), PROTO_OK);
+                /* re-encoded in the version its message is sent in */
+                ck_assert_uint_eq (m2.version, proto_msg_version (m.id));
+                m2.version = m.version;
                 ck_assert (memcmp (&m, &m2, sizeof m) == 0);
             }
             buf[i] = orig;

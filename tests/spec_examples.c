@@ -96,6 +96,7 @@ static const struct {
     {PROTO_DIRECTORY, .number = 7}, /* 18.13; the directory travels in the payload frame */
     {PROTO_AGREEMENT, .doc = DOC_AGREEMENT, .sig = 0xa0, .sig2 = 0x60},
     {PROTO_REVOKE, .hash = 0xe0, .reason = "superseded by DSA-0DF-04V-2026-02"}, /* 18.15 */
+    {PROTO_RESEND, .topic = "apc/monthly", .number = 3},                  /* 18.23, version 2 */
 };
 
 static int s_doc (doc_t doc, proto_msg_t *m)
@@ -125,7 +126,7 @@ int spec_example_msg (int id, proto_msg_t *m)
     for (size_t i = 0; i < sizeof EXAMPLES / sizeof EXAMPLES[0]; i++) {
         if (EXAMPLES[i].id != id) continue;
         m->id = (uint8_t)id;
-        m->version = PROTO_VERSION;
+        m->version = proto_msg_version ((unsigned) id);
         if (EXAMPLES[i].topic) strcpy (m->topic, EXAMPLES[i].topic);
         if (EXAMPLES[i].reason) strcpy (m->reason, EXAMPLES[i].reason);
         m->number = EXAMPLES[i].number;

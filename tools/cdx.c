@@ -120,6 +120,38 @@ static const cli_command_t s_commands[] = {
      "CDX_USER=LOGIN in the environment makes a command act as LOGIN (for tests and demos);\n"
      "it is honoured only when the real account is an admin of the node, else refused (exit 4).\n"
      "Exit code 4 when refused for want of a role.\n"},
+    {"backup", cmd_backup, "backup -o DIR [--json]\n       cdx backup verify DIR [--json]",
+     "Copy this node's home into DIR, while it runs; or check such a copy.",
+     "  -o, --output DIR  a new directory (or an empty one), made 0700: the store (a consistent\n"
+     "                    copy, SQLite's online backup API), the key files as they are (keys/ and\n"
+     "                    keys/old/, protected by a passphrase or not), the sealed file of every\n"
+     "                    dataset the copied store names, and MANIFEST: every file's size and\n"
+     "                    BLAKE2b hash, the store's schema, the audit log's last seq and hash,\n"
+     "                    the org, the time, signed with the node's signing key. Needs the admin\n"
+     "                    role: a backup holds the keys (keep it where only the node's operators\n"
+     "                    can read it). Audited (action backup). Progress on a terminal.\n"
+     "verify DIR          checks a backup without a node: the manifest's signature (with --home,\n"
+     "                    also that the key is this node's, current or old: \"old\" means its keys\n"
+     "                    were rotated after the backup), every file's size and hash, the store's\n"
+     "                    integrity and its audit chain up to the manifest's seq. Exit code 4\n"
+     "                    with the first problem named.\n"
+     "  --json            {ok, problem, file, key, org, fingerprint, created, schema, audit_seq,\n"
+     "                    audit_hash, files, bytes, datasets}\n"
+     "Restore with cdx restore DIR --home NEW.\n"},
+    {"restore", cmd_restore, "restore DIR --home NEW [--json]",
+     "Make a new home from a backup (cdx backup), checked first.",
+     "  DIR          a backup made by cdx backup -o DIR\n"
+     "  --home NEW   the home to make: it must not exist, or be an empty directory; nothing is\n"
+     "               ever overwritten\n"
+     "The backup is verified first (as cdx backup verify: exit code 4, nothing created, if it\n"
+     "fails). The home is made as cdx init makes one (directories 0700, files 0600), the store\n"
+     "is migrated to this version's schema, and the audit log records the restore: the backup's\n"
+     "time, seq and hash, and that entries written after that seq are not in this store; cdx\n"
+     "audit verify passes. When the restored node runs, it asks each publisher it subscribes\n"
+     "to for the versions it received after the backup (they are sent again; what it holds is\n"
+     "not). Run it at the old node's endpoint (stop the old node first), or its peers cannot\n"
+     "reach it. Its keys are the backup's: if the node's keys were rotated after the backup,\n"
+     "peers know only the newer ones and refuse it; restore a backup made after the rotation.\n"},
     {"run", cmd_run, "run [--bind ENDPOINT] [--log-level LEVEL]",
      "Run the node in the foreground until SIGTERM, SIGINT or SIGHUP.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"

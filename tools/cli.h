@@ -200,6 +200,8 @@ int cmd_deliveries (cli_t *cli, int argc, char **argv);   /* cmd_wait.c */
 int cmd_wait (cli_t *cli, int argc, char **argv);
 int cmd_agreement (cli_t *cli, int argc, char **argv);    /* cmd_agreement.c */
 int cmd_audit (cli_t *cli, int argc, char **argv);        /* cmd_audit.c */
+int cmd_backup (cli_t *cli, int argc, char **argv);       /* cmd_backup.c */
+int cmd_restore (cli_t *cli, int argc, char **argv);
 int cmd_authority (cli_t *cli, int argc, char **argv);    /* cmd_authority.c */
 int cmd_user (cli_t *cli, int argc, char **argv);         /* cmd_users.c */
 int cmd_retention (cli_t *cli, int argc, char **argv);

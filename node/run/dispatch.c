@@ -76,6 +76,7 @@ typedef void (msg_fn) (const msg_t *c);
 
 static void s_on_subscribe (const msg_t *c) { serve_on_subscribe (c->r, c->o, c->m); }
 static void s_on_unsubscribe (const msg_t *c) { serve_on_unsubscribe (c->r, c->o, c->m); }
+static void s_on_resend (const msg_t *c) { serve_on_resend (c->r, c->o, c->m); }
 static void s_on_subscribed (const msg_t *c) { serve_on_subscribed (c->r, c->p, c->m); }
 static void s_on_offer (const msg_t *c) { in_on_offer (c->r, c->o, c->m); }
 static void s_on_chunk (const msg_t *c) { in_on_chunk (c->r, c->o, c->m, c->payload); }
@@ -131,6 +132,7 @@ static const struct {
     [PROTO_DIRECTORY] = {s_on_directory, OUT_EV_NONE},
     [PROTO_AGREEMENT] = {s_on_agreement, OUT_EV_NONE},
     [PROTO_REVOKE] = {s_on_revoke, OUT_EV_NONE},
+    [PROTO_RESEND] = {s_on_resend, OUT_EV_NONE},
 };
 _Static_assert (sizeof s_messages / sizeof s_messages[0] == PROTO_MSG_MAX + 1,
                 "a handler for every message of messages.def, up to the last id");

@@ -104,6 +104,7 @@ typedef struct {
     int64_t sub_retry_at;      /* resend requested SUBSCRIBEs after */
     uint64_t sub_scan;         /* the scan that last sent them */
     char sub_wait[RUN_SUB_WAIT][129]; /* topics of SUBSCRIBEs sent and not answered, oldest first */
+    char sub_wait_resend[RUN_SUB_WAIT]; /* 1: that one is a RESEND (SPEC.md 11.1) */
     int sub_waiting;
     int sub_again;             /* ask for refused subscriptions again now, not when due */
     limit_t refusals;          /* audit entries for refusals of its messages */
@@ -271,7 +272,11 @@ void out_release (run_t *r, out_xfer_t *x);
 void serve_scan (run_t *r);
 void serve_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m);
 void serve_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m);
-void serve_sub_answered (peer_t *p, const char *topic);
+/* The oldest SUBSCRIBE (or RESEND) of TOPIC awaiting an answer, and any
+   older, are answered: 1 if it was a RESEND, 0 if a SUBSCRIBE, -1 if
+   none awaited. */
+int serve_sub_answered (peer_t *p, const char *topic);
+void serve_on_resend (run_t *r, const origin_t *o, const proto_msg_t *m);
 int serve_sub_refused (run_t *r, peer_t *p, const proto_msg_t *m);
 void serve_on_subscribed (run_t *r, peer_t *p, const proto_msg_t *m);
 

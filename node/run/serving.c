@@ -101,8 +101,9 @@ static int s_scan_sub (const store_sub_t *sub, void *arg)
 {
     scan_t *s = arg;
     int refused = sub->state == STORE_SUB_REFUSED;
+    int resend = sub->resend && sub->state == STORE_SUB_ACTIVE;   /* versions lost: a restore */
     if (strcmp (sub->subscriber, node_self (s->r->n)->org) != 0 ||
-        (sub->state != STORE_SUB_REQUESTED && sub->state != STORE_SUB_ENDING && !refused))
+        (sub->state != STORE_SUB_REQUESTED && sub->state != STORE_SUB_ENDING && !refused && !resend))
         return 0;
     peer_t *p = peer_find (s->r, sub->publisher);
     if (!p || !p->connected || p->barred)
@@ -129,13 +130,24 @@ static int s_scan_sub (const store_sub_t *sub, void *arg)
     }
     proto_msg_t m;
     memset (&m, 0, sizeof m);
-    m.id = ending ? PROTO_UNSUBSCRIBE : PROTO_SUBSCRIBE;
+    m.id = ending ? PROTO_UNSUBSCRIBE : resend ? PROTO_RESEND : PROTO_SUBSCRIBE;
     snprintf (m.topic, sizeof m.topic, "%s", sub->topic);
     m.number = ending ? 0 : (uint64_t) sub->from_version;
+    int64_t held = 0;
+    if (resend && node_topic_newest (s->r->n, sub->publisher, sub->topic, &held) != 0)
+        return 0;                                /* asked again at the next scan */
+    if (resend)
+        m.number = (uint64_t) held;              /* "I hold up to this version" */
     if (wire_send (s->r, p->dealer, NULL, 0, &m, NULL) == 0) {
-        node_log (s->r->n, "info", "%s %s for topic %s", ending ? "told" : "asked", p->info.org, sub->topic);
-        if (!ending)
+        if (resend)
+            node_log (s->r->n, "info", "asked %s for the versions of %s after %" PRId64 " it lost (restored "
+                      "from a backup)", p->info.org, sub->topic, held);
+        else
+            node_log (s->r->n, "info", "%s %s for topic %s", ending ? "told" : "asked", p->info.org, sub->topic);
+        if (!ending) {
+            p->sub_wait_resend[p->sub_waiting] = (char) resend;
             snprintf (p->sub_wait[p->sub_waiting++], sizeof p->sub_wait[0], "%s", sub->topic);
+        }
     }
     p->sub_retry_at = s->now + RUN_TIMEOUT_MS;
     p->sub_scan = s->id;
@@ -288,14 +300,39 @@ void serve_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
 
 /* SUBSCRIBED(TOPIC) answers the oldest SUBSCRIBE of TOPIC awaiting one:
    it and any older (answered by what was not taken for theirs) are done. */
-void serve_sub_answered (peer_t *p, const char *topic)
+/* RESEND_ONLY: only a RESEND of TOPIC is looked for. */
+static int s_take_wait (peer_t *p, const char *topic, int resend_only)
 {
     for (int i = 0; i < p->sub_waiting; i++)
-        if (strcmp (p->sub_wait[i], topic) == 0) {
+        if (strcmp (p->sub_wait[i], topic) == 0 && (!resend_only || p->sub_wait_resend[i])) {
+            int was = p->sub_wait_resend[i];
             memmove (p->sub_wait[0], p->sub_wait[i + 1], (size_t) (p->sub_waiting - i - 1) * sizeof p->sub_wait[0]);
+            memmove (p->sub_wait_resend, p->sub_wait_resend + i + 1, (size_t) (p->sub_waiting - i - 1));
             p->sub_waiting -= i + 1;
-            return;
+            return was;
         }
+    return -1;
+}
+
+int serve_sub_answered (peer_t *p, const char *topic)
+{
+    return s_take_wait (p, topic, 0);
+}
+
+/* The RESEND of TOPIC to P is answered, so not asked again: WHY (NULL:
+   done) is logged and audited when the versions lost will not come. */
+static void s_resend_done (run_t *r, peer_t *p, const char *topic, const char *rule, const char *why)
+{
+    if (store_sub_resend_done (node_db (r->n), p->info.org, node_self (r->n)->org, topic) != 0)
+        node_log (r->n, "error", "cannot record the answer to RESEND %s: %s", topic, store_error (node_db (r->n)));
+    if (!why) {
+        node_log (r->n, "info", "%s will send again the versions of %s this node lost", p->info.org, topic);
+        return;
+    }
+    node_log (r->n, "warn", "%s: the versions of %s received after the backup are not re-delivered: %s",
+              p->info.org, topic, why);
+    node_audit (r->n, "node", "resend", topic, p->info.org, "refuse", rule,
+                "the versions of %s received after the backup are not re-delivered: %s", topic, why);
 }
 
 /* An ERROR about no dataset from publisher P. A publisher answers each
@@ -310,6 +347,30 @@ int serve_sub_refused (run_t *r, peer_t *p, const proto_msg_t *m)
     const char *colon = strstr (m->reason, ": ");
     if (memcmp (m->dataset, none, 16) != 0 || p->sub_waiting == 0)
         return 0;
+    if (m->code == PROTO_E_VERSION) {            /* only a RESEND goes in version 2 (SPEC.md 15) */
+        for (int i = 0; i < p->sub_waiting; i++)
+            if (p->sub_wait_resend[i]) {
+                char topic[129];
+                snprintf (topic, sizeof topic, "%s", p->sub_wait[i]);
+                s_take_wait (p, topic, 1);
+                s_resend_done (r, p, topic, "protocol.version",
+                               "the publisher speaks only protocol version 1 (no RESEND); its operator can "
+                               "send them again when this node unsubscribes and subscribes with --history");
+                return 1;
+            }
+        return 0;
+    }
+    if (p->sub_wait_resend[0] && (m->code == PROTO_E_DENIED || m->code == PROTO_E_INTERNAL)) {
+        char topic[129];
+        snprintf (topic, sizeof topic, "%s", p->sub_wait[0]);
+        s_take_wait (p, topic, 1);
+        if (m->code == PROTO_E_INTERNAL) {       /* not final: asked again in 15 s */
+            node_log (r->n, "warn", "%s cannot send %s again now: %s", p->info.org, topic, m->reason);
+            return 1;
+        }
+        s_resend_done (r, p, topic, "resend.refused", m->reason);
+        return 1;
+    }
     if (m->code == PROTO_E_INTERNAL && strncmp (m->reason, "agreement.", 10) != 0) {
         node_log (r->n, "warn", "%s cannot take the subscription to %s now: %s (asked again in 15 s)", p->info.org,
                   p->sub_wait[0], m->reason);
@@ -348,8 +409,17 @@ void serve_on_subscribed (run_t *r, peer_t *p, const proto_msg_t *m)
         node_log (r->n, "warn", "%s sent SUBSCRIBED %s with an unknown status: ignored", p->info.org, m->topic);
         return;
     }
-    if (!ended)
-        serve_sub_answered (p, m->topic);
+    int resent = ended ? s_take_wait (p, m->topic, 1) : serve_sub_answered (p, m->topic);
+    if (resent == 1 && store_sub_get (node_db (r->n), p->info.org, node_self (r->n)->org, m->topic, &sub) == 0 &&
+        sub.resend) {
+        if (ended && sub.state == STORE_SUB_ACTIVE) {    /* it ended after the backup */
+            sub.state = STORE_SUB_ENDED;
+            store_sub_put (node_db (r->n), &sub);
+        }
+        s_resend_done (r, p, m->topic, "subscription.ended", ended ? "the subscription ended at the publisher "
+                       "after the backup (subscribe again for new versions)" : NULL);
+        return;
+    }
     if (store_sub_get (node_db (r->n), p->info.org, node_self (r->n)->org, m->topic, &sub) == 0 &&
         (ended ? sub.state == STORE_SUB_ENDING
                : sub.state == STORE_SUB_REQUESTED || sub.state == STORE_SUB_REFUSED)) {
@@ -357,5 +427,48 @@ void serve_on_subscribed (run_t *r, peer_t *p, const proto_msg_t *m)
         store_sub_put (node_db (r->n), &sub);
         node_log (r->n, "info", "%s confirmed %s to %s", p->info.org,
                   ended ? "the end of the subscription" : "subscription", m->topic);
+        if (sub.resend && !ended)
+            run_schedule (r, run_now_ms ());     /* now the RESEND */
     }
+}
+
+/* RESEND(TOPIC, HELD) from subscriber O (SPEC.md 11.1): the versions of
+   TOPIC after HELD delivered to it and still held here go back to the
+   queue; its receiver answers what it holds after all with the receipt. */
+void serve_on_resend (run_t *r, const origin_t *o, const proto_msg_t *m)
+{
+    policy_request_t pq = {POLICY_SUBSCRIBE, node_self (r->n)->org, o->org, m->topic, NULL, NULL, NULL, NULL, NULL,
+                           (int64_t) time (NULL)};
+    policy_decision_t dec;
+    policy_decide (node_db (r->n), &pq, &dec);
+    char actor[80];
+    peer_actor (o->peer, actor, sizeof actor);
+    if (!dec.allow) {
+        wire_error (r, o, PROTO_E_DENIED, NULL, "%s: %s", dec.rule, dec.reason);
+        if (run_limit_pass (r, &o->peer->refusals, o->org))
+            node_audit (r->n, actor, "resend", m->topic, o->org, "refuse", dec.rule, "%s", dec.reason);
+        return;
+    }
+    store_sub_t sub;
+    if (store_sub_get (node_db (r->n), node_self (r->n)->org, o->org, m->topic, &sub) != 0 ||
+        sub.state != STORE_SUB_ACTIVE) {
+        s_subscribed (r, o, m->topic, "ended");
+        return;
+    }
+    int64_t held = m->number > INT64_MAX ? INT64_MAX : (int64_t) m->number;
+    int queued = store_delivery_resend (node_db (r->n), node_self (r->n)->org, m->topic, o->org, held);
+    if (queued < 0) {
+        node_log (r->n, "error", "cannot queue %s again for %s: %s", m->topic, o->org, store_error (node_db (r->n)));
+        wire_error (r, o, PROTO_E_INTERNAL, NULL, "cannot queue the versions again now");
+        return;
+    }
+    s_subscribed (r, o, m->topic, "active");
+    if (queued > 0 || run_limit_take (r, &o->peer->allowed, o->org, "allow", "resend request(s)"))
+        node_audit (r->n, actor, "resend", m->topic, o->org, "allow", dec.rule,
+                    "%s lost the versions of %s after %" PRId64 " (restored from a backup): %d delivered "
+                    "version(s) still held here queued again; %s", o->org, m->topic, held, queued, dec.reason);
+    node_log (r->n, "info", "%s asked for %s after version %" PRId64 ": %d queued again", o->org, m->topic, held,
+              queued);
+    if (queued > 0)
+        run_schedule (r, run_now_ms ());
 }

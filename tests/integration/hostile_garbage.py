@@ -20,7 +20,7 @@ from hostile_wire import (ACCEPT, CHUNK, CREDIT_MAX, CURVE_OVERHEAD, DOC_MAX, E_
                           E_UNKNOWN, E_UNKNOWN_DATASET, E_VERSION, ENAMES, ERROR, FIELDS,
                           HEADER_MAX, KIND_TYPE, MESSAGES, NAMES, PAYLOAD_MAX, REASON_MAX,
                           SUBSCRIBE, SUBSCRIBED, TOPIC_MAX, VERSION, Card, Failure, Home,
-                          Peer, check, header, packb, say, scenario)
+                          Peer, check, header, packb, say, scenario, version_of)
 
 
 # ---- malformed input ----------------------------------------------------------
@@ -149,7 +149,7 @@ def malformed_headers(offer_example):
                 out.append(("%s field %d (%s) = %r" % (NAMES[mid], i + 1, kind, w)[:200],
                             header(mid, *g)))
             for w in OUT_OF_BOUNDS[kind]:
-                items = [pack_value(x) for x in [VERSION, mid] + f]
+                items = [pack_value(x) for x in [version_of(mid), mid] + f]
                 items[2 + i] = pack_value(w)
                 desc = w if not isinstance(w, (bytes, str)) or len(w) < 40 else "%s of %d" % (
                     type(w).__name__, len(w))
@@ -221,8 +221,8 @@ def garbage(a):
 
 
 SPEC_18_11_REPLY = bytes.fromhex(
-    "95010802d94856455253494f4e206d6573736167653a2070726f746f636f6c2076657273696f6e2032206e6f7420"
-    "737570706f727465643b20737570706f727465642076657273696f6e733a2031c410" + "00" * 16)
+    "95010802d94b56455253494f4e206d6573736167653a2070726f746f636f6c2076657273696f6e2033206e6f74207375"
+    "70706f727465643b20737570706f727465642076657273696f6e733a20312c2032c41000000000000000000000000000000000")
 
 
 @scenario
@@ -231,30 +231,33 @@ def version(a):
     me, victim = Home(a.evil), Card(a.victim)
     p = Peer(me, victim)
     p.roundtrip()
-    suffix = "supported versions: 1"
+    suffix = "supported versions: 1, 2"
     cases = [
-        ("SUBSCRIBE version 2 (SPEC 18.11)", bytes.fromhex("940201ab6170632f6d6f6e74686c7900")),
+        ("SUBSCRIBE version 3 (SPEC 18.11)", bytes.fromhex("940301ab6170632f6d6f6e74686c7900")),
         ("version 0", header(SUBSCRIBE, "evl/t", 0, version=0)),
         ("version 255", header(SUBSCRIBE, "evl/t", 0, version=255)),
         ("version 2^64-1", header(SUBSCRIBE, "evl/t", 0, version=(1 << 64) - 1)),
-        ("version 2, garbage after it", packb([2, "not an id", None, {}, 1.5])),
-        ("version 2, 2 elements", packb([2, 0])),
-        ("version 2, unknown id", packb([2, 99])),
-        ("version 2 as uint64 encoding", b"\x94\xcf" + (2).to_bytes(8, "big") + b"\x01\xa5evl/t\x00"),
-        ("version 2 with a payload frame", header(SUBSCRIBE, "evl/t", 0, version=2), b"p"),
+        ("version 3, garbage after it", packb([3, "not an id", None, {}, 1.5])),
+        ("version 3, 2 elements", packb([3, 0])),
+        ("version 3, unknown id", packb([3, 99])),
+        ("version 3 as uint64 encoding", b"\x94\xcf" + (3).to_bytes(8, "big") + b"\x01\xa5evl/t\x00"),
+        ("version 3 with a payload frame", header(SUBSCRIBE, "evl/t", 0, version=3), b"p"),
     ]
     # The answer to 18.11's SUBSCRIBE is, byte for byte, 18.11's ERROR.
     p.send(cases[0][1])
     got = p.recv(5.0)
     check(got is not None and len(got) == 1 and got[0] == SPEC_18_11_REPLY,
-          "SPEC 18.11: the answer to a version-2 SUBSCRIBE is %r, not the SPEC's bytes"
+          "SPEC 18.11: the answer to a version-3 SUBSCRIBE is %r, not the SPEC's bytes"
           % (got and got[0].hex()))
     for desc, *fr in cases:
         p.send(*fr)
         reason = p.expect_error(E_VERSION, desc)
         check(reason.endswith(suffix), "%s: VERSION reason %r does not end with %r" % (desc, reason, suffix))
-    # (0 is reserved, 13 and up are unassigned.)
-    for mid in (0, 13, 99, 127, 128, 255, 256, 65535, 1 << 32, (1 << 64) - 1):
+    # (0 is reserved, 14 and up are unassigned; 13, RESEND, is version 2's:
+    # in a version 1 header it is unknown.)
+    p.send(packb([1, 13, "evl/t", 0]))
+    p.expect_error(E_UNKNOWN, "RESEND (13) in a version 1 header")
+    for mid in (0, 14, 99, 127, 128, 255, 256, 65535, 1 << 32, (1 << 64) - 1):
         check(mid not in MESSAGES, "message id %d is assigned: pick another" % mid)
         p.send(packb([1, mid, "evl/t", 0]))
         p.expect_error(E_UNKNOWN, "message id %d" % mid)
@@ -285,15 +288,15 @@ def version(a):
 
 @scenario
 def version_extra_frames(a):
-    """A version-2 header in a message of 4 frames: still VERSION, and the
+    """A version-3 header in a message of 4 frames: still VERSION, and the
     reason must still list the supported versions (SPEC section 15)."""
     me, victim = Home(a.evil), Card(a.victim)
     p = Peer(me, victim)
     p.roundtrip()
-    p.send(header(SUBSCRIBE, "evl/t", 0, version=2), b"a", b"b", b"c")
-    reason = p.expect_error(E_VERSION, "version 2 in 4 frames")
-    check(reason.endswith("supported versions: 1"),
-          "VERSION reason %r does not end with 'supported versions: 1' (SPEC section 15)" % reason)
+    p.send(header(SUBSCRIBE, "evl/t", 0, version=3), b"a", b"b", b"c")
+    reason = p.expect_error(E_VERSION, "version 3 in 4 frames")
+    check(reason.endswith("supported versions: 1, 2"),
+          "VERSION reason %r does not end with 'supported versions: 1, 2' (SPEC section 15)" % reason)
     p.close()
 
 

@@ -34,6 +34,16 @@ except ImportError as e:  # e.g. a pyenv python3 first in PATH: use Debian's
 # ---- the protocol, from protocol/SPEC.md ------------------------------------
 
 VERSION = 1
+# Version 2 (SPEC.md section 15) is version 1 and the messages from this id
+# on (protocol/proto.h PROTO_V2_FIRST: RESEND), sent and accepted only in a
+# version 2 header.
+V2_FIRST = 13
+
+
+def version_of(msg_id):
+    """The header version message MSG_ID is sent in."""
+    return 2 if msg_id >= V2_FIRST else VERSION
+
 # The message table is protocol/messages.def, the table cdx's codec is built
 # from; check_messages (unit_protocol) holds it to SPEC.md section 6, both
 # ways. Its lines: FIELD (name, TYPE, min, max, rule) and
@@ -100,8 +110,8 @@ def packb(obj):
     return msgpack.packb(obj, use_bin_type=True)
 
 
-def header(msg_id, *fields, version=VERSION):
-    return packb([version, msg_id] + list(fields))
+def header(msg_id, *fields, version=None):
+    return packb([version_of(msg_id) if version is None else version, msg_id] + list(fields))
 
 
 def le64(i):

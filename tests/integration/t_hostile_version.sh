@@ -1,8 +1,9 @@
 # A hostile peer sends headers of other protocol versions and unknown
-# message ids (protocol/SPEC.md sections 5.2 and 15): version 2 (the SPEC's
+# message ids (protocol/SPEC.md sections 5.2 and 15): version 3 (the SPEC's
 # example 18.11), 0, 255, 2^64-1, with garbage after it, in a long encoding,
 # with a payload frame -> ERROR(VERSION) whose reason ends "supported
-# versions: 1"; ids 0, 13 ... 2^64-1 -> ERROR(UNKNOWN). Valid headers in
+# versions: 1, 2"; ids 0, 14 ... 2^64-1, and RESEND (13) in a version 1
+# header -> ERROR(UNKNOWN). Valid headers in
 # non-shortest msgpack encodings are accepted (decoders MUST accept any).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_hostile.sh"
