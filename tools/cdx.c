@@ -28,7 +28,8 @@ static const char *s_exit_help =
     "  3  no node at the home directory (run cdx init)\n"
     "  4  refused by a rule (a signature, a key, a policy, a role): the audit log records it\n"
     "  5  timed out\n"
-    "  6  cdx audit reconcile found mismatches\n";
+    "  6  cdx audit reconcile found mismatches\n"
+    "  7  cdx status: the node needs attention (the reason is on stderr, in one line)\n";
 
 static const cli_command_t s_commands[] = {
     {"init", cmd_init, "init --org CODE --role csu|ccg --name NAME --endpoint tcp://HOST:PORT",
@@ -118,13 +119,16 @@ static const cli_command_t s_commands[] = {
      "CDX_USER=LOGIN in the environment makes a command act as LOGIN (for tests and demos);\n"
      "it is honoured only when the real account is an admin of the node, else refused (exit 4).\n"
      "Exit code 4 when refused for want of a role.\n"},
-    {"run", cmd_run, "run [--bind ENDPOINT]", "Run the node in the foreground until SIGTERM, SIGINT or SIGHUP.",
+    {"run", cmd_run, "run [--bind ENDPOINT] [--metrics ADDR:PORT]", "Run the node in the foreground until SIGTERM, SIGINT or SIGHUP.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
      "and verifies incoming ones. Logs to stderr. Commands run meanwhile (publish, subscribe,\n"
      "peer add) take effect at once, so there is nothing to reload: SIGHUP stops the node like\n"
      "SIGTERM and SIGINT, cleanly (transfers made durable, a stop entry naming the signal and a\n"
      "signed audit checkpoint written), and a service manager restarts it if it should run on.\n"
-     "  --bind ENDPOINT   listen here instead of the card's endpoint (behind a proxy or NAT)\n"},
+     "  --bind ENDPOINT   listen here instead of the card's endpoint (behind a proxy or NAT)\n"
+     "  --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR numeric:\n"
+     "                    127.0.0.1, 0.0.0.0 or [::1]; nothing is served elsewhere, and a port in\n"
+     "                    use stops cdx run with the reason). docs/OPERATIONS.md names the metrics\n"},
     {"publish", cmd_publish, "publish --topic TOPIC --class CLASS --purpose PURPOSE FILE",
      "Seal, sign and store a new version of a dataset; queue it for every subscriber.",
      "  --topic TOPIC      e.g. sus/apc/monthly (letters, digits, . _ / -)\n"
@@ -216,6 +220,27 @@ static const cli_command_t s_commands[] = {
      "           agreement (the agreement it was received under), retention (the rule that\n"
      "           destroys its content, or null), erase_by (when at the latest, or null), erased\n"
      "           (when it was, or null), created\n"},
+    {"status", cmd_status, "status [--json] [--days N]",
+     "How the node is, and a non-zero exit when something needs attention (for a monitoring check).",
+     "Running since (or when it stopped), version, endpoint; this node's certificate and the\n"
+     "directory held; each peer: connected now, last seen, DSPT, its queue (queued, sending, the\n"
+     "oldest waiting); the transfers in progress (bytes, rate and ETA as the running node\n"
+     "recorded them, at most a second old; a transfer arriving shows what is durable so far);\n"
+     "the agreements in force that end within 30 days; the audit log's last signed checkpoint;\n"
+     "the free space of the home's file system.\n"
+     "Any local user holding a role on the node may read it; a login with none is refused (exit 4,\n"
+     "audited as status-read).\n\n"
+     "Exit code 7, with the first reason on stderr in one line, when one of these holds:\n"
+     "  not-running          no node runs on the home\n"
+     "  certificate          this node's certificate has ended, or ends within --days (14)\n"
+     "  directory            the directory held has expired, or expires within 48 hours\n"
+     "  disk                 under 5% or under 1 GiB free on the home's file system\n"
+     "  peer-offline         a peer with deliveries waiting has been unreachable for 24 hours\n"
+     "  deliveries-failing   deliveries whose last attempt failed, after 5 attempts or more\n"
+     "  checkpoint           audit entries not covered by a signed checkpoint for 24 hours\n"
+     "  --days N   warn of the certificate's end N days before it (default 14)\n"
+     "  --json     one JSON object (docs/JSON.md), with attention: [{kind, reason}] and ok\n"
+     "Example (a check every minute): cdx status --home /var/lib/cdx/csu >/dev/null || alert\n"},
     {"deliveries", cmd_deliveries, "deliveries [--json]",
      "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed, expired.",
      "Oldest first. Queued: why it waits, as the running node knows it: offline (the subscriber\n"

@@ -135,14 +135,17 @@ static void s_signals (void)
 
 int cmd_run (cli_t *cli, int argc, char **argv)
 {
-    enum { O_BIND, O_COUNT };
-    static const cli_opt_t opts[O_COUNT] = {{"bind", 1, 0, NULL}};
+    enum { O_BIND, O_METRICS, O_COUNT };
+    static const cli_opt_t opts[O_COUNT] = {{"bind", 1, 0, NULL}, {"metrics", 1, 0, NULL}};
     const char *got[O_COUNT];
     int rc = 0;
     if (cli_parse (cli, "run", opts, O_COUNT, argc, argv, got, NULL, &rc) != 0)
         return rc;
     if (optind != argc)
         return cli_usage ("run");
+    char why[256];
+    if (got[O_METRICS] && node_metrics_check (got[O_METRICS], why, sizeof why) != 0)
+        return cli_bad ("%s", why);
     node_t *n;
     if ((rc = cli_open (cli, &n)) != 0)
         return rc;
@@ -151,7 +154,8 @@ int cmd_run (cli_t *cli, int argc, char **argv)
     mallopt (M_MMAP_THRESHOLD, 4 << 20);
     mallopt (M_TRIM_THRESHOLD, 32 << 20);
     s_signals ();
-    if (node_run (n, got[O_BIND], &s_stop, s_wake[0]) != 0)
+    node_run_opts_t ro = {.bind = got[O_BIND], .metrics = got[O_METRICS]};
+    if (node_run_with (n, &ro, &s_stop, s_wake[0]) != 0)
         rc = cli_fail ("%s", node_error (n));
     int wr = s_wake[1];
     s_wake[1] = -1;                                /* the handler stops writing first */

@@ -4,10 +4,11 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config libzmq3-dev libsodium-dev libsqlite3-dev \
-libmsgpack-dev check python3 sqlite3 python3-zmq python3-msgpack python3-nacl \
-passwd util-linux mount procps coreutils"
+libmsgpack-dev libmicrohttpd-dev check python3 sqlite3 python3-zmq python3-msgpack python3-nacl \
+passwd util-linux mount procps coreutils prometheus"
 # (the integration tests: useradd/userdel, runuser, prlimit, fallocate,
-# mount for a tmpfs, kill, timeout; CI sets CDX_NO_SKIP, so none may skip)
+# mount for a tmpfs, kill, timeout; promtool, from prometheus, checks the metrics;
+# CI sets CDX_NO_SKIP, so none may skip)
 [ $# -gt 0 ] && PKGS="$PKGS $*"
 
 missing=""
