@@ -205,7 +205,7 @@ static int s_audit (node_t *n, node_status_t *st)
     return 0;
 }
 
-int node_status_collect (node_t *n, node_status_t *st)
+int node_status_collect (node_t *n, node_status_t *st, int transfers)
 {
     memset (st, 0, sizeof *st);
     store_t *db = node_db (n);
@@ -227,8 +227,8 @@ int node_status_collect (node_t *n, node_status_t *st)
         return -1;
     s_collect_t c = {.n = n, .st = st};
     if (store_peer_each (db, s_peer, &c) < 0 || store_queue_each (db, s_queue, &c) < 0 ||
-        store_delivery_each_sending (db, s_sending, &c) < 0 ||
-        store_dataset_each_state (db, STORE_DS_RECEIVING, s_receiving, &c) < 0 ||
+        (transfers && store_delivery_each_sending (db, s_sending, &c) < 0) ||
+        (transfers && store_dataset_each_state (db, STORE_DS_RECEIVING, s_receiving, &c) < 0) ||
         store_agreement_each (db, s_agreement, &c) < 0)
         return c.failed ? -1 : node_fail (n, "%s", store_error (db));
     if (c.failed)
@@ -251,7 +251,7 @@ int node_status (node_t *n, node_status_t *st)
     if (!node_authorize (n, NODE_ROLE_ADMIN | NODE_ROLE_PUBLISHER | NODE_ROLE_ANALYST | NODE_ROLE_IG,
                          "status-read", "status"))
         return -1;
-    return node_status_collect (n, st);
+    return node_status_collect (n, st, 1);
 }
 
 void node_status_free (node_status_t *st)

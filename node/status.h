@@ -94,8 +94,10 @@ typedef struct {
    refused, audited (action status-read, rule role.missing). 0, or -1
    (node_error, node_refused). */
 int node_status (node_t *n, node_status_t *st);
-/* The same without the role check: the running node's own metrics. */
-int node_status_collect (node_t *n, node_status_t *st);
+/* The same without the role check, for the running node's own metrics;
+   with TRANSFERS 0 the transfers are left out (the running node has them
+   in memory, and finding the datasets arriving reads every dataset row). */
+int node_status_collect (node_t *n, node_status_t *st, int transfers);
 void node_status_free (node_status_t *st);
 
 /* When something needs attention (cdx status exits 7): the defaults are

@@ -1,7 +1,7 @@
 /*  status.c: what a node's status and its metrics read that no listing
     of one table gives (see store.h): the queue of each subscriber in one
-    aggregate, how long each completed delivery took, when the node last
-    started and stopped, and the time of one audit entry.
+    aggregate, when the node last started and stopped, and the time of one
+    audit entry.
 
     Each is one statement over tables other files own (deliveries, audit),
     read only, so that cdx status and a metrics scrape cost a few queries
@@ -17,7 +17,6 @@
 
 enum {
     STATUS_QUEUES,
-    STATUS_DELIVERED,
     STATUS_LAST_RUN,
     STATUS_AUDIT_AT,
     STATUS__COUNT
@@ -28,9 +27,6 @@ static const char *const s_sql[STATUS__COUNT] = {
     [STATUS_QUEUES] = "SELECT subscriber, SUM (state = 'queued'), SUM (state = 'sending'),"
                       " MIN (created), SUM (error <> ''), MAX (attempts) FROM deliveries"
                       " WHERE state IN ('queued', 'sending') GROUP BY subscriber ORDER BY subscriber",
-    /* The attempt that completed: from its start to the receipt. */
-    [STATUS_DELIVERED] = "SELECT subscriber, updated - started FROM deliveries"
-                         " WHERE state = 'delivered' AND started > 0 AND updated >= started",
     /* Read from the end: the node's own start and stop entries are recent. */
     [STATUS_LAST_RUN] = "SELECT action, at FROM audit WHERE actor = 'node'"
                         " AND action IN ('start', 'stop') ORDER BY seq DESC LIMIT 1",
@@ -56,27 +52,6 @@ int store_queue_each (store_t *s, int (*fn) (const store_queue_t *, void *), voi
 {
     assert (s && fn);
     return sq_each (s, STMT (STATUS_QUEUES), SQLITE_OK, "the queues", &s_queues, SQ_CB (fn, arg));
-}
-
-static int s_row_took (store_t *s, sqlite3_stmt *st, void *row)
-{
-    static const char T[] = "deliveries";
-    store_took_t *out = row;
-    memset (out, 0, sizeof *out);
-    if (SQ_TEXT (0, subscriber) || SQ_INT (1, seconds))
-        return -1;
-    return 0;
-}
-SQ_EMITTER (s_emit_took, store_took_t)
-static const sq_rows_t s_took = {sizeof (store_took_t), s_row_took, s_emit_took};
-
-int store_delivered_each (store_t *s, int (*fn) (const store_took_t *, void *), void *arg)
-{
-    assert (s && fn);
-    sqlite3_stmt *st = STMT (STATUS_DELIVERED);
-    if (sq_reentered (s, st, "the deliveries made") != 0) return -1;
-    store_took_t row;
-    return sq_stream (s, st, SQLITE_OK, "the deliveries made", &row, &s_took, SQ_CB (fn, arg));
 }
 
 int store_last_run (store_t *s, int64_t *started, int64_t *stopped)

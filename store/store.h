@@ -280,16 +280,6 @@ typedef struct {
 /* Each subscriber with deliveries queued or sending, ordered by org. */
 int store_queue_each (store_t *s, int (*fn) (const store_queue_t *, void *), void *arg);
 
-/* A delivery made: to whom, and the seconds from the start of the attempt
-   that completed to its receipt. */
-typedef struct {
-    char subscriber[17];
-    int64_t seconds;
-} store_took_t;
-
-/* Each delivered delivery (streamed: FN may not write). */
-int store_delivered_each (store_t *s, int (*fn) (const store_took_t *, void *), void *arg);
-
 /* The node's last start or stop entry in the audit log: *STARTED is its
    time if it is a start (0 if not), *STOPPED if a stop; both 0 if the
    node never ran. 0, or -1. */

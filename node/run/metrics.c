@@ -7,9 +7,9 @@
       every entry since the node was made, read once, then only the
       entries written since the last scrape; so they never go down, and
       a restart finds them as they were;
-    - the histogram of transfer durations from the deliveries made (from
-      the start of the attempt that completed to the receipt), rows that
-      never change once delivered;
+    - the histogram of transfer durations likewise, from each delivery
+      the log records as made (its row: from the start of the attempt
+      that completed to the receipt, final once delivered);
     - the gauges from node_status_collect (queues, expiries, checkpoint,
       disk) and, for the transfers in progress, the running node's own
       memory: exact bytes and the rate of the attempt under way, at both
@@ -57,8 +57,65 @@ struct metrics {
     int64_t started;          /* this run's start, unix seconds */
     int64_t seq;              /* audit entries counted: up to this seq */
     s_table_t deliveries, receptions, sent_bytes, received_bytes, refusals;
+    struct s_hist *hist;      /* transfer durations by subscriber (S_PEERS_MAX) */
+    size_t nhist;
 };
 
+
+/* ---- the histogram of transfer durations ------------------------------------ */
+
+typedef struct s_hist {
+    char peer[17];
+    uint64_t cum[S_NBOUNDS];
+    uint64_t count;
+    double sum;
+} s_hist_t;
+
+/* A delivery made to PEER in SECONDS, into its histogram. */
+static void s_took (struct metrics *m, const char *peer, int64_t seconds)
+{
+    if (!m->hist && !(m->hist = calloc (S_PEERS_MAX, sizeof *m->hist)))
+        return;
+    s_hist_t *h = NULL;
+    for (size_t i = 0; i < m->nhist && !h; i++)
+        if (strcmp (m->hist[i].peer, peer) == 0)
+            h = &m->hist[i];
+    if (!h) {
+        size_t i = m->nhist < S_PEERS_MAX ? m->nhist++ : S_PEERS_MAX - 1;
+        h = &m->hist[i];
+        snprintf (h->peer, sizeof h->peer, "%s", i == S_PEERS_MAX - 1 ? "other" : peer);
+    }
+    for (size_t b = 0; b < S_NBOUNDS; b++)
+        if ((double) seconds <= s_bounds[b])
+            h->cum[b]++;
+    h->count++;
+    h->sum += (double) seconds;
+}
+
+/* An allowed deliver entry: the delivery it records (its object is
+   "TOPIC vN ID"), whose row is final once the entry is written (they
+   commit together), timed from the start of the attempt that completed
+   to the receipt. */
+static void s_delivered (run_t *r, const store_audit_t *e)
+{
+    const char *id = strrchr (e->object, ' ');
+    store_delivery_t *d = malloc (sizeof *d);
+    if (id && d && store_delivery_get (node_db (r->n), id + 1, e->peer, d) == 0 && d->started > 0 &&
+        d->updated >= d->started)
+        s_took (r->metrics, e->peer, d->updated - d->started);
+    free (d);
+}
+
+static void s_durations (run_t *r, expo_t *e)
+{
+    struct metrics *m = r->metrics;
+    expo_family (e, "cdx_transfer_duration_seconds", "histogram",
+                 "Deliveries made: seconds from the start of the attempt that completed to the receipt, by "
+                 "subscriber.");
+    for (size_t i = 0; i < m->nhist; i++)
+        expo_histogram (e, "cdx_transfer_duration_seconds", "peer", m->hist[i].peer, s_bounds, m->hist[i].cum,
+                        S_NBOUNDS, m->hist[i].count, m->hist[i].sum);
+}
 
 /* ---- counters from the audit log ----------------------------------------- */
 
@@ -97,14 +154,17 @@ static double s_bytes (const char *detail)
 
 static int s_count (const store_audit_t *e, void *arg)
 {
-    struct metrics *m = arg;
+    run_t *r = arg;
+    struct metrics *m = r->metrics;
     m->seq = e->seq;
     int allow = strcmp (e->decision, "allow") == 0;
     const char *peer = e->peer[0] ? e->peer : "none";
     if (strcmp (e->action, "deliver") == 0) {
         s_add (&m->deliveries, peer, allow ? "delivered" : "refused", 1);
-        if (allow)
+        if (allow) {
             s_add (&m->sent_bytes, peer, "", s_bytes (e->detail));
+            s_delivered (r, e);
+        }
     } else if (strcmp (e->action, "offer") == 0 && allow) {
         s_add (&m->deliveries, peer, "offered", 1);
     } else if (strcmp (e->action, "send") == 0 && !allow) {
@@ -139,7 +199,7 @@ static void s_table (expo_t *e, const s_table_t *t, const char *name, const char
 static void s_counters (run_t *r, expo_t *e)
 {
     struct metrics *m = r->metrics;
-    if (store_audit_each_from (node_db (r->n), m->seq + 1, s_count, m) < 0)
+    if (store_audit_each_from (node_db (r->n), m->seq + 1, s_count, r) < 0)
         node_log (r->n, "error", "metrics: %s", store_error (node_db (r->n)));
     s_table (e, &m->deliveries, "cdx_deliveries_total", "counter",
              "Deliveries to subscribers by outcome (offered, delivered, retried, failed, refused, expired), "
@@ -156,59 +216,6 @@ static void s_counters (run_t *r, expo_t *e)
              "entry).", "rule", NULL);
     expo_family (e, "cdx_audit_entries_total", "counter", "Entries in the audit log.");
     expo_sample (e, "cdx_audit_entries_total", (double) m->seq, NULL);
-}
-
-/* ---- the histogram of transfer durations ------------------------------------ */
-
-typedef struct {
-    char peer[17];
-    uint64_t cum[S_NBOUNDS];
-    uint64_t count;
-    double sum;
-} s_hist_t;
-
-typedef struct {
-    s_hist_t *h;
-    size_t n;
-} s_hists_t;
-
-static int s_took (const store_took_t *t, void *arg)
-{
-    s_hists_t *hs = arg;
-    s_hist_t *h = NULL;
-    for (size_t i = 0; i < hs->n && !h; i++)
-        if (strcmp (hs->h[i].peer, t->subscriber) == 0)
-            h = &hs->h[i];
-    if (!h) {
-        size_t i = hs->n < S_PEERS_MAX ? hs->n++ : S_PEERS_MAX - 1;
-        h = &hs->h[i];
-        if (i == S_PEERS_MAX - 1)
-            snprintf (h->peer, sizeof h->peer, "other");
-        else
-            snprintf (h->peer, sizeof h->peer, "%s", t->subscriber);
-    }
-    for (size_t b = 0; b < S_NBOUNDS; b++)
-        if ((double) t->seconds <= s_bounds[b])
-            h->cum[b]++;
-    h->count++;
-    h->sum += (double) t->seconds;
-    return 0;
-}
-
-static void s_durations (run_t *r, expo_t *e)
-{
-    s_hists_t hs = {calloc (S_PEERS_MAX, sizeof (s_hist_t)), 0};
-    if (!hs.h)
-        return;
-    if (store_delivered_each (node_db (r->n), s_took, &hs) < 0)
-        node_log (r->n, "error", "metrics: %s", store_error (node_db (r->n)));
-    expo_family (e, "cdx_transfer_duration_seconds", "histogram",
-                 "Deliveries made: seconds from the start of the attempt that completed to the receipt, by "
-                 "subscriber.");
-    for (size_t i = 0; i < hs.n; i++)
-        expo_histogram (e, "cdx_transfer_duration_seconds", "peer", hs.h[i].peer, s_bounds, hs.h[i].cum, S_NBOUNDS,
-                        hs.h[i].count, hs.h[i].sum);
-    free (hs.h);
 }
 
 /* ---- transfers in progress, from memory ----------------------------------- */
@@ -336,7 +343,7 @@ static int s_agreement (const store_agreement_t *a, void *arg)
 static void s_store_gauges (run_t *r, expo_t *e)
 {
     node_status_t st;
-    if (node_status_collect (r->n, &st) != 0) {
+    if (node_status_collect (r->n, &st, 0) != 0) {
         node_log (r->n, "error", "metrics: %s", node_error (r->n));
         node_status_free (&st);
         return;
@@ -519,6 +526,7 @@ void metrics_stop (run_t *r)
     s_table_t *t[5] = {&m->deliveries, &m->receptions, &m->sent_bytes, &m->received_bytes, &m->refusals};
     for (int i = 0; i < 5; i++)
         free (t[i]->rows);
+    free (m->hist);
     free (m);
     r->metrics = NULL;
 }
