@@ -128,7 +128,9 @@ static const cli_command_t s_commands[] = {
      "  --bind ENDPOINT   listen here instead of the card's endpoint (behind a proxy or NAT)\n"
      "  --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR numeric:\n"
      "                    127.0.0.1, 0.0.0.0 or [::1]; nothing is served elsewhere, and a port in\n"
-     "                    use stops cdx run with the reason). docs/OPERATIONS.md names the metrics\n"},
+     "                    use stops cdx run with the reason). It asks no login and names peers,\n"
+     "                    topics and agreements: bind it to loopback or a management network.\n"
+     "                    docs/OPERATIONS.md names the metrics.\n"},
     {"publish", cmd_publish, "publish --topic TOPIC --class CLASS --purpose PURPOSE FILE",
      "Seal, sign and store a new version of a dataset; queue it for every subscriber.",
      "  --topic TOPIC      e.g. sus/apc/monthly (letters, digits, . _ / -)\n"
@@ -221,7 +223,7 @@ static const cli_command_t s_commands[] = {
      "           destroys its content, or null), erase_by (when at the latest, or null), erased\n"
      "           (when it was, or null), created\n"},
     {"status", cmd_status, "status [--json] [--days N]",
-     "How the node is, and a non-zero exit when something needs attention (for a monitoring check).",
+     "Show how the node is; exit 7 when something needs attention (a monitoring check).",
      "Running since (or when it stopped), version, endpoint; this node's certificate and the\n"
      "directory held; each peer: connected now, last seen, DSPT, its queue (queued, sending, the\n"
      "oldest waiting); the transfers in progress (bytes, rate and ETA as the running node\n"
