@@ -14,7 +14,7 @@ ROOT=$(cd "$BENCH_DIR/.." && pwd)
 RESULTS="$BENCH_DIR/results"
 mkdir -p "$RESULTS"
 export BENCH_QUICK="${BENCH_QUICK:-0}"
-CASES=${BENCH_CASES:-throughput ceilings memory latency fanout idle}
+CASES=${BENCH_CASES:-throughput ceilings memory latency fanout idle scrape}
 
 R=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/cdx-bench-run.XXXXXX")
 trap 'rm -rf "$R"' EXIT

@@ -584,6 +584,21 @@ void node_set_log_level (node_t *n, int level);
    it could not start. */
 int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake_fd);
 
+/* What else node_run_with does. */
+typedef struct {
+    const char *bind;        /* node_run's BIND */
+    const char *metrics;     /* ADDR:PORT: serves Prometheus metrics on http://ADDR:PORT/metrics; NULL: none */
+} node_run_opts_t;
+
+/* node_run with OPTS: a metrics address that cannot be bound fails it
+   (-1, node_error), before it listens for peers. */
+int node_run_with (node_t *n, const node_run_opts_t *opts, volatile sig_atomic_t *stop, int wake_fd);
+
+/* 0 if TEXT is an address node_run_with serves metrics on: a numeric
+   IPv4 address or a bracketed IPv6 one, a colon and a port 1-65535
+   (127.0.0.1:9464, [::1]:9464); -1 with the reason in ERR. */
+int node_metrics_check (const char *text, char *err, size_t errlen);
+
 /* A subscription its publisher refused (ERROR DENIED, state refused) is
    asked for again this long after the refusal was recorded (its updated
    time), and at once when the node connects to the publisher, when a

@@ -41,6 +41,7 @@ enum {
     DELIVERY_RESEND,
     SUB_RESEND_ALL,
     SUB_RESEND_DONE,
+    DELIVERY_EACH_SENDING,
     DELIVERIES__COUNT
 };
 
@@ -113,6 +114,8 @@ static const char *const s_sql[DELIVERIES__COUNT] = {
                         " WHERE state = 'delivered' AND subscriber = ?3 AND dataset IN"
                         " (SELECT id FROM datasets WHERE publisher = ?1 AND topic = ?2"
                         " AND version > ?4 AND state = 'published')",
+    [DELIVERY_EACH_SENDING] = "SELECT " DELIVERY_COLS " FROM deliveries WHERE state = 'sending'"
+                              " ORDER BY subscriber",
 };
 SQ_STATEMENTS (deliveries, s_sql, DELIVERIES__COUNT);
 #define STMT(id) sq_stmt (s, &sq_statements_deliveries, (id))
@@ -338,6 +341,13 @@ int store_delivery_each_dataset (store_t *s, const char *dataset,
     sqlite3_stmt *st = STMT (DELIVERY_EACH_DATASET);
     if (sq_reentered (s, st, "deliveries") != 0) return -1;
     return sq_each (s, st, sq_bind_text (st, 1, dataset), "deliveries", &s_deliveries,
+                    SQ_CB (fn, arg));
+}
+
+int store_delivery_each_sending (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg)
+{
+    assert (s && fn);
+    return sq_each (s, STMT (DELIVERY_EACH_SENDING), SQLITE_OK, "deliveries", &s_deliveries,
                     SQ_CB (fn, arg));
 }
 

@@ -171,6 +171,8 @@ int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *
 /* The deliveries of DATASET, oldest first. */
 int store_delivery_each_dataset (store_t *s, const char *dataset,
                                  int (*fn) (const store_delivery_t *, void *), void *arg);
+/* The deliveries being sent (at most one per subscriber), by subscriber. */
+int store_delivery_each_sending (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
 /* Records next_chunk, session_bytes, session_ms and progress_at of D, if
    it is still sending (else nothing happens). */
 int store_delivery_progress (store_t *s, const store_delivery_t *d);
@@ -286,5 +288,29 @@ int store_retention_get (store_t *s, const char *publisher, const char *topic,
                          store_retention_t *out);                          /* or NOTFOUND */
 /* Ordered by publisher, topic. */
 int store_retention_each (store_t *s, int (*fn) (const store_retention_t *, void *), void *arg);
+
+/* ---- what status and metrics read (status.c) ---------------------------
+
+   Aggregates over the deliveries and the audit log, read only. */
+
+/* One subscriber's pending deliveries. */
+typedef struct {
+    char subscriber[17];
+    int64_t queued, sending;
+    int64_t oldest;          /* when the oldest pending one was queued (unix seconds) */
+    int64_t failing;         /* pending ones whose last attempt failed (error set) */
+    int64_t attempts;        /* the most attempts of any of them */
+} store_queue_t;
+
+/* Each subscriber with deliveries queued or sending, ordered by org. */
+int store_queue_each (store_t *s, int (*fn) (const store_queue_t *, void *), void *arg);
+
+/* The node's last start or stop entry in the audit log: *STARTED is its
+   time if it is a start (0 if not), *STOPPED if a stop; both 0 if the
+   node never ran. 0, or -1. */
+int store_last_run (store_t *s, int64_t *started, int64_t *stopped);
+
+/* The time of audit entry SEQ, 0 if there is none, or -1. */
+int64_t store_audit_at (store_t *s, int64_t seq);
 
 #endif

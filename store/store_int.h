@@ -29,7 +29,7 @@
    so that adding a statement touches only the file that runs it; a single
    list of every statement (an X-macro .def) would put the SQL of all
    tables in one place again, far from the code that binds it. */
-#define SQ_FILES(X) X (db) X (peers) X (datasets) X (deliveries) X (agreements) X (audit) X (users)
+#define SQ_FILES(X) X (db) X (peers) X (datasets) X (deliveries) X (agreements) X (audit) X (users) X (status)
 #define SQ_FILE_STMT_MAX 24
 
 typedef enum {

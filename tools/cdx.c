@@ -30,7 +30,8 @@ static const char *s_exit_help =
     "  3  no node at the home directory (run cdx init)\n"
     "  4  refused by a rule (a signature, a key, a policy, a role): the audit log records it\n"
     "  5  timed out\n"
-    "  6  cdx audit reconcile found mismatches\n";
+    "  6  cdx audit reconcile found mismatches\n"
+    "  7  cdx status: the node needs attention (the reason is on stderr, in one line)\n";
 
 static const cli_command_t s_commands[] = {
     {"init", cmd_init, "init --org CODE --role csu|ccg --name NAME --endpoint tcp://HOST:PORT",
@@ -152,7 +153,7 @@ static const cli_command_t s_commands[] = {
      "not). Run it at the old node's endpoint (stop the old node first), or its peers cannot\n"
      "reach it. Its keys are the backup's: if the node's keys were rotated after the backup,\n"
      "peers know only the newer ones and refuse it; restore a backup made after the rotation.\n"},
-    {"run", cmd_run, "run [--bind ENDPOINT] [--log-level LEVEL]",
+    {"run", cmd_run, "run [--bind ENDPOINT] [--log-level LEVEL] [--metrics ADDR:PORT]",
      "Run the node in the foreground until SIGTERM, SIGINT or SIGHUP.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
      "and verifies incoming ones. Commands run meanwhile (publish, subscribe, peer add) take\n"
@@ -166,7 +167,12 @@ static const cli_command_t s_commands[] = {
      "WATCHDOG=1 at half of WatchdogSec, and STOPPING=1 (dist/systemd/cdx@.service, cdx(1)).\n"
      "  --bind ENDPOINT     listen here instead of the card's endpoint (behind a proxy or NAT)\n"
      "  --log-level LEVEL   error, warning, info (the default) or debug: lines below it are not\n"
-     "                      written\n"},
+     "                      written\n"
+     "  --metrics ADDR:PORT serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR numeric:\n"
+     "                      127.0.0.1, 0.0.0.0 or [::1]; nothing is served elsewhere, and a port in\n"
+     "                      use stops cdx run with the reason). It asks no login and names peers,\n"
+     "                      topics and agreements: bind it to loopback or a management network.\n"
+     "                      docs/OPERATIONS.md names the metrics.\n"},
     {"publish", cmd_publish, "publish --topic TOPIC --class CLASS --purpose PURPOSE FILE",
      "Seal, sign and store a new version of a dataset; queue it for every subscriber.",
      "  --topic TOPIC      e.g. sus/apc/monthly (letters, digits, . _ / -)\n"
@@ -258,6 +264,27 @@ static const cli_command_t s_commands[] = {
      "           agreement (the agreement it was received under), retention (the rule that\n"
      "           destroys its content, or null), erase_by (when at the latest, or null), erased\n"
      "           (when it was, or null), created\n"},
+    {"status", cmd_status, "status [--json] [--days N]",
+     "Show how the node is; exit 7 when something needs attention (a monitoring check).",
+     "Running since (or when it stopped), version, endpoint; this node's certificate and the\n"
+     "directory held; each peer: connected now, last seen, DSPT, its queue (queued, sending, the\n"
+     "oldest waiting); the transfers in progress (bytes, rate and ETA as the running node\n"
+     "recorded them, at most a second old; a transfer arriving shows what is durable so far);\n"
+     "the agreements in force that end within 30 days; the audit log's last signed checkpoint;\n"
+     "the free space of the home's file system.\n"
+     "Any local user holding a role on the node may read it; a login with none is refused (exit 4,\n"
+     "audited as status-read).\n\n"
+     "Exit code 7, with the first reason on stderr in one line, when one of these holds:\n"
+     "  not-running          no node runs on the home\n"
+     "  certificate          this node's certificate has ended, or ends within --days (14)\n"
+     "  directory            the directory held has expired, or expires within 48 hours\n"
+     "  disk                 under 5% or under 1 GiB free on the home's file system\n"
+     "  peer-offline         a peer with deliveries waiting has been unreachable for 24 hours\n"
+     "  deliveries-failing   deliveries whose last attempt failed, after 5 attempts or more\n"
+     "  checkpoint           audit entries not covered by a signed checkpoint for 24 hours\n"
+     "  --days N   warn of the certificate's end N days before it (default 14)\n"
+     "  --json     one JSON object (docs/JSON.md), with attention: [{kind, reason}] and ok\n"
+     "Example (a check every minute): cdx status --home /var/lib/cdx/csu >/dev/null || alert\n"},
     {"deliveries", cmd_deliveries, "deliveries [--json]",
      "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed, expired.",
      "Oldest first. Queued: why it waits, as the running node knows it: offline (the subscriber\n"

@@ -31,7 +31,8 @@ enum {
     CLI_EXIT_NOHOME = 3,     /* no node at --home: run cdx init */
     CLI_EXIT_REFUSED = 4,    /* refused by a rule (verification, policy) */
     CLI_EXIT_TIMEOUT = 5,
-    CLI_EXIT_MISMATCH = 6    /* cdx audit reconcile found mismatches */
+    CLI_EXIT_MISMATCH = 6,   /* cdx audit reconcile found mismatches */
+    CLI_EXIT_ATTENTION = 7   /* cdx status: the node needs attention (why on stderr) */
 };
 
 typedef struct {
@@ -205,5 +206,6 @@ int cmd_restore (cli_t *cli, int argc, char **argv);
 int cmd_authority (cli_t *cli, int argc, char **argv);    /* cmd_authority.c */
 int cmd_user (cli_t *cli, int argc, char **argv);         /* cmd_users.c */
 int cmd_retention (cli_t *cli, int argc, char **argv);
+int cmd_status (cli_t *cli, int argc, char **argv);       /* cmd_status.c */
 
 #endif

@@ -138,8 +138,8 @@ static void s_signals (void)
 
 int cmd_run (cli_t *cli, int argc, char **argv)
 {
-    enum { O_BIND, O_LOG_LEVEL, O_COUNT };
-    static const cli_opt_t opts[O_COUNT] = {{"bind", 1, 0, NULL}, {"log-level", 1, 0, NULL}};
+    enum { O_BIND, O_LOG_LEVEL, O_METRICS, O_COUNT };
+    static const cli_opt_t opts[O_COUNT] = {{"bind", 1, 0, NULL}, {"log-level", 1, 0, NULL}, {"metrics", 1, 0, NULL}};
     static const struct { const char *word; int level; } levels[] = {
         {"error", NODE_LOG_ERROR}, {"warning", NODE_LOG_WARNING}, {"info", NODE_LOG_INFO}, {"debug", NODE_LOG_DEBUG}};
     const char *got[O_COUNT];
@@ -157,6 +157,9 @@ int cmd_run (cli_t *cli, int argc, char **argv)
             return cli_bad ("--log-level: error, warning, info or debug, not \"%s\"", got[O_LOG_LEVEL]);
         level = levels[i].level;
     }
+    char why[256];
+    if (got[O_METRICS] && node_metrics_check (got[O_METRICS], why, sizeof why) != 0)
+        return cli_bad ("%s", why);
     node_t *n;
     if ((rc = cli_open (cli, &n)) != 0)
         return rc;
@@ -166,7 +169,8 @@ int cmd_run (cli_t *cli, int argc, char **argv)
     mallopt (M_MMAP_THRESHOLD, 4 << 20);
     mallopt (M_TRIM_THRESHOLD, 32 << 20);
     s_signals ();
-    if (node_run (n, got[O_BIND], &s_stop, s_wake[0]) != 0)
+    node_run_opts_t ro = {.bind = got[O_BIND], .metrics = got[O_METRICS]};
+    if (node_run_with (n, &ro, &s_stop, s_wake[0]) != 0)
         rc = cli_fail ("%s", node_error (n));
     int wr = s_wake[1];
     s_wake[1] = -1;                                /* the handler stops writing first */

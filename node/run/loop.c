@@ -22,6 +22,7 @@
 #include "home.h"
 #include "kick.h"
 #include "notify.h"
+#include "metrics.h"
 #include "run_internal.h"
 
 /* The kick socket: a plain datagram socket, so that a kick costs a CLI
@@ -98,6 +99,7 @@ static void s_teardown (run_t *r)
         peer_destroy (&r->peers[i]);
     }
     free (r->peers);
+    metrics_stop (r);
     if (r->router)
         zmq_close (r->router);
     if (r->zap)
@@ -266,6 +268,13 @@ static void s_serve_peers (run_t *r, const zmq_pollitem_t *items, size_t npeers)
 
 int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake_fd)
 {
+    node_run_opts_t opts = {.bind = bind};
+    return node_run_with (n, &opts, stop, wake_fd);
+}
+
+int node_run_with (node_t *n, const node_run_opts_t *opts, volatile sig_atomic_t *stop, int wake_fd)
+{
+    const char *bind = opts->bind;
     if (node_lock_run (n) != 0)
         return -1;
     node_home_sweep (n, "node", 0);             /* what killed commands left in data/ */
@@ -275,7 +284,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
         return node_fail (n, "out of memory");
     r->n = n;
     int rc = -1;
-    if (s_setup (r, bind) != 0)
+    if (s_setup (r, bind) != 0 || (opts->metrics && metrics_start (r, opts->metrics) != 0))
         goto out;
     store_delivery_each_pending (node_db (n), s_requeue, r);
     if (store_dataset_touch (node_db (n), STORE_DS_RECEIVING) < 0)  /* nobody could reach us while we were down */
@@ -292,14 +301,15 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
 
     zmq_pollitem_t *items = NULL;
     while (!*stop) {
-        size_t count = 4 + 2 * r->npeers;
+        size_t count = 4 + 2 * r->npeers + 1;   /* the last: the metrics daemon */
         zmq_pollitem_t *grown = realloc (items, count * sizeof *items);
         if (!grown)
             break;
         items = grown;
         size_t npeers = r->npeers;
         s_poll_items (r, items, wake_fd);
-        int ready = zmq_poll (items, (int) count, s_poll_timeout (r));
+        items[count - 1] = metrics_item (r);
+        int ready = zmq_poll (items, (int) count, metrics_timeout (r, s_poll_timeout (r)));
         if (ready < 0) {
             if (zmq_errno () == EINTR)
                 continue;
@@ -324,6 +334,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
         s_serve_peers (r, items, npeers);
         s_pump_all (r);
         s_timers (r);
+        metrics_serve (r, items[count - 1].revents);
     }
     free (items);
     peer_seen_tick (r, run_now_ms (), 1);

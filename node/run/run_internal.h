@@ -183,6 +183,7 @@ typedef struct {
     uint64_t dir_serial;       /* serial of the directory held, 0 if none */
     int64_t progress_at;       /* next look at the progress of running transfers, ms */
     int64_t seen_at;           /* next refresh of connected peers' last seen, ms */
+    struct metrics *metrics;   /* the metrics endpoint (metrics.c), NULL: none */
 } run_t;
 
 typedef struct {

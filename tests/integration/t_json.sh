@@ -41,6 +41,8 @@ j subscriptions subscriptions --home "$T/csu" --json
 j datasets datasets --home "$T/csu" --json
 j datasets2 datasets --home "$T/ccg" --json
 j deliveries deliveries --home "$T/csu" --json
+"$CDX" status --home "$T/csu" --json > "$T/status.json" || [ $? -eq 7 ] || fail "status --json"
+printf 'status\tstatus --json\n' >> "$T/listings"
 j retention retention list --home "$T/ccg" --json
 j users user list --home "$T/csu" --json
 j agreements agreement list --home "$T/csu" --json

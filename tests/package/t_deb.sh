@@ -27,7 +27,7 @@ tmpfiles=$(grep -n 'systemd-tmpfiles' "$T/control/postinst" | cut -d: -f1 | head
     fail "the postinst does not make the user before /var/lib/cdx: $(cat "$T/control/postinst")"
 grep -q 'systemctl.*enable\|deb-systemd-invoke start' "$T/control/postinst" &&
     fail "the postinst enables or starts a unit: $(cat "$T/control/postinst")"
-for d in libzmq5 libsodium23 libsqlite3-0 libsystemd0 libmsgpackc2; do
+for d in libzmq5 libsodium23 libsqlite3-0 libsystemd0 libmsgpackc2 libmicrohttpd12; do
     grep '^Depends:' "$T/control/control" | grep -q "$d" || fail "no dependency on $d: $(grep '^Depends' "$T/control/control")"
 done
 say ok
