@@ -115,16 +115,23 @@ static const cli_command_t s_commands[] = {
      "  remove LOGIN --role R   take the roles R away\n"
      "  list [--json]           the users and their roles (admin or ig-officer)\n"
      "add and remove need admin; the last admin cannot be removed.\n"
-     "CDX_USER=LOGIN in the environment makes a command act as LOGIN (for tests and demos);\n"
-     "it is honoured only when the real account is an admin of the node, else refused (exit 4).\n"
+     "Who acts is the login running the command: the running node learns it from the kernel\n"
+     "(the control socket's peer credentials); no environment variable changes it.\n"
      "Exit code 4 when refused for want of a role.\n"},
-    {"run", cmd_run, "run [--bind ENDPOINT]", "Run the node in the foreground until SIGTERM, SIGINT or SIGHUP.",
+    {"run", cmd_run, "run [--bind ENDPOINT] [--socket-group GROUP]", "Run the node in the foreground until SIGTERM, SIGINT or SIGHUP.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
      "and verifies incoming ones. Logs to stderr. Commands run meanwhile (publish, subscribe,\n"
      "peer add) take effect at once, so there is nothing to reload: SIGHUP stops the node like\n"
      "SIGTERM and SIGINT, cleanly (transfers made durable, a stop entry naming the signal and a\n"
      "signed audit checkpoint written), and a service manager restarts it if it should run on.\n"
-     "  --bind ENDPOINT   listen here instead of the card's endpoint (behind a proxy or NAT)\n"},
+     "  --bind ENDPOINT   listen here instead of the card's endpoint (behind a proxy or NAT)\n"
+     "  --socket-group GROUP   the group whose members may connect to the control socket\n"
+     "                    (default: the node's own group)\n"
+     "The node alone holds the keys and the store while it runs: every other command, run by any\n"
+     "login, reaches it through its control socket (mode 0660; cdx --help says where it is), which\n"
+     "learns the caller's login from the kernel, checks its roles and audits under it. Files the\n"
+     "caller names are opened by the caller and handed over. Refuses to start if a node already\n"
+     "answers there; a socket nobody answers at is replaced.\n"},
     {"publish", cmd_publish, "publish --topic TOPIC --class CLASS --purpose PURPOSE FILE",
      "Seal, sign and store a new version of a dataset; queue it for every subscriber.",
      "  --topic TOPIC      e.g. sus/apc/monthly (letters, digits, . _ / -)\n"
@@ -374,13 +381,19 @@ static int s_unknown (const char *what, const char *name, const char *near)
 static void s_help (FILE *f)
 {
     fprintf (f, "cdx: exchange encrypted, signed datasets between NHS organisations.\n\n"
-                "usage: cdx [--home DIR] COMMAND [OPTIONS]\n\nCommands:\n");
+                "usage: cdx [--home DIR] [--socket PATH] COMMAND [OPTIONS]\n\nCommands:\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         fprintf (f, "  %-14s %s\n", s_commands[i].name, s_commands[i].summary);
     fprintf (f, "\nEach command takes --home DIR (default: $CDX_HOME, else $XDG_DATA_HOME/cdx or\n"
-                "~/.local/share/cdx) and --help. Listings take --json: docs/JSON.md names every key, and an\n"
-                "absent value is null. A dataset id may be shortened to its first 4 or more digits where no\n"
-                "other id starts with them.\n\n"
+                "~/.local/share/cdx) and --help.\n\n"
+                "While cdx run runs, every command but init, run, authority and help goes to it through\n"
+                "its control socket: --socket PATH (before the command) if given; else, for a home\n"
+                "/var/lib/cdx/NAME (a service), /run/cdx/NAME.sock; else HOME/control.sock. The node acts\n"
+                "as the login that runs the command, with that login's roles, and the files named are\n"
+                "opened and created with that login's rights. With no node running, only the home's\n"
+                "owner (or root) can act on it directly (docs/CONTROL.md).\n\n"
+                "Listings take --json: docs/JSON.md names every key, and an absent value is null. A dataset\n"
+                "id may be shortened to its first 4 or more digits where no other id starts with them.\n\n"
                 "Key files: with CDX_PASSPHRASE_FILE (a 0600 file whose first line is the passphrase) or\n"
                 "CDX_PASSPHRASE set, cdx init, cdx keys rotate and cdx authority init write key files\n"
                 "protected by it (Argon2id), and every command opens them with it: the unattended mode for\n"
@@ -435,6 +448,20 @@ static const char *s_home_default (void)
     return s_default_home;
 }
 
+/* The --home given among a verb's options (ARGV[0] is the verb), where
+   the command's own parsing will find it too: the node to ask. */
+static void s_scan_home (cli_t *cli, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv[i], "--") == 0)
+            return;
+        if (strcmp (argv[i], "--home") == 0 && i + 1 < argc)
+            cli->home = argv[++i], cli->home_set = 1;
+        else if (strncmp (argv[i], "--home=", 7) == 0)
+            cli->home = argv[i] + 7, cli->home_set = 1;
+    }
+}
+
 int main (int argc, char **argv)
 {
     cli_t cli = {.home = s_home_default ()};
@@ -454,6 +481,12 @@ int main (int argc, char **argv)
         } else if (strncmp (argv[i], "--home=", 7) == 0) {
             cli.home = argv[i] + 7;
             cli.home_set = 1;
+            i++;
+        } else if (strcmp (argv[i], "--socket") == 0 && i + 1 < argc) {
+            cli.socket = argv[i + 1];
+            i += 2;
+        } else if (strncmp (argv[i], "--socket=", 9) == 0) {
+            cli.socket = argv[i] + 9;
             i++;
         } else {
             return s_unknown ("option", argv[i], NULL);
@@ -475,6 +508,14 @@ int main (int argc, char **argv)
     const cli_command_t *c = cli_find (argv[i]);
     if (!c)
         return s_unknown ("command", argv[i], s_nearest (argv[i]));
+    /* A node running on the home serves the command (it alone opens the
+       keys and the store); none answering, the home's owner runs it here. */
+    if (!cli_direct_verb (argv[i])) {
+        s_scan_home (&cli, argc - i, argv + i);
+        int fw = cli_forward (&cli, argc - i, argv + i);
+        if (fw >= 0)
+            return fw;
+    }
     if (cx_init () != 0) {
         fprintf (stderr, "cdx: cannot initialise libsodium\n");
         return CLI_EXIT_FAIL;
@@ -483,6 +524,8 @@ int main (int argc, char **argv)
         return CLI_EXIT_FAIL;
     optind = 1;
     int rc = c->fn (&cli, argc - i, argv + i);
+    if (cli.not_running && rc != CLI_EXIT_OK)
+        rc = CLI_EXIT_FAIL;
     if (rc == CLI_EXIT_FAIL && !cli.home)
         fprintf (stderr, "cdx: no home directory: set CDX_HOME or pass --home DIR\n");
     return rc;

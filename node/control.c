@@ -1,0 +1,705 @@
+/*  control.c: the control socket (control.h, docs/CONTROL.md): its place,
+    the request server and its children, descriptor passing, and the
+    caller's side. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "ctlframe.h"
+#include "errf.h"
+#include "outfile.h"
+
+#define S_SUN_MAX ((int) sizeof (((struct sockaddr_un *) 0)->sun_path) - 1)
+#define S_FRAME_MAX (CTL_HEADER + CTL_PAYLOAD_MAX)
+#define S_OUTS_MAX 16                    /* outputs one request may hold */
+
+struct node_control {
+    int fd;                     /* the listening socket */
+    char path[PATH_MAX];
+    dev_t dev;                  /* the socket file bound, removed only if still it */
+    ino_t ino;
+    pid_t server;               /* the request server, 0 if not started */
+};
+
+struct node_control_conn {
+    int fd;
+    uint8_t buf[S_FRAME_MAX];
+};
+
+/* ---- the place --------------------------------------------------------- */
+
+const char *node_control_service (const char *home, char *buf, size_t cap)
+{
+    size_t n = strlen (NODE_CONTROL_STATE_DIR);
+    if (!home || strncmp (home, NODE_CONTROL_STATE_DIR "/", n + 1) != 0)
+        return NULL;
+    const char *name = home + n + 1;
+    size_t len = strcspn (name, "/");
+    if (len == 0 || len >= cap || (name[len] == '/' && name[len + 1] != 0) || strcmp (name, ".") == 0 ||
+        strcmp (name, "..") == 0)
+        return NULL;
+    memcpy (buf, name, len);
+    buf[len] = 0;
+    return buf;
+}
+
+int node_control_path (const char *home, const char *socket, char *buf, size_t cap, char *err, size_t errlen)
+{
+    char name[256];
+    int w;
+    if (socket && *socket)
+        w = snprintf (buf, cap, "%s", socket);
+    else if (!home || !*home)
+        return node_errf (err, errlen, "no home directory given: use --home DIR or set CDX_HOME");
+    else if (node_control_service (home, name, sizeof name))
+        w = snprintf (buf, cap, "%s/%s.sock", NODE_CONTROL_RUN_DIR, name);
+    else
+        w = snprintf (buf, cap, "%s%scontrol.sock", home, home[strlen (home) - 1] == '/' ? "" : "/");
+    if (w < 0 || (size_t) w >= cap || w > S_SUN_MAX)
+        return node_errf (err, errlen, "the control socket's path %s is %d bytes, more than the %d a Unix "
+                          "socket allows: give a shorter one with --socket PATH (before the command, on "
+                          "cdx run and on every command)", w >= 0 && (size_t) w < cap ? buf : "", w, S_SUN_MAX);
+    return 0;
+}
+
+static int s_addr (const char *path, struct sockaddr_un *a)
+{
+    memset (a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    if (strlen (path) > (size_t) S_SUN_MAX) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy (a->sun_path, path, strlen (path));
+    return 0;
+}
+
+int node_control_connect (const char *path)
+{
+    struct sockaddr_un a;
+    if (s_addr (path, &a) != 0)
+        return -1;
+    int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect (fd, (struct sockaddr *) &a, sizeof a) != 0) {
+        int e = errno;
+        close (fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* ---- frames with descriptors -------------------------------------------- */
+
+/* Sends F with NFDS descriptors FDS. 0, or -1 (errno). */
+static int s_send (int fd, const ctl_frame_t *f, const int *fds, int nfds)
+{
+    uint8_t buf[S_FRAME_MAX];
+    size_t len = ctl_encode (f, buf, sizeof buf);
+    if (len == 0) {
+        errno = E2BIG;
+        return -1;
+    }
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE (4 * sizeof (int))];
+    } u;
+    size_t done = 0;
+    while (done < len) {
+        struct iovec iov = {buf + done, len - done};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (done == 0 && nfds > 0) {
+            memset (&u, 0, sizeof u);
+            m.msg_control = u.space;
+            m.msg_controllen = CMSG_SPACE (sizeof (int) * (size_t) nfds);
+            struct cmsghdr *c = CMSG_FIRSTHDR (&m);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN (sizeof (int) * (size_t) nfds);
+            memcpy (CMSG_DATA (c), fds, sizeof (int) * (size_t) nfds);
+        }
+        ssize_t w = sendmsg (fd, &m, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        done += (size_t) w;
+    }
+    return 0;
+}
+
+/* Waits until FD is readable, TIMEOUT_MS (-1: for ever). 0, or -1 (ETIMEDOUT). */
+static int s_wait_in (int fd, int timeout_ms)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    int r;
+    while ((r = poll (&p, 1, timeout_ms)) < 0 && errno == EINTR)
+        ;
+    if (r == 0)
+        errno = ETIMEDOUT;
+    return r > 0 ? 0 : -1;
+}
+
+/* Reads LEN bytes into P, the descriptors that come with them into FDS
+   (at most MAXFDS; more are closed), their count into *NFDS. 0, 1 at the
+   end of the stream before any byte, or -1 (errno). */
+static int s_read (int fd, uint8_t *p, size_t len, int *fds, int maxfds, int *nfds, int timeout_ms)
+{
+    size_t got = 0;
+    while (got < len) {
+        if (s_wait_in (fd, timeout_ms) != 0)
+            return -1;
+        union {
+            struct cmsghdr h;
+            char space[CMSG_SPACE (8 * sizeof (int))];
+        } u;
+        struct iovec iov = {p + got, len - got};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.space,
+                           .msg_controllen = sizeof u.space};
+        ssize_t r = recvmsg (fd, &m, MSG_CMSG_CLOEXEC);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR (&m); c; c = CMSG_NXTHDR (&m, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                continue;
+            size_t n = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+            for (size_t i = 0; i < n; i++) {
+                int d;
+                memcpy (&d, CMSG_DATA (c) + i * sizeof (int), sizeof d);
+                if (fds && *nfds < maxfds)
+                    fds[(*nfds)++] = d;
+                else
+                    close (d);
+            }
+        }
+        if (r == 0) {
+            if (got == 0)
+                return 1;
+            errno = EPIPE;
+            return -1;
+        }
+        got += (size_t) r;
+    }
+    return 0;
+}
+
+/* Receives one frame into BUF, parsed into F, with its descriptors. 0, 1
+   at the end of the stream, or -1 with ERR. */
+static int s_recv (int fd, uint8_t *buf, ctl_frame_t *f, int *fds, int maxfds, int *nfds, int timeout_ms,
+                   char *err, size_t errlen)
+{
+    *nfds = 0;
+    uint32_t len;
+    ctl_type_t type;
+    int r = s_read (fd, buf, CTL_HEADER, fds, maxfds, nfds, timeout_ms);
+    if (r != 0)
+        return r > 0 ? 1 : node_errf (err, errlen, "the control connection: %s", strerror (errno));
+    if (ctl_header (buf, &len, &type) != 0)
+        r = node_errf (err, errlen, "a control frame of unknown type %u or over %d bytes", buf[4], CTL_PAYLOAD_MAX);
+    else if ((r = s_read (fd, buf + CTL_HEADER, len, fds, maxfds, nfds, timeout_ms)) != 0)
+        r = node_errf (err, errlen, "the control connection: %s", r > 0 ? "ended inside a frame" : strerror (errno));
+    else
+        r = ctl_parse (type, buf + CTL_HEADER, len, f, err, errlen);
+    if (r != 0) {
+        while (*nfds > 0)
+            close (fds[--*nfds]);
+    }
+    return r;
+}
+
+/* ---- listening ------------------------------------------------------------ */
+
+node_control_t *node_control_open (const char *path, const char *group, char *err, size_t errlen)
+{
+    struct sockaddr_un a;
+    if (s_addr (path, &a) != 0) {
+        node_errf (err, errlen, "the control socket's path %s is longer than %d bytes: use --socket PATH", path,
+                   S_SUN_MAX);
+        return NULL;
+    }
+    gid_t gid = getegid ();
+    if (group && *group) {
+        struct group g, *res = NULL;
+        char gbuf[16384];
+        if (getgrnam_r (group, &g, gbuf, sizeof gbuf, &res) != 0 || !res) {
+            node_errf (err, errlen, "--socket-group %s: no such group (groupadd %s, or name another)", group, group);
+            return NULL;
+        }
+        gid = g.gr_gid;
+    }
+    int live = node_control_connect (path);
+    if (live >= 0) {
+        close (live);
+        node_errf (err, errlen, "a node already runs here: something answers at %s (stop it first)", path);
+        return NULL;
+    }
+    struct stat st;
+    if (errno == ECONNREFUSED && lstat (path, &st) == 0 && S_ISSOCK (st.st_mode))
+        unlink (path);                                    /* stale: nobody answers */
+    else if (errno != ENOENT && lstat (path, &st) == 0) {
+        node_errf (err, errlen, "%s exists and is not a control socket nobody answers at (%s): remove it, or "
+                   "give another with --socket PATH", path, strerror (errno));
+        return NULL;
+    }
+    node_control_t *c = calloc (1, sizeof *c);
+    if (!c) {
+        node_errf (err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf (c->path, sizeof c->path, "%s", path);
+    c->fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    mode_t old = umask (0177);
+    int b = c->fd >= 0 ? bind (c->fd, (struct sockaddr *) &a, sizeof a) : -1;
+    umask (old);
+    if (b != 0 || listen (c->fd, 128) != 0) {
+        node_errf (err, errlen, "cannot listen on %s: %s", path, strerror (errno));
+        goto fail;
+    }
+    if (lstat (path, &st) != 0 || chown (path, geteuid (), gid) != 0 || chmod (path, 0660) != 0) {
+        node_errf (err, errlen, "cannot give %s to group %s, mode 0660: %s", path, group ? group : "of the node",
+                   strerror (errno));
+        unlink (path);
+        goto fail;
+    }
+    c->dev = st.st_dev, c->ino = st.st_ino;
+    return c;
+fail:
+    if (c->fd >= 0)
+        close (c->fd);
+    free (c);
+    return NULL;
+}
+
+void node_control_close (node_control_t **c_p)
+{
+    if (!c_p || !*c_p)
+        return;
+    node_control_t *c = *c_p;
+    if (c->server > 0) {
+        kill (c->server, SIGTERM);
+        while (waitpid (c->server, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    struct stat st;
+    if (lstat (c->path, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino)
+        unlink (c->path);
+    if (c->fd >= 0)
+        close (c->fd);
+    free (c);
+    *c_p = NULL;
+}
+
+/* ---- a request, in its child ------------------------------------------------ */
+
+/* The caller's login: its name in the password database, or "uidN". */
+static void s_login (uid_t uid, char *buf, size_t cap)
+{
+    struct passwd pw, *res = NULL;
+    char pbuf[16384];
+    if (getpwuid_r (uid, &pw, pbuf, sizeof pbuf, &res) == 0 && res && res->pw_name && *res->pw_name)
+        snprintf (buf, cap, "%s", res->pw_name);
+    else
+        snprintf (buf, cap, "uid%lu", (unsigned long) uid);
+}
+
+/* Serves the request on FD: never returns. */
+static void s_child (int fd, node_control_fn *fn, void *arg)
+{
+    static node_control_conn_t conn;
+    signal (SIGTERM, SIG_DFL);
+    signal (SIGCHLD, SIG_DFL);
+    signal (SIGPIPE, SIG_IGN);
+    conn.fd = fd;
+    struct ucred cr;
+    socklen_t crlen = sizeof cr;
+    if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) != 0)
+        _exit (1);
+    ctl_frame_t *f = calloc (1, sizeof *f);
+    int fds[3], nfds = 0;
+    char err[256], login[80];
+    if (!f)
+        _exit (1);
+    if (s_recv (fd, conn.buf, f, fds, 3, &nfds, NODE_CONTROL_REQUEST_MS, err, sizeof err) != 0 ||
+        f->type != CTL_REQUEST || nfds != 3) {
+        if (nfds > 2) {
+            char line[400];
+            int n = snprintf (line, sizeof line, "cdx: the node refused the request: %s\n",
+                              f->type == CTL_REQUEST && nfds != 3 ? "it must bring 3 descriptors" : err);
+            ssize_t w = write (fds[2], line, (size_t) n);
+            (void) w;
+        }
+        ctl_frame_t ex = {.type = CTL_EXIT, .word = 1};
+        s_send (fd, &ex, NULL, 0);
+        _exit (1);
+    }
+    /* Copies: the handler's argv outlives the buffer, which later frames reuse. */
+    char **argv = calloc (f->argc + 1, sizeof *argv), **envv = calloc (f->envc + 1, sizeof *envv);
+    for (uint32_t i = 0; argv && i < f->argc; i++)
+        argv[i] = strdup (f->argv[i]);
+    for (uint32_t i = 0; envv && i < f->envc; i++)
+        envv[i] = strdup (f->envv[i]);
+    for (int i = 0; i < 3; i++)
+        if (dup2 (fds[i], i) < 0)
+            _exit (1);
+    for (int i = 0; i < 3; i++)
+        if (fds[i] > 2)
+            close (fds[i]);
+    if (!argv || !envv)
+        _exit (1);
+    s_login (cr.uid, login, sizeof login);
+    node_control_call_t call = {cr.uid, cr.gid, cr.pid, login, (int) f->argc, argv, (int) f->envc, envv, &conn};
+    free (f);
+    int rc = fn (&call, arg);
+    fflush (stdout);
+    fflush (stderr);
+    ctl_frame_t ex = {.type = CTL_EXIT, .word = (uint32_t) rc};
+    s_send (fd, &ex, NULL, 0);
+    _exit (0);
+}
+
+/* ---- the request server ---------------------------------------------------- */
+
+static int s_chld[2] = {-1, -1};
+
+static void s_on_chld (int sig)
+{
+    (void) sig;
+    int saved = errno;
+    ssize_t w = write (s_chld[1], "", 1);
+    (void) w;
+    errno = saved;
+}
+
+typedef struct {
+    pid_t pid;
+    int fd;                      /* our copy of its connection, -1 once hung up */
+} s_req_t;
+
+/* The request server's loop: never returns. */
+static void s_server (node_control_t *c, pid_t node, node_control_fn *fn, void *arg)
+{
+    static s_req_t reqs[NODE_CONTROL_CHILDREN];
+    int nreqs = 0;
+    prctl (PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid () != node)
+        _exit (0);
+    signal (SIGTERM, SIG_DFL);
+    signal (SIGINT, SIG_IGN);                 /* a Ctrl-C to the node's terminal is the node's */
+    signal (SIGHUP, SIG_IGN);
+    signal (SIGPIPE, SIG_IGN);
+    if (pipe2 (s_chld, O_CLOEXEC | O_NONBLOCK) != 0)
+        _exit (1);
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_chld;
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigaction (SIGCHLD, &sa, NULL);
+    for (;;) {
+        pid_t pid;
+        int status;
+        while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
+            for (int i = 0; i < nreqs; i++)
+                if (reqs[i].pid == pid) {
+                    if (reqs[i].fd >= 0)
+                        close (reqs[i].fd);
+                    reqs[i] = reqs[--nreqs];
+                    break;
+                }
+        struct pollfd p[NODE_CONTROL_CHILDREN + 2];
+        int map[NODE_CONTROL_CHILDREN + 2], np = 0;
+        p[np++] = (struct pollfd) {s_chld[0], POLLIN, 0};
+        if (nreqs < NODE_CONTROL_CHILDREN)
+            p[np++] = (struct pollfd) {c->fd, POLLIN, 0};
+        int first = np;
+        for (int i = 0; i < nreqs; i++)
+            if (reqs[i].fd >= 0) {
+                map[np] = i;
+                p[np++] = (struct pollfd) {reqs[i].fd, POLLRDHUP, 0};
+            }
+        if (poll (p, (nfds_t) np, 5000) < 0 && errno != EINTR)
+            _exit (1);
+        if (getppid () != node)
+            _exit (0);
+        if (p[0].revents) {
+            char drain[64];
+            while (read (s_chld[0], drain, sizeof drain) > 0)
+                ;
+        }
+        for (int k = first; k < np; k++)
+            if (p[k].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+                s_req_t *r = &reqs[map[k]];
+                kill (r->pid, SIGTERM);       /* the caller hung up: its request ends */
+                close (r->fd);
+                r->fd = -1;
+            }
+        if (first == 2 && (p[1].revents & POLLIN)) {
+            int fd = accept4 (c->fd, NULL, NULL, SOCK_CLOEXEC);
+            if (fd < 0)
+                continue;
+            pid = fork ();
+            if (pid == 0) {
+                close (c->fd);
+                close (s_chld[0]);
+                close (s_chld[1]);
+                s_child (fd, fn, arg);
+            }
+            if (pid < 0) {
+                close (fd);
+                continue;
+            }
+            reqs[nreqs++] = (s_req_t) {pid, fd};
+        }
+    }
+}
+
+int node_control_start (node_control_t *c, node_control_fn *fn, void *arg, char *err, size_t errlen)
+{
+    pid_t node = getpid ();
+    fflush (NULL);
+    pid_t pid = fork ();
+    if (pid < 0)
+        return node_errf (err, errlen, "cannot start the request server: %s", strerror (errno));
+    if (pid == 0)
+        s_server (c, node, fn, arg);
+    c->server = pid;
+    return 0;
+}
+
+/* ---- the caller's files, asked for from a request --------------------------- */
+
+/* Sends REQ and waits for the REPLY, with at most one descriptor (*FD,
+   -1 if none). 0, or -1 with errno and ERR. */
+static int s_ask (node_control_conn_t *c, const ctl_frame_t *req, ctl_frame_t *rep, int *fd, char *err,
+                  size_t errlen)
+{
+    int fds[1], nfds = 0;
+    if (fd)
+        *fd = -1;
+    if (s_send (c->fd, req, NULL, 0) != 0) {
+        int e = errno;
+        node_errf (err, errlen, "the caller is gone: %s", strerror (e));
+        errno = e;
+        return -1;
+    }
+    int r = s_recv (c->fd, c->buf, rep, fds, 1, &nfds, NODE_CONTROL_REPLY_MS, err, errlen);
+    if (r != 0 || rep->type != CTL_REPLY) {
+        while (nfds > 0)
+            close (fds[--nfds]);
+        if (r == 0)
+            node_errf (err, errlen, "the caller answered a file request with frame type %d", (int) rep->type);
+        else if (r > 0)
+            node_errf (err, errlen, "the caller is gone");
+        errno = EPROTO;
+        return -1;
+    }
+    if (rep->word != 0) {
+        while (nfds > 0)
+            close (fds[--nfds]);
+        node_errf (err, errlen, "%s", rep->text);
+        errno = (int) rep->word;
+        return -1;
+    }
+    if (fd && nfds == 1)
+        *fd = fds[0];
+    else if (nfds == 1)
+        close (fds[0]);
+    if (fd && *fd < 0) {
+        node_errf (err, errlen, "the caller answered without a descriptor");
+        errno = EPROTO;
+        return -1;
+    }
+    return 0;
+}
+
+int node_control_open_in (node_control_conn_t *c, const char *path, unsigned flags, char *abs, size_t abscap,
+                          char *err, size_t errlen)
+{
+    ctl_frame_t req = {.type = CTL_OPEN_IN, .word = flags, .text = path}, rep;
+    int fd;
+    if (s_ask (c, &req, &rep, &fd, err, errlen) != 0)
+        return -1;
+    snprintf (abs, abscap, "%s", rep.text);
+    return fd;
+}
+
+int node_control_open_out (node_control_conn_t *c, const char *path, unsigned mode, uint32_t *id, char *abs,
+                           size_t abscap, char *err, size_t errlen)
+{
+    ctl_frame_t req = {.type = CTL_OPEN_OUT, .word = mode, .text = path}, rep;
+    int fd;
+    if (s_ask (c, &req, &rep, &fd, err, errlen) != 0)
+        return -1;
+    *id = rep.id;
+    snprintf (abs, abscap, "%s", rep.text);
+    return fd;
+}
+
+int node_control_commit (node_control_conn_t *c, uint32_t id, char *err, size_t errlen)
+{
+    ctl_frame_t req = {.type = CTL_COMMIT, .word = id}, rep;
+    return s_ask (c, &req, &rep, NULL, err, errlen);
+}
+
+int node_control_retract (node_control_conn_t *c, uint32_t id)
+{
+    ctl_frame_t req = {.type = CTL_RETRACT, .word = id}, rep;
+    char err[256];
+    return s_ask (c, &req, &rep, NULL, err, sizeof err);
+}
+
+int node_control_mkdir (node_control_conn_t *c, const char *path, char *abs, size_t abscap, char *err,
+                        size_t errlen)
+{
+    ctl_frame_t req = {.type = CTL_MKDIR, .text = path}, rep;
+    int fd;
+    if (s_ask (c, &req, &rep, &fd, err, errlen) != 0)
+        return -1;
+    snprintf (abs, abscap, "%s", rep.text);
+    return fd;
+}
+
+/* ---- the caller's side ------------------------------------------------------ */
+
+typedef struct {
+    node_outfile_t *outs[S_OUTS_MAX];
+} s_caller_t;
+
+/* Answers REQ (a file request) as this process: a REPLY, with the
+   descriptor made. 0, or -1 if the answer could not be sent. */
+static int s_serve (int fd, s_caller_t *k, const ctl_frame_t *req)
+{
+    char text[2 * PATH_MAX], err[1024];
+    ctl_frame_t rep = {.type = CTL_REPLY, .text = text};
+    int out = -1;
+    text[0] = 0;
+    if (req->type == CTL_OPEN_IN || req->type == CTL_MKDIR) {
+        int flags = O_RDONLY | O_CLOEXEC | ((req->word & CTL_IN_NOFOLLOW) ? O_NOFOLLOW : 0);
+        if (req->type == CTL_MKDIR && mkdir (req->text, 0700) != 0)
+            out = -1;
+        else
+            out = open (req->text, flags | (req->type == CTL_MKDIR ? O_DIRECTORY | O_NOFOLLOW : 0));
+        char *real = out >= 0 ? realpath (req->text, NULL) : NULL;
+        rep.word = out >= 0 ? 0 : (uint32_t) errno;
+        snprintf (text, sizeof text, "%s", out >= 0 ? (real ? real : req->text) : strerror (errno));
+        free (real);
+    } else if (req->type == CTL_OPEN_OUT) {
+        int slot = 0;
+        while (slot < S_OUTS_MAX && k->outs[slot])
+            slot++;
+        node_outfile_t *o = slot < S_OUTS_MAX ? node_outfile_new (req->text, (mode_t) (req->word & 0777), err,
+                                                                  sizeof err)
+                                              : NULL;
+        if (slot == S_OUTS_MAX)
+            snprintf (err, sizeof err, "too many outputs in one request");
+        if (o) {
+            k->outs[slot] = o;
+            out = node_outfile_fd (o);
+            rep.id = (uint32_t) slot + 1;
+            snprintf (text, sizeof text, "%s", node_outfile_path (o));
+        } else {
+            rep.word = EEXIST;
+            snprintf (text, sizeof text, "%s", err);
+        }
+    } else {
+        uint32_t id = req->word;
+        node_outfile_t *o = id >= 1 && id <= S_OUTS_MAX ? k->outs[id - 1] : NULL;
+        if (!o) {
+            rep.word = EINVAL;
+            snprintf (text, sizeof text, "no output %u", id);
+        } else if (req->type == CTL_COMMIT) {
+            if (node_outfile_commit (o, err, sizeof err) != 0)
+                rep.word = EIO, snprintf (text, sizeof text, "%s", err);
+        } else if (node_outfile_retract (o) != 0) {
+            rep.word = (uint32_t) errno;
+            snprintf (text, sizeof text, "%s", strerror (errno));
+        }
+    }
+    int rc = s_send (fd, &rep, out >= 0 ? &out : NULL, out >= 0 ? 1 : 0);
+    if (out >= 0 && req->type != CTL_OPEN_OUT)
+        close (out);
+    return rc;
+}
+
+int node_control_forward (int fd, int argc, char **argv, int envc, char **envv, int *code, char *err,
+                          size_t errlen)
+{
+    static uint8_t buf[S_FRAME_MAX];
+    ctl_frame_t *f = calloc (1, sizeof *f);
+    s_caller_t k;
+    memset (&k, 0, sizeof k);
+    int rc = -1, fds[3] = {0, 1, 2}, null = -1;
+    if (!f) {
+        close (fd);
+        return node_errf (err, errlen, "out of memory");
+    }
+    if (argc < 1 || argc > CTL_ARGC_MAX || envc > CTL_ENVC_MAX) {
+        node_errf (err, errlen, "at most %d arguments go to the node", CTL_ARGC_MAX);
+        goto out;
+    }
+    f->type = CTL_REQUEST, f->version = CTL_VERSION, f->argc = (uint32_t) argc, f->envc = (uint32_t) envc;
+    for (int i = 0; i < argc; i++)
+        f->argv[i] = argv[i];
+    for (int i = 0; i < envc; i++)
+        f->envv[i] = envv[i];
+    for (int i = 0; i < 3; i++)                   /* a closed one goes as /dev/null */
+        if (fcntl (i, F_GETFD) < 0) {
+            if (null < 0)
+                null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+            fds[i] = null;
+        }
+    if (s_send (fd, f, fds, 3) != 0) {
+        node_errf (err, errlen, "cannot send the request to the node: %s%s", strerror (errno),
+                   errno == E2BIG ? " (the arguments are over 64 KiB)" : "");
+        goto out;
+    }
+    for (;;) {
+        int nfds = 0;
+        int r = s_recv (fd, buf, f, NULL, 0, &nfds, -1, err, errlen);
+        if (r > 0) {
+            node_errf (err, errlen, "the node ended the request without an exit code (it stopped, or the "
+                       "request was killed): see the node's log");
+            break;
+        }
+        if (r < 0)
+            break;
+        if (f->type == CTL_EXIT) {
+            *code = (int) (f->word & 0xff);
+            rc = 0;
+            break;
+        }
+        if (f->type == CTL_REQUEST || f->type == CTL_REPLY) {
+            node_errf (err, errlen, "the node sent a frame of type %d", (int) f->type);
+            break;
+        }
+        if (s_serve (fd, &k, f) != 0) {
+            node_errf (err, errlen, "cannot answer the node: %s", strerror (errno));
+            break;
+        }
+    }
+out:
+    for (int i = 0; i < S_OUTS_MAX; i++)
+        node_outfile_destroy (&k.outs[i]);
+    if (null >= 0)
+        close (null);
+    free (f);
+    close (fd);
+    return rc;
+}
