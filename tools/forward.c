@@ -65,16 +65,22 @@ static int s_not_running (cli_t *cli, const char *path)
     return -1;
 }
 
-/* The socket at PATH refuses this login (EACCES): what to do. Exit 1. */
-static int s_closed (const char *path)
+/* The socket at PATH refuses this login (EACCES): what to do, exit 1.
+   Where a directory on its path is closed (whether a node runs cannot be
+   known), -1 with CLI->not_running set: the command then says, running
+   here, whose the home is. */
+static int s_closed (cli_t *cli, const char *path)
 {
     char me[256];
     s_me (me, sizeof me);
     struct stat st;
-    if (stat (path, &st) != 0)
-        return cli_fail ("cannot reach the node's control socket %s: a directory on its path is closed to %s "
-                         "(ask the node's administrator, or give the socket's place with --socket PATH)",
-                         path, me);
+    if (stat (path, &st) != 0) {
+        show_printf (stderr, "cdx: cannot reach the node's control socket %s: a directory on its path is closed "
+                     "to %s (give the socket's place with --socket PATH, or ask the node's administrator)\n",
+                     path, me);
+        cli->not_running = 1;
+        return -1;
+    }
     struct group *g = getgrgid (st.st_gid);
     char group[256];
     snprintf (group, sizeof group, "%s", g && g->gr_name ? g->gr_name : "?");
@@ -95,7 +101,7 @@ int cli_forward (cli_t *cli, int argc, char **argv)
         if (errno == ENOENT || errno == ECONNREFUSED || errno == ENOTDIR)
             return s_not_running (cli, path);
         if (errno == EACCES || errno == EPERM)
-            return s_closed (path);
+            return s_closed (cli, path);
         return cli_fail ("cannot connect to the node's control socket %s: %s", path, strerror (errno));
     }
     char cwd[PATH_MAX + 8] = "CDX_CWD=", columns[64];
