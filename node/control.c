@@ -393,11 +393,105 @@ typedef struct {
     int fd;                      /* our copy of its connection, -1 once hung up */
 } s_req_t;
 
-/* The request server's loop: never returns. */
-static void s_server (node_control_t *c, pid_t node, node_control_fn *fn, void *arg)
+typedef struct {
+    node_control_t *c;
+    node_control_fn *fn;
+    node_control_warm_fn *warm;
+    void *arg;
+    s_req_t reqs[NODE_CONTROL_CHILDREN];
+    int nreqs;
+    pid_t spare;                 /* a child forked ahead, warmed, waiting for a connection; 0: none */
+    int spare_fd;                /* our end of its socketpair */
+} s_server_t;
+
+/* In a child of the server: let go of what is the server's (the listening
+   socket, the other requests' connections), so that only the request's
+   own process holds its connection. */
+static void s_child_close (s_server_t *sv)
 {
-    static s_req_t reqs[NODE_CONTROL_CHILDREN];
-    int nreqs = 0;
+    close (sv->c->fd);
+    close (s_chld[0]);
+    close (s_chld[1]);
+    for (int i = 0; i < sv->nreqs; i++)
+        if (sv->reqs[i].fd >= 0)
+            close (sv->reqs[i].fd);
+    if (sv->spare_fd >= 0)
+        close (sv->spare_fd);
+}
+
+/* Forks the spare: it warms up (the front end's WARM: the code and the
+   libraries a request will use, faulted in ahead), then waits for the
+   connection the server hands it, and serves it. The fork and the warming
+   are then off the path of the next request. */
+static void s_spare (s_server_t *sv)
+{
+    int sp[2];
+    if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
+        return;
+    pid_t pid = fork ();
+    if (pid == 0) {
+        close (sp[0]);
+        s_child_close (sv);
+        signal (SIGTERM, SIG_DFL);
+        char login[80];
+        s_login (0, login, sizeof login);          /* the password database's modules, loaded */
+        if (sv->warm)
+            sv->warm (sv->arg);
+        uint8_t byte;
+        int fds[1], nfds = 0;
+        if (s_read (sp[1], &byte, 1, fds, 1, &nfds, -1) != 0 || nfds != 1)
+            _exit (0);                            /* the server is gone */
+        close (sp[1]);
+        s_child (fds[0], sv->fn, sv->arg);
+    }
+    close (sp[1]);
+    if (pid < 0) {
+        close (sp[0]);
+        return;
+    }
+    sv->spare = pid;
+    sv->spare_fd = sp[0];
+}
+
+/* Serves the connection FD: handed to the spare, or a child forked for it. */
+static void s_serve_conn (s_server_t *sv, int fd)
+{
+    pid_t pid = 0;
+    if (sv->spare > 0) {
+        uint8_t byte = 1;
+        struct iovec iov = {&byte, 1};
+        union {
+            struct cmsghdr h;
+            char space[CMSG_SPACE (sizeof (int))];
+        } u;
+        memset (&u, 0, sizeof u);
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.space, .msg_controllen = sizeof u.space};
+        struct cmsghdr *h = CMSG_FIRSTHDR (&m);
+        h->cmsg_level = SOL_SOCKET, h->cmsg_type = SCM_RIGHTS, h->cmsg_len = CMSG_LEN (sizeof (int));
+        memcpy (CMSG_DATA (h), &fd, sizeof fd);
+        if (sendmsg (sv->spare_fd, &m, MSG_NOSIGNAL) == 1)
+            pid = sv->spare;
+        close (sv->spare_fd);
+        sv->spare_fd = -1;
+        sv->spare = 0;
+    }
+    if (pid == 0) {
+        pid = fork ();
+        if (pid == 0) {
+            s_child_close (sv);
+            s_child (fd, sv->fn, sv->arg);
+        }
+    }
+    if (pid < 0) {
+        close (fd);
+        return;
+    }
+    sv->reqs[sv->nreqs++] = (s_req_t) {pid, fd};
+}
+
+/* The request server's loop: never returns. */
+static void s_server (s_server_t *sv, pid_t node)
+{
     prctl (PR_SET_PDEATHSIG, SIGKILL);
     if (getppid () != node)
         _exit (0);
@@ -415,24 +509,31 @@ static void s_server (node_control_t *c, pid_t node, node_control_fn *fn, void *
     for (;;) {
         pid_t pid;
         int status;
-        while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
-            for (int i = 0; i < nreqs; i++)
-                if (reqs[i].pid == pid) {
-                    if (reqs[i].fd >= 0)
-                        close (reqs[i].fd);
-                    reqs[i] = reqs[--nreqs];
+        while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
+            if (pid == sv->spare) {
+                close (sv->spare_fd);
+                sv->spare = 0, sv->spare_fd = -1;
+            }
+            for (int i = 0; i < sv->nreqs; i++)
+                if (sv->reqs[i].pid == pid) {
+                    if (sv->reqs[i].fd >= 0)
+                        close (sv->reqs[i].fd);
+                    sv->reqs[i] = sv->reqs[--sv->nreqs];
                     break;
                 }
+        }
+        if (sv->spare == 0 && sv->nreqs < NODE_CONTROL_CHILDREN - 1)
+            s_spare (sv);
         struct pollfd p[NODE_CONTROL_CHILDREN + 2];
         int map[NODE_CONTROL_CHILDREN + 2], np = 0;
         p[np++] = (struct pollfd) {s_chld[0], POLLIN, 0};
-        if (nreqs < NODE_CONTROL_CHILDREN)
-            p[np++] = (struct pollfd) {c->fd, POLLIN, 0};
+        if (sv->nreqs < NODE_CONTROL_CHILDREN)
+            p[np++] = (struct pollfd) {sv->c->fd, POLLIN, 0};
         int first = np;
-        for (int i = 0; i < nreqs; i++)
-            if (reqs[i].fd >= 0) {
+        for (int i = 0; i < sv->nreqs; i++)
+            if (sv->reqs[i].fd >= 0) {
                 map[np] = i;
-                p[np++] = (struct pollfd) {reqs[i].fd, POLLRDHUP, 0};
+                p[np++] = (struct pollfd) {sv->reqs[i].fd, POLLRDHUP, 0};
             }
         if (poll (p, (nfds_t) np, 5000) < 0 && errno != EINTR)
             _exit (1);
@@ -445,40 +546,31 @@ static void s_server (node_control_t *c, pid_t node, node_control_fn *fn, void *
         }
         for (int k = first; k < np; k++)
             if (p[k].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
-                s_req_t *r = &reqs[map[k]];
+                s_req_t *r = &sv->reqs[map[k]];
                 kill (r->pid, SIGTERM);       /* the caller hung up: its request ends */
                 close (r->fd);
                 r->fd = -1;
             }
         if (first == 2 && (p[1].revents & POLLIN)) {
-            int fd = accept4 (c->fd, NULL, NULL, SOCK_CLOEXEC);
-            if (fd < 0)
-                continue;
-            pid = fork ();
-            if (pid == 0) {
-                close (c->fd);
-                close (s_chld[0]);
-                close (s_chld[1]);
-                s_child (fd, fn, arg);
-            }
-            if (pid < 0) {
-                close (fd);
-                continue;
-            }
-            reqs[nreqs++] = (s_req_t) {pid, fd};
+            int fd = accept4 (sv->c->fd, NULL, NULL, SOCK_CLOEXEC);
+            if (fd >= 0)
+                s_serve_conn (sv, fd);
         }
     }
 }
 
-int node_control_start (node_control_t *c, node_control_fn *fn, void *arg, char *err, size_t errlen)
+int node_control_start (node_control_t *c, node_control_fn *fn, node_control_warm_fn *warm, void *arg, char *err,
+                        size_t errlen)
 {
+    static s_server_t sv;
+    sv = (s_server_t) {.c = c, .fn = fn, .warm = warm, .arg = arg, .spare_fd = -1};
     pid_t node = getpid ();
     fflush (NULL);
     pid_t pid = fork ();
     if (pid < 0)
         return node_errf (err, errlen, "cannot start the request server: %s", strerror (errno));
     if (pid == 0)
-        s_server (c, node, fn, arg);
+        s_server (&sv, node);
     c->server = pid;
     return 0;
 }

@@ -6,8 +6,9 @@
     binds it (node_control_open) and forks the request server
     (node_control_start) before it opens the store or makes a ZeroMQ
     context, so that neither crosses a fork. The request server is one
-    thread: it accepts, and forks a child per connection (at most
-    NODE_CONTROL_CHILDREN at once). The child learns the caller's uid from
+    thread: it accepts, and hands each connection to a child of its own
+    (at most NODE_CONTROL_CHILDREN at once), forked and warmed ahead of
+    it. The child learns the caller's uid from
     the kernel (SO_PEERCRED) and its login from the password database,
     takes the caller's stdin, stdout and stderr (SCM_RIGHTS) as its own 0,
     1 and 2, and calls the handler the front end gave, which runs the verb
@@ -75,9 +76,16 @@ typedef struct {
 /* Runs CALL's verb with 0, 1 and 2 already the caller's; its exit code. */
 typedef int (node_control_fn) (const node_control_call_t *call, void *arg);
 
+/* Prepares a child for the requests to come (e.g. a node opened and
+   closed again, so that the code a request runs is already in memory);
+   it must leave nothing open. */
+typedef void (node_control_warm_fn) (void *arg);
+
 /* Forks the request server, which calls FN (with ARG) in a child per
-   request. 0, or -1 with ERR. */
-int node_control_start (node_control_t *c, node_control_fn *fn, void *arg, char *err, size_t errlen);
+   request. The server keeps one child forked ahead, warmed by WARM (may
+   be NULL), waiting for the next connection. 0, or -1 with ERR. */
+int node_control_start (node_control_t *c, node_control_fn *fn, node_control_warm_fn *warm, void *arg, char *err,
+                        size_t errlen);
 
 /* Stops the request server (if started) and waits for it, removes the
    socket (if it is still the one bound), frees C; *C_P is set to NULL. */

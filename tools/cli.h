@@ -245,6 +245,9 @@ int cli_forward (cli_t *cli, int argc, char **argv);
 /* The request server's handler (node_control_fn): runs CALL's verb for
    its caller, as its login, on the home of ARG (a cli_t *) only. */
 int cli_serve (const node_control_call_t *call, void *arg);
+/* The request server's warm-up (node_control_warm_fn): the node of ARG
+   opened and closed, so that a request's own opening is quick. */
+void cli_warm (void *arg);
 /* 1 if VERB always runs in this process (init, run, authority, help ...). */
 int cli_direct_verb (const char *verb);
 

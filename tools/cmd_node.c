@@ -152,7 +152,7 @@ static int s_control (cli_t *cli, const char *group, char *home, size_t cap, nod
         !(*ctl = node_control_open (path, group, err, sizeof err)))
         return cli_fail ("%s", err);
     served = (cli_t) {.home = home, .socket = cli->socket};
-    if (node_control_start (*ctl, cli_serve, &served, err, sizeof err) != 0) {
+    if (node_control_start (*ctl, cli_serve, cli_warm, &served, err, sizeof err) != 0) {
         node_control_close (ctl);
         return cli_fail ("%s", err);
     }

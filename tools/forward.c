@@ -121,6 +121,14 @@ int cli_forward (cli_t *cli, int argc, char **argv)
     return code;
 }
 
+void cli_warm (void *arg)
+{
+    const cli_t *node = arg;
+    char err[NODE_ERR_MAX];
+    node_t *n = node_open_as (node->home, "-", NULL, err, sizeof err);
+    node_close (&n);
+}
+
 int cli_serve (const node_control_call_t *call, void *arg)
 {
     const cli_t *node = arg;
