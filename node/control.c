@@ -324,6 +324,7 @@ static void s_login (uid_t uid, char *buf, size_t cap)
 static void s_child (int fd, node_control_fn *fn, void *arg)
 {
     static node_control_conn_t conn;
+    prctl (PR_SET_NAME, "cdx-request");          /* what ps and pgrep show */
     signal (SIGTERM, SIG_DFL);
     signal (SIGCHLD, SIG_DFL);
     signal (SIGPIPE, SIG_IGN);
@@ -432,6 +433,7 @@ static void s_spare (s_server_t *sv)
     if (pid == 0) {
         close (sp[0]);
         s_child_close (sv);
+        prctl (PR_SET_NAME, "cdx-spare");
         signal (SIGTERM, SIG_DFL);
         char login[80];
         s_login (0, login, sizeof login);          /* the password database's modules, loaded */
@@ -495,6 +497,7 @@ static void s_server (s_server_t *sv, pid_t node)
     prctl (PR_SET_PDEATHSIG, SIGKILL);
     if (getppid () != node)
         _exit (0);
+    prctl (PR_SET_NAME, "cdx-control");
     signal (SIGTERM, SIG_DFL);
     signal (SIGINT, SIG_IGN);                 /* a Ctrl-C to the node's terminal is the node's */
     signal (SIGHUP, SIG_IGN);

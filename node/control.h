@@ -15,7 +15,8 @@
     as that login and returns its exit code, sent back to the caller. A
     caller that hangs up ends its request (the child is killed). The server
     dies with the node (PR_SET_PDEATHSIG), and node_control_close stops it
-    and removes the socket.
+    and removes the socket. ps shows the request server as cdx-control,
+    its waiting child as cdx-spare, and each request as cdx-request.
 
     Files the caller names cross as descriptors opened by the caller with
     its own rights: the handler asks for them on the same connection

@@ -197,6 +197,13 @@ fail:
     return NULL;
 }
 
+int node_act_as (node_t *n, const char *login)
+{
+    if (node_home_check (node_home (n), node_errbuf (n), NODE_ERR_MAX) != 0)
+        return -1;
+    return node_identify (n, login);
+}
+
 void node_close (node_t **n_p)
 {
     if (!n_p || !*n_p)

@@ -60,6 +60,11 @@ node_t *node_open (const char *home, node_open_why_t *why, char *err, size_t err
    change it. */
 node_t *node_open_as (const char *home, const char *login, node_open_why_t *why, char *err, size_t errlen);
 
+/* For a server that opens the node ahead of a request (the control
+   socket's warmed child): checks the home again (as node_open does) and
+   makes LOGIN the user acting, with its roles. 0, or -1 (node_error). */
+int node_act_as (node_t *n, const char *login);
+
 /* What a command asks for, recorded in the audit entry of a refusal as
    in that of the action allowed: the user acting missing the role
    (role.missing). */

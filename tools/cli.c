@@ -277,6 +277,13 @@ int cli_open (cli_t *cli, node_t **n)
 {
     char err[NODE_ERR_MAX];
     node_open_why_t why;
+    if (cli->conn && (*n = cli_ahead ()) != NULL) {
+        if (node_act_as (*n, cli->login) == 0)
+            return 0;
+        show_printf (stderr, "cdx: %s\n", node_error (*n));
+        node_close (n);
+        return CLI_EXIT_FAIL;
+    }
     *n = node_open_as (cli->home, cli->login ? cli->login : node_user (), &why, err, sizeof err);
     if (!*n) {
         show_printf (stderr, "cdx: %s\n", err);

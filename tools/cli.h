@@ -246,8 +246,11 @@ int cli_forward (cli_t *cli, int argc, char **argv);
    its caller, as its login, on the home of ARG (a cli_t *) only. */
 int cli_serve (const node_control_call_t *call, void *arg);
 /* The request server's warm-up (node_control_warm_fn): the node of ARG
-   opened and closed, so that a request's own opening is quick. */
+   opened ahead of the request, its keys and store ready; the request's
+   cli_open takes it (cli_ahead, once), checks the home again and acts as
+   the caller (node_act_as). */
 void cli_warm (void *arg);
+node_t *cli_ahead (void);
 /* 1 if VERB always runs in this process (init, run, authority, help ...). */
 int cli_direct_verb (const char *verb);
 

@@ -121,12 +121,21 @@ int cli_forward (cli_t *cli, int argc, char **argv)
     return code;
 }
 
+/* The node the warmed child opened ahead of its request (cli_open takes it). */
+static node_t *s_ahead;
+
 void cli_warm (void *arg)
 {
     const cli_t *node = arg;
     char err[NODE_ERR_MAX];
-    node_t *n = node_open_as (node->home, "-", NULL, err, sizeof err);
-    node_close (&n);
+    s_ahead = node_open_as (node->home, "-", NULL, err, sizeof err);
+}
+
+node_t *cli_ahead (void)
+{
+    node_t *n = s_ahead;
+    s_ahead = NULL;
+    return n;
 }
 
 int cli_serve (const node_control_call_t *call, void *arg)

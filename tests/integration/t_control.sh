@@ -117,14 +117,15 @@ code 1 "$T/pub/exists.csv already exists" "export over an existing file" \
 [ "$(cat "$T/pub/exists.csv")" = keep ] || fail "the existing file was changed"
 
 # 9. A killed command ends its request: the request's process goes too.
-server=$(pgrep -P "$(cat "$T/n.pid")")
+server=$(pgrep -x -P "$(cat "$T/n.pid")" cdx-control)
 [ -n "$server" ] || fail "no request server"
 setpriv --reuid="$ana" --regid="$PEOPLE_GROUP" --init-groups "$CDX" wait --home "$H" --topic t/never --timeout 60 \
     >/dev/null 2>&1 &
 client=$!
-wait_until 10 sh -c "[ -n \"\$(pgrep -P $server)\" ]" || fail "the wait is not a request"
+wait_until 10 sh -c "[ -n \"\$(pgrep -x -P $server cdx-request)\" ]" || fail "the wait is not a request"
 kill -KILL "$client"; wait "$client" 2>/dev/null || true
-wait_until 10 sh -c "[ -z \"\$(pgrep -P $server)\" ]" || fail "the killed command's request still runs: $(pgrep -P "$server")"
+wait_until 10 sh -c "[ -z \"\$(pgrep -x -P $server cdx-request)\" ]" ||
+    fail "the killed command's request still runs: $(pgrep -a -P "$server")"
 
 # 10. A clean stop removes the socket; after a kill the stale one is replaced.
 stop n
@@ -133,7 +134,6 @@ code 1 "is not running" "datasets as $ana, node stopped" as "$ana" datasets --ho
 runs
 kill -KILL "$(cat "$T/n.pid")"; wait "$(cat "$T/n.pid")" 2>/dev/null || true
 [ -S "$S" ] || fail "no stale socket after a kill"
-wait_until 10 sh -c "[ -z \"\$(pgrep -P $(cat "$T/n.pid"))\" ]" || true
 runs
 as "$ana" datasets --home "$H" >/dev/null || fail "the node did not serve after replacing a stale socket"
 stop n

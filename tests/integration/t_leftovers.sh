@@ -62,14 +62,14 @@ cmp -s "$T/small.csv" "$T/kept.out" || fail "the recorded dataset differs after 
 #    and by a start of the node; a killed one's temporary is not. The node
 #    runs: the publish is the request's process, a child of its request
 #    server, which a killed command's request ends with.
-requests() { pgrep -P "$(pgrep -P "$(cat "$T/csu.pid")")" || true; }
+requests() { pgrep -x -P "$(pgrep -x -P "$(cat "$T/csu.pid")" cdx-control)" cdx-request || true; }
 pub_big live
 live=$tmp; client=$pid; paused=$(requests)
-[ -n "$paused" ] && [ "$(echo "$paused" | wc -l)" = 1 ] || fail "the publish is not one request: '$paused'"
+[ -n "$paused" ] && [ "$(echo "$paused" | wc -l)" = 1 ] || fail "the publish is not one request: '$paused': $(ps -o pid,ppid,stat,comm -e | grep cdx)"
 kill -STOP "$paused"
 pub_big dead; kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
 dead=$tmp
-wait_until 10 sh -c "[ \"\$(pgrep -P \"\$(pgrep -P $(cat "$T/csu.pid"))\")\" = $paused ]" ||
+wait_until 10 sh -c "[ \"\$(pgrep -x -P \"\$(pgrep -x -P $(cat "$T/csu.pid") cdx-control)\" cdx-request)\" = $paused ]" ||
     fail "the killed command's request did not end: $(requests)"
 [ -e "$D/$live" ] || fail "a publish removed the temporary of a publish in progress"
 "$CDX" subscribe --home "$T/ccg" --from 0DF --topic big >/dev/null
