@@ -65,6 +65,8 @@ for u in "$PUB" "$ANA" "$IG"; do
     PEOPLE="$PEOPLE $u"
 done
 chmod 711 "$D"; mkdir -m 1777 "$D/out"
+runuser -u "$PUB" -- test -x "$D" ||
+    die "the demo's directory $D is closed to other logins: set TMPDIR to a directory they can search"
 for n in csu ccg1 ccg2; do chgrp "$GROUP" "$D/$n" && chmod 710 "$D/$n"; done
 echo "   people: logins $PUB (publisher at the CSU), $ANA (analyst at the CCGs), $IG (IG officer)"
 echo "   roles: $ME made the nodes and is their admin; it grants the data roles explicitly"

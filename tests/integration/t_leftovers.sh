@@ -64,7 +64,8 @@ cmp -s "$T/small.csv" "$T/kept.out" || fail "the recorded dataset differs after 
 #    server, which a killed command's request ends with.
 requests() { pgrep -x -P "$(pgrep -x -P "$(cat "$T/csu.pid")" cdx-control)" cdx-request || true; }
 pub_big live
-live=$tmp; client=$pid; paused=$(requests)
+live=$tmp; client=$pid
+for _ in $(seq 1 50); do paused=$(requests); [ -z "$paused" ] || break; sleep 0.1; done
 [ -n "$paused" ] && [ "$(echo "$paused" | wc -l)" = 1 ] || fail "the publish is not one request: '$paused': $(ps -o pid,ppid,stat,comm -e | grep cdx)"
 kill -STOP "$paused"
 pub_big dead; kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
