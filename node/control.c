@@ -1,6 +1,7 @@
 /*  control.c: the control socket (control.h, docs/CONTROL.md): its place,
     the request server and its children, descriptor passing, and the
-    caller's side. */
+    child's side of the caller's files (the caller's own side is
+    ctlcaller.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -20,12 +21,10 @@
 
 #include "control.h"
 #include "ctlframe.h"
+#include "ctlio.h"
 #include "errf.h"
 #include "outfile.h"
 
-#define S_SUN_MAX ((int) sizeof (((struct sockaddr_un *) 0)->sun_path) - 1)
-#define S_FRAME_MAX (CTL_HEADER + CTL_PAYLOAD_MAX)
-#define S_OUTS_MAX 16                    /* outputs one request may hold */
 
 struct node_control {
     int fd;                     /* the listening socket */
@@ -37,7 +36,7 @@ struct node_control {
 
 struct node_control_conn {
     int fd;
-    uint8_t buf[S_FRAME_MAX];
+    uint8_t buf[CTL_FRAME_MAX];
 };
 
 /* ---- the place --------------------------------------------------------- */
@@ -69,160 +68,11 @@ int node_control_path (const char *home, const char *socket, char *buf, size_t c
         w = snprintf (buf, cap, "%s/%s.sock", NODE_CONTROL_RUN_DIR, name);
     else
         w = snprintf (buf, cap, "%s%scontrol.sock", home, home[strlen (home) - 1] == '/' ? "" : "/");
-    if (w < 0 || (size_t) w >= cap || w > S_SUN_MAX)
+    if (w < 0 || (size_t) w >= cap || w > CTL_SUN_MAX)
         return node_errf (err, errlen, "the control socket's path %s is %d bytes, more than the %d a Unix "
                           "socket allows: give a shorter one with --socket PATH (before the command, on "
-                          "cdx run and on every command)", w >= 0 && (size_t) w < cap ? buf : "", w, S_SUN_MAX);
+                          "cdx run and on every command)", w >= 0 && (size_t) w < cap ? buf : "", w, CTL_SUN_MAX);
     return 0;
-}
-
-static int s_addr (const char *path, struct sockaddr_un *a)
-{
-    memset (a, 0, sizeof *a);
-    a->sun_family = AF_UNIX;
-    if (strlen (path) > (size_t) S_SUN_MAX) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy (a->sun_path, path, strlen (path));
-    return 0;
-}
-
-int node_control_connect (const char *path)
-{
-    struct sockaddr_un a;
-    if (s_addr (path, &a) != 0)
-        return -1;
-    int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (connect (fd, (struct sockaddr *) &a, sizeof a) != 0) {
-        int e = errno;
-        close (fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
-}
-
-/* ---- frames with descriptors -------------------------------------------- */
-
-/* Sends F with NFDS descriptors FDS. 0, or -1 (errno). */
-static int s_send (int fd, const ctl_frame_t *f, const int *fds, int nfds)
-{
-    uint8_t buf[S_FRAME_MAX];
-    size_t len = ctl_encode (f, buf, sizeof buf);
-    if (len == 0) {
-        errno = E2BIG;
-        return -1;
-    }
-    union {
-        struct cmsghdr h;
-        char space[CMSG_SPACE (4 * sizeof (int))];
-    } u;
-    size_t done = 0;
-    while (done < len) {
-        struct iovec iov = {buf + done, len - done};
-        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-        if (done == 0 && nfds > 0) {
-            memset (&u, 0, sizeof u);
-            m.msg_control = u.space;
-            m.msg_controllen = CMSG_SPACE (sizeof (int) * (size_t) nfds);
-            struct cmsghdr *c = CMSG_FIRSTHDR (&m);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN (sizeof (int) * (size_t) nfds);
-            memcpy (CMSG_DATA (c), fds, sizeof (int) * (size_t) nfds);
-        }
-        ssize_t w = sendmsg (fd, &m, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        done += (size_t) w;
-    }
-    return 0;
-}
-
-/* Waits until FD is readable, TIMEOUT_MS (-1: for ever). 0, or -1 (ETIMEDOUT). */
-static int s_wait_in (int fd, int timeout_ms)
-{
-    struct pollfd p = {fd, POLLIN, 0};
-    int r;
-    while ((r = poll (&p, 1, timeout_ms)) < 0 && errno == EINTR)
-        ;
-    if (r == 0)
-        errno = ETIMEDOUT;
-    return r > 0 ? 0 : -1;
-}
-
-/* Reads LEN bytes into P, the descriptors that come with them into FDS
-   (at most MAXFDS; more are closed), their count into *NFDS. 0, 1 at the
-   end of the stream before any byte, or -1 (errno). */
-static int s_read (int fd, uint8_t *p, size_t len, int *fds, int maxfds, int *nfds, int timeout_ms)
-{
-    size_t got = 0;
-    while (got < len) {
-        if (s_wait_in (fd, timeout_ms) != 0)
-            return -1;
-        union {
-            struct cmsghdr h;
-            char space[CMSG_SPACE (8 * sizeof (int))];
-        } u;
-        struct iovec iov = {p + got, len - got};
-        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.space,
-                           .msg_controllen = sizeof u.space};
-        ssize_t r = recvmsg (fd, &m, MSG_CMSG_CLOEXEC);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR (&m); c; c = CMSG_NXTHDR (&m, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                continue;
-            size_t n = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
-            for (size_t i = 0; i < n; i++) {
-                int d;
-                memcpy (&d, CMSG_DATA (c) + i * sizeof (int), sizeof d);
-                if (fds && *nfds < maxfds)
-                    fds[(*nfds)++] = d;
-                else
-                    close (d);
-            }
-        }
-        if (r == 0) {
-            if (got == 0)
-                return 1;
-            errno = EPIPE;
-            return -1;
-        }
-        got += (size_t) r;
-    }
-    return 0;
-}
-
-/* Receives one frame into BUF, parsed into F, with its descriptors. 0, 1
-   at the end of the stream, or -1 with ERR. */
-static int s_recv (int fd, uint8_t *buf, ctl_frame_t *f, int *fds, int maxfds, int *nfds, int timeout_ms,
-                   char *err, size_t errlen)
-{
-    *nfds = 0;
-    uint32_t len;
-    ctl_type_t type;
-    int r = s_read (fd, buf, CTL_HEADER, fds, maxfds, nfds, timeout_ms);
-    if (r != 0)
-        return r > 0 ? 1 : node_errf (err, errlen, "the control connection: %s", strerror (errno));
-    if (ctl_header (buf, &len, &type) != 0)
-        r = node_errf (err, errlen, "a control frame of unknown type %u or over %d bytes", buf[4], CTL_PAYLOAD_MAX);
-    else if ((r = s_read (fd, buf + CTL_HEADER, len, fds, maxfds, nfds, timeout_ms)) != 0)
-        r = node_errf (err, errlen, "the control connection: %s", r > 0 ? "ended inside a frame" : strerror (errno));
-    else
-        r = ctl_parse (type, buf + CTL_HEADER, len, f, err, errlen);
-    if (r != 0) {
-        while (*nfds > 0)
-            close (fds[--*nfds]);
-    }
-    return r;
 }
 
 /* ---- listening ------------------------------------------------------------ */
@@ -230,9 +80,9 @@ static int s_recv (int fd, uint8_t *buf, ctl_frame_t *f, int *fds, int maxfds, i
 node_control_t *node_control_open (const char *path, const char *group, char *err, size_t errlen)
 {
     struct sockaddr_un a;
-    if (s_addr (path, &a) != 0) {
+    if (ctl_addr (path, &a) != 0) {
         node_errf (err, errlen, "the control socket's path %s is longer than %d bytes: use --socket PATH", path,
-                   S_SUN_MAX);
+                   CTL_SUN_MAX);
         return NULL;
     }
     gid_t gid = getegid ();
@@ -338,7 +188,7 @@ static void s_child (int fd, node_control_fn *fn, void *arg)
     char err[256], login[80];
     if (!f)
         _exit (1);
-    if (s_recv (fd, conn.buf, f, fds, 3, &nfds, NODE_CONTROL_REQUEST_MS, err, sizeof err) != 0 ||
+    if (ctl_recv (fd, conn.buf, f, fds, 3, &nfds, NODE_CONTROL_REQUEST_MS, err, sizeof err) != 0 ||
         f->type != CTL_REQUEST || nfds != 3) {
         if (nfds > 2) {
             char line[400];
@@ -348,7 +198,7 @@ static void s_child (int fd, node_control_fn *fn, void *arg)
             (void) w;
         }
         ctl_frame_t ex = {.type = CTL_EXIT, .word = 1};
-        s_send (fd, &ex, NULL, 0);
+        ctl_send (fd, &ex, NULL, 0);
         _exit (1);
     }
     /* Copies: the handler's argv outlives the buffer, which later frames reuse. */
@@ -372,7 +222,7 @@ static void s_child (int fd, node_control_fn *fn, void *arg)
     fflush (stdout);
     fflush (stderr);
     ctl_frame_t ex = {.type = CTL_EXIT, .word = (uint32_t) rc};
-    s_send (fd, &ex, NULL, 0);
+    ctl_send (fd, &ex, NULL, 0);
     _exit (0);
 }
 
@@ -441,7 +291,7 @@ static void s_spare (s_server_t *sv)
             sv->warm (sv->arg);
         uint8_t byte;
         int fds[1], nfds = 0;
-        if (s_read (sp[1], &byte, 1, fds, 1, &nfds, -1) != 0 || nfds != 1)
+        if (ctl_read (sp[1], &byte, 1, fds, 1, &nfds, -1) != 0 || nfds != 1)
             _exit (0);                            /* the server is gone */
         close (sp[1]);
         s_child (fds[0], sv->fn, sv->arg);
@@ -588,13 +438,13 @@ static int s_ask (node_control_conn_t *c, const ctl_frame_t *req, ctl_frame_t *r
     int fds[1], nfds = 0;
     if (fd)
         *fd = -1;
-    if (s_send (c->fd, req, NULL, 0) != 0) {
+    if (ctl_send (c->fd, req, NULL, 0) != 0) {
         int e = errno;
         node_errf (err, errlen, "the caller is gone: %s", strerror (e));
         errno = e;
         return -1;
     }
-    int r = s_recv (c->fd, c->buf, rep, fds, 1, &nfds, NODE_CONTROL_REPLY_MS, err, errlen);
+    int r = ctl_recv (c->fd, c->buf, rep, fds, 1, &nfds, NODE_CONTROL_REPLY_MS, err, errlen);
     if (r != 0 || rep->type != CTL_REPLY) {
         while (nfds > 0)
             close (fds[--nfds]);
@@ -669,132 +519,4 @@ int node_control_mkdir (node_control_conn_t *c, const char *path, char *abs, siz
         return -1;
     snprintf (abs, abscap, "%s", rep.text);
     return fd;
-}
-
-/* ---- the caller's side ------------------------------------------------------ */
-
-typedef struct {
-    node_outfile_t *outs[S_OUTS_MAX];
-} s_caller_t;
-
-/* Answers REQ (a file request) as this process: a REPLY, with the
-   descriptor made. 0, or -1 if the answer could not be sent. */
-static int s_serve (int fd, s_caller_t *k, const ctl_frame_t *req)
-{
-    char text[2 * PATH_MAX], err[1024];
-    ctl_frame_t rep = {.type = CTL_REPLY, .text = text};
-    int out = -1;
-    text[0] = 0;
-    if (req->type == CTL_OPEN_IN || req->type == CTL_MKDIR) {
-        int flags = O_RDONLY | O_CLOEXEC | ((req->word & CTL_IN_NOFOLLOW) ? O_NOFOLLOW : 0);
-        if (req->type == CTL_MKDIR && mkdir (req->text, 0700) != 0)
-            out = -1;
-        else
-            out = open (req->text, flags | (req->type == CTL_MKDIR ? O_DIRECTORY | O_NOFOLLOW : 0));
-        char *real = out >= 0 ? realpath (req->text, NULL) : NULL;
-        rep.word = out >= 0 ? 0 : (uint32_t) errno;
-        snprintf (text, sizeof text, "%s", out >= 0 ? (real ? real : req->text) : strerror (errno));
-        free (real);
-    } else if (req->type == CTL_OPEN_OUT) {
-        int slot = 0;
-        while (slot < S_OUTS_MAX && k->outs[slot])
-            slot++;
-        node_outfile_t *o = slot < S_OUTS_MAX ? node_outfile_new (req->text, (mode_t) (req->word & 0777), err,
-                                                                  sizeof err)
-                                              : NULL;
-        if (slot == S_OUTS_MAX)
-            snprintf (err, sizeof err, "too many outputs in one request");
-        if (o) {
-            k->outs[slot] = o;
-            out = node_outfile_fd (o);
-            rep.id = (uint32_t) slot + 1;
-            snprintf (text, sizeof text, "%s", node_outfile_path (o));
-        } else {
-            rep.word = EEXIST;
-            snprintf (text, sizeof text, "%s", err);
-        }
-    } else {
-        uint32_t id = req->word;
-        node_outfile_t *o = id >= 1 && id <= S_OUTS_MAX ? k->outs[id - 1] : NULL;
-        if (!o) {
-            rep.word = EINVAL;
-            snprintf (text, sizeof text, "no output %u", id);
-        } else if (req->type == CTL_COMMIT) {
-            if (node_outfile_commit (o, err, sizeof err) != 0)
-                rep.word = EIO, snprintf (text, sizeof text, "%s", err);
-        } else if (node_outfile_retract (o) != 0) {
-            rep.word = (uint32_t) errno;
-            snprintf (text, sizeof text, "%s", strerror (errno));
-        }
-    }
-    int rc = s_send (fd, &rep, out >= 0 ? &out : NULL, out >= 0 ? 1 : 0);
-    if (out >= 0 && req->type != CTL_OPEN_OUT)
-        close (out);
-    return rc;
-}
-
-int node_control_forward (int fd, int argc, char **argv, int envc, char **envv, int *code, char *err,
-                          size_t errlen)
-{
-    static uint8_t buf[S_FRAME_MAX];
-    ctl_frame_t *f = calloc (1, sizeof *f);
-    s_caller_t k;
-    memset (&k, 0, sizeof k);
-    int rc = -1, fds[3] = {0, 1, 2}, null = -1;
-    if (!f) {
-        close (fd);
-        return node_errf (err, errlen, "out of memory");
-    }
-    if (argc < 1 || argc > CTL_ARGC_MAX || envc > CTL_ENVC_MAX) {
-        node_errf (err, errlen, "at most %d arguments go to the node", CTL_ARGC_MAX);
-        goto out;
-    }
-    f->type = CTL_REQUEST, f->version = CTL_VERSION, f->argc = (uint32_t) argc, f->envc = (uint32_t) envc;
-    for (int i = 0; i < argc; i++)
-        f->argv[i] = argv[i];
-    for (int i = 0; i < envc; i++)
-        f->envv[i] = envv[i];
-    for (int i = 0; i < 3; i++)                   /* a closed one goes as /dev/null */
-        if (fcntl (i, F_GETFD) < 0) {
-            if (null < 0)
-                null = open ("/dev/null", O_RDWR | O_CLOEXEC);
-            fds[i] = null;
-        }
-    if (s_send (fd, f, fds, 3) != 0) {
-        node_errf (err, errlen, "cannot send the request to the node: %s%s", strerror (errno),
-                   errno == E2BIG ? " (the arguments are over 64 KiB)" : "");
-        goto out;
-    }
-    for (;;) {
-        int nfds = 0;
-        int r = s_recv (fd, buf, f, NULL, 0, &nfds, -1, err, errlen);
-        if (r > 0) {
-            node_errf (err, errlen, "the node ended the request without an exit code (it stopped, or the "
-                       "request was killed): see the node's log");
-            break;
-        }
-        if (r < 0)
-            break;
-        if (f->type == CTL_EXIT) {
-            *code = (int) (f->word & 0xff);
-            rc = 0;
-            break;
-        }
-        if (f->type == CTL_REQUEST || f->type == CTL_REPLY) {
-            node_errf (err, errlen, "the node sent a frame of type %d", (int) f->type);
-            break;
-        }
-        if (s_serve (fd, &k, f) != 0) {
-            node_errf (err, errlen, "cannot answer the node: %s", strerror (errno));
-            break;
-        }
-    }
-out:
-    for (int i = 0; i < S_OUTS_MAX; i++)
-        node_outfile_destroy (&k.outs[i]);
-    if (null >= 0)
-        close (null);
-    free (f);
-    close (fd);
-    return rc;
 }

@@ -34,6 +34,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ctlcaller.h"
+
 #define NODE_CONTROL_CHILDREN 64        /* requests served at once; more wait to be accepted */
 #define NODE_CONTROL_REQUEST_MS 10000   /* a caller sends its request within this */
 #define NODE_CONTROL_REPLY_MS 60000     /* ... and answers a file request within this */
@@ -114,18 +116,5 @@ int node_control_retract (node_control_conn_t *c, uint32_t id);
 /* A new directory PATH (0700) made by the caller: a descriptor on it. */
 int node_control_mkdir (node_control_conn_t *c, const char *path, char *abs, size_t abscap, char *err,
                         size_t errlen);
-
-/* ---- the caller's side ------------------------------------------------- */
-
-/* Connects to the socket at PATH: a descriptor, or -1 with errno
-   (ENOENT, ECONNREFUSED: no node answers; EACCES: not allowed). */
-int node_control_connect (const char *path);
-
-/* Sends ARGV (the verb first) and ENVV with this process's 0, 1 and 2 on
-   FD, serves the node's file requests as this process, and waits for the
-   exit code, into *CODE. Closes FD. 0, or -1 with ERR (the node ended
-   the request without an exit code). */
-int node_control_forward (int fd, int argc, char **argv, int envc, char **envv, int *code, char *err,
-                          size_t errlen);
 
 #endif
