@@ -11,12 +11,13 @@ DESTDIR    ?=
 DEB_BUILD  ?= build-deb
 # make fuzz: seconds per target, which targets, and the compiler (libFuzzer)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= proto manifest receipt agreement card keyfile cert auditexport
+FUZZ_TARGETS ?= proto manifest receipt agreement card keyfile cert auditexport control
 FUZZ_CC      ?= clang
 # Largest input worth trying per target: just above what each parser accepts
 # (every target in fuzz/CMakeLists.txt must have one). cert: a certificate
 # (2048) or a directory of a few certificates, not a directory's full 1 MiB;
-# auditexport has no limit of its own: a few dozen entries.
+# auditexport has no limit of its own: a few dozen entries. control: a few frames (one
+# may be 64 KiB, but the parser's paths are all in the small ones).
 FUZZ_MAXLEN_proto       = 8200
 FUZZ_MAXLEN_manifest    = 4100
 FUZZ_MAXLEN_receipt     = 4100
@@ -25,6 +26,7 @@ FUZZ_MAXLEN_card        = 2100
 FUZZ_MAXLEN_keyfile     = 160
 FUZZ_MAXLEN_cert        = 8192
 FUZZ_MAXLEN_auditexport = 16384
+FUZZ_MAXLEN_control     = 4096
 
 .PHONY: all deps build check check-asan install deb deb-install-check demo fuzz bench soak clean
 

@@ -2,8 +2,8 @@
 
         fuzz_make_seeds DIR
 
-    writes DIR/proto/, DIR/manifest/, DIR/receipt/ and DIR/agreement/
-    (which must exist): one valid encoding of every message of
+    writes DIR/proto/, DIR/manifest/, DIR/receipt/, DIR/agreement/ and
+    DIR/control/ (which must exist): one valid encoding of every message of
     messages.def and of every document, made with the codec itself from
     the examples of tests/spec_examples.h (the messages of the golden
     vectors of SPEC.md section 18), plus the variants a hostile or
@@ -15,6 +15,7 @@
     Exits 1 on any failure. Not for: cards and key files (those seeds come
     from `cdx init` homes, see fuzz/README.md).
 */
+#include "ctlframe.h"
 #include "proto.h"
 #include "spec_examples.h"
 
@@ -364,15 +365,71 @@ static void s_messages (void)
     s_write ("proto", "short-array", "\x91\x01", 2);
 }
 
+/* ---- control frames ------------------------------------------------------ */
+
+/* One frame F into DIR/control/seed-NAME, and variants: cut short, a byte
+   more, the length one too large. */
+static void s_control_frame (const char *name, const ctl_frame_t *f)
+{
+    static uint8_t buf[CTL_HEADER + CTL_PAYLOAD_MAX + 1];
+    size_t n = ctl_encode (f, buf, sizeof buf);
+    if (n == 0) s_die ("control", name);
+    s_write ("control", name, buf, n);
+    char v[96];
+    snprintf (v, sizeof v, "%s-truncated", name);
+    s_write ("control", v, buf, n - 1);
+    buf[3]++;
+    snprintf (v, sizeof v, "%s-longer", name);
+    buf[n] = 0;
+    s_write ("control", v, buf, n + 1);
+}
+
+static void s_control (void)
+{
+    ctl_frame_t f = {.type = CTL_REQUEST, .version = CTL_VERSION, .argc = 6, .envc = 2,
+                     .argv = {"publish", "--topic", "sus/apc", "--class", "aggregate", "apc.csv"},
+                     .envv = {"CDX_CWD=/home/pub1", "COLUMNS=120"}};
+    s_control_frame ("request", &f);
+    f.version = 2;
+    s_control_frame ("request-v2", &f);
+    f.version = CTL_VERSION, f.argc = 1, f.envc = 0;
+    s_control_frame ("request-one", &f);
+    s_control_frame ("reply-ok", &(ctl_frame_t) {.type = CTL_REPLY, .word = 0, .id = 1, .text = "/home/ana1/out.csv"});
+    s_control_frame ("reply-refused", &(ctl_frame_t) {.type = CTL_REPLY, .word = 13, .text = "Permission denied"});
+    s_control_frame ("open-in", &(ctl_frame_t) {.type = CTL_OPEN_IN, .word = CTL_IN_NOFOLLOW, .text = "apc.csv"});
+    s_control_frame ("open-out", &(ctl_frame_t) {.type = CTL_OPEN_OUT, .word = 0600, .text = "out.csv"});
+    s_control_frame ("mkdir", &(ctl_frame_t) {.type = CTL_MKDIR, .text = "backup"});
+    s_control_frame ("commit", &(ctl_frame_t) {.type = CTL_COMMIT, .word = 1});
+    s_control_frame ("retract", &(ctl_frame_t) {.type = CTL_RETRACT, .word = 1});
+    s_control_frame ("exit", &(ctl_frame_t) {.type = CTL_EXIT, .word = 4});
+    /* A conversation: open, commit, exit, one after another. */
+    uint8_t conv[512];
+    size_t at = 0;
+    at += ctl_encode (&(ctl_frame_t) {.type = CTL_OPEN_OUT, .word = 0600, .text = "o"}, conv + at, sizeof conv - at);
+    at += ctl_encode (&(ctl_frame_t) {.type = CTL_COMMIT, .word = 1}, conv + at, sizeof conv - at);
+    at += ctl_encode (&(ctl_frame_t) {.type = CTL_EXIT, .word = 0}, conv + at, sizeof conv - at);
+    s_write ("control", "conversation", conv, at);
+    /* Strings not ended, an unknown type, a length over the limit, argc 0. */
+    static const uint8_t unended[] = {0, 0, 0, 3, CTL_OPEN_IN, 0, 0, 0};
+    s_write ("control", "open-in-short", unended, sizeof unended);
+    static const uint8_t unknown[] = {0, 0, 0, 0, 9};
+    s_write ("control", "unknown-type", unknown, sizeof unknown);
+    static const uint8_t huge[] = {0, 1, 0, 1, CTL_REQUEST};
+    s_write ("control", "over-limit", huge, sizeof huge);
+    static const uint8_t argc0[] = {0, 0, 0, 12, CTL_REQUEST, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+    s_write ("control", "argc-zero", argc0, sizeof argc0);
+}
+
 int main (int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf (stderr, "usage: %s DIR (with proto/, manifest/, receipt/ and agreement/ in it)\n", argv[0]);
+        fprintf (stderr, "usage: %s DIR (with proto/, manifest/, receipt/, agreement/ and control/ in it)\n", argv[0]);
         return 2;
     }
     s_dir = argv[1];
     s_documents ();
     s_agreements ();
     s_messages ();
+    s_control ();
     return 0;
 }

@@ -17,17 +17,14 @@
     each grant is in the audit log.
 
     Every refusal is audited with the rule that decided (role.missing,
-    export.purpose, user.override, ...) and an actor "user:LOGIN (ROLES)";
+    export.purpose, ...) and an actor "user:LOGIN (ROLES)";
     an action that is allowed is audited by the operation itself, with
     the actor "user:LOGIN (ROLE)" naming the role it was allowed under.
 
-    CDX_USER=LOGIN (tests and the demo) makes a command act as LOGIN with
-    LOGIN's roles, but only when the real account is an admin of this node,
-    and every entry names the real account beside LOGIN ("user:alice
-    (analyst) by root (CDX_USER)"):
-    a user who is not an admin gets a refusal (audited), never the roles of
-    another. An admin can grant themselves any role anyway, so the
-    override gives an admin nothing they could not already do, audited.
+    Who acts is given by the front end, never read from the environment:
+    the login running the command (getpwuid (geteuid ())) when it runs
+    directly, or the caller of the control socket, whose uid the kernel
+    gives (SO_PEERCRED, control.h), when the running node serves it.
 
     What this is not: a defence against someone who can write the store
     file or read the key files (file permissions are); it is the control
@@ -35,7 +32,6 @@
 
     Not for: the table's SQL (store/), the command line (tools/).
 */
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +95,6 @@ void node_roles_format (unsigned roles, char *buf, size_t cap)
 /* The local user acting on a node, which node_identify sets. */
 struct node_acting {
     char login[65];              /* the user acting */
-    char real_login[65];         /* the real account, when CDX_USER names another ("" if not) */
     unsigned roles;              /* NODE_ROLE_* it holds */
 };
 
@@ -126,16 +121,6 @@ void node_acting_release (node_t *n)
     node_set_acting (n, NULL);
 }
 
-/* The real login of this process. */
-static void s_real_login (char *buf, size_t cap)
-{
-    struct passwd *pw = getpwuid (geteuid ());
-    if (pw && pw->pw_name)
-        snprintf (buf, cap, "%s", pw->pw_name);
-    else
-        snprintf (buf, cap, "uid%ld", (long)geteuid ());
-}
-
 /* Roles of LOGIN from the store: 0 if it holds none; -1 on a store error
    or a roles column this cdx cannot read. */
 static int s_roles_of (node_t *n, const char *login, unsigned *roles)
@@ -151,69 +136,15 @@ static int s_roles_of (node_t *n, const char *login, unsigned *roles)
     return 0;
 }
 
-int node_identify (node_t *n)
-{
-    return node_identify_claim (n, NULL);
-}
-
-/* The refusal of CDX_USER=AS by the real account ACTOR (not an admin),
-   audited as a refusal of CLAIM's action when a command asked for one
-   (its object, peer and purpose), else as act-as AS. The command has not
-   checked CLAIM's values yet: only those in their grammar or vocabulary
-   are recorded. -1, node_refused. */
-static int s_override_refused (node_t *n, const char *actor, const char *as, const node_claim_t *claim)
-{
-    char why[NODE_ERR_MAX], object[129], peer[17] = "";
-    snprintf (why, sizeof why, "%s", node_error (n));
-    const char *action = "act-as", *purpose = NULL, *note = NULL;
-    snprintf (object, sizeof object, "%s", as);
-    if (claim && claim->action) {
-        action = claim->action;
-        if (!node_dataset_object (n, claim->object ? claim->object : "", object, sizeof object, peer) &&
-            proto_topic_ok (object) != 0)
-            object[0] = 0;
-        if (claim->peer && card_valid_org (claim->peer) == 0)
-            snprintf (peer, sizeof peer, "%s", claim->peer);
-        purpose = claim->purpose && proto_purpose_known (claim->purpose) ? claim->purpose : NULL;
-        note = claim->note;
-    }
-    node_audit_purpose (n, actor, action, object, peer, purpose, "refuse", "user.override", "%s%s%s",
-                        note ? note : "", note ? ": " : "", why);
-    snprintf (node_errbuf (n), NODE_ERR_MAX, "%s", why);
-    node_set_refused (n, 1);
-    return -1;
-}
-
-int node_identify_claim (node_t *n, const node_claim_t *claim)
+int node_identify (node_t *n, const char *login)
 {
     node_acting_t *me = s_acting (n);
     if (!me)
         return node_fail (n, "out of memory");
-    char real[sizeof me->login];
-    s_real_login (real, sizeof real);
-    unsigned real_roles;
-    if (s_roles_of (n, real, &real_roles) != 0) return -1;
-    snprintf (me->login, sizeof me->login, "%s", real);
-    me->roles = real_roles;
-    const char *as = getenv ("CDX_USER");
-    if (!as || !*as || strcmp (as, real) == 0) return 0;
-    /* Checked before anything is audited: the value is the caller's. */
-    if (!node_valid_login (as))
-        return node_fail_input (n, "CDX_USER: a login name is 1 to 64 letters, digits, . _ - (not "
-                                   "starting with -)");
-    if (!(real_roles & NODE_ROLE_ADMIN)) {
-        char held[64], actor[2 * sizeof me->login + 80];
-        node_roles_format (real_roles, held, sizeof held);
-        snprintf (actor, sizeof actor, "user:%s (%s)", real, held[0] ? held : "no role");
-        node_fail (n,
-                   "CDX_USER=%s: acting as another user is only for an admin of this node, and %s "
-                   "is not one",
-                   as, real);
-        return s_override_refused (n, actor, as, claim);
-    }
-    snprintf (me->login, sizeof me->login, "%s", as);
-    snprintf (me->real_login, sizeof me->real_login, "%s", real);   /* named beside it in every entry */
-    return s_roles_of (n, as, &me->roles);
+    if (!login || strlen (login) >= sizeof me->login)
+        return node_fail (n, "the login acting is longer than %zu bytes", sizeof me->login - 1);
+    snprintf (me->login, sizeof me->login, "%s", login);
+    return s_roles_of (n, login, &me->roles);
 }
 
 int node_refresh_roles (node_t *n)
@@ -241,12 +172,7 @@ void node_actor (const node_t *n, unsigned role, char *buf, size_t cap)
         snprintf (held, sizeof held, "%s", node_role_name (role));
     else
         node_roles_format (s_who (n)->roles, held, sizeof held);
-    const node_acting_t *me = s_who (n);
-    if (me->real_login[0])
-        snprintf (buf, cap, "user:%s (%s) by %s (CDX_USER)", me->login, held[0] ? held : "no role",
-                  me->real_login);
-    else
-        snprintf (buf, cap, "user:%s (%s)", me->login, held[0] ? held : "no role");
+    snprintf (buf, cap, "user:%s (%s)", s_who (n)->login, held[0] ? held : "no role");
 }
 
 /* The role in ANY that the user holds (the first in s_roles order), or 0. */

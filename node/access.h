@@ -11,13 +11,9 @@
 
 #include "core.h"
 
-/* Sets the user acting from the real account, or from CDX_USER when the
-   real account is an admin. 0, or -1 (node_error). */
-int node_identify (node_t *n);
-/* node_identify for a command asking for CLAIM (may be NULL): a
-   refusal of CDX_USER (user.override) is audited as a refusal of CLAIM's
-   action, with its object, peer and purpose. */
-int node_identify_claim (node_t *n, const node_claim_t *claim);
+/* Sets the user acting: LOGIN, with the roles the store gives it (none
+   if it is not a user of the node). 0, or -1 (node_error). */
+int node_identify (node_t *n, const char *login);
 /* Frees what node_identify made. */
 void node_acting_release (node_t *n);
 

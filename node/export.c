@@ -157,8 +157,8 @@ static int s_export_check (node_t *n, const char *id, const char *out_path, cons
    it: the sealed file opened, copied out as plaintext into OUT_PATH and
    recorded. 0, or -1 with *RULE the rule that refused, if one did. */
 static int s_export_run (node_t *n, const store_dataset_t *d, const char *out_path, const char *purpose,
-                         const char *claimed, const char *actor, const char *object, const char **rule,
-                         node_progress_fn *progress, void *arg)
+                         const node_files_t *files, const char *claimed, const char *actor, const char *object,
+                         const char **rule, node_progress_fn *progress, void *arg)
 {
     const char *refused = node_export_allowed (n, d, purpose);
     if (refused) {
@@ -170,9 +170,13 @@ static int s_export_run (node_t *n, const store_dataset_t *d, const char *out_pa
         return node_fail (n, "dataset %s is %s, not available: wait for it to arrive", d->id,
                           store_dataset_state_name (d->state));
     int rc = -1, in = -1;
-    node_outfile_t *out = node_outfile_new (out_path, 0600, node_errbuf (n), NODE_ERR_MAX);
-    if (!out)
+    node_outfile_t *out = files ? files->open_out (files->arg, out_path, 0600, node_errbuf (n), NODE_ERR_MAX)
+                                : NULL;
+    if (!out) {
+        if (!files)
+            node_fail (n, "no way to create %s", out_path);
         goto out;
+    }
     char path[NODE_PATH_MAX];
     node_data_path (n, d->id, path, sizeof path);
     in = open (path, O_RDONLY | O_CLOEXEC);
@@ -192,7 +196,7 @@ out:
 }
 
 int node_export (node_t *n, const char *id, const char *out_path, const char *purpose,
-                 node_progress_fn *progress, void *arg)
+                 const node_files_t *files, node_progress_fn *progress, void *arg)
 {
     if (s_export_check (n, id, out_path, purpose) != 0)
         return -1;
@@ -230,7 +234,7 @@ int node_export (node_t *n, const char *id, const char *out_path, const char *pu
     if (r == STORE_NOTFOUND)
         node_fail (n, "no dataset %s here: cdx datasets lists what this node holds", id);
     else
-        rc = s_export_run (n, d, out_path, purpose, claimed, actor, object, &rule, progress, arg);
+        rc = s_export_run (n, d, out_path, purpose, files, claimed, actor, object, &rule, progress, arg);
     if (r == 0 && rc != 0) {
         char why[NODE_ERR_MAX];
         snprintf (why, sizeof why, "%s", node_error (n));

@@ -137,11 +137,10 @@ out:
 
 node_t *node_open (const char *home, node_open_why_t *why, char *err, size_t errlen)
 {
-    return node_open_claim (home, NULL, why, err, errlen);
+    return node_open_as (home, node_user (), why, err, errlen);
 }
 
-node_t *node_open_claim (const char *home, const node_claim_t *claim, node_open_why_t *why, char *err,
-                         size_t errlen)
+node_t *node_open_as (const char *home, const char *login, node_open_why_t *why, char *err, size_t errlen)
 {
     node_open_why_t dummy;
     if (!why)
@@ -187,7 +186,7 @@ node_t *node_open_claim (const char *home, const node_claim_t *claim, node_open_
         goto fail;
     if (node_keys_load_old (n, err, errlen) != 0)
         goto fail;
-    if (node_identify_claim (n, claim) != 0) {
+    if (node_identify (n, login) != 0) {
         node_errf (err, errlen, "%s", node_error (n));
         *why = node_invalid (n) ? NODE_OPEN_INVALID : node_refused (n) ? NODE_OPEN_REFUSED : NODE_OPEN_FAILED;
         goto fail;
@@ -196,6 +195,13 @@ node_t *node_open_claim (const char *home, const node_claim_t *claim, node_open_
 fail:
     node_close (&n);
     return NULL;
+}
+
+int node_act_as (node_t *n, const char *login)
+{
+    if (node_home_check (node_home (n), node_errbuf (n), NODE_ERR_MAX) != 0)
+        return -1;
+    return node_identify (n, login);
 }
 
 void node_close (node_t **n_p)

@@ -43,20 +43,31 @@ int node_init_check (const node_init_t *opts, char *err, size_t errlen);
 typedef enum {
     NODE_OPEN_FAILED = 1,    /* keys or store unreadable, out of memory */
     NODE_OPEN_NOHOME,        /* no node at HOME: cdx init */
-    NODE_OPEN_REFUSED,       /* a rule refused the user (CDX_USER by a non-admin; audited) */
-    NODE_OPEN_INVALID        /* CDX_USER is not a login name */
+    NODE_OPEN_REFUSED,       /* a rule refused the user (audited) */
+    NODE_OPEN_INVALID        /* a value given is out of its grammar */
 } node_open_why_t;
 
-/* Opens an existing node home (keys and store) and identifies the user
-   acting (node_identify). NULL on failure, with the reason in ERR and
+/* Opens an existing node home (keys and store), the user acting being
+   the real account running this process (node_user). NULL on failure, with the reason in ERR and
    *WHY (may be NULL) saying which kind. A home this account may not read
    fails (NODE_OPEN_FAILED) saying "cannot read HOME: permission denied",
    whose it is and what to do, never that there is no node. */
 node_t *node_open (const char *home, node_open_why_t *why, char *err, size_t errlen);
 
+/* node_open with LOGIN as the user acting: the front end says who it is
+   (the login running a command directly, or the caller of the control
+   socket as the kernel identified it); no environment variable can
+   change it. */
+node_t *node_open_as (const char *home, const char *login, node_open_why_t *why, char *err, size_t errlen);
+
+/* For a server that opens the node ahead of a request (the control
+   socket's warmed child): checks the home again (as node_open does) and
+   makes LOGIN the user acting, with its roles. 0, or -1 (node_error). */
+int node_act_as (node_t *n, const char *login);
+
 /* What a command asks for, recorded in the audit entry of a refusal as
-   in that of the action allowed: the user acting refused (CDX_USER by a
-   non-admin: user.override) or missing the role (role.missing). */
+   in that of the action allowed: the user acting missing the role
+   (role.missing). */
 typedef struct {
     const char *action;      /* "export", "publish", ... */
     const char *object;      /* a dataset id (recorded as "TOPIC vN ID" when this node holds it),
@@ -66,10 +77,6 @@ typedef struct {
     const char *note;        /* put before the reason, e.g. "file PATH"; NULL: none */
 } node_claim_t;
 
-/* node_open for a command that asks for CLAIM (may be NULL): a refusal
-   of the user acting is audited as a refusal of CLAIM's action. */
-node_t *node_open_claim (const char *home, const node_claim_t *claim, node_open_why_t *why, char *err,
-                         size_t errlen);
 void node_close (node_t **n_p);
 const char *node_error (const node_t *n);
 /* 1 if the last failure was a refusal by a rule (a role, a purpose), which
@@ -186,11 +193,29 @@ int node_authority_directory (const char *home, int days, const char *expires, c
    directory (certify the new card) or from the new card pinned again. */
 int node_keys_rotate (node_t *n, char *card_out, size_t cap);
 
+/* The files a command names, opened by the front end with the rights of
+   whoever runs the command (directly, or as the caller of the control
+   socket: tools/cli.h): the node never opens a path a user named. Each is
+   asked for where the operation would have opened it, so a refusal still
+   comes before the file is touched. */
+typedef struct node_outfile node_outfile_t;
+typedef struct {
+    /* PATH open for reading: a descriptor (the caller closes it), ABS its
+       absolute path for the record; -1 with errno and the reason in ERR. */
+    int (*open_in) (void *arg, const char *path, char *abs, size_t abscap, char *err, size_t errlen);
+    /* A new output for PATH (outfile.h: refused if it exists, named at
+       commit); NULL with the reason in ERR. */
+    node_outfile_t *(*open_out) (void *arg, const char *path, unsigned mode, char *err, size_t errlen);
+    void *arg;
+} node_files_t;
+
 /* Progress callback for long operations: done and total bytes. */
 typedef void (node_progress_fn) (uint64_t done, uint64_t total, void *arg);
 
 typedef struct {
-    const char *path;        /* plaintext file to publish */
+    const char *path;        /* plaintext file to publish, as named */
+    const char *abs_path;    /* ... made absolute, for the audit log (NULL: PATH) */
+    const node_files_t *files;   /* opens PATH */
     const char *topic;
     const char *class_;      /* aggregate | pseudonymised | identifiable */
     const char *purpose;     /* commissioning | invoice-validation | risk-stratification */
@@ -243,7 +268,7 @@ int node_resolve_id (node_t *n, const char *text, char id_out[33]);
    node_export_allowed() accepts. Recorded in the audit log, allowed or
    refused. */
 int node_export (node_t *n, const char *id, const char *out_path, const char *purpose,
-                 node_progress_fn *progress, void *arg);
+                 const node_files_t *files, node_progress_fn *progress, void *arg);
 
 /* ---- data sharing agreements (node/agree.c) -----------------------------
 
@@ -304,9 +329,8 @@ const char *node_agreement_state (const store_agreement_t *a, int64_t now);
 /* ---- local users and roles (node/access.c) ----------------------------
 
    Local users are operating-system logins; each holds any of these roles.
-   cdx init makes the account that ran it admin only. CDX_USER=LOGIN acts
-   as LOGIN, honoured only when the real account is an admin (for tests
-   and the demo); otherwise node_open refuses, audited. */
+   cdx init makes the account that ran it admin only. Who acts is the
+   login the front end opened the node as (node_open_as). */
 enum {
     NODE_ROLE_ADMIN = 1,         /* peers, users, subscriptions, agreements, keys */
     NODE_ROLE_PUBLISHER = 2,     /* publish */
@@ -450,7 +474,7 @@ int node_audit_check (node_t *n, int checkpoint, node_audit_report_t *report);
    cdx-audit-export/1 (protocol/auditexport.h), and audits the export.
    *ENTRIES receives how many entries it holds. 0, or -1 (node_error,
    node_refused); nothing is left at PATH on failure. */
-int node_audit_export (node_t *n, const char *path, int64_t *entries);
+int node_audit_export (node_t *n, const char *path, const node_files_t *files, int64_t *entries);
 
 typedef struct {
     char kind[24];           /* sent-not-received | received-not-sent | hash-differs */

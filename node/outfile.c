@@ -21,6 +21,8 @@ struct node_outfile {
     int anon;                   /* O_TMPFILE: no name until it is committed */
     int synced;
     int committed;
+    int wrapped;                /* made elsewhere: OPS names it */
+    node_outfile_ops_t ops;
     char path[S_PATH_MAX];
     char tmp[S_PATH_MAX + 32];
     char dir[S_PATH_MAX];
@@ -93,6 +95,23 @@ node_outfile_t *node_outfile_new (const char *path, mode_t mode, char *err, size
 fail:
     node_outfile_destroy (&f);
     return NULL;
+}
+
+node_outfile_t *node_outfile_wrap (int fd, const char *path, const char *abs, const node_outfile_ops_t *ops,
+                                   char *err, size_t errlen)
+{
+    node_outfile_t *f = calloc (1, sizeof *f);
+    if (!f) {
+        close (fd);
+        node_errf (err, errlen, "out of memory");
+        return NULL;
+    }
+    f->fd = fd;
+    f->wrapped = 1;
+    f->ops = *ops;
+    snprintf (f->path, sizeof f->path, "%s", path);
+    snprintf (f->abs, sizeof f->abs, "%s", abs);
+    return f;
 }
 
 int node_outfile_fd (const node_outfile_t *f)
@@ -170,6 +189,12 @@ int node_outfile_commit (node_outfile_t *f, char *err, size_t errlen)
         return 0;
     if (node_outfile_sync (f, err, errlen) != 0)
         return -1;
+    if (f->wrapped) {
+        if (f->ops.commit (f->ops.arg, err, errlen) != 0)
+            return -1;
+        f->committed = 1;
+        return 0;
+    }
     if ((f->anon ? s_link_anon (f) : s_rename_named (f)) != 0)
         return s_place_failed (f, err, errlen);
     f->committed = 1;
@@ -186,6 +211,10 @@ int node_outfile_retract (node_outfile_t *f)
 {
     if (!f->committed)
         return 0;
+    if (f->wrapped) {
+        f->committed = 0;
+        return f->ops.retract (f->ops.arg);
+    }
     /* Only if PATH is still the file this wrote. */
     struct stat a, b;
     if (fstat (f->fd, &a) != 0 || lstat (f->path, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
@@ -199,7 +228,7 @@ void node_outfile_destroy (node_outfile_t **f_p)
     if (!f_p || !*f_p)
         return;
     node_outfile_t *f = *f_p;
-    if (!f->anon && f->tmp[0])
+    if (!f->wrapped && !f->anon && f->tmp[0])
         unlink (f->tmp);
     if (f->fd >= 0)
         close (f->fd);

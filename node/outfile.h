@@ -12,6 +12,12 @@
     either, except the hidden temporary (".NAME.cdx-XXXXXX") where
     O_TMPFILE is not available.
 
+    A file may also be made elsewhere and handed in as a descriptor
+    (node_outfile_wrap): a command forwarded to the running node gets its
+    output from the caller, who made it as above with its own rights
+    (control.h), and commit and retract then ask the caller to name it or
+    take it back.
+
     Not for: files inside a node's home (sealed.c, publish.c and node/run/ own those). */
 #ifndef NODE_OUTFILE_H_INCLUDED
 #define NODE_OUTFILE_H_INCLUDED
@@ -25,6 +31,21 @@ typedef struct node_outfile node_outfile_t;
    again when it is put in place). MODE: its permissions (e.g. 0600).
    NULL on failure, with a reason naming PATH and the fix in ERR. */
 node_outfile_t *node_outfile_new (const char *path, mode_t mode, char *err, size_t errlen);
+
+/* What a wrapped file's commit and retract do, after the content is
+   synced: name the file at its path (0, or -1 with ERR), take it back (0,
+   or -1). */
+typedef struct {
+    int (*commit) (void *arg, char *err, size_t errlen);
+    int (*retract) (void *arg);
+    void *arg;
+} node_outfile_ops_t;
+
+/* A file made elsewhere, open for writing on FD (owned by the result,
+   closed on failure too), for PATH (ABS: its absolute path, for the
+   record); OPS names it. NULL if out of memory (ERR). */
+node_outfile_t *node_outfile_wrap (int fd, const char *path, const char *abs, const node_outfile_ops_t *ops,
+                                   char *err, size_t errlen);
 
 /* The descriptor to write the content to (owned by F). */
 int node_outfile_fd (const node_outfile_t *f);

@@ -86,9 +86,7 @@ static int s_keys_current (node_t *n)
    where it resolves, else as given. */
 static void s_publish_file (const node_publish_t *p, char *buf, size_t cap)
 {
-    char *abs = p->path ? realpath (p->path, NULL) : NULL;
-    snprintf (buf, cap, "%s", abs ? abs : p->path ? p->path : "");
-    free (abs);
+    snprintf (buf, cap, "%s", p->abs_path ? p->abs_path : p->path ? p->path : "");
 }
 
 /* A publish refused by RULE before anything is written (its governance
@@ -404,9 +402,10 @@ int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *
     if (s_publish_allowed (n, u) != 0)
         goto out;
     node_home_sweep (n, u->actor, 1);           /* what killed publishes left */
-    in = open (p->path, O_RDONLY | O_CLOEXEC);
+    char abs[NODE_PATH_MAX], why[NODE_ERR_MAX];
+    in = p->files ? p->files->open_in (p->files->arg, p->path, abs, sizeof abs, why, sizeof why) : -1;
     if (in < 0) {
-        node_fail (n, "cannot open %s: %s", p->path, strerror (errno));
+        node_fail (n, "cannot open %s: %s", p->path, p->files ? why : "no way to open it");
         goto out;
     }
     struct stat st;

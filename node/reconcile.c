@@ -61,7 +61,7 @@ static int s_export_entry (const store_audit_t *e, void *arg)
     return auditexport_add (arg, &x) == 0 ? 0 : 1;
 }
 
-int node_audit_export (node_t *n, const char *path, int64_t *entries)
+int node_audit_export (node_t *n, const char *path, const node_files_t *files, int64_t *entries)
 {
     *entries = 0;
     if (!node_authorize (n, NODE_ROLE_IG, "audit-export", "audit log")) return -1;
@@ -95,7 +95,9 @@ int node_audit_export (node_t *n, const char *path, int64_t *entries)
         goto out;
     }
     char err[NODE_ERR_MAX];
-    out = node_outfile_new (path, 0600, err, sizeof err);
+    if (!files)
+        snprintf (err, sizeof err, "no way to create %s", path);
+    out = files ? files->open_out (files->arg, path, 0600, err, sizeof err) : NULL;
     if (!out || node_outfile_write (out, text, len, err, sizeof err) != 0 ||
         node_outfile_commit (out, err, sizeof err) != 0) {
         node_fail (n, "%s", err);

@@ -118,8 +118,8 @@ static const cli_command_t s_commands[] = {
      "  remove LOGIN --role R   take the roles R away\n"
      "  list [--json]           the users and their roles (admin or ig-officer)\n"
      "add and remove need admin; the last admin cannot be removed.\n"
-     "CDX_USER=LOGIN in the environment makes a command act as LOGIN (for tests and demos);\n"
-     "it is honoured only when the real account is an admin of the node, else refused (exit 4).\n"
+     "Who acts is the login running the command: the running node learns it from the kernel\n"
+     "(the control socket's peer credentials); no environment variable changes it.\n"
      "Exit code 4 when refused for want of a role.\n"},
     {"backup", cmd_backup, "backup -o DIR [--json]\n       cdx backup verify DIR [--json]",
      "Copy this node's home into DIR, while it runs; or check such a copy.",
@@ -153,7 +153,7 @@ static const cli_command_t s_commands[] = {
      "not). Run it at the old node's endpoint (stop the old node first), or its peers cannot\n"
      "reach it. Its keys are the backup's: if the node's keys were rotated after the backup,\n"
      "peers know only the newer ones and refuse it; restore a backup made after the rotation.\n"},
-    {"run", cmd_run, "run [--bind ENDPOINT] [--log-level LEVEL] [--metrics ADDR:PORT]",
+    {"run", cmd_run, "run [--bind ENDPOINT] [--socket-group GROUP] [--log-level LEVEL] [--metrics ADDR:PORT]",
      "Run the node in the foreground until SIGTERM, SIGINT or SIGHUP.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
      "and verifies incoming ones. Commands run meanwhile (publish, subscribe, peer add) take\n"
@@ -166,13 +166,20 @@ static const cli_command_t s_commands[] = {
      "READY=1 once listening, a STATUS= line (peers connected, deliveries queued, transfers),\n"
      "WATCHDOG=1 at half of WatchdogSec, and STOPPING=1 (dist/systemd/cdx@.service, cdx(1)).\n"
      "  --bind ENDPOINT     listen here instead of the card's endpoint (behind a proxy or NAT)\n"
+     "  --socket-group GROUP  the group whose members may connect to the control socket\n"
+     "                      (default: the node's own group)\n"
      "  --log-level LEVEL   error, warning, info (the default) or debug: lines below it are not\n"
      "                      written\n"
      "  --metrics ADDR:PORT serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR numeric:\n"
      "                      127.0.0.1, 0.0.0.0 or [::1]; nothing is served elsewhere, and a port in\n"
      "                      use stops cdx run with the reason). It asks no login and names peers,\n"
      "                      topics and agreements: bind it to loopback or a management network.\n"
-     "                      docs/OPERATIONS.md names the metrics.\n"},
+     "                      docs/OPERATIONS.md names the metrics.\n"
+     "The node alone holds the keys and the store while it runs: every other command, run by any\n"
+     "login, reaches it through its control socket (mode 0660; cdx --help says where it is), which\n"
+     "learns the caller's login from the kernel, checks its roles and audits under it. Files the\n"
+     "caller names are opened by the caller and handed over. Refuses to start if a node already\n"
+     "answers there; a socket nobody answers at is replaced.\n"},
     {"publish", cmd_publish, "publish --topic TOPIC --class CLASS --purpose PURPOSE FILE",
      "Seal, sign and store a new version of a dataset; queue it for every subscriber.",
      "  --topic TOPIC      e.g. sus/apc/monthly (letters, digits, . _ / -)\n"
@@ -448,6 +455,12 @@ static const char *s_general =
     "other id starts with them. cdx help COMMAND is cdx COMMAND --help; cdx help --man writes\n"
     "the manual page cdx(1) and cdx help --completion bash a bash completion script, both from\n"
     "this help (the build makes them, make install installs them). cdx --version: the version.\n\n"
+    "While cdx run runs, every command but init, run, authority, restore and help goes to it\n"
+    "through its control socket: --socket PATH (before the command) if given; else, for a home\n"
+    "/var/lib/cdx/NAME (a service), /run/cdx/NAME.sock; else HOME/control.sock. The node acts\n"
+    "as the login that runs the command, with that login's roles, and the files named are\n"
+    "opened and created with that login's rights. With no node running, only the home's\n"
+    "owner (or root) can act on it directly (docs/CONTROL.md).\n\n"
     "Key files: with CDX_PASSPHRASE_FILE (a 0600 file whose first line is the passphrase) or\n"
     "CDX_PASSPHRASE set, cdx init, cdx keys rotate and cdx authority init write key files\n"
     "protected by it (Argon2id), and every command opens them with it: the unattended mode for\n"
@@ -482,7 +495,7 @@ static const char *s_general =
 static void s_help (FILE *f)
 {
     fprintf (f, "cdx: exchange encrypted, signed datasets between NHS organisations.\n\n"
-                "usage: cdx [--home DIR] COMMAND [OPTIONS]\n\nCommands:\n");
+                "usage: cdx [--home DIR] [--socket PATH] COMMAND [OPTIONS]\n\nCommands:\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         fprintf (f, "  %-14s %s\n", s_commands[i].name, s_commands[i].summary);
     fprintf (f, "\n%s\n%s", s_general, s_exit_help);
@@ -524,6 +537,20 @@ static const char *s_home_default (void)
     return s_default_home;
 }
 
+/* The --home given among a verb's options (ARGV[0] is the verb), where
+   the command's own parsing will find it too: the node to ask. */
+static void s_scan_home (cli_t *cli, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv[i], "--") == 0)
+            return;
+        if (strcmp (argv[i], "--home") == 0 && i + 1 < argc)
+            cli->home = argv[++i], cli->home_set = 1;
+        else if (strncmp (argv[i], "--home=", 7) == 0)
+            cli->home = argv[i] + 7, cli->home_set = 1;
+    }
+}
+
 int main (int argc, char **argv)
 {
     cli_t cli = {.home = s_home_default ()};
@@ -543,6 +570,12 @@ int main (int argc, char **argv)
         } else if (strncmp (argv[i], "--home=", 7) == 0) {
             cli.home = argv[i] + 7;
             cli.home_set = 1;
+            i++;
+        } else if (strcmp (argv[i], "--socket") == 0 && i + 1 < argc) {
+            cli.socket = argv[i + 1];
+            i += 2;
+        } else if (strncmp (argv[i], "--socket=", 9) == 0) {
+            cli.socket = argv[i] + 9;
             i++;
         } else {
             return s_unknown ("option", argv[i], NULL);
@@ -566,6 +599,14 @@ int main (int argc, char **argv)
     const cli_command_t *c = cli_find (argv[i]);
     if (!c)
         return s_unknown ("command", argv[i], s_nearest (argv[i]));
+    /* A node running on the home serves the command (it alone opens the
+       keys and the store); none answering, the home's owner runs it here. */
+    if (!cli_direct_verb (argv[i])) {
+        s_scan_home (&cli, argc - i, argv + i);
+        int fw = cli_forward (&cli, argc - i, argv + i);
+        if (fw >= 0)
+            return fw;
+    }
     if (cx_init () != 0) {
         fprintf (stderr, "cdx: cannot initialise libsodium\n");
         return CLI_EXIT_FAIL;
@@ -574,6 +615,8 @@ int main (int argc, char **argv)
         return CLI_EXIT_FAIL;
     optind = 1;
     int rc = c->fn (&cli, argc - i, argv + i);
+    if (cli.not_running && rc != CLI_EXIT_OK)
+        rc = CLI_EXIT_FAIL;
     if (rc == CLI_EXIT_FAIL && !cli.home)
         fprintf (stderr, "cdx: no home directory: set CDX_HOME or pass --home DIR\n");
     return rc;

@@ -128,7 +128,8 @@ int cli_parse (cli_t *cli, const char *verb, const cli_opt_t *opts, size_t count
     int c;
     while ((c = getopt_long (argc, argv, shorts, lopts, NULL)) != -1) {
         if (c == S_OPT_HOME) {
-            cli->home = optarg;
+            if (!cli->home_fixed)                 /* the running node serves its own home only */
+                cli->home = optarg;
             cli->home_set = 1;
         } else if (c == S_OPT_HELP && help) {
             *help = 1;
@@ -286,11 +287,18 @@ int cli_when (const char *text, int is_end, int64_t *out)
 
 /* ---- opening the node ---------------------------------------------------------- */
 
-int cli_open_claim (cli_t *cli, const node_claim_t *claim, node_t **n)
+int cli_open (cli_t *cli, node_t **n)
 {
     char err[NODE_ERR_MAX];
     node_open_why_t why;
-    *n = node_open_claim (cli->home, claim, &why, err, sizeof err);
+    if (cli->conn && (*n = cli_ahead ()) != NULL) {
+        if (node_act_as (*n, cli->login) == 0)
+            return 0;
+        show_printf (stderr, "cdx: %s\n", node_error (*n));
+        node_close (n);
+        return CLI_EXIT_FAIL;
+    }
+    *n = node_open_as (cli->home, cli->login ? cli->login : node_user (), &why, err, sizeof err);
     if (!*n) {
         show_printf (stderr, "cdx: %s\n", err);
         return why == NODE_OPEN_NOHOME    ? CLI_EXIT_NOHOME
@@ -299,11 +307,6 @@ int cli_open_claim (cli_t *cli, const node_claim_t *claim, node_t **n)
                                           : CLI_EXIT_FAIL;
     }
     return 0;
-}
-
-int cli_open (cli_t *cli, node_t **n)
-{
-    return cli_open_claim (cli, NULL, n);
 }
 
 /* ---- listings ---------------------------------------------------------------- */
@@ -346,9 +349,127 @@ void cli_json_opt (const char *key, const char *v)
 
 /* ---- files ------------------------------------------------------------------- */
 
-char *cli_read_file (const char *file, size_t max, size_t *len)
+int cli_in_open (cli_t *cli, const char *path, unsigned flags, char *abs, size_t abscap, char *err,
+                 size_t errlen)
 {
-    FILE *f = strcmp (file, "-") == 0 ? stdin : fopen (file, "rb");
+    char tmp[CLI_PATH_MAX];
+    if (!abs)
+        abs = tmp, abscap = sizeof tmp;
+    if (cli->conn)
+        return node_control_open_in (cli->conn, path, flags, abs, abscap, err, errlen);
+    int fd = open (path, O_RDONLY | O_CLOEXEC | ((flags & CTL_IN_NOFOLLOW) ? O_NOFOLLOW : 0));
+    if (fd < 0) {
+        int e = errno;
+        snprintf (err, errlen, "%s", strerror (e));
+        errno = e;
+        return -1;
+    }
+    cli_abs_path (cli, path, abs, abscap);
+    return fd;
+}
+
+static int s_files_in (void *arg, const char *path, char *abs, size_t abscap, char *err, size_t errlen)
+{
+    return cli_in_open (arg, path, 0, abs, abscap, err, errlen);
+}
+
+static node_outfile_t *s_files_out (void *arg, const char *path, unsigned mode, char *err, size_t errlen)
+{
+    return cli_out_new (arg, path, mode, err, errlen);
+}
+
+const node_files_t *cli_files (cli_t *cli)
+{
+    cli->files = (node_files_t) {s_files_in, s_files_out, cli};
+    return &cli->files;
+}
+
+FILE *cli_fopen (cli_t *cli, const char *path)
+{
+    if (strcmp (path, "-") == 0)
+        return stdin;
+    char err[NODE_ERR_MAX];
+    int fd = cli_in_open (cli, path, 0, NULL, 0, err, sizeof err);
+    FILE *f = fd >= 0 ? fdopen (fd, "rb") : NULL;
+    if (fd >= 0 && !f) {
+        int e = errno;
+        close (fd);
+        errno = e;
+    }
+    return f;
+}
+
+/* A wrapped output's commit and retract, asked of the caller (one slot
+   per output of the request; a request runs in a process of its own). */
+typedef struct {
+    node_control_conn_t *conn;
+    uint32_t id;
+} s_remote_out_t;
+
+static int s_remote_commit (void *arg, char *err, size_t errlen)
+{
+    s_remote_out_t *o = arg;
+    return node_control_commit (o->conn, o->id, err, errlen);
+}
+
+static int s_remote_retract (void *arg)
+{
+    s_remote_out_t *o = arg;
+    return node_control_retract (o->conn, o->id);
+}
+
+node_outfile_t *cli_out_new (cli_t *cli, const char *path, unsigned mode, char *err, size_t errlen)
+{
+    static s_remote_out_t outs[16];
+    if (!cli->conn)
+        return node_outfile_new (path, (mode_t) mode, err, errlen);
+    char abs[2 * CLI_PATH_MAX];
+    uint32_t id;
+    int fd = node_control_open_out (cli->conn, path, mode, &id, abs, sizeof abs, err, errlen);
+    if (fd < 0)
+        return NULL;
+    if (id < 1 || id > 16) {
+        close (fd);
+        snprintf (err, errlen, "the caller named output %u", id);
+        return NULL;
+    }
+    outs[id - 1] = (s_remote_out_t) {cli->conn, id};
+    node_outfile_ops_t ops = {s_remote_commit, s_remote_retract, &outs[id - 1]};
+    return node_outfile_wrap (fd, path, abs, &ops, err, errlen);
+}
+
+int cli_out_dir (cli_t *cli, const char *path, char *abs, size_t abscap, char *err, size_t errlen)
+{
+    if (cli->conn)
+        return node_control_mkdir (cli->conn, path, abs, abscap, err, errlen);
+    int fd = mkdir (path, 0700) == 0 ? open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    if (fd < 0) {
+        int e = errno;
+        snprintf (err, errlen, "cannot create %s: %s", path, strerror (e));
+        errno = e;
+        return -1;
+    }
+    cli_abs_path (cli, path, abs, abscap);
+    return fd;
+}
+
+void cli_abs_path (cli_t *cli, const char *path, char *buf, size_t cap)
+{
+    if (cli->conn) {
+        if (path[0] == '/' || !cli->cwd)
+            snprintf (buf, cap, "%s", path);
+        else
+            snprintf (buf, cap, "%s%s%s", cli->cwd, strcmp (cli->cwd, "/") == 0 ? "" : "/", path);
+        return;
+    }
+    char *abs = realpath (path, NULL);
+    snprintf (buf, cap, "%s", abs ? abs : path);
+    free (abs);
+}
+
+char *cli_read_file (cli_t *cli, const char *file, size_t max, size_t *len)
+{
+    FILE *f = cli_fopen (cli, file);
     if (!f) {
         cli_fail ("cannot open %s: %s", file, strerror (errno));
         return NULL;
@@ -371,12 +492,16 @@ char *cli_read_file (const char *file, size_t max, size_t *len)
     return buf;
 }
 
-int cli_write_out (const char *file, const char *data, size_t len)
+int cli_write_out (cli_t *cli, const char *file, const char *data, size_t len)
 {
     if (!file || strcmp (file, "-") == 0)
         return fwrite (data, 1, len, stdout) == len ? 0 : (cli_fail ("cannot write to stdout"), -1);
     char err[NODE_ERR_MAX];
-    if (node_outfile_save (file, data, len, 0644, err, sizeof err) != 0)
+    node_outfile_t *f = cli_out_new (cli, file, 0644, err, sizeof err);
+    int rc = f && node_outfile_write (f, data, len, err, sizeof err) == 0 && node_outfile_commit (f, err, sizeof err) == 0
+                 ? 0 : -1;
+    node_outfile_destroy (&f);
+    if (rc != 0)
         return cli_fail ("%s", err), -1;
     return 0;
 }

@@ -21,7 +21,11 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "control.h"
+#include "ctlframe.h"
 #include "node.h"
+
+#define CLI_PATH_MAX 4096
 
 /* Exit codes of cdx (cdx --help lists them). */
 enum {
@@ -38,6 +42,14 @@ enum {
 typedef struct {
     const char *home;
     int home_set;            /* --home was given (not the default) */
+    int home_fixed;          /* served for the running node: its home, whatever --home says */
+    const char *socket;      /* --socket PATH, NULL: the rule's (node_control_path) */
+    const char *login;       /* who acts: this process's login, or the socket's caller */
+    node_control_conn_t *conn;   /* served for the running node: the caller's connection; NULL: direct */
+    const char *cwd;         /* ... the caller's working directory, for the record */
+    node_files_t files;      /* cli_in_open and cli_out_new, for the node library */
+    int not_running;         /* no node answers and the home is not this login's: a failure is exit 1 */
+    const char *socket_group;    /* cdx run --socket-group */
     int json;                /* --json */
     int64_t rows;            /* rows a listing printed so far */
     int started;             /* the listing's header (or "[") is out */
@@ -128,8 +140,8 @@ int cli_when (const char *text, int is_end, int64_t *out);
 
 /* ---- opening the node ------------------------------------------------- */
 
-/* node_open_claim for CLI->home; 0, or the exit code after printing why. */
-int cli_open_claim (cli_t *cli, const node_claim_t *claim, node_t **n);
+/* node_open_as CLI->home, as CLI->login; 0, or the exit code after
+   printing why. */
 int cli_open (cli_t *cli, node_t **n);
 
 /* ---- listings -----------------------------------------------------------
@@ -150,12 +162,37 @@ void cli_json_opt (const char *key, const char *v);
 
 /* ---- files ------------------------------------------------------------ */
 
+/* Every file a command names is opened with the rights of whoever runs
+   it: by this process when the command runs directly, by the caller when
+   the running node serves it (the node asks on the control connection,
+   control.h). The node never opens such a path itself. */
+
+/* PATH open for reading (CTL_IN_NOFOLLOW in FLAGS: not a symbolic link):
+   a descriptor, ABS (may be NULL) its absolute path; -1 with errno and
+   the reason in ERR. */
+int cli_in_open (cli_t *cli, const char *path, unsigned flags, char *abs, size_t abscap, char *err,
+                 size_t errlen);
+/* cli_in_open and cli_out_new as the node library takes them. */
+const node_files_t *cli_files (cli_t *cli);
+/* cli_in_open as a stdio stream ("-": stdin). NULL with errno. */
+FILE *cli_fopen (cli_t *cli, const char *path);
+/* A new output for PATH (node/outfile.h: refused if it exists, the
+   content unnamed until committed), made as whoever runs the command,
+   with MODE. NULL with the reason in ERR. */
+node_outfile_t *cli_out_new (cli_t *cli, const char *path, unsigned mode, char *err, size_t errlen);
+/* A new directory PATH (0700), made as whoever runs the command: a
+   descriptor on it, ABS its absolute path; -1 with the reason in ERR. */
+int cli_out_dir (cli_t *cli, const char *path, char *abs, size_t abscap, char *err, size_t errlen);
+/* PATH made absolute for a record: resolved where it exists (directly),
+   or joined to the caller's working directory (served). */
+void cli_abs_path (cli_t *cli, const char *path, char *buf, size_t cap);
+
 /* FILE (- for stdin) into a malloc'd NUL-terminated buffer of at most MAX
    bytes. NULL with the reason printed. */
-char *cli_read_file (const char *file, size_t max, size_t *len);
+char *cli_read_file (cli_t *cli, const char *file, size_t max, size_t *len);
 /* LEN bytes into FILE (a new file, 0644), or stdout if NULL or "-". 0, or
    -1 with the reason printed. */
-int cli_write_out (const char *file, const char *data, size_t len);
+int cli_write_out (cli_t *cli, const char *file, const char *data, size_t len);
 
 /* ---- progress on a terminal -------------------------------------------- */
 
@@ -207,5 +244,24 @@ int cmd_authority (cli_t *cli, int argc, char **argv);    /* cmd_authority.c */
 int cmd_user (cli_t *cli, int argc, char **argv);         /* cmd_users.c */
 int cmd_retention (cli_t *cli, int argc, char **argv);
 int cmd_status (cli_t *cli, int argc, char **argv);       /* cmd_status.c */
+
+/* ---- the running node's control socket (forward.c) ---------------------- */
+
+/* The verb ARGV[0] sent to the running node at CLI's home, if one
+   answers: its exit code. -1 if none answers and the command may run
+   here (the home's owner, or root); else the exit code after saying that
+   the node is not running, or that its socket is closed to this login. */
+int cli_forward (cli_t *cli, int argc, char **argv);
+/* The request server's handler (node_control_fn): runs CALL's verb for
+   its caller, as its login, on the home of ARG (a cli_t *) only. */
+int cli_serve (const node_control_call_t *call, void *arg);
+/* The request server's warm-up (node_control_warm_fn): the node of ARG
+   opened ahead of the request, its keys and store ready; the request's
+   cli_open takes it (cli_ahead, once), checks the home again and acts as
+   the caller (node_act_as). */
+void cli_warm (void *arg);
+node_t *cli_ahead (void);
+/* 1 if VERB always runs in this process (init, run, authority, help ...). */
+int cli_direct_verb (const char *verb);
 
 #endif

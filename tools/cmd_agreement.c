@@ -117,13 +117,13 @@ static int s_print_agreement (const store_agreement_t *s, void *arg)
     return 0;
 }
 
-static int s_write_agreement (node_t *n, const char *ref, const char *path)
+static int s_write_agreement (cli_t *cli, node_t *n, const char *ref, const char *path)
 {
     uint8_t buf[8192];
     size_t len;
     if (node_agreement_export (n, ref, buf, sizeof buf, &len) != 0)
         return cli_fail ("%s", node_error (n));
-    return cli_write_out (path, (const char *) buf, len) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    return cli_write_out (cli, path, (const char *) buf, len) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 /* The terms given to propose, checked, into A. 0, or exit 2 after saying why. */
@@ -191,7 +191,7 @@ static int s_propose (cli_t *cli, const char **got)
     if (node_agreement_propose (n, &a) != 0)
         rc = cli_refused (n);
     else if (out)
-        rc = s_write_agreement (n, a.ref, out);
+        rc = s_write_agreement (cli, n, a.ref, out);
     if (rc == 0 && !cli->json && (!out || strcmp (out, "-") != 0))
         show_printf (stdout, "proposed agreement %s, signed by %s; in force once %s signs it\n", a.ref, node_org (n),
                 strcmp (a.provider, node_org (n)) == 0 ? a.recipient : a.provider);
@@ -207,7 +207,7 @@ static int s_sign (cli_t *cli, const char *arg, const char *out)
     if ((rc = cli_open (cli, &n)) != 0)
         return rc;
     char ref[PROTO_REF_MAX + 1] = "";
-    FILE *f = fopen (arg, "rb");
+    FILE *f = cli_fopen (cli, arg);
     if (!f && strlen (arg) > PROTO_REF_MAX) {
         node_close (&n);
         return cli_bad ("%s: neither a file nor an agreement reference (at most %u characters)", arg,
@@ -228,7 +228,7 @@ static int s_sign (cli_t *cli, const char *arg, const char *out)
     if (rc == CLI_EXIT_REFUSED || rc == CLI_EXIT_USAGE)
         show_printf (stderr, "cdx: %s\n", node_error (n));
     if (rc == 0 && out)
-        rc = s_write_agreement (n, ref, out);
+        rc = s_write_agreement (cli, n, ref, out);
     if (rc == 0 && !cli->json) {
         store_agreement_t *s = malloc (sizeof *s);
         if (s && node_agreement_get (n, ref, s) == 0)

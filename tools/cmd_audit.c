@@ -336,7 +336,7 @@ static int s_audit_export (cli_t *cli, const char *path)
     if ((rc = cli_open (cli, &n)) != 0)
         return rc;
     int64_t entries;
-    if (node_audit_export (n, path, &entries) != 0)
+    if (node_audit_export (n, path, cli_files (cli), &entries) != 0)
         rc = cli_refused (n);
     else
         show_printf (stdout, "wrote %s: %" PRId64 " entries, signed by %s\n", path, entries, node_org (n));
@@ -370,7 +370,7 @@ static void s_print_mismatch (const node_mismatch_t *m, void *arg)
    does, 4 if the export is refused (not from a peer, or altered). */
 static int s_audit_reconcile (cli_t *cli, const char *path)
 {
-    FILE *f = fopen (path, "rb");
+    FILE *f = cli_fopen (cli, path);
     if (!f)
         return cli_fail ("cannot open %s: %s", path, strerror (errno));
     char *text = NULL;

@@ -32,6 +32,9 @@ static const cli_opt_t s_opts[O_COUNT] = {
     {"output", 1, 'o', "certify directory"},
 };
 
+/* The authority is never served by a node: its files are this process's. */
+static cli_t s_local;
+
 static int s_init (const char *home, const char **got)
 {
     const char *name = got[O_NAME];
@@ -50,7 +53,7 @@ static int s_certify (const char *home, const char *file, node_certify_t *co, co
     if (!co->dspt || !co->dspt_year)
         return cli_fail ("--dspt and --dspt-year are required (e.g. --dspt standards-met --dspt-year 2025/26)");
     size_t len;
-    char *card = cli_read_file (file, 4096, &len);
+    char *card = cli_read_file (&s_local, file, 4096, &len);
     if (!card)
         return CLI_EXIT_FAIL;
     co->card = card;
@@ -63,7 +66,7 @@ static int s_certify (const char *home, const char *file, node_certify_t *co, co
         return refused ? CLI_EXIT_REFUSED : CLI_EXIT_FAIL;
     }
     free (card);
-    return cli_write_out (got[O_OUTPUT], cert, strlen (cert)) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    return cli_write_out (&s_local, got[O_OUTPUT], cert, strlen (cert)) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 static int s_revoke (const char *home, const char **got)
@@ -84,7 +87,7 @@ static int s_directory (const char *home, int days, const char **got)
     uint64_t serial = 0;
     if (node_authority_directory (home, days, got[O_EXPIRES], &text, &len, &serial, err, sizeof err) != 0)
         return cli_fail ("%s", err);
-    int rc = cli_write_out (output, text, len) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    int rc = cli_write_out (&s_local, output, text, len) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
     free (text);
     if (rc == CLI_EXIT_OK && output && strcmp (output, "-") != 0)
         show_printf (stderr, "directory serial %" PRIu64 " written to %s\n", serial, output);

@@ -40,6 +40,10 @@ int cmd_publish (cli_t *cli, int argc, char **argv)
         return cli_usage ("publish");
     }
     p.path = argv[optind];
+    char abs[CLI_PATH_MAX];
+    cli_abs_path (cli, p.path, abs, sizeof abs);
+    p.abs_path = abs;
+    p.files = cli_files (cli);
     node_t *n;
     if ((rc = cli_open (cli, &n)) != 0)
         return rc;
@@ -273,8 +277,7 @@ int cmd_export (cli_t *cli, int argc, char **argv)
     if (!out || (topic ? argc - optind != 0 : argc - optind != 1) || (!topic && (version || from)))
         return cli_usage ("export");
     node_t *n;
-    node_claim_t claim = {"export", topic ? topic : argv[optind], from, purpose, NULL};
-    if ((rc = cli_open_claim (cli, &claim, &n)) != 0)
+    if ((rc = cli_open (cli, &n)) != 0)
         return rc;
     char id[33];
     if (topic ? node_find (n, from, topic, version, id) != 0 : node_resolve_id (n, argv[optind], id) != 0) {
@@ -284,7 +287,7 @@ int cmd_export (cli_t *cli, int argc, char **argv)
     }
     cli_progress_t prog;
     node_progress_fn *fn = cli_progress_fn (&prog, "decrypting");
-    int done = node_export (n, id, out, purpose, fn, &prog) == 0;
+    int done = node_export (n, id, out, purpose, cli_files (cli), fn, &prog) == 0;
     cli_progress_end (&prog);
     if (!done)
         rc = cli_refused (n);

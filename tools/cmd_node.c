@@ -9,6 +9,7 @@
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -136,10 +137,36 @@ static void s_signals (void)
     signal (SIGPIPE, SIG_IGN);
 }
 
+/* Binds the control socket of CLI's home (its path made absolute into
+   HOME, for the requests served) and forks the request server. 0, or the
+   exit code after saying why. */
+static int s_control (cli_t *cli, const char *group, char *home, size_t cap, node_control_t **ctl)
+{
+    char path[CLI_PATH_MAX], err[NODE_ERR_MAX];
+    static cli_t served;
+    char store[CLI_PATH_MAX + 16];
+    snprintf (store, sizeof store, "%s/store.db", cli->home ? cli->home : "");
+    if (!cli->home || access (store, F_OK) != 0)
+        return 0;                                  /* no node there: opening it says so */
+    char *abs = realpath (cli->home, NULL);
+    snprintf (home, cap, "%s", abs ? abs : cli->home);
+    free (abs);
+    if (node_control_path (home, cli->socket, path, sizeof path, err, sizeof err) != 0 ||
+        !(*ctl = node_control_open (path, group, err, sizeof err)))
+        return cli_fail ("%s", err);
+    served = (cli_t) {.home = home, .socket = cli->socket};
+    if (node_control_start (*ctl, cli_serve, cli_warm, &served, err, sizeof err) != 0) {
+        node_control_close (ctl);
+        return cli_fail ("%s", err);
+    }
+    return 0;
+}
+
 int cmd_run (cli_t *cli, int argc, char **argv)
 {
-    enum { O_BIND, O_LOG_LEVEL, O_METRICS, O_COUNT };
-    static const cli_opt_t opts[O_COUNT] = {{"bind", 1, 0, NULL}, {"log-level", 1, 0, NULL}, {"metrics", 1, 0, NULL}};
+    enum { O_BIND, O_SOCKET_GROUP, O_LOG_LEVEL, O_METRICS, O_COUNT };
+    static const cli_opt_t opts[O_COUNT] = {
+        {"bind", 1, 0, NULL}, {"socket-group", 1, 0, NULL}, {"log-level", 1, 0, NULL}, {"metrics", 1, 0, NULL}};
     static const struct { const char *word; int level; } levels[] = {
         {"error", NODE_LOG_ERROR}, {"warning", NODE_LOG_WARNING}, {"info", NODE_LOG_INFO}, {"debug", NODE_LOG_DEBUG}};
     const char *got[O_COUNT];
@@ -160,9 +187,17 @@ int cmd_run (cli_t *cli, int argc, char **argv)
     char why[256];
     if (got[O_METRICS] && node_metrics_check (got[O_METRICS], why, sizeof why) != 0)
         return cli_bad ("%s", why);
-    node_t *n;
-    if ((rc = cli_open (cli, &n)) != 0)
+    /* The control socket and its request server first: no store, no
+       ZeroMQ context may cross the fork. */
+    node_control_t *ctl = NULL;
+    char home[CLI_PATH_MAX];
+    if ((rc = s_control (cli, got[O_SOCKET_GROUP], home, sizeof home, &ctl)) != 0)
         return rc;
+    node_t *n;
+    if ((rc = cli_open (cli, &n)) != 0) {
+        node_control_close (&ctl);
+        return rc;
+    }
     node_set_log_level (n, level);
     /* Chunks are 1 MiB buffers allocated and freed all the time; keep them
        on the heap instead of a fresh mmap (and page faults) for each. */
@@ -179,5 +214,6 @@ int cmd_run (cli_t *cli, int argc, char **argv)
         close (s_wake[0]);
     }
     node_close (&n);
+    node_control_close (&ctl);
     return rc;
 }

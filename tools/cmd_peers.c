@@ -26,7 +26,7 @@ int cmd_peer (cli_t *cli, int argc, char **argv)
     if (argc - optind != 2 || strcmp (argv[optind], "add") != 0)
         return cli_usage ("peer");
     const char *file = argv[optind + 1];
-    FILE *f = strcmp (file, "-") == 0 ? stdin : fopen (file, "rb");
+    FILE *f = cli_fopen (cli, file);
     if (!f)
         return cli_fail ("cannot open %s: %s", file, strerror (errno));
     char text[4096];
@@ -161,7 +161,7 @@ int cmd_trust (cli_t *cli, int argc, char **argv)
     if (!file || optind != argc)
         return cli_usage ("trust");
     size_t len;
-    char *text = cli_read_file (file, 4096, &len);
+    char *text = cli_read_file (cli, file, 4096, &len);
     if (!text)
         return CLI_EXIT_FAIL;
     node_t *n;
@@ -180,10 +180,10 @@ int cmd_trust (cli_t *cli, int argc, char **argv)
     return rc;
 }
 
-static int s_directory_import (node_t *n, const char *file)
+static int s_directory_import (cli_t *cli, node_t *n, const char *file)
 {
     size_t len;
-    char *text = cli_read_file (file, 4u << 20, &len);
+    char *text = cli_read_file (cli, file, 4u << 20, &len);
     node_directory_result_t res;
     int rc = 0;
     if (!text) {
@@ -238,7 +238,7 @@ int cmd_directory (cli_t *cli, int argc, char **argv)
     node_t *n;
     if ((rc = cli_open (cli, &n)) != 0)
         return rc;
-    rc = import ? s_directory_import (n, argv[optind + 1]) : s_directory_show (cli, n);
+    rc = import ? s_directory_import (cli, n, argv[optind + 1]) : s_directory_show (cli, n);
     node_close (&n);
     return rc;
 }

@@ -4,20 +4,27 @@
 # nodes trust one another through a national authority's signed directory
 # (no hand pinning), and a node the authority never certified is turned
 # away; then the information governance scenes (agreements and the policy
-# at work); then each node's audit log is shown.
+# at work); then each node's audit log is shown. The people are real
+# logins made for the demo (a publisher, an analyst, an IG officer, removed
+# at the end), each acting as themselves through the running nodes'
+# control sockets; so it runs as root.
 # Exits 0 only if every check passed. Usage: tools/demo.sh [BUILD_DIR]
 set -eu
 BUILD=${1:-build}
 CDX="$(cd "$BUILD" && pwd)/cdx"
 GEN="$(cd "$BUILD" && pwd)/cdx-gen-apc"
 ROWS=${CDX_DEMO_ROWS:-50000}
+[ "$(id -u)" = 0 ] || { echo "demo: it makes logins for its people (useradd): run it as root" >&2; exit 1; }
 D=$(mktemp -d "${TMPDIR:-/tmp}/cdx-demo.XXXXXX")
-PIDS=""
+PIDS="" PEOPLE="" SUFFIX=$$
+GROUP="cdxdemo$SUFFIX" PUB="pub$SUFFIX" ANA="analyst$SUFFIX" IG="ig$SUFFIX"
 
 cleanup() {
     for p in $PIDS; do kill -TERM "$p" 2>/dev/null || true; done
     for p in $PIDS; do wait "$p" 2>/dev/null || true; done
     rm -rf "$D"
+    for u in $PEOPLE; do userdel -f "$u" >/dev/null 2>&1 || true; done
+    groupdel "$GROUP" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -41,6 +48,9 @@ wait_for() { # SECONDS CMD...
     return 1
 }
 available() { [ "$(state_of "$1" "$2")" = available ]; }
+# as LOGIN CDX-ARGS...: cdx run by one of the demo's people.
+as() { who=$1; shift; runuser -u "$who" -- "$CDX" "$@"; }
+ig() { as "$IG" "$@"; }
 sub_active() { "$CDX" subscriptions --json --home "$D/$1" | grep -q '"state":"active"'; }
 
 step "1. Three organisations create their nodes (keys in 0600 files, a SQLite store each)"
@@ -49,11 +59,22 @@ step "1. Three organisations create their nodes (keys in 0600 files, a SQLite st
 "$CDX" init --home "$D/ccg2" --org 10Q --role ccg --name "Clinical Commissioning Group 10Q" --endpoint "tcp://127.0.0.1:$(port)"
 for n in csu ccg1 ccg2; do "$CDX" card --home "$D/$n" > "$D/$n.card"; done
 ME=$(id -un)
+groupadd "$GROUP" || die "groupadd $GROUP"
+for u in "$PUB" "$ANA" "$IG"; do
+    useradd -M -N -g "$GROUP" -s /bin/sh "$u" || die "useradd $u"
+    PEOPLE="$PEOPLE $u"
+done
+chmod 711 "$D"; mkdir -m 1777 "$D/out"
+runuser -u "$PUB" -- test -x "$D" ||
+    die "the demo's directory $D is closed to other logins: set TMPDIR to a directory they can search"
+for n in csu ccg1 ccg2; do chgrp "$GROUP" "$D/$n" && chmod 710 "$D/$n"; done
+echo "   people: logins $PUB (publisher at the CSU), $ANA (analyst at the CCGs), $IG (IG officer)"
 echo "   roles: $ME made the nodes and is their admin; it grants the data roles explicitly"
-"$CDX" user add --home "$D/csu" "$ME" --role publisher,ig-officer
+"$CDX" user add --home "$D/csu" "$PUB" --role publisher
+"$CDX" user add --home "$D/csu" "$IG" --role ig-officer
 for n in ccg1 ccg2; do
-    "$CDX" user add --home "$D/$n" "$ME" --role ig-officer
-    "$CDX" user add --home "$D/$n" analyst1 --role analyst
+    "$CDX" user add --home "$D/$n" "$IG" --role ig-officer
+    "$CDX" user add --home "$D/$n" "$ANA" --role analyst
 done
 echo "   the CSU's identity card:"
 sed 's/^/     | /' "$D/csu.card"
@@ -85,8 +106,12 @@ done
 "$CDX" agreement list --home "$D/csu"
 step "3. The nodes start (CURVE on every socket; ZAP admits only certified peers)"
 for n in csu ccg1 ccg2; do
-    "$CDX" run --home "$D/$n" 2>"$D/$n.log" & PIDS="$PIDS $!"
+    "$CDX" run --home "$D/$n" --socket-group "$GROUP" 2>"$D/$n.log" & PIDS="$PIDS $!"
 done
+wait_for 10 sh -c "[ -S '$D/csu/control.sock' ] && [ -S '$D/ccg1/control.sock' ] && [ -S '$D/ccg2/control.sock' ]" ||
+    die "the nodes did not start"
+echo "   each node alone holds its keys and store; people reach it on its control socket (group $GROUP)"
+if runuser -u "$PUB" -- cat "$D/csu/store.db" >/dev/null 2>&1; then die "$PUB can read the store"; fi
 
 step "4. Both CCGs subscribe to the CSU's monthly APC extract"
 "$CDX" subscribe --home "$D/ccg1" --from 0DF --topic sus/apc/monthly
@@ -98,8 +123,8 @@ step "5. The CSU generates a synthetic SUS-style APC extract ($ROWS spells, pseu
 "$GEN" --rows "$ROWS" --seed 2026 --class pseudonymised --commissioner 04V --commissioner 10Q -o "$D/apc.csv"
 echo "   first rows:"; head -n 3 "$D/apc.csv" | cut -c1-150 | sed 's/^/     | /'
 printf '   %s bytes, sha256 %s\n' "$(stat -c %s "$D/apc.csv")" "$(sha256sum "$D/apc.csv" | cut -c1-16)"
-id=$("$CDX" publish --home "$D/csu" --topic sus/apc/monthly --class pseudonymised --purpose commissioning "$D/apc.csv")
-echo "   dataset id $id"
+id=$(as "$PUB" publish --home "$D/csu" --topic sus/apc/monthly --class pseudonymised --purpose commissioning "$D/apc.csv")
+echo "   dataset id $id, published by $PUB"
 
 step "6. Both CCGs receive it, verify the signature and hash, and store it sealed"
 wait_for 60 available ccg1 "$id" || die "04V did not receive the extract"
@@ -110,16 +135,16 @@ if cmp -s -n 65536 "$D/apc.csv" "$D/ccg1/data/$id.sealed"; then die "received da
 ok "at rest, the received copy is ciphertext"
 
 step "7. Each CCG exports its copy and proves it matches what the CSU published"
-if "$CDX" export --purpose commissioning --home "$D/ccg1" "$id" -o "$D/refused.csv" 2>/dev/null; then
+if ig export --purpose commissioning --home "$D/ccg1" "$id" -o "$D/out/refused.csv" 2>/dev/null; then
     die "an export without the analyst role worked"
 fi
-ok "$ME (admin, ig-officer) may not export: analysts export, for a declared purpose (audited)"
+ok "$IG (ig-officer) may not export: analysts export, for a declared purpose (audited)"
 for n in ccg1 ccg2; do
-    # CDX_USER acts as another local user; honoured only for an admin (demo and tests).
-    CDX_USER=analyst1 "$CDX" export --purpose commissioning --home "$D/$n" "$id" -o "$D/$n-apc.csv"
-    cmp "$D/apc.csv" "$D/$n-apc.csv" || die "$n copy differs"
-    "$GEN" --verify "$D/$n-apc.csv" --class pseudonymised >/dev/null || die "$n copy is not a well-formed extract"
-    ok "$n: sha256 $(sha256sum "$D/$n-apc.csv" | cut -c1-16) identical to the original, $(($(wc -l < "$D/$n-apc.csv") - 1)) rows"
+    as "$ANA" export --purpose commissioning --home "$D/$n" "$id" -o "$D/out/$n-apc.csv"
+    cmp "$D/apc.csv" "$D/out/$n-apc.csv" || die "$n copy differs"
+    [ "$(stat -c '%U %a' "$D/out/$n-apc.csv")" = "$ANA 600" ] || die "$n copy is not $ANA's own, mode 0600"
+    "$GEN" --verify "$D/out/$n-apc.csv" --class pseudonymised >/dev/null || die "$n copy is not a well-formed extract"
+    ok "$n: $ANA's file, sha256 $(sha256sum "$D/out/$n-apc.csv" | cut -c1-16) identical to the original, $(($(wc -l < "$D/out/$n-apc.csv") - 1)) rows"
 done
 
 step "8. The CSU holds a signed receipt from each CCG"
@@ -133,7 +158,7 @@ ccg2_pid=$3
 kill -TERM "$ccg2_pid"; wait "$ccg2_pid" 2>/dev/null || true
 PIDS="$1 $2"
 "$GEN" --rows "$((ROWS / 2))" --seed 2027 --class pseudonymised --commissioner 04V --commissioner 10Q -o "$D/apc2.csv"
-id2=$("$CDX" publish --home "$D/csu" --topic sus/apc/monthly --class pseudonymised --purpose commissioning "$D/apc2.csv")
+id2=$(as "$PUB" publish --home "$D/csu" --topic sus/apc/monthly --class pseudonymised --purpose commissioning "$D/apc2.csv")
 wait_for 60 available ccg1 "$id2" || die "04V did not receive the second extract"
 delivery_state() { # ID SUBSCRIBER
     "$CDX" deliveries --json --home "$D/csu" | python3 -c '
@@ -143,7 +168,7 @@ print(next((d["state"] for d in json.load(sys.stdin) if d["dataset"] == sys.argv
 [ "$(delivery_state "$id2" 10Q)" = queued ] || die "the delivery to the offline 10Q is $(delivery_state "$id2" 10Q), not queued"
 "$CDX" deliveries --home "$D/csu"
 ok "delivered to 04V with a receipt; queued for 10Q while it is offline"
-"$CDX" run --home "$D/ccg2" 2>>"$D/ccg2.log" & PIDS="$PIDS $!"
+"$CDX" run --home "$D/ccg2" --socket-group "$GROUP" 2>>"$D/ccg2.log" & PIDS="$PIDS $!"
 wait_for 60 available ccg2 "$id2" || die "10Q did not catch up when it came back"
 wait_for 20 sh -c "[ \"\$(\"$CDX\" deliveries --json --home \"$D/csu\" | grep -o '\"state\":\"delivered\"' | wc -l)\" -eq 4 ]" \
     || die "receipts missing after 10Q caught up"
@@ -156,7 +181,7 @@ step "10. An organisation the authority never certified tries to connect: refuse
 "$CDX" directory import --home "$D/rogue" "$D/directory" >/dev/null   # the directory is public; a certificate is not
 "$CDX" run --home "$D/rogue" 2>"$D/rogue.log" & PIDS="$PIDS $!"
 "$CDX" subscribe --home "$D/rogue" --from 0DF --topic sus/apc/monthly >/dev/null
-wait_for 20 sh -c "\"$CDX\" audit --home \"$D/csu\" | grep -q trust.uncertified" || die "rogue not refused"
+wait_for 20 sh -c "runuser -u $IG -- \"$CDX\" audit --home \"$D/csu\" | grep -q trust.uncertified" || die "rogue not refused"
 ok "the CSU refused the uncertified key and recorded it; the rogue holds $("$CDX" datasets --json --home "$D/rogue" | grep -o '"id"' | wc -l) datasets"
 
 # ---- Information governance scenes ---------------------------------------
@@ -166,8 +191,8 @@ ok "the CSU refused the uncertified key and recorded it; the rogue holds $("$CDX
 
 step "IG-1. Allowed: the APC delivery above went under the signed agreement with 04V"
 "$CDX" agreement show --home "$D/ccg1" DSA-0DF-04V-2026 | sed 's/^/     | /'
-"$CDX" audit --home "$D/csu" --action offer --org 04V | cut -c1-200
-"$CDX" audit --json --home "$D/csu" --action offer --org 04V | grep -q '"rule":"policy.allow"' ||
+ig audit --home "$D/csu" --action offer --org 04V | cut -c1-200
+ig audit --json --home "$D/csu" --action offer --org 04V | grep -q '"rule":"policy.allow"' ||
     die "the allowed delivery is not audited with its rule"
 ok "the CSU's audit names the rule (policy.allow), the agreement and the purpose"
 
@@ -184,10 +209,10 @@ wait_for 20 sh -c "\"$CDX\" subscriptions --json --home \"$D/ccg1\" | grep -q '\
 while [ "$("$CDX" agreement list --json --home "$D/csu" | grep -o '"ref":"DSA-0DF-04V-OP","state":"[a-z-]*"')" != '"ref":"DSA-0DF-04V-OP","state":"expired"' ]; do sleep 0.5; done
 "$CDX" agreement list --home "$D/csu"
 head -c 20000 "$D/apc.csv" > "$D/op.csv"
-op=$("$CDX" publish --home "$D/csu" --topic sus/op/monthly --class pseudonymised --purpose commissioning "$D/op.csv")
-wait_for 20 sh -c "\"$CDX\" audit --json --home \"$D/csu\" --decision refuse | grep -q '\"rule\":\"policy.agreement-expired\"'" ||
+op=$(as "$PUB" publish --home "$D/csu" --topic sus/op/monthly --class pseudonymised --purpose commissioning "$D/op.csv")
+wait_for 20 sh -c "runuser -u $IG -- \"$CDX\" audit --json --home \"$D/csu\" --decision refuse | grep -q '\"rule\":\"policy.agreement-expired\"'" ||
     die "the delivery under an expired agreement was not refused"
-"$CDX" audit --home "$D/csu" --decision refuse --dataset "$op" | cut -c1-200
+ig audit --home "$D/csu" --decision refuse --dataset "$op" | cut -c1-200
 [ "$(state_of ccg1 "$op")" = none ] || die "04V received data under an expired agreement"
 ok "refused at the CSU (policy.agreement-expired); 04V holds nothing"
 
@@ -200,11 +225,11 @@ step "IG-3. Refused: 10Q's DSPT is downgraded to approaching standards before th
 "$CDX" directory import --home "$D/csu" "$D/directory2"
 "$CDX" peers --home "$D/csu"
 head -c 30000 "$D/apc.csv" > "$D/apc3.csv"
-id3=$("$CDX" publish --home "$D/csu" --topic sus/apc/monthly --class pseudonymised --purpose commissioning "$D/apc3.csv")
+id3=$(as "$PUB" publish --home "$D/csu" --topic sus/apc/monthly --class pseudonymised --purpose commissioning "$D/apc3.csv")
 wait_for 60 available ccg1 "$id3" || die "04V did not receive the third extract"
-wait_for 20 sh -c "\"$CDX\" audit --json --home \"$D/csu\" --decision refuse --org 10Q | grep -q '\"rule\":\"policy.dspt\"'" ||
+wait_for 20 sh -c "runuser -u $IG -- \"$CDX\" audit --json --home \"$D/csu\" --decision refuse --org 10Q | grep -q '\"rule\":\"policy.dspt\"'" ||
     die "the delivery to 10Q was not refused on its DSPT"
-"$CDX" audit --home "$D/csu" --decision refuse --org 10Q --dataset "$id3" | cut -c1-200
+ig audit --home "$D/csu" --decision refuse --org 10Q --dataset "$id3" | cut -c1-200
 [ "$(state_of ccg2 "$id3")" = none ] || die "10Q received pseudonymised data with its DSPT not met"
 ok "04V received the extract; 10Q was refused (policy.dspt) and holds nothing"
 # ---- end of the information governance scenes ------------------------------
@@ -212,17 +237,17 @@ ok "04V received the extract; 10Q was refused (policy.dspt) and holds nothing"
 step "11. What an IG officer sees: each node's audit log, every refusal with its rule, and the chain verified"
 for n in csu ccg1 ccg2; do
     echo "   --- $n"
-    "$CDX" audit --home "$D/$n" | cut -c1-220
+    ig audit --home "$D/$n" | cut -c1-220
 done
 echo "   --- the refusals at the CSU, by rule"
-"$CDX" audit --home "$D/csu" --decision refuse | cut -c1-200
+ig audit --home "$D/csu" --decision refuse | cut -c1-200
 for n in csu ccg1 ccg2; do
-    "$CDX" audit verify --home "$D/$n" || die "the audit log of $n does not verify"
+    ig audit verify --home "$D/$n" || die "the audit log of $n does not verify"
 done
 ok "each node's hash chain and signed checkpoints verify"
 
 step "12. The CSU and a CCG reconcile their records: the CCG's signed audit export against the CSU's receipts"
-"$CDX" audit export --home "$D/ccg1" -o "$D/ccg1-audit.json"
-"$CDX" audit reconcile --home "$D/csu" "$D/ccg1-audit.json" || die "the records of 0DF and 04V differ"
+ig audit export --home "$D/ccg1" -o "$D/out/ccg1-audit.json"
+ig audit reconcile --home "$D/csu" "$D/out/ccg1-audit.json" || die "the records of 0DF and 04V differ"
 
 printf '\n%sdemo: all checks passed%s\n' "$BOLD" "$PLAIN"

@@ -35,6 +35,8 @@ cleanup() {
         kill -KILL "$(cat "$f")" 2>/dev/null || true
     done
     [ -n "${KEEP:-}" ] || rm -rf "$T"
+    for u in ${PEOPLE:-}; do userdel -f "$u" >/dev/null 2>&1 || true; done
+    [ -z "${PEOPLE_GROUP:-}" ] || groupdel "$PEOPLE_GROUP" >/dev/null 2>&1 || true
     type slow_cleanup >/dev/null 2>&1 && slow_cleanup
     exit "$rc"
 }
@@ -86,6 +88,34 @@ must_refuse() {
     [ -z "${CDX_TEST_VERBOSE:-}" ] || say "$r_what: refused (exit $r_rc): $(head -n 1 "$T/refused.err")"
 }
 
+# people NAME...: real logins (useradd) for this test, one per NAME, each
+# called NAME plus a suffix unique to this run (so parallel tests never
+# collide) and held in the variable NAME (people alice: $alice), all in a
+# group of their own ($PEOPLE_GROUP) that may connect to the nodes this
+# test starts (start: --socket-group), whose homes it opens to them
+# (group search, mode 0710). Removed on exit. $T is opened for search and
+# $T/pub (1777) is where each may write its files.
+PEOPLE="" PEOPLE_GROUP=""
+people() {
+    [ "$(id -u)" = 0 ] || skip "needs root to add logins"
+    command -v useradd >/dev/null && command -v runuser >/dev/null || skip "needs useradd and runuser"
+    if [ -z "$PEOPLE_GROUP" ]; then
+        PEOPLE_GROUP="cxg$$$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')"
+        groupadd "$PEOPLE_GROUP" || fail "groupadd $PEOPLE_GROUP"
+        chmod 711 "$T"
+        mkdir -m 1777 "$T/pub" && chmod 1777 "$T/pub"
+    fi
+    for p_name in "$@"; do
+        p_login="$(printf %.12s "$p_name")$$$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')"
+        useradd -M -N -g "$PEOPLE_GROUP" -s /bin/sh "$p_login" || fail "useradd $p_login"
+        PEOPLE="$PEOPLE $p_login"
+        eval "$p_name=\$p_login"
+    done
+}
+
+# as LOGIN CDX-ARGS...: cdx run by LOGIN, a real login (people).
+as() { a_login=$1; shift; runuser -u "$a_login" -- "$CDX" "$@"; }
+
 # A free TCP port on loopback.
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -110,9 +140,22 @@ make_node() {
 pin() { "$CDX" peer add --home "$T/$1" "$T/$2.card" >/dev/null || fail "peer add $2 to $1"; }
 
 # start NAME: cdx run in the background, log in $T/NAME.log.
+# With people, the home is opened to their group (search only) and they
+# may connect to its control socket.
 start() {
-    "$CDX" run --home "$T/$1" 2>>"$T/$1.log" &
+    if [ -n "$PEOPLE_GROUP" ]; then
+        chgrp "$PEOPLE_GROUP" "$T/$1" && chmod 710 "$T/$1" || fail "open $1 to $PEOPLE_GROUP"
+        "$CDX" run --home "$T/$1" --socket-group "$PEOPLE_GROUP" 2>>"$T/$1.log" &
+    else
+        "$CDX" run --home "$T/$1" 2>>"$T/$1.log" &
+    fi
     echo $! > "$T/$1.pid"
+    # Serving once its control socket answers (commands then go through it).
+    for _ in $(seq 1 200); do
+        [ -S "$T/$1/control.sock" ] && break
+        kill -0 "$(cat "$T/$1.pid")" 2>/dev/null || break
+        sleep 0.025
+    done
 }
 
 # stop NAME [SIGNAL]: stop a running node and wait for it.

@@ -8,6 +8,7 @@ BUILD=$(dirname "$CDX")
 if [ "$BUILD" = "$T/bin" ]; then
     mkdir -p "$T/bin"; ln -s "$CDX" "$T/bin/cdx"; ln -s "$CDX_GEN" "$T/bin/cdx-gen-apc"
 fi
+chmod 711 "$T"                     # the demo's people reach its nodes under $T
 rc=0
 env -u NO_COLOR TMPDIR="$T" CDX_DEMO_ROWS=500 sh "$DEMO" "$BUILD" > "$T/demo.out" 2>&1 < /dev/null || rc=$?
 [ "$rc" -eq 0 ] || { tail -n 40 "$T/demo.out" >&2; fail "the demo failed (exit $rc)"; }

@@ -5,7 +5,7 @@
 # (exit 2) and never reaches the audit log; a path that is legitimately
 # free text is shown escaped in cdx audit and exact in --csv and --json;
 # numbers and references out of range are refused naming the limit, never
-# cut or wrapped; a refused CDX_USER exits 4.
+# cut or wrapped; CDX_USER changes nothing: a login refused a role exits 4.
 . "$(dirname "$0")/lib.sh"
 
 esc=$(printf '\033')
@@ -129,12 +129,12 @@ expect 2 "--history" "--history 2x"
 run "$CDX" export --home "$T/csu" --topic sus/apc --version 0 --purpose commissioning -o "$T/v0.csv"
 expect 2 "--version" "export --version 0"
 
-# ---- CDX_USER: refused by a rule, exit 4 --------------------------------------
+# ---- CDX_USER: changes nothing; a role refused is exit 4 -------------------------
 me=$(id -un)
 "$CDX" user add --home "$T/ccg" carol --role admin >/dev/null || fail "user add carol"
 "$CDX" user remove --home "$T/ccg" "$me" --role admin >/dev/null || fail "drop own admin"
-run env CDX_USER=carol "$CDX" datasets --home "$T/ccg"
-expect 4 "only for an admin" "a refused CDX_USER"
+run env CDX_USER=carol "$CDX" user add --home "$T/ccg" "$me" --role admin
+expect 4 "cdx user add $me --role admin" "CDX_USER naming an admin"
 
 [ "$BAD" -eq 0 ] || fail "see above"
 say ok

@@ -59,12 +59,19 @@ has_rule csu cleanup allow local.cleanup || fail "the clean-up is not audited"
 cmp -s "$T/small.csv" "$T/kept.out" || fail "the recorded dataset differs after the clean-up"
 
 # 2. A publish paused mid-write (SIGSTOP) is left alone by other publishes
-#    and by a start of the node; a killed one's temporary is not.
+#    and by a start of the node; a killed one's temporary is not. The node
+#    runs: the publish is the request's process, a child of its request
+#    server, which a killed command's request ends with.
+requests() { pgrep -x -P "$(pgrep -x -P "$(cat "$T/csu.pid")" cdx-control)" cdx-request || true; }
 pub_big live
-kill -STOP "$pid"
-live=$tmp; paused=$pid
+live=$tmp; client=$pid
+for _ in $(seq 1 50); do paused=$(requests); [ -z "$paused" ] || break; sleep 0.1; done
+[ -n "$paused" ] && [ "$(echo "$paused" | wc -l)" = 1 ] || fail "the publish is not one request: '$paused': $(ps -o pid,ppid,stat,comm -e | grep cdx)"
+kill -STOP "$paused"
 pub_big dead; kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
 dead=$tmp
+wait_until 10 sh -c "[ \"\$(pgrep -x -P \"\$(pgrep -x -P $(cat "$T/csu.pid") cdx-control)\" cdx-request)\" = $paused ]" ||
+    fail "the killed command's request did not end: $(requests)"
 [ -e "$D/$live" ] || fail "a publish removed the temporary of a publish in progress"
 "$CDX" subscribe --home "$T/ccg" --from 0DF --topic big >/dev/null
 wait_until 30 sub_active ccg 0DF big || fail "subscription not confirmed"
@@ -76,7 +83,7 @@ stop csu; start csu
 wait_until 30 sh -c "[ \$(grep -c 'listening on' '$T/csu.log') -ge 2 ]" || fail "csu did not restart"
 [ -e "$D/$live" ] || fail "the start removed the temporary of a publish in progress"
 kill -CONT "$paused"
-wait "$paused" || fail "the paused publish failed: $(cat "$T/live.err")"
+wait "$client" || fail "the paused publish failed: $(cat "$T/live.err")"
 big=$(cat "$T/live.id")
 [ -e "$D/$big.sealed" ] && [ ! -e "$D/$live" ] || fail "the paused publish did not complete: $(ls "$D")"
 

@@ -13,11 +13,14 @@ is_erased() { [ "$(ds_state "$1" "$2")" = erased ]; }
 
 # The rule for published content is the IG officer's, and --delivered is
 # for this node's own content only.
-"$CDX" user add --home "$T/csu" pat --role publisher >/dev/null || fail "user add"
+people pat
+"$CDX" user add --home "$T/csu" "$pat" --role publisher >/dev/null || fail "user add"
+start csu
 set +e
-out=$(CDX_USER=pat "$CDX" retention set --home "$T/csu" --published --topic sus/apc --delivered 2>&1); rc=$?
+out=$(as "$pat" retention set --home "$T/csu" --published --topic sus/apc --delivered 2>&1); rc=$?
 set -e
 [ "$rc" -eq 4 ] && echo "$out" | grep -q ig-officer || fail "a publisher set a retention rule (exit $rc: $out)"
+stop csu
 set +e
 out=$("$CDX" retention set --home "$T/csu" --from 04V --topic sus/apc --delivered 2>&1); rc=$?
 set -e

@@ -8,10 +8,13 @@ make_node ccg 04V ccg
 pin csu ccg
 pin ccg csu
 agree csu ccg "sus/*"
-"$CDX" user add --home "$T/ccg" alice --role analyst >/dev/null || fail "user add"
-set +e; CDX_USER=alice "$CDX" retention set --home "$T/ccg" --from 0DF --topic sus/apc 3s >/dev/null 2>"$T/err"; rc=$?; set -e
+people alice
+"$CDX" user add --home "$T/ccg" "$alice" --role analyst >/dev/null || fail "user add"
+start ccg
+set +e; as "$alice" retention set --home "$T/ccg" --from 0DF --topic sus/apc 3s >/dev/null 2>"$T/err"; rc=$?; set -e
 [ "$rc" -eq 4 ] || fail "an analyst set a retention period (exit $rc)"
 grep -q "role" "$T/err" || fail "the refusal does not name the role needed: $(cat "$T/err")"
+stop ccg
 "$CDX" retention set --home "$T/ccg" --from 0DF --topic sus/apc 3s >/dev/null || fail "retention set"
 "$CDX" retention list --json --home "$T/ccg" | grep -q '"seconds":3' || fail "retention list"
 
