@@ -503,6 +503,11 @@ int node_control_commit (node_control_conn_t *c, uint32_t id, char *err, size_t 
     return s_ask (c, &req, &rep, NULL, err, errlen);
 }
 
+int node_control_commit_final (node_control_conn_t *c, uint32_t id, char *err, size_t errlen)
+{
+    return node_control_commit (c, id | CTL_COMMIT_FINAL, err, errlen);
+}
+
 int node_control_retract (node_control_conn_t *c, uint32_t id)
 {
     ctl_frame_t req = {.type = CTL_RETRACT, .word = id}, rep;

@@ -111,6 +111,8 @@ int node_control_open_out (node_control_conn_t *c, const char *path, unsigned mo
                            size_t abscap, char *err, size_t errlen);
 /* The caller names output ID at its path (never over anything). 0 or -1. */
 int node_control_commit (node_control_conn_t *c, uint32_t id, char *err, size_t errlen);
+/* The same for an output no retract will follow (the caller lets go of it). */
+int node_control_commit_final (node_control_conn_t *c, uint32_t id, char *err, size_t errlen);
 /* The caller removes output ID again (if it still is what was named). */
 int node_control_retract (node_control_conn_t *c, uint32_t id);
 /* A new directory PATH (0700) made by the caller: a descriptor on it. */

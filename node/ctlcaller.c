@@ -78,7 +78,8 @@ static int s_serve (int fd, s_caller_t *k, const ctl_frame_t *req)
             snprintf (text, sizeof text, "%s", err);
         }
     } else {
-        uint32_t id = req->word;
+        int final = req->type == CTL_COMMIT && (req->word & CTL_COMMIT_FINAL);
+        uint32_t id = req->word & ~CTL_COMMIT_FINAL;
         node_outfile_t *o = id >= 1 && id <= S_OUTS_MAX ? k->outs[id - 1] : NULL;
         if (!o) {
             rep.word = EINVAL;
@@ -86,6 +87,8 @@ static int s_serve (int fd, s_caller_t *k, const ctl_frame_t *req)
         } else if (req->type == CTL_COMMIT) {
             if (node_outfile_commit (o, err, sizeof err) != 0)
                 rep.word = EIO, snprintf (text, sizeof text, "%s", err);
+            else if (final)
+                node_outfile_destroy (&k->outs[id - 1]);     /* named; nothing will take it back */
         } else if (node_outfile_retract (o) != 0) {
             rep.word = (uint32_t) errno;
             snprintf (text, sizeof text, "%s", strerror (errno));

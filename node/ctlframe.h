@@ -25,13 +25,17 @@
 #define CTL_PAYLOAD_MAX 65536
 #define CTL_ARGC_MAX 256
 #define CTL_ENVC_MAX 16
+/* In COMMIT's id: the output is final, no RETRACT will follow, and the
+   caller lets go of it at once (its slot and descriptor are free again),
+   so one request may write any number of files one after another. */
+#define CTL_COMMIT_FINAL 0x80000000u
 
 typedef enum {
     CTL_REQUEST = 1,     /* caller -> node: version, argc, envc, strings; fds 0, 1, 2 */
     CTL_REPLY = 2,       /* caller -> node: status, id, text; a descriptor if status is 0 */
     CTL_OPEN_IN = 3,     /* node -> caller: flags, path */
     CTL_OPEN_OUT = 4,    /* node -> caller: mode, path */
-    CTL_COMMIT = 5,      /* node -> caller: id */
+    CTL_COMMIT = 5,      /* node -> caller: id (| CTL_COMMIT_FINAL: no RETRACT follows) */
     CTL_RETRACT = 6,     /* node -> caller: id */
     CTL_MKDIR = 7,       /* node -> caller: path */
     CTL_EXIT = 8         /* node -> caller: the exit code */

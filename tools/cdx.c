@@ -123,8 +123,9 @@ static const cli_command_t s_commands[] = {
      "Exit code 4 when refused for want of a role.\n"},
     {"backup", cmd_backup, "backup -o DIR [--json]\n       cdx backup verify DIR [--json]",
      "Copy this node's home into DIR, while it runs; or check such a copy.",
-     "  -o, --output DIR  a new directory (or an empty one), made 0700: the store (a consistent\n"
-     "                    copy, SQLite's online backup API), the key files as they are (keys/ and\n"
+     "  -o, --output DIR  a new directory, made 0700 by the login running the command, with\n"
+     "                    its files (0600): the store (a consistent copy, SQLite's online backup\n"
+     "                    API), the key files as they are (keys/ and\n"
      "                    keys/old/, protected by a passphrase or not), the sealed file of every\n"
      "                    dataset the copied store names, and MANIFEST: every file's size and\n"
      "                    BLAKE2b hash, the store's schema, the audit log's last seq and hash,\n"
@@ -601,7 +602,7 @@ int main (int argc, char **argv)
         return s_unknown ("command", argv[i], s_nearest (argv[i]));
     /* A node running on the home serves the command (it alone opens the
        keys and the store); none answering, the home's owner runs it here. */
-    if (!cli_direct_verb (argv[i])) {
+    if (!cli_direct_verb (argc - i, argv + i)) {
         s_scan_home (&cli, argc - i, argv + i);
         int fw = cli_forward (&cli, argc - i, argv + i);
         if (fw >= 0)

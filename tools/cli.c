@@ -404,11 +404,14 @@ FILE *cli_fopen (cli_t *cli, const char *path)
 typedef struct {
     node_control_conn_t *conn;
     uint32_t id;
+    int final;               /* CLI_OUT_FINAL: no retract follows the commit */
 } s_remote_out_t;
 
 static int s_remote_commit (void *arg, char *err, size_t errlen)
 {
     s_remote_out_t *o = arg;
+    if (o->final)
+        return node_control_commit_final (o->conn, o->id, err, errlen);
     return node_control_commit (o->conn, o->id, err, errlen);
 }
 
@@ -421,6 +424,8 @@ static int s_remote_retract (void *arg)
 node_outfile_t *cli_out_new (cli_t *cli, const char *path, unsigned mode, char *err, size_t errlen)
 {
     static s_remote_out_t outs[16];
+    int final = (mode & CLI_OUT_FINAL) != 0;
+    mode &= 07777;
     if (!cli->conn)
         return node_outfile_new (path, (mode_t) mode, err, errlen);
     char abs[2 * CLI_PATH_MAX];
@@ -433,7 +438,7 @@ node_outfile_t *cli_out_new (cli_t *cli, const char *path, unsigned mode, char *
         snprintf (err, errlen, "the caller named output %u", id);
         return NULL;
     }
-    outs[id - 1] = (s_remote_out_t) {cli->conn, id};
+    outs[id - 1] = (s_remote_out_t) {cli->conn, id, final};
     node_outfile_ops_t ops = {s_remote_commit, s_remote_retract, &outs[id - 1]};
     return node_outfile_wrap (fd, path, abs, &ops, err, errlen);
 }

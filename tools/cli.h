@@ -179,6 +179,9 @@ FILE *cli_fopen (cli_t *cli, const char *path);
 /* A new output for PATH (node/outfile.h: refused if it exists, the
    content unnamed until committed), made as whoever runs the command,
    with MODE. NULL with the reason in ERR. */
+/* CLI_OUT_FINAL in MODE: once committed, never retracted (the caller
+   lets go of it: a command writing many files, cdx backup). */
+#define CLI_OUT_FINAL 0x10000u
 node_outfile_t *cli_out_new (cli_t *cli, const char *path, unsigned mode, char *err, size_t errlen);
 /* A new directory PATH (0700), made as whoever runs the command: a
    descriptor on it, ABS its absolute path; -1 with the reason in ERR. */
@@ -261,7 +264,8 @@ int cli_serve (const node_control_call_t *call, void *arg);
    the caller (node_act_as). */
 void cli_warm (void *arg);
 node_t *cli_ahead (void);
-/* 1 if VERB always runs in this process (init, run, authority, help ...). */
-int cli_direct_verb (const char *verb);
+/* 1 if the command ARGV (the verb first) always runs in this process
+   (init, run, authority, help, restore, backup verify). */
+int cli_direct_verb (int argc, char **argv);
 
 #endif

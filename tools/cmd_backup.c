@@ -3,61 +3,49 @@
 
     The node makes the backup and checks and restores it (node/backup.h);
     here the backup's directory and files are created, as the user running
-    the command (s_out_dir, s_out_file: the two places a front end that
-    hands descriptors to a running node replaces), and the outcome printed.
+    the command (through a running node: by the caller, handed over as
+    descriptors), and the outcome printed.
     Not for: what a backup holds or how it is checked (node/backup.c,
     node/restore.c).
 */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "backup.h"
 #include "cli.h"
 #include "show.h"
 
-/* ---- where the files go: the user's own directory ------------------------- */
+/* ---- where the files go: made by whoever runs the command ------------------ */
 
+/* Through a running node these are made by the caller, with the caller's
+   rights, and handed over as descriptors (cli_out_dir, cli_out_new). */
 typedef struct {
+    cli_t *cli;
     const char *dir;
 } s_out_t;
 
-/* 1 if DIR holds nothing but . and .. */
-static int s_empty_dir (const char *dir)
-{
-    DIR *dp = opendir (dir);
-    if (!dp)
-        return 0;
-    struct dirent *e;
-    int empty = 1;
-    while (empty && (e = readdir (dp)) != NULL)
-        empty = strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0;
-    closedir (dp);
-    return empty;
-}
-
-/* Makes the backup's directory, 0700; an existing one must be an empty
-   directory (not a link). */
+/* Makes the backup's directory, 0700: a new one. */
 static int s_out_dir (void *arg, char *err, size_t errlen)
 {
     const s_out_t *o = arg;
-    if (mkdir (o->dir, 0700) == 0)
-        return chmod (o->dir, 0700) == 0 ? 0 : (snprintf (err, errlen, "cannot chmod %s: %s", o->dir, strerror (errno)), -1);
-    struct stat st;
-    if (errno == EEXIST && lstat (o->dir, &st) == 0 && S_ISDIR (st.st_mode) && s_empty_dir (o->dir))
-        return 0;
-    if (errno == EEXIST)
-        snprintf (err, errlen, "%s exists and is not an empty directory: a backup goes into a new directory "
-                  "(choose another, or remove it)", o->dir);
-    else
-        snprintf (err, errlen, "cannot make %s: %s", o->dir, strerror (errno));
-    return -1;
+    char abs[CLI_PATH_MAX];
+    int fd = cli_out_dir (o->cli, o->dir, abs, sizeof abs, err, errlen);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            snprintf (err, errlen, "%s exists: a backup goes into a new directory (choose another name)",
+                      o->dir);
+        return -1;
+    }
+    close (fd);
+    return 0;
 }
 
-/* A new file NAME in the backup's directory, 0600. */
+/* A new file NAME in the backup's directory, 0600, never taken back once
+   named (the manifest, written last, is what makes the backup whole). */
 static node_outfile_t *s_out_file (void *arg, const char *name, char *err, size_t errlen)
 {
     const s_out_t *o = arg;
@@ -66,7 +54,7 @@ static node_outfile_t *s_out_file (void *arg, const char *name, char *err, size_
         snprintf (err, errlen, "the backup's path is too long");
         return NULL;
     }
-    return node_outfile_new (path, 0600, err, errlen);
+    return cli_out_new (o->cli, path, 0600 | CLI_OUT_FINAL, err, errlen);
 }
 
 /* ---- the commands ------------------------------------------------------------ */
@@ -130,10 +118,9 @@ int cmd_backup (cli_t *cli, int argc, char **argv)
     if (!got[O_OUTPUT] || argc - optind != 0)
         return cli_usage ("backup");
     node_t *n;
-    node_claim_t claim = {"backup", "home", NULL, NULL, NULL};
-    if ((rc = cli_open_claim (cli, &claim, &n)) != 0)
+    if ((rc = cli_open (cli, &n)) != 0)
         return rc;
-    s_out_t o = {got[O_OUTPUT]};
+    s_out_t o = {cli, got[O_OUTPUT]};
     cli_progress_t prog;
     node_backup_out_t out = {s_out_dir, s_out_file, &o, cli_progress_fn (&prog, "backing up"), &prog};
     node_backup_info_t info;

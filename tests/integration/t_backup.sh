@@ -14,6 +14,7 @@
 make_node csu 0DF csu
 make_node ccg 04V ccg
 pin csu ccg; pin ccg csu; agree csu ccg "sus/*"
+people bkuser                       # a real login, an analyst: refused a backup
 "$CDX" subscribe --home "$T/ccg" --from 0DF --topic sus/apc --history 1 >/dev/null
 start csu; start ccg
 wait_until 20 sub_active ccg 0DF sus/apc || fail "subscription not active"
@@ -52,9 +53,9 @@ r = json.load(sys.stdin)
 sys.exit(0 if r["ok"] and r["key"] == "current" and r["org"] == "04V" and r["datasets"] == 2 else 1)' ||
     fail "backup verify --json: $("$CDX" backup verify --home "$T/ccg" "$T/bk" --json)"
 # A backup needs the admin role.
-"$CDX" user add --home "$T/ccg" bkuser --role analyst >/dev/null
-set +e; CDX_USER=bkuser "$CDX" backup --home "$T/ccg" -o "$T/bk-refused" 2>/dev/null; rc=$?; set -e
-[ "$rc" -eq 4 ] && [ ! -e "$T/bk-refused" ] || fail "a backup by an analyst: exit $rc"
+"$CDX" user add --home "$T/ccg" "$bkuser" --role analyst >/dev/null
+set +e; as "$bkuser" backup --home "$T/ccg" -o "$T/pub/bk-refused" 2>/dev/null; rc=$?; set -e
+[ "$rc" -eq 4 ] && [ ! -e "$T/pub/bk-refused" ] || fail "a backup by an analyst: exit $rc"
 
 # After the backup: v2 completes, v3 and v4 arrive.
 wait_until 120 ds_available ccg "$v2" || fail "v2 not received after the backup"
@@ -121,4 +122,18 @@ wait_until 20 is_delivered csu "$v4" 04V || fail "v4 not delivered again"
 [ "$(q ccg "SELECT resend FROM subscriptions WHERE publisher = '0DF'")" = 0 ] || fail "the RESEND was not answered"
 "$CDX" audit verify --home "$T/ccg" >/dev/null || fail "audit verify after the re-delivery"
 store_ok ccg || fail "store damaged"
+
+# Through the running node, the caller makes each file of a backup; more
+# files than a request holds open at once (16) is no limit: the publisher,
+# with 20 more versions, backed up by a real login made admin.
+people bkadmin
+"$CDX" user add --home "$T/csu" "$bkadmin" --role admin >/dev/null
+for i in $(seq 1 20); do printf 'x,%s\n' "$i" > "$T/p$i.csv"; pub "$T/p$i.csv" >/dev/null || fail "publish p$i"; done
+stop csu; start csu
+as "$bkadmin" backup --home "$T/csu" -o "$T/pub/bk-csu" >/dev/null 2>"$T/bk-csu.err" ||
+    fail "a backup of 24 datasets through the node: $(cat "$T/bk-csu.err")"
+[ "$(stat -c %U "$T/pub/bk-csu")" = "$bkadmin" ] && [ "$(stat -c %U "$T/pub/bk-csu/MANIFEST")" = "$bkadmin" ] ||
+    fail "the backup's files are not the caller's: $(ls -l "$T/pub/bk-csu" | head -3)"
+[ "$(ls "$T/pub/bk-csu" | grep -c '\.sealed$')" -ge 24 ] || fail "the backup lacks sealed files: $(ls "$T/pub/bk-csu")"
+"$CDX" backup verify "$T/pub/bk-csu" >/dev/null || fail "the publisher's backup does not verify"
 say ok

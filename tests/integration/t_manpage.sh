@@ -30,7 +30,7 @@ while read -r v; do
 done < "$T/verbs"
 grep -q "^EXIT STATUS" "$T/page.txt" && grep -q "6  cdx audit reconcile found mismatches" "$T/page.txt" ||
     fail "no exit codes in the page"
-grep -q "SIGHUP stops the node cleanly" "$T/page.txt" || fail "the page does not say what SIGHUP does"
+tr -s " " < "$T/page.txt" | grep -q "SIGHUP stops the node cleanly" || fail "the page does not say what SIGHUP does"
 
 # complete WORD...: what the completion offers for the command line
 # "cdx WORD..." with the cursor on the last word.

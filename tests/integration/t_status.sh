@@ -30,9 +30,13 @@ for bad in localhost:9464 127.0.0.1 127.0.0.1:0 127.0.0.1:65536 "[::1:9464" 10.0
     [ "$rc" -eq 2 ] && grep -q -- "--metrics" "$T/bad.err" || fail "--metrics $bad: exit $rc: $(cat "$T/bad.err")"
 done
 
+# Two real logins for the role checks at the end: alice (analyst), carol
+# (no role); both may connect to the CSU node's control socket.
+people alice carol
+chgrp "$PEOPLE_GROUP" "$T/csu" && chmod 710 "$T/csu" || fail "open csu to $PEOPLE_GROUP"
 port=$(free_port)
 M="http://127.0.0.1:$port/metrics"
-"$CDX" run --home "$T/csu" --metrics "127.0.0.1:$port" 2>>"$T/csu.log" &
+"$CDX" run --home "$T/csu" --socket-group "$PEOPLE_GROUP" --metrics "127.0.0.1:$port" 2>>"$T/csu.log" &
 echo $! > "$T/csu.pid"
 start ccg
 wait_until 20 sub_active ccg 0DF sus/big || fail "subscription not active"
@@ -202,7 +206,7 @@ stop csu
 rc=0; "$CDX" status --home "$T/csu" 2>"$T/st.err" >/dev/null || rc=$?
 [ "$rc" -eq 7 ] && grep -q "^cdx: attention: node not running (stopped [0-9]* min ago)" "$T/st.err" ||
     fail "stopped: exit $rc: $(cat "$T/st.err")"
-"$CDX" run --home "$T/csu" --metrics "127.0.0.1:$port" 2>>"$T/csu.log" &
+"$CDX" run --home "$T/csu" --socket-group "$PEOPLE_GROUP" --metrics "127.0.0.1:$port" 2>>"$T/csu.log" &
 echo $! > "$T/csu.pid"
 wait_until 10 scrape >/dev/null || fail "no metrics after a restart"
 scrape > "$T/m-restart.txt"
@@ -222,14 +226,14 @@ sys.exit(0 if s["ok"] is False and [a["kind"] for a in s["attention"]] == ["dire
     "$T/st.json" || fail "status --json: $(cat "$T/st.json")"
 
 # Any role may read status; a login holding none is refused, audited.
-"$CDX" user add --home "$T/csu" alice --role analyst >/dev/null || fail "user add alice"
-rc=0; CDX_USER=alice "$CDX" status --home "$T/csu" >/dev/null 2>"$T/st.err" || rc=$?
+"$CDX" user add --home "$T/csu" "$alice" --role analyst >/dev/null || fail "user add $alice"
+rc=0; as "$alice" status --home "$T/csu" >/dev/null 2>"$T/st.err" || rc=$?
 [ "$rc" -eq 7 ] || fail "status as an analyst: exit $rc: $(cat "$T/st.err")"
-rc=0; CDX_USER=carol "$CDX" status --home "$T/csu" >"$T/st.out" 2>"$T/st.err" || rc=$?
-[ "$rc" -eq 4 ] && [ ! -s "$T/st.out" ] && grep -q "cdx user add carol" "$T/st.err" ||
+rc=0; as "$carol" status --home "$T/csu" >"$T/st.out" 2>"$T/st.err" || rc=$?
+[ "$rc" -eq 4 ] && [ ! -s "$T/st.out" ] && grep -q "cdx user add $carol" "$T/st.err" ||
     fail "status as a login with no role: exit $rc: $(cat "$T/st.err")"
 [ "$(q csu "SELECT count(*) FROM audit WHERE action='status-read' AND decision='refuse' AND rule='role.missing'
-    AND actor LIKE 'user:carol%'")" -eq 1 ] || fail "the refusal of status is not audited"
+    AND actor LIKE 'user:$carol %'")" -eq 1 ] || fail "the refusal of status is not audited"
 
 stop ccg
 stop csu
