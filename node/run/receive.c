@@ -173,9 +173,14 @@ static int s_offer_check (in_ctx_t *c, int state)
                          "this dataset id is already held here for another dataset");
     if (state == IN_AVAILABLE)
         return 0;                                       /* its receipt, again */
-    if (!(c->key = node_unwrap (r->n, m->wrapped)))
+    if (!(c->key = node_unwrap (r->n, m->wrapped))) {
+        /* No memory to open it with is a local fault, not the key's: not
+           final, so the publisher offers it again. */
+        if (strncmp (cx_error (), "out of guarded memory", 21) == 0)
+            return s_refuse (v, PROTO_E_INTERNAL, IN_V_AUDIT, "offer.key", cap, "%s", cx_error ());
         return s_refuse (v, PROTO_E_DENIED, IN_V_AUDIT, "offer.key", cap,
                          "the content key is not wrapped for this node");
+    }
     if ((c->drop = in_dropping (r, m->dataset, o->org)))
         c->drop->left = 0;                              /* a new attempt: its chunks count */
     /* Room for what is still to come, checked before anything is written,
