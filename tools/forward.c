@@ -36,8 +36,16 @@ int cli_direct_verb (int argc, char **argv)
         if (strcmp (argv[0], direct[i]) == 0)
             return 1;
     /* cdx backup verify DIR reads a backup the caller holds, with the
-       caller's rights; it needs no node. */
-    return argc > 1 && strcmp (argv[0], "backup") == 0 && strcmp (argv[1], "verify") == 0;
+       caller's rights; it needs no node. Its first operand says so. */
+    if (strcmp (argv[0], "backup") != 0)
+        return 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv[i], "-o") == 0 || strcmp (argv[i], "--output") == 0 || strcmp (argv[i], "--home") == 0)
+            i++;
+        else if (argv[i][0] != '-')
+            return strcmp (argv[i], "verify") == 0;
+    }
+    return 0;
 }
 
 /* The login of this process, for messages. */
