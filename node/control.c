@@ -341,6 +341,8 @@ static void s_serve_conn (s_server_t *sv, int fd)
     sv->reqs[sv->nreqs++] = (s_req_t) {pid, fd};
 }
 
+static sigset_t s_server_signals;       /* the node's signal mask before the fork */
+
 /* The request server's loop: never returns. */
 static void s_server (s_server_t *sv, pid_t node)
 {
@@ -352,6 +354,7 @@ static void s_server (s_server_t *sv, pid_t node)
     signal (SIGINT, SIG_IGN);                 /* a Ctrl-C to the node's terminal is the node's */
     signal (SIGHUP, SIG_IGN);
     signal (SIGPIPE, SIG_IGN);
+    sigprocmask (SIG_SETMASK, &s_server_signals, NULL);   /* blocked across the fork */
     if (pipe2 (s_chld, O_CLOEXEC | O_NONBLOCK) != 0)
         _exit (1);
     struct sigaction sa;
@@ -419,11 +422,24 @@ int node_control_start (node_control_t *c, node_control_fn *fn, node_control_war
     sv = (s_server_t) {.c = c, .fn = fn, .warm = warm, .arg = arg, .spare_fd = -1};
     pid_t node = getpid ();
     fflush (NULL);
+    /* The node's stop signals wait, in the child, until it has put back
+       their default actions (s_server): a SIGTERM sent at once (a node
+       that fails to open) must end it, not run the node's handler. */
+    sigset_t stops, was;
+    sigemptyset (&stops);
+    sigaddset (&stops, SIGTERM);
+    sigaddset (&stops, SIGINT);
+    sigaddset (&stops, SIGHUP);
+    sigprocmask (SIG_BLOCK, &stops, &was);
     pid_t pid = fork ();
-    if (pid < 0)
-        return node_errf (err, errlen, "cannot start the request server: %s", strerror (errno));
-    if (pid == 0)
+    if (pid == 0) {
+        s_server_signals = was;
         s_server (&sv, node);
+    }
+    int e = errno;
+    sigprocmask (SIG_SETMASK, &was, NULL);
+    if (pid < 0)
+        return node_errf (err, errlen, "cannot start the request server: %s", strerror (e));
     c->server = pid;
     return 0;
 }

@@ -39,7 +39,41 @@ int node_control_connect (const char *path)
 
 typedef struct {
     node_outfile_t *outs[S_OUTS_MAX];
+    int argc;                    /* the command sent: only the paths it names are opened */
+    char **argv;
 } s_caller_t;
+
+/* 1 if ARG gives PATH: the argument itself, an option's value after '='
+   (--output=PATH), or a short option's attached value (-oPATH). */
+static int s_gives (const char *arg, const char *path)
+{
+    const char *eq = strchr (arg, '=');
+    return strcmp (arg, path) == 0 || (arg[0] == '-' && eq && strcmp (eq + 1, path) == 0) ||
+           (arg[0] == '-' && arg[1] && arg[1] != '-' && strcmp (arg + 2, path) == 0);
+}
+
+/* 1 if the command K sent names PATH; with IN_DIR, also a plain name
+   (no '/', not hidden) in a directory it names (the files of cdx backup
+   -o DIR). Whatever answers at the socket, this process opens or makes
+   nothing its own command line did not name. */
+static int s_named (const s_caller_t *k, const char *path, int in_dir)
+{
+    for (int i = 1; i < k->argc; i++)
+        if (s_gives (k->argv[i], path))
+            return 1;
+    const char *slash = strrchr (path, '/');
+    if (!in_dir || !slash || slash == path || slash[1] == 0 || slash[1] == '.')
+        return 0;
+    char dir[PATH_MAX];
+    if ((size_t) (slash - path) >= sizeof dir)
+        return 0;
+    memcpy (dir, path, (size_t) (slash - path));
+    dir[slash - path] = 0;
+    for (int i = 1; i < k->argc; i++)
+        if (s_gives (k->argv[i], dir))
+            return 1;
+    return 0;
+}
 
 /* Answers REQ (a file request) as this process: a REPLY, with the
    descriptor made. 0, or -1 if the answer could not be sent. */
@@ -49,7 +83,12 @@ static int s_serve (int fd, s_caller_t *k, const ctl_frame_t *req)
     ctl_frame_t rep = {.type = CTL_REPLY, .text = text};
     int out = -1;
     text[0] = 0;
-    if (req->type == CTL_OPEN_IN || req->type == CTL_MKDIR) {
+    if ((req->type == CTL_OPEN_IN || req->type == CTL_MKDIR || req->type == CTL_OPEN_OUT) &&
+        !s_named (k, req->text, req->type == CTL_OPEN_OUT)) {
+        rep.word = EPERM;
+        snprintf (text, sizeof text, "the node asked for %s, which this command does not name: refused",
+                  req->text);
+    } else if (req->type == CTL_OPEN_IN || req->type == CTL_MKDIR) {
         int flags = O_RDONLY | O_CLOEXEC | ((req->word & CTL_IN_NOFOLLOW) ? O_NOFOLLOW : 0);
         if (req->type == CTL_MKDIR && mkdir (req->text, 0700) != 0)
             out = -1;
@@ -107,6 +146,7 @@ int node_control_forward (int fd, int argc, char **argv, int envc, char **envv, 
     ctl_frame_t *f = calloc (1, sizeof *f);
     s_caller_t k;
     memset (&k, 0, sizeof k);
+    k.argc = argc, k.argv = argv;
     int rc = -1, fds[3] = {0, 1, 2}, null = -1;
     if (!f) {
         close (fd);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctlio.h"
@@ -59,6 +61,13 @@ int ctl_send (int fd, const ctl_frame_t *f, const int *fds, int nfds)
     return 0;
 }
 
+static int64_t s_now_ms (void)
+{
+    struct timespec t;
+    clock_gettime (CLOCK_MONOTONIC, &t);
+    return (int64_t) t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* Waits until FD is readable, TIMEOUT_MS (-1: for ever). 0, or -1 (ETIMEDOUT). */
 static int s_wait_in (int fd, int timeout_ms)
 {
@@ -77,8 +86,14 @@ static int s_wait_in (int fd, int timeout_ms)
 int ctl_read (int fd, uint8_t *p, size_t len, int *fds, int maxfds, int *nfds, int timeout_ms)
 {
     size_t got = 0;
+    int64_t until = timeout_ms >= 0 ? s_now_ms () + timeout_ms : 0;   /* for the whole read */
     while (got < len) {
-        if (s_wait_in (fd, timeout_ms) != 0)
+        int64_t left = timeout_ms >= 0 ? until - s_now_ms () : -1;
+        if (timeout_ms >= 0 && left <= 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        if (s_wait_in (fd, (int) left) != 0)
             return -1;
         union {
             struct cmsghdr h;

@@ -113,6 +113,9 @@ int cmd_backup (cli_t *cli, int argc, char **argv)
     if (argc - optind == 2 && strcmp (argv[optind], "verify") == 0) {
         if ((rc = cli_forms ("backup", "verify", opts, O_COUNT, got)) != 0)
             return rc;
+        if (cli->conn)      /* it reads the caller's files: never as the node */
+            return cli_bad ("cdx backup verify DIR runs as you, without the node: give its options after "
+                            "verify (cdx backup verify [--home HOME] [--json] DIR)");
         return s_verify (cli, argv[optind + 1]);
     }
     if (!got[O_OUTPUT] || argc - optind != 0)

@@ -187,7 +187,10 @@ int cmd_run (cli_t *cli, int argc, char **argv)
     char why[256];
     if (got[O_METRICS] && node_metrics_check (got[O_METRICS], why, sizeof why) != 0)
         return cli_bad ("%s", why);
-    /* The control socket and its request server first: no store, no
+    /* The signals first: once the control socket answers, a stop must be
+       clean (a flag the loop reads, however early it comes). */
+    s_signals ();
+    /* The control socket and its request server next: no store, no
        ZeroMQ context may cross the fork. */
     node_control_t *ctl = NULL;
     char home[CLI_PATH_MAX];
@@ -203,7 +206,6 @@ int cmd_run (cli_t *cli, int argc, char **argv)
        on the heap instead of a fresh mmap (and page faults) for each. */
     mallopt (M_MMAP_THRESHOLD, 4 << 20);
     mallopt (M_TRIM_THRESHOLD, 32 << 20);
-    s_signals ();
     node_run_opts_t ro = {.bind = got[O_BIND], .metrics = got[O_METRICS]};
     if (node_run_with (n, &ro, &s_stop, s_wake[0]) != 0)
         rc = cli_fail ("%s", node_error (n));

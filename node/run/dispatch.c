@@ -183,9 +183,11 @@ void dispatch_router (run_t *r)
         }
         goto out;
     }
-    proto_msg_t *m = malloc (sizeof *m);
-    if (!m)
-        goto out;
+    /* One message at a time, in the loop's one thread: a buffer of its
+       own, so that no allocation can fail and lose a message that was
+       received (a chunk dropped so would stall its transfer). */
+    static proto_msg_t s_router_msg;
+    proto_msg_t *m = &s_router_msg;
     proto_err_t err = proto_decode (zmq_msg_data (&header), zmq_msg_size (&header), m);
     int has_payload = frames == 3 + extra ? 1 : 0;
     /* The header's own fault comes first (a VERSION reply must list the
@@ -202,12 +204,10 @@ void dispatch_router (run_t *r)
             in_note (r, &o, "message", "protocol.decode", why);
         else
             in_refuse (r, &o, "message", err, NULL, "protocol.decode", why);
-        free (m);
         goto out;
     }
     peer_heard (r, o.peer);                     /* a message that decodes: it was seen */
     s_dispatch (r, o.peer, &o, m, &payload);
-    free (m);
 out:
     zmq_msg_close (&header);
     zmq_msg_close (&payload);
@@ -224,16 +224,14 @@ void dispatch_dealer (run_t *r, peer_t *p)
     int frames = s_recv (p->dealer, 0, &o, &header, &payload, &extra);
     if (frames < 1)
         goto out;
-    proto_msg_t *m = malloc (sizeof *m);
-    if (!m)
-        goto out;
+    static proto_msg_t s_dealer_msg;            /* as s_router_msg */
+    proto_msg_t *m = &s_dealer_msg;
     proto_err_t err = proto_decode (zmq_msg_data (&header), zmq_msg_size (&header), m);
     if (err == PROTO_OK && (extra || frames != 1 + proto_has_payload (m->id)))
         err = PROTO_E_MALFORMED;
     if (err != PROTO_OK) {
         char actor[80];
         peer_actor (p, actor, sizeof actor);
-        free (m);
         if (!run_limit_pass (r, &p->refusals, p->info.org))
             goto out;
         node_log (r->n, "warn", "malformed reply from %s: %s", p->info.org, proto_error ());
@@ -242,7 +240,6 @@ void dispatch_dealer (run_t *r, peer_t *p)
         goto out;
     }
     s_dispatch (r, p, NULL, m, &payload);
-    free (m);
 out:
     zmq_msg_close (&header);
     zmq_msg_close (&payload);

@@ -268,17 +268,24 @@ static void s_transfers (run_t *r, expo_t *e)
     expo_family (e, "cdx_transfers_in_progress", "gauge", "Transfers under way now.");
     expo_sample (e, "cdx_transfers_in_progress", sending, "direction", "send", NULL);
     expo_sample (e, "cdx_transfers_in_progress", (double) n - sending, "direction", "receive", NULL);
-    static const char *const names[3] = {"cdx_transfer_done_bytes", "cdx_transfer_size_bytes",
-                                         "cdx_transfer_rate_bytes_per_second"};
-    static const char *const helps[3] = {
+    static const char *const names[4] = {"cdx_transfer_done_bytes", "cdx_transfer_size_bytes",
+                                         "cdx_transfer_rate_bytes_per_second", "cdx_transfer_eta_seconds"};
+    static const char *const helps[4] = {
         "Bytes of a transfer in progress acknowledged by the subscriber (send) or received (receive).",
         "The size of a dataset being transferred.",
-        "Bytes per second of the attempt under way (what a resumed transfer had already is not counted)."};
-    for (int k = 0; k < 3; k++) {
+        "Bytes per second of the attempt under way (what a resumed transfer had already is not counted).",
+        "Seconds until a transfer in progress ends at its present rate (absent while it has no rate)."};
+    for (int k = 0; k < 4; k++) {
         expo_family (e, names[k], "gauge", helps[k]);
-        for (size_t i = 0; i < n; i++)
-            expo_sample (e, names[k], k == 0 ? x[i].done : k == 1 ? x[i].bytes : x[i].rate, "direction", x[i].dir,
-                         "peer", x[i].peer, "dataset", x[i].dataset, "topic", x[i].topic, NULL);
+        for (size_t i = 0; i < n; i++) {
+            double v = k == 0 ? x[i].done : k == 1 ? x[i].bytes : x[i].rate;
+            if (k == 3 && (x[i].rate <= 0 || x[i].bytes < x[i].done))
+                continue;
+            if (k == 3)
+                v = (x[i].bytes - x[i].done) / x[i].rate;
+            expo_sample (e, names[k], v, "direction", x[i].dir, "peer", x[i].peer, "dataset", x[i].dataset, "topic",
+                         x[i].topic, NULL);
+        }
     }
     free (x);
 }

@@ -8,6 +8,7 @@
 # throughout. Kills and broken links are t_kill's and t_hostile_link's.
 # Beyond the first 20 calls of a kind, 12 more spread to its last: each
 # faulted receive costs about a second (two starts of the node).
+# FAULT_TRACE=1: each injected failure prints the stack that made the call.
 FAULT_SPREAD=${FAULT_SPREAD:-12}
 . "$(dirname "$0")/lib_sweep.sh"
 t0=$(date +%s)
@@ -22,7 +23,7 @@ SENT=0
 # start_faulty PLAN: the subscriber as cdx-fault with CDX_FAULT=PLAN, its
 # stderr in $T/ccg.f.err (added to ccg.log once it has stopped).
 start_faulty() {
-    CDX_FAULT=$1 "$CDX_FAULT_BIN" run --home "$T/ccg" 2>"$T/ccg.f.err" &
+    CDX_FAULT=$1${FAULT_TRACE:+,trace} "$CDX_FAULT_BIN" run --home "$T/ccg" 2>"$T/ccg.f.err" &
     echo $! > "$T/ccg.pid"
 }
 

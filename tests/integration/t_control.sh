@@ -137,4 +137,54 @@ kill -KILL "$(cat "$T/n.pid")"; wait "$(cat "$T/n.pid")" 2>/dev/null || true
 runs
 as "$ana" datasets --home "$H" >/dev/null || fail "the node did not serve after replacing a stale socket"
 stop n
+
+# 11. The caller trusts only its own command line: whatever answers at a
+# socket (here a fake node) cannot make a login's cdx open or create a
+# path the command did not name. It asks ana's cdx to open $T/secret (ana
+# may read it), to create $T/pub/planted, and then for the file the
+# command did name: only the last is given.
+printf 'secret\n' > "$T/secret"; chmod 644 "$T/secret"
+printf 'card\n' > "$T/pub/named.card"; chmod 644 "$T/pub/named.card"
+F="$T/pub/fake.sock"
+python3 - "$F" "$T/secret" "$T/pub/planted" "$T/pub/named.card" > "$T/fake.out" 2>&1 <<'PY' &
+import os, socket, struct, sys
+path, secret, planted, named = sys.argv[1:5]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path); os.chmod(path, 0o666); s.listen(1)
+c, _ = s.accept()
+def read(n):                             # N bytes; the descriptors that come with them counted
+    got = b""
+    while len(got) < n:
+        msg, anc, _, _ = c.recvmsg(n - len(got), socket.CMSG_SPACE(16))
+        if not msg:
+            sys.exit("the caller hung up")
+        for lvl, typ, data in anc:
+            for i in range(len(data) // 4):
+                fds.append(struct.unpack("i", data[4 * i:4 * i + 4])[0])
+        got += msg
+    return got
+def frame():
+    n, t = struct.unpack(">IB", read(5))
+    return t, read(n)
+def ask(t, payload):
+    c.sendall(struct.pack(">IB", len(payload), t) + payload)
+    before = len(fds)
+    t2, body = frame()
+    status = struct.unpack(">I", body[:4])[0]
+    print(t2, status, len(fds) - before)
+fds = []
+frame()                                   # REQUEST
+ask(3, struct.pack(">I", 0) + secret.encode() + b"\0")          # OPEN_IN, not named
+ask(4, struct.pack(">I", 0o644) + planted.encode() + b"\0")     # OPEN_OUT, not named
+ask(3, struct.pack(">I", 0) + named.encode() + b"\0")           # OPEN_IN, named
+c.sendall(struct.pack(">IBI", 4, 8, 0))   # EXIT 0
+PY
+fake=$!
+wait_until 10 test -S "$F" || fail "the fake node did not start"
+as "$ana" --socket "$F" peer add --home "$H" "$T/pub/named.card" >/dev/null 2>&1 || true
+wait "$fake" || fail "the fake node failed: $(cat "$T/fake.out")"
+[ "$(cat "$T/fake.out")" = "2 1 0
+2 1 0
+2 0 1" ] || fail "the caller answered a fake node's requests for unnamed paths: $(cat "$T/fake.out")"
+[ ! -e "$T/pub/planted" ] || fail "a fake node made $ana create a file the command did not name"
 say ok

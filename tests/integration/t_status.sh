@@ -118,8 +118,10 @@ def get(name, *want):
 lab = ('direction="send"', 'peer="04V"', 'dataset="%s"' % v1, 'topic="sus/big"')
 done, size, rate = get("cdx_transfer_done_bytes", *lab), get("cdx_transfer_size_bytes", *lab), \
     get("cdx_transfer_rate_bytes_per_second", *lab)
+eta = get("cdx_transfer_eta_seconds", *lab)
 ok = (get("cdx_transfers_in_progress", 'direction="send"') == 1 and size == 48 << 20
       and done is not None and 0 < done < size and rate is not None and rate > 0
+      and eta is not None and abs(eta - (size - done) / rate) <= 0.01 * eta + 1e-6
       and get("cdx_queue_deliveries", 'peer="04V"', 'state="sending"') == 1
       and get("cdx_queue_deliveries", 'peer="04V"', 'state="queued"') == 1
       and get("cdx_queue_oldest_age_seconds", 'peer="04V"') is not None
