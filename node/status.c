@@ -23,6 +23,7 @@
 #include "cert.h"
 #include "core.h"
 #include "status.h"
+#include "trust.h"
 
 /* Grows *ARR (of SIZE-byte items, *N used, *CAP room) by one zeroed item:
    it, or NULL when out of memory. */
@@ -153,18 +154,10 @@ static int s_agreement (const store_agreement_t *a, void *arg)
    certifies every node, this one too; the peers table holds the others). */
 static int s_certificate (node_t *n, node_status_t *st)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int r = store_trust_get (node_db (n), "directory", &text, &len);
-    if (r == STORE_NOTFOUND)
-        return 0;
-    if (r != 0)
-        return node_fail (n, "%s", store_error (node_db (n)));
     cert_dir_t d;
-    r = cert_dir_parse (text, len, &d);
-    free (text);
+    int r = node_directory_load (n, &d);
     if (r != 0)
-        return node_fail (n, "the stored directory is damaged: %s", cert_error ());
+        return r == STORE_NOTFOUND ? 0 : -1;
     st->dir_serial = d.serial;
     st->dir_expires = d.expires;
     const uint8_t *mine = cx_keypair_public (node_sign_key (n));

@@ -109,22 +109,30 @@ int node_trust_authority (node_t *n, const char *text, size_t len)
     return 0;
 }
 
-int node_directory_held (node_t *n, uint64_t *serial, int64_t *expires)
+int node_directory_load (node_t *n, cert_dir_t *d)
 {
-    *serial = 0;
-    *expires = 0;
     char *text = NULL;
     size_t len = 0;
     int r = store_trust_get (node_db (n), "directory", &text, &len);
     if (r == STORE_NOTFOUND)
-        return 0;
+        return STORE_NOTFOUND;
     if (r != 0)
         return node_fail (n, "%s", store_error (node_db (n)));
-    cert_dir_t d;
-    r = cert_dir_parse (text, len, &d);
+    r = cert_dir_parse (text, len, d);
     free (text);
     if (r != 0)
         return node_fail (n, "the stored directory is damaged: %s", cert_error ());
+    return 0;
+}
+
+int node_directory_held (node_t *n, uint64_t *serial, int64_t *expires)
+{
+    *serial = 0;
+    *expires = 0;
+    cert_dir_t d;
+    int r = node_directory_load (n, &d);
+    if (r != 0)
+        return r == STORE_NOTFOUND ? 0 : -1;
     *serial = d.serial;
     *expires = d.expires;
     cert_dir_free (&d);

@@ -6,11 +6,16 @@
 #ifndef TRUST_H_INCLUDED
 #define TRUST_H_INCLUDED
 
+#include "cert.h"
 #include "core.h"
 
 /* The trusted authority's key (and name): 0, STORE_NOTFOUND if none is
    trusted, -1 on error (node_error). */
 int node_authority_key (node_t *n, uint8_t pk[32], char *name, size_t cap);
+
+/* The directory held, parsed into D (cert_dir_free it): 0, STORE_NOTFOUND
+   if none is held, -1 on error (node_error). */
+int node_directory_load (node_t *n, cert_dir_t *d);
 
 /* Adds the peer of a certificate file (node_peer_add's other half). */
 int node_cert_add (node_t *n, const char *text, size_t len, store_peer_t *out);
