@@ -143,6 +143,7 @@ pin() { "$CDX" peer add --home "$T/$1" "$T/$2.card" >/dev/null || fail "peer add
 # With people, the home is opened to their group (search only) and they
 # may connect to its control socket.
 start() {
+    seen=$(grep -c 'listening on' "$T/$1.log" 2>/dev/null) || seen=0
     if [ -n "$PEOPLE_GROUP" ]; then
         chgrp "$PEOPLE_GROUP" "$T/$1" && chmod 710 "$T/$1" || fail "open $1 to $PEOPLE_GROUP"
         "$CDX" run --home "$T/$1" --socket-group "$PEOPLE_GROUP" 2>>"$T/$1.log" &
@@ -150,9 +151,11 @@ start() {
         "$CDX" run --home "$T/$1" 2>>"$T/$1.log" &
     fi
     echo $! > "$T/$1.pid"
-    # Serving once its control socket answers (commands then go through it).
-    for _ in $(seq 1 200); do
-        [ -S "$T/$1/control.sock" ] && break
+    # Serving once it logs that it listens: its control socket is bound
+    # by then (commands go through it). The socket alone is not enough:
+    # one left by a killed node is there before the new one replaces it.
+    for _ in $(seq 1 400); do
+        [ "$(grep -c 'listening on' "$T/$1.log")" -gt "$seen" ] && break
         kill -0 "$(cat "$T/$1.pid")" 2>/dev/null || break
         sleep 0.025
     done

@@ -32,10 +32,11 @@ code() {
     grep -qF -- "$c_want" "$T/err" || fail "$c_what: does not say '$c_want': $(cat "$T/err")"
 }
 runs() {   # start the node as its own login, its socket for the group
+    seen=$(grep -c 'listening on' "$T/n.log" 2>/dev/null) || seen=0
     setpriv --reuid="$node" --regid="$PEOPLE_GROUP" --init-groups "$CDX" run --home "$H" \
         --socket-group "$PEOPLE_GROUP" 2>>"$T/n.log" &
     echo $! > "$T/n.pid"
-    wait_until 10 sh -c "[ -S '$S' ] && grep -q 'listening on' '$T/n.log'" || fail "the node did not start"
+    wait_until 10 sh -c "[ -S '$S' ] && [ \$(grep -c 'listening on' '$T/n.log') -gt $seen ]" || fail "the node did not start"
 }
 
 # 1. No node running: a person is told so and how to start it (exit 1).
