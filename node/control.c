@@ -242,6 +242,7 @@ static void s_on_chld (int sig)
 typedef struct {
     pid_t pid;
     int fd;                      /* our copy of its connection, -1 once hung up */
+    uid_t uid;                   /* the caller's */
 } s_req_t;
 
 typedef struct {
@@ -305,9 +306,22 @@ static void s_spare (s_server_t *sv)
     sv->spare_fd = sp[0];
 }
 
-/* Serves the connection FD: handed to the spare, or a child forked for it. */
-static void s_serve_conn (s_server_t *sv, int fd)
+/* Serves the connection FD of login UID: handed to the spare, or a child
+   forked for it; refused at once, unread, if UID has its share of the
+   children already (so one login's flood leaves the others room). Root
+   and the node's own login, who may act on the home directly anyway,
+   have no share of their own. */
+static void s_serve_conn (s_server_t *sv, int fd, uid_t uid)
 {
+    int held = 0;
+    for (int i = 0; i < sv->nreqs; i++)
+        held += sv->reqs[i].uid == uid;
+    if (held >= NODE_CONTROL_PER_LOGIN && uid != 0 && uid != geteuid ()) {
+        ctl_frame_t busy = {.type = CTL_EXIT, .word = CTL_EXIT_BUSY | 1};
+        ctl_send (fd, &busy, NULL, 0);          /* 9 bytes into an empty socket buffer */
+        close (fd);
+        return;
+    }
     pid_t pid = 0;
     if (sv->spare > 0) {
         uint8_t byte = 1;
@@ -338,7 +352,7 @@ static void s_serve_conn (s_server_t *sv, int fd)
         close (fd);
         return;
     }
-    sv->reqs[sv->nreqs++] = (s_req_t) {pid, fd};
+    sv->reqs[sv->nreqs++] = (s_req_t) {pid, fd, uid};
 }
 
 static sigset_t s_server_signals;       /* the node's signal mask before the fork */
@@ -409,8 +423,12 @@ static void s_server (s_server_t *sv, pid_t node)
             }
         if (first == 2 && (p[1].revents & POLLIN)) {
             int fd = accept4 (sv->c->fd, NULL, NULL, SOCK_CLOEXEC);
+            struct ucred cr;
+            socklen_t crlen = sizeof cr;
+            if (fd >= 0 && getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) != 0)
+                close (fd), fd = -1;
             if (fd >= 0)
-                s_serve_conn (sv, fd);
+                s_serve_conn (sv, fd, cr.uid);
         }
     }
 }

@@ -37,6 +37,7 @@
 #include "ctlcaller.h"
 
 #define NODE_CONTROL_CHILDREN 64        /* requests served at once; more wait to be accepted */
+#define NODE_CONTROL_PER_LOGIN 16       /* of them, one login's; more are refused (EXIT busy) */
 #define NODE_CONTROL_REQUEST_MS 10000   /* a caller sends its request within this */
 #define NODE_CONTROL_REPLY_MS 60000     /* ... and answers a file request within this */
 #define NODE_CONTROL_RUN_DIR "/run/cdx" /* sockets of the homes under NODE_CONTROL_STATE_DIR */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "ctlcaller.h"
 #include "ctlio.h"
 #include "errf.h"
@@ -167,14 +168,27 @@ int node_control_forward (int fd, int argc, char **argv, int envc, char **envv, 
                 null = open ("/dev/null", O_RDWR | O_CLOEXEC);
             fds[i] = null;
         }
-    if (ctl_send (fd, f, fds, 3) != 0) {
-        node_errf (err, errlen, "cannot send the request to the node: %s%s", strerror (errno),
-                   errno == E2BIG ? " (the arguments are over 64 KiB)" : "");
+    int sent = ctl_send (fd, f, fds, 3), e = errno;
+    if (sent != 0 && e != EPIPE && e != ECONNRESET) {
+        node_errf (err, errlen, "cannot send the request to the node: %s%s", strerror (e),
+                   e == E2BIG ? " (the arguments are over 64 KiB)" : "");
         goto out;
     }
     for (;;) {
         int nfds = 0;
-        int r = ctl_recv (fd, buf, f, NULL, 0, &nfds, -1, err, errlen);
+        /* A request refused unread (EXIT busy) may have been closed on
+           before it was sent: that answer is read all the same. */
+        int r = ctl_recv (fd, buf, f, NULL, 0, &nfds, sent != 0 ? 1000 : -1, err, errlen);
+        if (sent != 0 && (r != 0 || f->type != CTL_EXIT)) {
+            node_errf (err, errlen, "cannot send the request to the node: %s", strerror (e));
+            break;
+        }
+        if (r == 0 && f->type == CTL_EXIT && (f->word & CTL_EXIT_BUSY)) {
+            node_errf (err, errlen, "the node is already serving %d requests of this login, as many as one "
+                       "login may have at once: wait for one to end (a `cdx wait` without --timeout waits for ever)",
+                       NODE_CONTROL_PER_LOGIN);
+            break;
+        }
         if (r > 0) {
             node_errf (err, errlen, "the node ended the request without an exit code (it stopped, or the "
                        "request was killed): see the node's log");

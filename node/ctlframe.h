@@ -29,6 +29,10 @@
    caller lets go of it at once (its slot and descriptor are free again),
    so one request may write any number of files one after another. */
 #define CTL_COMMIT_FINAL 0x80000000u
+/* In EXIT's word: the request server refused the request unread, since
+   the caller's login has NODE_CONTROL_PER_LOGIN under way (the low byte
+   is the exit code, 1). */
+#define CTL_EXIT_BUSY 0x80000000u
 
 typedef enum {
     CTL_REQUEST = 1,     /* caller -> node: version, argc, envc, strings; fds 0, 1, 2 */

@@ -70,7 +70,7 @@ const char *proto_error (void)
 
 /* ---- the message table ------------------------------------------------ */
 
-#define MSG_FIELDS_MAX 4
+#define MSG_FIELDS_MAX 6
 
 typedef struct {
     const char *name;
@@ -83,13 +83,15 @@ typedef struct {
 
 /* A message's field list (1 to MSG_FIELDS_MAX kinds) as descriptors, and
    its length; a longer list fails to compile. */
-#define S_NTH(_1, _2, _3, _4, n, ...) n
+#define S_NTH(_1, _2, _3, _4, _5, _6, n, ...) n
 #define S_F1(a) &F_##a
 #define S_F2(a, b) &F_##a, &F_##b
 #define S_F3(a, b, c) &F_##a, &F_##b, &F_##c
 #define S_F4(a, b, c, d) &F_##a, &F_##b, &F_##c, &F_##d
-#define S_FIELDS(...) S_NTH (__VA_ARGS__, S_F4, S_F3, S_F2, S_F1, 0) (__VA_ARGS__)
-#define S_NFIELDS(...) S_NTH (__VA_ARGS__, 4, 3, 2, 1, 0)
+#define S_F5(a, b, c, d, e) S_F4 (a, b, c, d), &F_##e
+#define S_F6(a, b, c, d, e, f) S_F5 (a, b, c, d, e), &F_##f
+#define S_FIELDS(...) S_NTH (__VA_ARGS__, S_F6, S_F5, S_F4, S_F3, S_F2, S_F1, 0) (__VA_ARGS__)
+#define S_NFIELDS(...) S_NTH (__VA_ARGS__, 6, 5, 4, 3, 2, 1, 0)
 #define S_ON_ROUTER PROTO_ROUTER
 #define S_ON_DEALER PROTO_DEALER
 #define S_ON_BOTH (PROTO_ROUTER | PROTO_DEALER)
@@ -132,7 +134,7 @@ static const msg_desc_t *s_msg (uint64_t id)
 
 unsigned proto_msg_version (unsigned id)
 {
-    return id >= PROTO_V2_FIRST ? 2u : PROTO_VERSION;
+    return id >= PROTO_V3_FIRST ? 3u : id >= PROTO_V2_FIRST ? 2u : PROTO_VERSION;
 }
 
 int proto_has_payload (uint8_t id)
@@ -261,7 +263,7 @@ proto_err_t proto_decode (const uint8_t *buf, size_t len, proto_msg_t *m)
     }
     m->version = s_clamp32 (a->ptr[0].via.u64);
     if (a->ptr[0].via.u64 < PROTO_VERSION || a->ptr[0].via.u64 > PROTO_VERSION_MAX) {
-        proto_set_error ("protocol version %" PRIu64 " not supported; supported versions: 1, 2",
+        proto_set_error ("protocol version %" PRIu64 " not supported; supported versions: 1, 2, 3",
                          a->ptr[0].via.u64);
         err = PROTO_E_VERSION;
         goto out;
@@ -274,8 +276,8 @@ proto_err_t proto_decode (const uint8_t *buf, size_t len, proto_msg_t *m)
     uint64_t id = a->ptr[1].via.u64;
     m->id = id > UINT8_MAX ? UINT8_MAX : (uint8_t)id;
     d = s_msg (id);
-    if (d && id >= PROTO_V2_FIRST && a->ptr[0].via.u64 < 2)
-        d = NULL;                /* a version 2 message in a version 1 header */
+    if (d && a->ptr[0].via.u64 < proto_msg_version ((unsigned)id))
+        d = NULL;                /* a newer version's message in an older header */
     if (!d) {
         proto_set_error ("unknown message id %" PRIu64, id);
         err = PROTO_E_UNKNOWN;

@@ -24,8 +24,11 @@
 #include <stdint.h>
 
 #define PROTO_VERSION          1u            /* the header version of messages 1 to 12 */
-#define PROTO_VERSION_MAX      2u            /* the newest version spoken */
+#define PROTO_VERSION_MAX      3u            /* the newest version spoken */
 #define PROTO_V2_FIRST         13u           /* version 2 adds the messages from this id on */
+#define PROTO_V3_FIRST         14u           /* and version 3 those from this id on */
+#define PROTO_KIND_MAX         16u           /* SETTING's kind */
+#define PROTO_ADDR_MAX         14u           /* a node's address: ORG or ORG/LABEL */
 #define PROTO_HEADER_MAX       8192u         /* largest header frame */
 #define PROTO_TOPIC_MAX        128u          /* bytes, excluding NUL */
 #define PROTO_ORG_MAX          16u
@@ -55,7 +58,7 @@ typedef enum {
 } proto_id_t;
 
 /* The header version message ID is sent in: the first version that has
-   it (1 for ids 1 to 12, 2 for RESEND). */
+   it (1 for ids 1 to 12, 2 for RESEND, 3 for the messages of siblings). */
 unsigned proto_msg_version (unsigned id);
 
 /* Error codes carried by ERROR and returned by proto_decode. */
@@ -91,6 +94,14 @@ typedef struct {
     uint8_t  wrapped[PROTO_WRAPPED_BYTES];      /* OFFER */
     uint8_t  sig2[PROTO_SIG_BYTES];             /* AGREEMENT: the recipient's signature */
     uint8_t  hash[PROTO_HASH_BYTES];            /* REVOKE: the agreement's hash */
+    char     kind[PROTO_KIND_MAX + 1];          /* SETTING: sub, unsub, retention */
+    char     org[6];                            /* SETTING: the publisher */
+    uint64_t value;                             /* SETTING */
+    uint64_t updated;                           /* SETTING: when made, at its origin */
+    char     node[PROTO_ADDR_MAX + 1];          /* SETTING: its origin; FAILOVER: taken over from */
+    uint64_t since;                             /* FAILOVER: unreachable since, ms */
+    uint64_t took;                              /* FAILOVER: ms until the takeover */
+    uint64_t count;                             /* FAILOVER: deliveries taken over */
 } proto_msg_t;
 
 /* Which fields each message uses, in wire order: messages.def; what each
@@ -114,7 +125,8 @@ typedef enum {
     PROTO_FROM_NONE = 0,       /* not a message id */
     PROTO_FROM_SUBSCRIBER = 1, /* subscriber -> publisher */
     PROTO_FROM_PUBLISHER = 2,  /* publisher -> subscriber */
-    PROTO_FROM_EITHER = 3      /* either party -> the other */
+    PROTO_FROM_EITHER = 3,     /* either party -> the other */
+    PROTO_FROM_SIBLING = 4     /* a node -> another node of its organisation */
 } proto_from_t;
 
 /* The two sockets a message arrives on (SPEC.md section 3), as flags. */

@@ -43,7 +43,9 @@ typedef enum {
     RULE_ORG_OPT,  /* "" or RULE_ORG */
     RULE_REF_OPT,  /* "" or RULE_TOPIC */
     RULE_TOPICS,   /* comma-separated topic patterns: RULE_TOPIC, '*' only last */
-    RULE_PURPOSES  /* comma-separated RULE_PURPOSE, none empty */
+    RULE_PURPOSES, /* comma-separated RULE_PURPOSE, none empty */
+    RULE_LABEL,    /* a node label: 1..8 of [a-z0-9], a letter first */
+    RULE_ADDR      /* a node address: RULE_ORG, or RULE_ORG '/' RULE_LABEL */
 } rule_t;
 
 /* 0 if the N bytes at P follow RULE, else -1 with the reason in WHY. */

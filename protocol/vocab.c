@@ -207,6 +207,26 @@ static int s_text_ok (const uint8_t *p, size_t n, char *why, size_t whylen)
     return 0;
 }
 
+/* A node label (SPEC.md 9.2): 1 to 8 of a-z, 0-9, a letter first. */
+static int s_label_ok (const uint8_t *p, size_t n, char *why, size_t whylen)
+{
+    if (n < 1 || n > 8) {
+        snprintf (why, whylen, "node label of %zu characters (1 to 8 expected)", n);
+        return -1;
+    }
+    if (!(p[0] >= 'a' && p[0] <= 'z')) {
+        snprintf (why, whylen, "node label starts with byte 0x%02X, not a letter a-z", p[0]);
+        return -1;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9'))) {
+            snprintf (why, whylen, "node label byte 0x%02X at %zu is not one of [a-z0-9]", p[i], i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int proto_rule_ok (rule_t rule, const uint8_t *p, size_t n, char *why, size_t whylen)
 {
     switch (rule) {
@@ -276,6 +296,14 @@ int proto_rule_ok (rule_t rule, const uint8_t *p, size_t n, char *why, size_t wh
         return s_list_ok (RULE_TOPIC, 1, p, n, why, whylen);
     case RULE_PURPOSES:
         return s_list_ok (RULE_PURPOSE, 0, p, n, why, whylen);
+    case RULE_LABEL:
+        return s_label_ok (p, n, why, whylen);
+    case RULE_ADDR: {
+        const uint8_t *slash = n ? memchr (p, '/', n) : NULL;
+        size_t orgn = slash ? (size_t)(slash - p) : n;
+        if (proto_rule_ok (RULE_ORG, p, orgn, why, whylen) != 0) return -1;
+        return slash ? s_label_ok (slash + 1, n - orgn - 1, why, whylen) : 0;
+    }
     }
     snprintf (why, whylen, "unknown rule");
     return -1;

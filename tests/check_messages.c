@@ -167,6 +167,7 @@ static proto_from_t s_direction (const char *cell)
     if (strncmp (cell, "either", 6) == 0) return PROTO_FROM_EITHER;
     if (strcmp (cell, "subscriber → publisher") == 0) return PROTO_FROM_SUBSCRIBER;
     if (strcmp (cell, "publisher → subscriber") == 0) return PROTO_FROM_PUBLISHER;
+    if (strcmp (cell, "sibling → sibling") == 0) return PROTO_FROM_SIBLING;
     ck_abort_msg ("SPEC.md 6: direction \"%s\"", cell);
     return PROTO_FROM_NONE;
 }

@@ -89,12 +89,12 @@ START_TEST (test_decode_refuses_wrong_version)
     proto_msg_t m;
     mp_t b;
     mp_init (&b);
-    mp_head (&b, 3, PROTO_SUBSCRIBE, 2);
+    mp_head (&b, 4, PROTO_SUBSCRIBE, 2);
     mp_cstr (&b, "apc/monthly");
     msgpack_pack_uint64 (&b.pk, 0);
     ck_assert_int_eq (mp_decode (&b, &m), PROTO_E_VERSION);
-    ck_assert_uint_eq (m.version, 3);
-    ck_assert_ptr_nonnull (strstr (proto_error (), "supported versions: 1, 2"));
+    ck_assert_uint_eq (m.version, 4);
+    ck_assert_ptr_nonnull (strstr (proto_error (), "supported versions: 1, 2, 3"));
 
     /* version 2: SUBSCRIBE in it is the same message; RESEND only in it */
     mp_init (&b);
@@ -114,6 +114,22 @@ START_TEST (test_decode_refuses_wrong_version)
     msgpack_pack_uint64 (&b.pk, 3);
     ck_assert_int_eq (mp_decode (&b, &m), PROTO_OK);
     ck_assert_uint_eq (m.number, 3);
+    mp_init (&b);                /* and in a version 3 header */
+    mp_head (&b, 3, PROTO_RESEND, 2);
+    mp_cstr (&b, "apc/monthly");
+    msgpack_pack_uint64 (&b.pk, 3);
+    ck_assert_int_eq (mp_decode (&b, &m), PROTO_OK);
+
+    /* version 3: the messages of siblings only in it */
+    for (unsigned v = 1; v <= 3; v++) {
+        mp_init (&b);
+        mp_head (&b, v, PROTO_FAILOVER, 4);
+        mp_cstr (&b, "0DF/a");
+        for (int i = 0; i < 3; i++) msgpack_pack_uint64 (&b.pk, 7);
+        ck_assert_int_eq (mp_decode (&b, &m), v < 3 ? PROTO_E_UNKNOWN : PROTO_OK);
+    }
+    ck_assert_str_eq (m.node, "0DF/a");
+    ck_assert_uint_eq (m.count, 7);
 
     /* a future version may carry fields this one would refuse */
     mp_init (&b);
@@ -364,6 +380,42 @@ START_TEST (test_decode_reason_rules)
 }
 END_TEST
 
+/* SETTING(kind, org, "apc/monthly", 0, 1, node) in a version 3 header. */
+static proto_err_t s_decode_setting (const char *kind, const char *org, const char *node)
+{
+    proto_msg_t m;
+    mp_t b;
+    mp_init (&b);
+    mp_head (&b, 3, PROTO_SETTING, 6);
+    mp_cstr (&b, kind);
+    mp_cstr (&b, org);
+    mp_cstr (&b, "apc/monthly");
+    msgpack_pack_uint64 (&b.pk, 0);
+    msgpack_pack_uint64 (&b.pk, 1);
+    mp_cstr (&b, node);
+    return mp_decode (&b, &m);
+}
+
+START_TEST (test_decode_setting_rules)
+{
+    ck_assert_int_eq (s_decode_setting ("sub", "0DF", "04V"), PROTO_OK);
+    ck_assert_int_eq (s_decode_setting ("retention", "0DF", "04V/b"), PROTO_OK);
+    ck_assert_int_eq (s_decode_setting ("later-kind", "0DF", "04V/node9"), PROTO_OK); /* kinds are open */
+    ck_assert_int_eq (s_decode_setting ("", "0DF", "04V"), PROTO_E_MALFORMED);
+    ck_assert_int_eq (s_decode_setting ("Sub", "0DF", "04V"), PROTO_E_MALFORMED);
+    ck_assert_int_eq (s_decode_setting ("a-kind-of-17-byte", "0DF", "04V"), PROTO_E_MALFORMED);
+    ck_assert_int_eq (s_decode_setting ("sub", "0df", "04V"), PROTO_E_MALFORMED);
+    ck_assert_int_eq (s_decode_setting ("sub", "0DF/a", "04V"), PROTO_E_MALFORMED); /* an org, not a node */
+    ck_assert_int_eq (s_decode_setting ("sub", "0DF", "04V/"), PROTO_E_MALFORMED);
+    ck_assert_int_eq (s_decode_setting ("sub", "0DF", "04V/B"), PROTO_E_MALFORMED);
+    ck_assert_int_eq (s_decode_setting ("sub", "0DF", "04V/9a"), PROTO_E_MALFORMED);
+    ck_assert_int_eq (s_decode_setting ("sub", "0DF", "04V/abcdefghi"), PROTO_E_MALFORMED);
+    ck_assert_int_eq (s_decode_setting ("sub", "0DF", "04V/a/b"), PROTO_E_MALFORMED);
+    ck_assert_int_eq (s_decode_setting ("sub", "0DF", "/a"), PROTO_E_MALFORMED);
+    ck_assert_int_eq (s_decode_setting ("sub", "0DF", "04V\na"), PROTO_E_MALFORMED);
+}
+END_TEST
+
 static proto_err_t s_decode_credit (uint8_t id, uint64_t credit)
 {
     proto_msg_t m;
@@ -539,6 +591,7 @@ void check_decode_tests (TCase *t)
     tcase_add_test (t, test_decode_refuses_oversize);
     tcase_add_test (t, test_decode_topic_rules);
     tcase_add_test (t, test_decode_reason_rules);
+    tcase_add_test (t, test_decode_setting_rules);
     tcase_add_test (t, test_decode_credit_bounds);
     tcase_add_test (t, test_decode_code_bounds);
     tcase_add_test (t, test_decode_refuses_big_frame);

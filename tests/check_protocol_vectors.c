@@ -11,17 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* SPEC 18.11: a version-3 SUBSCRIBE and the ERROR(VERSION) a cdx node
+/* SPEC 18.11: a version-4 SUBSCRIBE and the ERROR(VERSION) a cdx node
    answers, whose reason is "CODE message: " and the decoder's reason
    (node/run.c; the node's real answer is checked byte for byte by
    tests/integration/hostile.py version). */
 START_TEST (test_spec_version_answer_golden)
 {
     static const char want[] =
-        "95010802d94b56455253494f4e206d6573736167653a2070726f746f636f6c2076"
-        "657273696f6e2033206e6f7420737570706f727465643b20737570706f72746564"
-        "2076657273696f6e733a20312c2032c41000000000000000000000000000000000";
-    static const uint8_t v2[] = {0x94, 0x03, 0x01, 0xab, 'a', 'p', 'c', '/', 'm', 'o', 'n', 't', 'h', 'l', 'y', 0x00};
+        "95010802d94e56455253494f4e206d6573736167653a2070726f746f636f6c20"
+        "76657273696f6e2034206e6f7420737570706f727465643b20737570706f7274"
+        "65642076657273696f6e733a20312c20322c2033c41000000000000000000000"
+        "000000000000";
+    static const uint8_t v2[] = {0x94, 0x04, 0x01, 0xab, 'a', 'p', 'c', '/', 'm', 'o', 'n', 't', 'h', 'l', 'y', 0x00};
     proto_msg_t m;
     proto_err_t err = proto_decode (v2, sizeof v2, &m);
     ck_assert_int_eq (err, PROTO_E_VERSION);

@@ -82,6 +82,8 @@ static const struct {
     int dataset;
     doc_t doc;
     uint8_t sig, sig2, wrapped, hash;
+    const char *kind, *org, *node;
+    uint64_t value, updated, since, took, count;
 } EXAMPLES[] = {
     {PROTO_SUBSCRIBE, .topic = "apc/monthly"},                            /* 18.1 */
     {PROTO_SUBSCRIBED, .topic = "apc/monthly", .reason = "active"},       /* 18.2 */
@@ -97,6 +99,11 @@ static const struct {
     {PROTO_AGREEMENT, .doc = DOC_AGREEMENT, .sig = 0xa0, .sig2 = 0x60},
     {PROTO_REVOKE, .hash = 0xe0, .reason = "superseded by DSA-0DF-04V-2026-02"}, /* 18.15 */
     {PROTO_RESEND, .topic = "apc/monthly", .number = 3},                  /* 18.23, version 2 */
+    {PROTO_DELIVERED, .dataset = 1, .doc = DOC_RECEIPT, .sig = 0xa0},     /* 18.24, version 3 */
+    {PROTO_SETTING, .kind = "sub", .org = "0DF", .topic = "apc/monthly", .value = 0,
+     .updated = 1795640400, .node = "04V/b"},                             /* 18.25, version 3 */
+    {PROTO_FAILOVER, .node = "0DF/a", .since = 1795640400000, .took = 15250,
+     .count = 2},                                                         /* 18.26, version 3 */
 };
 
 static int s_doc (doc_t doc, proto_msg_t *m)
@@ -137,6 +144,14 @@ int spec_example_msg (int id, proto_msg_t *m)
         if (EXAMPLES[i].sig2) spec_fill (m->sig2, sizeof m->sig2, EXAMPLES[i].sig2);
         if (EXAMPLES[i].wrapped) spec_fill (m->wrapped, sizeof m->wrapped, EXAMPLES[i].wrapped);
         if (EXAMPLES[i].hash) spec_fill (m->hash, sizeof m->hash, EXAMPLES[i].hash);
+        if (EXAMPLES[i].kind) strcpy (m->kind, EXAMPLES[i].kind);
+        if (EXAMPLES[i].org) strcpy (m->org, EXAMPLES[i].org);
+        if (EXAMPLES[i].node) strcpy (m->node, EXAMPLES[i].node);
+        m->value = EXAMPLES[i].value;
+        m->updated = EXAMPLES[i].updated;
+        m->since = EXAMPLES[i].since;
+        m->took = EXAMPLES[i].took;
+        m->count = EXAMPLES[i].count;
         return s_doc (EXAMPLES[i].doc, m);
     }
     return -1;

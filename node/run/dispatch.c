@@ -84,6 +84,24 @@ static void s_on_directory (const msg_t *c) { gossip_on_directory (c->r, c->p, c
 static void s_on_agreement (const msg_t *c) { gossip_on_agreement (c->r, c->o, c->p, c->m, c->o != NULL); }
 static void s_on_revoke (const msg_t *c) { gossip_on_revoke (c->r, c->o, c->p, c->m, c->o != NULL); }
 
+/* DELIVERED, SETTING and FAILOVER (SPEC.md 11.5) are taken from a
+   sibling only, a node of this node's own organisation. This node knows
+   none (the directory it holds certifies no other node of its org), so
+   each is refused, audited within the peer's rate, and answered. */
+static void s_on_sibling (const msg_t *c)
+{
+    run_t *r = c->r;
+    if (run_limit_pass (r, &c->p->refusals, c->o->org)) {
+        char actor[80];
+        peer_actor (c->p, actor, sizeof actor);
+        node_audit (r->n, actor, "receive", "message", c->o->org, "refuse", "sibling.not-sibling",
+                    "%s from %s refused: only a node of this organisation sends it", proto_name (c->m->id),
+                    c->o->org);
+    }
+    wire_error (r, c->o, PROTO_E_DENIED, NULL, "sibling.not-sibling: %s is taken only from a node of %s",
+                proto_name (c->m->id), node_self (r->n)->org);
+}
+
 /* ACCEPT, CREDIT, RECEIPT and ERROR about the delivery under way to P go
    to its session; others about no delivery of ours are not for us. */
 static int s_ours (const msg_t *c)
@@ -133,6 +151,9 @@ static const struct {
     [PROTO_AGREEMENT] = {s_on_agreement, OUT_EV_NONE},
     [PROTO_REVOKE] = {s_on_revoke, OUT_EV_NONE},
     [PROTO_RESEND] = {s_on_resend, OUT_EV_NONE},
+    [PROTO_DELIVERED] = {s_on_sibling, OUT_EV_NONE},
+    [PROTO_SETTING] = {s_on_sibling, OUT_EV_NONE},
+    [PROTO_FAILOVER] = {s_on_sibling, OUT_EV_NONE},
 };
 _Static_assert (sizeof s_messages / sizeof s_messages[0] == PROTO_MSG_MAX + 1,
                 "a handler for every message of messages.def, up to the last id");

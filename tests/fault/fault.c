@@ -19,9 +19,15 @@
     SQLITE_IOERR without running the statement; sqlite3_errmsg then says
     "disk I/O error"). Each injected failure is reported on stderr once, as
     "cdx-fault: KIND call N fails", so a test knows the fault was reached.
-    Counters are atomic: the hasher thread allocates too. */
+    Counters are atomic: the hasher thread allocates too. Only the process
+    started with CDX_FAULT counts and fails: those it forks (cdx run's
+    request server and the children that serve the control socket) inherit
+    its counters but neither count nor fail, so that the Nth call of a plan
+    is one process's Nth call, and two processes never report one fault at
+    once on the same stderr. */
 #include <errno.h>
 #include <execinfo.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +47,7 @@ static int s_from[F_KINDS];             /* 1: every call from s_at on fails */
 static atomic_int s_told[F_KINDS];
 static int s_counting;
 static int s_tracing;
+static volatile int s_forked;           /* 1 in a process forked from the planned one */
 static _Thread_local sqlite3 *s_failed_db; /* its last statement failed here */
 
 void *__real_malloc (size_t size);
@@ -65,7 +72,7 @@ static void s_say (const char *msg)
 
 static void s_report (void)
 {
-    if (!s_counting)
+    if (!s_counting || s_forked)
         return;
     char line[160];
     snprintf (line, sizeof line, "cdx-fault: count alloc=%ld write=%ld sync=%ld step=%ld\n",
@@ -116,11 +123,17 @@ static void s_plan_item (const char *item, size_t len)
     s_from[k] = *end == '+';
 }
 
+static void s_in_child (void)
+{
+    s_forked = 1;
+}
+
 __attribute__ ((constructor)) static void s_plan (void)
 {
     const char *plan = getenv ("CDX_FAULT");
     if (!plan)
         return;
+    pthread_atfork (NULL, NULL, s_in_child);
     for (const char *p = plan;;) {
         size_t len = strcspn (p, ",");
         s_plan_item (p, len);
@@ -134,6 +147,8 @@ __attribute__ ((constructor)) static void s_plan (void)
 /* Counts a call of KIND; 1 if it is to fail. */
 static int s_fails (int kind)
 {
+    if (s_forked)
+        return 0;
     long n = atomic_fetch_add (&s_count[kind], 1) + 1;
     if (!s_at[kind] || n < s_at[kind] || (n > s_at[kind] && !s_from[kind]))
         return 0;

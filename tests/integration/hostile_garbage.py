@@ -17,10 +17,10 @@ import zmq.utils.monitor
 
 from hostile_docs import Dataset
 from hostile_wire import (ACCEPT, CHUNK, CREDIT_MAX, CURVE_OVERHEAD, DOC_MAX, E_MALFORMED, E_STATE,
-                          E_UNKNOWN, E_UNKNOWN_DATASET, E_VERSION, ENAMES, ERROR, FIELDS,
+                          E_DENIED, E_UNKNOWN, E_UNKNOWN_DATASET, E_VERSION, ENAMES, ERROR, FIELDS,
                           HEADER_MAX, KIND_TYPE, MESSAGES, NAMES, PAYLOAD_MAX, REASON_MAX,
                           SUBSCRIBE, SUBSCRIBED, TOPIC_MAX, VERSION, Card, Failure, Home,
-                          Peer, check, header, packb, say, scenario, version_of)
+                          ZERO_ID, Peer, check, header, packb, say, scenario, version_of)
 
 
 # ---- malformed input ----------------------------------------------------------
@@ -28,7 +28,8 @@ from hostile_wire import (ACCEPT, CHUNK, CREDIT_MAX, CURVE_OVERHEAD, DOC_MAX, E_
 def valid_fields(msg_id, topic="evl/t"):
     base = {"topic": topic, "number": 0, "dataset": bytes(range(16)), "credit": 1, "code": 1,
             "reason": "x", "doc": b"\x80", "sig": bytes(64), "wrapped": bytes(80),
-            "sig2": bytes(64), "hash": bytes(32)}
+            "sig2": bytes(64), "hash": bytes(32), "kind": "sub", "org": "EVL", "value": 0,
+            "updated": 0, "node": "EVL/a", "since": 0, "took": 0, "count": 0}
     return [base[k] for k in FIELDS[msg_id]]
 
 
@@ -56,6 +57,11 @@ OUT_OF_BOUNDS = {
     "wrapped": [bytes(79), bytes(81), b""],
     "sig2": [bytes(63), bytes(65), b""],
     "hash": [bytes(31), bytes(33), b""],
+    "kind": ["", "k" * 17, "Sub", "a b", "a\x00"],
+    "org": ["", "EV", "EVLEVL", "evl", "EVL/a", "E-L"],
+    "value": [], "updated": [], "since": [], "took": [], "count": [],
+    "node": ["", "EV", "EVL/", "EVL/A", "EVL/9", "EVL/abcdefghi", "EVL/a/b", "/a", "evl/a",
+             "EVL/a b"],
 }
 
 
@@ -221,8 +227,8 @@ def garbage(a):
 
 
 SPEC_18_11_REPLY = bytes.fromhex(
-    "95010802d94b56455253494f4e206d6573736167653a2070726f746f636f6c2076657273696f6e2033206e6f74207375"
-    "70706f727465643b20737570706f727465642076657273696f6e733a20312c2032c41000000000000000000000000000000000")
+    "95010802d94e56455253494f4e206d6573736167653a2070726f746f636f6c2076657273696f6e2034206e6f74207375"
+    "70706f727465643b20737570706f727465642076657273696f6e733a20312c20322c2033c41000000000000000000000000000000000")
 
 
 @scenario
@@ -231,33 +237,44 @@ def version(a):
     me, victim = Home(a.evil), Card(a.victim)
     p = Peer(me, victim)
     p.roundtrip()
-    suffix = "supported versions: 1, 2"
+    suffix = "supported versions: 1, 2, 3"
     cases = [
-        ("SUBSCRIBE version 3 (SPEC 18.11)", bytes.fromhex("940301ab6170632f6d6f6e74686c7900")),
+        ("SUBSCRIBE version 4 (SPEC 18.11)", bytes.fromhex("940401ab6170632f6d6f6e74686c7900")),
         ("version 0", header(SUBSCRIBE, "evl/t", 0, version=0)),
         ("version 255", header(SUBSCRIBE, "evl/t", 0, version=255)),
         ("version 2^64-1", header(SUBSCRIBE, "evl/t", 0, version=(1 << 64) - 1)),
-        ("version 3, garbage after it", packb([3, "not an id", None, {}, 1.5])),
-        ("version 3, 2 elements", packb([3, 0])),
-        ("version 3, unknown id", packb([3, 99])),
-        ("version 3 as uint64 encoding", b"\x94\xcf" + (3).to_bytes(8, "big") + b"\x01\xa5evl/t\x00"),
-        ("version 3 with a payload frame", header(SUBSCRIBE, "evl/t", 0, version=3), b"p"),
+        ("version 4, garbage after it", packb([4, "not an id", None, {}, 1.5])),
+        ("version 4, 2 elements", packb([4, 0])),
+        ("version 4, unknown id", packb([4, 99])),
+        ("version 4 as uint64 encoding", b"\x94\xcf" + (4).to_bytes(8, "big") + b"\x01\xa5evl/t\x00"),
+        ("version 4 with a payload frame", header(SUBSCRIBE, "evl/t", 0, version=4), b"p"),
     ]
     # The answer to 18.11's SUBSCRIBE is, byte for byte, 18.11's ERROR.
     p.send(cases[0][1])
     got = p.recv(5.0)
     check(got is not None and len(got) == 1 and got[0] == SPEC_18_11_REPLY,
-          "SPEC 18.11: the answer to a version-3 SUBSCRIBE is %r, not the SPEC's bytes"
+          "SPEC 18.11: the answer to a version-4 SUBSCRIBE is %r, not the SPEC's bytes"
           % (got and got[0].hex()))
     for desc, *fr in cases:
         p.send(*fr)
         reason = p.expect_error(E_VERSION, desc)
         check(reason.endswith(suffix), "%s: VERSION reason %r does not end with %r" % (desc, reason, suffix))
-    # (0 is reserved, 14 and up are unassigned; 13, RESEND, is version 2's:
-    # in a version 1 header it is unknown.)
+    # (0 is reserved, 17 and up are unassigned; 13, RESEND, is version 2's:
+    # in a version 1 header it is unknown; 14 to 16, the siblings', are
+    # version 3's: in a version 2 header they are unknown.)
     p.send(packb([1, 13, "evl/t", 0]))
     p.expect_error(E_UNKNOWN, "RESEND (13) in a version 1 header")
-    for mid in (0, 14, 99, 127, 128, 255, 256, 65535, 1 << 32, (1 << 64) - 1):
+    p.send(packb([2, 16, "0DF/a", 0, 0, 0]))
+    p.expect_error(E_UNKNOWN, "FAILOVER (16) in a version 2 header")
+    # In a version 3 header they are valid, and refused from a node that
+    # is not of the victim's organisation (SPEC 11.5: sibling.not-sibling).
+    for desc, msg in (("DELIVERED", [3, 14, ZERO_ID, b"r", bytes(64)]),
+                      ("SETTING", [3, 15, "sub", "0DF", "evl/t", 0, 1, "0DF/b"]),
+                      ("FAILOVER", [3, 16, "0DF/a", 1, 2, 3])):
+        p.send(packb(msg))
+        reason = p.expect_error(E_DENIED, "%s from a node of another organisation" % desc)
+        check(reason.startswith("sibling.not-sibling: "), "%s refused with %r" % (desc, reason))
+    for mid in (0, 17, 99, 127, 128, 255, 256, 65535, 1 << 32, (1 << 64) - 1):
         check(mid not in MESSAGES, "message id %d is assigned: pick another" % mid)
         p.send(packb([1, mid, "evl/t", 0]))
         p.expect_error(E_UNKNOWN, "message id %d" % mid)
@@ -288,15 +305,15 @@ def version(a):
 
 @scenario
 def version_extra_frames(a):
-    """A version-3 header in a message of 4 frames: still VERSION, and the
+    """A version-4 header in a message of 4 frames: still VERSION, and the
     reason must still list the supported versions (SPEC section 15)."""
     me, victim = Home(a.evil), Card(a.victim)
     p = Peer(me, victim)
     p.roundtrip()
-    p.send(header(SUBSCRIBE, "evl/t", 0, version=3), b"a", b"b", b"c")
-    reason = p.expect_error(E_VERSION, "version 3 in 4 frames")
-    check(reason.endswith("supported versions: 1, 2"),
-          "VERSION reason %r does not end with 'supported versions: 1, 2' (SPEC section 15)" % reason)
+    p.send(header(SUBSCRIBE, "evl/t", 0, version=4), b"a", b"b", b"c")
+    reason = p.expect_error(E_VERSION, "version 4 in 4 frames")
+    check(reason.endswith("supported versions: 1, 2, 3"),
+          "VERSION reason %r does not end with 'supported versions: 1, 2, 3' (SPEC section 15)" % reason)
     p.close()
 
 

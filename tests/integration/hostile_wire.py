@@ -35,14 +35,17 @@ except ImportError as e:  # e.g. a pyenv python3 first in PATH: use Debian's
 
 VERSION = 1
 # Version 2 (SPEC.md section 15) is version 1 and the messages from this id
-# on (protocol/proto.h PROTO_V2_FIRST: RESEND), sent and accepted only in a
-# version 2 header.
+# on (protocol/proto.h PROTO_V2_FIRST: RESEND), sent in a version 2 header
+# and accepted in one of version 2 or later; version 3 adds the messages
+# of siblings from V3_FIRST on, in version 3 headers only.
 V2_FIRST = 13
+V3_FIRST = 14
+VERSION_MAX = 3
 
 
 def version_of(msg_id):
     """The header version message MSG_ID is sent in."""
-    return 2 if msg_id >= V2_FIRST else VERSION
+    return 3 if msg_id >= V3_FIRST else 2 if msg_id >= V2_FIRST else VERSION
 
 # The message table is protocol/messages.def, the table cdx's codec is built
 # from; check_messages (unit_protocol) holds it to SPEC.md section 6, both

@@ -128,6 +128,34 @@ kill -KILL "$client"; wait "$client" 2>/dev/null || true
 wait_until 10 sh -c "[ -z \"\$(pgrep -x -P $server cdx-request)\" ]" ||
     fail "the killed command's request still runs: $(pgrep -a -P "$server")"
 
+# 9a. One login may hold 16 requests at once: the 17th is refused at once,
+#     saying why, and another login is still served.
+waits=
+for _ in $(seq 1 16); do
+    setpriv --reuid="$ana" --regid="$PEOPLE_GROUP" --init-groups "$CDX" wait --home "$H" --topic t/never \
+        --timeout 120 >/dev/null 2>&1 &
+    waits="$waits $!"
+done
+wait_until 30 sh -c "[ \$(pgrep -x -P $server cdx-request | wc -l) -ge 16 ]" ||
+    fail "16 waits are not 16 requests: $(pgrep -a -P "$server")"
+code 1 "already serving 16 requests of this login" "a 17th request of one login" \
+    as "$ana" datasets --home "$H"
+as "$pub" datasets --home "$H" >/dev/null || fail "another login is not served beside a login at its limit"
+
+# 9b. Root has no share of its own (it may act on the home directly).
+for w in $waits; do kill "$w" 2>/dev/null || true; done
+for w in $waits; do wait "$w" 2>/dev/null || true; done
+wait_until 10 sh -c "[ -z \"\$(pgrep -x -P $server cdx-request)\" ]" || fail "the waits' requests did not end"
+waits=
+for _ in $(seq 1 17); do
+    "$CDX" wait --home "$H" --topic t/never --timeout 120 >/dev/null 2>&1 &
+    waits="$waits $!"
+done
+wait_until 30 sh -c "[ \$(pgrep -x -P $server cdx-request | wc -l) -ge 17 ]" ||
+    fail "17 waits of root are not 17 requests: $(pgrep -a -P "$server")"
+for w in $waits; do kill "$w" 2>/dev/null || true; done
+for w in $waits; do wait "$w" 2>/dev/null || true; done
+
 # 10. A clean stop removes the socket; after a kill the stale one is replaced.
 stop n
 [ ! -e "$S" ] || fail "the socket is left after a clean stop"

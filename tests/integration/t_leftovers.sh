@@ -63,11 +63,23 @@ cmp -s "$T/small.csv" "$T/kept.out" || fail "the recorded dataset differs after 
 #    runs: the publish is the request's process, a child of its request
 #    server, which a killed command's request ends with.
 requests() { pgrep -x -P "$(pgrep -x -P "$(cat "$T/csu.pid")" cdx-control)" cdx-request || true; }
-pub_big live
-live=$tmp; client=$pid
-for _ in $(seq 1 50); do paused=$(requests); [ -z "$paused" ] || break; sleep 0.1; done
+# The request is stopped as soon as it exists, then let run 10 ms at a
+# time until its temporary passes 1 MiB: it cannot finish first.
+ls "$D" > "$T/before"
+"$CDX" publish --home "$T/csu" --topic big --class pseudonymised --purpose commissioning "$T/big.csv" \
+    > "$T/live.id" 2>"$T/live.err" &
+client=$!
+paused=
+for _ in $(seq 1 1000); do paused=$(requests); [ -z "$paused" ] || break; sleep 0.01; done
 [ -n "$paused" ] && [ "$(echo "$paused" | wc -l)" = 1 ] || fail "the publish is not one request: '$paused': $(ps -o pid,ppid,stat,comm -e | grep cdx)"
 kill -STOP "$paused"
+live=
+for _ in $(seq 1 3000); do
+    live=$(ls "$D" | grep '\.sealed\.tmp$' | grep -vxF -f "$T/before" || true)
+    [ -n "$live" ] && [ "$(stat -c %s "$D/$live")" -gt 1048576 ] && break
+    kill -CONT "$paused"; sleep 0.01; kill -STOP "$paused"
+done
+[ -n "$live" ] && [ "$(stat -c %s "$D/$live")" -gt 1048576 ] || fail "the paused publish did not write: $(ls -l "$D")"
 pub_big dead; kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
 dead=$tmp
 wait_until 10 sh -c "[ \"\$(pgrep -x -P \"\$(pgrep -x -P $(cat "$T/csu.pid") cdx-control)\" cdx-request)\" = $paused ]" ||
