@@ -155,6 +155,7 @@ static void s_service_end (s_walk_t *w, int ends_now)
     if (!w->first_start || w->first_start > res->until)
         return;
     int64_t from = w->first_start > res->since ? w->first_start : res->since;
+    res->window_from = from;
     res->window_s = res->until - from;
     int64_t out = 0;
     for (size_t i = 0; i < res->noutages; i++) {

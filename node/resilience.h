@@ -93,7 +93,8 @@ typedef struct {
     char name[121];
     int running;               /* a node runs on the home now */
 
-    int64_t window_s;          /* the part of the period after the first start */
+    int64_t window_from;       /* the period's start, or the node's first start if later; 0: never started */
+    int64_t window_s;          /* from window_from to the period's end */
     int64_t in_service_s;
     int64_t starts, clean_stops, unclean_stops;
     node_res_outage_t *outages;

@@ -150,7 +150,7 @@ static void s_array (s_out_t *o, const char *key, const char *const *heads, size
         s_kv_close (o);
         if (n)
             report_table_begin (o->r, heads, cols);
-        else
+        else if (*none)
             report_para (o->r, none);
     } else {
         s_sep (o);
@@ -238,7 +238,8 @@ static void s_service (s_out_t *o, const node_resilience_t *res)
     char ratio[32];
     snprintf (ratio, sizeof ratio, "%.4f", res->window_s > 0 ? (double) res->in_service_s / (double) res->window_s : 0.0);
     s_bool (o, "running", "Running now", res->running);
-    s_num (o, "window_s", "Period counted, from the first start (seconds)", res->window_s);
+    s_time (o, "counted_from", "Counted from (the period's start, or the first start if later)", res->window_from);
+    s_num (o, "window_s", "Period counted (seconds)", res->window_s);
     s_num (o, "in_service_s", "In service (seconds)", res->in_service_s);
     s_val (o, "ratio", "Share of the period in service", S_NUM, res->window_s > 0 ? ratio : NULL);
     s_num (o, "starts", "Starts", res->starts);
@@ -250,8 +251,9 @@ static void s_service (s_out_t *o, const node_resilience_t *res)
         if (a && b) {
             for (size_t i = 0; i < res->noutages; i++)
                 a[i] = res->outages[i].from, b[i] = res->outages[i].to;
-            report_timeline (o->r, "In service (green) and out of service (red) over the period", res->since,
-                             res->until, a, b, NULL, res->noutages);
+            if (res->window_from)
+                report_timeline (o->r, "In service (green) and out of service (red), from the start counted to "
+                                       "the period's end", res->window_from, res->until, a, b, NULL, res->noutages);
         }
         free (a);
         free (b);
@@ -503,7 +505,7 @@ static int s_write (FILE *f, int html, const node_resilience_t *res)
                                                           : "something in this report needs attention");
     }
     static const char *heads[] = {"Kind", "Reason"};
-    s_array (&o, "attention", heads, 2, (size_t) attention, "Nothing needs attention.");
+    s_array (&o, "attention", heads, 2, (size_t) attention, "");
     s_att_t a = {&o, 0};
     node_resilience_attention (res, s_attention_row, &a);
     s_array_end (&o, (size_t) attention);
