@@ -311,13 +311,14 @@ void report_bars (report_t *r, const char *caption, const char *axis, const char
     fputs ("</figure>\n", f);
 }
 
-/* T as a date (and the time when the period is shorter than two days). */
+/* T as a date, with the time when the period is shorter than two days,
+   and only the time (to the second) when it is shorter than two hours. */
 static void s_axis_time (int64_t t, int64_t period, char *buf, size_t cap)
 {
     time_t tt = (time_t) t;
     struct tm tm;
     gmtime_r (&tt, &tm);
-    strftime (buf, cap, period < 2 * 86400 ? "%Y-%m-%d %H:%M" : "%Y-%m-%d", &tm);
+    strftime (buf, cap, period < 7200 ? "%H:%M:%S" : period < 2 * 86400 ? "%Y-%m-%d %H:%M" : "%Y-%m-%d", &tm);
 }
 
 void report_timeline (report_t *r, const char *caption, int64_t from, int64_t to, const int64_t *span_from,
