@@ -352,9 +352,13 @@ void report_timeline (report_t *r, const char *caption, int64_t from, int64_t to
     s_axis_time (from + (to - from) / 2, to - from, m, sizeof m);
     s_axis_time (to, to - from, b, sizeof b);
     fprintf (f, "<line x1=\"%.0f\" y1=\"30\" x2=\"%.0f\" y2=\"30\" stroke=\"#888\"/>", x0, x1);
-    fprintf (f, "<text x=\"%.0f\" y=\"43\" fill=\"#555\">%s</text>", x0, a);
-    fprintf (f, "<text x=\"%.0f\" y=\"43\" text-anchor=\"middle\" fill=\"#555\">%s</text>", (x0 + x1) / 2, m);
-    fprintf (f, "<text x=\"%.0f\" y=\"43\" text-anchor=\"end\" fill=\"#555\">%s</text>", x1, b);
+    const char *anchor[3] = {"start", "middle", "end"}, *text[3] = {a, m, b};
+    for (int i = 0; i < 3; i++) {
+        fprintf (f, "<text x=\"%.0f\" y=\"43\" text-anchor=\"%s\" fill=\"#555\">", x0 + (x1 - x0) * i / 2,
+                 anchor[i]);
+        report_escape (f, text[i]);
+        fputs ("</text>", f);
+    }
     fprintf (f, "<rect x=\"%.0f\" y=\"50\" width=\"10\" height=\"8\" fill=\"#2e7d32\"/>"
                 "<text x=\"%.0f\" y=\"58\">in service</text>"
                 "<rect x=\"%.0f\" y=\"50\" width=\"10\" height=\"8\" fill=\"#c62828\"/>"
