@@ -14,7 +14,7 @@ ROOT=$(cd "$BENCH_DIR/.." && pwd)
 RESULTS="$BENCH_DIR/results"
 mkdir -p "$RESULTS"
 export BENCH_QUICK="${BENCH_QUICK:-0}"
-CASES=${BENCH_CASES:-throughput ceilings memory latency fanout idle scrape}
+CASES=${BENCH_CASES:-throughput ceilings memory latency fanout idle scrape report}
 
 R=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/cdx-bench-run.XXXXXX")
 trap 'rm -rf "$R"' EXIT
@@ -26,6 +26,7 @@ mkdir -p "$BENCH_DATA" "$BENCH_STATE" "$BENCH_PLOTS"
 # during the run must not swap them between (or within) cases.
 mkdir -p "$R/bin"
 cp "$BUILD/cdx" "$R/bin/cdx" || { echo "bench: no $BUILD/cdx (make build)" >&2; exit 1; }
+cp "$BUILD/cdx-bench-auditfill" "$R/bin/" 2>/dev/null || true     # report.sh's history (it says if missing)
 built=$(date -u -r "$BUILD/cdx" '+%Y-%m-%d %H:%M:%S UTC')
 BUILD="$R/bin"
 

@@ -31,7 +31,7 @@ static const char *s_exit_help =
     "  4  refused by a rule (a signature, a key, a policy, a role): the audit log records it\n"
     "  5  timed out\n"
     "  6  cdx audit reconcile found mismatches\n"
-    "  7  cdx status: the node needs attention (the reason is on stderr, in one line)\n";
+    "  7  cdx status, cdx report: the node needs attention (the reason is on stderr, in one line)\n";
 
 static const cli_command_t s_commands[] = {
     {"init", cmd_init, "init --org CODE --role csu|ccg --name NAME --endpoint tcp://HOST:PORT",
@@ -293,6 +293,31 @@ static const cli_command_t s_commands[] = {
      "  --days N   warn of the certificate's end N days before it (default 14)\n"
      "  --json     one JSON object (docs/JSON.md), with attention: [{kind, reason}] and ok\n"
      "Example (a check every minute): cdx status --home /var/lib/cdx/csu >/dev/null || alert\n"},
+    {"report", cmd_report, "report resilience [--since 90d|DATE] [--until DATE] (-o FILE.html | --json [-o FILE])",
+     "Write the evidence of this node's resilience over a period: one HTML page, or JSON.",
+     "What the node recorded, over the period: time in service and every outage (from its start\n"
+     "and stop entries; a start with no stop before it is an unclean stop, its outage counted from\n"
+     "the last entry before that start); datasets received per publisher and the time from\n"
+     "publication to available (median, p95, worst); deliveries failed or expired, by reason;\n"
+     "transfers resumed and restarts survived; failovers between sibling nodes and drills (the\n"
+     "last drill's date and duration); backups taken and the last restore; the audit chain\n"
+     "verified (as cdx audit verify) and the last entry a signed checkpoint covers; this node's\n"
+     "certificate and DSPT status (the directory held); agreements in force and those ending\n"
+     "within 30 days; the bytes received and delivered over the time spent transferring them.\n"
+     "The page is self-contained (no script, no external style, font or image), its charts inline\n"
+     "SVG, printable on A4; every figure it shows that the JSON holds carries the JSON key\n"
+     "(data-k). Needs the admin or ig-officer role (a refusal is audited: report-read); the\n"
+     "report itself writes nothing into the audit log.\n"
+     "  --since WHEN     the period's start: a duration back from now (90d, 12h, 30m) or a date\n"
+     "                   (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ); default 90d\n"
+     "  --until DATE     the period's end (a bare date: its last second); default now\n"
+     "  -o, --output FILE   write the page (or with --json, the JSON) to FILE, a new file\n"
+     "  --json           JSON instead of the page (stdout unless -o): the same figures, same keys\n"
+     "Exit code 7, with the reason on stderr in one line, when the report finds something that\n"
+     "needs attention: an audit chain that does not verify, this node's certificate ended, or a\n"
+     "DSPT status that does not meet the standards (the file is written all the same).\n"
+     "Example: cdx report resilience --since 90d -o resilience.html\n"
+     "Example: cdx report resilience --since 2026-01-01 --until 2026-03-31 --json > q1.json\n"},
     {"deliveries", cmd_deliveries, "deliveries [--json]",
      "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed, expired.",
      "Oldest first. Queued: why it waits, as the running node knows it: offline (the subscriber\n"

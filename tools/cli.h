@@ -247,6 +247,7 @@ int cmd_authority (cli_t *cli, int argc, char **argv);    /* cmd_authority.c */
 int cmd_user (cli_t *cli, int argc, char **argv);         /* cmd_users.c */
 int cmd_retention (cli_t *cli, int argc, char **argv);
 int cmd_status (cli_t *cli, int argc, char **argv);       /* cmd_status.c */
+int cmd_report (cli_t *cli, int argc, char **argv);       /* cmd_report.c */
 
 /* ---- the running node's control socket (forward.c) ---------------------- */
 

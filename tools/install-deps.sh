@@ -7,12 +7,13 @@ PKGS="build-essential cmake pkg-config libzmq3-dev libsodium-dev libsqlite3-dev 
 libmsgpack-dev libmicrohttpd-dev check python3 sqlite3 python3-zmq python3-msgpack python3-nacl \
 passwd util-linux mount procps coreutils prometheus \
 libsystemd-dev systemd groff-base man-db bash \
-debhelper dpkg-dev fakeroot lintian git"
+debhelper dpkg-dev fakeroot lintian git chromium poppler-utils"
 # (the integration tests: useradd/userdel, runuser, prlimit, fallocate,
 # mount for a tmpfs, kill, timeout; CI sets CDX_NO_SKIP, so none may skip;
 # promtool, from prometheus, checks the metrics; sd_notify and
 # systemd-analyze for the unit, groff and man for cdx(1), debhelper and
-# lintian for the package test)
+# lintian for the package test, chromium (headless) and pdfinfo from
+# poppler-utils to render cdx report's page in t_report)
 [ $# -gt 0 ] && PKGS="$PKGS $*"
 
 missing=""

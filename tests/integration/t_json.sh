@@ -49,6 +49,7 @@ j agreements agreement list --home "$T/csu" --json
 j agreement agreement show "$ref" --home "$T/csu" --json
 j audit audit --home "$T/csu" --json
 j verify audit verify --home "$T/csu" --json
+j report report resilience --home "$T/csu" --json
 rc=0; "$CDX" audit reconcile --home "$T/csu" "$T/ccg-audit.json" --json > "$T/reconcile.json" || rc=$?
 [ "$rc" -eq 0 ] || fail "audit reconcile exited $rc"
 printf 'reconcile\taudit reconcile FILE --json\n' >> "$T/listings"
