@@ -40,8 +40,9 @@ typedef struct {
     node_t *n;
     node_resilience_t *res;
     store_dataset_t *ds;       /* scratch: one dataset row */
-    int64_t prev_at;           /* the entry before this one */
-    int state;                 /* 0 never started, 1 running, 2 stopped */
+    int64_t prev_at;           /* the last entry before this one that the running node wrote */
+    int state;                 /* 0 never started, 1 running, 2 stopped, 3 crashed past the period's end */
+    int past;                  /* an entry after the period's end was seen */
     int64_t stop_at, first_start, last_start;
     s_pending_t *accepted;     /* datasets accepted, not yet ended */
     size_t naccepted;
@@ -150,6 +151,8 @@ static void s_service_end (s_walk_t *w, int ends_now)
     node_resilience_t *res = w->res;
     if (w->state == 1 && ends_now && !res->running)
         s_outage (w, w->prev_at, res->until, 1, 1);      /* killed after its last entry, not started since */
+    else if (w->state == 3)
+        s_outage (w, w->prev_at, res->until, 1, 1);      /* killed inside the period: its next start is after it */
     else if (w->state == 2)
         s_outage (w, w->stop_at, res->until, 0, 1);
     if (!w->first_start || w->first_start > res->until)
@@ -232,10 +235,12 @@ static node_res_publisher_t *s_publisher (s_walk_t *w, const char *org)
     node_res_publisher_t *p = res_push ((void **) &res->publishers, &res->npublishers, &w->cap_publishers, sizeof *p);
     if (p && cap != w->cap_publishers) {
         s_lat_t *lat = realloc (w->lat, w->cap_publishers * sizeof *lat);
-        if (lat)
+        if (lat) {
             w->lat = lat;
-        else
+        } else {
+            res->npublishers--;                /* the cleanup frees only what has its latencies */
             p = NULL;
+        }
     }
     if (!p) {
         w->failed = 1;
@@ -285,7 +290,9 @@ static void s_received (s_walk_t *w, const store_audit_t *e, const char *id)
         w->failed = 1;
         return;
     }
-    *slot = e->at > man.created ? e->at - man.created : 0;
+    /* The signed time is the publisher's word: one before 1970 or after
+       the reception gives no figure (and no overflow). */
+    *slot = man.created >= 0 && e->at > man.created ? e->at - man.created : 0;
     p->timed = (int64_t) l->n;
 }
 
@@ -376,9 +383,16 @@ static void s_event (s_walk_t *w, const store_audit_t *e, int drill)
 static int s_entry (const store_audit_t *e, void *arg)
 {
     s_walk_t *w = arg;
-    if (e->at > w->res->until)
-        return 0;                       /* written after the period (entries are in seq order, clocks may step) */
     int node = strcmp (e->actor, "node") == 0;
+    if (e->at > w->res->until) {        /* written after the period (entries are in seq order, clocks may step) */
+        if (!w->past && node && strcmp (e->action, "start") == 0 && w->state == 1) {
+            w->state = 3;               /* a start with no stop: the node was killed before the period ended */
+            if (w->prev_at >= w->res->since)
+                w->res->unclean_stops++;
+        }
+        w->past = 1;
+        return 0;
+    }
     if (node && strcmp (e->action, "start") == 0)
         s_start (w, e);
     else if (node && strcmp (e->action, "stop") == 0)
@@ -398,7 +412,12 @@ static int s_entry (const store_audit_t *e, void *arg)
     } else {
         s_transfer (w, e);
     }
-    w->prev_at = e->at;
+    /* Only what the running node writes shows it was up: a command run
+       while it was down (a backup, a publish) must not shorten an
+       unclean stop's outage. Counting from the node's own last entry
+       may make an outage longer than it was, never shorter. */
+    if (node || strncmp (e->actor, "peer:", 5) == 0)
+        w->prev_at = e->at;
     return w->failed ? -1 : 0;
 }
 
@@ -471,7 +490,7 @@ int node_resilience (node_t *n, int64_t since, int64_t until, node_resilience_t 
         return -1;
     res->generated = (int64_t) time (NULL);
     int ends_now = until == 0 || until >= res->generated;
-    res->until = until == 0 ? res->generated : until;
+    res->until = ends_now ? res->generated : until;     /* never a period in the future */
     res->since = since;
     if (res->since > res->until)
         return node_fail_input (n, "the period starts after it ends: --since must come before --until");

@@ -8,8 +8,9 @@
     Where each figure comes from:
     - service: `start` and `stop` entries (actor node). A `start` with no
       `stop` since the previous `start` is an unclean stop (killed, a
-      crash, a power cut): its outage runs from the last entry written
-      before that start to the start. The period counts from the node's
+      crash, a power cut): its outage runs from the last entry the
+      running node wrote (actor node or peer:) before that start to the
+      start, so it may be longer than it was, never shorter. The period counts from the node's
       first start if that is later than its beginning.
     - received: `receive` entries allowed (a dataset made available);
       publication is the `created` time of the dataset's signed manifest,

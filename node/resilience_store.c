@@ -18,7 +18,10 @@
 
 int res_reason (node_resilience_t *res, const char *kind, const char *reason)
 {
-    const char *why = reason && *reason ? reason : "no reason recorded";
+    char why[sizeof res->reasons[0].reason];      /* as it is kept: a long one merges too */
+    snprintf (why, sizeof why, "%s", reason && *reason ? reason : "no reason recorded");
+    if (strcmp (kind, "received") == 0)
+        res->datasets_failed++;
     for (size_t i = 0; i < res->nreasons; i++)
         if (strcmp (res->reasons[i].kind, kind) == 0 && strcmp (res->reasons[i].reason, why) == 0) {
             res->reasons[i].count++;
@@ -33,8 +36,6 @@ int res_reason (node_resilience_t *res, const char *kind, const char *reason)
     snprintf (r->kind, sizeof r->kind, "%s", kind);
     snprintf (r->reason, sizeof r->reason, "%s", why);
     r->count = 1;
-    if (strcmp (kind, "received") == 0)
-        res->datasets_failed++;
     return 0;
 }
 

@@ -139,6 +139,15 @@ START_TEST (test_escape_keeps_utf8_and_replaces_the_rest)
     ck_assert_str_eq (buf, "Caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 &#xFFFD;&#xFFFD;&#xFFFD; "
                            "&#xFFFD;&#xFFFD;&#xFFFD;&#xFFFD; a&#xFFFD;b");
     free (buf);
+    /* The bidirectional controls (RLO, LRI ... PDI, LRM, RLM) go too: a
+       peer's name must not reorder what is shown beside it. */
+    buf = NULL, n = 0;
+    f = open_memstream (&buf, &n);
+    ck_assert_ptr_nonnull (f);
+    report_escape (f, "a\xe2\x80\xae" "b\xe2\x81\xa6" "c\xe2\x81\xa9" "d\xe2\x80\x8f" "e\xe2\x80\x90");
+    fclose (f);
+    ck_assert_str_eq (buf, "a&#xFFFD;b&#xFFFD;c&#xFFFD;d&#xFFFD;e\xe2\x80\x90");   /* U+2010 is a hyphen */
+    free (buf);
 }
 END_TEST
 

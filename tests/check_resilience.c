@@ -147,6 +147,43 @@ static void s_received (const char *publisher, int version, int64_t age, int res
     free (d);
 }
 
+/* A command run while the node was down (a backup) does not shorten the
+   outage; and a period that ends before the next start still sees the
+   unclean stop (that start, after the period, shows it), as an outage
+   under way at the period's end. */
+START_TEST (test_unclean_stop_from_the_node_own_entry_and_before_a_period_end)
+{
+    s_audit ("node", "start", "node", "", "allow", "local.run", "listening");
+    int64_t last = s_audit ("node", "receive", "message", "0DF", "refuse", "protocol.decode", "garbage");
+    sleep (1);
+    int64_t backup = s_audit ("user:root (admin)", "backup", "home", "", "allow", "backup", "backup of 9 files");
+    sleep (2);
+    int64_t restart = s_audit ("node", "start", "node", "", "allow", "local.run", "listening");
+    s_audit ("node", "stop", "node", "", "allow", "local.run", "stopped");   /* not running at the end */
+    ck_assert_int_gt (backup, last);
+    node_resilience_t res;
+    s_figures (&res);
+    ck_assert_int_eq (res.unclean_stops, 1);
+    ck_assert_uint_ge (res.noutages, 1);          /* and the one since the stop, under way */
+    ck_assert_int_eq (res.outages[0].from, last);
+    ck_assert_int_eq (res.outages[0].to, restart);
+    node_resilience_free (&res);
+    /* the period ends after the kill, before the start that shows it */
+    ck_assert_msg (node_resilience (s_node, 0, restart - 1, &res) == 0, "%s", node_error (s_node));
+    ck_assert_int_eq (res.unclean_stops, 1);
+    ck_assert_uint_eq (res.noutages, 1);
+    ck_assert_int_eq (res.outages[0].from, last);
+    ck_assert_int_eq (res.outages[0].to, restart - 1);
+    ck_assert_int_eq (res.outages[0].unclean, 1);
+    ck_assert_int_eq (res.outages[0].ongoing, 1);
+    node_resilience_free (&res);
+    /* a period that ends in the future ends now */
+    ck_assert_msg (node_resilience (s_node, 0, restart + 86400, &res) == 0, "%s", node_error (s_node));
+    ck_assert_int_le (res.until, (int64_t) time (NULL));
+    node_resilience_free (&res);
+}
+END_TEST
+
 START_TEST (test_publication_to_available_median_p95_worst)
 {
     s_audit ("node", "start", "node", "", "allow", "local.run", "listening");
@@ -318,6 +355,7 @@ int main (void)
     tcase_add_checked_fixture (t, s_setup, s_teardown);
     tcase_set_timeout (t, 60);
     tcase_add_test (t, test_unclean_stop_is_an_outage_from_the_entry_before_the_start);
+    tcase_add_test (t, test_unclean_stop_from_the_node_own_entry_and_before_a_period_end);
     tcase_add_test (t, test_publication_to_available_median_p95_worst);
     tcase_add_test (t, test_restart_between_accept_and_arrival_is_survived);
     tcase_add_test (t, test_failovers_and_drills_and_a_malformed_detail);

@@ -260,7 +260,8 @@ static void s_service (s_out_t *o, const node_resilience_t *res)
         if (res->unclean_stops)
             report_para (o->r, "An unclean stop is a start with no stop recorded since the previous start (the "
                                "node was killed, crashed or lost power): its outage is counted from the last "
-                               "audit entry written before that start.");
+                               "audit entry the running node wrote before that start, so it may be longer than "
+                               "it was, never shorter.");
     }
     static const char *heads[] = {"From", "To", "Seconds", "Unclean", "Ongoing"};
     s_array (o, "outages", heads, 5, res->noutages, "No outage recorded in the period.");
@@ -305,17 +306,22 @@ static void s_received (s_out_t *o, const node_resilience_t *res)
         const char **labels = calloc (res->npublishers * 2, sizeof *labels);
         double *values = calloc (res->npublishers * 2, sizeof *values);
         char (*names)[160] = calloc (res->npublishers * 2, sizeof *names);
-        if (labels && values && names) {
-            for (size_t i = 0; i < res->npublishers; i++) {
-                const node_res_publisher_t *p = &res->publishers[i];
-                snprintf (names[2 * i], sizeof names[0], "%s median", p->org);
-                snprintf (names[2 * i + 1], sizeof names[0], "%s worst", p->org);
-                labels[2 * i] = names[2 * i], labels[2 * i + 1] = names[2 * i + 1];
-                values[2 * i] = (double) p->median_s, values[2 * i + 1] = (double) p->worst_s;
-            }
-            report_bars (o->r, "Time from publication (the signed manifest's time) to available here, per "
-                               "publisher", "seconds", labels, values, NULL, res->npublishers * 2);
+        size_t k = 0;                  /* a publisher with no time known has no bars (its figures are none) */
+        for (size_t i = 0; labels && values && names && i < res->npublishers; i++) {
+            const node_res_publisher_t *p = &res->publishers[i];
+            if (!p->timed)
+                continue;
+            snprintf (names[k], sizeof names[0], "%s median", p->org);
+            snprintf (names[k + 1], sizeof names[0], "%s worst", p->org);
+            labels[k] = names[k], labels[k + 1] = names[k + 1];
+            values[k] = (double) p->median_s, values[k + 1] = (double) p->worst_s;
+            k += 2;
         }
+        if (k)
+            report_bars (o->r, "Time from publication (the signed manifest's time) to available here, per "
+                               "publisher", "seconds", labels, values, NULL, k);
+        else if (!labels || !values || !names)
+            report_para (o->r, "(The chart of these times is left out: out of memory.)");
         free (labels);
         free (values);
         free (names);
@@ -452,8 +458,9 @@ static void s_notes (s_out_t *o, const node_resilience_t *res)
 {
     if (o->r) {
         s_kv_close (o);
-        if (res->nnotes)
-            report_heading (o->r, 1, "Notes");
+        report_heading (o->r, 1, "Notes");
+        if (!res->nnotes && !res->notes_more)
+            report_para (o->r, "None: every entry of the period was read as expected.");
         for (size_t i = 0; i < res->nnotes; i++) {
             char key[32];
             snprintf (key, sizeof key, "notes.%zu", i);
@@ -472,7 +479,7 @@ static void s_notes (s_out_t *o, const node_resilience_t *res)
     }
     char more[24];
     snprintf (more, sizeof more, "%" PRId64, res->notes_more);
-    if (o->r && res->notes_more) {
+    if (o->r) {
         report_para_begin (o->r);
         report_text (o->r, "Notes left out: ");
         report_figure (o->r, "notes_more", more);

@@ -83,8 +83,10 @@ void report_escape (FILE *f, const char *s)
             p++;
             continue;
         }
-        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
-            fputs ("&#xFFFD;", f);      /* controls, C1 controls included */
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+            (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f)
+            fputs ("&#xFFFD;", f);      /* controls, C1 controls, and the bidirectional ones that
+                                           would reorder what is shown beside a peer's text */
         else if (cp == '&')
             fputs ("&amp;", f);
         else if (cp == '<')

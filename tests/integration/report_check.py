@@ -173,8 +173,29 @@ def main():
             if text != want:
                 fail(f"data-k {key}: the page shows {text!r}, the JSON holds {want!r}")
             print(f"{key}={text}")
+        # ... and the other way: every figure of the JSON is on the page.
+        shown = {key for key, _ in d.figures}
+        missing = [k for k in leaves(doc) if k not in shown and k.split(".")[0] not in JSON_ONLY]
+        if missing:
+            fail(f"{len(missing)} figure(s) of the JSON are not on the page: {', '.join(missing[:10])}")
     else:
         fail("usage: report_check.py png|width|dom ...")
+
+
+# What the JSON holds for scripts alone: which report it is.
+JSON_ONLY = {"report"}
+
+
+def leaves(v, prefix=""):
+    """The key path of every number, string, boolean and null in V."""
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield from leaves(x, f"{prefix}{k}.")
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            yield from leaves(x, f"{prefix}{i}.")
+    else:
+        yield prefix[:-1]
 
 
 main()
