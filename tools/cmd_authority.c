@@ -15,7 +15,7 @@
 #include "cli.h"
 #include "show.h"
 
-enum { O_NAME, O_DSPT, O_DSPT_YEAR, O_DAYS, O_NOT_BEFORE, O_NOT_AFTER, O_EXPIRES, O_ORG, O_KEY, O_REASON, O_OUTPUT,
+enum { O_NAME, O_DSPT, O_DSPT_YEAR, O_DAYS, O_NOT_BEFORE, O_NOT_AFTER, O_EXPIRES, O_ORG, O_NODE, O_KEY, O_REASON, O_OUTPUT,
        O_COUNT };
 
 static const cli_opt_t s_opts[O_COUNT] = {
@@ -27,6 +27,7 @@ static const cli_opt_t s_opts[O_COUNT] = {
     {"not-after", 1, 0, "certify"},
     {"expires", 1, 0, "directory"},
     {"org", 1, 0, "revoke"},
+    {"node", 1, 0, "revoke"},
     {"key", 1, 0, "revoke"},
     {"reason", 1, 0, "revoke"},
     {"output", 1, 'o', "certify directory"},
@@ -73,7 +74,8 @@ static int s_revoke (const char *home, const char **got)
 {
     int count = 0;
     char err[NODE_ERR_MAX];
-    if (node_authority_revoke (home, got[O_ORG], got[O_KEY], got[O_REASON], &count, err, sizeof err) != 0)
+    node_revoke_t o = {.org = got[O_ORG], .node = got[O_NODE], .key = got[O_KEY], .reason = got[O_REASON]};
+    if (node_authority_revoke (home, &o, &count, err, sizeof err) != 0)
         return cli_fail ("%s", err);
     printf ("revoked %d key(s); publish a new directory (cdx authority directory) to tell the nodes\n", count);
     return CLI_EXIT_OK;
