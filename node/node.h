@@ -155,6 +155,9 @@ int node_directory_held (node_t *n, uint64_t *serial, int64_t *expires);
 /* A peer is barred when it is revoked, or certified with a certificate
    that has ended (at NOW). RULE (may be NULL) receives the rule's name. */
 int node_peer_barred (const store_peer_t *p, int64_t now, const char **rule);
+/* 1 if P is a node of this node's own organisation: a sibling (SPEC.md
+   9.2, 11.5), certified by the directory, never pinned by hand. */
+int node_peer_sibling (const node_t *n, const store_peer_t *p);
 
 /* ---- the authority's own side (node/authority.c) -------------------- */
 

@@ -148,7 +148,7 @@ int node_directory_held (node_t *n, uint64_t *serial, int64_t *expires)
     return 0;
 }
 
-int node_peer_is_sibling (const node_t *n, const store_peer_t *p)
+int node_peer_sibling (const node_t *n, const store_peer_t *p)
 {
     return strcmp (p->org, node_self (n)->org) == 0;
 }

@@ -17,9 +17,6 @@ int node_authority_key (node_t *n, uint8_t pk[32], char *name, size_t cap);
    if none is held, -1 on error (node_error). */
 int node_directory_load (node_t *n, cert_dir_t *d);
 
-/* 1 if P is a node of this node's own organisation (a sibling). */
-int node_peer_is_sibling (const node_t *n, const store_peer_t *p);
-
 /* 1 if the authority certified some current node of ORG (a peer). */
 int node_org_certified (node_t *n, const char *org);
 

@@ -33,6 +33,7 @@ enum {
     PEER_BY_CURVE,
     PEER_EACH,
     PEER_ORG_EACH,
+    PEER_OF_ORG,
     PEER_SEEN,
     PEER_ALL_OFFLINE,
     TRUST_PUT,
@@ -59,6 +60,10 @@ static const char *const s_sql[PEERS__COUNT] = {
     [PEER_BY_CURVE] = "SELECT " PEER_READ_COLS " FROM peers WHERE curve_pk = ?1",
     [PEER_EACH] = "SELECT " PEER_READ_COLS " FROM peers ORDER BY address",
     [PEER_ORG_EACH] = "SELECT " PEER_READ_COLS " FROM peers WHERE org = ?1 ORDER BY address",
+    /* The node an organisation-wide question reads (DSPT, known or not):
+       its unlabelled node, else its first node not revoked, by address. */
+    [PEER_OF_ORG] = "SELECT " PEER_READ_COLS " FROM peers WHERE org = ?1"
+                    " ORDER BY address <> org, revoked <> 0, address LIMIT 1",
     [PEER_SEEN] = "UPDATE peers SET connected = ?2, last_seen = ?3 WHERE address = ?1",
     [PEER_ALL_OFFLINE] = "UPDATE peers SET connected = 0 WHERE connected <> 0",
 
@@ -181,6 +186,14 @@ int store_peer_get (store_t *s, const char *address, store_peer_t *out)
     sqlite3_stmt *st = STMT (PEER_GET);
     return sq_get (s, st, sq_bind_text (st, 1, address), s_row_peer, out, "peer",
                    "no peer with address %.64s", address);
+}
+
+int store_peer_of_org (store_t *s, const char *org, store_peer_t *out)
+{
+    assert (s && org && out);
+    sqlite3_stmt *st = STMT (PEER_OF_ORG);
+    return sq_get (s, st, sq_bind_text (st, 1, org), s_row_peer, out, "peer",
+                   "no peer of organisation %.64s", org);
 }
 
 int store_peer_org_each (store_t *s, const char *org, int (*fn) (const store_peer_t *, void *), void *arg)

@@ -84,6 +84,11 @@ int store_self_card (store_t *s, const char *card);         /* after a key rotat
 int store_peer_put (store_t *s, const store_peer_t *p);
 /* The peer whose address (ORG or ORG/LABEL) is ADDRESS. */
 int store_peer_get (store_t *s, const char *address, store_peer_t *out);
+/* The node that stands for organisation ORG where a question is the
+   organisation's (is it known, its DSPT status): the node whose address
+   is ORG, else the first of its nodes not revoked, by address, else its
+   first. STORE_NOTFOUND if ORG has no node. */
+int store_peer_of_org (store_t *s, const char *org, store_peer_t *out);
 /* Calls FN for each node of organisation ORG, by address; stops early if
    FN returns non-zero (returned). */
 int store_peer_org_each (store_t *s, const char *org, int (*fn) (const store_peer_t *, void *), void *arg);

@@ -173,7 +173,7 @@ void dispatch_router (run_t *r)
         if (!user || !(o.peer = peer_find (r, user)))
             goto out;
     }
-    snprintf (o.org, sizeof o.org, "%s", user);
+    snprintf (o.org, sizeof o.org, "%s", o.peer->info.org);   /* User-Id names the node; o.org its org */
     if (o.peer->barred) {                       /* admitted before it was barred: its data is refused */
         if (run_limit_pass (r, &o.peer->refusals, o.org)) {
             char actor[80];
