@@ -651,3 +651,50 @@ out:
     s_close (&a);
     return rc;
 }
+
+static int s_by_serial (const void *x, const void *y)
+{
+    const cert_t *a = x, *b = y;
+    return a->serial < b->serial ? -1 : a->serial > b->serial;
+}
+
+int node_authority_list (const char *home, node_issued_fn *fn, void *arg, char *err, size_t errlen)
+{
+    auth_t a;
+    if (s_open (&a, home, err, errlen) != 0)
+        return -1;
+    issued_t is = {0};
+    int rc = -1;
+    if (s_issued_load (&a, &is) != 0)
+        goto out;
+    int64_t now = (int64_t) time (NULL);
+    rc = 0;
+    qsort (is.certs, is.count, sizeof *is.certs, s_by_serial);
+    for (size_t i = 0; i < is.count && rc == 0; i++) {
+        const cert_t *c = &is.certs[i];
+        node_issued_t row;
+        memset (&row, 0, sizeof row);
+        s_addr (c->org, c->node, row.address);
+        snprintf (row.org, sizeof row.org, "%s", c->org);
+        snprintf (row.node, sizeof row.node, "%s", c->node);
+        snprintf (row.role, sizeof row.role, "%s", c->role);
+        snprintf (row.name, sizeof row.name, "%s", c->name);
+        cx_fingerprint (c->sign_pk, row.fingerprint);
+        row.serial = c->serial;
+        row.not_after = c->not_after;
+        int replaced = 0;
+        for (size_t j = 0; j < is.count; j++)
+            if (j != i && s_same_node (&is.certs[j], c->org, c->node) && is.certs[j].serial > c->serial &&
+                !s_is_revoked (&is, is.certs[j].sign_pk))
+                replaced = 1;
+        row.state = s_is_revoked (&is, c->sign_pk) ? "revoked"
+                    : replaced                     ? "replaced"
+                    : c->not_after <= now          ? "expired"
+                                                   : "current";
+        rc = fn (&row, arg);
+    }
+out:
+    s_issued_free (&is);
+    s_close (&a);
+    return rc < 0 ? -1 : 0;
+}

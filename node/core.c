@@ -304,7 +304,7 @@ void node_log (const node_t *n, const char *level, const char *fmt, ...)
     if (s_journal ()) {
         /* The journal stamps each line itself and reads its priority from
            the "<N>" prefix (sd-daemon(3)). */
-        fprintf (stderr, "<%d>cdx[%s] %s: %s\n", prio, n->self.org, level, line);
+        fprintf (stderr, "<%d>cdx[%s] %s: %s\n", prio, node_address (n), level, line);
         return;
     }
     char stamp[32];
@@ -312,7 +312,7 @@ void node_log (const node_t *n, const char *level, const char *fmt, ...)
     struct tm tm;
     gmtime_r (&now, &tm);
     strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf (stderr, "%s cdx[%s] %s: %s\n", stamp, n->self.org, level, line);
+    fprintf (stderr, "%s cdx[%s] %s: %s\n", stamp, node_address (n), level, line);
 }
 
 int node_join (char *buf, size_t cap, const char *home, const char *rel)

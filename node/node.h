@@ -195,6 +195,24 @@ typedef struct {
 /* Revokes the certified keys O names. *COUNT receives how many keys. */
 int node_authority_revoke (const char *home, const node_revoke_t *o, int *count, char *err, size_t errlen);
 
+/* A certificate the authority issued, as cdx authority list shows it. */
+typedef struct {
+    char address[15];         /* the node's: ORG or ORG/LABEL */
+    char org[17];
+    char node[9];
+    char role[8];
+    char name[121];
+    char fingerprint[17];     /* of its signing key */
+    uint64_t serial;
+    int64_t not_after;
+    const char *state;        /* current | replaced (a newer one of the node) | revoked | expired */
+} node_issued_t;
+typedef int (node_issued_fn) (const node_issued_t *c, void *arg);
+
+/* Calls FN for every certificate issued, by serial; stops if FN returns
+   non-zero. 0, or -1 with the reason in ERR. */
+int node_authority_list (const char *home, node_issued_fn *fn, void *arg, char *err, size_t errlen);
+
 /* Signs a new directory (the next serial) of every current certificate
    and every revocation, expiring in DAYS (0 = 7) or at EXPIRES. *OUT is
    malloc'd (caller frees). */

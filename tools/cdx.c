@@ -87,7 +87,7 @@ static const cli_command_t s_commands[] = {
     {"authority", cmd_authority,
      "authority init --name NAME | certify CARD --dspt STATUS --dspt-year YYYY/YY [--days N] [-o FILE]\n"
      "                 | revoke (--node ADDRESS | --org CODE | --key FINGERPRINT) [--reason TEXT]\n"
-     "                 | directory [--days N] -o FILE",
+     "                 | directory [--days N] -o FILE | list [--json]",
      "Run the national authority: certify nodes, revoke keys, sign the directory.",
      "Every authority command needs --home DIR (the authority's home, not a node's), or\n"
      "CDX_AUTHORITY_HOME.\n"
@@ -109,7 +109,10 @@ static const cli_command_t s_commands[] = {
      "                        --key FINGERPRINT one signing key\n"
      "  --reason TEXT         recorded in DIR/authority.log\n"
      "directory -o FILE       sign a directory of every current certificate and every revocation, with\n"
-     "                        the next serial; it expires in --days N (default 7) or at --expires TIME\n"},
+     "                        the next serial; it expires in --days N (default 7) or at --expires TIME\n"
+     "list [--json]           every certificate issued, by serial: the node's address, its signing\n"
+     "                        key, and whether it is current, replaced by a newer one of the same\n"
+     "                        node, revoked or expired\n"},
     {"user", cmd_user,
      "user add LOGIN --role ROLE[,ROLE]\n       cdx user remove LOGIN [--role ROLE[,ROLE]]\n"
      "       cdx user list [--json]",

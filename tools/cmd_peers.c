@@ -47,7 +47,7 @@ int cmd_peer (cli_t *cli, int argc, char **argv)
     } else {
         char fpr[CX_FINGERPRINT_HEXLEN];
         cx_fingerprint (p.sign_pk, fpr);
-        show_printf (stdout, "added peer %s (%s, %s) at %s, signing key %s\n", p.org, p.role, p.name, p.endpoint, fpr);
+        show_printf (stdout, "added peer %s (%s, %s) at %s, signing key %s\n", p.address, p.role, p.name, p.endpoint, fpr);
         node_kick (n);
     }
     node_close (&n);
