@@ -106,7 +106,7 @@ static int s_list_row (const node_issued_t *c, void *arg)
         printf ("%s{\"address\":", (*rows)++ ? "," : "[");
         show_json (stdout, c->address);
         cli_json_str ("org", c->org);
-        cli_json_str ("node", c->node);
+        cli_json_opt ("node", c->node);
         cli_json_str ("role", c->role);
         cli_json_str ("name", c->name);
         printf (",\"serial\":%" PRIu64 ",\"fingerprint\":\"%s\",\"not_after\":\"%s\",\"state\":\"%s\"}", c->serial,

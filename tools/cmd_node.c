@@ -44,7 +44,7 @@ int cmd_init (cli_t *cli, int argc, char **argv)
         printf ("{\"home\":");
         show_json (stdout, cli->home);
         cli_json_str ("org", o.org);
-        cli_json_str ("node", o.node ? o.node : "");
+        cli_json_opt ("node", o.node);
         cli_json_str ("address", node_address (n));
         printf ("}\n");
     } else {

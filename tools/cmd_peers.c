@@ -79,7 +79,7 @@ static void s_peer_json (const store_peer_t *p, const char *fpr, const char *add
     printf ("{\"org\":");
     show_json (stdout, p->org);
     cli_json_str ("address", p->address);
-    cli_json_str ("node", p->node);
+    cli_json_opt ("node", p->node);
     printf (",\"sibling\":%s", sibling ? "true" : "false");
     printf (",\"role\":\"%s\",\"name\":", p->role);
     show_json (stdout, p->name);

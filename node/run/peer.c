@@ -51,6 +51,19 @@ peer_t *peer_for_org (run_t *r, const char *org)
     return live ? live : first;
 }
 
+int peer_org_verify (run_t *r, const char *org, const uint8_t *msg, size_t len, const uint8_t sig[64])
+{
+    if (strcmp (org, node_self (r->n)->org) == 0 &&
+        cx_verify (cx_keypair_public (node_sign_key (r->n)), msg, len, sig) == 0)
+        return 0;
+    for (size_t i = 0; i < r->npeers; i++) {
+        const peer_t *p = r->peers[i];
+        if (strcmp (p->info.org, org) == 0 && !p->barred && cx_verify (p->info.sign_pk, msg, len, sig) == 0)
+            return 0;
+    }
+    return -1;
+}
+
 void peer_actor (const peer_t *p, char *buf, size_t cap)
 {
     char fpr[CX_FINGERPRINT_HEXLEN];

@@ -22,7 +22,6 @@
 
 #include "keys.h"
 #include "run_internal.h"
-#include "trust.h"
 #include "sealed.h"
 
 /* How a refused offer is recorded. */
@@ -147,7 +146,7 @@ static int s_offer_check (in_ctx_t *c, int state)
                          "manifest says publisher %s but the sender is %s", man->publisher, o->org);
     /* Signed at the node where it was published: any current node of the
        publisher (SPEC.md 9.2). */
-    if (node_org_verify (r->n, man->publisher, m->doc, m->doc_len, m->sig) != 0)
+    if (peer_org_verify (r, man->publisher, m->doc, m->doc_len, m->sig) != 0)
         return s_refuse (v, PROTO_E_SIGNATURE, IN_V_AUDIT, "offer.signature", cap,
                          "manifest signature does not verify with the publisher's signing key");
     store_sub_t sub;
