@@ -148,7 +148,7 @@ int cmd_peers (cli_t *cli, int argc, char **argv)
     if ((rc = cli_open (cli, &n)) != 0)
         return rc;
     peers_view_t v = {cli, n, node_running (n), ""};
-    snprintf (v.header, sizeof v.header, "%-6s %-5s %-32s %-28s %-16s %-9s %-30s %-19s %s\n", "ORG", "ROLE", "NAME",
+    snprintf (v.header, sizeof v.header, "%-6s %-5s %-32s %-28s %-16s %-9s %-30s %-19s %s\n", "NODE", "ROLE", "NAME",
               "ENDPOINT", "SIGNING KEY", "TRUST", "DSPT", "CERTIFIED UNTIL", "CONNECTED / LAST SEEN");
     rc = cli_list_end (cli, n, v.header, node_list_peers (n, s_print_peer, &v));
     node_close (&n);
