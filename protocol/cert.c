@@ -577,16 +577,17 @@ int cert_dir_parse (const char *buf, size_t len, cert_dir_t *d)
             goto malformed;
         }
         const cert_t *c = &d->certs[i];
+        char addr[CARD_ADDR_MAX + 1];
+        (void) card_address (c->org, c->node, addr);   /* valid: cert_parse checked both */
         if (format == 1 && c->node[0]) {
-            s_fail ("line %d: certificate %zu is of a labelled node (%s/%s): a format 1 directory holds "
-                    "format 1 certificates only", r.lineno, i + 1, c->org, c->node);
+            s_fail ("line %d: certificate %zu is of a labelled node (%s): a format 1 directory holds "
+                    "format 1 certificates only", r.lineno, i + 1, addr);
             goto malformed;
         }
         for (size_t j = 0; format == 2 && j < i; j++)
             if (strcmp (d->certs[j].org, c->org) == 0 && strcmp (d->certs[j].node, c->node) == 0) {
-                s_fail ("line %d: certificate %zu: node %s%s%s is already certified by certificate %zu "
-                        "(one current certificate per node)", r.lineno, i + 1, c->org, c->node[0] ? "/" : "",
-                        c->node, j + 1);
+                s_fail ("line %d: certificate %zu: node %s is already certified by certificate %zu "
+                        "(one current certificate per node)", r.lineno, i + 1, addr, j + 1);
                 goto malformed;
             }
     }
