@@ -19,6 +19,7 @@
 #include "agreement.h"
 #include "agree.h"
 #include "core.h"
+#include "trust.h"
 
 static const uint8_t s_zero[64];
 
@@ -51,7 +52,7 @@ static int s_party_key (node_t *n, const char *org, uint8_t pk[32])
     store_peer_t *p = malloc (sizeof *p);
     if (!p)
         return node_fail (n, "out of memory");
-    int r = store_peer_get (node_db (n), org, p);
+    int r = store_peer_of_org (node_db (n), org, p);
     if (r == 0)
         memcpy (pk, p->sign_pk, 32);
     free (p);
@@ -81,11 +82,13 @@ static int s_take_check (node_t *n, const proto_agreement_t *a, const uint8_t *d
     uint8_t pk_p[32], pk_r[32];
     if (s_party_key (n, a->provider, pk_p) != 0 || s_party_key (n, a->recipient, pk_r) != 0)
         return -1;
-    if (memcmp (sig_p, s_zero, 64) != 0 && cx_verify (pk_p, doc, doc_len, sig_p) != 0) {
+    /* Signed by one node of each party: any current node of the
+       organisation may have signed (SPEC.md 9.2). */
+    if (memcmp (sig_p, s_zero, 64) != 0 && node_org_verify (n, a->provider, doc, doc_len, sig_p) != 0) {
         node_fail (n, "agreement %s: the signature of %s does not verify", a->ref, a->provider);
         return -1;
     }
-    if (memcmp (sig_r, s_zero, 64) != 0 && cx_verify (pk_r, doc, doc_len, sig_r) != 0) {
+    if (memcmp (sig_r, s_zero, 64) != 0 && node_org_verify (n, a->recipient, doc, doc_len, sig_r) != 0) {
         node_fail (n, "agreement %s: the signature of %s does not verify", a->ref, a->recipient);
         return -1;
     }

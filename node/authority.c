@@ -7,11 +7,14 @@
         DIR/authority.key    Ed25519 signing key (0600, the cx key file)
         DIR/authority.pub    the authority file nodes trust (cert.h)
         DIR/certs/N.cert     every certificate issued, by serial
-        DIR/revoked          one line per revoked key: ORG KEY UNIX REASON
+        DIR/revoked          one line per revoked key: ADDRESS KEY UNIX REASON
+                             (ADDRESS: the node's, ORG or ORG/LABEL)
         DIR/serials          "cert N" and "directory M": the last serials used
         DIR/authority.log    what the authority did, one line each, appended
         DIR/lock             flock held while a command changes the home
 
+    An organisation may have several nodes (SPEC.md 9.2): each is named by
+    its address, and the directory holds the newest certificate of each.
     Serials only grow; the file is replaced by rename after fsync, so a
     crash never reuses one. Not for: anything a node does with the
     authority's output (trust.c), formats (protocol/cert.c).
@@ -330,9 +333,9 @@ static int s_issued_load (auth_t *a, issued_t *is)
         return errno == ENOENT ? 0 : node_errf (a->err, a->errlen, "cannot read %s: %s", path, strerror (errno));
     char line[512];
     while (fgets (line, sizeof line, f)) {
-        char org[CARD_ORG_MAX + 1], key[64];
+        char addr[CARD_ADDR_MAX + 2], key[64];
         long long at;
-        if (sscanf (line, "%16s %63s %lld", org, key, &at) != 3)
+        if (sscanf (line, "%15s %63s %lld", addr, key, &at) != 3)
             continue;
         if (is->nrevoked == is->rcap) {
             size_t cap = is->rcap ? is->rcap * 2 : 16;
@@ -346,8 +349,7 @@ static int s_issued_load (auth_t *a, issued_t *is)
         }
         cert_revoked_t *rv = &is->revoked[is->nrevoked];
         memset (rv, 0, sizeof *rv);
-        snprintf (rv->org, sizeof rv->org, "%s", org);
-        if (card_valid_org (rv->org) != 0 || cx_unbase64 (key, rv->sign_pk, 32) != 0 || at < 0) {
+        if (card_address_split (addr, rv->org, rv->node) != 0 || cx_unbase64 (key, rv->sign_pk, 32) != 0 || at < 0) {
             rc = node_errf (a->err, a->errlen, "%s is damaged near \"%.40s\"", path, line);
             break;
         }
@@ -364,6 +366,18 @@ static int s_is_revoked (const issued_t *is, const uint8_t sign_pk[32])
         if (memcmp (is->revoked[i].sign_pk, sign_pk, 32) == 0)
             return 1;
     return 0;
+}
+
+/* The same node: org and label. */
+static int s_same_node (const cert_t *c, const char *org, const char *label)
+{
+    return strcmp (c->org, org) == 0 && strcmp (c->node, label) == 0;
+}
+
+static void s_addr (const char *org, const char *label, char out[CARD_ADDR_MAX + 1])
+{
+    if (card_address (org, label, out) != 0)
+        snprintf (out, CARD_ADDR_MAX + 1, "?");
 }
 
 static int s_shares_key (const cert_t *c, const uint8_t *sign, const uint8_t *box, const uint8_t *curve)
@@ -393,9 +407,11 @@ int node_authority_certify (const char *home, const node_certify_t *o, char *out
         node_errf (err, errlen, "not a valid cdx card: %s", card_error ());
         goto out;
     }
+    char addr[CARD_ADDR_MAX + 1];
+    s_addr (card.org, card.node, addr);
     if (cx_verify (card.sign_pk, (const uint8_t *) o->card, signed_len, card.sig) != 0) {
         *refused = 1;
-        node_errf (err, errlen, "card for %s: the signature does not match its signing key (altered card?)", card.org);
+        node_errf (err, errlen, "card for %s: the signature does not match its signing key (altered card?)", addr);
         goto out;
     }
     if (!o->dspt || cert_valid_dspt (o->dspt) != 0 || !o->dspt_year || cert_valid_dspt_year (o->dspt_year) != 0) {
@@ -406,23 +422,30 @@ int node_authority_certify (const char *home, const node_certify_t *o, char *out
         goto out;
     if (s_is_revoked (&is, card.sign_pk)) {
         *refused = 1;
-        node_errf (err, errlen, "the signing key of this card (%s) has been revoked; the node needs new keys", card.org);
-        s_log (&a, "refuse certify %s: revoked key", card.org);
+        node_errf (err, errlen, "the signing key of this card (%s) has been revoked; the node needs new keys (cdx keys rotate)",
+                   addr);
+        s_log (&a, "refuse certify %s: revoked key", addr);
         goto out;
     }
+    /* A key belongs to one node: a new certificate for the same org and
+       label replaces the older (new keys), one for a new label adds a
+       sibling, and a key already certified for another node is refused. */
     for (size_t i = 0; i < is.count; i++)
-        if (strcmp (is.certs[i].org, card.org) != 0 &&
+        if (!s_same_node (&is.certs[i], card.org, card.node) &&
             s_shares_key (&is.certs[i], card.sign_pk, card.box_pk, card.curve_pk)) {
+            char other[CARD_ADDR_MAX + 1];
+            s_addr (is.certs[i].org, is.certs[i].node, other);
             *refused = 1;
             node_errf (err, errlen, "trust.wrong-key: a key of this card for %s is certified for %s (serial %" PRIu64
-                   "); one key belongs to one organisation", card.org, is.certs[i].org, is.certs[i].serial);
-            s_log (&a, "refuse certify %s: key certified for %s", card.org, is.certs[i].org);
+                   "); one key belongs to one node: the node needs keys of its own", addr, other, is.certs[i].serial);
+            s_log (&a, "refuse certify %s: key certified for %s", addr, other);
             goto out;
         }
     cert_t c;
     memset (&c, 0, sizeof c);
     c.serial = a.cert_serial + 1;
     snprintf (c.org, sizeof c.org, "%s", card.org);
+    snprintf (c.node, sizeof c.node, "%s", card.node);
     snprintf (c.role, sizeof c.role, "%s", card.role);
     snprintf (c.name, sizeof c.name, "%s", card.name);
     snprintf (c.endpoint, sizeof c.endpoint, "%s", card.endpoint);
@@ -463,7 +486,7 @@ int node_authority_certify (const char *home, const node_certify_t *o, char *out
     char fpr[CX_FINGERPRINT_HEXLEN], until[21];
     cx_fingerprint (c.sign_pk, fpr);
     cert_time_format (c.not_after, until);
-    s_log (&a, "certify %s serial %" PRIu64 " key %s dspt %s %s until %s", c.org, c.serial, fpr, c.dspt, c.dspt_year,
+    s_log (&a, "certify %s serial %" PRIu64 " key %s dspt %s %s until %s", addr, c.serial, fpr, c.dspt, c.dspt_year,
            until);
     rc = 0;
 out:
@@ -472,13 +495,18 @@ out:
     return rc;
 }
 
-int node_authority_revoke (const char *home, const char *org, const char *fingerprint, const char *reason,
-                           int *count, char *err, size_t errlen)
+int node_authority_revoke (const char *home, const node_revoke_t *o, int *count, char *err, size_t errlen)
 {
     auth_t a;
     *count = 0;
-    if ((!org) == (!fingerprint))
-        return node_errf (err, errlen, "give one of --org CODE or --key FINGERPRINT");
+    const char *org = o->org, *fingerprint = o->key, *reason = o->reason;
+    char n_org[CARD_ORG_MAX + 1], n_label[CARD_LABEL_MAX + 1];
+    if ((!org) + (!fingerprint) + (!o->node) != 2)
+        return node_errf (err, errlen, "give one of --node ADDRESS, --org CODE or --key FINGERPRINT");
+    if (org && card_valid_org (org) != 0)
+        return node_errf (err, errlen, "--org: %s", card_error ());
+    if (o->node && card_address_split (o->node, n_org, n_label) != 0)
+        return node_errf (err, errlen, "--node: %s (a node's address is ORG or ORG/LABEL, e.g. 0DF/b)", card_error ());
     if (reason && (strlen (reason) > AUTH_REASON_MAX || strpbrk (reason, "\n\r")))
         return node_errf (err, errlen, "--reason: one line of at most %d characters", AUTH_REASON_MAX);
     if (s_open (&a, home, err, errlen) != 0)
@@ -500,13 +528,15 @@ int node_authority_revoke (const char *home, const char *org, const char *finger
         const cert_t *c = &is.certs[i];
         char fpr[CX_FINGERPRINT_HEXLEN];
         cx_fingerprint (c->sign_pk, fpr);
-        if ((org && strcmp (c->org, org) != 0) || (fingerprint && strcmp (fpr, fingerprint) != 0))
+        if ((org && strcmp (c->org, org) != 0) || (fingerprint && strcmp (fpr, fingerprint) != 0) ||
+            (o->node && !s_same_node (c, n_org, n_label)))
             continue;
         if (s_is_revoked (&is, c->sign_pk))
             continue;
-        char key[64];
+        char key[64], addr[CARD_ADDR_MAX + 1];
         cx_base64 (c->sign_pk, 32, key);
-        fprintf (f, "%s %s %lld %s\n", c->org, key, (long long) now, reason ? reason : "");
+        s_addr (c->org, c->node, addr);
+        fprintf (f, "%s %s %lld %s\n", addr, key, (long long) now, reason ? reason : "");
         if (is.nrevoked == is.rcap) {               /* so a second cert with this key is not counted twice */
             size_t cap2 = is.rcap ? is.rcap * 2 : 16;
             cert_revoked_t *grown = realloc (is.revoked, cap2 * sizeof *grown);
@@ -520,7 +550,7 @@ int node_authority_revoke (const char *home, const char *org, const char *finger
         memset (&is.revoked[is.nrevoked], 0, sizeof is.revoked[0]);
         memcpy (is.revoked[is.nrevoked].sign_pk, c->sign_pk, 32);
         is.nrevoked++;
-        s_log (&a, "revoke %s key %s (certificate serial %" PRIu64 "): %s", c->org, fpr, c->serial,
+        s_log (&a, "revoke %s key %s (certificate serial %" PRIu64 "): %s", addr, fpr, c->serial,
                reason ? reason : "no reason given");
         (*count)++;
     }
@@ -529,8 +559,8 @@ int node_authority_revoke (const char *home, const char *org, const char *finger
         goto out;
     }
     if (*count == 0) {
-        node_errf (err, errlen, "no certified key matches %s %s (or it is already revoked)", org ? "--org" : "--key",
-               org ? org : fingerprint);
+        node_errf (err, errlen, "no certified key matches %s %s (or it is already revoked)",
+                   org ? "--org" : o->node ? "--node" : "--key", org ? org : o->node ? o->node : fingerprint);
         goto out;
     }
     rc = 0;
@@ -558,13 +588,14 @@ int node_authority_directory (const char *home, int days, const char *expires, c
         goto out;
     int64_t now = (int64_t) time (NULL);
     /* Current certificates: not revoked, not expired, and the newest of
-       each organisation (a node that changed keys has a newer one). */
+       each node, by org and label (a node that changed keys has a newer
+       one; another label is a sibling, SPEC.md 9.2). */
     size_t keep = 0;
     for (size_t i = 0; i < is.count; i++) {
         cert_t *c = &is.certs[i];
         int current = !s_is_revoked (&is, c->sign_pk) && c->not_after > now;
         for (size_t j = 0; current && j < is.count; j++)
-            if (j != i && strcmp (is.certs[j].org, c->org) == 0 && is.certs[j].serial > c->serial &&
+            if (j != i && s_same_node (&is.certs[j], c->org, c->node) && is.certs[j].serial > c->serial &&
                 !s_is_revoked (&is, is.certs[j].sign_pk) && is.certs[j].not_before <= now)
                 current = 0;
         if (current)
@@ -619,4 +650,51 @@ out:
     s_issued_free (&is);
     s_close (&a);
     return rc;
+}
+
+static int s_by_serial (const void *x, const void *y)
+{
+    const cert_t *a = x, *b = y;
+    return a->serial < b->serial ? -1 : a->serial > b->serial;
+}
+
+int node_authority_list (const char *home, node_issued_fn *fn, void *arg, char *err, size_t errlen)
+{
+    auth_t a;
+    if (s_open (&a, home, err, errlen) != 0)
+        return -1;
+    issued_t is = {0};
+    int rc = -1;
+    if (s_issued_load (&a, &is) != 0)
+        goto out;
+    int64_t now = (int64_t) time (NULL);
+    rc = 0;
+    qsort (is.certs, is.count, sizeof *is.certs, s_by_serial);
+    for (size_t i = 0; i < is.count && rc == 0; i++) {
+        const cert_t *c = &is.certs[i];
+        node_issued_t row;
+        memset (&row, 0, sizeof row);
+        s_addr (c->org, c->node, row.address);
+        snprintf (row.org, sizeof row.org, "%s", c->org);
+        snprintf (row.node, sizeof row.node, "%s", c->node);
+        snprintf (row.role, sizeof row.role, "%s", c->role);
+        snprintf (row.name, sizeof row.name, "%s", c->name);
+        cx_fingerprint (c->sign_pk, row.fingerprint);
+        row.serial = c->serial;
+        row.not_after = c->not_after;
+        int replaced = 0;
+        for (size_t j = 0; j < is.count; j++)
+            if (j != i && s_same_node (&is.certs[j], c->org, c->node) && is.certs[j].serial > c->serial &&
+                !s_is_revoked (&is, is.certs[j].sign_pk))
+                replaced = 1;
+        row.state = s_is_revoked (&is, c->sign_pk) ? "revoked"
+                    : replaced                     ? "replaced"
+                    : c->not_after <= now          ? "expired"
+                                                   : "current";
+        rc = fn (&row, arg);
+    }
+out:
+    s_issued_free (&is);
+    s_close (&a);
+    return rc < 0 ? -1 : 0;
 }

@@ -27,6 +27,7 @@ struct node {
     char home[NODE_PATH_MAX];
     store_t *store;
     store_self_t self;
+    char address[CARD_ADDR_MAX + 1]; /* ORG or ORG/LABEL, from self */
     cx_keypair_t *sign;
     cx_keypair_t *box;
     cx_keypair_t *curve;
@@ -106,6 +107,11 @@ const char *node_error (const node_t *n)
 const char *node_org (const node_t *n)
 {
     return n->self.org;
+}
+
+const char *node_address (const node_t *n)
+{
+    return n->address[0] ? n->address : n->self.org;
 }
 
 const char *node_home (const node_t *n)
@@ -298,7 +304,7 @@ void node_log (const node_t *n, const char *level, const char *fmt, ...)
     if (s_journal ()) {
         /* The journal stamps each line itself and reads its priority from
            the "<N>" prefix (sd-daemon(3)). */
-        fprintf (stderr, "<%d>cdx[%s] %s: %s\n", prio, n->self.org, level, line);
+        fprintf (stderr, "<%d>cdx[%s] %s: %s\n", prio, node_address (n), level, line);
         return;
     }
     char stamp[32];
@@ -306,7 +312,7 @@ void node_log (const node_t *n, const char *level, const char *fmt, ...)
     struct tm tm;
     gmtime_r (&now, &tm);
     strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf (stderr, "%s cdx[%s] %s: %s\n", stamp, n->self.org, level, line);
+    fprintf (stderr, "%s cdx[%s] %s: %s\n", stamp, node_address (n), level, line);
 }
 
 int node_join (char *buf, size_t cap, const char *home, const char *rel)
@@ -335,6 +341,7 @@ int node_make_card (const store_self_t *who, cx_keypair_t *const kp[3], char *ou
     card_t card;
     memset (&card, 0, sizeof card);
     snprintf (card.org, sizeof card.org, "%s", who->org);
+    snprintf (card.node, sizeof card.node, "%s", who->node);
     snprintf (card.role, sizeof card.role, "%s", who->role);
     snprintf (card.name, sizeof card.name, "%s", who->name);
     snprintf (card.endpoint, sizeof card.endpoint, "%s", who->endpoint);
@@ -375,6 +382,8 @@ int node_open_store (node_t *n, const char *path, char *err, size_t errlen)
     store_set_hasher (n->store, cx_hash_buf);   /* the audit chain's hash */
     if (store_self_get (n->store, &n->self) != 0)
         return node_errf (err, errlen, "store at %s has no identity: %s", path, store_error (n->store));
+    if (card_address (n->self.org, n->self.node, n->address) != 0)
+        return node_errf (err, errlen, "store at %s: this node's identity is damaged: %s", path, card_error ());
     return 0;
 }
 

@@ -46,7 +46,10 @@ static int s_init_store (const node_init_t *o, const char *path, const store_sel
     memset (&e, 0, sizeof e);
     snprintf (e.actor, sizeof e.actor, "user:%s (admin)", node_user ());
     snprintf (e.action, sizeof e.action, "init");
-    snprintf (e.object, sizeof e.object, "node:%s", o->org);
+    char addr[CARD_ADDR_MAX + 1];
+    if (card_address (o->org, o->node, addr) != 0)
+        return node_errf (err, errlen, "%s", card_error ());
+    snprintf (e.object, sizeof e.object, "node:%s", addr);
     snprintf (e.decision, sizeof e.decision, "allow");
     snprintf (e.rule, sizeof e.rule, "local.admin");
     char fpr[CX_FINGERPRINT_HEXLEN];
@@ -62,6 +65,9 @@ int node_init_check (const node_init_t *o, char *err, size_t errlen)
     if (card_valid_org (o->org) != 0)
         return node_errf (err, errlen, "--org %s: an ODS code is 3 to 5 upper-case letters or digits (e.g. 0DF, 04V)",
                       o->org ? o->org : "(none)");
+    if (o->node && card_valid_label (o->node) != 0)
+        return node_errf (err, errlen, "--node %s: a node label is 1 to %u lower-case letters or digits, a letter "
+                          "first (e.g. a, b, leeds1)", o->node, CARD_LABEL_MAX);
     if (!o->role || (strcmp (o->role, "csu") != 0 && strcmp (o->role, "ccg") != 0))
         return node_errf (err, errlen, "--role must be csu or ccg");
     if (card_valid_endpoint (o->endpoint) != 0)
@@ -112,6 +118,7 @@ int node_init (const node_init_t *o, char *err, size_t errlen)
     store_self_t self;
     memset (&self, 0, sizeof self);
     snprintf (self.org, sizeof self.org, "%s", o->org);
+    snprintf (self.node, sizeof self.node, "%s", o->node ? o->node : "");
     snprintf (self.role, sizeof self.role, "%s", o->role);
     snprintf (self.name, sizeof self.name, "%s", o->name);
     snprintf (self.endpoint, sizeof self.endpoint, "%s", o->endpoint);

@@ -27,6 +27,7 @@ typedef struct {
     const char *role;        /* csu | ccg */
     const char *name;        /* display name */
     const char *endpoint;    /* tcp://HOST:PORT the node binds and peers reach */
+    const char *node;        /* the node's label, one of several of the org (SPEC.md 9.2), or NULL */
 } node_init_t;
 
 /* Creates a node's home: keys/ (three key files, 0600), store.db, data/.
@@ -88,6 +89,9 @@ int node_refused (const node_t *n);
    audited. The command line's exit code 2. */
 int node_invalid (const node_t *n);
 const char *node_org (const node_t *n);
+/* This node's address (SPEC.md 9.2): its org code, or ORG/LABEL for a
+   labelled node (cdx init --node LABEL). */
+const char *node_address (const node_t *n);
 const char *node_home (const node_t *n);
 
 /* The real local account running this process (getpwuid (geteuid ())).
@@ -151,6 +155,9 @@ int node_directory_held (node_t *n, uint64_t *serial, int64_t *expires);
 /* A peer is barred when it is revoked, or certified with a certificate
    that has ended (at NOW). RULE (may be NULL) receives the rule's name. */
 int node_peer_barred (const store_peer_t *p, int64_t now, const char **rule);
+/* 1 if P is a node of this node's own organisation: a sibling (SPEC.md
+   9.2, 11.5), certified by the directory, never pinned by hand. */
+int node_peer_sibling (const node_t *n, const store_peer_t *p);
 
 /* ---- the authority's own side (node/authority.c) -------------------- */
 
@@ -170,14 +177,41 @@ typedef struct {
 
 /* Issues a certificate for a card (its self-signature verified) into OUT.
    *REFUSED is set when a rule refused it (altered card, revoked key, a
-   key certified for another organisation). -1 with the reason in ERR. */
+   key certified for another node). A card of the same org and label as
+   an earlier one replaces it; another label adds a sibling. -1 with the reason in ERR. */
 int node_authority_certify (const char *home, const node_certify_t *o, char *out, size_t cap, int *refused,
                             char *err, size_t errlen);
 
-/* Revokes every certified key of ORG, or the key with FINGERPRINT. *COUNT
-   receives how many keys. */
-int node_authority_revoke (const char *home, const char *org, const char *fingerprint, const char *reason,
-                           int *count, char *err, size_t errlen);
+/* What to revoke: exactly one of ORG (every node of the organisation),
+   NODE (one node, by its address ORG or ORG/LABEL) or KEY (the signing
+   key with that fingerprint); REASON may be NULL. */
+typedef struct {
+    const char *org;
+    const char *node;
+    const char *key;
+    const char *reason;
+} node_revoke_t;
+
+/* Revokes the certified keys O names. *COUNT receives how many keys. */
+int node_authority_revoke (const char *home, const node_revoke_t *o, int *count, char *err, size_t errlen);
+
+/* A certificate the authority issued, as cdx authority list shows it. */
+typedef struct {
+    char address[15];         /* the node's: ORG or ORG/LABEL */
+    char org[17];
+    char node[9];
+    char role[8];
+    char name[121];
+    char fingerprint[17];     /* of its signing key */
+    uint64_t serial;
+    int64_t not_after;
+    const char *state;        /* current | replaced (a newer one of the node) | revoked | expired */
+} node_issued_t;
+typedef int (node_issued_fn) (const node_issued_t *c, void *arg);
+
+/* Calls FN for every certificate issued, by serial; stops if FN returns
+   non-zero. 0, or -1 with the reason in ERR. */
+int node_authority_list (const char *home, node_issued_fn *fn, void *arg, char *err, size_t errlen);
 
 /* Signs a new directory (the next serial) of every current certificate
    and every revocation, expiring in DAYS (0 = 7) or at EXPIRES. *OUT is

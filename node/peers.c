@@ -40,36 +40,54 @@ int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
         node_fail (n, "not a valid cdx card: %s", card_error ());
         return node_audit_refusal (n, actor, "peer-add", "card", "", "card.format");
     }
+    char addr[CARD_ADDR_MAX + 1];
+    if (card_address (card.org, card.node, addr) != 0)
+        return node_fail (n, "not a valid cdx card: %s", card_error ());
     if (cx_verify (card.sign_pk, (const uint8_t *) text, signed_len, card.sig) != 0) {
-        node_fail (n, "card for %s: the signature does not match its signing key (altered card?)", card.org);
-        return node_audit_refusal (n, actor, "peer-add", "card", card.org, "card.signature");
+        node_fail (n, "card for %s: the signature does not match its signing key (altered card?)", addr);
+        return node_audit_refusal (n, actor, "peer-add", "card", addr, "card.signature");
     }
-    if (strcmp (card.org, node_self (n)->org) == 0)
-        return node_fail (n, "card is for %s, which is this node", card.org);
+    if (strcmp (addr, node_address (n)) == 0 &&
+        memcmp (card.sign_pk, cx_keypair_public (node_sign_key (n)), 32) == 0)
+        return node_fail (n, "card is for %s, which is this node", addr);
+    if (strcmp (card.org, node_self (n)->org) == 0) {
+        /* Siblings are known from the authority's directory only (SPEC.md 11.5). */
+        node_fail (n, "card for %s is of this node's own organisation: a sibling is never pinned by hand; have "
+                   "the authority certify it and import the directory (cdx directory import)", addr);
+        return node_audit_refusal (n, actor, "peer-add", "card", addr, "trust.sibling-pinned");
+    }
     /* A hand pin does not override the authority: a card for an
        organisation certified with other keys, or carrying another
        organisation's transport key, is refused. */
     store_peer_t old;
     char fpr[CX_FINGERPRINT_HEXLEN];
     cx_fingerprint (card.sign_pk, fpr);
-    if (store_peer_get (node_db (n), card.org, &old) == 0 && strcmp (old.trust, "certified") == 0) {
+    int had = store_peer_get (node_db (n), addr, &old) == 0;
+    if (had && strcmp (old.trust, "certified") == 0) {
         if (memcmp (old.sign_pk, card.sign_pk, 32) != 0 || memcmp (old.box_pk, card.box_pk, 32) != 0 ||
             memcmp (old.curve_pk, card.curve_pk, 32) != 0) {
             node_fail (n, "card for %s carries keys (signing key %s) other than those the authority certified "
-                       "for %s: refused", card.org, fpr, card.org);
-            return node_audit_refusal (n, actor, "peer-add", "card", card.org, "trust.wrong-key");
+                       "for %s: refused", addr, fpr, addr);
+            return node_audit_refusal (n, actor, "peer-add", "card", addr, "trust.wrong-key");
         }
         if (out)
             *out = old;
         return 0;                                   /* already certified with these keys */
     }
-    if (store_peer_by_curve (node_db (n), card.curve_pk, &old) == 0 && strcmp (old.org, card.org) != 0) {
-        node_fail (n, "card for %s carries the transport key of %s: refused", card.org, old.org);
-        return node_audit_refusal (n, actor, "peer-add", "card", card.org, "trust.wrong-key");
+    if (!had && node_org_certified (n, card.org)) {
+        node_fail (n, "card for %s: the authority certifies the nodes of %s, and not this one: refused (a node "
+                   "of a certified organisation is known from the directory)", addr, card.org);
+        return node_audit_refusal (n, actor, "peer-add", "card", addr, "trust.wrong-key");
+    }
+    if (store_peer_by_curve (node_db (n), card.curve_pk, &old) == 0 && strcmp (old.address, addr) != 0) {
+        node_fail (n, "card for %s carries the transport key of %s: refused", addr, old.address);
+        return node_audit_refusal (n, actor, "peer-add", "card", addr, "trust.wrong-key");
     }
     store_peer_t p;
     memset (&p, 0, sizeof p);
+    snprintf (p.address, sizeof p.address, "%s", addr);
     snprintf (p.org, sizeof p.org, "%s", card.org);
+    snprintf (p.node, sizeof p.node, "%s", card.node);
     snprintf (p.role, sizeof p.role, "%s", card.role);
     snprintf (p.name, sizeof p.name, "%s", card.name);
     snprintf (p.endpoint, sizeof p.endpoint, "%s", card.endpoint);
@@ -82,11 +100,11 @@ int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
     p.card[len] = 0;
     snprintf (p.trust, sizeof p.trust, "pinned");
     if (store_begin (node_db (n)) != 0 || store_peer_put (node_db (n), &p) != 0 ||
-        node_audit (n, actor, "peer-add", "card", card.org, "allow", "trust.pinned",
+        node_audit (n, actor, "peer-add", "card", addr, "allow", "trust.pinned",
                     "pinned by hand: %s (%s) at %s, signing key %s", card.name, card.role, card.endpoint,
                     fpr) != 0 ||
         store_commit (node_db (n)) != 0) {
-        node_fail (n, "cannot store peer %s: %s", p.org, store_error (node_db (n)));
+        node_fail (n, "cannot store peer %s: %s", p.address, store_error (node_db (n)));
         store_rollback (node_db (n));
         return -1;
     }

@@ -167,12 +167,13 @@ static int s_scan (const store_agreement_t *a, void *arg)
     return step == STEP_ALL ? 1 : 0;        /* stop at the first that allows */
 }
 
-/* The other node: not revoked, its certificate not expired. */
+/* The other organisation (the node standing for it, store_peer_of_org):
+   not revoked, its certificate not expired. */
 static int s_peer_ok (store_t *st, const char *org, const policy_request_t *q, store_peer_t *p,
                       policy_decision_t *d)
 {
     char when[16];
-    int r = store_peer_get (st, org, p);
+    int r = store_peer_of_org (st, org, p);
     if (r < 0)
         return s_set (d, 0, "policy.error", "cannot read peer %s", org), -1;
     if (r == STORE_NOTFOUND) {

@@ -40,7 +40,7 @@ static int s_refusal_rule (const char *error, char *rule, size_t cap)
 static void s_queued_status (node_t *n, const store_delivery_t *d, int running, node_delivery_view_t *v)
 {
     store_peer_t *peer = malloc (sizeof *peer);
-    int connected = peer && store_peer_get (node_db (n), d->subscriber, peer) == 0 && peer->connected;
+    int connected = peer && store_peer_of_org (node_db (n), d->subscriber, peer) == 0 && peer->connected;
     free (peer);
     if (!running)
         snprintf (v->status, sizeof v->status, "node not running (cdx run)");

@@ -298,6 +298,19 @@ static void s_normalise (s_set_t *set)
     set->n = w;
 }
 
+/* A node of the exporting organisation holds the signing key KEY. */
+typedef struct {
+    const uint8_t *key;
+    int found;
+} s_node_key_t;
+
+static int s_node_key (const store_peer_t *p, void *arg)
+{
+    s_node_key_t *k = arg;
+    if (memcmp (p->sign_pk, k->key, 32) == 0) k->found = 1;
+    return k->found;
+}
+
 int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcile_fn *fn, void *arg,
                           node_reconcile_t *summary)
 {
@@ -316,14 +329,16 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
     s_set_t our_sent = {0}, our_recv = {0}, their_sent = {0}, their_recv = {0};
     store_peer_t peer;
     const char *rule = NULL;
-    if (store_peer_get (node_db (n), x.org, &peer) != 0) {
+    if (store_peer_of_org (node_db (n), x.org, &peer) != 0) {
         node_fail (n, "the export is from %s, which is not a peer of this node", x.org);
         rule = "reconcile.peer";
         goto out;
     }
     size_t msg_len;
     uint8_t *msg = NULL;
-    if (memcmp (x.sign_pk, peer.sign_pk, 32) != 0) {
+    /* The export is one node's: the key of any node of the organisation (SPEC.md 9.2). */
+    s_node_key_t nk = {x.sign_pk, 0};
+    if (store_peer_org_each (node_db (n), x.org, s_node_key, &nk) < 0 || !nk.found) {
         node_fail (n, "the export is signed with a key that is not the one pinned for %s", x.org);
         rule = "reconcile.key";
         goto out;
@@ -333,7 +348,7 @@ int node_audit_reconcile (node_t *n, const char *text, size_t len, node_reconcil
         node_fail (n, "out of memory");
         goto out;
     }
-    int bad = cx_verify (peer.sign_pk, msg, msg_len, x.sig) != 0;
+    int bad = cx_verify (x.sign_pk, msg, msg_len, x.sig) != 0;
     free (msg);
     if (bad) {
         node_fail (

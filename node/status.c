@@ -56,6 +56,7 @@ static int s_peer (const store_peer_t *p, void *arg)
     if (!sp)
         return c->failed = -1;
     snprintf (sp->org, sizeof sp->org, "%s", p->org);
+    snprintf (sp->address, sizeof sp->address, "%s", p->address);
     snprintf (sp->name, sizeof sp->name, "%s", p->name);
     snprintf (sp->trust, sizeof sp->trust, "%s", p->trust);
     snprintf (sp->dspt, sizeof sp->dspt, "%s", p->dspt);
@@ -162,7 +163,8 @@ static int s_certificate (node_t *n, node_status_t *st)
     st->dir_expires = d.expires;
     const uint8_t *mine = cx_keypair_public (node_sign_key (n));
     for (size_t i = 0; i < d.ncerts; i++)
-        if (strcmp (d.certs[i].org, st->org) == 0 && memcmp (d.certs[i].sign_pk, mine, 32) == 0) {
+        if (strcmp (d.certs[i].org, st->org) == 0 && strcmp (d.certs[i].node, node_self (n)->node) == 0 &&
+            memcmp (d.certs[i].sign_pk, mine, 32) == 0) {
             st->cert_not_after = d.certs[i].not_after;
             snprintf (st->cert_dspt, sizeof st->cert_dspt, "%s", d.certs[i].dspt);
         }
@@ -207,6 +209,7 @@ int node_status_collect (node_t *n, node_status_t *st, int transfers)
     snprintf (st->version, sizeof st->version, "%s", CDX_VERSION);
     const store_self_t *self = node_self (n);
     snprintf (st->org, sizeof st->org, "%s", self->org);
+    snprintf (st->address, sizeof st->address, "%s", node_address (n));
     snprintf (st->name, sizeof st->name, "%s", self->name);
     snprintf (st->endpoint, sizeof st->endpoint, "%s", self->endpoint);
     int64_t started, stopped;

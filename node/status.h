@@ -30,6 +30,7 @@
 
 typedef struct {
     char org[17];
+    char address[15];         /* the node's (ORG or ORG/LABEL); "" for a subscriber no longer a peer */
     char name[121];
     char trust[16];           /* pinned | certified; "" for a subscriber no longer a peer */
     char dspt[24];            /* "" when pinned by hand */
@@ -69,6 +70,7 @@ typedef struct {
     int64_t stopped;          /* not running: when it last stopped, 0 unknown */
     char version[32];
     char org[17];
+    char address[15];         /* this node's: ORG, or ORG/LABEL (SPEC.md 9.2) */
     char name[121];
     char endpoint[201];
     int64_t cert_not_after;   /* this node's certificate in the directory held, 0 none */

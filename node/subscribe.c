@@ -21,7 +21,10 @@ int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_
     if (!node_authorize (n, NODE_ROLE_ADMIN, "subscribe", topic))
         return -1;
     store_peer_t peer;
-    int r = store_peer_get (node_db (n), org, &peer);
+    if (strcmp (org, node_self (n)->org) == 0)
+        return node_fail_input (n, "--from %s is this node's own organisation: its nodes hold the same data "
+                                "(siblings), they do not subscribe to each other", org);
+    int r = store_peer_of_org (node_db (n), org, &peer);
     if (r == STORE_NOTFOUND)
         return node_fail (n, "%s is not a known peer: add its card first with cdx peer add FILE", org);
     if (r != 0)

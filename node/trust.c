@@ -15,7 +15,16 @@
       a key that belongs to another, or a hand-pinned card for an
       organisation the authority certified with other keys;
     - trust.revoked, trust.expired: applied to peers (here, and by ZAP in
-      node/run/ through node_peer_barred).
+      node/run/ through node_peer_barred);
+    - trust.sibling-pinned (peers.c): a card of this node's own
+      organisation pinned by hand.
+
+    A peer is a node, keyed by its address (ORG or ORG/LABEL, SPEC.md 9.2):
+    a directory makes every certified node a peer, those of this node's own
+    organisation included (its siblings: admitted by ZAP, never subscribed
+    to or delivered to as another organisation). A signature "by an
+    organisation" verifies with the key of any of its current nodes
+    (node_org_verify).
 
     Not for: the authority's own operations (authority.c), sockets (node/run/).
 */
@@ -139,6 +148,53 @@ int node_directory_held (node_t *n, uint64_t *serial, int64_t *expires)
     return 0;
 }
 
+int node_peer_sibling (const node_t *n, const store_peer_t *p)
+{
+    return strcmp (p->org, node_self (n)->org) == 0;
+}
+
+typedef struct {
+    node_t *n;
+    const uint8_t *msg;
+    size_t len;
+    const uint8_t *sig;
+    int64_t now;
+    int certified_only;
+    int found;
+} s_org_key_t;
+
+static int s_org_key (const store_peer_t *p, void *arg)
+{
+    s_org_key_t *k = arg;
+    if (k->certified_only) {
+        k->found |= strcmp (p->trust, "certified") == 0 && !node_peer_barred (p, k->now, NULL);
+        return k->found;
+    }
+    if (node_peer_barred (p, k->now, NULL))
+        return 0;
+    if (cx_verify (p->sign_pk, k->msg, k->len, k->sig) == 0)
+        k->found = 1;
+    return k->found;                            /* one that verifies is enough */
+}
+
+int node_org_certified (node_t *n, const char *org)
+{
+    s_org_key_t k = {n, NULL, 0, NULL, (int64_t) time (NULL), 1, 0};
+    if (store_peer_org_each (node_db (n), org, s_org_key, &k) < 0)
+        return 0;
+    return k.found;
+}
+
+int node_org_verify (node_t *n, const char *org, const uint8_t *msg, size_t len, const uint8_t sig[64])
+{
+    if (strcmp (org, node_self (n)->org) == 0 && cx_verify (cx_keypair_public (node_sign_key (n)), msg, len, sig) == 0)
+        return 0;
+    s_org_key_t k = {n, msg, len, sig, (int64_t) time (NULL), 0, 0};
+    if (store_peer_org_each (node_db (n), org, s_org_key, &k) < 0)
+        return -1;
+    return k.found ? 0 : -1;
+}
+
 static int s_same_keys (const store_peer_t *p, const cert_t *c)
 {
     return memcmp (p->sign_pk, c->sign_pk, 32) == 0 && memcmp (p->box_pk, c->box_pk, 32) == 0 &&
@@ -149,33 +205,37 @@ static int s_same_keys (const store_peer_t *p, const cert_t *c)
    0 if refused (audited), -1 on a store error. */
 static int s_put_certified (node_t *n, const cert_t *c, const char *actor, const char *how)
 {
-    char fpr[CX_FINGERPRINT_HEXLEN];
+    char fpr[CX_FINGERPRINT_HEXLEN], addr[CARD_ADDR_MAX + 1];
     cx_fingerprint (c->sign_pk, fpr);
+    if (card_address (c->org, c->node, addr) != 0)
+        return node_fail (n, "certificate serial %" PRIu64 ": %s", c->serial, card_error ());
     store_peer_t other;
     const uint8_t *keys[3] = {c->sign_pk, c->box_pk, c->curve_pk};
-    if (store_peer_by_curve (node_db (n), c->curve_pk, &other) == 0 && strcmp (other.org, c->org) != 0) {
-        node_audit (n, actor, "certify", "certificate", c->org, "refuse", "trust.wrong-key",
+    if (store_peer_by_curve (node_db (n), c->curve_pk, &other) == 0 && strcmp (other.address, addr) != 0) {
+        node_audit (n, actor, "certify", "certificate", addr, "refuse", "trust.wrong-key",
                     "certificate serial %" PRIu64 " for %s carries the transport key of %s: refused", c->serial,
-                    c->org, other.org);
+                    addr, other.address);
         return 0;
     }
     for (int i = 0; i < 3; i++)
         if (memcmp (keys[i], cx_keypair_public (node_sign_key (n)), 32) == 0 ||
             memcmp (keys[i], cx_keypair_public (node_box_key (n)), 32) == 0 ||
             memcmp (keys[i], cx_keypair_public (node_curve_key (n)), 32) == 0) {
-            node_audit (n, actor, "certify", "certificate", c->org, "refuse", "trust.wrong-key",
+            node_audit (n, actor, "certify", "certificate", addr, "refuse", "trust.wrong-key",
                         "certificate serial %" PRIu64 " for %s carries this node's own key: refused", c->serial,
-                        c->org);
+                        addr);
             return 0;
         }
     store_peer_t p, old;
-    int had = store_peer_get (node_db (n), c->org, &old) == 0;
+    int had = store_peer_get (node_db (n), addr, &old) == 0;
     if (had && strcmp (old.trust, "certified") == 0 && s_same_keys (&old, c) && old.revoked == 0 &&
         old.not_after == c->not_after && strcmp (old.dspt, c->dspt) == 0 &&
         strcmp (old.dspt_year, c->dspt_year) == 0 && strcmp (old.endpoint, c->endpoint) == 0)
         return 1;                                   /* nothing new */
     memset (&p, 0, sizeof p);
+    snprintf (p.address, sizeof p.address, "%s", addr);
     snprintf (p.org, sizeof p.org, "%s", c->org);
+    snprintf (p.node, sizeof p.node, "%s", c->node);
     snprintf (p.role, sizeof p.role, "%s", c->role);
     snprintf (p.name, sizeof p.name, "%s", c->name);
     snprintf (p.endpoint, sizeof p.endpoint, "%s", c->endpoint);
@@ -184,37 +244,74 @@ static int s_put_certified (node_t *n, const cert_t *c, const char *actor, const
     memcpy (p.curve_pk, c->curve_pk, 32);
     size_t len;
     if (cert_format (c, p.card, sizeof p.card, &len) != 0)
-        return node_fail (n, "cannot keep the certificate of %s: %s", c->org, cert_error ());
+        return node_fail (n, "cannot keep the certificate of %s: %s", addr, cert_error ());
     snprintf (p.trust, sizeof p.trust, "certified");
     snprintf (p.dspt, sizeof p.dspt, "%s", c->dspt);
     snprintf (p.dspt_year, sizeof p.dspt_year, "%s", c->dspt_year);
     p.not_after = c->not_after;
     p.revoked = 0;
     if (store_peer_put (node_db (n), &p) != 0)
-        return node_fail (n, "cannot store peer %s: %s", c->org, store_error (node_db (n)));
+        return node_fail (n, "cannot store peer %s: %s", addr, store_error (node_db (n)));
     char until[21];
     cert_time_format (c->not_after, until);
-    const char *change = !had ? "new peer"
+    const char *change = !had ? (strcmp (c->org, node_self (n)->org) == 0 ? "new sibling" : "new peer")
                          : strcmp (old.trust, "pinned") == 0 && s_same_keys (&old, c) ? "hand pin now certified"
                          : !s_same_keys (&old, c) ? "keys changed (rotation or re-issue)"
                                                   : "certificate renewed";
-    node_audit (n, actor, "certify", "certificate", c->org, "allow", "trust.certified",
+    node_audit (n, actor, "certify", "certificate", addr, "allow", "trust.certified",
                 "%s: %s (%s) at %s, signing key %s, certificate serial %" PRIu64 " %s, DSPT %s %s, until %s",
                 change, c->name, c->role, c->endpoint, fpr, c->serial, how, c->dspt, c->dspt_year, until);
     return 1;
 }
 
+typedef struct {
+    node_t *n;
+    const cert_revoked_t *rv;
+    const char *actor;
+    uint64_t serial;
+    int64_t now;
+    int count;
+    int failed;
+} s_revoke_t;
+
+/* Marks the node of RV's organisation that holds the revoked key. */
+static int s_revoke_peer (const store_peer_t *peer, void *arg)
+{
+    s_revoke_t *r = arg;
+    const cert_revoked_t *rv = r->rv;
+    if (memcmp (peer->sign_pk, rv->sign_pk, 32) != 0 || peer->revoked > 0)
+        return 0;
+    store_peer_t p = *peer;
+    p.revoked = rv->at > 0 ? rv->at : r->now;
+    if (store_peer_put (node_db (r->n), &p) != 0) {
+        node_fail (r->n, "%s", store_error (node_db (r->n)));
+        r->failed = 1;
+        return 1;
+    }
+    char fpr[CX_FINGERPRINT_HEXLEN], when[21];
+    cx_fingerprint (rv->sign_pk, fpr);
+    cert_time_format (rv->at, when);
+    node_audit (r->n, r->actor, "revoke", "peer", p.address, "refuse", "trust.revoked",
+                "the authority revoked %s's key %s at %s (%s peer, directory %" PRIu64
+                "): its sessions are closed and deliveries to it held",
+                p.address, fpr, when, p.trust, r->serial);
+    r->count++;
+    return 0;
+}
+
 /* Inside the caller's transaction: the certified peers of directory D
-   stored (the org's own certificate and revoked keys left out) and its
-   revocations marked, each audited under ACTOR; counted in RES. 0, or -1
-   (node_error). */
+   stored (this node's own certificate and revoked keys left out; its
+   siblings included) and its revocations marked (by key, among the
+   nodes of the organisation named), each audited under ACTOR; counted in
+   RES. 0, or -1 (node_error). */
 static int s_apply (node_t *n, const cert_dir_t *d, const char *actor, int64_t now, node_directory_result_t *res)
 {
     char how[48];
     snprintf (how, sizeof how, "(directory %" PRIu64 ")", d->serial);
     for (size_t i = 0; i < d->ncerts; i++) {
         const cert_t *c = &d->certs[i];
-        if (strcmp (c->org, node_self (n)->org) == 0)
+        if ((strcmp (c->org, node_self (n)->org) == 0 && strcmp (c->node, node_self (n)->node) == 0) ||
+            memcmp (c->sign_pk, cx_keypair_public (node_sign_key (n)), 32) == 0)
             continue;                               /* our own certificate */
         int revoked = 0;
         for (size_t k = 0; k < d->nrevoked; k++)
@@ -231,24 +328,13 @@ static int s_apply (node_t *n, const cert_dir_t *d, const char *actor, int64_t n
             res->certified++;
     }
     for (size_t k = 0; k < d->nrevoked; k++) {
-        const cert_revoked_t *rv = &d->revoked[k];
-        store_peer_t p;
-        if (store_peer_get (node_db (n), rv->org, &p) != 0 || memcmp (p.sign_pk, rv->sign_pk, 32) != 0 ||
-            p.revoked > 0)
-            continue;
-        p.revoked = rv->at > 0 ? rv->at : now;
-        if (store_peer_put (node_db (n), &p) != 0) {
-            node_fail (n, "%s", store_error (node_db (n)));
+        s_revoke_t r = {n, &d->revoked[k], actor, d->serial, now, 0, 0};
+        if (store_peer_org_each (node_db (n), d->revoked[k].org, s_revoke_peer, &r) < 0 || r.failed) {
+            if (!r.failed)
+                node_fail (n, "%s", store_error (node_db (n)));
             return -1;
         }
-        char fpr[CX_FINGERPRINT_HEXLEN], when[21];
-        cx_fingerprint (rv->sign_pk, fpr);
-        cert_time_format (rv->at, when);
-        node_audit (n, actor, "revoke", "peer", rv->org, "refuse", "trust.revoked",
-                    "the authority revoked %s's key %s at %s (%s peer, directory %" PRIu64
-                    "): its sessions are closed and deliveries to it held",
-                    rv->org, fpr, when, p.trust, d->serial);
-        res->revoked++;
+        res->revoked += r.count;
     }
     return 0;
 }
@@ -371,19 +457,22 @@ int node_cert_add (node_t *n, const char *text, size_t len, store_peer_t *out)
         node_fail (n, "%s", cert_error ());
         return node_audit_refusal (n, actor, "peer-add", "certificate", c.org, rule);
     }
-    if (strcmp (c.org, node_self (n)->org) == 0)
-        return node_fail (n, "certificate is for %s, which is this node", c.org);
+    char addr[CARD_ADDR_MAX + 1];
+    if (card_address (c.org, c.node, addr) != 0)
+        return node_fail (n, "not a valid certificate: %s", card_error ());
+    if (strcmp (addr, node_address (n)) == 0)
+        return node_fail (n, "certificate is for %s, which is this node", addr);
     store_peer_t old;
-    if (store_peer_get (node_db (n), c.org, &old) == 0 && old.revoked > 0 && memcmp (old.sign_pk, c.sign_pk, 32) == 0) {
-        node_fail (n, "the key of %s in this certificate has been revoked", c.org);
-        return node_audit_refusal (n, actor, "peer-add", "certificate", c.org, "trust.revoked");
+    if (store_peer_get (node_db (n), addr, &old) == 0 && old.revoked > 0 && memcmp (old.sign_pk, c.sign_pk, 32) == 0) {
+        node_fail (n, "the key of %s in this certificate has been revoked", addr);
+        return node_audit_refusal (n, actor, "peer-add", "certificate", addr, "trust.revoked");
     }
     int put = s_put_certified (n, &c, actor, "(certificate file)");
     if (put < 0)
         return -1;
     if (put == 0)
-        return node_fail (n, "certificate for %s carries a key that belongs to another organisation", c.org);
-    if (out && store_peer_get (node_db (n), c.org, out) != 0)
+        return node_fail (n, "certificate for %s carries a key that belongs to another node", addr);
+    if (out && store_peer_get (node_db (n), addr, out) != 0)
         return node_fail (n, "%s", store_error (node_db (n)));
     return 0;
 }

@@ -2,7 +2,8 @@
     (layout in card.h and SPEC.md "Identity card").
 
     The format is deliberately rigid: ten "key: value\n" lines in a fixed
-    order, nothing else, so that there is exactly one text for a given card
+    order (eleven in format 2, which has "node: LABEL" after "org:"),
+    nothing else, so that there is exactly one text for a given card
     and the signed prefix is unambiguous. The parser treats the text as
     hostile: it checks the size first, refuses NUL bytes, takes each line in
     order, bounds each value before copying it, and accepts base64 only in
@@ -92,6 +93,64 @@ int card_valid_org (const char *org)
         if (!((org[i] >= 'A' && org[i] <= 'Z') || (org[i] >= '0' && org[i] <= '9')))
             return s_fail ("org: only upper-case letters and digits are allowed");
     return 0;
+}
+
+int card_valid_label (const char *label)
+{
+    if (!label) return s_fail ("node: missing");
+    size_t n = strnlen (label, CARD_LABEL_MAX + 1);
+    if (n < 1 || n > CARD_LABEL_MAX)
+        return s_fail ("node: a node label is 1 to %u characters, not %s", CARD_LABEL_MAX,
+                       n ? "more" : "none");
+    if (!(label[0] >= 'a' && label[0] <= 'z'))
+        return s_fail ("node: a node label begins with a lower-case letter (a-z)");
+    for (size_t i = 1; i < n; i++)
+        if (!((label[i] >= 'a' && label[i] <= 'z') || (label[i] >= '0' && label[i] <= '9')))
+            return s_fail ("node: only lower-case letters and digits are allowed in a node label");
+    return 0;
+}
+
+int card_address (const char *org, const char *label, char out[CARD_ADDR_MAX + 1])
+{
+    out[0] = 0;
+    if (card_valid_org (org) != 0) return -1;
+    if (label && label[0]) {
+        if (card_valid_label (label) != 0) return -1;
+        snprintf (out, CARD_ADDR_MAX + 1, "%s/%s", org, label);
+    } else
+        snprintf (out, CARD_ADDR_MAX + 1, "%s", org);
+    return 0;
+}
+
+int card_address_split (const char *addr, char org[CARD_ORG_MAX + 1], char label[CARD_LABEL_MAX + 1])
+{
+    org[0] = label[0] = 0;
+    if (!addr) return s_fail ("address: missing");
+    size_t n = strnlen (addr, CARD_ADDR_MAX + 1);
+    if (n > CARD_ADDR_MAX)
+        return s_fail ("address: a node's address is ORG or ORG/LABEL, at most %u bytes", CARD_ADDR_MAX);
+    const char *slash = memchr (addr, '/', n);
+    size_t olen = slash ? (size_t)(slash - addr) : n;
+    if (olen > CARD_ORG_MAX) return s_fail ("address: expected ORG or ORG/LABEL");
+    char o[CARD_ORG_MAX + 1], l[CARD_LABEL_MAX + 1] = "";
+    memcpy (o, addr, olen);
+    o[olen] = 0;
+    if (card_valid_org (o) != 0) return -1;
+    if (slash) {
+        size_t llen = n - olen - 1;
+        if (llen > CARD_LABEL_MAX) return s_fail ("address: the node label is 1 to %u characters", CARD_LABEL_MAX);
+        memcpy (l, slash + 1, llen);
+        l[llen] = 0;
+        if (card_valid_label (l) != 0) return -1;
+    }
+    memcpy (org, o, olen + 1);
+    snprintf (label, CARD_LABEL_MAX + 1, "%s", l);
+    return 0;
+}
+
+int card_format_version (const card_identity_t *id)
+{
+    return id->node[0] ? 2 : 1;
 }
 
 int card_valid_role (const char *role)
@@ -212,6 +271,7 @@ int card_valid_time (const char *t)
 static int s_valid_card (const card_t *c)
 {
     if (strnlen (c->org, sizeof c->org) == sizeof c->org ||
+        strnlen (c->node, sizeof c->node) == sizeof c->node ||
         strnlen (c->role, sizeof c->role) == sizeof c->role ||
         strnlen (c->name, sizeof c->name) == sizeof c->name ||
         strnlen (c->endpoint, sizeof c->endpoint) == sizeof c->endpoint ||
@@ -223,7 +283,8 @@ static int s_valid_card (const card_t *c)
 
 int card_valid_identity (const card_identity_t *id)
 {
-    if (card_valid_org (id->org) != 0 || card_valid_role (id->role) != 0 ||
+    if (card_valid_org (id->org) != 0 || (id->node[0] && card_valid_label (id->node) != 0) ||
+        card_valid_role (id->role) != 0 ||
         card_valid_name (id->name) != 0 || card_valid_endpoint (id->endpoint) != 0)
         return -1;
     return 0;
@@ -232,7 +293,7 @@ int card_valid_identity (const card_identity_t *id)
 static int s_format_body (const card_t *c, kv_out_t *o)
 {
     if (s_valid_card (c) != 0) return -1;
-    if (kv_line (o, "cdx-card", "1") != 0 || kv_identity_lines (o, &c->identity) != 0 ||
+    if (kv_line (o, "cdx-card", card_format_version (&c->identity) == 2 ? "2" : "1") != 0 || kv_identity_lines (o, &c->identity) != 0 ||
         kv_line (o, "created", c->created) != 0)
         return -1;
     return 0;
@@ -267,6 +328,7 @@ int card_format (const card_t *c, char *buf, size_t cap, size_t *len)
 typedef enum {
     L_VERSION,
     L_ORG,
+    L_NODE, /* format 2 only */
     L_ROLE,
     L_NAME,
     L_ENDPOINT,
@@ -278,7 +340,7 @@ typedef enum {
     L_COUNT
 } line_t;
 static const char *const s_line_keys[L_COUNT] = {
-    [L_VERSION] = "cdx-card",  [L_ORG] = "org",
+    [L_VERSION] = "cdx-card",  [L_ORG] = "org",  [L_NODE] = "node",
     [L_ROLE] = "role",         [L_NAME] = "name",
     [L_ENDPOINT] = "endpoint", [L_SIGN_KEY] = "sign-key",
     [L_BOX_KEY] = "box-key",   [L_CURVE_KEY] = "curve-key",
@@ -312,16 +374,22 @@ static int s_take_str (const char *key, const char *v, size_t vlen, char *dst, s
     return 0;
 }
 
-static int s_take_value (line_t l, const char *v, size_t n, card_t *c)
+/* *FORMAT receives the card's format from its first line. */
+static int s_take_value (line_t l, const char *v, size_t n, card_t *c, int *format)
 {
     const char *key = s_line_keys[l];
     switch (l) {
     case L_VERSION:
-        if (n != 1 || v[0] != '1') return s_fail ("cdx-card: only version 1 is understood");
+        if (n != 1 || (v[0] != '1' && v[0] != '2'))
+            return s_fail ("cdx-card: only formats 1 and 2 are understood");
+        *format = v[0] - '0';
         return 0;
     case L_ORG:
         if (s_take_str (key, v, n, c->org, sizeof c->org) != 0) return -1;
         return card_valid_org (c->org);
+    case L_NODE:
+        if (s_take_str (key, v, n, c->node, sizeof c->node) != 0) return -1;
+        return card_valid_label (c->node);
     case L_ROLE:
         if (s_take_str (key, v, n, c->role, sizeof c->role) != 0) return -1;
         return card_valid_role (c->role);
@@ -385,26 +453,43 @@ int card_parse (const char *buf, size_t len, card_t *c, size_t *signed_len)
         goto malformed;
     }
     kv_in_t r = {buf, len, 0, 0};
+    int format = 1, lineno = 0;
     for (int l = 0; l < L_COUNT; l++) {
         const char *key = s_line_keys[l];
         const char *v = NULL;
         size_t n = 0;
         size_t at = r.pos;
+        if (l == L_NODE && format == 1) {
+            /* a format 1 card has no node line: say so rather than "role expected" */
+            if (kv_next (&r, key, &v, &n) == KV_OK) {
+                s_fail ("line %d: a format 1 card has no \"node\" line (a labelled node's card is "
+                        "cdx-card: 2)", lineno + 1);
+                goto malformed;
+            }
+            r.pos = at;
+            r.lineno--;
+            continue;
+        }
+        lineno++;
         switch (kv_next (&r, key, &v, &n)) {
         case KV_OK:
             break;
         case KV_END:
-            s_fail ("card ends before line %d (\"%s\")", l + 1, key);
+            s_fail ("card ends before line %d (\"%s\")", lineno, key);
             goto malformed;
         case KV_NO_NEWLINE:
-            s_fail ("line %d (\"%s\") does not end with a newline", l + 1, key);
+            s_fail ("line %d (\"%s\") does not end with a newline", lineno, key);
             goto malformed;
         case KV_OTHER:
-            s_wrong_line (l + 1, (line_t)l, v, n);
+            if (l == L_NODE) {
+                s_fail ("line %d: a format 2 card has \"node: LABEL\" after \"org\"", lineno);
+                goto malformed;
+            }
+            s_wrong_line (lineno, (line_t)l, v, n);
             goto malformed;
         }
         if (l == L_SIGNATURE) sig_at = at;
-        if (s_take_value ((line_t)l, v, n, c) != 0) goto malformed;
+        if (s_take_value ((line_t)l, v, n, c, &format) != 0) goto malformed;
     }
     pos = r.pos;
     if (pos != len) {

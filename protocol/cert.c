@@ -255,7 +255,8 @@ static cert_status_t s_verify (const uint8_t pk[32], const char *body, size_t le
 
 static int s_valid_cert (const cert_t *c)
 {
-    if (strnlen (c->org, sizeof c->org) == sizeof c->org || strnlen (c->role, sizeof c->role) == sizeof c->role ||
+    if (strnlen (c->org, sizeof c->org) == sizeof c->org || strnlen (c->node, sizeof c->node) == sizeof c->node ||
+        strnlen (c->role, sizeof c->role) == sizeof c->role ||
         strnlen (c->name, sizeof c->name) == sizeof c->name ||
         strnlen (c->endpoint, sizeof c->endpoint) == sizeof c->endpoint ||
         strnlen (c->dspt, sizeof c->dspt) == sizeof c->dspt ||
@@ -273,7 +274,7 @@ static int s_valid_cert (const cert_t *c)
 static int s_cert_body (const cert_t *c, kv_out_t *o)
 {
     if (s_valid_cert (c) != 0) return -1;
-    if (kv_line (o, "cdx-cert", "1") != 0 || kv_line_u64 (o, "serial", c->serial) != 0 ||
+    if (kv_line (o, "cdx-cert", card_format_version (&c->identity) == 2 ? "2" : "1") != 0 || kv_line_u64 (o, "serial", c->serial) != 0 ||
         kv_identity_lines (o, &c->identity) != 0 ||
         kv_line (o, "dspt", c->dspt) != 0 || kv_line (o, "dspt-year", c->dspt_year) != 0 ||
         s_line_time (o, "not-before", c->not_before) != 0 || s_line_time (o, "not-after", c->not_after) != 0 ||
@@ -312,12 +313,23 @@ int cert_parse (const char *buf, size_t len, cert_t *c)
     const char *v;
     size_t n;
     if (s_take (&r, "cdx-cert", &v, &n) != 0) goto malformed;
-    if (n != 1 || v[0] != '1') {
-        s_fail ("cdx-cert: only version 1 is understood");
+    if (n != 1 || (v[0] != '1' && v[0] != '2')) {
+        s_fail ("cdx-cert: only formats 1 and 2 are understood");
         goto malformed;
     }
+    int format = v[0] - '0';
     if (s_take_u64 (&r, "serial", CERT_SERIAL_MAX, &c->serial) != 0 ||
-        s_take_str (&r, "org", c->org, sizeof c->org) != 0 || s_take_str (&r, "role", c->role, sizeof c->role) != 0 ||
+        s_take_str (&r, "org", c->org, sizeof c->org) != 0)
+        goto malformed;
+    if (format == 2 && (s_take_str (&r, "node", c->node, sizeof c->node) != 0 || card_valid_label (c->node) != 0)) {
+        s_fail ("line 4: a format 2 certificate has a valid \"node: LABEL\" after \"org\" (%s)", card_error ());
+        goto malformed;
+    }
+    if (format == 1 && kv_next (&(kv_in_t){buf, len, r.pos, 0}, "node", &v, &n) == KV_OK) {
+        s_fail ("line 4: a format 1 certificate has no \"node\" line (a labelled node's is cdx-cert: 2)");
+        goto malformed;
+    }
+    if (s_take_str (&r, "role", c->role, sizeof c->role) != 0 ||
         s_take_str (&r, "name", c->name, sizeof c->name) != 0 ||
         s_take_str (&r, "endpoint", c->endpoint, sizeof c->endpoint) != 0 ||
         s_take_b64 (&r, "sign-key", c->sign_pk, 32) != 0 || s_take_b64 (&r, "box-key", c->box_pk, 32) != 0 ||
@@ -387,6 +399,21 @@ void cert_dir_free (cert_dir_t *d)
     memset (d, 0, sizeof *d);
 }
 
+/* Format 2 when a certificate is of a labelled node, an organisation has
+   two, or a revocation names a labelled node; else format 1 (SPEC.md 9.2),
+   so that a network of single nodes sees the same bytes as before. */
+int cert_dir_format_version (const cert_dir_t *d)
+{
+    for (size_t i = 0; i < d->ncerts; i++) {
+        if (d->certs[i].node[0]) return 2;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp (d->certs[i].org, d->certs[j].org) == 0) return 2;
+    }
+    for (size_t i = 0; i < d->nrevoked; i++)
+        if (d->revoked[i].node[0]) return 2;
+    return 1;
+}
+
 static size_t s_dir_cap (const cert_dir_t *d)
 {
     return 1024 + d->ncerts * (CERT_LINE_MAX + 8) + d->nrevoked * (CARD_ORG_MAX + CERT_KEY_B64 + 40);
@@ -401,7 +428,7 @@ static int s_dir_body (const cert_dir_t *d, kv_out_t *o)
         return s_fail ("directory: too many entries");
     if (s_valid_time_value ("issued", d->issued) != 0 || s_valid_time_value ("expires", d->expires) != 0) return -1;
     if (d->expires <= d->issued) return s_fail ("expires: must be later than issued");
-    if (kv_line (o, "cdx-directory", "1") != 0 || kv_line (o, "authority", d->authority) != 0 ||
+    if (kv_line (o, "cdx-directory", cert_dir_format_version (d) == 2 ? "2" : "1") != 0 || kv_line (o, "authority", d->authority) != 0 ||
         kv_line_b64 (o, "authority-key", d->authority_pk, 32) != 0 || kv_line_u64 (o, "serial", d->serial) != 0 ||
         s_line_time (o, "issued", d->issued) != 0 || s_line_time (o, "expires", d->expires) != 0 ||
         kv_line_u64 (o, "certificates", d->ncerts) != 0)
@@ -416,13 +443,15 @@ static int s_dir_body (const cert_dir_t *d, kv_out_t *o)
     if (kv_line_u64 (o, "revocations", d->nrevoked) != 0) return -1;
     for (size_t i = 0; i < d->nrevoked; i++) {
         const cert_revoked_t *rv = &d->revoked[i];
-        char key[CERT_KEY_B64 + 1], when[21], line[CARD_ORG_MAX + CERT_KEY_B64 + 40];
-        if (strnlen (rv->org, sizeof rv->org) == sizeof rv->org || card_valid_org (rv->org) != 0 ||
-            s_valid_time_value ("revoked", rv->at) != 0)
+        char key[CERT_KEY_B64 + 1], when[21], line[CARD_ADDR_MAX + CERT_KEY_B64 + 40];
+        char addr[CARD_ADDR_MAX + 1];
+        if (strnlen (rv->org, sizeof rv->org) == sizeof rv->org ||
+            strnlen (rv->node, sizeof rv->node) == sizeof rv->node ||
+            card_address (rv->org, rv->node, addr) != 0 || s_valid_time_value ("revoked", rv->at) != 0)
             return s_fail ("revoked: invalid entry %zu", i + 1);
         cx_base64 (rv->sign_pk, 32, key);
         cert_time_format (rv->at, when);
-        snprintf (line, sizeof line, "%s %s %s", rv->org, key, when);
+        snprintf (line, sizeof line, "%s %s %s", addr, key, when);
         if (kv_line (o, "revoked", line) != 0) return -1;
     }
     return 0;
@@ -460,7 +489,8 @@ int cert_dir_format (const cert_dir_t *d, char **out, size_t *len)
     return s_dir_format (d, 1, out, len);
 }
 
-static int s_take_revoked (kv_in_t *r, cert_revoked_t *rv)
+/* FORMAT 1 names an organisation, 2 a node's address. */
+static int s_take_revoked (kv_in_t *r, cert_revoked_t *rv, int format)
 {
     const char *v;
     size_t n;
@@ -471,8 +501,13 @@ static int s_take_revoked (kv_in_t *r, cert_revoked_t *rv)
     size_t rest = n - olen - 1;
     if (rest != CERT_KEY_B64 + 1 + CERT_TIME_LEN || sp1[1 + CERT_KEY_B64] != ' ')
         return s_fail ("line %d: revoked: expected ORG KEY TIME", r->lineno);
-    if (s_str ("revoked", v, olen, rv->org, sizeof rv->org) != 0 || card_valid_org (rv->org) != 0 ||
-        s_b64 ("revoked", sp1 + 1, CERT_KEY_B64, rv->sign_pk, 32) != 0 ||
+    char addr[CARD_ADDR_MAX + 1];
+    if (s_str ("revoked", v, olen, addr, sizeof addr) != 0) return -1;
+    if (format == 1 ? s_str ("revoked", v, olen, rv->org, sizeof rv->org) != 0 || card_valid_org (rv->org) != 0
+                    : card_address_split (addr, rv->org, rv->node) != 0)
+        return s_fail ("line %d: revoked: %s", r->lineno,
+                       format == 1 ? "expected an org code (format 1)" : card_error ());
+    if (s_b64 ("revoked", sp1 + 1, CERT_KEY_B64, rv->sign_pk, 32) != 0 ||
         s_time ("revoked", sp1 + 2 + CERT_KEY_B64, CERT_TIME_LEN, &rv->at) != 0)
         return -1;
     return 0;
@@ -489,10 +524,11 @@ int cert_dir_parse (const char *buf, size_t len, cert_dir_t *d)
     size_t n;
     uint64_t ncerts, nrevoked;
     if (s_take (&r, "cdx-directory", &v, &n) != 0) goto malformed;
-    if (n != 1 || v[0] != '1') {
-        s_fail ("cdx-directory: only version 1 is understood");
+    if (n != 1 || (v[0] != '1' && v[0] != '2')) {
+        s_fail ("cdx-directory: only formats 1 and 2 are understood");
         goto malformed;
     }
+    int format = v[0] - '0';
     if (s_take_str (&r, "authority", d->authority, sizeof d->authority) != 0 ||
         card_valid_name (d->authority) != 0 || s_take_b64 (&r, "authority-key", d->authority_pk, 32) != 0 ||
         s_take_u64 (&r, "serial", CERT_SERIAL_MAX, &d->serial) != 0 ||
@@ -540,6 +576,20 @@ int cert_dir_parse (const char *buf, size_t len, cert_dir_t *d)
             s_fail ("line %d: certificate %zu: %s", r.lineno, i + 1, why);
             goto malformed;
         }
+        const cert_t *c = &d->certs[i];
+        char addr[CARD_ADDR_MAX + 1];
+        (void) card_address (c->org, c->node, addr);   /* valid: cert_parse checked both */
+        if (format == 1 && c->node[0]) {
+            s_fail ("line %d: certificate %zu is of a labelled node (%s): a format 1 directory holds "
+                    "format 1 certificates only", r.lineno, i + 1, addr);
+            goto malformed;
+        }
+        for (size_t j = 0; format == 2 && j < i; j++)
+            if (strcmp (d->certs[j].org, c->org) == 0 && strcmp (d->certs[j].node, c->node) == 0) {
+                s_fail ("line %d: certificate %zu: node %s is already certified by certificate %zu "
+                        "(one current certificate per node)", r.lineno, i + 1, addr, j + 1);
+                goto malformed;
+            }
     }
     if (s_take_u64 (&r, "revocations", CERT_DIR_MAX_REVOKED, &nrevoked) != 0) goto malformed;
     if (nrevoked > (len - r.pos) / 8) {
@@ -553,7 +603,12 @@ int cert_dir_parse (const char *buf, size_t len, cert_dir_t *d)
     }
     d->nrevoked = (size_t)nrevoked;
     for (size_t i = 0; i < d->nrevoked; i++)
-        if (s_take_revoked (&r, &d->revoked[i]) != 0) goto malformed;
+        if (s_take_revoked (&r, &d->revoked[i], format) != 0) goto malformed;
+    if (format == 2 && cert_dir_format_version (d) != 2) {
+        s_fail ("cdx-directory: 2, but every node in it is a single unlabelled node: such a directory is "
+                "format 1");
+        goto malformed;
+    }
     if (s_take_b64 (&r, "signature", d->sig, 64) != 0) goto malformed;
     if (r.pos != len) {
         s_fail ("%zu bytes after the signature line", len - r.pos);

@@ -5,7 +5,8 @@
     public key is published as an authority file; each node's operator
     chooses to trust it (cdx trust --authority FILE). The authority signs:
 
-    - a certificate per node, binding the organisation (ODS code, role,
+    - a certificate per node (format 2 names the node's label: one of
+      several nodes of an organisation, SPEC.md 9.2), binding the organisation (ODS code, role,
       name, endpoint) to the node's three public keys, with its Data
       Security and Protection Toolkit (DSPT) status and assessment year,
       a validity period and a serial number;
@@ -64,6 +65,7 @@ typedef struct {
 
 typedef struct {
     char     org[CARD_ORG_MAX + 1];
+    char     node[CARD_LABEL_MAX + 1];         /* "" or the node's label (format 2) */
     uint8_t  sign_pk[32];                      /* the revoked node signing key */
     int64_t  at;                               /* when it was revoked */
 } cert_revoked_t;
@@ -127,6 +129,10 @@ void cert_dir_free (cert_dir_t *d);
 /* *OUT receives a malloc'd NUL-terminated text (caller frees), *LEN its
    length. -1 if any field or embedded certificate is invalid. */
 int cert_dir_format_body (const cert_dir_t *d, char **out, size_t *len);
+/* The format a directory is written in: 1 while it holds only format 1
+   certificates, one per organisation, and no revocation of a labelled
+   node; 2 otherwise (SPEC.md 9.2). */
+int cert_dir_format_version (const cert_dir_t *d);
 int cert_dir_format (const cert_dir_t *d, char **out, size_t *len);
 /* Parses outside bytes into D (which it allocates; cert_dir_free). -1 on
    any deviation, D left zeroed. A fuzz target. */

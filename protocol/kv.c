@@ -58,7 +58,8 @@ int kv_line_u64 (kv_out_t *o, const char *key, uint64_t v)
 
 int kv_identity_lines (kv_out_t *o, const card_identity_t *id)
 {
-    if (kv_line (o, "org", id->org) != 0 || kv_line (o, "role", id->role) != 0 ||
+    if (kv_line (o, "org", id->org) != 0 || (id->node[0] && kv_line (o, "node", id->node) != 0) ||
+        kv_line (o, "role", id->role) != 0 ||
         kv_line (o, "name", id->name) != 0 || kv_line (o, "endpoint", id->endpoint) != 0 ||
         kv_line_b64 (o, "sign-key", id->sign_pk, sizeof id->sign_pk) != 0 ||
         kv_line_b64 (o, "box-key", id->box_pk, sizeof id->box_pk) != 0 ||

@@ -39,7 +39,7 @@ int kv_line_b64 (kv_out_t *o, const char *key, const uint8_t *bin, size_t n);
 int kv_line_u64 (kv_out_t *o, const char *key, uint64_t v);
 
 /* The identity lines of a card or certificate (card_identity_t), org to
-   curve-key. 0, or -1 with the reason set. */
+   curve-key ("node" only when the label is not empty). 0, or -1 with the reason set. */
 int kv_identity_lines (kv_out_t *o, const card_identity_t *id);
 
 /* A text being read: LEN bytes at BUF, POS the next line, LINENO its

@@ -16,10 +16,10 @@
 
 /* Column lists are shared by the statements that read a table and the
    function that copies one of its rows, so their order is in one place. */
-#define SELF_COLS "org, role, name, endpoint, card, created"
+#define SELF_COLS "org, role, name, endpoint, card, created, node"
 #define PEER_COLS                                                                                  \
-    "org, role, name, endpoint, sign_pk, box_pk, curve_pk, card, trust, added, dspt, dspt_year, "  \
-    "not_after, revoked"
+    "address, org, node, role, name, endpoint, sign_pk, box_pk, curve_pk, card, trust, added, "    \
+    "dspt, dspt_year, not_after, revoked"
 /* Columns the running node keeps up to date, read but never written by
    store_peer_put. */
 #define PEER_READ_COLS PEER_COLS ", connected, last_seen"
@@ -32,6 +32,8 @@ enum {
     PEER_GET,
     PEER_BY_CURVE,
     PEER_EACH,
+    PEER_ORG_EACH,
+    PEER_OF_ORG,
     PEER_SEEN,
     PEER_ALL_OFFLINE,
     TRUST_PUT,
@@ -40,23 +42,29 @@ enum {
 };
 
 static const char *const s_sql[PEERS__COUNT] = {
-    [SELF_SET] = "INSERT INTO self (id, " SELF_COLS ") VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+    [SELF_SET] = "INSERT INTO self (id, " SELF_COLS ") VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [SELF_GET] = "SELECT " SELF_COLS " FROM self WHERE id = 1",
     [SELF_CARD] = "UPDATE self SET card = ?1 WHERE id = 1",
 
     [PEER_PUT] = "INSERT INTO peers (" PEER_COLS ")"
-                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
-                 " ON CONFLICT (org) DO UPDATE SET role = excluded.role,"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+                 " ON CONFLICT (address) DO UPDATE SET org = excluded.org, node = excluded.node,"
+                 " role = excluded.role,"
                  " name = excluded.name, endpoint = excluded.endpoint,"
                  " sign_pk = excluded.sign_pk, box_pk = excluded.box_pk,"
                  " curve_pk = excluded.curve_pk, card = excluded.card,"
                  " trust = excluded.trust, added = excluded.added,"
                  " dspt = excluded.dspt, dspt_year = excluded.dspt_year,"
                  " not_after = excluded.not_after, revoked = excluded.revoked",
-    [PEER_GET] = "SELECT " PEER_READ_COLS " FROM peers WHERE org = ?1",
+    [PEER_GET] = "SELECT " PEER_READ_COLS " FROM peers WHERE address = ?1",
     [PEER_BY_CURVE] = "SELECT " PEER_READ_COLS " FROM peers WHERE curve_pk = ?1",
-    [PEER_EACH] = "SELECT " PEER_READ_COLS " FROM peers ORDER BY org",
-    [PEER_SEEN] = "UPDATE peers SET connected = ?2, last_seen = ?3 WHERE org = ?1",
+    [PEER_EACH] = "SELECT " PEER_READ_COLS " FROM peers ORDER BY address",
+    [PEER_ORG_EACH] = "SELECT " PEER_READ_COLS " FROM peers WHERE org = ?1 ORDER BY address",
+    /* The node an organisation-wide question reads (DSPT, known or not):
+       its unlabelled node, else its first node not revoked, by address. */
+    [PEER_OF_ORG] = "SELECT " PEER_READ_COLS " FROM peers WHERE org = ?1"
+                    " ORDER BY address <> org, revoked <> 0, address LIMIT 1",
+    [PEER_SEEN] = "UPDATE peers SET connected = ?2, last_seen = ?3 WHERE address = ?1",
     [PEER_ALL_OFFLINE] = "UPDATE peers SET connected = 0 WHERE connected <> 0",
 
     [TRUST_PUT] = "INSERT INTO trust (name, value, updated) VALUES (?1, ?2, ?3)"
@@ -75,7 +83,7 @@ static int s_row_self (store_t *s, sqlite3_stmt *st, void *row)
     store_self_t *out = row;
     memset (out, 0, sizeof *out);
     if (SQ_TEXT (0, org) || SQ_TEXT (1, role) || SQ_TEXT (2, name) || SQ_TEXT (3, endpoint) ||
-        SQ_TEXT (4, card) || SQ_INT (5, created))
+        SQ_TEXT (4, card) || SQ_INT (5, created) || SQ_TEXT (6, node))
         return -1;
     return 0;
 }
@@ -84,7 +92,8 @@ static int s_row_self (store_t *s, sqlite3_stmt *st, void *row)
 int store_self_set (store_t *s, const store_self_t *self)
 {
     assert (s && self);
-    if (SQ_FIELD (s, self, org) || SQ_FIELD (s, self, role) || SQ_FIELD (s, self, name) ||
+    if (SQ_FIELD (s, self, org) || SQ_FIELD (s, self, node) || SQ_FIELD (s, self, role) ||
+        SQ_FIELD (s, self, name) ||
         SQ_FIELD (s, self, endpoint) || SQ_FIELD (s, self, card))
         return -1;
     sqlite3_stmt *st = STMT (SELF_SET);
@@ -92,7 +101,8 @@ int store_self_set (store_t *s, const store_self_t *self)
     int ret = -1;
     if ((sq_bind_text (st, 1, self->org) | sq_bind_text (st, 2, self->role) |
          sq_bind_text (st, 3, self->name) | sq_bind_text (st, 4, self->endpoint) |
-         sq_bind_text (st, 5, self->card) | sq_bind_int (st, 6, sq_now ())) != SQLITE_OK) {
+         sq_bind_text (st, 5, self->card) | sq_bind_int (st, 6, sq_now ()) |
+         sq_bind_text (st, 7, self->node)) != SQLITE_OK) {
         sq_dbfail (s, "cannot store this node's identity");
         goto out;
     }
@@ -131,11 +141,12 @@ static int s_row_peer (store_t *s, sqlite3_stmt *st, void *row)
     static const char T[] = "peers";
     store_peer_t *out = row;
     memset (out, 0, sizeof *out);
-    if (SQ_TEXT (0, org) || SQ_TEXT (1, role) || SQ_TEXT (2, name) || SQ_TEXT (3, endpoint) ||
-        SQ_EXACT (4, sign_pk, 0) || SQ_EXACT (5, box_pk, 0) || SQ_EXACT (6, curve_pk, 0) ||
-        SQ_TEXT (7, card) || SQ_TEXT (8, trust) || SQ_INT (9, added) || SQ_TEXT (10, dspt) ||
-        SQ_TEXT (11, dspt_year) || SQ_INT (12, not_after) || SQ_INT (13, revoked) ||
-        SQ_INT (14, connected) || SQ_INT (15, last_seen))
+    if (SQ_TEXT (0, address) || SQ_TEXT (1, org) || SQ_TEXT (2, node) || SQ_TEXT (3, role) ||
+        SQ_TEXT (4, name) || SQ_TEXT (5, endpoint) || SQ_EXACT (6, sign_pk, 0) ||
+        SQ_EXACT (7, box_pk, 0) || SQ_EXACT (8, curve_pk, 0) || SQ_TEXT (9, card) ||
+        SQ_TEXT (10, trust) || SQ_INT (11, added) || SQ_TEXT (12, dspt) ||
+        SQ_TEXT (13, dspt_year) || SQ_INT (14, not_after) || SQ_INT (15, revoked) ||
+        SQ_INT (16, connected) || SQ_INT (17, last_seen))
         return -1;
     return 0;
 }
@@ -149,29 +160,47 @@ static const sq_rows_t s_peers = {sizeof (store_peer_t), s_row_peer, s_emit_peer
 int store_peer_put (store_t *s, const store_peer_t *p)
 {
     assert (s && p);
-    if (SQ_FIELD (s, p, org) || SQ_FIELD (s, p, role) || SQ_FIELD (s, p, name) ||
+    if (SQ_FIELD (s, p, address) || SQ_FIELD (s, p, org) || SQ_FIELD (s, p, node) ||
+        SQ_FIELD (s, p, role) || SQ_FIELD (s, p, name) ||
         SQ_FIELD (s, p, endpoint) || SQ_FIELD (s, p, card) || SQ_FIELD (s, p, trust) ||
         SQ_FIELD (s, p, dspt) || SQ_FIELD (s, p, dspt_year))
         return -1;
+    if (!p->address[0] || !p->org[0]) return sq_fail (s, "a peer needs an address and an org");
     sqlite3_stmt *st = STMT (PEER_PUT);
-    int bind = sq_bind_text (st, 1, p->org) | sq_bind_text (st, 2, p->role) |
-               sq_bind_text (st, 3, p->name) | sq_bind_text (st, 4, p->endpoint) |
-               sq_bind_blob (st, 5, p->sign_pk, sizeof p->sign_pk) |
-               sq_bind_blob (st, 6, p->box_pk, sizeof p->box_pk) |
-               sq_bind_blob (st, 7, p->curve_pk, sizeof p->curve_pk) |
-               sq_bind_text (st, 8, p->card) | sq_bind_text (st, 9, p->trust) |
-               sq_bind_int (st, 10, sq_now ()) | sq_bind_text (st, 11, p->dspt) |
-               sq_bind_text (st, 12, p->dspt_year) | sq_bind_int (st, 13, p->not_after) |
-               sq_bind_int (st, 14, p->revoked);
-    return sq_write (s, st, bind, NULL, "cannot store peer %s", p->org);
+    int bind = sq_bind_text (st, 1, p->address) | sq_bind_text (st, 2, p->org) |
+               sq_bind_text (st, 3, p->node) | sq_bind_text (st, 4, p->role) |
+               sq_bind_text (st, 5, p->name) | sq_bind_text (st, 6, p->endpoint) |
+               sq_bind_blob (st, 7, p->sign_pk, sizeof p->sign_pk) |
+               sq_bind_blob (st, 8, p->box_pk, sizeof p->box_pk) |
+               sq_bind_blob (st, 9, p->curve_pk, sizeof p->curve_pk) |
+               sq_bind_text (st, 10, p->card) | sq_bind_text (st, 11, p->trust) |
+               sq_bind_int (st, 12, sq_now ()) | sq_bind_text (st, 13, p->dspt) |
+               sq_bind_text (st, 14, p->dspt_year) | sq_bind_int (st, 15, p->not_after) |
+               sq_bind_int (st, 16, p->revoked);
+    return sq_write (s, st, bind, NULL, "cannot store peer %s", p->address);
 }
 
-int store_peer_get (store_t *s, const char *org, store_peer_t *out)
+int store_peer_get (store_t *s, const char *address, store_peer_t *out)
+{
+    assert (s && address && out);
+    sqlite3_stmt *st = STMT (PEER_GET);
+    return sq_get (s, st, sq_bind_text (st, 1, address), s_row_peer, out, "peer",
+                   "no peer with address %.64s", address);
+}
+
+int store_peer_of_org (store_t *s, const char *org, store_peer_t *out)
 {
     assert (s && org && out);
-    sqlite3_stmt *st = STMT (PEER_GET);
+    sqlite3_stmt *st = STMT (PEER_OF_ORG);
     return sq_get (s, st, sq_bind_text (st, 1, org), s_row_peer, out, "peer",
-                   "no peer with org code %.64s", org);
+                   "no peer of organisation %.64s", org);
+}
+
+int store_peer_org_each (store_t *s, const char *org, int (*fn) (const store_peer_t *, void *), void *arg)
+{
+    assert (s && org && fn);
+    sqlite3_stmt *st = STMT (PEER_ORG_EACH);
+    return sq_each (s, st, sq_bind_text (st, 1, org), "peers", &s_peers, SQ_CB (fn, arg));
 }
 
 int store_peer_by_curve (store_t *s, const uint8_t curve_pk[32], store_peer_t *out)
@@ -188,13 +217,13 @@ int store_peer_each (store_t *s, int (*fn) (const store_peer_t *, void *), void 
     return sq_each (s, STMT (PEER_EACH), SQLITE_OK, "peers", &s_peers, SQ_CB (fn, arg));
 }
 
-int store_peer_seen (store_t *s, const char *org, int connected, int64_t last_seen)
+int store_peer_seen (store_t *s, const char *address, int connected, int64_t last_seen)
 {
-    assert (s && org);
+    assert (s && address);
     sqlite3_stmt *st = STMT (PEER_SEEN);
-    int bind = sq_bind_text (st, 1, org) | sq_bind_int (st, 2, connected ? 1 : 0) |
+    int bind = sq_bind_text (st, 1, address) | sq_bind_int (st, 2, connected ? 1 : 0) |
                sq_bind_int (st, 3, last_seen);
-    return sq_write (s, st, bind, NULL, "cannot record whether peer %.16s is connected", org);
+    return sq_write (s, st, bind, NULL, "cannot record whether peer %.16s is connected", address);
 }
 
 int store_peer_all_offline (store_t *s)

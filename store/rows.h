@@ -49,6 +49,7 @@ int store_delivery_state_parse (const char *word, store_delivery_state_t *out);
 /* ---- this node ------------------------------------------------------ */
 typedef struct {
     char org[17];
+    char node[9];            /* its label, "" for an unlabelled node (SPEC.md 9.2) */
     char role[8];
     char name[121];
     char endpoint[201];
@@ -58,7 +59,9 @@ typedef struct {
 
 /* ---- a peer: a node whose card this node has added ------------------ */
 typedef struct {
-    char org[17];
+    char address[15];        /* the node's address, its key: ORG or ORG/LABEL (SPEC.md 9.2) */
+    char org[17];            /* its organisation */
+    char node[9];            /* its label, "" for an unlabelled node */
     char role[8];
     char name[121];
     char endpoint[201];

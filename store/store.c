@@ -59,6 +59,10 @@
         (release 0.1.0 shipped schema 3)
      4  subscriptions.resend: a store restored from a backup asks each
         publisher for the versions it lost (SPEC.md 11.1, RESEND)
+     5  several nodes per organisation (SPEC.md 9.2): peers keyed by the
+        node's address (ORG or ORG/LABEL) with its org and node label in
+        columns of their own (each row's address is its org: every peer
+        of before is an unlabelled node); self.node, this node's label
    A store is migrated when any command or the node opens it, one
    transaction per step; a newer schema than this code knows is refused.
    tests/integration/t_upgrade.sh migrates a home made by 0.1.0
@@ -251,6 +255,39 @@ static const char *const s_migrations[] = {
        the versions it lost since (SPEC.md 11.1, RESEND) until answered. */
     "ALTER TABLE subscriptions ADD COLUMN resend INTEGER NOT NULL DEFAULT 0"
     "  CHECK (resend IN (0, 1));",
+    /* 4 -> 5: a peer is a node, keyed by its address; an organisation
+       may have several (SPEC.md 9.2). The table is rebuilt (SQLite
+       cannot change a primary key in place), its rows copied. */
+    "ALTER TABLE self ADD COLUMN node TEXT NOT NULL DEFAULT ''"
+    "  CHECK (length (node) <= 8);"
+    "CREATE TABLE peers_5 ("
+    "  address TEXT PRIMARY KEY NOT NULL CHECK (address <> '' AND length (address) <= 14),"
+    "  org TEXT NOT NULL CHECK (org <> ''),"
+    "  node TEXT NOT NULL DEFAULT '' CHECK (length (node) <= 8),"
+    "  role TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  endpoint TEXT NOT NULL,"
+    "  sign_pk BLOB NOT NULL CHECK (typeof (sign_pk) = 'blob' AND length (sign_pk) = 32),"
+    "  box_pk BLOB NOT NULL CHECK (typeof (box_pk) = 'blob' AND length (box_pk) = 32),"
+    "  curve_pk BLOB NOT NULL UNIQUE"
+    "    CHECK (typeof (curve_pk) = 'blob' AND length (curve_pk) = 32),"
+    "  card TEXT NOT NULL,"
+    "  trust TEXT NOT NULL,"
+    "  added INTEGER NOT NULL,"
+    "  dspt TEXT NOT NULL DEFAULT '',"
+    "  dspt_year TEXT NOT NULL DEFAULT '',"
+    "  not_after INTEGER NOT NULL DEFAULT 0,"
+    "  revoked INTEGER NOT NULL DEFAULT 0,"
+    "  connected INTEGER NOT NULL DEFAULT 0 CHECK (connected IN (0, 1)),"
+    "  last_seen INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "INSERT INTO peers_5 (address, org, node, role, name, endpoint, sign_pk, box_pk, curve_pk, card,"
+    "  trust, added, dspt, dspt_year, not_after, revoked, connected, last_seen)"
+    "  SELECT org, org, '', role, name, endpoint, sign_pk, box_pk, curve_pk, card, trust, added,"
+    "  dspt, dspt_year, not_after, revoked, connected, last_seen FROM peers;"
+    "DROP TABLE peers;"
+    "ALTER TABLE peers_5 RENAME TO peers;"
+    "CREATE INDEX peers_by_org ON peers (org);",
 };
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");

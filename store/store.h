@@ -22,7 +22,7 @@
 #include "rows.h"
 
 #define STORE_NOTFOUND 1
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 typedef struct store store_t;
 
@@ -80,16 +80,25 @@ int store_self_card (store_t *s, const char *card);         /* after a key rotat
 
 /* ---- peers (nodes whose cards this node has added) ------------------ */
 
-/* Adds or replaces the peer with this org code. */
+/* Adds or replaces the peer (a node) with this address. */
 int store_peer_put (store_t *s, const store_peer_t *p);
-int store_peer_get (store_t *s, const char *org, store_peer_t *out);
+/* The peer whose address (ORG or ORG/LABEL) is ADDRESS. */
+int store_peer_get (store_t *s, const char *address, store_peer_t *out);
+/* The node that stands for organisation ORG where a question is the
+   organisation's (is it known, its DSPT status): the node whose address
+   is ORG, else the first of its nodes not revoked, by address, else its
+   first. STORE_NOTFOUND if ORG has no node. */
+int store_peer_of_org (store_t *s, const char *org, store_peer_t *out);
+/* Calls FN for each node of organisation ORG, by address; stops early if
+   FN returns non-zero (returned). */
+int store_peer_org_each (store_t *s, const char *org, int (*fn) (const store_peer_t *, void *), void *arg);
 int store_peer_by_curve (store_t *s, const uint8_t curve_pk[32], store_peer_t *out);
-/* Calls FN for each peer ordered by org; stops early if FN returns non-zero
+/* Calls FN for each peer ordered by address; stops early if FN returns non-zero
    and returns that value. */
 int store_peer_each (store_t *s, int (*fn) (const store_peer_t *, void *), void *arg);
-/* Records whether the running node is connected to peer ORG and when it
-   last saw it. Nothing happens if there is no such peer. */
-int store_peer_seen (store_t *s, const char *org, int connected, int64_t last_seen);
+/* Records whether the running node is connected to the peer at ADDRESS
+   and when it last saw it. Nothing happens if there is no such peer. */
+int store_peer_seen (store_t *s, const char *address, int connected, int64_t last_seen);
 /* Every peer not connected: the running node starts and stops. */
 int store_peer_all_offline (store_t *s);
 

@@ -92,7 +92,7 @@ static void s_make_home (void)
     snprintf (fx_home, sizeof fx_home, "%s/home-XXXXXX", s_root);
     ck_assert_ptr_nonnull (mkdtemp (fx_home));
     snprintf (fx_db, sizeof fx_db, "%s/store.db", fx_home);
-    node_init_t o = {fx_home, ORG, "csu", "Audit Test CSU", "tcp://127.0.0.1:7101"};
+    node_init_t o = {fx_home, ORG, "csu", "Audit Test CSU", "tcp://127.0.0.1:7101", NULL};
     char err[NODE_ERR_MAX] = "";
     ck_assert_msg (node_init (&o, err, sizeof err) == 0, "node_init: %s", err);
     reopen ();

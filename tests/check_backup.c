@@ -59,7 +59,7 @@ static void s_setup (void)
     snprintf (s_home, sizeof s_home, "%s/home-XXXXXX", s_root);
     ck_assert_ptr_nonnull (mkdtemp (s_home));
     snprintf (s_dir, sizeof s_dir, "%s.bk", s_home);
-    node_init_t o = {s_home, "0DF", "csu", "Backup Test CSU", "tcp://127.0.0.1:7101"};
+    node_init_t o = {s_home, "0DF", "csu", "Backup Test CSU", "tcp://127.0.0.1:7101", NULL};
     char err[NODE_ERR_MAX] = "";
     ck_assert_msg (node_init (&o, err, sizeof err) == 0, "node_init: %s", err);
     s_node = node_open (s_home, NULL, err, sizeof err);

@@ -33,6 +33,9 @@ static void s_fill (uint8_t *p, size_t n, uint8_t first)
 }
 
 #define T0 1782864000 /* 2026-07-01T00:00:00Z */
+/* Golden digests (BLAKE2b-256) of the format 2 fixtures below. */
+#define CERT2_DIGEST "7a88deca890e948c08227cecfabc749e85126db49b44290db2a5e01742a6c8ca"
+#define DIR2_DIGEST "8c94701d4ffe9de3e172c496b52bf50e1658f320906bccf70e8cef698fcd7bb3"
 
 static void s_cert_fixture (cert_t *c, const char *org, uint8_t keybase, const uint8_t *signer_sk,
                             const uint8_t *claimed_pk)
@@ -360,6 +363,171 @@ START_TEST (test_values)
 }
 END_TEST
 
+/* ---- format 2: several nodes per organisation (SPEC.md 9.2) -------------- */
+
+static void s_sign_cert (cert_t *c)
+{
+    char body[CERT_MAX_BYTES + 1];
+    size_t blen;
+    ck_assert_int_eq (cert_format_body (c, body, sizeof body, &blen), 0);
+    crypto_sign_detached (c->sig, NULL, (const uint8_t *) body, blen, s_auth_sk);
+}
+
+/* TEXT (LEN bytes) with its first FROM replaced by TO, re-signed as a
+   directory body would not be: only the layout is tested. */
+static int s_dir_mutated (const char *text, const char *from, const char *to)
+{
+    const char *at = strstr (text, from);
+    ck_assert_ptr_nonnull (at);
+    size_t pre = (size_t) (at - text), n = strlen (text) + strlen (to) + 1;
+    char *out = malloc (n);
+    ck_assert_ptr_nonnull (out);
+    snprintf (out, n, "%.*s%s%s", (int) pre, text, to, at + strlen (from));
+    cert_dir_t d;
+    int r = cert_dir_parse (out, strlen (out), &d);
+    cert_dir_free (&d);
+    free (out);
+    return r;
+}
+
+START_TEST (test_cert2_round_trip_and_refusals)
+{
+    cert_t in, out;
+    char text[CERT_MAX_BYTES + 1], hex[65];
+    size_t len;
+    s_cert_fixture (&in, "0DF", 1, s_auth_sk, s_auth_pk);
+    strcpy (in.node, "b");
+    s_sign_cert (&in);
+    ck_assert_int_eq (cert_format (&in, text, sizeof text, &len), 0);
+    if (getenv ("CDX_PRINT_VECTORS")) printf ("== certificate format 2\n%s", text);
+    ck_assert (strncmp (text, "cdx-cert: 2\nserial: 42\norg: 0DF\nnode: b\nrole: ccg\n", 50) == 0);
+    ck_assert_msg (cert_parse (text, len, &out) == 0, "%s", cert_error ());
+    ck_assert (memcmp (&in, &out, sizeof in) == 0);
+    ck_assert_int_eq (cert_check (&out, s_auth_pk, T0), CERT_OK);
+    s_digest_hex (text, len, hex);
+    if (getenv ("CDX_PRINT_VECTORS")) printf ("== certificate format 2 blake2b %s\n", hex);
+    ck_assert_str_eq (hex, CERT2_DIGEST);
+
+    /* the label is signed: changing it breaks the signature */
+    strcpy (out.node, "c");
+    ck_assert_int_eq (cert_check (&out, s_auth_pk, T0), CERT_E_SIGNATURE);
+
+    /* format 2 without a node line, format 1 with one, a bad label */
+    char bad[CERT_MAX_BYTES + 16];
+    cert_t c;
+    const char *node = strstr (text, "node: b\n");
+    int n = snprintf (bad, sizeof bad, "%.*s%s", (int) (node - text), text, node + 8);
+    ck_assert_int_eq (cert_parse (bad, (size_t) n, &c), -1);
+    ck_assert_ptr_nonnull (strstr (cert_error (), "node: LABEL"));
+    memcpy (bad, text, len + 1);
+    bad[10] = '1';
+    ck_assert_int_eq (cert_parse (bad, len, &c), -1);
+    ck_assert_ptr_nonnull (strstr (cert_error (), "format 1 certificate has no \"node\""));
+    memcpy (bad, text, len + 1);
+    bad[node - text + 6] = 'B';
+    ck_assert_int_eq (cert_parse (bad, len, &c), -1);
+    memcpy (bad, text, len + 1);
+    bad[10] = '3';
+    ck_assert_int_eq (cert_parse (bad, len, &c), -1);
+
+    /* without a label: format 1, as before */
+    s_cert_fixture (&in, "0DF", 1, s_auth_sk, s_auth_pk);
+    ck_assert_int_eq (cert_format (&in, text, sizeof text, &len), 0);
+    ck_assert (strncmp (text, "cdx-cert: 1\nserial: 42\norg: 0DF\nrole: ccg\n", 41) == 0);
+}
+END_TEST
+
+/* Two nodes of 0DF (a, b), one of 04V, and node b revoked. */
+static void s_dir2_fixture (cert_dir_t *d)
+{
+    memset (d, 0, sizeof *d);
+    ck_assert_int_eq (cert_dir_alloc (d, 3, 1), 0);
+    s_cert_fixture (&d->certs[0], "04V", 1, s_auth_sk, s_auth_pk);
+    s_cert_fixture (&d->certs[1], "0DF", 101, s_auth_sk, s_auth_pk);
+    strcpy (d->certs[1].node, "a");
+    d->certs[1].serial = 43;
+    s_sign_cert (&d->certs[1]);
+    s_cert_fixture (&d->certs[2], "0DF", 151, s_auth_sk, s_auth_pk);
+    strcpy (d->certs[2].node, "b");
+    d->certs[2].serial = 44;
+    s_sign_cert (&d->certs[2]);
+    strcpy (d->revoked[0].org, "0DF");
+    strcpy (d->revoked[0].node, "c");
+    s_fill (d->revoked[0].sign_pk, 32, 200);
+    d->revoked[0].at = T0 + 3600;
+    strcpy (d->authority, "NHS England");
+    memcpy (d->authority_pk, s_auth_pk, 32);
+    d->serial = 8;
+    d->issued = T0;
+    d->expires = T0 + 7 * 86400;
+    char *text;
+    size_t len;
+    ck_assert_int_eq (cert_dir_format_body (d, &text, &len), 0);
+    crypto_sign_detached (d->sig, NULL, (const uint8_t *) text, len, s_auth_sk);
+    free (text);
+}
+
+START_TEST (test_dir2_round_trip_and_refusals)
+{
+    cert_dir_t in, out;
+    char *text, hex[65];
+    size_t len;
+    s_dir2_fixture (&in);
+    ck_assert_int_eq (cert_dir_format_version (&in), 2);
+    ck_assert_int_eq (cert_dir_format (&in, &text, &len), 0);
+    if (getenv ("CDX_PRINT_VECTORS")) printf ("== directory format 2\n%s", text);
+    ck_assert (strncmp (text, "cdx-directory: 2\n", 17) == 0);
+    ck_assert_ptr_nonnull (strstr (text, "\nrevoked: 0DF/c "));
+    ck_assert_msg (cert_dir_parse (text, len, &out) == 0, "%s", cert_error ());
+    ck_assert_uint_eq (out.ncerts, 3);
+    ck_assert (memcmp (out.certs, in.certs, 3 * sizeof *in.certs) == 0);
+    ck_assert (memcmp (out.revoked, in.revoked, sizeof *in.revoked) == 0);
+    ck_assert_int_eq (cert_dir_check (&out, s_auth_pk), CERT_OK);
+    s_digest_hex (text, len, hex);
+    if (getenv ("CDX_PRINT_VECTORS")) printf ("== directory format 2 blake2b %s\n", hex);
+    ck_assert_str_eq (hex, DIR2_DIGEST);
+    cert_dir_free (&out);
+
+    /* a format 2 directory may not be taken for format 1, nor hold two
+       certificates of one node */
+    ck_assert_int_eq (s_dir_mutated (text, "cdx-directory: 2", "cdx-directory: 1"), -1);
+    ck_assert_int_eq (s_dir_mutated (text, "revoked: 0DF/c ", "revoked: 0DF/C "), -1);
+    ck_assert_int_eq (s_dir_mutated (text, "revoked: 0DF/c ", "revoked: 0DF/ "), -1);
+    free (text);
+    strcpy (in.certs[2].node, "a");
+    s_sign_cert (&in.certs[2]);
+    ck_assert_int_eq (cert_dir_format (&in, &text, &len), 0);
+    ck_assert_int_eq (cert_dir_parse (text, len, &out), -1);
+    ck_assert_ptr_nonnull (strstr (cert_error (), "already certified"));
+    free (text);
+
+    /* two unlabelled-only orgs, each once: format 1 whatever else */
+    cert_dir_free (&in);
+    s_dir_fixture (&in, s_auth_sk, s_auth_pk);
+    ck_assert_int_eq (cert_dir_format_version (&in), 1);
+    /* one org twice, no labels at all: format 2 */
+    strcpy (in.certs[1].org, "04V");
+    s_sign_cert (&in.certs[1]);
+    ck_assert_int_eq (cert_dir_format_version (&in), 2);
+    ck_assert_int_eq (cert_dir_format (&in, &text, &len), 0);
+    ck_assert (strncmp (text, "cdx-directory: 2\n", 17) == 0);
+    ck_assert_int_eq (cert_dir_parse (text, len, &out), -1); /* two unlabelled nodes of 04V */
+    free (text);
+    /* a revocation of a labelled node makes it format 2 too */
+    cert_dir_free (&in);
+    s_dir_fixture (&in, s_auth_sk, s_auth_pk);
+    strcpy (in.revoked[0].node, "x");
+    ck_assert_int_eq (cert_dir_format_version (&in), 2);
+    ck_assert_int_eq (cert_dir_format (&in, &text, &len), 0);
+    ck_assert_msg (cert_dir_parse (text, len, &out) == 0, "%s", cert_error ());
+    ck_assert_str_eq (out.revoked[0].node, "x");
+    ck_assert_int_eq (s_dir_mutated (text, "cdx-directory: 2", "cdx-directory: 1"), -1);
+    free (text);
+    cert_dir_free (&out);
+    cert_dir_free (&in);
+}
+END_TEST
+
 static Suite *s_suite (void)
 {
     Suite *s = suite_create ("cert");
@@ -374,6 +542,8 @@ static Suite *s_suite (void)
     tcase_add_test (t, test_dir_round_trip_and_golden);
     tcase_add_test (t, test_dir_tamper_and_signer);
     tcase_add_test (t, test_dir_refuses_bad_layouts);
+    tcase_add_test (t, test_cert2_round_trip_and_refusals);
+    tcase_add_test (t, test_dir2_round_trip_and_refusals);
     suite_add_tcase (s, t);
     t = tcase_create ("authority");
     tcase_add_test (t, test_authority_round_trip_and_tamper);

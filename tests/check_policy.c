@@ -63,6 +63,7 @@ void given_peer (const char *org, const char *dspt, const char *year, int64_t no
     memset (&p, 0, sizeof p);
     uint8_t seed = (uint8_t) (org[0] + 3 * org[1] + 7 * org[2]);   /* distinct keys per org */
     snprintf (p.org, sizeof p.org, "%s", org);
+    snprintf (p.address, sizeof p.address, "%s", org);
     snprintf (p.role, sizeof p.role, "icb");
     snprintf (p.name, sizeof p.name, "Peer %s", org);
     snprintf (p.endpoint, sizeof p.endpoint, "tcp://127.0.0.1:%d", 5000 + seed);

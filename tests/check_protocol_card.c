@@ -293,6 +293,132 @@ START_TEST (test_card_validators)
 }
 END_TEST
 
+/* ---- format 2: a labelled node (SPEC.md 9.2) ------------------------------- */
+
+static const char CARD2_TEXT[] =
+    "cdx-card: 2\n"
+    "org: 0DF\n"
+    "node: b\n"
+    "role: csu\n"
+    "name: Example CSU\n"
+    "endpoint: tcp://127.0.0.1:7101\n"
+    "sign-key: AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
+    "box-key: QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8=\n"
+    "curve-key: gIGCg4SFhoeIiYqLjI2Oj5CRkpOUlZaXmJmam5ydnp8=\n"
+    "created: 2026-11-25T21:00:00Z\n"
+    "signature: "
+    "wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/w==\n";
+
+/* CARD2_TEXT with FROM replaced by TO, parsed: card_parse's answer. */
+static int s_card2_mutated (const char *from, const char *to)
+{
+    char out[CARD_MAX_BYTES + 64];
+    const char *at = strstr (CARD2_TEXT, from);
+    ck_assert_ptr_nonnull (at);
+    size_t pre = (size_t)(at - CARD2_TEXT);
+    int n = snprintf (out, sizeof out, "%.*s%s%s", (int)pre, CARD2_TEXT, to, at + strlen (from));
+    card_t c;
+    return card_parse (out, (size_t)n, &c, NULL);
+}
+
+START_TEST (test_card2_round_trip_and_golden)
+{
+    card_t in, out;
+    char text[CARD_MAX_BYTES + 1];
+    size_t len, signed_len = 0;
+    s_card_fixture (&in);
+    strcpy (in.node, "b");
+    ck_assert_int_eq (card_format_version (&in.identity), 2);
+    ck_assert_int_eq (card_format (&in, text, sizeof text, &len), 0);
+    if (getenv ("CDX_PRINT_VECTORS")) printf ("== card format 2\n%s", text);
+    ck_assert_msg (strcmp (text, CARD2_TEXT) == 0, "card formats as\n%s", text);
+    ck_assert_int_eq (card_parse (text, len, &out, &signed_len), 0);
+    ck_assert_uint_eq (signed_len, 283); /* format 1's 275 and "node: b\n" */
+    ck_assert (memcmp (&in, &out, sizeof in) == 0);
+    ck_assert_str_eq (out.node, "b");
+
+    /* the longest label, digits after the letter */
+    s_card_fixture (&in);
+    strcpy (in.node, "a2345678");
+    ck_assert_int_eq (card_format (&in, text, sizeof text, &len), 0);
+    ck_assert_msg (card_parse (text, len, &out, NULL) == 0, "%s", card_error ());
+    ck_assert_str_eq (out.node, "a2345678");
+
+    /* no label: format 1, byte for byte the card of before */
+    s_card_fixture (&in);
+    ck_assert_int_eq (card_format_version (&in.identity), 1);
+    ck_assert_int_eq (card_format (&in, text, sizeof text, &len), 0);
+    ck_assert_str_eq (text, CARD_TEXT);
+    ck_assert_int_eq (card_parse (text, len, &out, NULL), 0);
+    ck_assert_str_eq (out.node, "");
+}
+END_TEST
+
+START_TEST (test_card2_refusals)
+{
+    ck_assert_int_eq (s_card2_mutated ("", ""), 0);
+    /* a format 2 card without a node line */
+    ck_assert_int_eq (s_card2_mutated ("node: b\n", ""), -1);
+    ck_assert_ptr_nonnull (strstr (card_error (), "node: LABEL"));
+    /* a format 1 card with one */
+    ck_assert_int_eq (s_card2_mutated ("cdx-card: 2", "cdx-card: 1"), -1);
+    ck_assert_ptr_nonnull (strstr (card_error (), "format 1 card has no \"node\""));
+    /* the node line out of its place, twice, empty, or a bad label */
+    ck_assert_int_eq (s_card2_mutated ("node: b\nrole: csu\n", "role: csu\nnode: b\n"), -1);
+    ck_assert_int_eq (s_card2_mutated ("node: b\n", "node: b\nnode: b\n"), -1);
+    static const char *const bad[] = {"node: \n", "node: B\n", "node: 1a\n", "node: a-b\n",
+                                      "node: a23456789\n", "node: a b\n", "node: \xc3\xa9\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg (s_card2_mutated ("node: b\n", bad[i]) == -1, "accepted %s", bad[i]);
+    ck_assert_int_eq (s_card2_mutated ("cdx-card: 2", "cdx-card: 3"), -1);
+
+    /* the writer refuses a bad label rather than writing it */
+    card_t c;
+    char text[CARD_MAX_BYTES + 1];
+    size_t len;
+    s_card_fixture (&c);
+    strcpy (c.node, "Bad");
+    ck_assert_int_eq (card_format (&c, text, sizeof text, &len), -1);
+    ck_assert_ptr_nonnull (strstr (card_error (), "node:"));
+}
+END_TEST
+
+START_TEST (test_card_address)
+{
+    char addr[CARD_ADDR_MAX + 1], org[CARD_ORG_MAX + 1], label[CARD_LABEL_MAX + 1];
+    ck_assert_int_eq (card_address ("0DF", "", addr), 0);
+    ck_assert_str_eq (addr, "0DF");
+    ck_assert_int_eq (card_address ("0DF", NULL, addr), 0);
+    ck_assert_str_eq (addr, "0DF");
+    ck_assert_int_eq (card_address ("ABCDE", "abcdefgh", addr), 0);
+    ck_assert_str_eq (addr, "ABCDE/abcdefgh"); /* the longest: 14 bytes */
+    ck_assert_uint_eq (strlen (addr), CARD_ADDR_MAX);
+    ck_assert_int_eq (card_address ("0df", "b", addr), -1);
+    ck_assert_str_eq (addr, "");
+    ck_assert_int_eq (card_address ("0DF", "B", addr), -1);
+
+    ck_assert_int_eq (card_address_split ("0DF/b", org, label), 0);
+    ck_assert_str_eq (org, "0DF");
+    ck_assert_str_eq (label, "b");
+    ck_assert_int_eq (card_address_split ("04V", org, label), 0);
+    ck_assert_str_eq (org, "04V");
+    ck_assert_str_eq (label, "");
+    static const char *const bad[] = {"", "0DF/", "/b", "0DF/b/c", "0DF/B", "0df/b",
+                                      "0DF//b", "ABCDEF/a", "ABCDE/abcdefghi", "0DF b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg (card_address_split (bad[i], org, label) == -1, "accepted \"%s\"", bad[i]);
+        ck_assert_str_eq (org, "");
+    }
+    ck_assert_int_eq (card_address_split (NULL, org, label), -1);
+
+    ck_assert_int_eq (card_valid_label ("a"), 0);
+    ck_assert_int_eq (card_valid_label ("z9"), 0);
+    ck_assert_int_eq (card_valid_label (""), -1);
+    ck_assert_int_eq (card_valid_label ("9"), -1);
+    ck_assert_int_eq (card_valid_label (NULL), -1);
+}
+END_TEST
+
 void check_card_tests (TCase *t)
 {
     tcase_add_test (t, test_card_round_trip_and_golden);
@@ -302,4 +428,7 @@ void check_card_tests (TCase *t)
     tcase_add_test (t, test_card_refuses_bad_base64);
     tcase_add_test (t, test_card_format_refusals);
     tcase_add_test (t, test_card_validators);
+    tcase_add_test (t, test_card2_round_trip_and_golden);
+    tcase_add_test (t, test_card2_refusals);
+    tcase_add_test (t, test_card_address);
 }

@@ -34,9 +34,12 @@ static const char *s_exit_help =
     "  7  cdx status, cdx report: the node needs attention (the reason is on stderr, in one line)\n";
 
 static const cli_command_t s_commands[] = {
-    {"init", cmd_init, "init --org CODE --role csu|ccg --name NAME --endpoint tcp://HOST:PORT",
+    {"init", cmd_init, "init --org CODE [--node LABEL] --role csu|ccg --name NAME --endpoint tcp://HOST:PORT",
      "Create a node: its keys (0600 files) and its store, in --home.",
      "  --org CODE        the organisation's ODS code, e.g. 0DF (a CSU) or 04V (a CCG)\n"
+     "  --node LABEL      one of several nodes of the organisation: 1 to 8 of a-z, 0-9, a letter\n"
+     "                    first (e.g. a, b); the node's address is then CODE/LABEL (0DF/b). Each\n"
+     "                    node has its own keys and its own certificate (cdx authority certify)\n"
      "  --role ROLE       csu or ccg\n"
      "  --name NAME       display name, e.g. \"NHS Arden and GEM CSU\"\n"
      "  --endpoint URL    where peers reach this node, tcp://HOST:PORT\n"
@@ -83,7 +86,8 @@ static const cli_command_t s_commands[] = {
      "authority's next directory once it certifies the new card (or by pinning the new card).\n"},
     {"authority", cmd_authority,
      "authority init --name NAME | certify CARD --dspt STATUS --dspt-year YYYY/YY [--days N] [-o FILE]\n"
-     "                 | revoke (--org CODE | --key FINGERPRINT) [--reason TEXT] | directory [--days N] -o FILE",
+     "                 | revoke (--node ADDRESS | --org CODE | --key FINGERPRINT) [--reason TEXT]\n"
+     "                 | directory [--days N] -o FILE | list [--json]",
      "Run the national authority: certify nodes, revoke keys, sign the directory.",
      "Every authority command needs --home DIR (the authority's home, not a node's), or\n"
      "CDX_AUTHORITY_HOME.\n"
@@ -96,12 +100,19 @@ static const cli_command_t s_commands[] = {
      "  --days N              valid for N days from now (default 365); or --not-before and\n"
      "                        --not-after YYYY-MM-DDTHH:MM:SSZ\n"
      "  -o, --output FILE     write it there (default: stdout)\n"
-     "                        A card whose key is certified for another organisation, or revoked, is\n"
-     "                        refused (exit code 4).\n"
-     "revoke --org CODE       revoke every certified key of an organisation, or --key FINGERPRINT one\n"
+     "                        A card whose key is certified for another node, or revoked, is\n"
+     "                        refused (exit code 4). An organisation may have several nodes, each\n"
+     "                        with its label (cdx init --node LABEL): a card of a known org and\n"
+     "                        label replaces that node's certificate, a new label adds a sibling.\n"
+     "revoke --node ADDRESS   revoke one node (ORG, or ORG/LABEL such as 0DF/b); its siblings stay\n"
+     "                        certified. --org CODE revokes every node of an organisation,\n"
+     "                        --key FINGERPRINT one signing key\n"
      "  --reason TEXT         recorded in DIR/authority.log\n"
      "directory -o FILE       sign a directory of every current certificate and every revocation, with\n"
-     "                        the next serial; it expires in --days N (default 7) or at --expires TIME\n"},
+     "                        the next serial; it expires in --days N (default 7) or at --expires TIME\n"
+     "list [--json]           every certificate issued, by serial: the node's address, its signing\n"
+     "                        key, and whether it is current, replaced by a newer one of the same\n"
+     "                        node, revoked or expired\n"},
     {"user", cmd_user,
      "user add LOGIN --role ROLE[,ROLE]\n       cdx user remove LOGIN [--role ROLE[,ROLE]]\n"
      "       cdx user list [--json]",

@@ -1,5 +1,5 @@
 /*  cmd_authority.c: cdx authority, the national authority's own side:
-    init, certify, revoke and directory.
+    init, certify, revoke, directory and list.
 
     The authority's home is a directory of its own, not a node's (--home
     or CDX_AUTHORITY_HOME). Each sub-verb takes only its own options. Not
@@ -15,7 +15,7 @@
 #include "cli.h"
 #include "show.h"
 
-enum { O_NAME, O_DSPT, O_DSPT_YEAR, O_DAYS, O_NOT_BEFORE, O_NOT_AFTER, O_EXPIRES, O_ORG, O_KEY, O_REASON, O_OUTPUT,
+enum { O_NAME, O_DSPT, O_DSPT_YEAR, O_DAYS, O_NOT_BEFORE, O_NOT_AFTER, O_EXPIRES, O_ORG, O_NODE, O_KEY, O_REASON, O_OUTPUT, O_JSON,
        O_COUNT };
 
 static const cli_opt_t s_opts[O_COUNT] = {
@@ -27,9 +27,11 @@ static const cli_opt_t s_opts[O_COUNT] = {
     {"not-after", 1, 0, "certify"},
     {"expires", 1, 0, "directory"},
     {"org", 1, 0, "revoke"},
+    {"node", 1, 0, "revoke"},
     {"key", 1, 0, "revoke"},
     {"reason", 1, 0, "revoke"},
     {"output", 1, 'o', "certify directory"},
+    {"json", 0, 0, "list"},
 };
 
 /* The authority is never served by a node: its files are this process's. */
@@ -73,7 +75,8 @@ static int s_revoke (const char *home, const char **got)
 {
     int count = 0;
     char err[NODE_ERR_MAX];
-    if (node_authority_revoke (home, got[O_ORG], got[O_KEY], got[O_REASON], &count, err, sizeof err) != 0)
+    node_revoke_t o = {.org = got[O_ORG], .node = got[O_NODE], .key = got[O_KEY], .reason = got[O_REASON]};
+    if (node_authority_revoke (home, &o, &count, err, sizeof err) != 0)
         return cli_fail ("%s", err);
     printf ("revoked %d key(s); publish a new directory (cdx authority directory) to tell the nodes\n", count);
     return CLI_EXIT_OK;
@@ -92,6 +95,43 @@ static int s_directory (const char *home, int days, const char **got)
     if (rc == CLI_EXIT_OK && output && strcmp (output, "-") != 0)
         show_printf (stderr, "directory serial %" PRIu64 " written to %s\n", serial, output);
     return rc;
+}
+
+static int s_list_row (const node_issued_t *c, void *arg)
+{
+    int *rows = arg;
+    char until[21];
+    cli_utc (c->not_after, until, sizeof until);
+    if (s_local.json) {
+        printf ("%s{\"address\":", (*rows)++ ? "," : "[");
+        show_json (stdout, c->address);
+        cli_json_str ("org", c->org);
+        cli_json_opt ("node", c->node);
+        cli_json_str ("role", c->role);
+        cli_json_str ("name", c->name);
+        printf (",\"serial\":%" PRIu64 ",\"fingerprint\":\"%s\",\"not_after\":\"%s\",\"state\":\"%s\"}", c->serial,
+                c->fingerprint, until, c->state);
+        return 0;
+    }
+    if ((*rows)++ == 0)
+        printf ("%-14s %-6s %-5s %-16s %-8s %-20s %s\n", "ADDRESS", "SERIAL", "ROLE", "SIGNING KEY", "STATE", "UNTIL",
+                "NAME");
+    show_printf (stdout, "%-14s %-6" PRIu64 " %-5s %-16s %-8s %-20s %s\n", c->address, c->serial, c->role,
+                 c->fingerprint, c->state, until, c->name);
+    return 0;
+}
+
+static int s_list (const char *home)
+{
+    char err[NODE_ERR_MAX];
+    int rows = 0;
+    if (node_authority_list (home, s_list_row, &rows, err, sizeof err) != 0)
+        return cli_fail ("%s", err);
+    if (s_local.json)
+        printf ("%s\n", rows ? "]" : "[]");
+    else if (!rows)
+        printf ("no certificates issued yet (cdx authority certify CARD)\n");
+    return CLI_EXIT_OK;
 }
 
 int cmd_authority (cli_t *cli, int argc, char **argv)
@@ -117,12 +157,14 @@ int cmd_authority (cli_t *cli, int argc, char **argv)
     int certify = strcmp (verb, "certify") == 0 && operands == 1;
     int revoke = strcmp (verb, "revoke") == 0 && operands == 0;
     int directory = strcmp (verb, "directory") == 0 && operands == 0;
-    if (!init && !certify && !revoke && !directory)
+    int list = strcmp (verb, "list") == 0 && operands == 0;
+    if (!init && !certify && !revoke && !directory && !list)
         return cli_usage ("authority");
     if ((rc = cli_forms ("authority", verb, s_opts, O_COUNT, got)) != 0)
         return rc;
     return init ? s_init (home, got)
            : certify ? s_certify (home, argv[optind + 1], &co, got)
            : revoke ? s_revoke (home, got)
+           : list   ? (s_local.json = got[O_JSON] != NULL, s_list (home))
                     : s_directory (home, co.days, got);
 }

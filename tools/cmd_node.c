@@ -18,15 +18,15 @@
 
 int cmd_init (cli_t *cli, int argc, char **argv)
 {
-    enum { O_JSON, O_ORG, O_ROLE, O_NAME, O_ENDPOINT, O_COUNT };
+    enum { O_JSON, O_ORG, O_NODE, O_ROLE, O_NAME, O_ENDPOINT, O_COUNT };
     static const cli_opt_t opts[O_COUNT] = {
-        {"json", 0, 0, NULL}, {"org", 1, 0, NULL}, {"role", 1, 0, NULL}, {"name", 1, 0, NULL},
-        {"endpoint", 1, 0, NULL}};
+        {"json", 0, 0, NULL}, {"org", 1, 0, NULL}, {"node", 1, 0, NULL}, {"role", 1, 0, NULL},
+        {"name", 1, 0, NULL}, {"endpoint", 1, 0, NULL}};
     const char *got[O_COUNT];
     int rc = 0;
     if (cli_parse (cli, "init", opts, O_COUNT, argc, argv, got, NULL, &rc) != 0)
         return rc;
-    node_init_t o = {.org = got[O_ORG], .role = got[O_ROLE], .name = got[O_NAME], .endpoint = got[O_ENDPOINT]};
+    node_init_t o = {.org = got[O_ORG], .node = got[O_NODE], .role = got[O_ROLE], .name = got[O_NAME], .endpoint = got[O_ENDPOINT]};
     if (optind != argc || !o.org || !o.role || !o.name || !o.endpoint) {
         fprintf (stderr, "cdx init: --org, --role, --name and --endpoint are all required\n");
         return cli_usage ("init");
@@ -44,13 +44,16 @@ int cmd_init (cli_t *cli, int argc, char **argv)
         printf ("{\"home\":");
         show_json (stdout, cli->home);
         cli_json_str ("org", o.org);
+        cli_json_opt ("node", o.node);
+        cli_json_str ("address", node_address (n));
         printf ("}\n");
     } else {
-        show_printf (stdout, "created node %s (%s) in %s\n", o.org, o.role, cli->home);
+        show_printf (stdout, "created node %s (%s) in %s\n", node_address (n), o.role, cli->home);
         show_printf (stdout, "you (%s) are its admin; grant the roles people need, e.g.\n"
                 "  cdx user add %s --role publisher,analyst,ig-officer --home %s\n",
                 node_login (n), node_login (n), cli->home);
-        show_printf (stdout, "next: cdx card --home %s > %s.card   and give that card to your peers\n", cli->home, o.org);
+        show_printf (stdout, "next: cdx card --home %s > %s.card   and give that card to your peers\n", cli->home,
+                     o.node ? o.node : o.org);
     }
     node_close (&n);
     return CLI_EXIT_OK;

@@ -47,7 +47,7 @@ int cmd_peer (cli_t *cli, int argc, char **argv)
     } else {
         char fpr[CX_FINGERPRINT_HEXLEN];
         cx_fingerprint (p.sign_pk, fpr);
-        show_printf (stdout, "added peer %s (%s, %s) at %s, signing key %s\n", p.org, p.role, p.name, p.endpoint, fpr);
+        show_printf (stdout, "added peer %s (%s, %s) at %s, signing key %s\n", p.address, p.role, p.name, p.endpoint, fpr);
         node_kick (n);
     }
     node_close (&n);
@@ -73,10 +73,14 @@ static void s_json_time (const char *key, int64_t t)
         printf ("null");
 }
 
-static void s_peer_json (const store_peer_t *p, const char *fpr, const char *added, int connected, int64_t last_seen)
+static void s_peer_json (const store_peer_t *p, const char *fpr, const char *added, int connected, int64_t last_seen,
+                         int sibling)
 {
     printf ("{\"org\":");
     show_json (stdout, p->org);
+    cli_json_str ("address", p->address);
+    cli_json_opt ("node", p->node);
+    printf (",\"sibling\":%s", sibling ? "true" : "false");
     printf (",\"role\":\"%s\",\"name\":", p->role);
     show_json (stdout, p->name);
     cli_json_str ("endpoint", p->endpoint);
@@ -103,8 +107,9 @@ static int s_print_peer (const store_peer_t *p, void *arg)
     int64_t last_seen = 0;
     int connected = node_peer_presence (v->n, p, v->running, &last_seen);
     fputs (cli_row (v->cli, v->header), stdout);
+    int sibling = node_peer_sibling (v->n, p);
     if (v->cli->json) {
-        s_peer_json (p, fpr, when, connected, last_seen);
+        s_peer_json (p, fpr, when, connected, last_seen, sibling);
         return 0;
     }
     char seen[32] = "never";
@@ -125,8 +130,8 @@ static int s_print_peer (const store_peer_t *p, void *arg)
         snprintf (presence, sizeof presence, "connected");
     else
         snprintf (presence, sizeof presence, "%s%s", connected < 0 ? "? seen " : "seen ", seen);
-    show_printf (stdout, "%-6s %-5s %-32s %-28s %s %-9s %-30s %-19s %s\n", p->org, p->role, p->name, p->endpoint, fpr,
-                 p->trust, dspt, expiry, presence);
+    show_printf (stdout, "%-6s %-5s %-32s %-28s %s %-9s %-30s %-19s %s%s\n", p->address, p->role, p->name, p->endpoint,
+                 fpr, p->trust, dspt, expiry, presence, sibling ? "  sibling" : "");
     return 0;
 }
 
@@ -143,7 +148,7 @@ int cmd_peers (cli_t *cli, int argc, char **argv)
     if ((rc = cli_open (cli, &n)) != 0)
         return rc;
     peers_view_t v = {cli, n, node_running (n), ""};
-    snprintf (v.header, sizeof v.header, "%-6s %-5s %-32s %-28s %-16s %-9s %-30s %-19s %s\n", "ORG", "ROLE", "NAME",
+    snprintf (v.header, sizeof v.header, "%-6s %-5s %-32s %-28s %-16s %-9s %-30s %-19s %s\n", "NODE", "ROLE", "NAME",
               "ENDPOINT", "SIGNING KEY", "TRUST", "DSPT", "CERTIFIED UNTIL", "CONNECTED / LAST SEEN");
     rc = cli_list_end (cli, n, v.header, node_list_peers (n, s_print_peer, &v));
     node_close (&n);

@@ -54,6 +54,7 @@ static void s_json_peers (const node_status_t *st)
     for (size_t i = 0; i < st->npeers; i++) {
         const node_status_peer_t *p = &st->peers[i];
         printf ("%s{\"org\":\"%s\"", i ? "," : "", p->org);
+        cli_json_opt ("address", p->address);
         cli_json_opt ("name", p->name);
         cli_json_opt ("trust", p->trust);
         cli_json_opt ("dspt", p->dspt);
@@ -93,6 +94,7 @@ static void s_json_transfers (const node_status_t *st)
 static void s_json (const node_status_t *st, const node_status_limits_t *lim)
 {
     printf ("{\"org\":\"%s\"", st->org);
+    cli_json_str ("address", st->address);
     cli_json_str ("name", st->name);
     cli_json_str ("version", st->version);
     cli_json_str ("endpoint", st->endpoint);
@@ -167,7 +169,7 @@ static void s_text_peers (const node_status_t *st)
         else
             snprintf (seen, sizeof seen, "never");
         s_when (p->oldest, st->now, oldest, sizeof oldest);
-        show_printf (stdout, "%-6s %-10s %-22s %-24s %7" PRId64 " %7" PRId64 "  %s\n", p->org,
+        show_printf (stdout, "%-6s %-10s %-22s %-24s %7" PRId64 " %7" PRId64 "  %s\n", p->address[0] ? p->address : p->org,
                      p->connected < 0 ? "unknown" : p->connected ? "yes" : "no", seen,
                      p->barred[0] ? p->barred : p->dspt[0] ? p->dspt : p->trust[0] ? p->trust : "-", p->queued,
                      p->sending, p->oldest ? oldest : "-");
@@ -205,7 +207,7 @@ static void s_text_rest (const node_status_t *st)
 static void s_text (const node_status_t *st)
 {
     char when[64];
-    show_printf (stdout, "node         %s %s (cdx %s), %s\n", st->org, st->name, st->version, st->endpoint);
+    show_printf (stdout, "node         %s %s (cdx %s), %s\n", st->address, st->name, st->version, st->endpoint);
     if (st->running) {
         s_when (st->since, st->now, when, sizeof when);
         show_printf (stdout, "running      since %s\n", st->since ? when : "(unknown)");

@@ -194,7 +194,7 @@ void dispatch_router (run_t *r)
         if (!user || !(o.peer = peer_find (r, user)))
             goto out;
     }
-    snprintf (o.org, sizeof o.org, "%s", user);
+    snprintf (o.org, sizeof o.org, "%s", o.peer->info.org);   /* User-Id names the node; o.org its org */
     if (o.peer->barred) {                       /* admitted before it was barred: its data is refused */
         if (run_limit_pass (r, &o.peer->refusals, o.org)) {
             char actor[80];
@@ -287,13 +287,13 @@ void dispatch_monitor (run_t *r, peer_t *p)
         p->sub_waiting = 0;                      /* a new connection: nothing awaits an answer */
         p->sub_again = 1;
         peer_seen (r, p, 1);
-        node_log (r->n, "info", "connected to %s", p->info.org);
+        node_log (r->n, "info", "connected to %s", p->info.address);
         if (r->authority)
             gossip_send_directory (r, p->dealer, NULL, 0);
         run_schedule (r, run_now_ms ());
     } else if (event == ZMQ_EVENT_DISCONNECTED) {
         if (p->connected) {
-            node_log (r->n, "info", "lost connection to %s", p->info.org);
+            node_log (r->n, "info", "lost connection to %s", p->info.address);
             peer_seen (r, p, 0);
         }
         p->connected = 0;
@@ -305,7 +305,7 @@ void dispatch_monitor (run_t *r, peer_t *p)
         if (p->out.dataset[0])
             out_event (r, p, OUT_EV_DISCONNECTED, NULL);
     } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
-        node_log (r->n, "warn", "%s refused our connection (does it have our card?)", p->info.org);
+        node_log (r->n, "warn", "%s refused our connection (does it have our card?)", p->info.address);
     }
     zmq_msg_close (&ev);
     zmq_msg_close (&addr);

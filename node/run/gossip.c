@@ -40,7 +40,7 @@ int gossip_push_agreement (const store_agreement_t *a, void *arg)
     if (a->pushed)
         return 0;
     const char *other = strcmp (a->provider, node_self (sc->r->n)->org) == 0 ? a->recipient : a->provider;
-    peer_t *p = peer_find (sc->r, other);
+    peer_t *p = peer_for_org (sc->r, other);
     if (!p || !p->connected)
         return 0;                                /* the connect event rescans */
     proto_msg_t *m = malloc (sizeof *m);

@@ -294,7 +294,7 @@ int node_run_with (node_t *n, const node_run_opts_t *opts, volatile sig_atomic_t
     gossip_dir_refresh (r);
     zap_reload_peers (r);
     node_audit (n, "node", "start", "node", "", "allow", "local.run", "listening on %s", bind ? bind : node_self (n)->endpoint);
-    node_log (n, "info", "listening on %s as %s (%s)", bind ? bind : node_self (n)->endpoint, node_self (n)->org, node_self (n)->name);
+    node_log (n, "info", "listening on %s as %s (%s)", bind ? bind : node_self (n)->endpoint, node_address (n), node_self (n)->name);
     notify_ready (r, bind ? bind : node_self (n)->endpoint);
     run_schedule (r, run_now_ms ());
     r->abandon_at = run_now_ms ();

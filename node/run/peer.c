@@ -22,19 +22,53 @@
 #include "home.h"
 #include "run_internal.h"
 
-peer_t *peer_find (run_t *r, const char *org)
+peer_t *peer_find (run_t *r, const char *address)
 {
     for (size_t i = 0; i < r->npeers; i++)
-        if (strcmp (r->peers[i]->info.org, org) == 0)
+        if (strcmp (r->peers[i]->info.address, address) == 0)
             return r->peers[i];
     return NULL;
+}
+
+/* Until siblings share the work (SPEC.md 11.5), what goes to an
+   organisation goes to its first node by address that is connected and
+   not barred, else to its first node by address (which then waits for
+   it, or holds its deliveries while it is barred). */
+peer_t *peer_for_org (run_t *r, const char *org)
+{
+    peer_t *first = NULL, *live = NULL;
+    if (strcmp (org, node_self (r->n)->org) == 0)
+        return NULL;                            /* siblings are not another organisation */
+    for (size_t i = 0; i < r->npeers; i++) {
+        peer_t *p = r->peers[i];
+        if (strcmp (p->info.org, org) != 0)
+            continue;
+        if (!first || strcmp (p->info.address, first->info.address) < 0)
+            first = p;
+        if (p->connected && !p->barred && (!live || strcmp (p->info.address, live->info.address) < 0))
+            live = p;
+    }
+    return live ? live : first;
+}
+
+int peer_org_verify (run_t *r, const char *org, const uint8_t *msg, size_t len, const uint8_t sig[64])
+{
+    if (strcmp (org, node_self (r->n)->org) == 0 &&
+        cx_verify (cx_keypair_public (node_sign_key (r->n)), msg, len, sig) == 0)
+        return 0;
+    for (size_t i = 0; i < r->npeers; i++) {
+        const peer_t *p = r->peers[i];
+        if (strcmp (p->info.org, org) == 0 && !p->barred && cx_verify (p->info.sign_pk, msg, len, sig) == 0)
+            return 0;
+    }
+    return -1;
 }
 
 void peer_actor (const peer_t *p, char *buf, size_t cap)
 {
     char fpr[CX_FINGERPRINT_HEXLEN];
     cx_fingerprint (p->info.sign_pk, fpr);          /* the fingerprint people compare */
-    snprintf (buf, cap, "peer:%s:%s", p->info.org, fpr);
+    snprintf (buf, cap, "peer:%s:%s", p->info.address, fpr);
 }
 
 void peer_backoff (run_t *r, peer_t *p)
@@ -114,15 +148,15 @@ void run_limits_flush (run_t *r, int64_t now)
 {
     s_limit_flush (r, &r->zap_refusals, "", now);
     for (size_t i = 0; i < r->npeers; i++) {
-        s_limit_flush (r, &r->peers[i]->refusals, r->peers[i]->info.org, now);
-        s_limit_flush (r, &r->peers[i]->allowed, r->peers[i]->info.org, now);
+        s_limit_flush (r, &r->peers[i]->refusals, r->peers[i]->info.address, now);
+        s_limit_flush (r, &r->peers[i]->allowed, r->peers[i]->info.address, now);
     }
 }
 
 void peer_seen (run_t *r, peer_t *p, int connected)
 {
-    if (store_peer_seen (node_db (r->n), p->info.org, connected, (int64_t) time (NULL)) != 0)
-        node_log (r->n, "error", "cannot record peer %s as %sconnected: %s", p->info.org, connected ? "" : "not ",
+    if (store_peer_seen (node_db (r->n), p->info.address, connected, (int64_t) time (NULL)) != 0)
+        node_log (r->n, "error", "cannot record peer %s as %sconnected: %s", p->info.address, connected ? "" : "not ",
                   store_error (node_db (r->n)));
     if (connected && !r->seen_at)
         r->seen_at = run_now_ms () + RUN_SEEN_MS;

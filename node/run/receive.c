@@ -144,7 +144,9 @@ static int s_offer_check (in_ctx_t *c, int state)
     if (strcmp (man->publisher, o->org) != 0)
         return s_refuse (v, PROTO_E_DENIED, IN_V_AUDIT, "offer.publisher", 128,
                          "manifest says publisher %s but the sender is %s", man->publisher, o->org);
-    if (cx_verify (o->peer->info.sign_pk, m->doc, m->doc_len, m->sig) != 0)
+    /* Signed at the node where it was published: any current node of the
+       publisher (SPEC.md 9.2). */
+    if (peer_org_verify (r, man->publisher, m->doc, m->doc_len, m->sig) != 0)
         return s_refuse (v, PROTO_E_SIGNATURE, IN_V_AUDIT, "offer.signature", cap,
                          "manifest signature does not verify with the publisher's signing key");
     store_sub_t sub;

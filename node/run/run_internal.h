@@ -189,7 +189,7 @@ typedef struct {
 typedef struct {
     uint8_t routing[256];
     size_t routing_len;
-    char org[17];              /* authenticated by ZAP */
+    char org[17];              /* the org of the node ZAP authenticated (its User-Id is the node's address) */
     peer_t *peer;
 } origin_t;
 
@@ -215,7 +215,16 @@ static inline void run_schedule (run_t *r, int64_t at)
 }
 
 /* peer.c */
-peer_t *peer_find (run_t *r, const char *org);
+/* The peer (a node) at ADDRESS (ORG or ORG/LABEL), or NULL. */
+peer_t *peer_find (run_t *r, const char *address);
+/* The node that what goes to organisation ORG is sent to (peer_for_org in
+   peer.c), or NULL; never a sibling. */
+peer_t *peer_for_org (run_t *r, const char *org);
+/* 0 if SIG over MSG verifies with the signing key of a node of ORG not
+   barred (this node's own for its own org): a signature by an
+   organisation (SPEC.md 9.2), from the peers loaded, with no allocation.
+   -1 otherwise. */
+int peer_org_verify (run_t *r, const char *org, const uint8_t *msg, size_t len, const uint8_t sig[64]);
 void peer_actor (const peer_t *p, char *buf, size_t cap);
 void peer_backoff (run_t *r, peer_t *p);
 int run_limit_take (run_t *r, limit_t *l, const char *who, const char *decision, const char *kind);

@@ -44,7 +44,7 @@ static int s_expire (run_t *r, const store_delivery_t *d, int64_t *expires)
     if (store_dataset_get (node_db (r->n), d->dataset, ds) == 0 && ds->expires > 0) {
         *expires = ds->expires;
         if (ds->expires <= (int64_t) time (NULL)) {
-            out_expire (r, peer_find (r, d->subscriber), d, ds);
+            out_expire (r, peer_for_org (r, d->subscriber), d, ds);
             expired = 1;
         }
     }
@@ -62,7 +62,7 @@ static int s_scan_delivery (const store_delivery_t *d, void *arg)
         int64_t left_ms = (expires - (int64_t) time (NULL)) * 1000;
         run_schedule (s->r, s->now + (left_ms < 3600000 ? left_ms : 3600000));
     }
-    peer_t *p = peer_find (s->r, d->subscriber);
+    peer_t *p = peer_for_org (s->r, d->subscriber);
     if (p && p->barred) {                        /* held, not lost: it resumes if the peer is certified again */
         if (!p->held_noted) {
             p->held_noted = 1;
@@ -105,7 +105,7 @@ static int s_scan_sub (const store_sub_t *sub, void *arg)
     if (strcmp (sub->subscriber, node_self (s->r->n)->org) != 0 ||
         (sub->state != STORE_SUB_REQUESTED && sub->state != STORE_SUB_ENDING && !refused && !resend))
         return 0;
-    peer_t *p = peer_find (s->r, sub->publisher);
+    peer_t *p = peer_for_org (s->r, sub->publisher);
     if (!p || !p->connected || p->barred)
         return 0;                                /* the connect event rescans */
     int64_t due = sub->updated + NODE_SUB_RETRY_REFUSED - (int64_t) time (NULL);
@@ -221,8 +221,28 @@ static int s_queue_versions (const store_dataset_t *d, void *arg)
     return 0;
 }
 
+/* A sibling is of this node's own organisation: it holds the same data
+   (SPEC.md 11.5) and is never a subscriber. 1 if refused. */
+static int s_sibling_refused (run_t *r, const origin_t *o, const proto_msg_t *m)
+{
+    if (strcmp (o->org, node_self (r->n)->org) != 0)
+        return 0;
+    wire_error (r, o, PROTO_E_DENIED, NULL, "sibling.subscribe: %s is a node of this organisation: siblings do "
+                "not subscribe to each other", o->peer->info.address);
+    if (run_limit_pass (r, &o->peer->refusals, o->peer->info.address)) {
+        char actor[80];
+        peer_actor (o->peer, actor, sizeof actor);
+        node_audit (r->n, actor, proto_name (m->id), m->topic, o->peer->info.address, "refuse", "sibling.subscribe",
+                    "%s from sibling %s refused: an organisation does not subscribe to itself", proto_name (m->id),
+                    o->peer->info.address);
+    }
+    return 1;
+}
+
 void serve_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
 {
+    if (s_sibling_refused (r, o, m))
+        return;
     policy_request_t pq = {POLICY_SUBSCRIBE, node_self (r->n)->org, o->org, m->topic, NULL, NULL, NULL, NULL, NULL,
                            (int64_t) time (NULL)};
     policy_decision_t dec;
@@ -437,6 +457,8 @@ void serve_on_subscribed (run_t *r, peer_t *p, const proto_msg_t *m)
    queue; its receiver answers what it holds after all with the receipt. */
 void serve_on_resend (run_t *r, const origin_t *o, const proto_msg_t *m)
 {
+    if (s_sibling_refused (r, o, m))
+        return;
     policy_request_t pq = {POLICY_SUBSCRIBE, node_self (r->n)->org, o->org, m->topic, NULL, NULL, NULL, NULL, NULL,
                            (int64_t) time (NULL)};
     policy_decision_t dec;

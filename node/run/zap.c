@@ -40,17 +40,17 @@ void zap_bar (run_t *r, peer_t *p, const char *rule)
     p->barred = rule;
     char actor[80];
     peer_actor (p, actor, sizeof actor);
-    node_audit (r->n, actor, "disconnect", "peer", p->info.org, "refuse", rule,
+    node_audit (r->n, actor, "disconnect", "peer", p->info.address, "refuse", rule,
                 "%s is barred (%s): %sno data is sent to it or accepted from it; deliveries to it are held",
-                p->info.org, strcmp (rule, "trust.revoked") == 0 ? "revoked by the authority" : "certificate ended",
+                p->info.address, strcmp (rule, "trust.revoked") == 0 ? "revoked by the authority" : "certificate ended",
                 had ? "its connection closed; " : "");
-    node_log (r->n, "warn", "peer %s barred (%s)", p->info.org, rule);
+    node_log (r->n, "warn", "peer %s barred (%s)", p->info.address, rule);
 }
 
 static int s_load_peer (const store_peer_t *info, void *arg)
 {
     run_t *r = arg;
-    peer_t *p = peer_find (r, info->org);
+    peer_t *p = peer_find (r, info->address);
     const char *rule = NULL;
     int barred = node_peer_barred (info, (int64_t) time (NULL), &rule);
     if (p && memcmp (p->info.curve_pk, info->curve_pk, 32) == 0 &&
@@ -88,9 +88,10 @@ static int s_load_peer (const store_peer_t *info, void *arg)
     }
     p->barred = NULL;
     if (peer_connect (r, p) != 0)
-        node_log (r->n, "error", "peer %s: cannot set up its socket", info->org);
+        node_log (r->n, "error", "peer %s: cannot set up its socket", info->address);
     else
-        node_log (r->n, "info", "peer %s (%s) at %s", info->org, info->name, info->endpoint);
+        node_log (r->n, "info", "%s %s (%s) at %s", node_peer_sibling (r->n, info) ? "sibling" : "peer",
+                  info->address, info->name, info->endpoint);
     return 0;
 }
 
@@ -164,21 +165,23 @@ void zap_handle (run_t *r)
         struct tm tm;
         gmtime_r (&t, &tm);
         strftime (until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        node_log (r->n, "warn", "refused connection from %s (%s): %s", peer.org, address, rule);
-        node_audit (r->n, actor, "connect", "transport", peer.org, "refuse", rule,
-                    "connection from %s refused: %s's %s at %s", address, peer.org,
+        node_log (r->n, "warn", "refused connection from %s (%s): %s", peer.address, address, rule);
+        node_audit (r->n, actor, "connect", "transport", peer.address, "refuse", rule,
+                    "connection from %s refused: %s's %s at %s", address, peer.address,
                     strcmp (rule, "trust.revoked") == 0 ? "key was revoked by the authority" : "certificate ended",
                     until);
         return;
     }
     if (found == 0) {
-        s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "200", "OK", peer.org);
-        peer_t *p = peer_find (r, peer.org);
+        /* User-Id: the node's address (SPEC.md 4.2) */
+        s_zap_reply (r->zap, frames[1], (size_t) sizes[1], "200", "OK", peer.address);
+        peer_t *p = peer_find (r, peer.address);
         if (p && !p->admitted) {                /* once per peer and run: how it was trusted */
             p->admitted = 1;
-            node_audit (r->n, actor, "connect", "transport", peer.org, "allow",
+            node_audit (r->n, actor, "connect", "transport", peer.address, "allow",
                         strcmp (peer.trust, "certified") == 0 ? "trust.certified" : "trust.pinned",
-                        "%s admitted from %s (%s%s%s)", peer.org, address,
+                        "%s%s admitted from %s (%s%s%s)", node_peer_sibling (r->n, &peer) ? "sibling " : "",
+                        peer.address, address,
                         strcmp (peer.trust, "certified") == 0 ? "certified by the authority, DSPT " : "pinned by hand",
                         strcmp (peer.trust, "certified") == 0 ? peer.dspt : "",
                         "");

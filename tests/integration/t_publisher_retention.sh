@@ -94,6 +94,15 @@ rc=0; "$CDX" retention set --home "$T/late" --from 05X --topic sus/x 1d >/dev/nu
     fail "retention set --from SELF: exit $rc: $(cat "$T/err")"
 sqlite3 "$T/late/store.db" "INSERT INTO retention (publisher, topic, seconds, set_by, updated) VALUES ('05X', 'sus/x', 1, 'old', 0);
     INSERT INTO retention (publisher, topic, seconds, set_by, updated) VALUES ('0DF', 'sus/y', 86400, 'old', 0);
+    ALTER TABLE self DROP COLUMN node;
+    CREATE TABLE peers_4 (org TEXT PRIMARY KEY NOT NULL CHECK (org <> ''), role TEXT NOT NULL,
+      name TEXT NOT NULL, endpoint TEXT NOT NULL, sign_pk BLOB NOT NULL, box_pk BLOB NOT NULL,
+      curve_pk BLOB NOT NULL UNIQUE, card TEXT NOT NULL, trust TEXT NOT NULL, added INTEGER NOT NULL,
+      dspt TEXT NOT NULL DEFAULT '', dspt_year TEXT NOT NULL DEFAULT '', not_after INTEGER NOT NULL DEFAULT 0,
+      revoked INTEGER NOT NULL DEFAULT 0, connected INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0);
+    INSERT INTO peers_4 SELECT org, role, name, endpoint, sign_pk, box_pk, curve_pk, card, trust, added, dspt,
+      dspt_year, not_after, revoked, connected, last_seen FROM peers;
+    DROP TABLE peers; ALTER TABLE peers_4 RENAME TO peers;
     ALTER TABLE retention DROP COLUMN delivered;
     ALTER TABLE deliveries DROP COLUMN status; ALTER TABLE deliveries DROP COLUMN session_bytes;
     ALTER TABLE deliveries DROP COLUMN session_ms; ALTER TABLE deliveries DROP COLUMN progress_at;

@@ -89,6 +89,7 @@ store_peer_t fx_peer (const char *org, uint8_t seed)
     store_peer_t p;
     memset (&p, 0, sizeof p);
     snprintf (p.org, sizeof p.org, "%s", org);
+    snprintf (p.address, sizeof p.address, "%s", org);
     snprintf (p.role, sizeof p.role, "icb");
     snprintf (p.name, sizeof p.name, "Peer %s", org);
     snprintf (p.endpoint, sizeof p.endpoint, "tcp://127.0.0.1:%d", 5000 + seed);
