@@ -249,7 +249,7 @@ static node_res_publisher_t *s_publisher (s_walk_t *w, const char *org)
     memset (&w->lat[res->npublishers - 1], 0, sizeof *w->lat);
     snprintf (p->org, sizeof p->org, "%s", org);
     store_peer_t *peer = malloc (sizeof *peer);
-    if (peer && store_peer_get (node_db (w->n), org, peer) == 0)
+    if (peer && store_peer_of_org (node_db (w->n), org, peer) == 0)
         snprintf (p->name, sizeof p->name, "%s", peer->name);
     free (peer);
     return p;

@@ -40,7 +40,7 @@ static void s_setup (void)
     ck_assert_int_eq (cx_init (), 0);
     snprintf (s_home, sizeof s_home, "%s/home-XXXXXX", s_root);
     ck_assert_ptr_nonnull (mkdtemp (s_home));
-    node_init_t o = {s_home, "04V", "ccg", "Resilience Test CCG", "tcp://127.0.0.1:7101"};
+    node_init_t o = {s_home, "04V", "ccg", "Resilience Test CCG", "tcp://127.0.0.1:7101", NULL};
     char err[NODE_ERR_MAX] = "";
     ck_assert_msg (node_init (&o, err, sizeof err) == 0, "node_init: %s", err);
     s_node = node_open (s_home, NULL, err, sizeof err);

@@ -85,12 +85,20 @@ static void s_on_agreement (const msg_t *c) { gossip_on_agreement (c->r, c->o, c
 static void s_on_revoke (const msg_t *c) { gossip_on_revoke (c->r, c->o, c->p, c->m, c->o != NULL); }
 
 /* DELIVERED, SETTING and FAILOVER (SPEC.md 11.5) are taken from a
-   sibling only, a node of this node's own organisation. This node knows
-   none (the directory it holds certifies no other node of its org), so
-   each is refused, audited within the peer's rate, and answered. */
+   sibling only, a node of this node's own organisation. From any other
+   node each is refused, audited within the peer's rate, and answered.
+   From a sibling it is logged and not acted on: this version does not
+   yet share receipts, settings or failovers between siblings (each node
+   keeps its own), and sends none of the three. */
 static void s_on_sibling (const msg_t *c)
 {
     run_t *r = c->r;
+    if (strcmp (c->o->org, node_self (r->n)->org) == 0) {
+        if (run_limit_pass (r, &c->p->refusals, c->o->org))
+            node_log (r->n, "info", "%s from sibling %s: not acted on by this version", proto_name (c->m->id),
+                      c->p->info.address);
+        return;
+    }
     if (run_limit_pass (r, &c->p->refusals, c->o->org)) {
         char actor[80];
         peer_actor (c->p, actor, sizeof actor);
