@@ -272,6 +272,45 @@ typedef struct {
    (may be NULL) its version. Works whether or not the node is running. */
 int node_publish (node_t *n, const node_publish_t *p, char id_out[33], int64_t *version);
 
+/* ---- copies of what is published, at siblings (node/copies.c) ------- */
+
+#define NODE_SIBLINGS_MAX 16
+
+/* This node's siblings now (SPEC.md 11.5): the certified nodes of its
+   own organisation that are neither revoked nor expired, by address. */
+typedef struct {
+    int count;
+    char address[NODE_SIBLINGS_MAX][15];
+} node_siblings_t;
+
+/* The siblings into OUT (the first NODE_SIBLINGS_MAX by the store's
+   order). 0, or -1 (node_error). */
+int node_siblings (node_t *n, node_siblings_t *out);
+
+/* Inside the caller's transaction: a copy of dataset ID queued for each
+   sibling (a delivery whose subscriber is its address), their number in
+   QUEUED. 0, or -1 (node_error; the caller rolls back). */
+int node_copies_queue (node_t *n, const char *id, int *queued);
+
+/* The copies of a dataset: how many siblings have receipted one (HELD),
+   and the addresses of those that have not (MISSING). */
+typedef struct {
+    int held;
+    int missing_count;
+    char missing[NODE_SIBLINGS_MAX][15];
+} node_copies_t;
+
+/* The copies of dataset ID as the store has them now. 0, or -1. */
+int node_copies_held (node_t *n, const char *id, node_copies_t *out);
+
+/* 1 if D was published at this node; 0 for a sibling's copy (a dataset
+   of this organisation published at another of its nodes: its origin)
+   and for what was received. */
+int node_published_here (node_t *n, const store_dataset_t *d);
+
+/* The addresses in C->missing as "A, B" into BUF (CAP bytes). */
+void node_copies_missing (const node_copies_t *c, char *buf, size_t cap);
+
 /* Records a subscription request to TOPIC at the peer ORG; the running node
    sends it. FROM_VERSION 0 asks for the latest version only. */
 int node_subscribe (node_t *n, const char *org, const char *topic, int64_t from_version);
@@ -587,6 +626,7 @@ typedef struct {
        running (cdx run), refused: RULE, or the state (delivered, failed,
        expired, superseded, cancelled). */
     char status[160];
+    int copy;                 /* 1: a copy to a sibling, its subscriber an address (SPEC.md 11.5) */
 } node_delivery_view_t;
 
 /* Progress and status of delivery D, as the running node recorded them;

@@ -196,6 +196,14 @@ static int s_peer_ok (store_t *st, const char *org, const policy_request_t *q, s
 int policy_decide (store_t *st, const policy_request_t *q, policy_decision_t *d)
 {
     memset (d, 0, sizeof *d);
+    /* A copy between nodes of one organisation (SPEC.md 11.5) discloses
+       nothing to anyone: the data stays in the organisation, under the
+       governance its publish was checked against. */
+    if ((q->stage == POLICY_SEND || q->stage == POLICY_RECEIVE) && q->provider && q->recipient &&
+        strcmp (q->provider, q->recipient) == 0) {
+        s_set (d, 1, "sibling.copy", "a copy between nodes of %s: the data stays in the organisation", q->provider);
+        return 0;
+    }
     const char *other = q->stage == POLICY_RECEIVE ? q->provider : q->recipient;
     store_peer_t *peer = malloc (sizeof *peer);
     scan_t *s = calloc (1, sizeof *s);

@@ -47,7 +47,10 @@ typedef struct {
 } policy_decision_t;
 
 /* Decides Q into D. 0 when D holds a decision (allowed or not); -1 if the
-   store could not be read (D then refuses with rule policy.error). */
+   store could not be read (D then refuses with rule policy.error). A
+   send or receive whose provider is its recipient is a copy between
+   nodes of one organisation (SPEC.md 11.5): allowed, rule sibling.copy,
+   with no agreement or subscription asked for. */
 int policy_decide (store_t *s, const policy_request_t *q, policy_decision_t *d);
 
 /* The onward-sharing rule, the one place it is decided: data HOLDER

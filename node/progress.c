@@ -40,7 +40,11 @@ static int s_refusal_rule (const char *error, char *rule, size_t cap)
 static void s_queued_status (node_t *n, const store_delivery_t *d, int running, node_delivery_view_t *v)
 {
     store_peer_t *peer = malloc (sizeof *peer);
-    int connected = peer && store_peer_of_org (node_db (n), d->subscriber, peer) == 0 && peer->connected;
+    int copy = card_address_of_org (d->subscriber, node_self (n)->org);
+    int connected = peer &&
+                    (copy ? store_peer_get (node_db (n), d->subscriber, peer)
+                          : store_peer_of_org (node_db (n), d->subscriber, peer)) == 0 &&
+                    peer->connected;
     free (peer);
     if (!running)
         snprintf (v->status, sizeof v->status, "node not running (cdx run)");
@@ -58,6 +62,7 @@ int node_delivery_view (node_t *n, const store_delivery_t *d, int running, node_
     v->eta = -1;
     v->stalled = -1;
     snprintf (v->topic, sizeof v->topic, "?");
+    v->copy = card_address_of_org (d->subscriber, node_self (n)->org);
     store_dataset_t *ds = malloc (sizeof *ds);
     if (!ds)
         return node_fail (n, "out of memory");

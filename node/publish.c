@@ -3,7 +3,8 @@
     policy.c), the file read in chunks, each hashed (on a second thread,
     hasher.c, for more than one) and sealed into data/ID.sealed (sealed.c),
     the manifest signed, and in one transaction the dataset, a delivery
-    queued per active subscriber and the audit entry; the store's log
+    queued per active subscriber, a copy queued per sibling (copies.c)
+    and the audit entry; the store's log
     synced before the id is given back, and the running node kicked.
 
     Not for: sending it (node/run/), the sealed file's layout (sealed.h).
@@ -308,6 +309,7 @@ static int s_publish_row (node_t *n, s_pub_t *u, cx_content_t *key, store_datase
     snprintf (d->kind, sizeof d->kind, "%s", u->kind);
     snprintf (d->agreement, sizeof d->agreement, "%s", u->source);
     d->expires = m->created + u->retention;
+    snprintf (d->origin, sizeof d->origin, "%s", node_address (n));
     return 0;
 }
 
@@ -320,6 +322,12 @@ static int s_publish_queue (node_t *n, s_pub_t *u, const store_dataset_t *d)
     s_queue_ctx_t q = {n, m->topic, u->id, 0, 0};
     if (store_dataset_put (node_db (n), d) != 0 || store_sub_each (node_db (n), s_queue_sub, &q) != 0 || q.rc != 0)
         return node_fail (n, "cannot record the dataset: %s", store_error (node_db (n)));
+    int copies = 0;
+    if (node_copies_queue (n, u->id, &copies) != 0)
+        return -1;
+    char sibs[48] = "";
+    if (copies > 0)
+        snprintf (sibs, sizeof sibs, ", a copy for %d sibling(s)", copies);
     int superseded = 0;
     if (strcmp (u->kind, "supersedes") == 0) {
         char why[64];
@@ -333,10 +341,10 @@ static int s_publish_queue (node_t *n, s_pub_t *u, const store_dataset_t *d)
     snprintf (object, sizeof object, "%s v%lld %s", m->topic, (long long) m->version, u->id);
     if (node_audit_purpose (n, u->actor, "publish", object, "", m->purpose, "allow", "local.publish",
                     "%s, %llu bytes, class %s, purpose %s, legal basis %s, opt-outs %s%s%s, %s, blake2b %s, "
-                    "queued for %d subscriber(s)%s; undelivered copies expire after %lld s",
+                    "queued for %d subscriber(s)%s%s; undelivered copies expire after %lld s",
                     m->filename, (unsigned long long) m->bytes, m->class_, m->purpose,
                     *u->legal_basis ? u->legal_basis : "none stated", u->opt_out,
-                    *u->source ? ", onward under " : "", u->source, u->kind, hashhex, q.count,
+                    *u->source ? ", onward under " : "", u->source, u->kind, hashhex, q.count, sibs,
                     superseded > 0 ? ", older undelivered versions superseded" : "",
                     (long long) u->retention) != 0 ||
         store_commit (node_db (n)) != 0)

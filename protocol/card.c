@@ -148,6 +148,13 @@ int card_address_split (const char *addr, char org[CARD_ORG_MAX + 1], char label
     return 0;
 }
 
+int card_address_of_org (const char *addr, const char *org)
+{
+    char o[CARD_ORG_MAX + 1], l[CARD_LABEL_MAX + 1];
+    if (!org || card_address_split (addr, o, l) != 0) return 0;
+    return strcmp (o, org) == 0;
+}
+
 int card_format_version (const card_identity_t *id)
 {
     return id->node[0] ? 2 : 1;

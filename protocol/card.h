@@ -102,6 +102,11 @@ int card_address (const char *org, const char *label, char out[CARD_ADDR_MAX + 1
    is not a valid address (reason: card_error), both then "". */
 int card_address_split (const char *addr, char org[CARD_ORG_MAX + 1],
                         char label[CARD_LABEL_MAX + 1]);
+/* 1 if ADDR is the address of a node of organisation ORG (ORG itself, an
+   unlabelled node, or ORG/LABEL), 0 otherwise (a malformed ADDR too). A
+   delivery whose subscriber is such an address at a node of ORG is a
+   copy to a sibling (SPEC.md 11.5): no organisation delivers to itself. */
+int card_address_of_org (const char *addr, const char *org);
 
 const char *card_error (void);
 

@@ -16,7 +16,7 @@
 /* The order of the columns, shared by the statements and s_row_dataset. */
 #define DATASET_COLS                                                                               \
     "id, publisher, topic, version, class, purpose, filename, bytes, chunk_size, chunks, hash, "   \
-    "manifest, sig, wrapped, state, next_chunk, kind, expires, created, updated, agreement"
+    "manifest, sig, wrapped, state, next_chunk, kind, expires, created, updated, agreement, origin"
 
 enum {
     DATASET_PUT,
@@ -34,7 +34,7 @@ enum {
 
 static const char *const s_sql[DATASETS__COUNT] = {
     [DATASET_PUT] = "INSERT INTO datasets (" DATASET_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-                    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     [DATASET_GET] = "SELECT " DATASET_COLS " FROM datasets WHERE id = ?1",
     [DATASET_PROGRESS] = "UPDATE datasets SET state = ?2, next_chunk = ?3, updated = ?4"
                          " WHERE id = ?1",
@@ -74,7 +74,7 @@ static int s_row_dataset (store_t *s, sqlite3_stmt *st, void *row)
         SQ_EXACT (12, sig, 0) || SQ_EXACT (13, wrapped, 0) ||
         sq_col_text (s, T, st, 14, word, sizeof word) ||
         SQ_INT (15, next_chunk) || SQ_TEXT (16, kind) || SQ_INT (17, expires) ||
-        SQ_INT (18, created) || SQ_INT (19, updated) || SQ_TEXT (20, agreement))
+        SQ_INT (18, created) || SQ_INT (19, updated) || SQ_TEXT (20, agreement) || SQ_TEXT (21, origin))
         return -1;
     if (store_dataset_state_parse (word, &out->state) != 0) return sq_unknown_state (s, T, word);
     return 0;
@@ -88,7 +88,7 @@ int store_dataset_put (store_t *s, const store_dataset_t *d)
     assert (s && d);
     if (SQ_FIELD (s, d, id) || SQ_FIELD (s, d, publisher) || SQ_FIELD (s, d, topic) ||
         SQ_FIELD (s, d, class_) || SQ_FIELD (s, d, purpose) || SQ_FIELD (s, d, filename) ||
-        SQ_FIELD (s, d, agreement))
+        SQ_FIELD (s, d, agreement) || SQ_FIELD (s, d, origin))
         return -1;
     const char *state = DATASET_STATE (d->state);
     if (!state) return -1;
@@ -109,7 +109,8 @@ int store_dataset_put (store_t *s, const store_dataset_t *d)
                sq_bind_text (st, 15, state) | sq_bind_int (st, 16, d->next_chunk) |
                sq_bind_text (st, 17, d->kind[0] ? d->kind : "new") |
                sq_bind_int (st, 18, d->expires) | sq_bind_int (st, 19, now) |
-               sq_bind_int (st, 20, now) | sq_bind_text (st, 21, d->agreement);
+               sq_bind_int (st, 20, now) | sq_bind_text (st, 21, d->agreement) |
+               sq_bind_text (st, 22, d->origin);
     return sq_write (s, st, bind, NULL, "cannot store dataset %s (%s %s v%lld)", d->id,
                      d->publisher, d->topic, (long long)d->version);
 }

@@ -111,6 +111,8 @@ typedef struct {
     int64_t created;
     int64_t updated;
     char agreement[65];      /* received: the agreement it came under; "" otherwise */
+    char origin[15];         /* this organisation's: the address of the node it was published
+                                at ("" if received from another organisation, or older) */
 } store_dataset_t;
 
 /* ---- a subscription of a subscriber to a publisher's topic ---------- */

@@ -288,6 +288,10 @@ static const char *const s_migrations[] = {
     "DROP TABLE peers;"
     "ALTER TABLE peers_5 RENAME TO peers;"
     "CREATE INDEX peers_by_org ON peers (org);",
+    /* 5 -> 6: the node of this organisation a dataset was published at
+       (its origin), so a sibling's copy is told from one's own. */
+    "ALTER TABLE datasets ADD COLUMN origin TEXT NOT NULL DEFAULT ''"
+    "  CHECK (length (origin) <= 14);",
 };
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERSION,
                "one migration per schema version");

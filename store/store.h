@@ -22,7 +22,7 @@
 #include "rows.h"
 
 #define STORE_NOTFOUND 1
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 typedef struct store store_t;
 

@@ -11,6 +11,33 @@
 
 /* ---- the dataset's own governance --------------------------------------- */
 
+/* A copy between nodes of one organisation (SPEC.md 11.5): allowed by
+   its own rule with no agreement, no peer row and no DSPT, at SEND and
+   RECEIVE; never at SUBSCRIBE, and a send to another organisation with
+   no agreement is still refused. */
+START_TEST (test_sibling_copy_allowed_without_agreement)
+{
+    policy_request_t q = req ();
+    q.recipient = PROVIDER;
+    policy_decision_t d = decide (&q);
+    ck_assert_int_eq (d.allow, 1);
+    ck_assert_str_eq (d.rule, "sibling.copy");
+    ASSERT_REASON_HAS (d, "stays in the organisation");
+    q.stage = POLICY_RECEIVE;
+    d = decide (&q);
+    ck_assert_int_eq (d.allow, 1);
+    ck_assert_str_eq (d.rule, "sibling.copy");
+    q.stage = POLICY_SUBSCRIBE;
+    q.class_ = q.purpose = NULL;
+    d = decide (&q);
+    ck_assert_int_eq (d.allow, 0);
+    q = req ();                                 /* to another organisation: no agreement, refused */
+    d = decide (&q);
+    ck_assert_int_eq (d.allow, 0);
+    ck_assert_str_ne (d.rule, "sibling.copy");
+}
+END_TEST
+
 START_TEST (test_legal_basis_refused)
 {
     agr_t g = agr_of ("DSA-1");
@@ -284,6 +311,7 @@ END_TEST
 void policy_governance_tcases (Suite *s)
 {
     TCase *tc = policy_tcase ("dataset");
+    tcase_add_test (tc, test_sibling_copy_allowed_without_agreement);
     tcase_add_test (tc, test_legal_basis_refused);
     tcase_add_test (tc, test_opt_out_unstated_refused);
     tcase_add_test (tc, test_opt_out_required_by_the_agreement_refused);

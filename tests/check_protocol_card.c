@@ -419,8 +419,25 @@ START_TEST (test_card_address)
 }
 END_TEST
 
+/* A copy to a sibling is told from a delivery by its subscriber: the
+   address of a node of this organisation, labelled or not. */
+START_TEST (test_card_address_of_org)
+{
+    ck_assert_int_eq (card_address_of_org ("0DF/b", "0DF"), 1);
+    ck_assert_int_eq (card_address_of_org ("0DF", "0DF"), 1);      /* an unlabelled sibling */
+    ck_assert_int_eq (card_address_of_org ("04V", "0DF"), 0);      /* another organisation */
+    ck_assert_int_eq (card_address_of_org ("0DFX/a", "0DF"), 0);   /* a prefix is not the org */
+    ck_assert_int_eq (card_address_of_org ("0D", "0DF"), 0);
+    ck_assert_int_eq (card_address_of_org ("0DF/", "0DF"), 0);     /* malformed */
+    ck_assert_int_eq (card_address_of_org ("0DF/B", "0DF"), 0);
+    ck_assert_int_eq (card_address_of_org (NULL, "0DF"), 0);
+    ck_assert_int_eq (card_address_of_org ("0DF", NULL), 0);
+}
+END_TEST
+
 void check_card_tests (TCase *t)
 {
+    tcase_add_test (t, test_card_address_of_org);
     tcase_add_test (t, test_card_round_trip_and_golden);
     tcase_add_test (t, test_card_refuses_line_changes);
     tcase_add_test (t, test_card_refuses_bad_ends);

@@ -208,12 +208,22 @@ static const cli_command_t s_commands[] = {
      "                     not-identifiable (the default, refused for identifiable data)\n"
      "  --agreement REF    onward sharing: the data was received under agreement REF, which must\n"
      "                     allow it\n"
+     "  --copies N         at a node with siblings (other nodes of its organisation): succeed only\n"
+     "                     once N of them hold a copy (default 1 with siblings, 0 without; at most\n"
+     "                     the number of siblings)\n"
+     "  --copy-timeout SECONDS\n"
+     "                     how long to wait for those copies (default 120)\n"
+     "A copy to each sibling is queued with the dataset (no agreement asked: the data stays in\n"
+     "the organisation; rule sibling.copy), so that the dataset survives the loss of this node.\n"
+     "If fewer than N siblings hold it in time, cdx publish names those that lack it and exits 7:\n"
+     "the dataset is published here all the same and its copies stay queued (cdx deliveries).\n"
      "Each delivery needs a signed agreement in force with the subscriber covering the topic,\n"
      "class and purpose (cdx agreement); the policy decides at send time (docs/IG-RULES.md).\n"
      "Prints the dataset id. Works whether or not cdx run is running. Each publish to a topic\n"
      "makes its next version. Exit code 4 if a rule refuses it (role.missing, policy.legal-basis,\n"
      "policy.opt-out, policy.onward: audited with the file and the purpose claimed); 2 if a value\n"
-     "is not in its vocabulary (--class, --purpose, --opt-out).\n"},
+     "is not in its vocabulary (--class, --purpose, --opt-out); 7 if the copies asked for are not\n"
+     "held in time. --json: {id, topic, version, copies_wanted, copies_held, copies_missing}.\n"},
     {"subscribe", cmd_subscribe, "subscribe --from ORG --topic TOPIC [--history VERSION]",
      "Ask a publisher for a topic.",
      "  --from ORG          the publisher's ODS code (an added peer)\n"
@@ -338,11 +348,13 @@ static const cli_command_t s_commands[] = {
      "the rate of this attempt alone (bytes a resumed transfer already had are not counted) and\n"
      "the ETA at that rate, or \"stalled\" when nothing moved for 5 s. Delivered: with the\n"
      "subscriber's signed receipt. Failed (\"refused: RULE\" for a policy refusal), expired,\n"
-     "superseded, cancelled: why.\n\n"
+     "superseded, cancelled: why. A copy to a sibling (another node of this organisation, its\n"
+     "address as subscriber, SPEC.md 11.5) is marked \"(copy to a sibling)\".\n\n"
      "  --json   a JSON array: dataset, topic, version, subscriber, state, status (the words\n"
      "           above), next_chunk, bytes_done, bytes, session_bytes (this attempt), rate\n"
      "           (bytes/s, this attempt), eta (seconds, or null), stalled (seconds since it\n"
-     "           last moved while sending, or null), attempts, receipt, error, updated\n"},
+     "           last moved while sending, or null), copy (a copy to a sibling), attempts,\n"
+     "           receipt, error, updated\n"},
     {"export", cmd_export, "export (ID | --topic TOPIC [--version N] [--from ORG]) --purpose PURPOSE -o FILE",
      "Decrypt a dataset this node holds into FILE.",
      "  ID                  a dataset id from cdx datasets, or its first 4 or more digits if no\n"

@@ -7,21 +7,113 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "cx.h"
 #include "show.h"
 
+#define COPY_TIMEOUT_DEFAULT 120      /* seconds (SPEC.md 11.5) */
+#define COPY_TIMEOUT_MAX 86400
+
+static int64_t s_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits up to TIMEOUT seconds until WANT siblings have receipted their
+   copy of dataset ID (SPEC.md 11.5, "Publishing"), with progress on
+   stderr once it has waited a second. 1 if they have, 0 if not (C says
+   who lacks it), -1 if the store could not be read (node_error). */
+static int s_copies_wait (node_t *n, const char *id, int want, int64_t timeout, node_copies_t *c)
+{
+    int64_t start = s_mono_ms (), shown = 0, deadline = start + timeout * 1000;
+    int tty = isatty (STDERR_FILENO), ok;
+    for (;;) {
+        if (node_copies_held (n, id, c) != 0)
+            return -1;
+        int64_t now = s_mono_ms ();
+        ok = c->held >= want;
+        if (ok || now >= deadline)
+            break;
+        if (now - start >= 1000 && (tty ? now - shown >= 250 : shown == 0 || now - shown >= 10000)) {
+            char who[NODE_SIBLINGS_MAX * 16];
+            node_copies_missing (c, who, sizeof who);
+            fprintf (stderr, "%swaiting for copies at siblings: %d of %d held (not yet: %s), %" PRId64 " s of %" PRId64
+                     " s%s", tty ? "\r" : "", c->held, want, who, (now - start) / 1000, timeout, tty ? "\033[K" : "\n");
+            shown = now;
+        }
+        struct timespec pause = {0, 100 * 1000000L};
+        nanosleep (&pause, NULL);
+    }
+    if (shown && tty)
+        fprintf (stderr, "\r\033[K");
+    return ok;
+}
+
+/* --copies and --copy-timeout into WANT and TIMEOUT, against the node's
+   siblings SIBS: 0, or an exit code. */
+static int s_copies_args (const char *copies, const char *timeout, const node_siblings_t *sibs, int *want,
+                          int64_t *secs)
+{
+    int64_t v = sibs->count > 0 ? 1 : 0;
+    if (copies && cli_number ("--copies", copies, 0, NODE_SIBLINGS_MAX, &v) != 0)
+        return CLI_EXIT_USAGE;
+    if (v > sibs->count) {
+        fprintf (stderr, "cdx publish: --copies %" PRId64 " is more than the %d sibling(s) this node has (cdx peers "
+                 "marks them): give at most %d\n", v, sibs->count, sibs->count);
+        return CLI_EXIT_USAGE;
+    }
+    *want = (int) v;
+    *secs = COPY_TIMEOUT_DEFAULT;
+    if (timeout && cli_number ("--copy-timeout", timeout, 0, COPY_TIMEOUT_MAX, secs) != 0)
+        return CLI_EXIT_USAGE;
+    return 0;
+}
+
+/* After a publish of ID: the copies WANT waited for. 0 if held, else
+   CLI_EXIT_ATTENTION with the reason (the dataset stays published, its
+   copies queued), or CLI_EXIT_FAIL; C is what the store had. */
+static int s_copies (node_t *n, const char *id, int want, int64_t secs, node_copies_t *c)
+{
+    memset (c, 0, sizeof *c);
+    if (want == 0)
+        return 0;
+    if (!node_running (n)) {
+        node_copies_held (n, id, c);
+        fprintf (stderr, "cdx publish: dataset %s is published here, but no node runs here to copy it to its "
+                 "siblings: start cdx run; the copies stay queued\n", id);
+        return CLI_EXIT_ATTENTION;
+    }
+    int held = s_copies_wait (n, id, want, secs, c);
+    if (held < 0) {
+        fprintf (stderr, "cdx publish: dataset %s is published here; %s\n", id, node_error (n));
+        return CLI_EXIT_FAIL;
+    }
+    if (held)
+        return 0;
+    char who[NODE_SIBLINGS_MAX * 16];
+    node_copies_missing (c, who, sizeof who);
+    fprintf (stderr, "cdx publish: dataset %s is published here, but %d of the %d sibling cop%s asked for %s held "
+             "after %" PRId64 " s: %s lack%s it. Its copies stay queued and are sent when the sibling is reachable "
+             "(cdx deliveries shows them); it does not yet survive the loss of this node\n", id, c->held, want,
+             want == 1 ? "y" : "ies", c->held == 1 ? "is" : "are", secs, who, c->missing_count == 1 ? "s" : "");
+    return CLI_EXIT_ATTENTION;
+}
+
 int cmd_publish (cli_t *cli, int argc, char **argv)
 {
     enum { O_JSON, O_TOPIC, O_CLASS, O_PURPOSE, O_KIND, O_SUPERSEDES, O_CORRECTION, O_RETENTION, O_LEGAL,
-           O_OPT_OUT, O_AGREEMENT, O_COUNT };
+           O_OPT_OUT, O_AGREEMENT, O_COPIES, O_COPY_TIMEOUT, O_COUNT };
     static const cli_opt_t opts[O_COUNT] = {
         {"json", 0, 0, NULL},       {"topic", 1, 0, NULL},       {"class", 1, 0, NULL},
         {"purpose", 1, 0, NULL},    {"kind", 1, 0, NULL},        {"supersedes", 0, 0, NULL},
         {"correction", 0, 0, NULL}, {"retention", 1, 0, NULL},   {"legal-basis", 1, 0, NULL},
-        {"opt-out", 1, 0, NULL},    {"agreement", 1, 0, NULL}};
+        {"opt-out", 1, 0, NULL},    {"agreement", 1, 0, NULL},   {"copies", 1, 0, NULL},
+        {"copy-timeout", 1, 0, NULL}};
     const char *got[O_COUNT];
     int rc = 0;
     if (cli_parse (cli, "publish", opts, O_COUNT, argc, argv, got, NULL, &rc) != 0)
@@ -47,6 +139,18 @@ int cmd_publish (cli_t *cli, int argc, char **argv)
     node_t *n;
     if ((rc = cli_open (cli, &n)) != 0)
         return rc;
+    node_siblings_t sibs;
+    int want = 0;
+    int64_t secs = 0;
+    if (node_siblings (n, &sibs) != 0) {
+        fprintf (stderr, "cdx publish: %s\n", node_error (n));
+        node_close (&n);
+        return CLI_EXIT_FAIL;
+    }
+    if ((rc = s_copies_args (got[O_COPIES], got[O_COPY_TIMEOUT], &sibs, &want, &secs)) != 0) {
+        node_close (&n);
+        return rc;
+    }
     cli_progress_t prog;
     p.progress = cli_progress_fn (&prog, "sealing");
     p.progress_arg = &prog;
@@ -54,17 +158,29 @@ int cmd_publish (cli_t *cli, int argc, char **argv)
     int64_t version;
     int published = node_publish (n, &p, id, &version) == 0;
     cli_progress_end (&prog);
+    node_copies_t copies;
     if (!published) {
         rc = cli_refused (n);
-    } else if (cli->json) {
+        node_close (&n);
+        return rc;
+    }
+    rc = s_copies (n, id, want, secs, &copies);
+    if (cli->json) {
         printf ("{\"id\":\"%s\",\"topic\":", id);
         show_json (stdout, p.topic);
-        printf (",\"version\":%" PRId64 "}\n", version);
+        printf (",\"version\":%" PRId64 ",\"copies_wanted\":%d,\"copies_held\":%d,\"copies_missing\":[", version,
+                want, copies.held);
+        for (int i = 0; want > 0 && i < copies.missing_count; i++) {
+            printf ("%s", i ? "," : "");
+            show_json (stdout, copies.missing[i]);
+        }
+        printf ("]}\n");
     } else {
         printf ("%s\n", id);
-        if (isatty (STDERR_FILENO))
-            show_printf (stderr, "published %s version %" PRId64 "%s\n", p.topic, version,
-                         node_running (n) ? "" : " (no node running here: it is sent when cdx run starts)");
+        if (isatty (STDERR_FILENO) && rc == 0)
+            show_printf (stderr, "published %s version %" PRId64 "%s%s\n", p.topic, version,
+                         node_running (n) ? "" : " (no node running here: it is sent when cdx run starts)",
+                         want > 0 ? ", held by its sibling(s)" : "");
     }
     node_close (&n);
     return rc;

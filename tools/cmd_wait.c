@@ -55,7 +55,8 @@ static void s_delivery_json (const store_delivery_t *d, const node_delivery_view
         printf ("%" PRId64, v->stalled);
     else
         printf ("null");
-    printf (",\"attempts\":%" PRId64 ",\"receipt\":%s,\"error\":", d->attempts, d->receipt_len ? "true" : "false");
+    printf (",\"copy\":%s,\"attempts\":%" PRId64 ",\"receipt\":%s,\"error\":", v->copy ? "true" : "false",
+            d->attempts, d->receipt_len ? "true" : "false");
     show_json_opt (stdout, d->error);
     printf (",\"updated\":\"%s\"}", when);
 }
@@ -81,9 +82,9 @@ static int s_print_delivery (const store_delivery_t *d, void *arg)
     }
     char what[160];
     snprintf (what, sizeof what, "%s v%" PRId64, v.topic, v.version);
-    show_printf (stdout, "%s  %-28s %-10s %-10s %-8s %s%s\n", d->dataset, what, d->subscriber,
-                 store_delivery_state_name (d->state),
-            d->receipt_len ? "signed" : "-", when, progress);
+    show_printf (stdout, "%s  %-28s %-10s %-10s %-8s %s%s%s\n", d->dataset, what, d->subscriber,
+                 store_delivery_state_name (d->state), d->receipt_len ? "signed" : "-", when, progress,
+                 v.copy ? "  (copy to a sibling)" : "");
     /* Why it is not delivered yet, or never will be. */
     int pending = d->state == STORE_DL_QUEUED || d->state == STORE_DL_SENDING;
     if (strcmp (v.status, "sending") != 0 &&

@@ -330,10 +330,15 @@ static int s_in_final (run_t *r, const origin_t *o, in_xfer_t *x, const char *ha
         free (d);
         return 1;
     }
-    if (store_dataset_progress (st, x->dataset, STORE_DS_AVAILABLE, x->chunks) != 0 ||
-        node_audit_purpose (r->n, actor, "receive", object, o->org, d->purpose, "allow", "signature.verified",
-                            "%lld bytes received, publisher signature and blake2b %s verified; %s", (long long) x->bytes,
-                            hashhex, dec.reason) != 0 ||
+    /* A sibling's copy is held as this organisation's own published
+       dataset (SPEC.md 11.5), never as data received. */
+    int copy = strcmp (o->org, node_self (r->n)->org) == 0;
+    if (store_dataset_progress (st, x->dataset, copy ? STORE_DS_PUBLISHED : STORE_DS_AVAILABLE, x->chunks) != 0 ||
+        node_audit_purpose (r->n, actor, "receive", object, copy ? o->peer->info.address : o->org, d->purpose,
+                            "allow", copy ? dec.rule : "signature.verified",
+                            "%lld bytes received, publisher signature and blake2b %s verified; %s%s",
+                            (long long) x->bytes, hashhex, dec.reason,
+                            copy ? "; held as this organisation's published dataset" : "") != 0 ||
         store_commit (st) != 0 || store_sync (st) != 0)
         goto fail;
     free (d);

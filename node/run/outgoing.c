@@ -56,7 +56,7 @@ static void s_out_session (run_t *r, out_xfer_t *x)
 static void s_delivery_note (run_t *r, peer_t *p, store_delivery_state_t state, const char *error, int count_attempt)
 {
     store_delivery_t d;
-    if (store_delivery_get (node_db (r->n), p->out.dataset, p->info.org, &d) != 0)
+    if (store_delivery_get (node_db (r->n), p->out.dataset, peer_to (r, p), &d) != 0)
         return;
     d.state = state;
     snprintf (d.error, sizeof d.error, "%s", error ? error : "");
@@ -76,9 +76,9 @@ static void s_out_fail (run_t *r, peer_t *p, const char *rule, int fatal, const 
     char object[129], actor[80];
     snprintf (object, sizeof object, "%s v%lld %s", p->out.topic, (long long) p->out.version, p->out.dataset);
     peer_actor (p, actor, sizeof actor);
-    node_log (r->n, "warn", "delivery of %s to %s %s: %s", p->out.dataset, p->info.org,
+    node_log (r->n, "warn", "delivery of %s to %s %s: %s", p->out.dataset, peer_to (r, p),
               fatal ? "failed" : "interrupted", why);
-    node_audit (r->n, actor, "send", object, p->info.org, "refuse", rule, "%s%s", why, fatal ? "" : "; will retry");
+    node_audit (r->n, actor, "send", object, peer_to (r, p), "refuse", rule, "%s%s", why, fatal ? "" : "; will retry");
     s_delivery_note (r, p, fatal ? STORE_DL_FAILED : STORE_DL_QUEUED, why, 0);
     peer_backoff (r, p);
 }
@@ -100,8 +100,8 @@ static void s_out_deny (run_t *r, peer_t *p, const char *purpose, const policy_d
     snprintf (object, sizeof object, "%s v%lld %s", p->out.topic, (long long) p->out.version, p->out.dataset);
     snprintf (why, sizeof why, "%s: %s", dec->rule, dec->reason);
     peer_actor (p, actor, sizeof actor);
-    node_log (r->n, "warn", "delivery of %s to %s refused by policy: %s", p->out.dataset, p->info.org, why);
-    node_audit_purpose (r->n, actor, "send", object, p->info.org, purpose, "refuse", dec->rule, "%s", dec->reason);
+    node_log (r->n, "warn", "delivery of %s to %s refused by policy: %s", p->out.dataset, peer_to (r, p), why);
+    node_audit_purpose (r->n, actor, "send", object, peer_to (r, p), purpose, "refuse", dec->rule, "%s", dec->reason);
     s_delivery_note (r, p, STORE_DL_FAILED, why, 0);
     run_schedule (r, run_now_ms ());
 }
@@ -183,16 +183,16 @@ static int s_offer_send (out_ctx_t *c, const store_dataset_t *d)
         return s_raise (c, "crypto.wrap", 1, "cannot wrap the content key for the recipient");
     /* The decision is on record before it takes effect: no OFFER leaves
        whose allowing entry could not be written. */
-    if (node_audit_purpose (r->n, actor, "offer", object, p->info.org, d->purpose, "allow", c->dec.rule,
+    if (node_audit_purpose (r->n, actor, "offer", object, peer_to (r, p), d->purpose, "allow", c->dec.rule,
                             "offered %lld bytes (%s, purpose %s) to subscriber %s %s", (long long) d->bytes,
-                            d->class_, d->purpose, p->info.org, c->dec.reason) != 0)
+                            d->class_, d->purpose, peer_to (r, p), c->dec.reason) != 0)
         return s_raise (c, "audit.write", 0, "cannot write the audit log: offer held back");
     if (wire_send (r, p->dealer, NULL, 0, &m, NULL) != 0)
         return s_raise (c, "transport.send", 0, "peer not reachable");
     x->deadline = run_now_ms () + RUN_TIMEOUT_MS;
     s_delivery_note (r, p, STORE_DL_SENDING, NULL, 1);
     node_log (r->n, "info", "offered %s v%lld (%s, %lld bytes) to %s", d->topic, (long long) d->version, d->id,
-              (long long) d->bytes, p->info.org);
+              (long long) d->bytes, peer_to (r, p));
     return 0;
 }
 
@@ -239,7 +239,7 @@ static int s_accept (out_ctx_t *c)
     out_xfer_t *x = c->x;
     const proto_msg_t *m = c->in->m;
     if (x->next == 0 && m->number > 0)
-        node_log (r->n, "info", "%s resumes %s from chunk %" PRIu64 " of %lld", c->p->info.org, x->dataset,
+        node_log (r->n, "info", "%s resumes %s from chunk %" PRIu64 " of %lld", peer_to (c->r, c->p), x->dataset,
                   m->number, (long long) x->chunks);
     if (x->next > x->acked)
         r->inflight -= x->next - x->acked;     /* a restart: those are gone */
@@ -247,7 +247,7 @@ static int s_accept (out_ctx_t *c)
     x->acked = x->next;
     x->credit = m->credit;
     store_delivery_t d;
-    if (store_delivery_get (node_db (r->n), x->dataset, c->p->info.org, &d) == 0) {
+    if (store_delivery_get (node_db (r->n), x->dataset, peer_to (r, c->p), &d) == 0) {
         d.started = (int64_t) time (NULL);
         d.next_chunk = x->acked;
         store_delivery_update (node_db (r->n), &d);
@@ -310,7 +310,7 @@ static int s_decide_again (run_t *r, peer_t *p, const proto_receipt_t *rc)
     store_delivery_t *dl = malloc (sizeof *dl);
     int ret = -1;
     if (!d || !dl || store_dataset_get (st, x->dataset, d) != 0 ||
-        store_delivery_get (st, x->dataset, p->info.org, dl) != 0)
+        store_delivery_get (st, x->dataset, peer_to (r, p), dl) != 0)
         goto out;
     policy_decision_t dec;
     decide_again (r, POLICY_SEND, d, node_self (r->n)->org, p->info.org, &dec);
@@ -325,13 +325,13 @@ static int s_decide_again (run_t *r, peer_t *p, const proto_receipt_t *rc)
     snprintf (dl->error, sizeof dl->error, "%s: %s", dec.rule, dec.reason);
     dl->started = 0;
     if (store_delivery_update (st, dl) != 0 ||
-        node_audit_purpose (r->n, actor, "deliver", object, p->info.org, d->purpose, "refuse", dec.rule,
+        node_audit_purpose (r->n, actor, "deliver", object, peer_to (r, p), d->purpose, "refuse", dec.rule,
                             "%s; decided again when the receipt came: not recorded as delivered, although %s "
                             "signed a receipt for all %lld bytes (received at %lld)", dec.reason, p->info.org,
                             (long long) x->bytes, (long long) rc->received) != 0 ||
         store_commit (st) != 0)
         goto out;
-    node_log (r->n, "warn", "delivery of %s to %s refused at its end: %s: %s", x->dataset, p->info.org, dec.rule,
+    node_log (r->n, "warn", "delivery of %s to %s refused at its end: %s: %s", x->dataset, peer_to (r, p), dec.rule,
               dec.reason);
     ret = 1;
 out:
@@ -364,8 +364,8 @@ static int s_receipt (out_ctx_t *c)
         store_rollback (st);
         return s_raise (c, "store.write", 0, "cannot record the refusal of the receipt");
     }
-    if (store_delivery_receipt (st, x->dataset, p->info.org, m->doc, m->doc_len, m->sig) != 0 ||
-        node_audit (r->n, actor, "deliver", object, p->info.org, "allow", "receipt.verified",
+    if (store_delivery_receipt (st, x->dataset, peer_to (r, p), m->doc, m->doc_len, m->sig) != 0 ||
+        node_audit (r->n, actor, "deliver", object, peer_to (r, p), "allow", "receipt.verified",
                     "%lld bytes delivered, blake2b %s; receipt signed by %s", (long long) x->bytes, hashhex,
                     p->info.org) != 0 ||
         store_commit (st) != 0) {
@@ -374,7 +374,7 @@ static int s_receipt (out_ctx_t *c)
         return s_raise (c, "store.write", 0, "cannot store the receipt");
     }
     node_log (r->n, "info", "delivered %s v%lld to %s (signed receipt stored)", x->topic, (long long) x->version,
-              p->info.org);
+              peer_to (r, p));
     p->backoff_ms = 0;
     p->retry_at = 0;
     run_schedule (r, run_now_ms ());
@@ -389,7 +389,7 @@ static int s_error_final (out_ctx_t *c)
     const proto_msg_t *m = c->in->m;
     store_delivery_t d;
     c->attempts = 0;
-    if (m->code == PROTO_E_CHUNK && store_delivery_get (node_db (c->r->n), c->x->dataset, c->p->info.org, &d) == 0 &&
+    if (m->code == PROTO_E_CHUNK && store_delivery_get (node_db (c->r->n), c->x->dataset, peer_to (c->r, c->p), &d) == 0 &&
         d.attempts >= RUN_MAX_CORRUPT)
         c->attempts = (int) d.attempts;
     return m->code == PROTO_E_DENIED || m->code == PROTO_E_SIGNATURE || m->code == PROTO_E_HASH || c->attempts;

@@ -51,6 +51,24 @@ peer_t *peer_for_org (run_t *r, const char *org)
     return live ? live : first;
 }
 
+int peer_is_sibling (run_t *r, const peer_t *p)
+{
+    return strcmp (p->info.org, node_self (r->n)->org) == 0;
+}
+
+peer_t *peer_for_delivery (run_t *r, const char *subscriber)
+{
+    if (!card_address_of_org (subscriber, node_self (r->n)->org))
+        return peer_for_org (r, subscriber);
+    peer_t *p = peer_find (r, subscriber);
+    return p && peer_is_sibling (r, p) ? p : NULL;
+}
+
+const char *peer_to (run_t *r, const peer_t *p)
+{
+    return peer_is_sibling (r, p) ? p->info.address : p->info.org;
+}
+
 int peer_org_verify (run_t *r, const char *org, const uint8_t *msg, size_t len, const uint8_t sig[64])
 {
     if (strcmp (org, node_self (r->n)->org) == 0 &&

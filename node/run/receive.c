@@ -141,6 +141,9 @@ static int s_offer_check (in_ctx_t *c, int state)
     snprintf (c->object, sizeof c->object, "%s v%llu %s", man->topic, (unsigned long long) man->version, c->id);
     if (memcmp (man->dataset, m->dataset, 16) != 0)
         return s_refuse (v, PROTO_E_MALFORMED, IN_V_AUDIT, "offer.manifest", cap, "manifest names another dataset");
+    /* From a sibling (SPEC.md 11.5): a copy of what this organisation
+       published, signed at whichever of its nodes published it. */
+    int copy = strcmp (o->org, node_self (r->n)->org) == 0;
     if (strcmp (man->publisher, o->org) != 0)
         return s_refuse (v, PROTO_E_DENIED, IN_V_AUDIT, "offer.publisher", 128,
                          "manifest says publisher %s but the sender is %s", man->publisher, o->org);
@@ -150,7 +153,9 @@ static int s_offer_check (in_ctx_t *c, int state)
         return s_refuse (v, PROTO_E_SIGNATURE, IN_V_AUDIT, "offer.signature", cap,
                          "manifest signature does not verify with the publisher's signing key");
     store_sub_t sub;
-    if (store_sub_get (node_db (r->n), o->org, node_self (r->n)->org, man->topic, &sub) != 0 ||
+    memset (&sub, 0, sizeof sub);
+    sub.state = STORE_SUB_ACTIVE;               /* a copy needs no subscription */
+    if ((!copy && store_sub_get (node_db (r->n), o->org, node_self (r->n)->org, man->topic, &sub) != 0) ||
         (sub.state != STORE_SUB_ACTIVE && sub.state != STORE_SUB_REQUESTED &&
          sub.state != STORE_SUB_REFUSED))
         return s_refuse (v, PROTO_E_DENIED, IN_V_AUDIT, "subscription.none", 256,
@@ -161,7 +166,7 @@ static int s_offer_check (in_ctx_t *c, int state)
     /* policy.error: undecided here (no memory, the store), so not final: offered again */
     if (!c->dec.allow)
         return s_refuse (v, strcmp (c->dec.rule, "policy.error") ? PROTO_E_DENIED : PROTO_E_INTERNAL, IN_V_POLICY, c->dec.rule, 320, "%s: %s", c->dec.rule, c->dec.reason);
-    if (sub.state != STORE_SUB_ACTIVE) {          /* the offer proves it was recorded */
+    if (!copy && sub.state != STORE_SUB_ACTIVE) {  /* the offer proves it was recorded */
         sub.state = STORE_SUB_ACTIVE;
         store_sub_put (node_db (r->n), &sub);
     }
@@ -169,7 +174,7 @@ static int s_offer_check (in_ctx_t *c, int state)
        reusing a known id for anything else (another peer's dataset, or one
        this node published) is refused before it can touch that dataset. */
     const store_dataset_t *d = c->d;
-    if (c->found == 0 && (d->state == STORE_DS_PUBLISHED || strcmp (d->publisher, o->org) != 0 ||
+    if (c->found == 0 && ((d->state == STORE_DS_PUBLISHED && !copy) || strcmp (d->publisher, o->org) != 0 ||
                           d->manifest_len != m->doc_len || memcmp (d->manifest, m->doc, m->doc_len) != 0))
         return s_refuse (v, PROTO_E_DENIED, IN_V_AUDIT, "offer.id-clash", cap,
                          "this dataset id is already held here for another dataset");
@@ -265,13 +270,17 @@ static int s_record (in_ctx_t *c)
     memcpy (d->wrapped, m->wrapped, 80);
     d->state = STORE_DS_RECEIVING;
     snprintf (d->agreement, sizeof d->agreement, "%s", c->dec.agreement);
+    int copy = strcmp (c->o->org, node_self (r->n)->org) == 0;
+    if (copy)                                   /* the node it was published at */
+        snprintf (d->origin, sizeof d->origin, "%s", c->o->peer->info.address);
     char actor[80];
     peer_actor (c->o->peer, actor, sizeof actor);
     store_t *st = node_db (r->n);
     if (store_begin (st) != 0 || store_dataset_put (st, d) != 0 ||
-        node_audit_purpose (r->n, actor, "accept", c->object, c->o->org, man->purpose, "allow", c->dec.rule,
-                            "offer of %llu bytes (%s, purpose %s) accepted under subscription to %s, %s",
-                            (unsigned long long) man->bytes, man->class_, man->purpose, man->topic,
+        node_audit_purpose (r->n, actor, "accept", c->object, copy ? c->o->peer->info.address : c->o->org,
+                            man->purpose, "allow", c->dec.rule, "offer of %llu bytes (%s, purpose %s) accepted %s %s, %s",
+                            (unsigned long long) man->bytes, man->class_, man->purpose,
+                            copy ? "as a copy of this organisation's" : "under subscription to", man->topic,
                             c->dec.reason) != 0 ||
         store_commit (st) != 0) {
         store_rollback (st);

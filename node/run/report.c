@@ -61,7 +61,7 @@ static void s_out_progress (run_t *r, peer_t *p, int64_t now)
         store_delivery_t d;
         memset (&d, 0, sizeof d);
         snprintf (d.dataset, sizeof d.dataset, "%s", x->dataset);
-        snprintf (d.subscriber, sizeof d.subscriber, "%s", p->info.org);
+        snprintf (d.subscriber, sizeof d.subscriber, "%s", peer_to (r, p));
         d.next_chunk = x->acked;
         d.session_bytes = session > 0 ? session : 0;
         d.session_ms = (x->moved_ms > x->session_ms ? x->moved_ms : now) - x->session_ms;

@@ -220,6 +220,14 @@ peer_t *peer_find (run_t *r, const char *address);
 /* The node that what goes to organisation ORG is sent to (peer_for_org in
    peer.c), or NULL; never a sibling. */
 peer_t *peer_for_org (run_t *r, const char *org);
+/* The node a delivery to SUBSCRIBER goes to: the sibling at that address
+   for a copy (card_address_of_org), else peer_for_org. NULL if none. */
+peer_t *peer_for_delivery (run_t *r, const char *subscriber);
+/* The subscriber of P's deliveries in the store: its address if it is a
+   sibling (a copy, SPEC.md 11.5), else its org. */
+const char *peer_to (run_t *r, const peer_t *p);
+/* 1 if P is a node of this node's own organisation. */
+int peer_is_sibling (run_t *r, const peer_t *p);
 /* 0 if SIG over MSG verifies with the signing key of a node of ORG not
    barred (this node's own for its own org): a signature by an
    organisation (SPEC.md 9.2), from the peers loaded, with no allocation.

@@ -44,7 +44,7 @@ static int s_expire (run_t *r, const store_delivery_t *d, int64_t *expires)
     if (store_dataset_get (node_db (r->n), d->dataset, ds) == 0 && ds->expires > 0) {
         *expires = ds->expires;
         if (ds->expires <= (int64_t) time (NULL)) {
-            out_expire (r, peer_for_org (r, d->subscriber), d, ds);
+            out_expire (r, peer_for_delivery (r, d->subscriber), d, ds);
             expired = 1;
         }
     }
@@ -62,7 +62,7 @@ static int s_scan_delivery (const store_delivery_t *d, void *arg)
         int64_t left_ms = (expires - (int64_t) time (NULL)) * 1000;
         run_schedule (s->r, s->now + (left_ms < 3600000 ? left_ms : 3600000));
     }
-    peer_t *p = peer_for_org (s->r, d->subscriber);
+    peer_t *p = peer_for_delivery (s->r, d->subscriber);
     if (p && p->barred) {                        /* held, not lost: it resumes if the peer is certified again */
         if (!p->held_noted) {
             p->held_noted = 1;
@@ -208,8 +208,10 @@ typedef struct {
 static int s_queue_versions (const store_dataset_t *d, void *arg)
 {
     sub_queue_t *q = arg;
+    /* A sibling's copy is not delivered from here yet: its origin
+       delivers it (SPEC.md 11.5, "Who delivers"). */
     if (strcmp (d->publisher, node_self (q->r->n)->org) != 0 || strcmp (d->topic, q->topic) != 0 ||
-        d->state != STORE_DS_PUBLISHED)
+        !node_published_here (q->r->n, d))
         return 0;
     if (q->from_version > 0) {
         if (d->version >= q->from_version && store_delivery_add (node_db (q->r->n), d->id, q->subscriber) == 0)

@@ -587,3 +587,21 @@ def slots(a):
     check_receipt(deliver(h, real, "OTHER's delivery"), victim, real, "OTHER's delivery")
     p.close()
     h.close()
+
+
+@scenario
+def copy_from_other(a):
+    """A dataset of the victim's own organisation, validly signed by one of
+    its nodes (OTHER: that node's home), offered by EVIL, a node of another
+    organisation: DENIED (SPEC 11.5: a copy comes from a sibling only, and
+    check 3 holds the sender to the manifest's publisher). Nothing is stored."""
+    me, victim, sibling = Home(a.evil), Card(a.victim), Home(a.other)
+    check(sibling.org == victim.org, "OTHER must be a node of the victim's organisation")
+    p = Peer(me, victim)
+    p.roundtrip()
+    ds = Dataset(sibling, victim, a.topic, b"c" * 3000)
+    p.send(ds.offer())
+    reason = p.expect_error(E_DENIED, "a copy of %s's dataset sent by %s" % (sibling.org, me.org), dataset=ds.id)
+    check("publisher %s" % sibling.org in reason, "DENIED for another reason: %r" % reason)
+    say("  a copy of %s's dataset, signed by its node, sent by %s -> DENIED (%s)" % (sibling.org, me.org, reason))
+    say("dataset", ds.id.hex())
