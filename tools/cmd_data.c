@@ -84,20 +84,19 @@ static int s_copies (node_t *n, const char *id, int want, int64_t secs, node_cop
         return 0;
     if (!node_running (n)) {
         node_copies_held (n, id, c);
-        fprintf (stderr, "cdx publish: dataset %s is published here, but no node runs here to copy it to its "
+        fprintf (stderr, "cdx: dataset %s is published here, but no node runs here to copy it to its "
                  "siblings: start cdx run; the copies stay queued\n", id);
         return CLI_EXIT_ATTENTION;
     }
     int held = s_copies_wait (n, id, want, secs, c);
     if (held < 0) {
-        fprintf (stderr, "cdx publish: dataset %s is published here; %s\n", id, node_error (n));
-        return CLI_EXIT_FAIL;
+        return cli_fail ("dataset %s is published here; %s", id, node_error (n));
     }
     if (held)
         return 0;
     char who[NODE_SIBLINGS_MAX * 16];
     node_copies_missing (c, who, sizeof who);
-    fprintf (stderr, "cdx publish: dataset %s is published here, but %d of the %d sibling cop%s asked for %s held "
+    fprintf (stderr, "cdx: dataset %s is published here, but %d of the %d sibling cop%s asked for %s held "
              "after %" PRId64 " s: %s lack%s it. Its copies stay queued and are sent when the sibling is reachable "
              "(cdx deliveries shows them); it does not yet survive the loss of this node\n", id, c->held, want,
              want == 1 ? "y" : "ies", c->held == 1 ? "is" : "are", secs, who, c->missing_count == 1 ? "s" : "");
@@ -143,9 +142,9 @@ int cmd_publish (cli_t *cli, int argc, char **argv)
     int want = 0;
     int64_t secs = 0;
     if (node_siblings (n, &sibs) != 0) {
-        fprintf (stderr, "cdx publish: %s\n", node_error (n));
+        rc = cli_fail ("%s", node_error (n));
         node_close (&n);
-        return CLI_EXIT_FAIL;
+        return rc;
     }
     if ((rc = s_copies_args (got[O_COPIES], got[O_COPY_TIMEOUT], &sibs, &want, &secs)) != 0) {
         node_close (&n);
