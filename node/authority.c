@@ -374,6 +374,19 @@ static int s_same_node (const cert_t *c, const char *org, const char *label)
     return strcmp (c->org, org) == 0 && strcmp (c->node, label) == 0;
 }
 
+/* 1 if certificate I of IS has a newer one for the same node, in force
+   by NOW (revoked since or not: a revoked replacement does not bring the
+   replaced one back). */
+static int s_replaced (const issued_t *is, size_t i, int64_t now)
+{
+    const cert_t *c = &is->certs[i];
+    for (size_t j = 0; j < is->count; j++)
+        if (j != i && s_same_node (&is->certs[j], c->org, c->node) && is->certs[j].serial > c->serial &&
+            is->certs[j].not_before <= now)
+            return 1;
+    return 0;
+}
+
 static void s_addr (const char *org, const char *label, char out[CARD_ADDR_MAX + 1])
 {
     if (card_address (org, label, out) != 0)
@@ -593,11 +606,7 @@ int node_authority_directory (const char *home, int days, const char *expires, c
     size_t keep = 0;
     for (size_t i = 0; i < is.count; i++) {
         cert_t *c = &is.certs[i];
-        int current = !s_is_revoked (&is, c->sign_pk) && c->not_after > now;
-        for (size_t j = 0; current && j < is.count; j++)
-            if (j != i && s_same_node (&is.certs[j], c->org, c->node) && is.certs[j].serial > c->serial &&
-                !s_is_revoked (&is, is.certs[j].sign_pk) && is.certs[j].not_before <= now)
-                current = 0;
+        int current = !s_is_revoked (&is, c->sign_pk) && c->not_after > now && !s_replaced (&is, i, now);
         if (current)
             keep++;
         else
@@ -682,13 +691,8 @@ int node_authority_list (const char *home, node_issued_fn *fn, void *arg, char *
         cx_fingerprint (c->sign_pk, row.fingerprint);
         row.serial = c->serial;
         row.not_after = c->not_after;
-        int replaced = 0;
-        for (size_t j = 0; j < is.count; j++)
-            if (j != i && s_same_node (&is.certs[j], c->org, c->node) && is.certs[j].serial > c->serial &&
-                !s_is_revoked (&is, is.certs[j].sign_pk))
-                replaced = 1;
         row.state = s_is_revoked (&is, c->sign_pk) ? "revoked"
-                    : replaced                     ? "replaced"
+                    : s_replaced (&is, i, now)     ? "replaced"
                     : c->not_after <= now          ? "expired"
                                                    : "current";
         rc = fn (&row, arg);

@@ -74,7 +74,7 @@ int node_peer_add (node_t *n, const char *text, size_t len, store_peer_t *out)
             *out = old;
         return 0;                                   /* already certified with these keys */
     }
-    if (!had && node_org_certified (n, card.org)) {
+    if (node_org_certified (n, card.org)) {
         node_fail (n, "card for %s: the authority certifies the nodes of %s, and not this one: refused (a node "
                    "of a certified organisation is known from the directory)", addr, card.org);
         return node_audit_refusal (n, actor, "peer-add", "card", addr, "trust.wrong-key");

@@ -307,7 +307,8 @@ typedef struct {
 static int s_node_key (const store_peer_t *p, void *arg)
 {
     s_node_key_t *k = arg;
-    if (memcmp (p->sign_pk, k->key, 32) == 0) k->found = 1;
+    if (memcmp (p->sign_pk, k->key, 32) == 0 && !node_peer_barred (p, (int64_t) time (NULL), NULL))
+        k->found = 1;                           /* a current node's key: not revoked, not expired */
     return k->found;
 }
 

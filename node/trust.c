@@ -167,7 +167,7 @@ static int s_org_key (const store_peer_t *p, void *arg)
 {
     s_org_key_t *k = arg;
     if (k->certified_only) {
-        k->found |= strcmp (p->trust, "certified") == 0 && !node_peer_barred (p, k->now, NULL);
+        k->found |= strcmp (p->trust, "certified") == 0;
         return k->found;
     }
     if (node_peer_barred (p, k->now, NULL))
@@ -299,6 +299,35 @@ static int s_revoke_peer (const store_peer_t *peer, void *arg)
     return 0;
 }
 
+/* A node pinned by hand of an organisation the directory certifies is
+   removed: a hand pin does not stand beside the authority (before
+   schema 5 the certificate replaced the pin's row; now a pin under
+   another address would stay, be admitted and sign for the
+   organisation). */
+typedef struct {
+    node_t *n;
+    const char *actor, *how;
+    int failed;
+} s_unpin_t;
+
+static int s_unpin (const store_peer_t *p, void *arg)
+{
+    s_unpin_t *u = arg;
+    if (strcmp (p->trust, "pinned") != 0)
+        return 0;
+    char fpr[CX_FINGERPRINT_HEXLEN];
+    cx_fingerprint (p->sign_pk, fpr);
+    if (store_peer_unpin (node_db (u->n), p->address) != 0) {
+        node_fail (u->n, "%s", store_error (node_db (u->n)));
+        u->failed = 1;
+        return 1;
+    }
+    node_audit (u->n, u->actor, "peer-remove", "peer", p->address, "allow", "trust.pin-superseded",
+                "the card of %s (key %s) pinned by hand is removed: the authority certifies the nodes of %s %s",
+                p->address, fpr, p->org, u->how);
+    return 0;
+}
+
 /* Inside the caller's transaction: the certified peers of directory D
    stored (this node's own certificate and revoked keys left out; its
    siblings included) and its revocations marked (by key, among the
@@ -326,6 +355,15 @@ static int s_apply (node_t *n, const cert_dir_t *d, const char *actor, int64_t n
             res->refused++;
         else
             res->certified++;
+    }
+    for (size_t i = 0; i < d->ncerts; i++) {
+        s_unpin_t u = {n, actor, how, 0};
+        if (strcmp (d->certs[i].org, node_self (n)->org) != 0 &&
+            (store_peer_org_each (node_db (n), d->certs[i].org, s_unpin, &u) < 0 || u.failed)) {
+            if (!u.failed)
+                node_fail (n, "%s", store_error (node_db (n)));
+            return -1;
+        }
     }
     for (size_t k = 0; k < d->nrevoked; k++) {
         s_revoke_t r = {n, &d->revoked[k], actor, d->serial, now, 0, 0};

@@ -17,7 +17,9 @@ int node_authority_key (node_t *n, uint8_t pk[32], char *name, size_t cap);
    if none is held, -1 on error (node_error). */
 int node_directory_load (node_t *n, cert_dir_t *d);
 
-/* 1 if the authority certified some current node of ORG (a peer). */
+/* 1 if the authority has certified some node of ORG (a peer), current,
+   revoked or expired: such an organisation's nodes are known from the
+   directory alone, never pinned by hand. */
 int node_org_certified (node_t *n, const char *org);
 
 /* 0 if SIG over MSG verifies with the signing key of some node of ORG

@@ -609,6 +609,11 @@ int cert_dir_parse (const char *buf, size_t len, cert_dir_t *d)
                 "format 1");
         goto malformed;
     }
+    if (format == 1 && cert_dir_format_version (d) != 1) {
+        s_fail ("cdx-directory: 1, but it holds two nodes of one organisation (or a labelled one): such a "
+                "directory is format 2");
+        goto malformed;
+    }
     if (s_take_b64 (&r, "signature", d->sig, 64) != 0) goto malformed;
     if (r.pos != len) {
         s_fail ("%zu bytes after the signature line", len - r.pos);

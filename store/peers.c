@@ -36,6 +36,7 @@ enum {
     PEER_OF_ORG,
     PEER_SEEN,
     PEER_ALL_OFFLINE,
+    PEER_UNPIN,
     TRUST_PUT,
     TRUST_GET,
     PEERS__COUNT
@@ -61,11 +62,13 @@ static const char *const s_sql[PEERS__COUNT] = {
     [PEER_EACH] = "SELECT " PEER_READ_COLS " FROM peers ORDER BY address",
     [PEER_ORG_EACH] = "SELECT " PEER_READ_COLS " FROM peers WHERE org = ?1 ORDER BY address",
     /* The node an organisation-wide question reads (DSPT, known or not):
-       its unlabelled node, else its first node not revoked, by address. */
+       of its nodes not revoked, the unlabelled one, else the first by
+       address; a revoked one only if all are. */
     [PEER_OF_ORG] = "SELECT " PEER_READ_COLS " FROM peers WHERE org = ?1"
-                    " ORDER BY address <> org, revoked <> 0, address LIMIT 1",
+                    " ORDER BY revoked <> 0, address <> org, address LIMIT 1",
     [PEER_SEEN] = "UPDATE peers SET connected = ?2, last_seen = ?3 WHERE address = ?1",
     [PEER_ALL_OFFLINE] = "UPDATE peers SET connected = 0 WHERE connected <> 0",
+    [PEER_UNPIN] = "DELETE FROM peers WHERE address = ?1 AND trust = 'pinned'",
 
     [TRUST_PUT] = "INSERT INTO trust (name, value, updated) VALUES (?1, ?2, ?3)"
                   " ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
@@ -224,6 +227,13 @@ int store_peer_seen (store_t *s, const char *address, int connected, int64_t las
     int bind = sq_bind_text (st, 1, address) | sq_bind_int (st, 2, connected ? 1 : 0) |
                sq_bind_int (st, 3, last_seen);
     return sq_write (s, st, bind, NULL, "cannot record whether peer %.16s is connected", address);
+}
+
+int store_peer_unpin (store_t *s, const char *address)
+{
+    assert (s && address);
+    sqlite3_stmt *st = STMT (PEER_UNPIN);
+    return sq_write (s, st, sq_bind_text (st, 1, address), NULL, "cannot remove the pinned peer %.16s", address);
 }
 
 int store_peer_all_offline (store_t *s)

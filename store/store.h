@@ -85,9 +85,9 @@ int store_peer_put (store_t *s, const store_peer_t *p);
 /* The peer whose address (ORG or ORG/LABEL) is ADDRESS. */
 int store_peer_get (store_t *s, const char *address, store_peer_t *out);
 /* The node that stands for organisation ORG where a question is the
-   organisation's (is it known, its DSPT status): the node whose address
-   is ORG, else the first of its nodes not revoked, by address, else its
-   first. STORE_NOTFOUND if ORG has no node. */
+   organisation's (is it known, its DSPT status): of its nodes not
+   revoked, the one whose address is ORG, else the first by address; a
+   revoked one only if all are. STORE_NOTFOUND if ORG has no node. */
 int store_peer_of_org (store_t *s, const char *org, store_peer_t *out);
 /* Calls FN for each node of organisation ORG, by address; stops early if
    FN returns non-zero (returned). */
@@ -99,6 +99,9 @@ int store_peer_each (store_t *s, int (*fn) (const store_peer_t *, void *), void 
 /* Records whether the running node is connected to the peer at ADDRESS
    and when it last saw it. Nothing happens if there is no such peer. */
 int store_peer_seen (store_t *s, const char *address, int connected, int64_t last_seen);
+/* Removes the peer at ADDRESS if it was pinned by hand (a certified one
+   stays): the authority has certified its organisation's nodes. */
+int store_peer_unpin (store_t *s, const char *address);
 /* Every peer not connected: the running node starts and stops. */
 int store_peer_all_offline (store_t *s);
 

@@ -192,6 +192,19 @@ START_TEST (test_two_nodes_of_one_org_are_certified_and_listed)
     ck_assert_int_eq (s_certify (&other, &refused, err, sizeof err), -1);
     ck_assert_int_eq (refused, 1);
     ck_assert_msg (strstr (err, "certified for 0DF/b"), "%s", err);
+
+    /* The newer key revoked: the node has no current certificate; the
+       one it replaced does not come back. */
+    char fpr[CX_FINGERPRINT_HEXLEN];
+    cx_fingerprint (cx_keypair_public (b2.kp[0]), fpr);
+    node_revoke_t key = {.key = fpr};
+    int count = 0;
+    ck_assert_msg (node_authority_revoke (s_auth, &key, &count, err, sizeof err) == 0, "%s", err);
+    s_directory (&d, &format);
+    ck_assert_uint_eq (d.ncerts, 2);
+    ck_assert_ptr_null (s_cert_of (&d, "0DF", "b"));
+    cert_dir_free (&d);
+    ck_assert (s_listed ("0DF/b replaced") && !s_listed ("0DF/b current"));
     s_free (&a), s_free (&b), s_free (&b2), s_free (&ccg);
 }
 END_TEST

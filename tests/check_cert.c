@@ -512,6 +512,10 @@ START_TEST (test_dir2_round_trip_and_refusals)
     ck_assert_int_eq (cert_dir_format (&in, &text, &len), 0);
     ck_assert (strncmp (text, "cdx-directory: 2\n", 17) == 0);
     ck_assert_int_eq (cert_dir_parse (text, len, &out), -1); /* two unlabelled nodes of 04V */
+    /* and the same content under "cdx-directory: 1" is no other reading
+       of it: refused for its format before anything else */
+    ck_assert_int_eq (s_dir_mutated (text, "cdx-directory: 2", "cdx-directory: 1"), -1);
+    ck_assert_ptr_nonnull (strstr (cert_error (), "such a directory is format 2"));
     free (text);
     /* a revocation of a labelled node makes it format 2 too */
     cert_dir_free (&in);

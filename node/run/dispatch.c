@@ -204,11 +204,11 @@ void dispatch_router (run_t *r)
     }
     snprintf (o.org, sizeof o.org, "%s", o.peer->info.org);   /* User-Id names the node; o.org its org */
     if (o.peer->barred) {                       /* admitted before it was barred: its data is refused */
-        if (run_limit_pass (r, &o.peer->refusals, o.org)) {
+        if (run_limit_pass (r, &o.peer->refusals, o.peer->info.address)) {
             char actor[80];
             peer_actor (o.peer, actor, sizeof actor);
-            node_audit (r->n, actor, "receive", "message", o.org, "refuse", o.peer->barred,
-                        "message from %s refused: it is barred (%s)", o.org, o.peer->barred);
+            node_audit (r->n, actor, "receive", "message", o.peer->info.address, "refuse", o.peer->barred,
+                        "message from %s refused: it is barred (%s)", o.peer->info.address, o.peer->barred);
         }
         goto out;
     }

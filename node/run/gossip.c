@@ -217,11 +217,11 @@ void gossip_on_directory (run_t *r, peer_t *p, const origin_t *o, const proto_ms
     }
     if (m->number <= r->dir_serial)
         return;                                 /* not newer: nothing to learn */
-    if (!run_limit_pass (r, &p->refusals, p->info.org))
+    if (!run_limit_pass (r, &p->refusals, p->info.address))
         return;                                 /* a peer sending directories without end */
     node_directory_result_t res;
-    if (node_directory_import (r->n, zmq_msg_data (payload), len, p->info.org, &res) != 0) {
-        node_log (r->n, "warn", "directory from %s refused: %s", p->info.org, node_error (r->n));
+    if (node_directory_import (r->n, zmq_msg_data (payload), len, p->info.address, &res) != 0) {
+        node_log (r->n, "warn", "directory from %s refused: %s", p->info.address, node_error (r->n));
         return;
     }
     node_log (r->n, "info", "directory serial %" PRIu64 " from %s accepted: %d certified, %d revoked",

@@ -291,7 +291,9 @@ static int s_receipt_unverified (out_ctx_t *c)
     if (memcmp (c->rc.dataset, x->dsid, 16) != 0 || memcmp (c->rc.hash, x->hash, 32) != 0 ||
         strcmp (c->rc.recipient, p->info.org) != 0 || memcmp (c->rc.recipient_key, p->info.sign_pk, 32) != 0)
         return s_unverified (c, "receipt.content", "receipt names another dataset, hash or recipient");
-    if (peer_org_verify (c->r, p->info.org, m->doc, m->doc_len, m->sig) != 0)
+    /* Signed by the node that received it, the one this delivery went to
+       (its key is the receipt's recipient_key, checked above). */
+    if (cx_verify (p->info.sign_pk, m->doc, m->doc_len, m->sig) != 0)
         return s_unverified (c, "receipt.signature", "receipt signature does not verify");
     return 0;
 }

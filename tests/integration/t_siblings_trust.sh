@@ -6,7 +6,8 @@
 # the CCG and a publish at 0DF/a deliver as before, from an address-named
 # sender. Revoking 0DF/b alone leaves 0DF/a certified and delivering and
 # 0DF/b refused (trust.revoked); a card pinned by hand for one's own
-# organisation is refused (trust.sibling-pinned).
+# organisation is refused (trust.sibling-pinned), and a pin of an
+# organisation the authority certifies is removed, and refused again.
 . "$(dirname "$0")/lib.sh"
 
 # make_labelled NAME ORG LABEL ROLE: make_node with a node label.
@@ -28,7 +29,18 @@ head -n 2 "$T/ccg.card" | tr '\n' ' ' | grep -q '^cdx-card: 1 org: 04V $' || fai
 must_refuse "a bad node label" "a node label" "$CDX" init --home "$T/bad" --org 0DF --node B --role csu --name X \
     --endpoint tcp://127.0.0.1:1
 
+# A node of 0DF pinned by hand at the CCG before the authority certifies
+# 0DF's nodes: the certificates do not stand beside it (it would be
+# admitted and sign for 0DF); it is removed when the directory comes.
+make_node csux 0DF csu
+pin ccg csux
+
 certify_all csua csub ccg
+has_rule ccg peer-remove allow trust.pin-superseded || fail "the hand pin of 0DF was not removed by the directory"
+[ "$(q ccg "SELECT count(*) FROM peers WHERE org='0DF' AND trust='pinned'")" = 0 ] ||
+    fail "a hand pin of 0DF stands beside its certified nodes: $(q ccg "SELECT address, trust FROM peers")"
+must_refuse "a hand pin of a certified organisation" "the authority certifies the nodes of 0DF" \
+    "$CDX" peer add --home "$T/ccg" "$T/csux.card"
 python3 - "$T/dir1" <<'EOF' || fail "the directory does not list the three nodes"
 import base64, sys
 lines = open(sys.argv[1]).read().split("\n")
