@@ -1,6 +1,8 @@
-/*  copies.c: the copies of what this node publishes held by its siblings
-    (SPEC.md 11.5): which nodes are its siblings now, a copy queued for
-    each in the publish's transaction, and how many have receipted one.
+/*  copies.c: the copies of what this organisation holds, at each of its
+    nodes (SPEC.md 11.5): which nodes are its siblings now, a copy queued
+    for each when a dataset is published or becomes held here, the
+    deliveries a held copy of its own data queues (whichever node owns
+    them sends them), and how many siblings have receipted a copy.
 
     A copy is a delivery whose subscriber is a sibling's address
     (card_address_of_org): no organisation delivers to itself, so an
@@ -47,7 +49,7 @@ int node_siblings (node_t *n, node_siblings_t *out)
     return 0;
 }
 
-int node_copies_queue (node_t *n, const char *id, int *queued)
+int node_copies_queue (node_t *n, const char *id, const char *except, int *queued)
 {
     node_siblings_t *s = malloc (sizeof *s);
     *queued = 0;
@@ -55,6 +57,8 @@ int node_copies_queue (node_t *n, const char *id, int *queued)
         return node_fail (n, "out of memory");
     int rc = node_siblings (n, s);
     for (int i = 0; rc == 0 && i < s->count; i++) {
+        if (except && strcmp (s->address[i], except) == 0)
+            continue;                           /* it came from there */
         if (store_delivery_add (node_db (n), id, s->address[i]) != 0)
             rc = node_fail (n, "cannot queue a copy for %s: %s", s->address[i], store_error (node_db (n)));
         else
@@ -62,6 +66,48 @@ int node_copies_queue (node_t *n, const char *id, int *queued)
     }
     free (s);
     return rc;
+}
+
+typedef struct {
+    node_t *n;
+    const char *topic;
+    const char *id;
+    int count;
+    int rc;
+} s_queue_ctx_t;
+
+static int s_queue_sub (const store_sub_t *sub, void *arg)
+{
+    s_queue_ctx_t *q = arg;
+    if (strcmp (sub->publisher, node_self (q->n)->org) != 0 || strcmp (sub->topic, q->topic) != 0 ||
+        sub->state != STORE_SUB_ACTIVE)
+        return 0;
+    if (store_delivery_add (node_db (q->n), q->id, sub->subscriber) != 0) {
+        q->rc = -1;
+        return 1;
+    }
+    q->count++;
+    return 0;
+}
+
+int node_subscribers_queue (node_t *n, const char *id, const char *topic, int *queued)
+{
+    s_queue_ctx_t q = {n, topic, id, 0, 0};
+    *queued = 0;
+    if (store_sub_each (node_db (n), s_queue_sub, &q) != 0 || q.rc != 0)
+        return node_fail (n, "cannot queue the deliveries of %s: %s", id, store_error (node_db (n)));
+    *queued = q.count;
+    return 0;
+}
+
+int node_copies_hold (node_t *n, const store_dataset_t *d, const char *from, int *copies, int *deliveries)
+{
+    *deliveries = 0;
+    if (node_copies_queue (n, d->id, from, copies) != 0)
+        return -1;
+    if (strcmp (d->publisher, node_self (n)->org) != 0)
+        return 0;                               /* received: delivered to no one */
+    return node_subscribers_queue (n, d->id, d->topic, deliveries);
 }
 
 typedef struct {

@@ -288,9 +288,21 @@ typedef struct {
 int node_siblings (node_t *n, node_siblings_t *out);
 
 /* Inside the caller's transaction: a copy of dataset ID queued for each
-   sibling (a delivery whose subscriber is its address), their number in
-   QUEUED. 0, or -1 (node_error; the caller rolls back). */
-int node_copies_queue (node_t *n, const char *id, int *queued);
+   sibling but EXCEPT (an address, or NULL: a delivery whose subscriber is
+   its address), their number in QUEUED. 0, or -1 (node_error; the caller
+   rolls back). */
+int node_copies_queue (node_t *n, const char *id, const char *except, int *queued);
+
+/* Inside the caller's transaction: a delivery of this organisation's
+   dataset ID queued for each active subscriber of TOPIC, their number in
+   QUEUED. 0, or -1 (node_error). */
+int node_subscribers_queue (node_t *n, const char *id, const char *topic, int *queued);
+
+/* Inside the caller's transaction, once D is held here, from FROM (a
+   sibling's address, or NULL): the copies for the other siblings, and
+   for this organisation's own data its deliveries (SPEC.md 11.5). 0, or
+   -1 (node_error). */
+int node_copies_hold (node_t *n, const store_dataset_t *d, const char *from, int *copies, int *deliveries);
 
 /* The copies of a dataset: how many siblings have receipted one (HELD),
    and the addresses of those that have not (MISSING). */

@@ -42,28 +42,6 @@ typedef struct {
     char final[NODE_PATH_MAX];
 } s_pub_t;
 
-typedef struct {
-    node_t *n;
-    const char *topic;
-    const char *id;
-    int count;
-    int rc;
-} s_queue_ctx_t;
-
-static int s_queue_sub (const store_sub_t *sub, void *arg)
-{
-    s_queue_ctx_t *q = arg;
-    if (strcmp (sub->publisher, node_self (q->n)->org) != 0 || strcmp (sub->topic, q->topic) != 0 ||
-        sub->state != STORE_SUB_ACTIVE)
-        return 0;
-    if (store_delivery_add (node_db (q->n), q->id, sub->subscriber) != 0) {
-        q->rc = -1;
-        return 1;
-    }
-    q->count++;
-    return 0;
-}
-
 /* 0 if the keys this handle signs with are still the node's (its card in
    the store), inside the caller's transaction: a rotation that committed
    while a long publish sealed its file re-signed only what it saw, so a
@@ -319,11 +297,10 @@ static int s_publish_row (node_t *n, s_pub_t *u, cx_content_t *key, store_datase
 static int s_publish_queue (node_t *n, s_pub_t *u, const store_dataset_t *d)
 {
     const proto_manifest_t *m = &u->m;
-    s_queue_ctx_t q = {n, m->topic, u->id, 0, 0};
-    if (store_dataset_put (node_db (n), d) != 0 || store_sub_each (node_db (n), s_queue_sub, &q) != 0 || q.rc != 0)
+    int queued = 0, copies = 0;
+    if (store_dataset_put (node_db (n), d) != 0)
         return node_fail (n, "cannot record the dataset: %s", store_error (node_db (n)));
-    int copies = 0;
-    if (node_copies_queue (n, u->id, &copies) != 0)
+    if (node_subscribers_queue (n, u->id, m->topic, &queued) != 0 || node_copies_queue (n, u->id, NULL, &copies) != 0)
         return -1;
     char sibs[48] = "";
     if (copies > 0)
@@ -344,7 +321,7 @@ static int s_publish_queue (node_t *n, s_pub_t *u, const store_dataset_t *d)
                     "queued for %d subscriber(s)%s%s; undelivered copies expire after %lld s",
                     m->filename, (unsigned long long) m->bytes, m->class_, m->purpose,
                     *u->legal_basis ? u->legal_basis : "none stated", u->opt_out,
-                    *u->source ? ", onward under " : "", u->source, u->kind, hashhex, q.count, sibs,
+                    *u->source ? ", onward under " : "", u->source, u->kind, hashhex, queued, sibs,
                     superseded > 0 ? ", older undelivered versions superseded" : "",
                     (long long) u->retention) != 0 ||
         store_commit (node_db (n)) != 0)

@@ -23,6 +23,7 @@ enum {
     DATASET_GET,
     DATASET_PROGRESS,
     DATASET_LAST,
+    DATASET_CLASH,
     DATASET_EACH,
     DATASET_EACH_STATE,
     DATASET_COUNT,
@@ -40,6 +41,8 @@ static const char *const s_sql[DATASETS__COUNT] = {
                          " WHERE id = ?1",
     [DATASET_LAST] = "SELECT COALESCE (MAX (version), 0) FROM datasets"
                      " WHERE publisher = ?1 AND topic = ?2",
+    [DATASET_CLASH] = "SELECT count(*) FROM datasets"
+                      " WHERE publisher = ?1 AND topic = ?2 AND version = ?3 AND id <> ?4",
     [DATASET_EACH] = "SELECT " DATASET_COLS " FROM datasets ORDER BY publisher, topic, version",
     [DATASET_EACH_STATE] = "SELECT " DATASET_COLS " FROM datasets WHERE state = ?1"
                            " ORDER BY updated, id",
@@ -141,6 +144,16 @@ int64_t store_dataset_last_version (store_t *s, const char *publisher, const cha
     sqlite3_stmt *st = STMT (DATASET_LAST);
     return sq_int (s, st, sq_bind_text (st, 1, publisher) | sq_bind_text (st, 2, topic),
                    "cannot look up the last version of %.64s from %.16s", topic, publisher);
+}
+
+int64_t store_dataset_clash (store_t *s, const char *publisher, const char *topic, int64_t version,
+                             const char *id)
+{
+    assert (s && publisher && topic && id);
+    sqlite3_stmt *st = STMT (DATASET_CLASH);
+    return sq_int (s, st, sq_bind_text (st, 1, publisher) | sq_bind_text (st, 2, topic) |
+                   sq_bind_int (st, 3, version) | sq_bind_text (st, 4, id),
+                   "cannot look up version %lld of %.64s from %.16s", (long long) version, topic, publisher);
 }
 
 int store_dataset_each (store_t *s, int (*fn) (const store_dataset_t *, void *), void *arg)

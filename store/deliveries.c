@@ -71,9 +71,14 @@ static const char *const s_sql[DELIVERIES__COUNT] = {
     [DELIVERY_UPDATE] = "UPDATE deliveries SET state = ?3, next_chunk = ?4, attempts = ?5,"
                         " error = ?6, started = ?8, updated = ?7"
                         " WHERE dataset = ?1 AND subscriber = ?2",
-    /* Older versions not yet started give way to a superseding one. */
+    /* Older versions not yet started give way to a superseding one; the
+       copies to the publisher's own nodes (a subscriber that is its org
+       code or one of its addresses) do not: every node holds every
+       version (SPEC.md 11.5). */
     [DELIVERY_SUPERSEDE] = "UPDATE deliveries SET state = 'superseded', error = ?4, updated = ?5"
-                           " WHERE state = 'queued' AND next_chunk = 0 AND dataset IN"
+                           " WHERE state = 'queued' AND next_chunk = 0"
+                           " AND subscriber <> ?1 AND substr (subscriber, 1, length (?1) + 1) <> ?1 || '/'"
+                           " AND dataset IN"
                            " (SELECT id FROM datasets WHERE publisher = ?1 AND topic = ?2"
                            " AND version < ?3)",
     [DELIVERY_CANCEL] = "UPDATE deliveries SET state = 'cancelled', error = ?4, updated = ?5"

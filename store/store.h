@@ -117,6 +117,10 @@ int store_dataset_progress (store_t *s, const char *id, store_dataset_state_t st
                             int64_t next_chunk);
 /* Highest version of TOPIC by PUBLISHER, 0 if none. -1 on error. */
 int64_t store_dataset_last_version (store_t *s, const char *publisher, const char *topic);
+/* How many datasets other than ID hold that version of the topic: 0 or 1
+   (UNIQUE), -1 on error. */
+int64_t store_dataset_clash (store_t *s, const char *publisher, const char *topic, int64_t version,
+                             const char *id);
 /* Ends a dataset's retention (received or published): state erased, next_chunk 0 and its
    wrapped content key zeroed; the row (metadata, hash, manifest) is kept.
    Removing the content file is the caller's. -1 if there is no such

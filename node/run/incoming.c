@@ -322,7 +322,7 @@ static int s_in_final (run_t *r, const origin_t *o, in_xfer_t *x, const char *ha
     if (!d || store_begin (st) != 0 || store_dataset_get (st, x->dataset, d) != 0)
         goto fail;
     policy_decision_t dec;
-    decide_again (r, POLICY_RECEIVE, d, o->org, node_self (r->n)->org, &dec);
+    decide_again (r, POLICY_RECEIVE, d, d->publisher, node_self (r->n)->org, &dec);
     if (!dec.allow && strcmp (dec.rule, "policy.error") == 0)
         goto fail;                              /* undecided, not refused: the data is kept */
     if (!dec.allow) {
@@ -330,15 +330,25 @@ static int s_in_final (run_t *r, const origin_t *o, in_xfer_t *x, const char *ha
         free (d);
         return 1;
     }
-    /* A sibling's copy is held as this organisation's own published
-       dataset (SPEC.md 11.5), never as data received. */
-    int copy = strcmp (o->org, node_self (r->n)->org) == 0;
-    if (store_dataset_progress (st, x->dataset, copy ? STORE_DS_PUBLISHED : STORE_DS_AVAILABLE, x->chunks) != 0 ||
-        node_audit_purpose (r->n, actor, "receive", object, copy ? o->peer->info.address : o->org, d->purpose,
-                            "allow", copy ? dec.rule : "signature.verified",
+    /* A copy of this organisation's own data is held as published
+       (SPEC.md 11.5), never as data received; whatever is held here is
+       copied on to the siblings it did not come from. */
+    int sib = strcmp (o->org, node_self (r->n)->org) == 0;
+    int own = strcmp (d->publisher, node_self (r->n)->org) == 0;
+    int copies = 0, deliveries = 0;
+    char more[96] = "";
+    if (store_dataset_progress (st, x->dataset, own ? STORE_DS_PUBLISHED : STORE_DS_AVAILABLE, x->chunks) != 0 ||
+        node_copies_hold (r->n, d, sib ? o->peer->info.address : NULL, &copies, &deliveries) != 0)
+        goto fail;
+    if (own)
+        snprintf (more, sizeof more, "; held as this organisation's published dataset, %d deliver%s queued",
+                  deliveries, deliveries == 1 ? "y" : "ies");
+    if (copies > 0)
+        snprintf (more + strlen (more), sizeof more - strlen (more), "; a copy for %d sibling(s)", copies);
+    if (node_audit_purpose (r->n, actor, "receive", object, sib ? o->peer->info.address : o->org, d->purpose,
+                            "allow", own ? dec.rule : "signature.verified",
                             "%lld bytes received, publisher signature and blake2b %s verified; %s%s",
-                            (long long) x->bytes, hashhex, dec.reason,
-                            copy ? "; held as this organisation's published dataset" : "") != 0 ||
+                            (long long) x->bytes, hashhex, dec.reason, more) != 0 ||
         store_commit (st) != 0 || store_sync (st) != 0)
         goto fail;
     free (d);

@@ -53,7 +53,7 @@ peer_t *peer_for_org (run_t *r, const char *org)
 
 int peer_is_sibling (run_t *r, const peer_t *p)
 {
-    return strcmp (p->info.org, node_self (r->n)->org) == 0;
+    return strcmp (p->info.org, node_self (r->n)->org) == 0 && strcmp (p->info.trust, "certified") == 0;
 }
 
 peer_t *peer_for_delivery (run_t *r, const char *subscriber)
@@ -69,17 +69,22 @@ const char *peer_to (run_t *r, const peer_t *p)
     return peer_is_sibling (r, p) ? p->info.address : p->info.org;
 }
 
-int peer_org_verify (run_t *r, const char *org, const uint8_t *msg, size_t len, const uint8_t sig[64])
+const char *peer_org_signer (run_t *r, const char *org, const uint8_t *msg, size_t len, const uint8_t sig[64])
 {
     if (strcmp (org, node_self (r->n)->org) == 0 &&
         cx_verify (cx_keypair_public (node_sign_key (r->n)), msg, len, sig) == 0)
-        return 0;
+        return node_address (r->n);
     for (size_t i = 0; i < r->npeers; i++) {
         const peer_t *p = r->peers[i];
         if (strcmp (p->info.org, org) == 0 && !p->barred && cx_verify (p->info.sign_pk, msg, len, sig) == 0)
-            return 0;
+            return p->info.address;
     }
-    return -1;
+    return NULL;
+}
+
+int peer_org_verify (run_t *r, const char *org, const uint8_t *msg, size_t len, const uint8_t sig[64])
+{
+    return peer_org_signer (r, org, msg, len, sig) ? 0 : -1;
 }
 
 void peer_actor (const peer_t *p, char *buf, size_t cap)

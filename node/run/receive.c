@@ -142,9 +142,11 @@ static int s_offer_check (in_ctx_t *c, int state)
     if (memcmp (man->dataset, m->dataset, 16) != 0)
         return s_refuse (v, PROTO_E_MALFORMED, IN_V_AUDIT, "offer.manifest", cap, "manifest names another dataset");
     /* From a sibling (SPEC.md 11.5): a copy of what this organisation
-       published, signed at whichever of its nodes published it. */
-    int copy = strcmp (o->org, node_self (r->n)->org) == 0;
-    if (strcmp (man->publisher, o->org) != 0)
+       published (signed at whichever of its nodes published it) or of what
+       it received from another (checked as that organisation's offer). */
+    int sib = strcmp (o->org, node_self (r->n)->org) == 0 && strcmp (o->peer->info.trust, "certified") == 0;
+    int own = strcmp (man->publisher, node_self (r->n)->org) == 0;
+    if (strcmp (man->publisher, o->org) != 0 && !sib)
         return s_refuse (v, PROTO_E_DENIED, IN_V_AUDIT, "offer.publisher", 128,
                          "manifest says publisher %s but the sender is %s", man->publisher, o->org);
     /* Signed at the node where it was published: any current node of the
@@ -154,27 +156,39 @@ static int s_offer_check (in_ctx_t *c, int state)
                          "manifest signature does not verify with the publisher's signing key");
     store_sub_t sub;
     memset (&sub, 0, sizeof sub);
-    sub.state = STORE_SUB_ACTIVE;               /* a copy needs no subscription */
-    if ((!copy && store_sub_get (node_db (r->n), o->org, node_self (r->n)->org, man->topic, &sub) != 0) ||
+    sub.state = STORE_SUB_ACTIVE;               /* a copy of its own needs no subscription */
+    if ((!own && store_sub_get (node_db (r->n), man->publisher, node_self (r->n)->org, man->topic, &sub) != 0) ||
         (sub.state != STORE_SUB_ACTIVE && sub.state != STORE_SUB_REQUESTED &&
          sub.state != STORE_SUB_REFUSED))
         return s_refuse (v, PROTO_E_DENIED, IN_V_AUDIT, "subscription.none", 256,
-                         "this node has no subscription to %s from %s", man->topic, o->org);
-    policy_request_t pq = {POLICY_RECEIVE, o->org, node_self (r->n)->org, man->topic, man->class_, man->purpose,
-                           man->legal_basis, man->opt_out, man->agreement, (int64_t) time (NULL)};
+                         "this node has no subscription to %s from %s", man->topic, man->publisher);
+    policy_request_t pq = {POLICY_RECEIVE, man->publisher, node_self (r->n)->org, man->topic, man->class_,
+                           man->purpose, man->legal_basis, man->opt_out, man->agreement, (int64_t) time (NULL)};
     policy_decide (node_db (r->n), &pq, &c->dec);
     /* policy.error: undecided here (no memory, the store), so not final: offered again */
     if (!c->dec.allow)
         return s_refuse (v, strcmp (c->dec.rule, "policy.error") ? PROTO_E_DENIED : PROTO_E_INTERNAL, IN_V_POLICY, c->dec.rule, 320, "%s: %s", c->dec.rule, c->dec.reason);
-    if (!copy && sub.state != STORE_SUB_ACTIVE) {  /* the offer proves it was recorded */
+    if (!own && !sib && sub.state != STORE_SUB_ACTIVE) {  /* the offer proves it was recorded */
         sub.state = STORE_SUB_ACTIVE;
         store_sub_put (node_db (r->n), &sub);
+    }
+    /* Two nodes of this organisation that published one topic at once
+       chose the same version: the later copy is refused for good, and its
+       publish says so (SPEC.md 11.5, "Versions"). */
+    if (own && c->found != 0) {
+        int64_t clash = store_dataset_clash (node_db (r->n), man->publisher, man->topic, (int64_t) man->version, c->id);
+        if (clash < 0)
+            return s_refuse (v, PROTO_E_INTERNAL, IN_V_ANSWER, NULL, cap, "cannot read the store");
+        if (clash > 0)
+            return s_refuse (v, PROTO_E_DENIED, IN_V_AUDIT, "offer.version-clash", cap,
+                             "version %llu of %s is already held here as another dataset: published at two "
+                             "nodes at once", (unsigned long long) man->version, man->topic);
     }
     /* A dataset id belongs to one publisher and one manifest: an offer
        reusing a known id for anything else (another peer's dataset, or one
        this node published) is refused before it can touch that dataset. */
     const store_dataset_t *d = c->d;
-    if (c->found == 0 && ((d->state == STORE_DS_PUBLISHED && !copy) || strcmp (d->publisher, o->org) != 0 ||
+    if (c->found == 0 && ((d->state == STORE_DS_PUBLISHED && !own) || strcmp (d->publisher, man->publisher) != 0 ||
                           d->manifest_len != m->doc_len || memcmp (d->manifest, m->doc, m->doc_len) != 0))
         return s_refuse (v, PROTO_E_DENIED, IN_V_AUDIT, "offer.id-clash", cap,
                          "this dataset id is already held here for another dataset");
@@ -271,8 +285,10 @@ static int s_record (in_ctx_t *c)
     d->state = STORE_DS_RECEIVING;
     snprintf (d->agreement, sizeof d->agreement, "%s", c->dec.agreement);
     int copy = strcmp (c->o->org, node_self (r->n)->org) == 0;
-    if (copy)                                   /* the node it was published at */
-        snprintf (d->origin, sizeof d->origin, "%s", c->o->peer->info.address);
+    if (strcmp (man->publisher, node_self (r->n)->org) == 0) {   /* the node it was published at */
+        const char *at = peer_org_signer (r, man->publisher, m->doc, m->doc_len, m->sig);
+        snprintf (d->origin, sizeof d->origin, "%s", at ? at : c->o->peer->info.address);
+    }
     char actor[80];
     peer_actor (c->o->peer, actor, sizeof actor);
     store_t *st = node_db (r->n);
@@ -280,7 +296,7 @@ static int s_record (in_ctx_t *c)
         node_audit_purpose (r->n, actor, "accept", c->object, copy ? c->o->peer->info.address : c->o->org,
                             man->purpose, "allow", c->dec.rule, "offer of %llu bytes (%s, purpose %s) accepted %s %s, %s",
                             (unsigned long long) man->bytes, man->class_, man->purpose,
-                            copy ? "as a copy of this organisation's" : "under subscription to", man->topic,
+                            copy ? "as a sibling's copy of" : "under subscription to", man->topic,
                             c->dec.reason) != 0 ||
         store_commit (st) != 0) {
         store_rollback (st);

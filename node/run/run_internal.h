@@ -232,6 +232,8 @@ int peer_is_sibling (run_t *r, const peer_t *p);
    barred (this node's own for its own org): a signature by an
    organisation (SPEC.md 9.2), from the peers loaded, with no allocation.
    -1 otherwise. */
+/* The address of the current node of ORG whose key made SIG, or NULL. */
+const char *peer_org_signer (run_t *r, const char *org, const uint8_t *msg, size_t len, const uint8_t sig[64]);
 int peer_org_verify (run_t *r, const char *org, const uint8_t *msg, size_t len, const uint8_t sig[64]);
 void peer_actor (const peer_t *p, char *buf, size_t cap);
 void peer_backoff (run_t *r, peer_t *p);
