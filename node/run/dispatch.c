@@ -92,22 +92,7 @@ static void s_on_revoke (const msg_t *c) { gossip_on_revoke (c->r, c->o, c->p, c
    keeps its own), and sends none of the three. */
 static void s_on_sibling (const msg_t *c)
 {
-    run_t *r = c->r;
-    if (strcmp (c->o->org, node_self (r->n)->org) == 0) {
-        if (run_limit_pass (r, &c->p->refusals, c->o->org))
-            node_log (r->n, "info", "%s from sibling %s: not acted on by this version", proto_name (c->m->id),
-                      c->p->info.address);
-        return;
-    }
-    if (run_limit_pass (r, &c->p->refusals, c->o->org)) {
-        char actor[80];
-        peer_actor (c->p, actor, sizeof actor);
-        node_audit (r->n, actor, "receive", "message", c->o->org, "refuse", "sibling.not-sibling",
-                    "%s from %s refused: only a node of this organisation sends it", proto_name (c->m->id),
-                    c->o->org);
-    }
-    wire_error (r, c->o, PROTO_E_DENIED, NULL, "sibling.not-sibling: %s is taken only from a node of %s",
-                proto_name (c->m->id), node_self (r->n)->org);
+    sibling_on_message (c->r, c->p, c->o, c->m);
 }
 
 /* ACCEPT, CREDIT, RECEIPT and ERROR about the delivery under way to P go

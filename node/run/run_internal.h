@@ -345,6 +345,13 @@ void in_event (run_t *r, in_xfer_t *x, in_event_t ev, const policy_decision_t *d
 int in_abandon (run_t *r, const char *publisher);
 
 /* dispatch.c */
+/* siblings.c: DELIVERED, SETTING and FAILOVER from P, refused unless P is
+   a sibling (SPEC.md 11.5). */
+void sibling_on_message (run_t *r, peer_t *p, const origin_t *o, const proto_msg_t *m);
+
+/* settings.c: a SETTING from sibling P, applied if newer. */
+void settings_on_setting (run_t *r, peer_t *p, const proto_msg_t *m);
+
 void dispatch_router (run_t *r);
 void dispatch_dealer (run_t *r, peer_t *p);
 void dispatch_monitor (run_t *r, peer_t *p);
