@@ -698,6 +698,7 @@ int node_run (node_t *n, const char *bind, volatile sig_atomic_t *stop, int wake
 typedef struct {
     const char *bind;        /* node_run's BIND */
     const char *metrics;     /* ADDR:PORT: serves Prometheus metrics on http://ADDR:PORT/metrics; NULL: none */
+    int takeover_s;          /* a sibling unreachable this long has its deliveries taken over; 0: 15 */
 } node_run_opts_t;
 
 /* node_run with OPTS: a metrics address that cannot be bound fails it

@@ -38,6 +38,7 @@ enum {
     DELIVERY_PROGRESS,
     DELIVERY_STATUS,
     DELIVERY_EACH_DATASET,
+    DELIVERY_EACH_DELIVERED,
     DELIVERY_RESEND,
     SUB_RESEND_ALL,
     SUB_RESEND_DONE,
@@ -110,6 +111,8 @@ static const char *const s_sql[DELIVERIES__COUNT] = {
     [DELIVERY_STATUS] = "UPDATE deliveries SET status = ?3 WHERE dataset = ?1 AND subscriber = ?2",
     [DELIVERY_EACH_DATASET] = "SELECT " DELIVERY_COLS " FROM deliveries WHERE dataset = ?1"
                               " ORDER BY created, rowid",
+    [DELIVERY_EACH_DELIVERED] = "SELECT " DELIVERY_COLS " FROM deliveries"
+                                " WHERE state = 'delivered' AND updated >= ?1 ORDER BY updated, rowid",
     /* A subscriber lost what it was sent (a restore): the versions after
        ?4 delivered to it whose sealed copies are still held go back to
        the queue. Its receipt stays until the new one replaces it. */
@@ -337,6 +340,15 @@ int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *
     assert (s && fn);
     return sq_each (s, STMT (DELIVERY_EACH), SQLITE_OK, "deliveries", &s_deliveries,
                     SQ_CB (fn, arg));
+}
+
+int store_delivery_each_delivered (store_t *s, int64_t since, int (*fn) (const store_delivery_t *, void *),
+                                   void *arg)
+{
+    assert (s && fn);
+    sqlite3_stmt *st = STMT (DELIVERY_EACH_DELIVERED);
+    if (sq_reentered (s, st, "deliveries") != 0) return -1;
+    return sq_each (s, st, sq_bind_int (st, 1, since), "deliveries", &s_deliveries, SQ_CB (fn, arg));
 }
 
 int store_delivery_each_dataset (store_t *s, const char *dataset,

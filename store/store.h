@@ -185,6 +185,10 @@ int store_delivery_resend (store_t *s, const char *publisher, const char *topic,
 int store_delivery_each_pending (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
 int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
 /* The deliveries of DATASET, oldest first. */
+/* Each delivery recorded as delivered at or after SINCE (unix seconds),
+   oldest first. */
+int store_delivery_each_delivered (store_t *s, int64_t since, int (*fn) (const store_delivery_t *, void *),
+                                   void *arg);
 int store_delivery_each_dataset (store_t *s, const char *dataset,
                                  int (*fn) (const store_delivery_t *, void *), void *arg);
 /* The deliveries being sent (at most one per subscriber), by subscriber. */

@@ -165,7 +165,8 @@ static const cli_command_t s_commands[] = {
      "not). Run it at the old node's endpoint (stop the old node first), or its peers cannot\n"
      "reach it. Its keys are the backup's: if the node's keys were rotated after the backup,\n"
      "peers know only the newer ones and refuse it; restore a backup made after the rotation.\n"},
-    {"run", cmd_run, "run [--bind ENDPOINT] [--socket-group GROUP] [--log-level LEVEL] [--metrics ADDR:PORT]",
+    {"run", cmd_run, "run [--bind ENDPOINT] [--socket-group GROUP] [--log-level LEVEL] [--metrics ADDR:PORT]\n"
+     "           [--takeover SECONDS]",
      "Run the node in the foreground until SIGTERM, SIGINT or SIGHUP.",
      "Listens on the node's endpoint, admits only added peers, sends queued datasets, receives\n"
      "and verifies incoming ones. Commands run meanwhile (publish, subscribe, peer add) take\n"
@@ -187,6 +188,11 @@ static const cli_command_t s_commands[] = {
      "                      use stops cdx run with the reason). It asks no login and names peers,\n"
      "                      topics and agreements: bind it to loopback or a management network.\n"
      "                      docs/OPERATIONS.md names the metrics.\n"
+     "  --takeover SECONDS  a sibling node (another node of this organisation) unreachable this\n"
+     "                      long has the deliveries of what was published at it taken over by\n"
+     "                      this node, if it is the first reachable holder by address (default\n"
+     "                      15, protocol/SPEC.md 11.5; every node of an organisation should use\n"
+     "                      the same value)\n"
      "The node alone holds the keys and the store while it runs: every other command, run by any\n"
      "login, reaches it through its control socket (mode 0660; cdx --help says where it is), which\n"
      "learns the caller's login from the kernel, checks its roles and audits under it. Files the\n"

@@ -167,9 +167,10 @@ static int s_control (cli_t *cli, const char *group, char *home, size_t cap, nod
 
 int cmd_run (cli_t *cli, int argc, char **argv)
 {
-    enum { O_BIND, O_SOCKET_GROUP, O_LOG_LEVEL, O_METRICS, O_COUNT };
+    enum { O_BIND, O_SOCKET_GROUP, O_LOG_LEVEL, O_METRICS, O_TAKEOVER, O_COUNT };
     static const cli_opt_t opts[O_COUNT] = {
-        {"bind", 1, 0, NULL}, {"socket-group", 1, 0, NULL}, {"log-level", 1, 0, NULL}, {"metrics", 1, 0, NULL}};
+        {"bind", 1, 0, NULL}, {"socket-group", 1, 0, NULL}, {"log-level", 1, 0, NULL}, {"metrics", 1, 0, NULL},
+        {"takeover", 1, 0, NULL}};
     static const struct { const char *word; int level; } levels[] = {
         {"error", NODE_LOG_ERROR}, {"warning", NODE_LOG_WARNING}, {"info", NODE_LOG_INFO}, {"debug", NODE_LOG_DEBUG}};
     const char *got[O_COUNT];
@@ -186,6 +187,14 @@ int cmd_run (cli_t *cli, int argc, char **argv)
         if (i == sizeof levels / sizeof levels[0])
             return cli_bad ("--log-level: error, warning, info or debug, not \"%s\"", got[O_LOG_LEVEL]);
         level = levels[i].level;
+    }
+    int takeover = 0;
+    if (got[O_TAKEOVER]) {
+        char *end = NULL;
+        long v = strtol (got[O_TAKEOVER], &end, 10);
+        if (!*got[O_TAKEOVER] || *end || v < 1 || v > 3600)
+            return cli_bad ("--takeover: whole seconds from 1 to 3600, not \"%s\"", got[O_TAKEOVER]);
+        takeover = (int) v;
     }
     char why[256];
     if (got[O_METRICS] && node_metrics_check (got[O_METRICS], why, sizeof why) != 0)
@@ -209,7 +218,7 @@ int cmd_run (cli_t *cli, int argc, char **argv)
        on the heap instead of a fresh mmap (and page faults) for each. */
     mallopt (M_MMAP_THRESHOLD, 4 << 20);
     mallopt (M_TRIM_THRESHOLD, 32 << 20);
-    node_run_opts_t ro = {.bind = got[O_BIND], .metrics = got[O_METRICS]};
+    node_run_opts_t ro = {.bind = got[O_BIND], .metrics = got[O_METRICS], .takeover_s = takeover};
     if (node_run_with (n, &ro, &s_stop, s_wake[0]) != 0)
         rc = cli_fail ("%s", node_error (n));
     int wr = s_wake[1];

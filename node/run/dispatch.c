@@ -281,6 +281,7 @@ void dispatch_monitor (run_t *r, peer_t *p)
         p->sub_again = 1;
         peer_seen (r, p, 1);
         node_log (r->n, "info", "connected to %s", p->info.address);
+        sibling_on_connect (r, p);
         if (r->authority)
             gossip_send_directory (r, p->dealer, NULL, 0);
         run_schedule (r, run_now_ms ());
@@ -291,6 +292,7 @@ void dispatch_monitor (run_t *r, peer_t *p)
         }
         p->connected = 0;
         p->sub_waiting = 0;
+        sibling_on_disconnect (r, p);
         /* What was in flight went with the connection: end the attempt
            now, rather than when its timer runs out, so that it is offered
            again (the subscriber answers from what it holds) as soon as the

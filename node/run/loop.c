@@ -283,6 +283,9 @@ int node_run_with (node_t *n, const node_run_opts_t *opts, volatile sig_atomic_t
     if (!r)
         return node_fail (n, "out of memory");
     r->n = n;
+    r->started_ms = run_now_ms ();
+    r->started_wall = (int64_t) time (NULL) * 1000;
+    r->takeover_ms = opts->takeover_s > 0 ? (int64_t) opts->takeover_s * 1000 : RUN_TAKEOVER_MS;
     int rc = -1;
     if (s_setup (r, bind) != 0 || (opts->metrics && metrics_start (r, opts->metrics) != 0))
         goto out;

@@ -377,6 +377,9 @@ static int s_receipt (out_ctx_t *c)
     }
     node_log (r->n, "info", "delivered %s v%lld to %s (signed receipt stored)", x->topic, (long long) x->version,
               peer_to (r, p));
+    store_delivery_t dl;                        /* every sibling learns it (SPEC.md 11.5) */
+    if (!peer_is_sibling (r, p) && store_delivery_get (st, x->dataset, p->info.org, &dl) == 0)
+        sibling_receipt (r, &dl);
     p->backoff_ms = 0;
     p->retry_at = 0;
     run_schedule (r, run_now_ms ());

@@ -318,6 +318,7 @@ static void s_resume (in_ctx_t *c)
     x->last_activity = run_now_ms ();
     memcpy (x->routing, c->o->routing, c->o->routing_len);
     x->routing_len = c->o->routing_len;
+    snprintf (x->sender, sizeof x->sender, "%s", c->o->peer->info.address);  /* a sibling of it may resume */
     node_log (c->r->n, "info", "resuming %s from chunk %lld of %lld", c->id, (long long) x->next,
               (long long) x->chunks);
     in_accept (c->r, c->o, x);
@@ -344,6 +345,7 @@ static int s_start (in_ctx_t *c)
     memcpy (x->dataset, c->id, sizeof x->dataset);
     memcpy (x->dsid, c->m->dataset, 16);
     snprintf (x->publisher, sizeof x->publisher, "%s", c->o->org);
+    snprintf (x->sender, sizeof x->sender, "%s", c->o->peer->info.address);
     snprintf (x->topic, sizeof x->topic, "%s", man->topic);
     x->version = (int64_t) man->version;
     memcpy (x->want, man->hash, 32);
@@ -634,6 +636,16 @@ void in_event (run_t *r, in_xfer_t *x, in_event_t ev, const policy_decision_t *d
     s_fire (&c, IN_RECEIVING, ev);
 }
 
+/* 1 if transfer X is under way from another node than O's, one that is
+   still connected and was heard from within the session timeout. */
+static int s_other_sender (run_t *r, const in_xfer_t *x, const origin_t *o)
+{
+    if (strcmp (x->sender, o->peer->info.address) == 0)
+        return 0;
+    const peer_t *was = peer_find (r, x->sender);
+    return was && was->connected && run_now_ms () - x->last_activity < RUN_TIMEOUT_MS;
+}
+
 void in_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
 {
     in_ctx_t c;
@@ -647,6 +659,15 @@ void in_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
     c.x = in_find (r, m->dataset);
     if (c.x && strcmp (c.x->publisher, o->org) != 0)
         c.x = NULL;                                     /* not reachable: ids are checked */
+    if (c.x && s_other_sender (r, c.x, o)) {
+        /* Two nodes of one organisation offer it at once (a takeover, a
+           partition): one transfer at a time; the other offers it again
+           and is answered with the receipt (SPEC.md 11.5). */
+        wire_error (r, o, PROTO_E_INTERNAL, m->dataset, "%s is being received from %s: offer it again later",
+                    c.id, c.x->sender);
+        free (c.d);
+        return;
+    }
     int state = s_state_of (c.found, c.d);
     s_offer_check (&c, state);
     s_fire (&c, state, IN_EV_OFFER);
@@ -665,7 +686,7 @@ void in_on_chunk (run_t *r, const origin_t *o, const proto_msg_t *m, zmq_msg_t *
     cx_hex (m->dataset, 16, c.id);
     c.x = in_find (r, m->dataset);
     int state = IN_RECEIVING;
-    if (c.x && strcmp (c.x->publisher, o->org) != 0) {
+    if (c.x && (strcmp (c.x->publisher, o->org) != 0 || strcmp (c.x->sender, o->peer->info.address) != 0)) {
         c.x = NULL;
         c.other = 1;
     }

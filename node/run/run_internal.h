@@ -30,6 +30,7 @@
 #define RUN_BACKOFF_MIN_MS  1000
 #define RUN_BACKOFF_MAX_MS  300000
 #define RUN_HEARTBEAT_MS    5000
+#define RUN_TAKEOVER_MS     15000     /* T of SPEC.md 11.5 */
 #define RUN_MAX_IN          64        /* concurrent incoming transfers */
 #define RUN_MAX_IN_PER_PEER 4         /* ... of which from one publisher */
 #define RUN_MAX_UNFINISHED  16        /* datasets from one publisher recorded as receiving */
@@ -116,13 +117,21 @@ typedef struct {
     int admitted;              /* its first admission by ZAP was recorded */
     int held_noted;            /* holding its deliveries was recorded */
     int64_t heard_at;          /* a message from it last recorded it as seen, ms */
+    /* A sibling's reachability and this node's takeover of its work
+       (siblings.c, SPEC.md 11.5). */
+    int64_t down_since;        /* unreachable since, ms (0: connected, or not reached since the start) */
+    int64_t down_wall;         /* the same, unix ms */
+    int take_count;            /* its deliveries this scan takes over */
+    int64_t taken_at;          /* took them over at, ms (0: not in this outage) */
+    int taken;                 /* how many then */
 } peer_t;
 
 typedef struct {
     in_state_t state;          /* IN_RECEIVING while in memory, else IN_IDLE (a free slot) */
     char dataset[33];
     uint8_t dsid[16];
-    char publisher[17];
+    char publisher[17];        /* the org it comes from */
+    char sender[16];           /* the node it comes from, its address */
     char topic[129];
     int64_t version;
     uint8_t routing[256];
@@ -184,6 +193,10 @@ typedef struct {
     int64_t progress_at;       /* next look at the progress of running transfers, ms */
     int64_t seen_at;           /* next refresh of connected peers' last seen, ms */
     struct metrics *metrics;   /* the metrics endpoint (metrics.c), NULL: none */
+    int64_t started_ms;        /* when the loop started, ms and unix ms */
+    int64_t started_wall;
+    int64_t takeover_ms;       /* a sibling unreachable this long has its deliveries taken over */
+    struct drill *drill;       /* a drill under way (drill.c), NULL: none */
 } run_t;
 
 typedef struct {
@@ -348,6 +361,19 @@ int in_abandon (run_t *r, const char *publisher);
 /* siblings.c: DELIVERED, SETTING and FAILOVER from P, refused unless P is
    a sibling (SPEC.md 11.5). */
 void sibling_on_message (run_t *r, peer_t *p, const origin_t *o, const proto_msg_t *m);
+
+/* siblings.c: who sends a delivery of this organisation's data (1: this
+   node, now; 0: another, STATUS says which), the scan's takeovers
+   recorded, a sibling's connect and disconnect, a receipt passed on. */
+int sibling_sends (run_t *r, const store_delivery_t *d, int64_t now, char *status, size_t cap);
+void sibling_scan_begin (run_t *r);
+void sibling_scan_end (run_t *r);
+void sibling_on_connect (run_t *r, peer_t *p);
+void sibling_on_disconnect (run_t *r, peer_t *p);
+void sibling_receipt (run_t *r, const store_delivery_t *d);
+
+/* drill.c: a FAILOVER about this node, the outcome of a drill under way. */
+void drill_on_failover (run_t *r, peer_t *p, const proto_msg_t *m);
 
 /* settings.c: a SETTING from sibling P, applied if newer. */
 void settings_on_setting (run_t *r, peer_t *p, const proto_msg_t *m);

@@ -62,6 +62,11 @@ static int s_scan_delivery (const store_delivery_t *d, void *arg)
         int64_t left_ms = (expires - (int64_t) time (NULL)) * 1000;
         run_schedule (s->r, s->now + (left_ms < 3600000 ? left_ms : 3600000));
     }
+    char owner[96];
+    if (!sibling_sends (s->r, d, s->now, owner, sizeof owner)) {
+        s_note_wait (s->r, d, owner);           /* a sibling sends it (SPEC.md 11.5) */
+        return 0;
+    }
     peer_t *p = peer_for_delivery (s->r, d->subscriber);
     if (p && p->barred) {                        /* held, not lost: it resumes if the peer is certified again */
         if (!p->held_noted) {
@@ -168,10 +173,12 @@ void serve_scan (run_t *r)
             int64_t left_ms = (r->peers[i]->info.not_after - (int64_t) time (NULL)) * 1000;
             run_schedule (r, s.now + (left_ms < 3600000 ? left_ms : 3600000));
         }
+    sibling_scan_begin (r);
     if (store_agreement_each (node_db (r->n), gossip_push_agreement, &s) < 0 ||
         store_delivery_each_pending (node_db (r->n), s_scan_delivery, &s) < 0 ||
         store_sub_each (node_db (r->n), s_scan_sub, &s) < 0)
         node_log (r->n, "error", "cannot read pending work: %s", store_error (node_db (r->n)));
+    sibling_scan_end (r);
     for (size_t i = 0; i < r->npeers; i++)
         if (r->peers[i]->connected)
             r->peers[i]->sub_again = 0;          /* refused ones were asked for again */
@@ -208,10 +215,10 @@ typedef struct {
 static int s_queue_versions (const store_dataset_t *d, void *arg)
 {
     sub_queue_t *q = arg;
-    /* A sibling's copy is not delivered from here yet: its origin
-       delivers it (SPEC.md 11.5, "Who delivers"). */
+    /* A sibling's copy is queued too: whichever node owns the delivery
+       sends it (SPEC.md 11.5, "Who delivers"). */
     if (strcmp (d->publisher, node_self (q->r->n)->org) != 0 || strcmp (d->topic, q->topic) != 0 ||
-        !node_published_here (q->r->n, d))
+        d->state != STORE_DS_PUBLISHED)
         return 0;
     if (q->from_version > 0) {
         if (d->version >= q->from_version && store_delivery_add (node_db (q->r->n), d->id, q->subscriber) == 0)
