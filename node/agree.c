@@ -75,7 +75,10 @@ static int s_take_check (node_t *n, const proto_agreement_t *a, const uint8_t *d
         return -1;
     }
     const char *other = provider ? a->recipient : a->provider;
-    if (from && strcmp (from, other) != 0) {
+    /* From the other party, or from a sibling (FROM our own org: a node
+       of this organisation, which holds its agreements too, SPEC.md
+       11.5); the signatures are checked all the same. */
+    if (from && strcmp (from, other) != 0 && strcmp (from, node_self (n)->org) != 0) {
         node_fail (n, "agreement %s came from %s, which is not the other party (%s)", a->ref, from, other);
         return -1;
     }

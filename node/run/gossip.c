@@ -24,7 +24,7 @@
 #include "run_internal.h"
 #include "trust.h"
 
-static void s_revoke_message (const store_agreement_t *a, proto_msg_t *m)
+void gossip_revoke_message (const store_agreement_t *a, proto_msg_t *m)
 {
     memset (m, 0, sizeof *m);
     m->id = PROTO_REVOKE;
@@ -41,15 +41,22 @@ int gossip_push_agreement (const store_agreement_t *a, void *arg)
         return 0;
     const char *other = strcmp (a->provider, node_self (sc->r->n)->org) == 0 ? a->recipient : a->provider;
     peer_t *p = peer_for_org (sc->r, other);
-    if (!p || !p->connected)
-        return 0;                                /* the connect event rescans */
     proto_msg_t *m = malloc (sizeof *m);
     if (!m)
         return 0;
     if (a->revoked)
-        s_revoke_message (a, m);
+        gossip_revoke_message (a, m);
     else
         node_agreement_message (a, m);
+    /* Until the other party holds it, each sibling is sent it too: they
+       hold the organisation's agreements alike (SPEC.md 11.5). */
+    for (size_t i = 0; i < sc->r->npeers; i++)
+        if (sc->r->peers[i]->connected && peer_is_sibling (sc->r, sc->r->peers[i]))
+            wire_send (sc->r, sc->r->peers[i]->dealer, NULL, 0, m, NULL);
+    if (!p || !p->connected) {
+        free (m);
+        return 0;                                /* the connect event rescans */
+    }
     if (wire_send (sc->r, p->dealer, NULL, 0, m, NULL) == 0)
         node_log (sc->r->n, "info", "sent %s %s to %s", a->revoked ? "revocation of agreement" : "agreement", a->ref,
                   other);
@@ -84,6 +91,14 @@ void gossip_on_agreement (run_t *r, const origin_t *o, peer_t *p, const proto_ms
     int changed = 0;
     if (!a || !reply)
         goto out;
+    if (peer_is_sibling (r, p)) {               /* a sibling's copy: merged, not answered */
+        if (node_agreement_take (r->n, m->doc, m->doc_len, m->sig, m->sig2, p->info.org, 0, a, &changed) != 0)
+            node_log (r->n, "warn", "agreement from sibling %s not taken: %s", p->info.address, node_error (r->n));
+        else if (changed)
+            node_log (r->n, "info", "agreement %s from sibling %s: %s", a->ref, p->info.address,
+                      node_agreement_state (a, (int64_t) time (NULL)));
+        goto out;
+    }
     if (node_agreement_room (r->n, m->doc, m->doc_len, m->sig, m->sig2, p->info.org) != 0) {
         s_agreement_limit (r, o, p, routed);
         goto out;
@@ -110,7 +125,7 @@ void gossip_on_agreement (run_t *r, const origin_t *o, peer_t *p, const proto_ms
     int same = memcmp (a->sig_provider, m->sig, 64) == 0 && memcmp (a->sig_recipient, m->sig2, 64) == 0;
     if (routed) {
         if (a->revoked)
-            s_revoke_message (a, reply);
+            gossip_revoke_message (a, reply);
         else
             node_agreement_message (a, reply);
         if (wire_send (r, r->router, o->routing, o->routing_len, reply, NULL) == 0 && !a->revoked && !a->pushed) {
@@ -133,24 +148,25 @@ void gossip_on_revoke (run_t *r, const origin_t *o, peer_t *p, const proto_msg_t
     store_agreement_t *a = malloc (sizeof *a);
     if (!a)
         return;
+    int sib = peer_is_sibling (r, p);             /* a sibling's revocation stands for the organisation */
     if (store_agreement_by_hash (node_db (r->n), m->hash, a) != 0 ||
-        (strcmp (a->provider, p->info.org) != 0 && strcmp (a->recipient, p->info.org) != 0)) {
+        (!sib && strcmp (a->provider, p->info.org) != 0 && strcmp (a->recipient, p->info.org) != 0)) {
         if (routed)
             wire_error (r, o, PROTO_E_DENIED, NULL, "agreement.unknown: no agreement with that hash between us");
         free (a);
         return;
     }
     if (!a->revoked) {
-        node_agreement_mark_revoked (r->n, a, p->info.org, m->reason, 1);
+        node_agreement_mark_revoked (r->n, a, p->info.org, m->reason, !sib);
         node_log (r->n, "warn", "agreement %s revoked by %s: %s", a->ref, p->info.org, m->reason);
         gossip_recheck (r);
-    } else if (!a->pushed) {
+    } else if (!a->pushed && !sib) {
         a->pushed = 1;                          /* both ends hold it revoked */
         store_agreement_put (node_db (r->n), a);
     }
-    if (routed) {
+    if (routed && !sib) {
         proto_msg_t reply;
-        s_revoke_message (a, &reply);
+        gossip_revoke_message (a, &reply);
         wire_send (r, r->router, o->routing, o->routing_len, &reply, NULL);
     }
     free (a);

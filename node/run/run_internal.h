@@ -314,6 +314,8 @@ int serve_sub_refused (run_t *r, peer_t *p, const proto_msg_t *m);
 void serve_on_subscribed (run_t *r, peer_t *p, const proto_msg_t *m);
 
 /* gossip.c */
+/* M: REVOKE of agreement A (its hash and reason). */
+void gossip_revoke_message (const store_agreement_t *a, proto_msg_t *m);
 int gossip_push_agreement (const store_agreement_t *a, void *arg);
 void gossip_on_agreement (run_t *r, const origin_t *o, peer_t *p, const proto_msg_t *m, int routed);
 void gossip_on_revoke (run_t *r, const origin_t *o, peer_t *p, const proto_msg_t *m, int routed);

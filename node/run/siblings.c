@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agree.h"
 #include "card.h"
 #include "run_internal.h"
 
@@ -167,6 +168,22 @@ static int s_backlog_one (const store_delivery_t *d, void *arg)
     return 0;
 }
 
+static int s_agreement_one (const store_agreement_t *a, void *arg)
+{
+    s_backlog_t *b = arg;
+    proto_msg_t *m = malloc (sizeof *m);
+    if (!m)
+        return 0;
+    node_agreement_message (a, m);
+    wire_send (b->r, b->p->dealer, NULL, 0, m, NULL);
+    if (a->revoked) {                           /* the document first, then that it ended */
+        gossip_revoke_message (a, m);
+        wire_send (b->r, b->p->dealer, NULL, 0, m, NULL);
+    }
+    free (m);
+    return 0;
+}
+
 void sibling_on_connect (run_t *r, peer_t *p)
 {
     if (!peer_is_sibling (r, p))
@@ -183,6 +200,9 @@ void sibling_on_connect (run_t *r, peer_t *p)
             node_log (r->n, "info", "told %s that this node took over %d of its deliveries", p->info.address,
                       p->taken);
     }
+    /* The organisation's agreements, whatever their state: it merges what
+       it lacks (signatures, a revocation). */
+    store_agreement_each (node_db (r->n), s_agreement_one, &(s_backlog_t){r, p, 0});
     /* Receipts recorded while it was away (from a day before this node
        started, if it never saw it): a sibling that misses one is answered
        with the receipt when it offers the dataset again, so this only

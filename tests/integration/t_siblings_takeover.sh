@@ -19,7 +19,6 @@ make_labelled b 0DF b csu
 make_node ccg 04V ccg
 certify_all a b ccg
 agree a ccg "sus/*"
-agree b ccg "sus/*"
 start_t() {   # start NAME with a 2 s takeover time
     seen=$(grep -c 'listening on' "$T/$1.log" 2>/dev/null) || seen=0
     "$CDX" run --takeover 2 --home "$T/$1" 2>>"$T/$1.log" &
@@ -39,6 +38,9 @@ sub_at() { [ "$(q "$1" "SELECT state FROM subscriptions WHERE subscriber='04V' A
 wait_until 20 sub_at a || fail "0DF/a does not hold the subscription"
 q b "INSERT OR IGNORE INTO subscriptions (publisher, subscriber, topic, state, from_version, created, updated) VALUES ('0DF','04V','sus/apc','active',0,strftime('%s'),strftime('%s'))"  # INTERIM
 wait_until 20 sub_at b || fail "0DF/b does not hold the subscription"
+ref=$(cat "$T/last_ref")
+in_force() { [ "$(agreement_state b "$ref")" = in-force ]; }
+wait_until 20 in_force || fail "0DF/b does not hold agreement $ref made at 0DF/a: $(agreement_state b "$ref")"
 
 # 1. Both up: 0DF/a delivers, 0DF/b learns of it (DELIVERED).
 head -c $((3 * 1048576 + 5)) /dev/urandom > "$T/x1"
