@@ -380,6 +380,8 @@ static int s_receipt (out_ctx_t *c)
     store_delivery_t dl;                        /* every sibling learns it (SPEC.md 11.5) */
     if (!peer_is_sibling (r, p) && store_delivery_get (st, x->dataset, p->info.org, &dl) == 0)
         sibling_receipt (r, &dl);
+    else if (peer_is_sibling (r, p))
+        sibling_copy_receipted (r, p, x->dataset);
     p->backoff_ms = 0;
     p->retry_at = 0;
     run_schedule (r, run_now_ms ());

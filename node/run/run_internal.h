@@ -373,6 +373,7 @@ void sibling_scan_end (run_t *r);
 void sibling_on_connect (run_t *r, peer_t *p);
 void sibling_on_disconnect (run_t *r, peer_t *p);
 void sibling_receipt (run_t *r, const store_delivery_t *d);
+void sibling_copy_receipted (run_t *r, peer_t *p, const char *dataset);
 
 /* drill.c: a FAILOVER about this node, the outcome of a drill under way. */
 void drill_on_failover (run_t *r, peer_t *p, const proto_msg_t *m);

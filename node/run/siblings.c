@@ -44,7 +44,8 @@ void sibling_on_disconnect (run_t *r, peer_t *p)
         p->down_since = run_now_ms ();
         p->down_wall = s_wall_ms ();
     }
-    (void) r;
+    if (peer_is_sibling (r, p))
+        run_schedule (r, p->down_since + r->takeover_ms);  /* its work may be ours then */
 }
 
 /* ---- who delivers ------------------------------------------------------------ */
@@ -158,6 +159,13 @@ static void s_send_delivered (run_t *r, peer_t *p, const store_delivery_t *d)
     wire_send (r, p->dealer, NULL, 0, &m, NULL);
 }
 
+static int s_backlog_one (const store_delivery_t *d, void *arg);
+
+static int s_backlog_delivered (const store_delivery_t *d, void *arg)
+{
+    return d->state == STORE_DL_DELIVERED ? s_backlog_one (d, arg) : 0;
+}
+
 static int s_backlog_one (const store_delivery_t *d, void *arg)
 {
     s_backlog_t *b = arg;
@@ -215,6 +223,14 @@ void sibling_on_connect (run_t *r, peer_t *p)
     p->down_wall = 0;
     p->taken_at = 0;
     p->taken = 0;
+}
+
+void sibling_copy_receipted (run_t *r, peer_t *p, const char *dataset)
+{
+    /* What was delivered while the copy travelled: the sibling had no
+       delivery to mark when it was first told. */
+    s_backlog_t b = {r, p, 0};
+    store_delivery_each_dataset (node_db (r->n), dataset, s_backlog_delivered, &b);
 }
 
 void sibling_receipt (run_t *r, const store_delivery_t *d)

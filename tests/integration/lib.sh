@@ -139,7 +139,8 @@ make_node() {
 # pin A B: node A trusts node B's card.
 pin() { "$CDX" peer add --home "$T/$1" "$T/$2.card" >/dev/null || fail "peer add $2 to $1"; }
 
-# start NAME: cdx run in the background, log in $T/NAME.log.
+# start NAME: cdx run in the background, log in $T/NAME.log (with
+# $RUN_ARGS, e.g. RUN_ARGS="--takeover 2").
 # With people, the home is opened to their group (search only) and they
 # may connect to its control socket.
 start() {
@@ -148,7 +149,7 @@ start() {
         chgrp "$PEOPLE_GROUP" "$T/$1" && chmod 710 "$T/$1" || fail "open $1 to $PEOPLE_GROUP"
         "$CDX" run --home "$T/$1" --socket-group "$PEOPLE_GROUP" 2>>"$T/$1.log" &
     else
-        "$CDX" run --home "$T/$1" 2>>"$T/$1.log" &
+        "$CDX" run ${RUN_ARGS:-} --home "$T/$1" 2>>"$T/$1.log" &
     fi
     echo $! > "$T/$1.pid"
     # Serving once it logs that it listens: its control socket is bound

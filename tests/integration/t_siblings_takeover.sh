@@ -19,15 +19,7 @@ make_labelled b 0DF b csu
 make_node ccg 04V ccg
 certify_all a b ccg
 agree a ccg "sus/*"
-start_t() {   # start NAME with a 2 s takeover time
-    seen=$(grep -c 'listening on' "$T/$1.log" 2>/dev/null) || seen=0
-    "$CDX" run --takeover 2 --home "$T/$1" 2>>"$T/$1.log" &
-    echo $! > "$T/$1.pid"
-    for _ in $(seq 1 400); do
-        [ "$(grep -c 'listening on' "$T/$1.log")" -gt "$seen" ] && break
-        sleep 0.025
-    done
-}
+start_t() { RUN_ARGS="--takeover 2" start "$1"; }   # a 2 s takeover time
 start_t a; start_t b; start ccg
 up() { [ "$(q "$1" "SELECT connected FROM peers WHERE address='$2'")" = 1 ]; }
 wait_until 20 up a 0DF/b || fail "0DF/a is not connected to 0DF/b"
