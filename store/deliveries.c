@@ -152,12 +152,12 @@ static int s_row_sub (store_t *s, sqlite3_stmt *st, void *row)
 SQ_EMITTER (s_emit_sub, store_sub_t)
 static const sq_rows_t s_subs = {sizeof (store_sub_t), s_row_sub, s_emit_sub};
 
-/* SUB as made here (SETTING 0: updated now, origin "") or at a sibling. */
+/* SUB changed now (SETTING 0) or at the time it says (a sibling's). */
 static int s_sub_put (store_t *s, const store_sub_t *sub, int setting)
 {
     assert (s && sub);
     if (SQ_FIELD (s, sub, publisher) || SQ_FIELD (s, sub, subscriber) || SQ_FIELD (s, sub, topic) ||
-        (setting && SQ_FIELD (s, sub, origin)))
+        SQ_FIELD (s, sub, origin))
         return -1;
     const char *state = sq_state (s, "subscription state", store_sub_state_name (sub->state),
                                   (int)sub->state);
@@ -172,7 +172,7 @@ static int s_sub_put (store_t *s, const store_sub_t *sub, int setting)
                sq_bind_text (st, 7, refused ? sub->rule : "") |
                sq_bind_text (st, 8, refused ? sub->reason : "") |
                sq_bind_int (st, 9, setting ? sub->updated : sq_now ()) |
-               sq_bind_text (st, 10, setting ? sub->origin : "");
+               sq_bind_text (st, 10, sub->origin);
     return sq_write (s, st, bind, NULL, "cannot store the subscription of %s to %s %s",
                      sub->subscriber, sub->publisher, sub->topic);
 }

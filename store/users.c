@@ -113,18 +113,18 @@ SQ_EMITTER (s_emit_retention, store_retention_t)
 static const sq_rows_t s_retention = {sizeof (store_retention_t), s_row_retention,
                                       s_emit_retention};
 
-/* R as set here (SETTING 0: updated now, origin "") or at a sibling. */
+/* R set now (SETTING 0) or at the time it says (a sibling's). */
 static int s_retention_put (store_t *s, const store_retention_t *r, int setting)
 {
     assert (s && r);
     if (SQ_FIELD (s, r, publisher) || SQ_FIELD (s, r, topic) || SQ_FIELD (s, r, set_by) ||
-        (setting && SQ_FIELD (s, r, origin)))
+        SQ_FIELD (s, r, origin))
         return -1;
     sqlite3_stmt *st = STMT (RETENTION_PUT);
     int bind = sq_bind_text (st, 1, r->publisher) | sq_bind_text (st, 2, r->topic) |
                sq_bind_int (st, 3, r->seconds) | sq_bind_text (st, 4, r->set_by) |
                sq_bind_int (st, 5, setting ? r->updated : sq_now ()) |
-               sq_bind_int (st, 6, r->delivered ? 1 : 0) | sq_bind_text (st, 7, setting ? r->origin : "");
+               sq_bind_int (st, 6, r->delivered ? 1 : 0) | sq_bind_text (st, 7, r->origin);
     return sq_write (s, st, bind, NULL, "cannot store the retention of %.16s %.64s", r->publisher,
                      r->topic);
 }

@@ -306,6 +306,8 @@ int serve_end_subscriber (run_t *r, store_sub_t *sub, int setting)
 {
     int cancelled = 0;
     sub->state = STORE_SUB_ENDED;
+    if (!setting)
+        sub->origin[0] = '\0';                 /* ended here (SPEC.md 11.5) */
     if (store_begin (node_db (r->n)) != 0 ||
         (setting ? store_sub_put_setting (node_db (r->n), sub) : store_sub_put (node_db (r->n), sub)) != 0 ||
         (cancelled = store_delivery_cancel (node_db (r->n), node_self (r->n)->org, sub->topic, sub->subscriber,
@@ -319,6 +321,7 @@ int serve_end_subscriber (run_t *r, store_sub_t *sub, int setting)
         if (strcmp (p->info.org, sub->subscriber) == 0 && p->out.dataset[0] && strcmp (p->out.topic, sub->topic) == 0)
             out_event (r, p, OUT_EV_CANCELLED, NULL);  /* cancelled with the others */
     }
+    run_schedule (r, run_now_ms ());            /* the siblings are told (settings.c) */
     return cancelled;
 }
 
