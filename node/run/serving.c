@@ -471,8 +471,10 @@ void serve_on_subscribed (run_t *r, peer_t *p, const proto_msg_t *m)
     if (store_sub_get (node_db (r->n), p->info.org, node_self (r->n)->org, m->topic, &sub) == 0 &&
         (ended ? sub.state == STORE_SUB_ENDING
                : sub.state == STORE_SUB_REQUESTED || sub.state == STORE_SUB_REFUSED)) {
+        /* The answer is not a new setting: its time and origin stay, so
+           that a sibling's later change still wins (SPEC.md 11.5). */
         sub.state = ended ? STORE_SUB_ENDED : STORE_SUB_ACTIVE;
-        store_sub_put (node_db (r->n), &sub);
+        store_sub_put_setting (node_db (r->n), &sub);
         node_log (r->n, "info", "%s confirmed %s to %s", p->info.org,
                   ended ? "the end of the subscription" : "subscription", m->topic);
         if (sub.resend && !ended)

@@ -79,7 +79,9 @@ START_TEST (test_sub_put_setting_keeps_updated_and_origin)
     ck_ok (s, store_sub_get (s, "0DF", "04V", "sus/apc", &got));
     ck_assert_int_eq (got.updated, 1795640400);
     ck_assert_str_eq (got.origin, "04V/b");
-    got.state = STORE_SUB_ACTIVE;                /* the publisher's answer */
+    got.state = STORE_SUB_REFUSED;               /* a refusal: not a setting, its time now */
+    snprintf (got.rule, sizeof got.rule, "policy.x");
+    snprintf (got.reason, sizeof got.reason, "no");
     ck_ok (s, store_sub_put (s, &got));
     ck_ok (s, store_sub_get (s, "0DF", "04V", "sus/apc", &got));
     ck_assert_int_gt (got.updated, 1795640400);
