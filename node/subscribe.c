@@ -71,6 +71,7 @@ int node_unsubscribe (node_t *n, const char *org, const char *topic, int as_publ
     /* As subscriber the publisher still has to be told ("ending"); the
        node sends UNSUBSCRIBE and records "ended" on the answer. */
     sub.state = as_publisher ? STORE_SUB_ENDED : STORE_SUB_ENDING;
+    sub.origin[0] = '\0';                      /* set here (SPEC.md 11.5) */
     int cancelled = 0;
     if (store_sub_put (node_db (n), &sub) != 0 ||
         (as_publisher &&

@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* The order of the columns, shared by the statements and the readers. */
-#define SUB_COLS "publisher, subscriber, topic, state, from_version, created, updated, rule, reason"
+#define SUB_COLS "publisher, subscriber, topic, state, from_version, created, updated, rule, reason, origin"
 /* What is read back: the columns written, and whether to ask for lost
    versions again (schema 4; set by a restore, never by store_sub_put). */
 #define SUB_READ_COLS SUB_COLS ", resend"
@@ -48,10 +48,11 @@ enum {
 
 static const char *const s_sql[DELIVERIES__COUNT] = {
     [SUB_PUT] =
-        "INSERT INTO subscriptions (" SUB_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)"
+        "INSERT INTO subscriptions (" SUB_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?9, ?7, ?8, ?10)"
         " ON CONFLICT (publisher, subscriber, topic) DO UPDATE SET"
         " state = excluded.state, from_version = excluded.from_version,"
-        " updated = excluded.updated, rule = excluded.rule, reason = excluded.reason",
+        " updated = excluded.updated, rule = excluded.rule, reason = excluded.reason,"
+        " origin = excluded.origin",
     [SUB_GET] = "SELECT " SUB_READ_COLS " FROM subscriptions"
                 " WHERE publisher = ?1 AND subscriber = ?2 AND topic = ?3",
     [SUB_EACH] = "SELECT " SUB_READ_COLS " FROM subscriptions ORDER BY publisher, subscriber, topic",
@@ -143,9 +144,9 @@ static int s_row_sub (store_t *s, sqlite3_stmt *st, void *row)
     if (SQ_TEXT (0, publisher) || SQ_TEXT (1, subscriber) || SQ_TEXT (2, topic) ||
         sq_col_text (s, T, st, 3, word, sizeof word) || SQ_INT (4, from_version) ||
         SQ_INT (5, created) ||
-        SQ_INT (6, updated) || SQ_TEXT (7, rule) || SQ_TEXT (8, reason))
+        SQ_INT (6, updated) || SQ_TEXT (7, rule) || SQ_TEXT (8, reason) || SQ_TEXT (9, origin))
         return -1;
-    int64_t resend = sqlite3_column_int64 (st, 9);
+    int64_t resend = sqlite3_column_int64 (st, 10);
     out->resend = resend != 0;
     if (store_sub_state_parse (word, &out->state) != 0) return sq_unknown_state (s, T, word);
     return 0;
@@ -154,10 +155,12 @@ static int s_row_sub (store_t *s, sqlite3_stmt *st, void *row)
 SQ_EMITTER (s_emit_sub, store_sub_t)
 static const sq_rows_t s_subs = {sizeof (store_sub_t), s_row_sub, s_emit_sub};
 
-int store_sub_put (store_t *s, const store_sub_t *sub)
+/* SUB changed now (SETTING 0) or at the time it says (a sibling's). */
+static int s_sub_put (store_t *s, const store_sub_t *sub, int setting)
 {
     assert (s && sub);
-    if (SQ_FIELD (s, sub, publisher) || SQ_FIELD (s, sub, subscriber) || SQ_FIELD (s, sub, topic))
+    if (SQ_FIELD (s, sub, publisher) || SQ_FIELD (s, sub, subscriber) || SQ_FIELD (s, sub, topic) ||
+        SQ_FIELD (s, sub, origin))
         return -1;
     const char *state = sq_state (s, "subscription state", store_sub_state_name (sub->state),
                                   (int)sub->state);
@@ -170,9 +173,21 @@ int store_sub_put (store_t *s, const store_sub_t *sub)
                sq_bind_text (st, 3, sub->topic) | sq_bind_text (st, 4, state) |
                sq_bind_int (st, 5, sub->from_version) | sq_bind_int (st, 6, sq_now ()) |
                sq_bind_text (st, 7, refused ? sub->rule : "") |
-               sq_bind_text (st, 8, refused ? sub->reason : "");
+               sq_bind_text (st, 8, refused ? sub->reason : "") |
+               sq_bind_int (st, 9, setting ? sub->updated : sq_now ()) |
+               sq_bind_text (st, 10, sub->origin);
     return sq_write (s, st, bind, NULL, "cannot store the subscription of %s to %s %s",
                      sub->subscriber, sub->publisher, sub->topic);
+}
+
+int store_sub_put (store_t *s, const store_sub_t *sub)
+{
+    return s_sub_put (s, sub, 0);
+}
+
+int store_sub_put_setting (store_t *s, const store_sub_t *sub)
+{
+    return s_sub_put (s, sub, 1);
 }
 
 int store_sub_get (store_t *s, const char *publisher, const char *subscriber, const char *topic,

@@ -127,6 +127,8 @@ typedef struct {
     char rule[48];           /* refused: the publisher's rule, e.g. policy.no-agreement */
     char reason[257];        /* refused: the words of its ERROR after the rule */
     int resend;              /* subscriber side: ask the publisher for versions lost (a restore) */
+    char origin[15];         /* the address of the sibling where it was last set (SPEC.md 11.5),
+                                "" for this node */
 } store_sub_t;
 
 /* ---- a delivery (publisher side: one per dataset and subscriber) ----- */
@@ -220,6 +222,8 @@ typedef struct {
        before SECONDS, once every delivery of a version has ended and a
        newer version exists. */
     int64_t delivered;
+    char origin[15];         /* the address of the sibling where it was last set (SPEC.md 11.5),
+                                "" for this node */
 } store_retention_t;
 
 /* Sizes written into the schema's CHECK constraints (store.c, the

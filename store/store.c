@@ -63,6 +63,11 @@
         node's address (ORG or ORG/LABEL) with its org and node label in
         columns of their own (each row's address is its org: every peer
         of before is an unlabelled node); self.node, this node's label
+     6  datasets.origin: the node of this organisation a dataset was
+        published at (SPEC.md 11.5, copies)
+     7  subscriptions.origin and retention.origin: the node of this
+        organisation where the setting was last made, '' for this node
+        (SPEC.md 11.5, settings the siblings share)
    A store is migrated when any command or the node opens it, one
    transaction per step; a newer schema than this code knows is refused.
    tests/integration/t_upgrade.sh migrates a home made by 0.1.0
@@ -291,6 +296,13 @@ static const char *const s_migrations[] = {
     /* 5 -> 6: the node of this organisation a dataset was published at
        (its origin), so a sibling's copy is told from one's own. */
     "ALTER TABLE datasets ADD COLUMN origin TEXT NOT NULL DEFAULT ''"
+    "  CHECK (length (origin) <= 14);",
+    /* 6 -> 7: the node of this organisation where a subscription or a
+       retention period was last set ('' = this node), so that siblings
+       apply each other's settings newest first (SPEC.md 11.5). */
+    "ALTER TABLE subscriptions ADD COLUMN origin TEXT NOT NULL DEFAULT ''"
+    "  CHECK (length (origin) <= 14);"
+    "ALTER TABLE retention ADD COLUMN origin TEXT NOT NULL DEFAULT ''"
     "  CHECK (length (origin) <= 14);",
 };
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] == STORE_SCHEMA_VERSION,

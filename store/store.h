@@ -22,7 +22,7 @@
 #include "rows.h"
 
 #define STORE_NOTFOUND 1
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 typedef struct store store_t;
 
@@ -145,8 +145,12 @@ int store_dataset_touch (store_t *s, store_dataset_state_t state);
 /* ---- subscriptions -------------------------------------------------- */
 
 /* Inserts, or updates state/from_version (and rule/reason: kept for state
-   refused, cleared for any other) of the existing row. */
+   refused, cleared for any other) and origin of the existing row,
+   updated now. A change this node makes to the setting itself (SPEC.md
+   11.5) clears origin first; the publisher's answers keep it. */
 int store_sub_put (store_t *s, const store_sub_t *sub);
+/* The same as a sibling made it (SPEC.md 11.5): updated as SUB has it. */
+int store_sub_put_setting (store_t *s, const store_sub_t *sub);
 int store_sub_get (store_t *s, const char *publisher, const char *subscriber,
                    const char *topic, store_sub_t *out);
 int store_sub_each (store_t *s, int (*fn) (const store_sub_t *, void *), void *arg);
@@ -302,8 +306,11 @@ int store_user_each (store_t *s, int (*fn) (const store_user_t *, void *), void 
    For received datasets, and with this node as the publisher for the
    datasets it published; what the rows mean is the node's. */
 
-/* Inserts, or replaces seconds and set_by of the existing row. */
+/* Inserts, or replaces seconds, set_by and origin ("" when set at this
+   node) of the existing row, updated now. */
 int store_retention_put (store_t *s, const store_retention_t *r);
+/* The same as a sibling set it (SPEC.md 11.5): updated as R has it. */
+int store_retention_put_setting (store_t *s, const store_retention_t *r);
 int store_retention_get (store_t *s, const char *publisher, const char *topic,
                          store_retention_t *out);                          /* or NOTFOUND */
 /* Ordered by publisher, topic. */

@@ -15,7 +15,7 @@
 
 /* The order of the columns, shared by the statements and the readers. */
 #define USER_COLS "login, roles, added_by, created, updated"
-#define RETENTION_COLS "publisher, topic, seconds, set_by, updated, delivered"
+#define RETENTION_COLS "publisher, topic, seconds, set_by, updated, delivered, origin"
 
 enum {
     USER_PUT,
@@ -35,10 +35,10 @@ static const char *const s_sql[USERS__COUNT] = {
     [USER_GET] = "SELECT " USER_COLS " FROM users WHERE login = ?1",
     [USER_REMOVE] = "DELETE FROM users WHERE login = ?1",
     [USER_EACH] = "SELECT " USER_COLS " FROM users ORDER BY login",
-    [RETENTION_PUT] = "INSERT INTO retention (" RETENTION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    [RETENTION_PUT] = "INSERT INTO retention (" RETENTION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
                       " ON CONFLICT (publisher, topic) DO UPDATE SET seconds = excluded.seconds,"
                       " set_by = excluded.set_by, updated = excluded.updated,"
-                      " delivered = excluded.delivered",
+                      " delivered = excluded.delivered, origin = excluded.origin",
     [RETENTION_GET] =
         "SELECT " RETENTION_COLS " FROM retention WHERE publisher = ?1 AND topic = ?2",
     [RETENTION_EACH] = "SELECT " RETENTION_COLS " FROM retention ORDER BY publisher, topic",
@@ -104,7 +104,7 @@ static int s_row_retention (store_t *s, sqlite3_stmt *st, void *row)
     store_retention_t *out = row;
     memset (out, 0, sizeof *out);
     if (SQ_TEXT (0, publisher) || SQ_TEXT (1, topic) || SQ_INT (2, seconds) ||
-        SQ_TEXT (3, set_by) || SQ_INT (4, updated) || SQ_INT (5, delivered))
+        SQ_TEXT (3, set_by) || SQ_INT (4, updated) || SQ_INT (5, delivered) || SQ_TEXT (6, origin))
         return -1;
     return 0;
 }
@@ -113,16 +113,30 @@ SQ_EMITTER (s_emit_retention, store_retention_t)
 static const sq_rows_t s_retention = {sizeof (store_retention_t), s_row_retention,
                                       s_emit_retention};
 
-int store_retention_put (store_t *s, const store_retention_t *r)
+/* R set now (SETTING 0) or at the time it says (a sibling's). */
+static int s_retention_put (store_t *s, const store_retention_t *r, int setting)
 {
     assert (s && r);
-    if (SQ_FIELD (s, r, publisher) || SQ_FIELD (s, r, topic) || SQ_FIELD (s, r, set_by)) return -1;
+    if (SQ_FIELD (s, r, publisher) || SQ_FIELD (s, r, topic) || SQ_FIELD (s, r, set_by) ||
+        SQ_FIELD (s, r, origin))
+        return -1;
     sqlite3_stmt *st = STMT (RETENTION_PUT);
     int bind = sq_bind_text (st, 1, r->publisher) | sq_bind_text (st, 2, r->topic) |
                sq_bind_int (st, 3, r->seconds) | sq_bind_text (st, 4, r->set_by) |
-               sq_bind_int (st, 5, sq_now ()) | sq_bind_int (st, 6, r->delivered ? 1 : 0);
+               sq_bind_int (st, 5, setting ? r->updated : sq_now ()) |
+               sq_bind_int (st, 6, r->delivered ? 1 : 0) | sq_bind_text (st, 7, r->origin);
     return sq_write (s, st, bind, NULL, "cannot store the retention of %.16s %.64s", r->publisher,
                      r->topic);
+}
+
+int store_retention_put (store_t *s, const store_retention_t *r)
+{
+    return s_retention_put (s, r, 0);
+}
+
+int store_retention_put_setting (store_t *s, const store_retention_t *r)
+{
+    return s_retention_put (s, r, 1);
 }
 
 int store_retention_get (store_t *s, const char *publisher, const char *topic,

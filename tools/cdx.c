@@ -275,7 +275,7 @@ static const cli_command_t s_commands[] = {
      "        if given, is the longest it is kept. A subscriber asking for history later gets\n"
      "        the versions still held.\n"
      "  list [--json]   the rules set (JSON: publisher, topic, seconds, published, delivered,\n"
-     "                  set_by, updated)\n"
+     "                  set_by, updated, origin: the sibling where it was set, null here)\n"
      "The running node (cdx run) destroys the content (the sealed file and this node's wrapped\n"
      "content key) and keeps the metadata with state erased (cdx datasets); each erasure is\n"
      "audited (action erase, rule retention.expired or retention.delivered). Without a rule,\n"
@@ -288,7 +288,9 @@ static const cli_command_t s_commands[] = {
      "the refusal, and at once when cdx run connects to the publisher or an agreement changes),\n"
      "ending, ended.\n"
      "  --json   a JSON array of {publisher, subscriber, topic, state, from_version, updated, rule,\n"
-     "           reason, fix, retry}: rule, reason, fix and retry (UTC) are null unless refused\n"},
+     "           reason, fix, retry, origin}: rule, reason, fix and retry (UTC) are null unless\n"
+     "           refused; origin is the sibling where it was last set, null for this node\n"
+     "A subscription made at any node of the organisation reaches its siblings (SETTING).\n"},
     {"datasets", cmd_datasets, "datasets [--json]", "List the datasets this node holds.",
      "One line per dataset: id, topic, version, publisher, bytes, class, state.\n"
      "state is available once a received dataset is complete and verified (and for what this\n"

@@ -274,6 +274,7 @@ static int s_print_sub (const store_sub_t *s, void *arg)
         cli_json_opt ("reason", s->reason);
         cli_json_opt ("fix", how);
         cli_json_opt ("retry", retry);
+        cli_json_opt ("origin", s->origin);
         printf ("}");
     } else {
         show_printf (stdout, "%-9s %-10s %-32s %-9s %s\n", s->publisher, s->subscriber, s->topic,

@@ -34,7 +34,9 @@ static int s_print_retention (const store_retention_t *r, void *arg)
         printf (",\"seconds\":%" PRId64 ",\"published\":%s,\"delivered\":%s,\"set_by\":", r->seconds,
                 own ? "true" : "false", r->delivered ? "true" : "false");
         show_json_opt (stdout, r->set_by);
-        printf (",\"updated\":\"%s\"}", when);
+        printf (",\"updated\":\"%s\"", when);
+        cli_json_opt ("origin", r->origin);
+        printf ("}");
     } else {
         char seconds[24];
         if (r->seconds == NODE_KEEP_MAX)

@@ -124,6 +124,8 @@ typedef struct {
     int take_count;            /* its deliveries this scan takes over */
     int64_t taken_at;          /* took them over at, ms (0: not in this outage) */
     int taken;                 /* how many then */
+    int settings_synced;       /* a sibling: every setting was sent since its connection came up */
+    int64_t settings_sent;     /* ... and those updated from then on (unix seconds) are sent next */
 } peer_t;
 
 typedef struct {
@@ -305,6 +307,16 @@ void out_release (run_t *r, out_xfer_t *x);
 void serve_scan (run_t *r);
 void serve_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m);
 void serve_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m);
+/* Deliveries of this organisation's TOPIC to SUBSCRIBER (an org) queued
+   as a new subscription from FROM_VERSION asks (0: the newest only): the
+   versions published here, and with COPIES set the copies of siblings'
+   too. How many. */
+int serve_queue_versions (run_t *r, const char *subscriber, const char *topic, int64_t from_version, int copies);
+/* The publisher-side subscription SUB ended (state set here): stored (as
+   a sibling's setting if SETTING), its queued deliveries cancelled in
+   the same transaction and the one under way cancelled. How many were
+   cancelled, or -1 (nothing changed). */
+int serve_end_subscriber (run_t *r, store_sub_t *sub, int setting);
 /* The oldest SUBSCRIBE (or RESEND) of TOPIC awaiting an answer, and any
    older, are answered: 1 if it was a RESEND, 0 if a SUBSCRIBE, -1 if
    none awaited. */
@@ -380,6 +392,9 @@ void drill_on_failover (run_t *r, peer_t *p, const proto_msg_t *m);
 
 /* settings.c: a SETTING from sibling P, applied if newer. */
 void settings_on_setting (run_t *r, peer_t *p, const proto_msg_t *m);
+/* settings.c: to each connected sibling, every setting when its
+   connection is new, else those changed since the last scan. */
+void settings_scan (run_t *r);
 
 void dispatch_router (run_t *r);
 void dispatch_dealer (run_t *r, peer_t *p);

@@ -179,6 +179,7 @@ void serve_scan (run_t *r)
         store_sub_each (node_db (r->n), s_scan_sub, &s) < 0)
         node_log (r->n, "error", "cannot read pending work: %s", store_error (node_db (r->n)));
     sibling_scan_end (r);
+    settings_scan (r);
     for (size_t i = 0; i < r->npeers; i++)
         if (r->peers[i]->connected)
             r->peers[i]->sub_again = 0;          /* refused ones were asked for again */
@@ -207,6 +208,7 @@ typedef struct {
     const char *subscriber;
     const char *topic;
     int64_t from_version;
+    int copies;                /* a sibling's copies too */
     int64_t latest;
     char latest_id[33];
     int queued;
@@ -228,6 +230,17 @@ static int s_queue_versions (const store_dataset_t *d, void *arg)
         memcpy (q->latest_id, d->id, sizeof q->latest_id);
     }
     return 0;
+}
+
+int serve_queue_versions (run_t *r, const char *subscriber, const char *topic, int64_t from_version, int copies)
+{
+    sub_queue_t q = {r, subscriber, topic, from_version, copies, 0, "", 0};
+    if (store_dataset_each (node_db (r->n), s_queue_versions, &q) < 0)
+        node_log (r->n, "error", "cannot queue the versions of %s for %s: %s", topic, subscriber,
+                  store_error (node_db (r->n)));
+    if (q.latest > 0 && store_delivery_add (node_db (r->n), q.latest_id, subscriber) == 0)
+        q.queued++;
+    return q.queued;
 }
 
 /* A sibling is of this node's own organisation: it holds the same data
@@ -286,16 +299,36 @@ void serve_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
     s_subscribed (r, o, m->topic, "active");
     if (existed)
         return;
-    sub_queue_t q = {r, o->org, m->topic, (int64_t) m->number, 0, "", 0};
-    store_dataset_each (node_db (r->n), s_queue_versions, &q);
-    if (q.latest > 0 && store_delivery_add (node_db (r->n), q.latest_id, o->org) == 0)
-        q.queued++;
+    int queued = serve_queue_versions (r, o->org, m->topic, (int64_t) m->number, 0);
     if (run_limit_take (r, &o->peer->allowed, o->org, "allow", "subscription(s)"))
         node_audit (r->n, actor, "subscribe", m->topic, o->org, "allow", dec.rule,
                     "%s subscribed to %s (%s); %d existing version(s) queued; %s", o->org, m->topic,
-                    m->number ? "history" : "latest only", q.queued, dec.reason);
+                    m->number ? "history" : "latest only", queued, dec.reason);
     node_log (r->n, "info", "%s subscribed to %s", o->org, m->topic);
     run_schedule (r, run_now_ms ());
+}
+
+int serve_end_subscriber (run_t *r, store_sub_t *sub, int setting)
+{
+    int cancelled = 0;
+    sub->state = STORE_SUB_ENDED;
+    if (!setting)
+        sub->origin[0] = '\0';                 /* ended here (SPEC.md 11.5) */
+    if (store_begin (node_db (r->n)) != 0 ||
+        (setting ? store_sub_put_setting (node_db (r->n), sub) : store_sub_put (node_db (r->n), sub)) != 0 ||
+        (cancelled = store_delivery_cancel (node_db (r->n), node_self (r->n)->org, sub->topic, sub->subscriber,
+                                            "unsubscribed by the subscriber")) < 0 ||
+        store_commit (node_db (r->n)) != 0) {
+        store_rollback (node_db (r->n));
+        return -1;
+    }
+    for (size_t i = 0; i < r->npeers; i++) {   /* the one under way, at whichever of its nodes */
+        peer_t *p = r->peers[i];
+        if (strcmp (p->info.org, sub->subscriber) == 0 && p->out.dataset[0] && strcmp (p->out.topic, sub->topic) == 0)
+            out_event (r, p, OUT_EV_CANCELLED, NULL);  /* cancelled with the others */
+    }
+    run_schedule (r, run_now_ms ());            /* the siblings are told (settings.c) */
+    return cancelled;
 }
 
 void serve_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
@@ -304,18 +337,10 @@ void serve_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
     int found = store_sub_get (node_db (r->n), node_self (r->n)->org, o->org, m->topic, &sub) == 0;
     int cancelled = 0;
     if (found && sub.state != STORE_SUB_ENDED) {
-        sub.state = STORE_SUB_ENDED;
-        if (store_begin (node_db (r->n)) != 0 || store_sub_put (node_db (r->n), &sub) != 0 ||
-            (cancelled = store_delivery_cancel (node_db (r->n), node_self (r->n)->org, m->topic, o->org,
-                                                "unsubscribed by the subscriber")) < 0 ||
-            store_commit (node_db (r->n)) != 0) {
-            store_rollback (node_db (r->n));
+        if ((cancelled = serve_end_subscriber (r, &sub, 0)) < 0) {
             wire_error (r, o, PROTO_E_INTERNAL, NULL, "cannot record the end of the subscription now");
             return;
         }
-        out_xfer_t *x = &o->peer->out;
-        if (x->dataset[0] && strcmp (x->topic, m->topic) == 0)
-            out_event (r, o->peer, OUT_EV_CANCELLED, NULL);  /* cancelled with the others */
         char actor[80];
         peer_actor (o->peer, actor, sizeof actor);
         if (run_limit_take (r, &o->peer->allowed, o->org, "allow", "end(s) of subscription"))
@@ -452,8 +477,10 @@ void serve_on_subscribed (run_t *r, peer_t *p, const proto_msg_t *m)
     if (store_sub_get (node_db (r->n), p->info.org, node_self (r->n)->org, m->topic, &sub) == 0 &&
         (ended ? sub.state == STORE_SUB_ENDING
                : sub.state == STORE_SUB_REQUESTED || sub.state == STORE_SUB_REFUSED)) {
+        /* The answer is not a new setting: its time and origin stay, so
+           that a sibling's later change still wins (SPEC.md 11.5). */
         sub.state = ended ? STORE_SUB_ENDED : STORE_SUB_ACTIVE;
-        store_sub_put (node_db (r->n), &sub);
+        store_sub_put_setting (node_db (r->n), &sub);
         node_log (r->n, "info", "%s confirmed %s to %s", p->info.org,
                   ended ? "the end of the subscription" : "subscription", m->topic);
         if (sub.resend && !ended)

@@ -219,6 +219,7 @@ void sibling_on_connect (run_t *r, peer_t *p)
     s_backlog_t b = {r, p, 0};
     if (store_delivery_each_delivered (node_db (r->n), since, s_backlog_one, &b) < 0)
         node_log (r->n, "error", "cannot read the receipts for %s: %s", p->info.address, store_error (node_db (r->n)));
+    p->settings_synced = 0;                     /* every setting again (settings.c) */
     p->down_since = 0;
     p->down_wall = 0;
     p->taken_at = 0;

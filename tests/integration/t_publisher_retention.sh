@@ -109,6 +109,7 @@ sqlite3 "$T/late/store.db" "INSERT INTO retention (publisher, topic, seconds, se
     ALTER TABLE peers DROP COLUMN connected; ALTER TABLE peers DROP COLUMN last_seen;
     ALTER TABLE subscriptions DROP COLUMN resend;
     ALTER TABLE datasets DROP COLUMN origin;
+    ALTER TABLE subscriptions DROP COLUMN origin; ALTER TABLE retention DROP COLUMN origin;
     PRAGMA user_version = 2;" || fail "cannot make a schema-2 store"
 "$CDX" retention list --home "$T/late" --json > "$T/rules.json" || fail "the schema-2 store does not open"
 [ "$(q late "PRAGMA user_version")" -ge 3 ] || fail "the store was not upgraded"

@@ -61,8 +61,6 @@ done
 for c in $CCGS; do wait_until 30 subscription_active "$c" 0DF sus/monthly || fail "$c: not subscribed"; done
 subs() { [ "$(q "$1" "SELECT count(*) FROM subscriptions WHERE publisher='0DF' AND state='active'")" = 4 ]; }
 wait_until 30 subs csua || fail "0DF/a does not hold the four subscriptions"
-for o in $ORGS; do q csub "INSERT OR IGNORE INTO subscriptions (publisher, subscriber, topic, state, from_version, created, updated) VALUES ('0DF','$o','sus/monthly','active',0,strftime('%s'),strftime('%s'))"; done  # INTERIM
-q c4b "INSERT OR IGNORE INTO subscriptions (publisher, subscriber, topic, state, from_version, created, updated) VALUES ('0DF','07K','sus/monthly','active',0,strftime('%s'),strftime('%s'))"  # INTERIM
 wait_until 30 subs csub || fail "0DF/b does not hold the four subscriptions"
 forces() { [ "$(q csub "SELECT count(*) FROM agreements WHERE revoked = 0")" = 4 ]; }
 wait_until 30 forces || fail "0DF/b does not hold the four agreements"

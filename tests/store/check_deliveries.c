@@ -61,6 +61,42 @@ START_TEST (test_sub_put_update_get_each)
 }
 END_TEST
 
+/* A sibling's setting keeps its time and origin; a change here is now
+   and keeps the origin it is given (SPEC.md 11.5). */
+START_TEST (test_sub_put_setting_keeps_updated_and_origin)
+{
+    store_t *s = fx_open (1);
+    store_sub_t sub;
+    memset (&sub, 0, sizeof sub);
+    snprintf (sub.publisher, sizeof sub.publisher, "0DF");
+    snprintf (sub.subscriber, sizeof sub.subscriber, "04V");
+    snprintf (sub.topic, sizeof sub.topic, "sus/apc");
+    sub.state = STORE_SUB_REQUESTED;
+    sub.updated = 1795640400;
+    snprintf (sub.origin, sizeof sub.origin, "04V/b");
+    ck_ok (s, store_sub_put_setting (s, &sub));
+    store_sub_t got;
+    ck_ok (s, store_sub_get (s, "0DF", "04V", "sus/apc", &got));
+    ck_assert_int_eq (got.updated, 1795640400);
+    ck_assert_str_eq (got.origin, "04V/b");
+    got.state = STORE_SUB_REFUSED;               /* a refusal: not a setting, its time now */
+    snprintf (got.rule, sizeof got.rule, "policy.x");
+    snprintf (got.reason, sizeof got.reason, "no");
+    ck_ok (s, store_sub_put (s, &got));
+    ck_ok (s, store_sub_get (s, "0DF", "04V", "sus/apc", &got));
+    ck_assert_int_gt (got.updated, 1795640400);
+    ck_assert_str_eq (got.origin, "04V/b");
+    got.origin[0] = '\0';                       /* ended here */
+    got.state = STORE_SUB_ENDING;
+    ck_ok (s, store_sub_put (s, &got));
+    ck_ok (s, store_sub_get (s, "0DF", "04V", "sus/apc", &got));
+    ck_assert_str_eq (got.origin, "");
+    memset (got.origin, 'x', sizeof got.origin);  /* not NUL-terminated: refused */
+    ck_assert_int_eq (store_sub_put_setting (s, &got), -1);
+    store_close (&s);
+}
+END_TEST
+
 START_TEST (test_sub_refusal_keeps_rule_and_reason_until_it_ends)
 {
     store_t *s = fx_open (1);
@@ -365,6 +401,7 @@ Suite *fx_suite (void)
 
     tc = fx_tcase (suite, "subscriptions");
     tcase_add_test (tc, test_sub_put_update_get_each);
+    tcase_add_test (tc, test_sub_put_setting_keeps_updated_and_origin);
     tcase_add_test (tc, test_sub_refusal_keeps_rule_and_reason_until_it_ends);
 
     tc = fx_tcase (suite, "deliveries");

@@ -96,6 +96,19 @@ START_TEST (test_retention_put_replace_get)
     ck_assert_int_eq (store_retention_get (s, "0DF", "other", &got), STORE_NOTFOUND);
     r.seconds = 0; /* CHECK (seconds >= 1) */
     ck_assert_int_eq (store_retention_put (s, &r), -1);
+    /* A sibling's setting keeps its time and origin (SPEC.md 11.5). */
+    r.seconds = 86400;
+    r.updated = 1795640400;
+    snprintf (r.origin, sizeof r.origin, "0DF/b");
+    ck_ok (s, store_retention_put_setting (s, &r));
+    ck_ok (s, store_retention_get (s, "0DF", "sus/apc", &got));
+    ck_assert_int_eq (got.updated, 1795640400);
+    ck_assert_str_eq (got.origin, "0DF/b");
+    r.origin[0] = '\0';
+    ck_ok (s, store_retention_put (s, &r));
+    ck_ok (s, store_retention_get (s, "0DF", "sus/apc", &got));
+    ck_assert_int_gt (got.updated, 1795640400);
+    ck_assert_str_eq (got.origin, "");
     store_close (&s);
 }
 END_TEST
