@@ -160,7 +160,8 @@ static int s_offer_check (in_ctx_t *c, int state)
     if ((!own && store_sub_get (node_db (r->n), man->publisher, node_self (r->n)->org, man->topic, &sub) != 0) ||
         (sub.state != STORE_SUB_ACTIVE && sub.state != STORE_SUB_REQUESTED &&
          sub.state != STORE_SUB_REFUSED))
-        return s_refuse (v, PROTO_E_DENIED, IN_V_AUDIT, "subscription.none", 256,
+        /* From a sibling, not final: its SETTING may be on the way. */
+        return s_refuse (v, sib ? PROTO_E_INTERNAL : PROTO_E_DENIED, IN_V_AUDIT, "subscription.none", 256,
                          "this node has no subscription to %s from %s", man->topic, man->publisher);
     policy_request_t pq = {POLICY_RECEIVE, man->publisher, node_self (r->n)->org, man->topic, man->class_,
                            man->purpose, man->legal_basis, man->opt_out, man->agreement, (int64_t) time (NULL)};

@@ -173,13 +173,15 @@ void serve_scan (run_t *r)
             int64_t left_ms = (r->peers[i]->info.not_after - (int64_t) time (NULL)) * 1000;
             run_schedule (r, s.now + (left_ms < 3600000 ? left_ms : 3600000));
         }
+    /* Settings first: a sibling holds the subscription before the copy
+       that needs it arrives (one connection keeps the order). */
+    settings_scan (r);
     sibling_scan_begin (r);
     if (store_agreement_each (node_db (r->n), gossip_push_agreement, &s) < 0 ||
         store_delivery_each_pending (node_db (r->n), s_scan_delivery, &s) < 0 ||
         store_sub_each (node_db (r->n), s_scan_sub, &s) < 0)
         node_log (r->n, "error", "cannot read pending work: %s", store_error (node_db (r->n)));
     sibling_scan_end (r);
-    settings_scan (r);
     for (size_t i = 0; i < r->npeers; i++)
         if (r->peers[i]->connected)
             r->peers[i]->sub_again = 0;          /* refused ones were asked for again */

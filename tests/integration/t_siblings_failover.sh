@@ -43,12 +43,12 @@ ORGS="04V 05D 06H 07K"
 
 start_t() { RUN_ARGS="--takeover 2" start "$1"; }   # a 2 s takeover time
 # 06H runs at 25% of a core: its delivery is under way when 0DF/a dies.
-trap 'slow_cleanup; cleanup' EXIT
+listening_more() { [ "$(grep -c 'listening on' "$T/$1.log" 2>/dev/null)" -gt "$2" ]; }
 start_slow() {
     seen=$(grep -c 'listening on' "$T/$1.log" 2>/dev/null) || seen=0
     slowly 25 "$CDX" run --takeover 2 --home "$T/$1" 2>>"$T/$1.log" &
     echo $! > "$T/$1.pid"
-    wait_until 30 eval '[ "$(grep -c "listening on" "$T/$1.log" 2>/dev/null)" -gt "$seen" ]' || fail "$1 did not start"
+    wait_until 30 listening_more "$1" "$seen" || fail "$1 did not start"
 }
 for n in csua csub c4a c1 c2; do start_t $n; done
 start_slow c3
