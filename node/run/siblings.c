@@ -43,7 +43,7 @@ void sibling_on_disconnect (run_t *r, peer_t *p)
         p->down_since = run_now_ms ();
         p->down_wall = s_wall_ms ();
     }
-    (void) r;
+    run_schedule (r, p->down_since + r->takeover_ms);   /* a scan when its deliveries are to be taken over */
 }
 
 /* ---- who delivers ------------------------------------------------------------ */
@@ -182,6 +182,8 @@ void sibling_on_connect (run_t *r, peer_t *p)
         if (wire_send (r, p->dealer, NULL, 0, &m, NULL) == 0)
             node_log (r->n, "info", "told %s that this node took over %d of its deliveries", p->info.address,
                       p->taken);
+    } else {
+        drill_sibling_back (r, p);            /* nothing taken over: FAILOVER, count 0 (drill.c) */
     }
     /* Receipts recorded while it was away (from a day before this node
        started, if it never saw it): a sibling that misses one is answered
