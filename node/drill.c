@@ -171,6 +171,21 @@ static int s_sibling_up (node_t *n)
     return rc;
 }
 
+/* 1 if HOME/drill.req is a request the running node never took (its
+   kick lost) and the command that made it gave up on: older than
+   NODE_DRILL_STALE_MS, and drill.state does not show it under way. The
+   running node refuses such a request too, so either may remove it. */
+static int s_stale (node_t *n)
+{
+    node_drill_file_t req, state;
+    if (node_drill_read (n, NODE_DRILL_REQ, &req) != 0 || req.phase != NODE_DRILL_ASKED ||
+        s_wall_ms () - req.at <= NODE_DRILL_STALE_MS)
+        return 0;
+    int rc = node_drill_read (n, NODE_DRILL_STATE, &state);
+    return !(rc == 0 && strcmp (state.id, req.id) == 0 &&
+             (state.phase == NODE_DRILL_DARK || state.phase == NODE_DRILL_BACK));
+}
+
 int node_drill_ask (node_t *n, int64_t seconds, node_drill_t *d)
 {
     memset (d, 0, sizeof *d);
@@ -196,12 +211,16 @@ int node_drill_ask (node_t *n, int64_t seconds, node_drill_t *d)
     d->asked_ms = s_wall_ms ();
 
     char path[NODE_PATH_MAX], buf[S_FILE_MAX];
-    node_drill_file_t f = {.phase = NODE_DRILL_ASKED, .seconds = seconds};
+    node_drill_file_t f = {.phase = NODE_DRILL_ASKED, .seconds = seconds, .at = d->asked_ms};
     memcpy (f.id, d->id, sizeof f.id);
     int len = s_format (&f, buf, sizeof buf);
     if (s_path (n, NODE_DRILL_REQ, path, sizeof path) != 0 || len < 0)
         return -1;
     int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST && s_stale (n)) {
+        node_drill_remove (n, NODE_DRILL_REQ);
+        fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    }
     if (fd < 0 && errno == EEXIST)
         return node_fail (n,
                           "a drill is under way at this node (%s): wait for it to end (a node stopped "

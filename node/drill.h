@@ -17,9 +17,11 @@
 #define NODE_DRILL_REQ   "drill.req"
 #define NODE_DRILL_STATE "drill.state"
 #define NODE_DRILL_WAIT_S 30          /* after the dark time, a FAILOVER is waited for this long */
+#define NODE_DRILL_STALE_MS 10000     /* a request not taken within this is not started */
 
 /* Either file: "cdx-drill/1 ID PHASE SECONDS TAKEOVER_MS AT\nREASON\n"
-   (the request: phase asked, takeover and at 0, no reason). */
+   (the request: phase asked, takeover 0, AT when it was asked, no
+   reason). */
 typedef struct {
     char id[17];                      /* 16 hex digits: the request's */
     node_drill_phase_t phase;

@@ -129,6 +129,11 @@ static void s_start (run_t *r, node_drill_file_t *f)
                   f->seconds, r->takeover_ms, t_s + 1);
         return;
     }
+    if (s_wall_ms () - f->at > NODE_DRILL_STALE_MS) {
+        s_refuse (r, f, "the request is older than %d s (its command no longer waits): ask again",
+                  NODE_DRILL_STALE_MS / 1000);
+        return;
+    }
     if (!s_sibling_connected (r)) {
         s_refuse (r, f, "no sibling is connected to this node: start one (cdx run there) and check cdx peers");
         return;

@@ -6,10 +6,11 @@
 # 0DF/b reports the takeover (FAILOVER): the command exits 0, its --json
 # names 0DF/b, 0DF/a's audit log holds the drill (allow, sibling.drill)
 # and cdx report resilience shows it. A drill with nothing pending passes
-# too (a takeover of 0 deliveries). A drill during which 0DF/b stops
+# too (a takeover of 0 deliveries). A request a command gave up on does
+# not block the next. A drill during which 0DF/b stops
 # fails: exit 7, a refuse entry. Refused: a login without the admin role
-# (exit 4, audited), a node without siblings, no sibling connected, and
-# a drill not longer than the takeover time.
+# (exit 4, audited), a node without siblings, no sibling connected, a
+# drill under way, and a drill not longer than the takeover time.
 . "$(dirname "$0")/lib.sh"
 
 people opuser                      # a real login, a publisher at 0DF/a: not an admin
@@ -62,6 +63,9 @@ exits 4 'drill needs the admin role' as "$opuser" drill failover --home "$T/a" -
 exits 1 '04V has no sibling: a drill needs another node of 04V certified' "$CDX" drill failover --home "$T/ccg"
 exits 2 'seconds' "$CDX" drill failover --home "$T/a" --seconds 0
 exits 1 'not longer than this node.s takeover time \(2000 ms\)' "$CDX" drill failover --home "$T/a" --seconds 2
+printf 'cdx-drill/1 0123456789abcdef asked 5 0 %s\n\n' "$(date +%s%3N)" > "$T/a/drill.req"
+exits 1 'a drill is under way at this node' "$CDX" drill failover --home "$T/a" --seconds 5
+rm "$T/a/drill.req"
 [ "$(drills)" = 0 ] || fail "a refused drill was recorded as a drill"
 [ ! -e "$T/a/drill.req" ] || fail "a refused drill left its request"
 
@@ -72,6 +76,8 @@ id1=$("$CDX" publish --home "$T/a" --topic sus/apc --class pseudonymised --purpo
     fail "publish"
 [ "$(ds_state b "$id1")" = published ] || fail "0DF/b does not hold the copy when publish returned"
 [ "$(dl_state a "$id1" 04V)" = queued ] || fail "the delivery to 04V is not waiting"
+# A request left by a command that gave up (its kick lost) is no lock.
+printf 'cdx-drill/1 0123456789abcdef asked 5 0 %s\n\n' "$(( $(date +%s%3N) - 11000 ))" > "$T/a/drill.req"
 rc=0; "$CDX" drill failover --home "$T/a" --seconds 5 --json >"$T/drill1.json" 2>"$T/drill1.err" &
 dpid=$!
 took_over() { [ "$(q b "SELECT count(*) FROM audit WHERE action='failover' AND rule='sibling.failover' AND peer='0DF/a'")" -gt 0 ]; }
