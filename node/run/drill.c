@@ -267,8 +267,8 @@ void drill_on_failover (run_t *r, peer_t *p, const proto_msg_t *m)
 
 void drill_sibling_back (run_t *r, peer_t *p)
 {
-    if (!p->down_since || run_now_ms () - p->down_since <= r->takeover_ms)
-        return;
+    if (!peer_is_sibling (r, p) || p->taken_at || !p->down_since || run_now_ms () - p->down_since <= r->takeover_ms)
+        return;                                 /* not a sibling, told by siblings.c, or not down for long */
     proto_msg_t m;
     memset (&m, 0, sizeof m);
     m.id = PROTO_FAILOVER;

@@ -390,9 +390,11 @@ int64_t drill_next (const run_t *r, int64_t next);
 int drill_tick (run_t *r, int64_t now);
 /* The node stops: a drill under way ends, failed, and is recorded. */
 void drill_stop (run_t *r);
-/* A sibling P connected again after an outage with nothing to take over
-   (siblings.c, sibling_on_connect): FAILOVER with count 0 if it was
-   unreachable for longer than the takeover time. */
+/* P connected (dispatch.c, before sibling_on_connect): a sibling that
+   was unreachable for longer than the takeover time with nothing of its
+   taken over is sent FAILOVER with count 0 (a drill's answer when no
+   delivery was waiting); one whose deliveries were taken over is told by
+   sibling_on_connect. */
 void drill_sibling_back (run_t *r, peer_t *p);
 
 /* loop.c: the ROUTER, bound to r->bind (or the card's endpoint), at the

@@ -182,8 +182,6 @@ void sibling_on_connect (run_t *r, peer_t *p)
         if (wire_send (r, p->dealer, NULL, 0, &m, NULL) == 0)
             node_log (r->n, "info", "told %s that this node took over %d of its deliveries", p->info.address,
                       p->taken);
-    } else {
-        drill_sibling_back (r, p);            /* nothing taken over: FAILOVER, count 0 (drill.c) */
     }
     /* Receipts recorded while it was away (from a day before this node
        started, if it never saw it): a sibling that misses one is answered
