@@ -673,6 +673,53 @@ void node_kick (node_t *n);
 /* 1 if a node process is running on this home. */
 int node_running (node_t *n);
 
+/* ---- a failover drill (node/drill.c, SPEC.md 11.5) --------------------- */
+
+#define NODE_DRILL_MAX_S 3600   /* the longest a drill keeps a node dark, seconds */
+
+/* Where a drill is: asked (the running node has not taken it yet), dark
+   (no peer reaches the node, it sends nothing), back (listening again,
+   waiting for a sibling's FAILOVER), done (the outcome is in the audit
+   log), refused (the running node would not start it: why in reason). */
+typedef enum {
+    NODE_DRILL_ASKED = 0,
+    NODE_DRILL_DARK,
+    NODE_DRILL_BACK,
+    NODE_DRILL_DONE,
+    NODE_DRILL_REFUSED
+} node_drill_phase_t;
+
+typedef struct {
+    char id[17];              /* this request's */
+    int64_t after_seq;        /* the audit log's last entry when it was asked */
+    int64_t asked_ms;         /* unix ms */
+    node_drill_phase_t phase;
+    int64_t dark_s;           /* the dark time, seconds (known from dark on) */
+    int64_t takeover_ms;      /* the running node's takeover time (dark on) */
+    int64_t phase_at;         /* the phase began, unix ms */
+    char reason[256];         /* refused */
+    /* done: the outcome entry (action drill, rule sibling.drill) */
+    int passed;               /* 1 allow, 0 refuse */
+    int64_t ms;               /* passed: the takeover's time (FAILOVER's took); failed: the dark time */
+    char by[17];              /* passed: the sibling that took over */
+    int64_t deliveries;       /* passed: how many of this node's deliveries it took over */
+    int64_t seq;              /* the entry's */
+    char detail[513];
+} node_drill_t;
+
+/* Asks the running node for a failover drill: dark for SECONDS (0: its
+   takeover time + 15 s), then back, waiting for a sibling's FAILOVER.
+   Needs the admin role (a refusal is audited: drill, role.missing), a
+   running node, and a sibling (a certified node of this organisation)
+   connected; one drill at a time. The request is audited (drill,
+   local.drill). 0 with D filled, or -1 (node_error; refused for the role:
+   node_refused). */
+int node_drill_ask (node_t *n, int64_t seconds, node_drill_t *d);
+/* Looks at the drill D where it is now: D->phase and what it knows. 0,
+   or -1 if the node stopped or the drill's state cannot be read
+   (node_error). */
+int node_drill_poll (node_t *n, node_drill_t *d);
+
 /* The priorities of the running node's log lines (syslog's numbers, which
    the journal reads from a line's "<N>" prefix when stderr is its stream,
    JOURNAL_STREAM). */

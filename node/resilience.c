@@ -91,7 +91,7 @@ int node_res_parse_ms (const char *detail, int64_t *ms)
             return -1;
         v = v * 10 + (*p - '0');
     }
-    if (strncmp (p, " ms", 3) != 0 || (p[3] != '\0' && p[3] != ' '))
+    if (strncmp (p, " ms", 3) != 0 || (p[3] != '\0' && p[3] != ' ' && p[3] != ':'))
         return -1;
     *ms = v;
     return 0;

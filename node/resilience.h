@@ -148,7 +148,8 @@ int node_resilience (node_t *n, int64_t since, int64_t until, node_resilience_t 
 void node_resilience_free (node_resilience_t *res);
 
 /* The milliseconds at the start of a failover's or drill's DETAIL ("MS
-   ms", then the end or a space): 0 with *MS, or -1. */
+   ms", then the end, a space or a colon: "2103 ms: 0DF/b took over 2
+   deliveries"): 0 with *MS, or -1. */
 int node_res_parse_ms (const char *detail, int64_t *ms);
 
 /* What needs attention: an audit chain that does not verify, an ended

@@ -266,9 +266,15 @@ START_TEST (test_parse_ms)
     ck_assert_int_eq (ms, 0);
     ck_assert_int_eq (node_res_parse_ms ("815 ms took over 3 deliveries", &ms), 0);
     ck_assert_int_eq (ms, 815);
+    /* as the node writes them: siblings.c's failover, drill.c's drill */
+    ck_assert_int_eq (node_res_parse_ms ("2103 ms: took over 2 deliveries from 0DF/a", &ms), 0);
+    ck_assert_int_eq (ms, 2103);
+    ck_assert_int_eq (node_res_parse_ms ("5003 ms: no sibling took over within 35 s", &ms), 0);
+    ck_assert_int_eq (ms, 5003);
     ck_assert_int_eq (node_res_parse_ms ("9223372036854775807 ms", &ms), 0);
     ck_assert_int_eq (ms, INT64_MAX);
-    const char *bad[] = {"", "ms", " 5 ms", "5ms", "5 msec", "5 s", "-5 ms", "9223372036854775808 ms", "5  ms"};
+    const char *bad[] = {"", "ms", " 5 ms", "5ms", "5 msec", "5 s", "-5 ms", "9223372036854775808 ms", "5  ms",
+                         "5 ms; x", "5 :ms"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg (node_res_parse_ms (bad[i], &ms) == -1, "accepted \"%s\"", bad[i]);
 }

@@ -31,7 +31,8 @@ static const char *s_exit_help =
     "  4  refused by a rule (a signature, a key, a policy, a role): the audit log records it\n"
     "  5  timed out\n"
     "  6  cdx audit reconcile found mismatches\n"
-    "  7  cdx status, cdx report: the node needs attention (the reason is on stderr, in one line)\n";
+    "  7  cdx status, cdx report: the node needs attention (the reason is on stderr, in one line);\n"
+    "     cdx drill: no sibling took over\n";
 
 static const cli_command_t s_commands[] = {
     {"init", cmd_init, "init --org CODE [--node LABEL] --role csu|ccg --name NAME --endpoint tcp://HOST:PORT",
@@ -347,6 +348,29 @@ static const cli_command_t s_commands[] = {
      "DSPT status that does not meet the standards (the file is written all the same).\n"
      "Example: cdx report resilience --since 90d -o resilience.html\n"
      "Example: cdx report resilience --since 2026-01-01 --until 2026-03-31 --json > q1.json\n"},
+    {"drill", cmd_drill, "drill failover [--seconds N] [--json]",
+     "Prove that a sibling node takes over: this node goes dark on purpose, then reports the takeover.",
+     "For an organisation with several nodes (siblings, SPEC.md 11.5). The running node makes itself\n"
+     "unreachable for N seconds: it closes the socket peers reach it on and its connections to them\n"
+     "and sends nothing (a transfer under way stops, to be resumed later, as after a lost\n"
+     "connection). A sibling that finds it unreachable for its takeover time (cdx run --takeover,\n"
+     "default 15 s) takes over its deliveries. Then the node listens and connects again, as at its\n"
+     "start, and waits up to 30 s for the sibling to report the takeover (FAILOVER). The outcome is\n"
+     "audited by the node (action drill, rule sibling.drill: allow \"MS ms: ADDR took over N\n"
+     "deliveries\", or refuse \"MS ms: no sibling took over within S s\") and counted in cdx report\n"
+     "resilience. A drill with no deliveries waiting passes too: each sibling that saw this node\n"
+     "unreachable for longer than its takeover time reports a takeover of 0 deliveries.\n"
+     "Peers other than the siblings see an outage of N seconds: run a drill when one is acceptable.\n"
+     "Needs the admin role (a refusal is audited, exit 4), the node running (cdx run) and a\n"
+     "sibling connected (cdx peers); one drill at a time. Progress on a terminal (dark, back,\n"
+     "waiting for the sibling).\n"
+     "  --seconds N   dark for N seconds, 1 to 3600, longer than the node's takeover time\n"
+     "                (default: the takeover time + 15 s)\n"
+     "  --json        {passed, took_ms, by, deliveries, dark_s} (docs/JSON.md); took_ms, by and\n"
+     "                deliveries are null when it failed\n"
+     "Exit code 0 if a sibling took over, 7 if none did, 5 if the node did not report in time.\n"
+     "Example: cdx drill failover --home /var/lib/cdx/csu-a\n"
+     "Example: cdx drill failover --seconds 60 --json\n"},
     {"deliveries", cmd_deliveries, "deliveries [--json]",
      "List deliveries to subscribers: queued, sending, delivered (with a signed receipt), failed, expired.",
      "Oldest first. Queued: why it waits, as the running node knows it: offline (the subscriber\n"

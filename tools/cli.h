@@ -248,6 +248,7 @@ int cmd_user (cli_t *cli, int argc, char **argv);         /* cmd_users.c */
 int cmd_retention (cli_t *cli, int argc, char **argv);
 int cmd_status (cli_t *cli, int argc, char **argv);       /* cmd_status.c */
 int cmd_report (cli_t *cli, int argc, char **argv);       /* cmd_report.c */
+int cmd_drill (cli_t *cli, int argc, char **argv);        /* cmd_drill.c */
 
 /* ---- the running node's control socket (forward.c) ---------------------- */
 

@@ -281,6 +281,7 @@ void dispatch_monitor (run_t *r, peer_t *p)
         p->sub_again = 1;
         peer_seen (r, p, 1);
         node_log (r->n, "info", "connected to %s", p->info.address);
+        drill_sibling_back (r, p);               /* before its outage is forgotten */
         sibling_on_connect (r, p);
         if (r->authority)
             gossip_send_directory (r, p->dealer, NULL, 0);

@@ -40,21 +40,12 @@ static int s_kick_open (run_t *r)
     return 0;
 }
 
-static int s_setup (run_t *r, const char *bind)
+/* The ROUTER peers reach this node on, bound to r->bind (or the card's
+   endpoint): at the start, and again after a drill (drill.c). 0, or -1
+   (node_error). */
+int run_router_open (run_t *r)
 {
     node_t *n = r->n;
-    r->kick = -1;
-    r->ctx = zmq_ctx_new ();
-    if (!r->ctx)
-        return node_fail (n, "cannot start ZeroMQ");
-    /* CURVE encrypts in the I/O threads: two let sends to several peers
-       use both cores of a small machine. */
-    zmq_ctx_set (r->ctx, ZMQ_IO_THREADS, 2);
-    if (!zmq_has ("curve"))
-        return node_fail (n, "this libzmq has no CURVE support: install libzmq5 built with libsodium");
-    r->zap = zmq_socket (r->ctx, ZMQ_REP);
-    if (!r->zap || zmq_bind (r->zap, RUN_ZAP_ENDPOINT) != 0)
-        return node_fail (n, "cannot start the ZAP handler: %s", zmq_strerror (zmq_errno ()));
     int zero = 0, one = 1, hb = RUN_HEARTBEAT_MS, hbt = RUN_HEARTBEAT_MS * 3, hwm = 4 * RUN_WINDOW;
     /* libzmq checks this against the frame as it arrives, before CURVE
        removes its own framing, so allow for that overhead. */
@@ -71,10 +62,34 @@ static int s_setup (run_t *r, const char *bind)
     zmq_setsockopt (r->router, ZMQ_CURVE_SERVER, &one, sizeof one);
     zmq_setsockopt (r->router, ZMQ_CURVE_SECRETKEY, cx_keypair_secret (node_curve_key (n)), 32);
     zmq_setsockopt (r->router, ZMQ_ZAP_DOMAIN, "cdx", 3);
-    const char *endpoint = bind ? bind : node_self (n)->endpoint;
-    if (zmq_bind (r->router, endpoint) != 0)
-        return node_fail (n, "cannot listen on %s: %s (is another node using that port?)", endpoint,
-                          zmq_strerror (zmq_errno ()));
+    const char *endpoint = r->bind ? r->bind : node_self (n)->endpoint;
+    if (zmq_bind (r->router, endpoint) != 0) {
+        node_fail (n, "cannot listen on %s: %s (is another node using that port?)", endpoint,
+                   zmq_strerror (zmq_errno ()));
+        zmq_close (r->router);
+        r->router = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int s_setup (run_t *r)
+{
+    node_t *n = r->n;
+    r->kick = -1;
+    r->ctx = zmq_ctx_new ();
+    if (!r->ctx)
+        return node_fail (n, "cannot start ZeroMQ");
+    /* CURVE encrypts in the I/O threads: two let sends to several peers
+       use both cores of a small machine. */
+    zmq_ctx_set (r->ctx, ZMQ_IO_THREADS, 2);
+    if (!zmq_has ("curve"))
+        return node_fail (n, "this libzmq has no CURVE support: install libzmq5 built with libsodium");
+    r->zap = zmq_socket (r->ctx, ZMQ_REP);
+    if (!r->zap || zmq_bind (r->zap, RUN_ZAP_ENDPOINT) != 0)
+        return node_fail (n, "cannot start the ZAP handler: %s", zmq_strerror (zmq_errno ()));
+    if (run_router_open (r) != 0)
+        return -1;
     if (s_kick_open (r) != 0)
         return -1;
     r->scratch = malloc (PROTO_CHUNK_MAX);
@@ -146,6 +161,8 @@ static void s_pump_all (run_t *r)
         r->pump_next = (r->pump_next + 1) % n;
 }
 
+static void s_on_kick (run_t *r);
+
 static void s_timers (run_t *r)
 {
     int64_t now = run_now_ms ();
@@ -162,7 +179,9 @@ static void s_timers (run_t *r)
         if (in_active (&r->in[i]) && r->in[i].last_activity + RUN_IDLE_MS <= now)
             in_event (r, &r->in[i], IN_EV_IDLE, NULL);
     run_limits_flush (r, now);
-    if (r->scan_at && r->scan_at <= now)
+    if (drill_tick (r, now))
+        s_on_kick (r);                        /* back from a drill: what changed meanwhile */
+    if (r->scan_at && r->scan_at <= now && !drill_dark (r))
         serve_scan (r);
     if (r->abandon_at && r->abandon_at <= now)
         in_abandon (r, NULL);
@@ -171,7 +190,7 @@ static void s_timers (run_t *r)
 
 static long s_poll_timeout (run_t *r)
 {
-    int64_t next = r->scan_at;
+    int64_t next = drill_next (r, drill_dark (r) ? 0 : r->scan_at);   /* dark: no scan */
     for (size_t i = 0; i < r->npeers; i++) {
         peer_t *p = r->peers[i];
         if (p->out.dataset[0] && p->out.state != OUT_QUEUED && (!next || p->out.deadline < next))
@@ -221,6 +240,8 @@ static void s_on_kick (run_t *r)
     char buf[16];
     while (recv (r->kick, buf, sizeof buf, MSG_DONTWAIT) >= 0)
         ;
+    if (drill_on_kick (r))
+        return;                               /* dark: nothing connects until the drill is back */
     zap_reload_peers (r);
     /* The store changed: a subscription just requested goes out
        now, not when the last one sent may be retried (15 s). */
@@ -240,7 +261,8 @@ static void s_on_kick (run_t *r)
    peer's DEALER and monitor (4 + 2 per peer ITEMS). */
 static void s_poll_items (run_t *r, zmq_pollitem_t *items, int wake_fd)
 {
-    items[0] = (zmq_pollitem_t){r->router, 0, ZMQ_POLLIN, 0};
+    /* Without a ROUTER (a drill) the slot asks for nothing. */
+    items[0] = r->router ? (zmq_pollitem_t){r->router, 0, ZMQ_POLLIN, 0} : (zmq_pollitem_t){NULL, -1, 0, 0};
     items[1] = (zmq_pollitem_t){r->zap, 0, ZMQ_POLLIN, 0};
     items[2] = (zmq_pollitem_t){NULL, r->kick, ZMQ_POLLIN, 0};
     /* Without a wake pipe the slot asks for nothing. */
@@ -285,9 +307,10 @@ int node_run_with (node_t *n, const node_run_opts_t *opts, volatile sig_atomic_t
     r->n = n;
     r->started_ms = run_now_ms ();
     r->started_wall = (int64_t) time (NULL) * 1000;
+    r->bind = bind;
     r->takeover_ms = opts->takeover_s > 0 ? (int64_t) opts->takeover_s * 1000 : RUN_TAKEOVER_MS;
     int rc = -1;
-    if (s_setup (r, bind) != 0 || (opts->metrics && metrics_start (r, opts->metrics) != 0))
+    if (s_setup (r) != 0 || (opts->metrics && metrics_start (r, opts->metrics) != 0))
         goto out;
     store_delivery_each_pending (node_db (n), s_requeue, r);
     if (store_dataset_touch (node_db (n), STORE_DS_RECEIVING) < 0)  /* nobody could reach us while we were down */
@@ -295,6 +318,7 @@ int node_run_with (node_t *n, const node_run_opts_t *opts, volatile sig_atomic_t
     if (store_peer_all_offline (node_db (n)) != 0)   /* whatever a killed node left */
         node_log (n, "error", "%s", store_error (node_db (n)));
     gossip_dir_refresh (r);
+    drill_init (r);
     zap_reload_peers (r);
     node_audit (n, "node", "start", "node", "", "allow", "local.run", "listening on %s", bind ? bind : node_self (n)->endpoint);
     node_log (n, "info", "listening on %s as %s (%s)", bind ? bind : node_self (n)->endpoint, node_address (n), node_self (n)->name);
@@ -340,6 +364,7 @@ int node_run_with (node_t *n, const node_run_opts_t *opts, volatile sig_atomic_t
         metrics_serve (r, items[count - 1].revents);
     }
     free (items);
+    drill_stop (r);
     peer_seen_tick (r, run_now_ms (), 1);
     run_limits_flush (r, INT64_MAX);
     /* *STOP holds the signal that asked for the stop, when there was one. */

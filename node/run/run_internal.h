@@ -199,6 +199,7 @@ typedef struct {
     int64_t started_wall;
     int64_t takeover_ms;       /* a sibling unreachable this long has its deliveries taken over */
     struct drill *drill;       /* a drill under way (drill.c), NULL: none */
+    const char *bind;          /* what the ROUTER binds: --bind, NULL: the card's endpoint */
 } run_t;
 
 typedef struct {
@@ -389,6 +390,31 @@ void sibling_copy_receipted (run_t *r, peer_t *p, const char *dataset);
 
 /* drill.c: a FAILOVER about this node, the outcome of a drill under way. */
 void drill_on_failover (run_t *r, peer_t *p, const proto_msg_t *m);
+/* What a node stopped or killed during a drill left in its home, removed
+   at the start. */
+void drill_init (run_t *r);
+/* On a kick: a drill asked for (HOME/drill.req) is started. 1 while the
+   node is dark (the kick's other work waits until it is back), else 0. */
+int drill_on_kick (run_t *r);
+/* 1 while a drill keeps this node dark: no ROUTER, no DEALERs, no scan. */
+int drill_dark (const run_t *r);
+/* NEXT (ms, 0: none), or the drill's next deadline if sooner. */
+int64_t drill_next (const run_t *r, int64_t next);
+/* The drill's timers at NOW: back when the dark time ends, failed when
+   no FAILOVER came in time. 1 if it just came back. */
+int drill_tick (run_t *r, int64_t now);
+/* The node stops: a drill under way ends, failed, and is recorded. */
+void drill_stop (run_t *r);
+/* P connected (dispatch.c, before sibling_on_connect): a sibling that
+   was unreachable for longer than the takeover time with nothing of its
+   taken over is sent FAILOVER with count 0 (a drill's answer when no
+   delivery was waiting); one whose deliveries were taken over is told by
+   sibling_on_connect. */
+void drill_sibling_back (run_t *r, peer_t *p);
+
+/* loop.c: the ROUTER, bound to r->bind (or the card's endpoint), at the
+   start and after a drill. 0, or -1 (node_error; r->router NULL). */
+int run_router_open (run_t *r);
 
 /* settings.c: a SETTING from sibling P, applied if newer. */
 void settings_on_setting (run_t *r, peer_t *p, const proto_msg_t *m);
