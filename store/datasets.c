@@ -22,6 +22,7 @@ enum {
     DATASET_PUT,
     DATASET_GET,
     DATASET_PROGRESS,
+    DATASET_HELD_AT,
     DATASET_LAST,
     DATASET_CLASH,
     DATASET_EACH,
@@ -39,6 +40,10 @@ static const char *const s_sql[DATASETS__COUNT] = {
     [DATASET_GET] = "SELECT " DATASET_COLS " FROM datasets WHERE id = ?1",
     [DATASET_PROGRESS] = "UPDATE datasets SET state = ?2, next_chunk = ?3, updated = ?4"
                          " WHERE id = ?1",
+    /* How far a transfer in progress is durable: never a dataset that
+       has since become available (or failed) by another way. */
+    [DATASET_HELD_AT] = "UPDATE datasets SET next_chunk = ?2, updated = ?3"
+                        " WHERE id = ?1 AND state = 'receiving'",
     [DATASET_LAST] = "SELECT COALESCE (MAX (version), 0) FROM datasets"
                      " WHERE publisher = ?1 AND topic = ?2",
     [DATASET_CLASH] = "SELECT count(*) FROM datasets"
@@ -136,6 +141,14 @@ int store_dataset_progress (store_t *s, const char *id, store_dataset_state_t to
     int bind = sq_bind_text (st, 1, id) | sq_bind_text (st, 2, state) |
                sq_bind_int (st, 3, next_chunk) | sq_bind_int (st, 4, sq_now ());
     return sq_write (s, st, bind, NO_DATASET, "cannot update dataset %.64s", id);
+}
+
+int store_dataset_held_at (store_t *s, const char *id, int64_t next_chunk)
+{
+    assert (s && id);
+    sqlite3_stmt *st = STMT (DATASET_HELD_AT);
+    int bind = sq_bind_text (st, 1, id) | sq_bind_int (st, 2, next_chunk) | sq_bind_int (st, 3, sq_now ());
+    return sq_write (s, st, bind, NULL, "cannot update dataset %.64s", id);
 }
 
 int64_t store_dataset_last_version (store_t *s, const char *publisher, const char *topic)

@@ -39,6 +39,7 @@ enum {
     DELIVERY_STATUS,
     DELIVERY_EACH_DATASET,
     DELIVERY_EACH_DELIVERED,
+    DELIVERY_ADD_HELD,
     DELIVERY_RESEND,
     SUB_RESEND_ALL,
     SUB_RESEND_DONE,
@@ -112,6 +113,14 @@ static const char *const s_sql[DELIVERIES__COUNT] = {
     [DELIVERY_STATUS] = "UPDATE deliveries SET status = ?3 WHERE dataset = ?1 AND subscriber = ?2",
     [DELIVERY_EACH_DATASET] = "SELECT " DELIVERY_COLS " FROM deliveries WHERE dataset = ?1"
                               " ORDER BY created, rowid",
+    /* A copy for a sibling of every dataset held (published or received
+       available) that has none yet. WHERE 1 lets the parser see the
+       upsert clause. */
+    [DELIVERY_ADD_HELD] = "INSERT INTO deliveries (dataset, subscriber, state, next_chunk,"
+                          " attempts, error, created, updated)"
+                          " SELECT id, ?1, 'queued', 0, 0, '', ?2, ?2 FROM datasets"
+                          " WHERE state IN ('published', 'available') ORDER BY created, id"
+                          " ON CONFLICT (dataset, subscriber) DO NOTHING",
     [DELIVERY_EACH_DELIVERED] = "SELECT " DELIVERY_COLS " FROM deliveries"
                                 " WHERE state = 'delivered' AND updated >= ?1 ORDER BY updated, rowid",
     /* A subscriber lost what it was sent (a restore): the versions after
@@ -355,6 +364,16 @@ int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *
     assert (s && fn);
     return sq_each (s, STMT (DELIVERY_EACH), SQLITE_OK, "deliveries", &s_deliveries,
                     SQ_CB (fn, arg));
+}
+
+int64_t store_delivery_add_held (store_t *s, const char *subscriber)
+{
+    assert (s && subscriber);
+    sqlite3_stmt *st = STMT (DELIVERY_ADD_HELD);
+    int bind = sq_bind_text (st, 1, subscriber) | sq_bind_int (st, 2, sq_now ());
+    if (sq_write (s, st, bind, NULL, "cannot queue copies for %.16s", subscriber) != 0)
+        return -1;
+    return sqlite3_changes (s->db);
 }
 
 int store_delivery_each_delivered (store_t *s, int64_t since, int (*fn) (const store_delivery_t *, void *),

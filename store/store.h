@@ -117,6 +117,9 @@ int store_dataset_progress (store_t *s, const char *id, store_dataset_state_t st
                             int64_t next_chunk);
 /* Highest version of TOPIC by PUBLISHER, 0 if none. -1 on error. */
 int64_t store_dataset_last_version (store_t *s, const char *publisher, const char *topic);
+/* A transfer in progress of ID is durable up to NEXT_CHUNK: changes the
+   row only while it is receiving. 0, or -1. */
+int store_dataset_held_at (store_t *s, const char *id, int64_t next_chunk);
 /* How many datasets other than ID hold that version of the topic: 0 or 1
    (UNIQUE), -1 on error. */
 int64_t store_dataset_clash (store_t *s, const char *publisher, const char *topic, int64_t version,
@@ -189,6 +192,9 @@ int store_delivery_resend (store_t *s, const char *publisher, const char *topic,
 int store_delivery_each_pending (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
 int store_delivery_each (store_t *s, int (*fn) (const store_delivery_t *, void *), void *arg);
 /* The deliveries of DATASET, oldest first. */
+/* A delivery to SUBSCRIBER (a sibling: a copy) queued for each dataset
+   held, published or available, that has none to it yet. How many, or -1. */
+int64_t store_delivery_add_held (store_t *s, const char *subscriber);
 /* Each delivery recorded as delivered at or after SINCE (unix seconds),
    oldest first. */
 int store_delivery_each_delivered (store_t *s, int64_t since, int (*fn) (const store_delivery_t *, void *),

@@ -7,7 +7,8 @@
 # at work); then each node's audit log is shown. The people are real
 # logins made for the demo (a publisher, an analyst, an IG officer, removed
 # at the end), each acting as themselves through the running nodes'
-# control sockets; so it runs as root.
+# control sockets; so it runs as root. Last, the CSU runs a second node,
+# its first node is killed and the second delivers in its place.
 # Exits 0 only if every check passed. Usage: tools/demo.sh [BUILD_DIR]
 set -eu
 BUILD=${1:-build}
@@ -249,5 +250,48 @@ ok "each node's hash chain and signed checkpoints verify"
 step "12. The CSU and a CCG reconcile their records: the CCG's signed audit export against the CSU's receipts"
 ig audit export --home "$D/ccg1" -o "$D/out/ccg1-audit.json"
 ig audit reconcile --home "$D/csu" "$D/out/ccg1-audit.json" || die "the records of 0DF and 04V differ"
+
+step "13. Resilience: the CSU runs a second node, 0DF/b; its first node is lost and the organisation carries on"
+"$CDX" init --home "$D/csu2" --org 0DF --node b --role csu --name "Commissioning Support Unit 0DF, second node" \
+    --endpoint "tcp://127.0.0.1:$(port)" >/dev/null
+"$CDX" card --home "$D/csu2" > "$D/csu2.card"
+chgrp "$GROUP" "$D/csu2" && chmod 710 "$D/csu2"
+"$CDX" user add --home "$D/csu2" "$IG" --role ig-officer >/dev/null
+"$CDX" authority --home "$D/authority" certify "$D/csu2.card" --dspt standards-exceeded --dspt-year 2025/26 -o "$D/csu2.cert"
+"$CDX" authority --home "$D/authority" directory -o "$D/directory3"
+"$CDX" trust --home "$D/csu2" --authority "$D/authority/authority.pub" >/dev/null
+for n in csu csu2; do "$CDX" directory import --home "$D/$n" "$D/directory3" >/dev/null; done
+echo "   the directory now lists two nodes of 0DF; the running CSU node passes it on to the CCGs"
+"$CDX" run --home "$D/csu2" --socket-group "$GROUP" 2>"$D/csu2.log" & PIDS="$PIDS $!"
+csu2_pid=$!
+held_at_b() { [ "$("$CDX" datasets --json --home "$D/csu2" | grep -o '"state":"published"' | wc -l)" -ge 3 ]; }
+wait_for 60 held_at_b || die "0DF/b did not receive copies of what 0DF holds"
+wait_for 30 sh -c "\"$CDX\" subscriptions --json --home \"$D/csu2\" | grep -q '\"subscriber\":\"10Q\"'" ||
+    die "0DF/b does not hold the CCGs' subscriptions"
+ok "0DF/b holds a copy of every dataset 0DF published, its subscriptions and agreements"
+set -- $PIDS
+kill -TERM "$4"; wait "$4" 2>/dev/null || true          # 10Q away again, so a delivery waits
+PIDS="$1 $2 $3 $5 $6"
+"$GEN" --rows "$((ROWS / 2))" --seed 2028 --class pseudonymised --commissioner 04V --commissioner 10Q -o "$D/apc3.csv"
+id3=$(as "$PUB" publish --home "$D/csu" --topic sus/apc/monthly --class pseudonymised --purpose commissioning "$D/apc3.csv")
+echo "   dataset $id3 published at 0DF, which returned once 0DF/b held a copy"
+kill -KILL "$1"; wait "$1" 2>/dev/null || true
+PIDS="$2 $3 $5 $6"
+echo "   0DF's first node is killed (SIGKILL) before it could deliver to 10Q"
+"$CDX" run --home "$D/ccg2" --socket-group "$GROUP" 2>>"$D/ccg2.log" & PIDS="$PIDS $!"
+wait_for 90 available ccg2 "$id3" || die "10Q did not receive the extract after 0DF's first node was lost"
+wait_for 90 available ccg1 "$id3" || die "04V did not receive the extract"
+ig audit --home "$D/csu2" --action failover | cut -c1-200
+ok "0DF/b took over 15 s after 0DF was lost: both CCGs hold the extract, with signed receipts at 0DF/b"
+"$CDX" deliveries --home "$D/csu2" | grep "$id3" | cut -c1-160
+ig report resilience --home "$D/ccg2" -o "$D/out/ccg2-resilience.html"
+ig report resilience --home "$D/ccg2" --json -o "$D/out/ccg2-resilience.json"
+ig report resilience --home "$D/csu2" --json | python3 -c '
+import json, sys
+f = json.load(sys.stdin)["failovers"]
+assert f["count"] >= 1, "no failover in the report of 0DF/b"
+print("   the resilience report of 0DF/b: %d failover(s), the last in %d ms" % (f["count"], f["list"][-1]["ms"]))' ||
+    die "the resilience report of 0DF/b does not show the failover"
+echo "   10Q's resilience report: $D/out/ccg2-resilience.html (and .json)"
 
 printf '\n%sdemo: all checks passed%s\n' "$BOLD" "$PLAIN"

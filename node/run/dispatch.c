@@ -84,12 +84,9 @@ static void s_on_directory (const msg_t *c) { gossip_on_directory (c->r, c->p, c
 static void s_on_agreement (const msg_t *c) { gossip_on_agreement (c->r, c->o, c->p, c->m, c->o != NULL); }
 static void s_on_revoke (const msg_t *c) { gossip_on_revoke (c->r, c->o, c->p, c->m, c->o != NULL); }
 
-/* DELIVERED, SETTING and FAILOVER (SPEC.md 11.5) are taken from a
-   sibling only, a node of this node's own organisation. From any other
-   node each is refused, audited within the peer's rate, and answered.
-   From a sibling it is logged and not acted on: this version does not
-   yet share receipts, settings or failovers between siblings (each node
-   keeps its own), and sends none of the three. */
+/* DELIVERED, SETTING and FAILOVER (SPEC.md 11.5): siblings.c, which
+   takes them from a certified sibling only and refuses them, audited,
+   from anyone else. */
 static void s_on_sibling (const msg_t *c)
 {
     sibling_on_message (c->r, c->p, c->o, c->m);

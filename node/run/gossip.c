@@ -32,6 +32,15 @@ void gossip_revoke_message (const store_agreement_t *a, proto_msg_t *m)
     snprintf (m->reason, sizeof m->reason, "%s", a->reason);
 }
 
+/* M to each connected sibling: they hold the organisation's agreements
+   alike (SPEC.md 11.5). */
+static void s_to_siblings (run_t *r, const proto_msg_t *m)
+{
+    for (size_t i = 0; i < r->npeers; i++)
+        if (r->peers[i]->connected && peer_is_sibling (r, r->peers[i]))
+            wire_send (r, r->peers[i]->dealer, NULL, 0, m, NULL);
+}
+
 /* Sends this node's copy of each agreement the other party may not have
    yet (its signatures, or its revocation), to connected peers. */
 int gossip_push_agreement (const store_agreement_t *a, void *arg)
@@ -48,11 +57,8 @@ int gossip_push_agreement (const store_agreement_t *a, void *arg)
         gossip_revoke_message (a, m);
     else
         node_agreement_message (a, m);
-    /* Until the other party holds it, each sibling is sent it too: they
-       hold the organisation's agreements alike (SPEC.md 11.5). */
-    for (size_t i = 0; i < sc->r->npeers; i++)
-        if (sc->r->peers[i]->connected && peer_is_sibling (sc->r, sc->r->peers[i]))
-            wire_send (sc->r, sc->r->peers[i]->dealer, NULL, 0, m, NULL);
+    /* Until the other party holds it, each sibling is sent it too. */
+    s_to_siblings (sc->r, m);
     if (!p || !p->connected) {
         free (m);
         return 0;                                /* the connect event rescans */
@@ -115,9 +121,12 @@ void gossip_on_agreement (run_t *r, const origin_t *o, peer_t *p, const proto_ms
         }
         goto out;
     }
-    if (changed)
+    if (changed) {
         node_log (r->n, "info", "agreement %s from %s: %s", a->ref, p->info.org,
                   node_agreement_state (a, (int64_t) time (NULL)));
+        node_agreement_message (a, reply);      /* what it merged, to the siblings */
+        s_to_siblings (r, reply);
+    }
     /* Its copy may be what it refused a subscription for the want of. */
     p->sub_again = 1;
     p->sub_retry_at = 0;
@@ -159,6 +168,8 @@ void gossip_on_revoke (run_t *r, const origin_t *o, peer_t *p, const proto_msg_t
     if (!a->revoked) {
         node_agreement_mark_revoked (r->n, a, p->info.org, m->reason, !sib);
         node_log (r->n, "warn", "agreement %s revoked by %s: %s", a->ref, p->info.org, m->reason);
+        if (!sib)
+            s_to_siblings (r, m);               /* it stands for the whole organisation */
         gossip_recheck (r);
     } else if (!a->pushed && !sib) {
         a->pushed = 1;                          /* both ends hold it revoked */

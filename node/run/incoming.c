@@ -56,7 +56,7 @@ int in_sync (run_t *r, in_xfer_t *x)
                   (long long) x->durable, (long long) x->next - 1, strerror (errno));
         return -1;
     }
-    if (store_dataset_progress (node_db (r->n), x->dataset, STORE_DS_RECEIVING, x->next) != 0) {
+    if (store_dataset_held_at (node_db (r->n), x->dataset, x->next) != 0) {
         node_log (r->n, "error", "%s: cannot record chunks %lld-%lld as durable: %s", x->dataset,
                   (long long) x->durable, (long long) x->next - 1, store_error (node_db (r->n)));
         return -1;
@@ -73,7 +73,7 @@ int in_sync (run_t *r, in_xfer_t *x)
    next OFFER) and records when: its abandonment clock runs from then. */
 void in_let_go (run_t *r, in_xfer_t *x)
 {
-    if (store_dataset_progress (node_db (r->n), x->dataset, STORE_DS_RECEIVING, x->durable) != 0)
+    if (store_dataset_held_at (node_db (r->n), x->dataset, x->durable) != 0)
         node_log (r->n, "error", "%s: cannot record the pause: %s", x->dataset, store_error (node_db (r->n)));
     in_release (x);
 }
@@ -272,7 +272,7 @@ void in_accept (run_t *r, const origin_t *o, in_xfer_t *x)
     x->session_from = x->logged_next = x->next;
     report_soon (r);
     /* The publisher is at work on it: its abandonment clock starts again. */
-    if (store_dataset_progress (node_db (r->n), x->dataset, STORE_DS_RECEIVING, x->durable) != 0)
+    if (store_dataset_held_at (node_db (r->n), x->dataset, x->durable) != 0)
         node_log (r->n, "error", "%s: cannot record the offer: %s", x->dataset, store_error (node_db (r->n)));
     proto_msg_t reply;
     memset (&reply, 0, sizeof reply);

@@ -157,11 +157,14 @@ static int s_offer_check (in_ctx_t *c, int state)
     store_sub_t sub;
     memset (&sub, 0, sizeof sub);
     sub.state = STORE_SUB_ACTIVE;               /* a copy of its own needs no subscription */
-    if ((!own && store_sub_get (node_db (r->n), man->publisher, node_self (r->n)->org, man->topic, &sub) != 0) ||
+    int sub_rc = own ? 0 : store_sub_get (node_db (r->n), man->publisher, node_self (r->n)->org, man->topic, &sub);
+    if (sub_rc != 0 ||
         (sub.state != STORE_SUB_ACTIVE && sub.state != STORE_SUB_REQUESTED &&
          sub.state != STORE_SUB_REFUSED))
-        /* From a sibling, not final: its SETTING may be on the way. */
-        return s_refuse (v, sib ? PROTO_E_INTERNAL : PROTO_E_DENIED, IN_V_AUDIT, "subscription.none", 256,
+        /* From a sibling with no row at all, not final: its SETTING may
+           be on the way. */
+        return s_refuse (v, sib && sub_rc == STORE_NOTFOUND ? PROTO_E_INTERNAL : PROTO_E_DENIED, IN_V_AUDIT,
+                         "subscription.none", 256,
                          "this node has no subscription to %s from %s", man->topic, man->publisher);
     policy_request_t pq = {POLICY_RECEIVE, man->publisher, node_self (r->n)->org, man->topic, man->class_,
                            man->purpose, man->legal_basis, man->opt_out, man->agreement, (int64_t) time (NULL)};
@@ -176,7 +179,7 @@ static int s_offer_check (in_ctx_t *c, int state)
     /* Two nodes of this organisation that published one topic at once
        chose the same version: the later copy is refused for good, and its
        publish says so (SPEC.md 11.5, "Versions"). */
-    if (own && c->found != 0) {
+    if (c->found != 0) {
         int64_t clash = store_dataset_clash (node_db (r->n), man->publisher, man->topic, (int64_t) man->version, c->id);
         if (clash < 0)
             return s_refuse (v, PROTO_E_INTERNAL, IN_V_ANSWER, NULL, cap, "cannot read the store");
@@ -637,12 +640,25 @@ void in_event (run_t *r, in_xfer_t *x, in_event_t ev, const policy_decision_t *d
     s_fire (&c, IN_RECEIVING, ev);
 }
 
-/* 1 if transfer X is under way from another node than O's, one that is
-   still connected and was heard from within the session timeout. */
+/* 1 if transfer X comes from another node than O's. */
 static int s_other_sender (run_t *r, const in_xfer_t *x, const origin_t *o)
 {
-    if (strcmp (x->sender, o->peer->info.address) == 0)
-        return 0;
+    (void) r;
+    return strcmp (x->publisher, o->org) != 0 || strcmp (x->sender, o->peer->info.address) != 0;
+}
+
+/* 1 if both may send this dataset: two nodes of one organisation, or a
+   sibling and the organisation a copy of its data came from. */
+static int s_related (run_t *r, const in_xfer_t *x, const origin_t *o)
+{
+    const char *own = node_self (r->n)->org;
+    return strcmp (x->publisher, o->org) == 0 || strcmp (o->org, own) == 0 || strcmp (x->publisher, own) == 0;
+}
+
+/* 1 if X's sender is still connected and was heard from within the
+   session timeout. */
+static int s_live (run_t *r, const in_xfer_t *x)
+{
     const peer_t *was = peer_find (r, x->sender);
     return was && was->connected && run_now_ms () - x->last_activity < RUN_TIMEOUT_MS;
 }
@@ -658,16 +674,22 @@ void in_on_offer (run_t *r, const origin_t *o, const proto_msg_t *m)
     c.d = malloc (sizeof *c.d);
     c.found = c.d ? store_dataset_get (node_db (r->n), c.id, c.d) : -1;
     c.x = in_find (r, m->dataset);
-    if (c.x && strcmp (c.x->publisher, o->org) != 0)
-        c.x = NULL;                                     /* not reachable: ids are checked */
     if (c.x && s_other_sender (r, c.x, o)) {
-        /* Two nodes of one organisation offer it at once (a takeover, a
-           partition): one transfer at a time; the other offers it again
-           and is answered with the receipt (SPEC.md 11.5). */
-        wire_error (r, o, PROTO_E_INTERNAL, m->dataset, "%s is being received from %s: offer it again later",
-                    c.id, c.x->sender);
-        free (c.d);
-        return;
+        if (!s_related (r, c.x, o))
+            c.x = NULL;                                 /* not reachable: ids are checked */
+        else if (s_live (r, c.x)) {
+            /* Two nodes that may both send it (of the publisher, or a
+               sibling) offer it at once: one transfer at a time; the other
+               offers it again and is answered with the receipt (SPEC.md
+               11.5). */
+            wire_error (r, o, PROTO_E_INTERNAL, m->dataset, "%s is being received from %s: offer it again later",
+                        c.id, c.x->sender);
+            free (c.d);
+            return;
+        } else {
+            in_let_go (r, c.x);                         /* its sender went: this one resumes it */
+            c.x = NULL;
+        }
     }
     int state = s_state_of (c.found, c.d);
     s_offer_check (&c, state);

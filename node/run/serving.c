@@ -294,7 +294,10 @@ void serve_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
                   old.state == STORE_SUB_ACTIVE;
     char actor[80];
     peer_actor (o->peer, actor, sizeof actor);
-    if (store_sub_put (node_db (r->n), &sub) != 0) {
+    /* A repeated SUBSCRIBE (each node of a subscriber asks) changes
+       nothing: its time stays, so it never wins over a newer setting. */
+    int same = existed && old.from_version == sub.from_version;
+    if (!same && store_sub_put (node_db (r->n), &sub) != 0) {
         wire_error (r, o, PROTO_E_INTERNAL, NULL, "cannot record the subscription now");
         return;
     }

@@ -219,6 +219,14 @@ void sibling_on_connect (run_t *r, peer_t *p)
     s_backlog_t b = {r, p, 0};
     if (store_delivery_each_delivered (node_db (r->n), since, s_backlog_one, &b) < 0)
         node_log (r->n, "error", "cannot read the receipts for %s: %s", p->info.address, store_error (node_db (r->n)));
+    /* Whatever it may lack: each dataset held here with no copy to it
+       yet (it is new, or was away when the copy was queued, or sent it
+       here: its receipt then records that it holds it). */
+    int64_t queued = store_delivery_add_held (node_db (r->n), p->info.address);
+    if (queued < 0)
+        node_log (r->n, "error", "cannot queue copies for %s: %s", p->info.address, store_error (node_db (r->n)));
+    else if (queued > 0)
+        node_log (r->n, "info", "%lld dataset(s) queued for sibling %s", (long long) queued, p->info.address);
     p->settings_synced = 0;                     /* every setting again (settings.c) */
     p->down_since = 0;
     p->down_wall = 0;

@@ -7,7 +7,7 @@
 #    build is several times slower) published at 0DF/a, which is killed
 #    with SIGKILL after the publish returned: in odd runs at once, with
 #    three CCG nodes down until then (before their deliveries); in even
-#    runs at a random moment 0 to 1.5 s on, with 06H (which runs at 10%
+#    runs at a random moment 0 to 1.5 s on, with 06H (which runs at 25%
 #    of a core) receiving (during its delivery). Every CCG node ends
 #    with the dataset available exactly once, its bytes identical, and
 #    0DF/b, the survivor, holds a signed receipt for each of the four
@@ -42,7 +42,7 @@ CCGS="c1 c2 c3 c4a"
 ORGS="04V 05D 06H 07K"
 
 start_t() { RUN_ARGS="--takeover 2" start "$1"; }   # a 2 s takeover time
-# 06H runs at 10% of a core: its delivery is under way when 0DF/a dies.
+# 06H runs at 25% of a core: its delivery is under way when 0DF/a dies.
 listening_more() { [ "$(grep -c 'listening on' "$T/$1.log" 2>/dev/null)" -gt "$2" ]; }
 start_slow() {   # NAME PERCENT
     seen=$(grep -c 'listening on' "$T/$1.log" 2>/dev/null) || seen=0
@@ -51,7 +51,7 @@ start_slow() {   # NAME PERCENT
     wait_until 30 listening_more "$1" "$seen" || fail "$1 did not start"
 }
 for n in csua csub c4a c1 c2; do start_t $n; done
-start_slow c3 10
+start_slow c3 25
 up() { [ "$(q "$1" "SELECT connected FROM peers WHERE address='$2'")" = 1 ]; }
 wait_until 20 up csua 0DF/b || fail "0DF/a is not connected to 0DF/b"
 wait_until 20 up csub 0DF/a || fail "0DF/b is not connected to 0DF/a"
