@@ -263,35 +263,40 @@ chgrp "$GROUP" "$D/csu2" && chmod 710 "$D/csu2"
 for n in csu csu2; do "$CDX" directory import --home "$D/$n" "$D/directory3" >/dev/null; done
 echo "   the directory now lists two nodes of 0DF; the running CSU node passes it on to the CCGs"
 "$CDX" run --home "$D/csu2" --socket-group "$GROUP" 2>"$D/csu2.log" & PIDS="$PIDS $!"
-csu2_pid=$!
-held_at_b() { [ "$("$CDX" datasets --json --home "$D/csu2" | grep -o '"state":"published"' | wc -l)" -ge 3 ]; }
+held_at_b() { [ "$("$CDX" datasets --json --home "$D/csu2" | grep -o '"origin":"published"' | wc -l)" -ge 3 ]; }
 wait_for 60 held_at_b || die "0DF/b did not receive copies of what 0DF holds"
 wait_for 30 sh -c "\"$CDX\" subscriptions --json --home \"$D/csu2\" | grep -q '\"subscriber\":\"10Q\"'" ||
     die "0DF/b does not hold the CCGs' subscriptions"
 ok "0DF/b holds a copy of every dataset 0DF published, its subscriptions and agreements"
-set -- $PIDS
-kill -TERM "$4"; wait "$4" 2>/dev/null || true          # 10Q away again, so a delivery waits
-PIDS="$1 $2 $3 $5 $6"
+set -- $PIDS                                             # csu ccg1 ccg2 rogue csu2
+kill -TERM "$2"; wait "$2" 2>/dev/null || true          # 04V away, so its delivery waits
+PIDS="$1 $3 $4 $5"
 "$GEN" --rows "$((ROWS / 2))" --seed 2028 --class pseudonymised --commissioner 04V --commissioner 10Q -o "$D/apc3.csv"
 id3=$(as "$PUB" publish --home "$D/csu" --topic sus/apc/monthly --class pseudonymised --purpose commissioning "$D/apc3.csv")
 echo "   dataset $id3 published at 0DF, which returned once 0DF/b held a copy"
 kill -KILL "$1"; wait "$1" 2>/dev/null || true
-PIDS="$2 $3 $5 $6"
-echo "   0DF's first node is killed (SIGKILL) before it could deliver to 10Q"
-"$CDX" run --home "$D/ccg2" --socket-group "$GROUP" 2>>"$D/ccg2.log" & PIDS="$PIDS $!"
-wait_for 90 available ccg2 "$id3" || die "10Q did not receive the extract after 0DF's first node was lost"
-wait_for 90 available ccg1 "$id3" || die "04V did not receive the extract"
+PIDS="$3 $4 $5"
+echo "   0DF's first node is killed (SIGKILL) before it could deliver to 04V"
+"$CDX" run --home "$D/ccg1" --socket-group "$GROUP" 2>>"$D/ccg1.log" & PIDS="$PIDS $!"
+wait_for 90 available ccg1 "$id3" || die "04V did not receive the extract after 0DF's first node was lost"
 ig audit --home "$D/csu2" --action failover | cut -c1-200
-ok "0DF/b took over 15 s after 0DF was lost: both CCGs hold the extract, with signed receipts at 0DF/b"
+receipted_at_b() {
+    "$CDX" deliveries --json --home "$D/csu2" | python3 -c '
+import json, sys
+sys.exit(0 if any(d["dataset"] == sys.argv[1] and d["subscriber"] == "04V" and d["state"] == "delivered"
+                  and d.get("receipt") for d in json.load(sys.stdin)) else 1)' "$id3"
+}
+wait_for 20 receipted_at_b || die "0DF/b holds no signed receipt from 04V for $id3"
+ok "0DF/b took over 15 s after 0DF was lost: 04V holds the extract, its signed receipt at 0DF/b (10Q stays refused: its DSPT)"
 "$CDX" deliveries --home "$D/csu2" | grep "$id3" | cut -c1-160
-ig report resilience --home "$D/ccg2" -o "$D/out/ccg2-resilience.html"
-ig report resilience --home "$D/ccg2" --json -o "$D/out/ccg2-resilience.json"
+ig report resilience --home "$D/ccg1" -o "$D/out/ccg1-resilience.html"
+ig report resilience --home "$D/ccg1" --json -o "$D/out/ccg1-resilience.json"
 ig report resilience --home "$D/csu2" --json | python3 -c '
 import json, sys
 f = json.load(sys.stdin)["failovers"]
 assert f["count"] >= 1, "no failover in the report of 0DF/b"
 print("   the resilience report of 0DF/b: %d failover(s), the last in %d ms" % (f["count"], f["list"][-1]["ms"]))' ||
     die "the resilience report of 0DF/b does not show the failover"
-echo "   10Q's resilience report: $D/out/ccg2-resilience.html (and .json)"
+echo "   04V's resilience report: $D/out/ccg1-resilience.html (and .json)"
 
 printf '\n%sdemo: all checks passed%s\n' "$BOLD" "$PLAIN"
