@@ -535,10 +535,12 @@ static const char *s_usage = "report resilience [--since 90d|DATE] [--until DATE
 /* --since: a duration back from now (90d, 12h) or a date. */
 static int s_since (const char *text, int64_t now, int64_t *out)
 {
-    if (strchr (text, '-'))
-        return cli_date (text, 0, out) == 0 ? 0
-                                            : cli_bad ("--since: a duration (90d, 12h) or a date (YYYY-MM-DD or "
-                                                       "YYYY-MM-DDTHH:MM:SSZ), not \"%s\"", text), -1;
+    if (strchr (text, '-')) {
+        if (cli_date (text, 0, out) == 0)
+            return 0;
+        cli_bad ("--since: a duration (90d, 12h) or a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ), not \"%s\"", text);
+        return -1;
+    }
     int64_t d;
     if (cli_duration ("--since", text, (int64_t) 36500 * 86400, &d) != 0)
         return -1;

@@ -289,14 +289,32 @@ sys.exit(0 if any(d["dataset"] == sys.argv[1] and d["subscriber"] == "04V" and d
 wait_for 20 receipted_at_b || die "0DF/b holds no signed receipt from 04V for $id3"
 ok "0DF/b took over 15 s after 0DF was lost: 04V holds the extract, its signed receipt at 0DF/b (10Q stays refused: its DSPT)"
 "$CDX" deliveries --home "$D/csu2" | grep "$id3" | cut -c1-160
-ig report resilience --home "$D/ccg1" -o "$D/out/ccg1-resilience.html"
-ig report resilience --home "$D/ccg1" --json -o "$D/out/ccg1-resilience.json"
+# One period for both forms: the page and the JSON hold the same figures.
+until=$(date -u +%Y-%m-%dT%H:%M:%SZ) since=$(date -u -d '90 days ago' +%Y-%m-%dT%H:%M:%SZ)
+ig report resilience --home "$D/ccg1" --since "$since" --until "$until" -o "$D/out/ccg1-resilience.html"
+ig report resilience --home "$D/ccg1" --since "$since" --until "$until" --json -o "$D/out/ccg1-resilience.json"
 ig report resilience --home "$D/csu2" --json | python3 -c '
 import json, sys
 f = json.load(sys.stdin)["failovers"]
 assert f["count"] >= 1, "no failover in the report of 0DF/b"
 print("   the resilience report of 0DF/b: %d failover(s), the last in %d ms" % (f["count"], f["list"][-1]["ms"]))' ||
     die "the resilience report of 0DF/b does not show the failover"
-echo "   04V's resilience report: $D/out/ccg1-resilience.html (and .json)"
+# The page as a person reads it: headless Chromium renders it; its figures
+# are those of --json (tests/integration/report_check.py, as t_report).
+browse() { chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-extensions \
+    --user-data-dir="$D/chrome" --hide-scrollbars "$@" 2>>"$D/chromium.out"; }
+browse --window-size=794,1123 --screenshot="$D/out/ccg1-resilience.png" "file://$D/out/ccg1-resilience.html" >/dev/null ||
+    die "chromium could not render the report"
+browse --dump-dom "file://$D/out/ccg1-resilience.html" > "$D/out/ccg1-resilience.dom" || die "chromium --dump-dom"
+CHECK="python3 $(cd "$(dirname "$0")/.." && pwd)/tests/integration/report_check.py"
+$CHECK png "$D/out/ccg1-resilience.png" 8 >/dev/null || die "the report's screenshot is blank"
+$CHECK dom "$D/out/ccg1-resilience.dom" "$D/out/ccg1-resilience.json" > "$D/out/figures.txt" ||
+    die "the report's figures in Chromium differ from its JSON"
+n=$(wc -l < "$D/out/figures.txt")
+ok "04V's resilience report renders in Chromium with the $n figures of its JSON"
+if [ -n "${CDX_REPORT_EXAMPLE:-}" ]; then      # docs/examples/resilience.html and .png are made so
+    cp "$D/out/ccg1-resilience.html" "$CDX_REPORT_EXAMPLE/resilience.html" &&
+        cp "$D/out/ccg1-resilience.png" "$CDX_REPORT_EXAMPLE/resilience.png" || die "cannot copy the example"
+fi
 
 printf '\n%sdemo: all checks passed%s\n' "$BOLD" "$PLAIN"

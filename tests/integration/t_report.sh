@@ -107,6 +107,9 @@ exits 1 'exists' "$CDX" report resilience --home "$T/ccg" -o "$T/r.html"
 "$CDX" user add --home "$T/ccg" "$rpuser" --role analyst >/dev/null
 exits 4 'admin' as "$rpuser" report resilience --home "$T/ccg" --json
 has_rule ccg report-read refuse role.missing || fail "the refusal is not audited"
+"$CDX" report resilience --home "$T/ccg" --since 2020-01-01T00:00:00Z --json > /dev/null ||
+    fail "--since with a date is refused"
+exits 2 'or a date .YYYY-MM-DD' "$CDX" report resilience --home "$T/ccg" --since 2020-13-01 --json
 
 # ---- headless Chromium -------------------------------------------------------------
 browse() { chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-extensions \
@@ -142,7 +145,7 @@ for want in service.unclean_stops=1 service.starts=3 received.datasets=4 backups
     grep -qxF "$want" "$T/figures.txt" || fail "the page does not show $want"
 done
 # CDX_REPORT_EXAMPLE=DIR: the page and its screenshot kept there
-# (docs/examples/resilience.html and .png are made so: docs/OPERATIONS.md).
+# (docs/examples/ holds the demo's; docs/OPERATIONS.md).
 if [ -n "${CDX_REPORT_EXAMPLE:-}" ]; then
     cp "$T/r.html" "$CDX_REPORT_EXAMPLE/resilience.html" && cp "$T/shot.png" "$CDX_REPORT_EXAMPLE/resilience.png" ||
         fail "cannot copy the example to $CDX_REPORT_EXAMPLE"
