@@ -136,6 +136,17 @@ make_node() {
     "$CDX" card --home "$T/$1" > "$T/$1.card" || fail "card $1"
 }
 
+# make_labelled NAME ORG LABEL ROLE: as make_node, node LABEL of ORG
+# (address ORG/LABEL), for an organisation with several nodes.
+make_labelled() {
+    "$CDX" init --home "$T/$1" --org "$2" --node "$3" --role "$4" --name "Test $4 $2 node $3" \
+        --endpoint "tcp://127.0.0.1:$(free_port)" >/dev/null || fail "init $1"
+    grant "$1"
+    "$CDX" card --home "$T/$1" > "$T/$1.card" || fail "card $1"
+}
+# start_t NAME: start with a 2 s takeover time (SPEC.md 11.5).
+start_t() { RUN_ARGS="--takeover 2" start "$1"; }
+
 # pin A B: node A trusts node B's card.
 pin() { "$CDX" peer add --home "$T/$1" "$T/$2.card" >/dev/null || fail "peer add $2 to $1"; }
 

@@ -14,12 +14,6 @@
 . "$(dirname "$0")/lib.sh"
 
 people opuser                      # a real login, a publisher at 0DF/a: not an admin
-make_labelled() {
-    "$CDX" init --home "$T/$1" --org "$2" --node "$3" --role "$4" --name "Test $4 $2 node $3" \
-        --endpoint "tcp://127.0.0.1:$(free_port)" >/dev/null || fail "init $1"
-    grant "$1"
-    "$CDX" card --home "$T/$1" > "$T/$1.card" || fail "card $1"
-}
 make_labelled a 0DF a csu
 make_labelled b 0DF b csu
 make_node ccg 04V ccg

@@ -23,12 +23,6 @@ MIB=64
 [ "${CDX_SANITIZED:-0}" = 1 ] && MIB=8
 RUNS=${CDX_FAILOVER_RUNS:-20}
 
-make_labelled() {
-    "$CDX" init --home "$T/$1" --org "$2" --node "$3" --role "$4" --name "Test $4 $2 node $3" \
-        --endpoint "tcp://127.0.0.1:$(free_port)" >/dev/null || fail "init $1"
-    grant "$1"
-    "$CDX" card --home "$T/$1" > "$T/$1.card" || fail "card $1"
-}
 make_labelled csua 0DF a csu
 make_labelled csub 0DF b csu
 make_node c1 04V ccg
@@ -41,7 +35,6 @@ for c in c1 c2 c3 c4a; do agree csua "$c" "sus/*"; done
 CCGS="c1 c2 c3 c4a"
 ORGS="04V 05D 06H 07K"
 
-start_t() { RUN_ARGS="--takeover 2" start "$1"; }   # a 2 s takeover time
 # 06H runs at 25% of a core: its delivery is under way when 0DF/a dies.
 listening_more() { [ "$(grep -c 'listening on' "$T/$1.log" 2>/dev/null)" -gt "$2" ]; }
 start_slow() {   # NAME PERCENT

@@ -8,18 +8,11 @@
 # (FAILOVER). 04V holds the dataset once.
 . "$(dirname "$0")/lib.sh"
 
-make_labelled() {
-    "$CDX" init --home "$T/$1" --org "$2" --node "$3" --role "$4" --name "Test $4 $2 node $3" \
-        --endpoint "tcp://127.0.0.1:$(free_port)" >/dev/null || fail "init $1"
-    grant "$1"
-    "$CDX" card --home "$T/$1" > "$T/$1.card" || fail "card $1"
-}
 make_labelled a 0DF a csu
 make_labelled b 0DF b csu
 make_node ccg 04V ccg
 certify_all a b ccg
 agree a ccg "sus/*"
-start_t() { RUN_ARGS="--takeover 2" start "$1"; }   # a 2 s takeover time
 start_t a; start_t b; start ccg
 up() { [ "$(q "$1" "SELECT connected FROM peers WHERE address='$2'")" = 1 ]; }
 wait_until 20 up a 0DF/b || fail "0DF/a is not connected to 0DF/b"

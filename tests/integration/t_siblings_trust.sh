@@ -11,12 +11,6 @@
 . "$(dirname "$0")/lib.sh"
 
 # make_labelled NAME ORG LABEL ROLE: make_node with a node label.
-make_labelled() {
-    "$CDX" init --home "$T/$1" --org "$2" --node "$3" --role "$4" --name "Test $4 $2 node $3" \
-        --endpoint "tcp://127.0.0.1:$(free_port)" >/dev/null || fail "init $1"
-    grant "$1"
-    "$CDX" card --home "$T/$1" > "$T/$1.card" || fail "card $1"
-}
 make_labelled csua 0DF a csu
 make_labelled csub 0DF b csu
 make_node ccg 04V ccg
