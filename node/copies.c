@@ -18,11 +18,6 @@
 
 #include "core.h"
 
-int node_published_here (node_t *n, const store_dataset_t *d)
-{
-    return d->state == STORE_DS_PUBLISHED && (!d->origin[0] || strcmp (d->origin, node_address (n)) == 0);
-}
-
 typedef struct {
     node_t *n;
     int64_t now;

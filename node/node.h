@@ -315,10 +315,6 @@ typedef struct {
 /* The copies of dataset ID as the store has them now. 0, or -1. */
 int node_copies_held (node_t *n, const char *id, node_copies_t *out);
 
-/* 1 if D was published at this node; 0 for a sibling's copy (a dataset
-   of this organisation published at another of its nodes: its origin)
-   and for what was received. */
-int node_published_here (node_t *n, const store_dataset_t *d);
 
 /* The addresses in C->missing as "A, B" into BUF (CAP bytes). */
 void node_copies_missing (const node_copies_t *c, char *buf, size_t cap);

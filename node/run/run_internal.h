@@ -310,9 +310,9 @@ void serve_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m);
 void serve_on_unsubscribe (run_t *r, const origin_t *o, const proto_msg_t *m);
 /* Deliveries of this organisation's TOPIC to SUBSCRIBER (an org) queued
    as a new subscription from FROM_VERSION asks (0: the newest only): the
-   versions published here, and with COPIES set the copies of siblings'
-   too. How many. */
-int serve_queue_versions (run_t *r, const char *subscriber, const char *topic, int64_t from_version, int copies);
+   versions of this organisation held here (published here or a
+   sibling's copy: whichever node owns a delivery sends it). How many. */
+int serve_queue_versions (run_t *r, const char *subscriber, const char *topic, int64_t from_version);
 /* The publisher-side subscription SUB ended (state set here): stored (as
    a sibling's setting if SETTING), its queued deliveries cancelled in
    the same transaction and the one under way cancelled. How many were

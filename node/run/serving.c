@@ -210,7 +210,6 @@ typedef struct {
     const char *subscriber;
     const char *topic;
     int64_t from_version;
-    int copies;                /* a sibling's copies too */
     int64_t latest;
     char latest_id[33];
     int queued;
@@ -234,9 +233,9 @@ static int s_queue_versions (const store_dataset_t *d, void *arg)
     return 0;
 }
 
-int serve_queue_versions (run_t *r, const char *subscriber, const char *topic, int64_t from_version, int copies)
+int serve_queue_versions (run_t *r, const char *subscriber, const char *topic, int64_t from_version)
 {
-    sub_queue_t q = {r, subscriber, topic, from_version, copies, 0, "", 0};
+    sub_queue_t q = {r, subscriber, topic, from_version, 0, "", 0};
     if (store_dataset_each (node_db (r->n), s_queue_versions, &q) < 0)
         node_log (r->n, "error", "cannot queue the versions of %s for %s: %s", topic, subscriber,
                   store_error (node_db (r->n)));
@@ -304,7 +303,7 @@ void serve_on_subscribe (run_t *r, const origin_t *o, const proto_msg_t *m)
     s_subscribed (r, o, m->topic, "active");
     if (existed)
         return;
-    int queued = serve_queue_versions (r, o->org, m->topic, (int64_t) m->number, 0);
+    int queued = serve_queue_versions (r, o->org, m->topic, (int64_t) m->number);
     if (run_limit_take (r, &o->peer->allowed, o->org, "allow", "subscription(s)"))
         node_audit (r->n, actor, "subscribe", m->topic, o->org, "allow", dec.rule,
                     "%s subscribed to %s (%s); %d existing version(s) queued; %s", o->org, m->topic,

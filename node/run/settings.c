@@ -243,7 +243,7 @@ static void s_apply_subscriber (run_t *r, peer_t *p, const proto_msg_t *m)
         node_log (r->n, "error", "cannot record %s's subscription: %s", m->org, store_error (node_db (r->n)));
         return;
     }
-    int queued = active ? 0 : serve_queue_versions (r, m->org, m->topic, (int64_t) m->value, 1);
+    int queued = active ? 0 : serve_queue_versions (r, m->org, m->topic, (int64_t) m->value);
     s_applied (r, p, m, "%s subscribed to %s (%s); %d existing version(s) queued", m->org, m->topic,
                m->value ? "history" : "latest only", queued);
     run_schedule (r, run_now_ms ());
